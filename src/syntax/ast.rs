@@ -1,0 +1,327 @@
+//! The abstract syntax tree: what the author wrote, with a span on every node.
+
+use std::fmt;
+
+/// A byte range in the policy source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// The span from `start` to `end`.
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(span: Span) -> Self {
+        (span.start, span.end - span.start).into()
+    }
+}
+
+/// A node with its place in the source; equality ignores the place, so tests
+/// compare shapes.
+#[derive(Clone)]
+pub struct Spanned<T> {
+    /// The node.
+    pub node: T,
+    /// Where it was written.
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    /// Wraps `node` with its span.
+    pub fn new(node: T, span: Span) -> Self {
+        Spanned { node, span }
+    }
+}
+
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Spanned<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "@{}..{} ", self.span.start, self.span.end)?;
+        self.node.fmt(f)
+    }
+}
+
+/// A name written by the author.
+pub type Ident = Spanned<String>;
+
+/// A whole `.policy` file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// `policy NAME`
+    pub name: Ident,
+    /// `policy NAME "title"`
+    pub title: Option<Spanned<String>>,
+    /// Everything after the header, in source order.
+    pub items: Vec<Item>,
+}
+
+/// A top-level declaration.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// `version "2021-10-30"`
+    Version(Spanned<String>),
+    /// `timezone "Asia/Shanghai"`
+    Timezone(Spanned<String>),
+    /// `outcomes green < popup`
+    Outcomes(Vec<Ident>),
+    /// `input person { ... }`
+    Input {
+        /// The name the input is known by in expressions.
+        name: Ident,
+        /// Its fields.
+        fields: Vec<FieldDecl>,
+    },
+    /// `facts { ... }`
+    Facts(Vec<FieldDecl>),
+    /// `let NAME = EXPR`
+    Let(LetDecl),
+    /// `rule NAME "title" when EXPR unless EXPR then OUTCOME(...)`
+    Rule(RuleDecl),
+    /// `warning NAME "message" when EXPR`
+    Warning(WarningDecl),
+    /// `otherwise OUTCOME(...)`
+    Otherwise(OutcomeCall),
+}
+
+/// `name: type` inside a record type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDecl {
+    /// The field's name.
+    pub name: Ident,
+    /// Its declared type.
+    pub ty: Spanned<TypeExpr>,
+}
+
+/// A type as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeExpr {
+    /// `text`, `bool`, `number`, `time`, `duration`, `region`
+    Named(String),
+    /// `"negative" | "positive"`
+    Enum(Vec<Spanned<String>>),
+    /// `T?`
+    Optional(Box<Spanned<TypeExpr>>),
+    /// `list of T`
+    List(Box<Spanned<TypeExpr>>),
+    /// `set of T`
+    Set(Box<Spanned<TypeExpr>>),
+    /// `{ a: T, b: U }`
+    Record(Vec<FieldDecl>),
+}
+
+/// `let NAME = EXPR`
+#[derive(Debug, Clone, PartialEq)]
+pub struct LetDecl {
+    /// The bound name.
+    pub name: Ident,
+    /// Its definition.
+    pub value: Spanned<Expr>,
+}
+
+/// `rule NAME "title" when EXPR [unless EXPR] then OUTCOME(...)`
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleDecl {
+    /// The rule's name, reported in decisions.
+    pub name: Ident,
+    /// A title for people.
+    pub title: Option<Spanned<String>>,
+    /// `when EXPR`
+    pub when: Spanned<Expr>,
+    /// `unless EXPR`
+    pub unless: Option<Spanned<Expr>>,
+    /// `then OUTCOME(...)`
+    pub then: OutcomeCall,
+}
+
+/// `warning NAME "message" when EXPR`
+#[derive(Debug, Clone, PartialEq)]
+pub struct WarningDecl {
+    /// The warning's name.
+    pub name: Ident,
+    /// What the warning says.
+    pub message: Spanned<String>,
+    /// When it is given.
+    pub when: Spanned<Expr>,
+}
+
+/// `popup(kind: "test_required", message: "...")`
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeCall {
+    /// The outcome's name.
+    pub outcome: Ident,
+    /// Payload fields, in source order.
+    pub payload: Vec<(Ident, Spanned<Expr>)>,
+}
+
+/// An expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// `true`, `false`
+    Bool(bool),
+    /// `42`, `0.5`
+    Number(f64),
+    /// `"text"`
+    Text(String),
+    /// `14d`, `48h`, `1d12h`: the length in seconds
+    Duration(i64),
+    /// `2021-11-01T10:00+08:00`, `2021-10-25`: as written
+    Time(String),
+    /// `province "110000"`
+    Region(RegionLevel, String),
+    /// `now`
+    Now,
+    /// `it`: the element in a `where` or `has` body
+    It,
+    /// A name: a `let`, a fact, the input, or a field of the current element.
+    Name(String),
+    /// `EXPR.field`
+    Field(Box<Spanned<Expr>>, Ident),
+    /// `f(a, b)`
+    Call(Ident, Vec<Spanned<Expr>>),
+    /// `not EXPR`, `-EXPR`
+    Unary(UnaryOp, Box<Spanned<Expr>>),
+    /// `A op B`
+    Binary(BinaryOp, Box<Spanned<Expr>>, Box<Spanned<Expr>>),
+    /// `EXPR is none` (`negated`: `is not none`)
+    IsNone {
+        /// The optional value tested.
+        value: Box<Spanned<Expr>>,
+        /// `is not none`
+        negated: bool,
+    },
+    /// `any L has P`, `all L has P`, `no L has P`, `any L`
+    Quantifier {
+        /// Which quantifier.
+        quant: Quant,
+        /// The list or set ranged over.
+        subject: Box<Spanned<Expr>>,
+        /// The condition on each element, if any.
+        body: Option<Box<Spanned<Expr>>>,
+    },
+    /// `[a, b]`: an interval where one is expected, otherwise a list
+    Bracket(Vec<Spanned<Expr>>),
+}
+
+/// A region literal's level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionLevel {
+    /// `province "110000"`
+    Province,
+    /// `prefecture "620100"`
+    Prefecture,
+    /// `county "620103"`
+    County,
+}
+
+/// A prefix operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOp {
+    /// `not`
+    Not,
+    /// `-`
+    Neg,
+}
+
+/// A quantifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quant {
+    /// `any`: at least one element
+    Any,
+    /// `all`: every element
+    All,
+    /// `no`: not a single element
+    No,
+}
+
+/// An infix operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    /// `L where P`
+    Where,
+    /// `or`: logical or, or a default for an optional value
+    Or,
+    /// `and`
+    And,
+    /// `=`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `in`
+    In,
+    /// `not in`
+    NotIn,
+    /// `within`
+    Within,
+    /// `overlaps`
+    Overlaps,
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+}
+
+impl BinaryOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Where => "where",
+            BinaryOp::Or => "or",
+            BinaryOp::And => "and",
+            BinaryOp::Eq => "=",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::In => "in",
+            BinaryOp::NotIn => "not in",
+            BinaryOp::Within => "within",
+            BinaryOp::Overlaps => "overlaps",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+        }
+    }
+}
+
+impl Quant {
+    /// The quantifier as written.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Quant::Any => "any",
+            Quant::All => "all",
+            Quant::No => "no",
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! What can be wrong with a policy's text before its meaning is looked at.
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+use super::Span;
+use super::parse::Rule;
+
+/// A syntax error, with the span it is about.
+#[derive(Debug, Clone, PartialEq, Error, Diagnostic)]
+pub enum SyntaxError {
+    /// The parser met something it did not expect.
+    #[error("unexpected {found}")]
+    #[diagnostic(code(policy::syntax::unexpected))]
+    Unexpected {
+        /// What was found, in words.
+        found: String,
+        /// What would have been accepted, in words.
+        #[help]
+        expected: String,
+        /// Where.
+        #[label("expected {}", expected.trim_start_matches("expected "))]
+        span: Span,
+    },
+    /// A number too large to be exact.
+    #[error("number `{text}` is out of range")]
+    #[diagnostic(
+        code(policy::syntax::number_range),
+        help("numbers are written with digits and an optional decimal part, like `2` or `0.5`")
+    )]
+    Number {
+        /// The number as written.
+        text: String,
+        /// Where.
+        #[label("this number")]
+        span: Span,
+    },
+    /// A duration too long to represent.
+    #[error("duration `{text}` is too long")]
+    #[diagnostic(
+        code(policy::syntax::duration_range),
+        help("durations are written like `30m`, `48h` or `14d`, and must be shorter than 100000 years")
+    )]
+    Duration {
+        /// The duration as written.
+        text: String,
+        /// Where.
+        #[label("this duration")]
+        span: Span,
+    },
+    /// An escape in a string that stands for no character.
+    #[error("`{text}` is not a character")]
+    #[diagnostic(
+        code(policy::syntax::escape),
+        help("write `\\u{{...}}` with the hexadecimal code of a Unicode character, like `\\u{{4eac}}`")
+    )]
+    Escape {
+        /// The escape as written.
+        text: String,
+        /// Where.
+        #[label("this escape")]
+        span: Span,
+    },
+}
+
+/// Converts pest's error into ours, naming rules in words.
+pub(super) fn from_pest(error: &pest::error::Error<Rule>, text: &str) -> SyntaxError {
+    let pos = match error.location {
+        pest::error::InputLocation::Pos(pos) => pos,
+        pest::error::InputLocation::Span((start, _)) => start,
+    };
+    let found_text = token_at(text, pos);
+    let span = Span::new(pos, pos + found_text.len());
+    let found = if found_text.is_empty() {
+        "end of file".to_owned()
+    } else {
+        format!("`{found_text}`")
+    };
+    let mut expected: Vec<&'static str> = match &error.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().filter_map(describe_rule).collect()
+        }
+        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    expected.sort_unstable();
+    expected.dedup();
+    let expected = match expected.as_slice() {
+        [] => "expected something else here".to_owned(),
+        [one] => format!("expected {one}"),
+        [init @ .., last] => format!("expected {} or {last}", init.join(", ")),
+    };
+    SyntaxError::Unexpected {
+        found,
+        expected,
+        span,
+    }
+}
+
+/// The token that starts at `pos`: a word, a number, or one character.
+fn token_at(text: &str, pos: usize) -> &str {
+    let rest = text.get(pos..).unwrap_or("");
+    let word = rest
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map_or(rest.len(), |(i, _)| i);
+    if word > 0 {
+        return &rest[..word];
+    }
+    rest.chars().next().map_or("", |c| &rest[..c.len_utf8()])
+}
+
+/// The words an author sees for a grammar rule; `None` hides a rule that only
+/// adds noise to the list.
+pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::EOI => "end of file",
+        Rule::header | Rule::POLICY => "`policy NAME \"title\"`",
+        Rule::version_decl | Rule::VERSION => "`version`",
+        Rule::timezone_decl | Rule::TIMEZONE => "`timezone`",
+        Rule::outcomes_decl | Rule::OUTCOMES => "`outcomes`",
+        Rule::input_decl | Rule::INPUT => "`input`",
+        Rule::facts_decl | Rule::FACTS => "`facts`",
+        Rule::let_decl | Rule::LET => "`let`",
+        Rule::rule_decl | Rule::RULE => "`rule`",
+        Rule::warning_decl | Rule::WARNING => "`warning`",
+        Rule::otherwise_decl | Rule::OTHERWISE => "`otherwise`",
+        Rule::when_clause | Rule::WHEN => "`when`",
+        Rule::unless_clause | Rule::UNLESS => "`unless`",
+        Rule::then_clause | Rule::THEN => "`then`",
+        Rule::record_type => "a record type like `{ name: text }`",
+        Rule::field_decl => "a field like `name: text`",
+        Rule::type_expr | Rule::named_type => "a type like `text` or `list of time`",
+        Rule::list_type | Rule::LIST => "`list of`",
+        Rule::set_type | Rule::SET => "`set of`",
+        Rule::OF => "`of`",
+        Rule::enum_type => "a choice of strings like `\"a\" | \"b\"`",
+        Rule::optional_mark => "`?`",
+        Rule::outcome_call => "an outcome like `green`",
+        Rule::payload => "a payload like `(kind: \"...\")`",
+        Rule::payload_field => "a payload field like `kind: \"...\"`",
+        Rule::expr | Rule::quant_subject => "an expression",
+        Rule::where_op => "`where`",
+        Rule::or_op => "`or`",
+        Rule::and_op => "`and`",
+        Rule::not_in_op => "`not in`",
+        Rule::in_op => "`in`",
+        Rule::within_op => "`within`",
+        Rule::overlaps_op => "`overlaps`",
+        Rule::cmp_op => "a comparison like `=` or `<=`",
+        Rule::add_op | Rule::sub_op | Rule::mul_op | Rule::div_op => "an operator",
+        Rule::not_op | Rule::NOT => "`not`",
+        Rule::neg_op => "`-`",
+        Rule::field_access => "`.field`",
+        Rule::is_none | Rule::is_some | Rule::IS => "`is none`",
+        Rule::NONE => "`none`",
+        Rule::quantifier | Rule::quant_kw => "`any`, `all` or `no`",
+        Rule::HAS => "`has`",
+        Rule::paren => "`(`",
+        Rule::bracket => "`[`",
+        Rule::call | Rule::fn_name => "a function call",
+        Rule::name | Rule::ident | Rule::ident_text => "a name",
+        Rule::region_lit | Rule::region_level => "a region like `province \"110000\"`",
+        Rule::time_lit => "a time like `2021-11-01T10:00+08:00`",
+        Rule::duration_lit | Rule::duration_unit => "a duration like `14d`",
+        Rule::number_lit => "a number",
+        Rule::string | Rule::string_body => "a string in double quotes",
+        Rule::escape => "an escape like `\\n`",
+        Rule::bool_lit => "`true` or `false`",
+        Rule::now_kw => "`now`",
+        Rule::it_kw => "`it`",
+        Rule::policy
+        | Rule::item
+        | Rule::type_base
+        | Rule::operand
+        | Rule::infix
+        | Rule::prefix
+        | Rule::postfix
+        | Rule::primary
+        | Rule::ident_char
+        | Rule::keyword
+        | Rule::WHITESPACE
+        | Rule::COMMENT => return None,
+    })
+}

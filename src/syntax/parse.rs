@@ -1,0 +1,491 @@
+//! The pest grammar binding and the lowering of its parse tree into the AST:
+//! one function per grammar rule, named after it.
+
+use std::sync::LazyLock;
+
+use pest::Parser as _;
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+
+use super::ast::*;
+use super::error::{SyntaxError, from_pest};
+
+/// The generated parser for `grammar/policy.pest`.
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/policy.pest"]
+pub(super) struct PolicyParser;
+
+/// Operator precedence, lowest first.
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::where_op, Assoc::Left))
+        .op(Op::infix(Rule::or_op, Assoc::Left))
+        .op(Op::infix(Rule::and_op, Assoc::Left))
+        .op(Op::prefix(Rule::not_op))
+        .op(Op::infix(Rule::cmp_op, Assoc::Left)
+            | Op::infix(Rule::in_op, Assoc::Left)
+            | Op::infix(Rule::not_in_op, Assoc::Left)
+            | Op::infix(Rule::within_op, Assoc::Left)
+            | Op::infix(Rule::overlaps_op, Assoc::Left))
+        .op(Op::infix(Rule::add_op, Assoc::Left) | Op::infix(Rule::sub_op, Assoc::Left))
+        .op(Op::infix(Rule::mul_op, Assoc::Left) | Op::infix(Rule::div_op, Assoc::Left))
+        .op(Op::prefix(Rule::neg_op))
+        .op(Op::postfix(Rule::field_access) | Op::postfix(Rule::is_none) | Op::postfix(Rule::is_some))
+});
+
+type Result<T> = std::result::Result<T, SyntaxError>;
+
+/// Parses a whole policy.
+pub fn parse(text: &str) -> Result<Policy> {
+    let mut pairs =
+        PolicyParser::parse(Rule::policy, text).map_err(|e| from_pest(&e, text))?;
+    let Some(top) = pairs.next() else {
+        unreachable!("a successful parse yields the `policy` rule")
+    };
+    policy(top)
+}
+
+/// The pair's span without the white space and comments that pest keeps at
+/// the end of a rule whose last part is optional and absent.
+fn span(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    let end = match pair.clone().into_inner().last() {
+        Some(last) if is_trivia(&s.get_input()[span(&last).end..s.end()]) => span(&last).end,
+        _ => s.end(),
+    };
+    Span::new(s.start(), end)
+}
+
+/// Only white space and comments.
+fn is_trivia(mut text: &str) -> bool {
+    loop {
+        text = text.trim_start();
+        match text.strip_prefix('#') {
+            Some(comment) => text = comment.split_once('\n').map_or("", |(_, rest)| rest),
+            None => return text.is_empty(),
+        }
+    }
+}
+
+/// The children of `pair` that carry meaning: keywords are dropped.
+fn children<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
+    pair.into_inner().filter(|p| !is_keyword(p.as_rule()))
+}
+
+fn is_keyword(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::POLICY
+            | Rule::VERSION
+            | Rule::TIMEZONE
+            | Rule::OUTCOMES
+            | Rule::INPUT
+            | Rule::FACTS
+            | Rule::LET
+            | Rule::RULE
+            | Rule::WHEN
+            | Rule::UNLESS
+            | Rule::THEN
+            | Rule::WARNING
+            | Rule::OTHERWISE
+            | Rule::LIST
+            | Rule::SET
+            | Rule::OF
+            | Rule::HAS
+            | Rule::IS
+            | Rule::NOT
+            | Rule::NONE
+            | Rule::EOI
+    )
+}
+
+/// The next child, which the grammar guarantees.
+fn next<'i>(it: &mut impl Iterator<Item = Pair<'i, Rule>>) -> Pair<'i, Rule> {
+    match it.next() {
+        Some(pair) => pair,
+        None => unreachable!("the grammar guarantees this child"),
+    }
+}
+
+fn policy(pair: Pair<'_, Rule>) -> Result<Policy> {
+    let mut it = children(pair);
+    let (name, title) = header(next(&mut it))?;
+    let items = it.map(item).collect::<Result<_>>()?;
+    Ok(Policy { name, title, items })
+}
+
+fn header(pair: Pair<'_, Rule>) -> Result<(Ident, Option<Spanned<String>>)> {
+    let mut it = children(pair);
+    let name = ident(next(&mut it));
+    let title = it.next().map(string).transpose()?;
+    Ok((name, title))
+}
+
+fn item(pair: Pair<'_, Rule>) -> Result<Item> {
+    Ok(match pair.as_rule() {
+        Rule::version_decl => Item::Version(string(next(&mut children(pair)))?),
+        Rule::timezone_decl => Item::Timezone(string(next(&mut children(pair)))?),
+        Rule::outcomes_decl => Item::Outcomes(children(pair).map(ident).collect()),
+        Rule::input_decl => input_decl(pair)?,
+        Rule::facts_decl => Item::Facts(record_type(next(&mut children(pair)))?),
+        Rule::let_decl => Item::Let(let_decl(pair)?),
+        Rule::rule_decl => Item::Rule(rule_decl(pair)?),
+        Rule::warning_decl => Item::Warning(warning_decl(pair)?),
+        Rule::otherwise_decl => Item::Otherwise(outcome_call(next(&mut children(pair)))?),
+        other => unreachable!("not an item: {other:?}"),
+    })
+}
+
+fn input_decl(pair: Pair<'_, Rule>) -> Result<Item> {
+    let mut it = children(pair);
+    let name = ident(next(&mut it));
+    let fields = record_type(next(&mut it))?;
+    Ok(Item::Input { name, fields })
+}
+
+fn let_decl(pair: Pair<'_, Rule>) -> Result<LetDecl> {
+    let mut it = children(pair);
+    let name = ident(next(&mut it));
+    let value = expr(next(&mut it))?;
+    Ok(LetDecl { name, value })
+}
+
+fn rule_decl(pair: Pair<'_, Rule>) -> Result<RuleDecl> {
+    let mut it = children(pair).peekable();
+    let name = ident(next(&mut it));
+    let title = match it.peek().map(Pair::as_rule) {
+        Some(Rule::string) => Some(string(next(&mut it))?),
+        _ => None,
+    };
+    let when = when_clause(next(&mut it))?;
+    let unless = match it.peek().map(Pair::as_rule) {
+        Some(Rule::unless_clause) => Some(expr(next(&mut children(next(&mut it))))?),
+        _ => None,
+    };
+    let then = outcome_call(next(&mut children(next(&mut it))))?;
+    Ok(RuleDecl {
+        name,
+        title,
+        when,
+        unless,
+        then,
+    })
+}
+
+fn when_clause(pair: Pair<'_, Rule>) -> Result<Spanned<Expr>> {
+    expr(next(&mut children(pair)))
+}
+
+fn warning_decl(pair: Pair<'_, Rule>) -> Result<WarningDecl> {
+    let mut it = children(pair);
+    let name = ident(next(&mut it));
+    let message = string(next(&mut it))?;
+    let when = when_clause(next(&mut it))?;
+    Ok(WarningDecl {
+        name,
+        message,
+        when,
+    })
+}
+
+fn outcome_call(pair: Pair<'_, Rule>) -> Result<OutcomeCall> {
+    let mut it = children(pair);
+    let outcome = ident(next(&mut it));
+    let payload = match it.next() {
+        Some(p) => children(p).map(payload_field).collect::<Result<_>>()?,
+        None => Vec::new(),
+    };
+    Ok(OutcomeCall { outcome, payload })
+}
+
+fn payload_field(pair: Pair<'_, Rule>) -> Result<(Ident, Spanned<Expr>)> {
+    let mut it = children(pair);
+    let name = ident(next(&mut it));
+    Ok((name, expr(next(&mut it))?))
+}
+
+fn record_type(pair: Pair<'_, Rule>) -> Result<Vec<FieldDecl>> {
+    children(pair).map(field_decl).collect()
+}
+
+fn field_decl(pair: Pair<'_, Rule>) -> Result<FieldDecl> {
+    let mut it = children(pair);
+    let name = ident(next(&mut it));
+    let ty = type_expr(next(&mut it))?;
+    Ok(FieldDecl { name, ty })
+}
+
+fn type_expr(pair: Pair<'_, Rule>) -> Result<Spanned<TypeExpr>> {
+    let whole = span(&pair);
+    let mut it = children(pair);
+    let base = next(&mut it);
+    let base_span = span(&base);
+    let ty = match base.as_rule() {
+        Rule::list_type => TypeExpr::List(Box::new(type_expr(next(&mut children(base)))?)),
+        Rule::set_type => TypeExpr::Set(Box::new(type_expr(next(&mut children(base)))?)),
+        Rule::record_type => TypeExpr::Record(record_type(base)?),
+        Rule::enum_type => TypeExpr::Enum(children(base).map(string).collect::<Result<_>>()?),
+        Rule::named_type => TypeExpr::Named(base.as_str().to_owned()),
+        other => unreachable!("not a type: {other:?}"),
+    };
+    Ok(match it.next() {
+        Some(_optional_mark) => Spanned::new(
+            TypeExpr::Optional(Box::new(Spanned::new(ty, base_span))),
+            whole,
+        ),
+        None => Spanned::new(ty, whole),
+    })
+}
+
+fn ident(pair: Pair<'_, Rule>) -> Ident {
+    Spanned::new(pair.as_str().to_owned(), span(&pair))
+}
+
+fn string(pair: Pair<'_, Rule>) -> Result<Spanned<String>> {
+    let whole = span(&pair);
+    let body = next(&mut pair.into_inner());
+    let mut out = String::with_capacity(body.as_str().len());
+    let mut rest = body.as_str();
+    let mut offset = span(&body).start;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let esc = &rest[i..];
+        let (ch, len) = match esc.as_bytes().get(1) {
+            Some(b'n') => ('\n', 2),
+            Some(b't') => ('\t', 2),
+            Some(b'"') => ('"', 2),
+            Some(b'\\') => ('\\', 2),
+            _ => {
+                // `\u{...}`: the grammar guarantees the shape.
+                let close = esc.find('}').unwrap_or(esc.len() - 1);
+                let hex = esc.get(3..close).unwrap_or("");
+                let ch = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
+                match ch {
+                    Some(ch) => (ch, close + 1),
+                    None => {
+                        return Err(SyntaxError::Escape {
+                            text: esc[..=close].to_owned(),
+                            span: Span::new(offset + i, offset + i + close + 1),
+                        });
+                    }
+                }
+            }
+        };
+        out.push(ch);
+        rest = &esc[len..];
+        offset += i + len;
+    }
+    out.push_str(rest);
+    Ok(Spanned::new(out, whole))
+}
+
+fn expr(pair: Pair<'_, Rule>) -> Result<Spanned<Expr>> {
+    pratt(pair.into_inner())
+}
+
+fn pratt(pairs: Pairs<'_, Rule>) -> Result<Spanned<Expr>> {
+    PRATT
+        .map_primary(primary)
+        .map_prefix(|op, rhs| {
+            let rhs = rhs?;
+            let whole = span(&op).to(rhs.span);
+            let op = match op.as_rule() {
+                Rule::not_op => UnaryOp::Not,
+                Rule::neg_op => UnaryOp::Neg,
+                other => unreachable!("not a prefix operator: {other:?}"),
+            };
+            Ok(Spanned::new(Expr::Unary(op, Box::new(rhs)), whole))
+        })
+        .map_postfix(|lhs, op| {
+            let lhs = lhs?;
+            let whole = lhs.span.to(span(&op));
+            let node = match op.as_rule() {
+                Rule::field_access => Expr::Field(Box::new(lhs), ident(next(&mut children(op)))),
+                Rule::is_none => Expr::IsNone {
+                    value: Box::new(lhs),
+                    negated: false,
+                },
+                Rule::is_some => Expr::IsNone {
+                    value: Box::new(lhs),
+                    negated: true,
+                },
+                other => unreachable!("not a postfix operator: {other:?}"),
+            };
+            Ok(Spanned::new(node, whole))
+        })
+        .map_infix(|lhs, op, rhs| {
+            let (lhs, rhs) = (lhs?, rhs?);
+            let whole = lhs.span.to(rhs.span);
+            let op = binary_op(&op);
+            Ok(Spanned::new(
+                Expr::Binary(op, Box::new(lhs), Box::new(rhs)),
+                whole,
+            ))
+        })
+        .parse(pairs)
+}
+
+fn binary_op(pair: &Pair<'_, Rule>) -> BinaryOp {
+    match pair.as_rule() {
+        Rule::where_op => BinaryOp::Where,
+        Rule::or_op => BinaryOp::Or,
+        Rule::and_op => BinaryOp::And,
+        Rule::in_op => BinaryOp::In,
+        Rule::not_in_op => BinaryOp::NotIn,
+        Rule::within_op => BinaryOp::Within,
+        Rule::overlaps_op => BinaryOp::Overlaps,
+        Rule::add_op => BinaryOp::Add,
+        Rule::sub_op => BinaryOp::Sub,
+        Rule::mul_op => BinaryOp::Mul,
+        Rule::div_op => BinaryOp::Div,
+        Rule::cmp_op => match pair.as_str() {
+            "=" => BinaryOp::Eq,
+            "!=" => BinaryOp::Ne,
+            "<" => BinaryOp::Lt,
+            "<=" => BinaryOp::Le,
+            ">" => BinaryOp::Gt,
+            ">=" => BinaryOp::Ge,
+            other => unreachable!("not a comparison: {other}"),
+        },
+        other => unreachable!("not an infix operator: {other:?}"),
+    }
+}
+
+fn primary(pair: Pair<'_, Rule>) -> Result<Spanned<Expr>> {
+    let whole = span(&pair);
+    let text = pair.as_str();
+    let node = match pair.as_rule() {
+        Rule::quantifier => return quantifier(pair),
+        Rule::paren => return expr(next(&mut children(pair))),
+        Rule::bracket => Expr::Bracket(children(pair).map(expr).collect::<Result<_>>()?),
+        Rule::region_lit => region_lit(pair)?,
+        Rule::call => call(pair)?,
+        Rule::time_lit => Expr::Time(text.to_owned()),
+        Rule::duration_lit => Expr::Duration(duration_lit(text, whole)?),
+        Rule::number_lit => match text.parse::<f64>() {
+            Ok(n) if n.is_finite() => Expr::Number(n),
+            _ => {
+                return Err(SyntaxError::Number {
+                    text: text.to_owned(),
+                    span: whole,
+                });
+            }
+        },
+        Rule::string => return string(pair).map(|s| Spanned::new(Expr::Text(s.node), s.span)),
+        Rule::bool_lit => Expr::Bool(text == "true"),
+        Rule::now_kw => Expr::Now,
+        Rule::it_kw => Expr::It,
+        Rule::name => Expr::Name(text.to_owned()),
+        other => unreachable!("not a primary: {other:?}"),
+    };
+    Ok(Spanned::new(node, whole))
+}
+
+fn quantifier(pair: Pair<'_, Rule>) -> Result<Spanned<Expr>> {
+    let whole = span(&pair);
+    let mut it = children(pair);
+    let quant = match next(&mut it).as_str() {
+        "any" => Quant::Any,
+        "all" => Quant::All,
+        _ => Quant::No,
+    };
+    let subject = quant_subject(next(&mut it))?;
+    let body = it.next().map(expr).transpose()?.map(Box::new);
+    Ok(Spanned::new(
+        Expr::Quantifier {
+            quant,
+            subject: Box::new(subject),
+            body,
+        },
+        whole,
+    ))
+}
+
+fn quant_subject(pair: Pair<'_, Rule>) -> Result<Spanned<Expr>> {
+    let mut it = children(pair);
+    let mut subject = primary(next(&mut it))?;
+    for access in it {
+        let whole = subject.span.to(span(&access));
+        let field = ident(next(&mut children(access)));
+        subject = Spanned::new(Expr::Field(Box::new(subject), field), whole);
+    }
+    Ok(subject)
+}
+
+fn region_lit(pair: Pair<'_, Rule>) -> Result<Expr> {
+    let mut it = children(pair);
+    let level = match next(&mut it).as_str() {
+        "province" => RegionLevel::Province,
+        "prefecture" => RegionLevel::Prefecture,
+        _ => RegionLevel::County,
+    };
+    Ok(Expr::Region(level, string(next(&mut it))?.node))
+}
+
+fn call(pair: Pair<'_, Rule>) -> Result<Expr> {
+    let mut it = children(pair);
+    let name = ident(next(&mut it));
+    let args = it.map(expr).collect::<Result<_>>()?;
+    Ok(Expr::Call(name, args))
+}
+
+/// `1d12h` → seconds.
+fn duration_lit(text: &str, whole: Span) -> Result<i64> {
+    let too_long = || SyntaxError::Duration {
+        text: text.to_owned(),
+        span: whole,
+    };
+    let mut total: i64 = 0;
+    let mut digits_start = 0;
+    for (i, c) in text.char_indices() {
+        if c.is_ascii_digit() {
+            continue;
+        }
+        let n: i64 = text[digits_start..i].parse().map_err(|_| too_long())?;
+        let unit = match c {
+            'w' => 7 * 86_400,
+            'd' => 86_400,
+            'h' => 3_600,
+            'm' => 60,
+            _ => 1,
+        };
+        total = n
+            .checked_mul(unit)
+            .and_then(|s| total.checked_add(s))
+            .ok_or_else(too_long)?;
+        digits_start = i + 1;
+    }
+    // Keep every duration well inside the range of an instant in microseconds.
+    if total > 100_000 * 366 * 86_400 {
+        return Err(too_long());
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_add_their_parts() {
+        assert_eq!(duration_lit("1d12h", Span::default()), Ok(129_600));
+        assert_eq!(duration_lit("30m", Span::default()), Ok(1_800));
+        assert!(duration_lit("99999999999999999999d", Span::default()).is_err());
+    }
+
+    #[test]
+    fn keywords_do_not_swallow_names() {
+        let p = parse("policy p let x = a inside b").map(|p| p.items.len());
+        assert!(p.is_err(), "`inside` is a name, so `a inside b` is not `a in side b`");
+        assert!(parse("policy p let anyone = 1 let y = anyone").is_ok());
+    }
+
+    #[test]
+    fn not_in_is_one_operator() {
+        let p = parse("policy p let x = a not in b").ok();
+        let Some(Item::Let(l)) = p.and_then(|p| p.items.into_iter().next()) else {
+            unreachable!("parses")
+        };
+        assert!(matches!(l.value.node, Expr::Binary(BinaryOp::NotIn, _, _)));
+    }
+}

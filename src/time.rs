@@ -1,0 +1,233 @@
+//! Instants and durations: reading them from text, in a policy's time zone
+//! when they carry no offset, and writing them back.
+//!
+//! Instants are microseconds since the Unix epoch; durations are
+//! microseconds. The interpreter never reads the clock: `now` is an input.
+
+use std::fmt::Write as _;
+
+use jiff::civil::DateTime;
+use jiff::tz::{Offset, TimeZone};
+use jiff::Timestamp;
+
+/// Microseconds in a second.
+pub const SECOND: i64 = 1_000_000;
+
+/// Why a text is not an instant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    /// Not of the shape `2021-10-31T09:00:00+08:00`.
+    #[error("expected an instant like `2021-10-31T09:00:00+08:00`, found `{0}`")]
+    Shape(String),
+    /// The shape is right but the date or time does not exist.
+    #[error("`{0}` is not a real date and time")]
+    Invalid(String),
+}
+
+/// How much of an instant the text must spell out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// Data: date, hours, minutes and seconds (RFC 3339).
+    Seconds,
+    /// Policy literals: a date alone means midnight, seconds may be left out.
+    Relaxed,
+}
+
+/// Reads an instant. Text without an offset is read in `tz`.
+pub fn parse_instant(text: &str, tz: &TimeZone, precision: Precision) -> Result<i64, TimeError> {
+    let shape = || TimeError::Shape(text.to_owned());
+    let b = text.as_bytes();
+    let num = |range: std::ops::Range<usize>| -> Result<i32, TimeError> {
+        let digits = b.get(range).ok_or_else(shape)?;
+        digits.iter().try_fold(0i32, |acc, d| {
+            d.is_ascii_digit()
+                .then(|| acc * 10 + i32::from(d - b'0'))
+                .ok_or_else(shape)
+        })
+    };
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return Err(shape());
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (mut hour, mut minute, mut second, mut nanos) = (0, 0, 0, 0);
+    let mut i = 10;
+    match b.get(10) {
+        None if precision == Precision::Relaxed => {}
+        Some(b'T' | b't' | b' ') => {
+            if b.get(13) != Some(&b':') {
+                return Err(shape());
+            }
+            hour = num(11..13)?;
+            minute = num(14..16)?;
+            i = 16;
+            if b.get(16) == Some(&b':') {
+                second = num(17..19)?;
+                i = 19;
+                if b.get(19) == Some(&b'.') {
+                    let digits = b[20..].iter().take_while(|d| d.is_ascii_digit()).count();
+                    if digits == 0 || digits > 9 {
+                        return Err(shape());
+                    }
+                    let frac = num(20..20 + digits)?;
+                    nanos = frac * 10i32.pow(9 - digits as u32);
+                    i = 20 + digits;
+                }
+            } else if precision == Precision::Seconds {
+                return Err(shape());
+            }
+        }
+        _ => return Err(shape()),
+    }
+    let offset = match &b[i..] {
+        [] => None,
+        [b'Z' | b'z'] => Some(0),
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let secs = num(i + 1..i + 3)? * 3600 + num(i + 4..i + 6)? * 60;
+            Some(if *sign == b'-' { -secs } else { secs })
+        }
+        _ => return Err(shape()),
+    };
+    let invalid = || TimeError::Invalid(text.to_owned());
+    let civil = DateTime::new(
+        year as i16,
+        month as i8,
+        day as i8,
+        hour as i8,
+        minute as i8,
+        second as i8,
+        nanos,
+    )
+    .map_err(|_| invalid())?;
+    let ts = match offset {
+        Some(secs) => Offset::from_seconds(secs)
+            .and_then(|o| o.to_timestamp(civil))
+            .map_err(|_| invalid())?,
+        None => tz.to_timestamp(civil).map_err(|_| invalid())?,
+    };
+    Ok(ts.as_microsecond())
+}
+
+/// Writes an instant in `tz` as RFC 3339 with its offset, with a fraction
+/// only when it has one: `2021-11-01T10:00:00+08:00`.
+pub fn format_instant(micros: i64, tz: &TimeZone) -> String {
+    let mut out = String::with_capacity(25);
+    write_instant(&mut out, micros, tz);
+    out
+}
+
+/// [`format_instant`] into a buffer.
+pub fn write_instant(out: &mut String, micros: i64, tz: &TimeZone) {
+    let Ok(ts) = Timestamp::from_microsecond(micros) else {
+        let _ = write!(out, "@{micros}us");
+        return;
+    };
+    let offset = tz.to_offset(ts);
+    let dt = offset.to_datetime(ts);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    );
+    let sub = micros.rem_euclid(SECOND);
+    if sub != 0 {
+        let _ = write!(out, ".{sub:06}");
+    }
+    let secs = offset.seconds();
+    if secs == 0 {
+        out.push('Z');
+    } else {
+        let sign = if secs < 0 { '-' } else { '+' };
+        let abs = secs.unsigned_abs();
+        let _ = write!(out, "{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60);
+    }
+}
+
+/// Writes a duration the way a policy would: `14d`, `48h`, `1d12h`, `90s`.
+pub fn format_duration(micros: i64) -> String {
+    let mut out = String::new();
+    if micros < 0 {
+        out.push('-');
+    }
+    let mut secs = micros.unsigned_abs() / SECOND as u64;
+    for (unit, len) in [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)] {
+        if secs >= len {
+            let _ = write!(out, "{}{unit}", secs / len);
+            secs %= len;
+        }
+    }
+    if out.is_empty() || out == "-" {
+        out.push_str("0s");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shanghai() -> TimeZone {
+        TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::UTC)
+    }
+
+    #[test]
+    fn offsets_and_zones_agree() {
+        let tz = shanghai();
+        let a = parse_instant("2021-10-31T09:00:00+08:00", &tz, Precision::Seconds);
+        let b = parse_instant("2021-10-31T01:00:00Z", &tz, Precision::Seconds);
+        let c = parse_instant("2021-10-31T09:00:00", &tz, Precision::Seconds);
+        let d = parse_instant("2021-10-31 09:00:00", &tz, Precision::Seconds);
+        assert_eq!(a, Ok(1_635_642_000 * SECOND));
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        assert_eq!(a, d);
+    }
+
+    #[test]
+    fn data_needs_seconds_but_literals_do_not() {
+        let tz = shanghai();
+        assert!(parse_instant("2021-10-31T09:00+08:00", &tz, Precision::Seconds).is_err());
+        assert!(parse_instant("2021-10-31", &tz, Precision::Seconds).is_err());
+        assert_eq!(
+            parse_instant("2021-10-31", &tz, Precision::Relaxed),
+            parse_instant("2021-10-31T00:00:00+08:00", &tz, Precision::Seconds)
+        );
+    }
+
+    #[test]
+    fn bad_instants_are_refused() {
+        let tz = shanghai();
+        for bad in [
+            "",
+            "yesterday",
+            "2021-13-01T00:00:00Z",
+            "2021-02-29T00:00:00Z",
+            "2021-10-31T24:00:00Z",
+            "2021-10-31T09:00:00+0800",
+            "2021-10-31T09:00:00.Z",
+            "2021-10-31T09:00:00Zjunk",
+            "２０２１-10-31T09:00:00Z",
+        ] {
+            assert!(parse_instant(bad, &tz, Precision::Seconds).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn fractions_survive_a_round_trip() {
+        let tz = shanghai();
+        let t = parse_instant("2021-10-31T09:00:00.25+08:00", &tz, Precision::Seconds);
+        assert_eq!(t.map(|t| format_instant(t, &tz)).as_deref(), Ok("2021-10-31T09:00:00.250000+08:00"));
+        assert_eq!(format_instant(0, &TimeZone::UTC), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn durations_read_like_the_policy() {
+        assert_eq!(format_duration(14 * 86_400 * SECOND), "14d");
+        assert_eq!(format_duration(129_600 * SECOND), "1d12h");
+        assert_eq!(format_duration(0), "0s");
+    }
+}

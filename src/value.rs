@@ -1,0 +1,106 @@
+//! Runtime values: what data decodes into and what expressions evaluate to.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+/// A value of the language. Clones are cheap: compound values share their
+/// contents.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// An absent optional value.
+    None,
+    /// `bool`
+    Bool(bool),
+    /// `number`
+    Number(f64),
+    /// `text`
+    Text(Arc<str>),
+    /// `time`: microseconds since 1970-01-01T00:00:00Z
+    Time(i64),
+    /// `duration`: microseconds
+    Duration(i64),
+    /// `region`: the six-digit code
+    Region(u32),
+    /// An enumeration value: the index of its string in the type
+    Enum(u32),
+    /// `list of T`, in order
+    List(Arc<Vec<Value>>),
+    /// `set of T`: sorted, without duplicates
+    Set(Arc<Vec<Value>>),
+    /// A record: its fields by slot
+    Record(Arc<[Value]>),
+    /// A closed interval of time, `[from, to]`, in microseconds
+    Interval(i64, i64),
+}
+
+impl Value {
+    /// The boolean inside, `false` for anything else.
+    pub fn truthy(&self) -> bool {
+        matches!(self, Value::Bool(true))
+    }
+
+    /// The elements of a list or a set; empty for anything else.
+    pub fn elements(&self) -> &[Value] {
+        match self {
+            Value::List(items) | Value::Set(items) => items,
+            _ => &[],
+        }
+    }
+
+    /// A set holding `items`.
+    pub fn set_of(mut items: Vec<Value>) -> Value {
+        items.sort_unstable();
+        items.dedup();
+        Value::Set(Arc::new(items))
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Value::None => 0,
+            Value::Bool(_) => 1,
+            Value::Number(_) => 2,
+            Value::Text(_) => 3,
+            Value::Time(_) => 4,
+            Value::Duration(_) => 5,
+            Value::Region(_) => 6,
+            Value::Enum(_) => 7,
+            Value::List(_) => 8,
+            Value::Set(_) => 9,
+            Value::Record(_) => 10,
+            Value::Interval(..) => 11,
+        }
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Value {}
+
+impl PartialOrd for Value {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A total order, so that sets can be sorted and searched; numbers compare
+/// by `f64::total_cmp`.
+impl Ord for Value {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+            (Value::Number(a), Value::Number(b)) => a.total_cmp(b),
+            (Value::Text(a), Value::Text(b)) => a.cmp(b),
+            (Value::Time(a), Value::Time(b)) | (Value::Duration(a), Value::Duration(b)) => a.cmp(b),
+            (Value::Region(a), Value::Region(b)) => a.cmp(b),
+            (Value::Enum(a), Value::Enum(b)) => a.cmp(b),
+            (Value::List(a), Value::List(b)) | (Value::Set(a), Value::Set(b)) => a.cmp(b),
+            (Value::Record(a), Value::Record(b)) => a.cmp(b),
+            (Value::Interval(a, b), Value::Interval(c, d)) => (a, b).cmp(&(c, d)),
+            (a, b) => a.rank().cmp(&b.rank()),
+        }
+    }
+}
