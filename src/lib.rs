@@ -1,7 +1,134 @@
-//! policyc
+//! `policyc`: a small, total, typed language for entry rules of the kind
+//! public-health authorities publish, and its interpreter.
+//!
+//! The pipeline is text → AST ([`syntax`]) → checked program ([`check`]) →
+//! plan ([`compile`]) → decision ([`eval`], [`decision`]). A policy is
+//! compiled once; the facts of a run are loaded once; each person is then
+//! decided from their JSON record and an instant `now`:
+//!
+//! ```
+//! let policy = policyc::Policy::compile("entry.policy", r#"
+//!     policy entry
+//!     timezone "Asia/Shanghai"
+//!     outcomes green < popup
+//!     input person { stays: list of { region: region, from: time, to: time? } }
+//!     facts { case_counties: set of region }
+//!     rule county_exposure "stayed in a case county in the last 14 days"
+//!       when any person.stays has region in case_counties and [from, to or now] overlaps 14d
+//!       then popup(kind: "postpone_travel")
+//!     otherwise green
+//! "#).map_err(|e| e.to_string())?;
+//! let facts = policy.facts(r#"{"case_counties": ["152923"]}"#)?;
+//! let now = policy.instant("2021-11-01T10:00:00+08:00")?;
+//! let person = r#"{"stays": [{"region": "152923", "from": "2021-10-24T08:00:00+08:00",
+//!                             "to": "2021-10-26T18:00:00+08:00"}]}"#;
+//! let decision = policy.decide_json(&facts, person, now)?;
+//! assert_eq!(decision.outcome, "popup");
+//! assert_eq!(decision.rules[0].name, "county_exposure");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod check;
+pub mod compile;
+pub mod data;
+pub mod decision;
+pub mod eval;
 pub mod region;
 pub mod source;
+pub mod suggest;
 pub mod syntax;
 pub mod time;
 pub mod types;
 pub mod value;
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
+use thiserror::Error;
+
+pub use compile::Plan;
+pub use data::DataError;
+pub use decision::Decision;
+pub use eval::Facts;
+pub use source::Source;
+
+/// A compiled policy, ready to decide.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    plan: Plan,
+}
+
+/// Everything wrong with a policy's text: one syntax error, or every check
+/// error.
+#[derive(Debug, Error)]
+#[error("`{name}` has {} error{}", errors.len(), if errors.len() == 1 { "" } else { "s" })]
+pub struct PolicyErrors {
+    /// The policy's source name.
+    pub name: String,
+    /// Each error, with the source it points into.
+    pub errors: Vec<Box<dyn Diagnostic + Send + Sync>>,
+}
+
+impl Policy {
+    /// Parses, checks and compiles a policy; `name` is how errors refer to it
+    /// (usually its path).
+    pub fn compile(name: &str, text: &str) -> Result<Policy, PolicyErrors> {
+        let source = Source::new(name, text);
+        let fail = |errors| PolicyErrors {
+            name: name.to_owned(),
+            errors,
+        };
+        let ast = syntax::parse(text)
+            .map_err(|e| fail(vec![Box::new(source::Located::new(e, &source))]))?;
+        let program = check::check(&ast, &source).map_err(|es| {
+            fail(es
+                .into_iter()
+                .map(|e| Box::new(source::Located::new(e, &source)) as Box<dyn Diagnostic + Send + Sync>)
+                .collect())
+        })?;
+        Ok(Policy {
+            plan: compile::compile(program),
+        })
+    }
+
+    /// The checked program.
+    pub fn program(&self) -> &check::Program {
+        &self.plan.program
+    }
+
+    /// The compiled plan.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Loads a facts document (JSON); what depends only on the facts is
+    /// computed here, once.
+    pub fn facts(&self, json: &str) -> Result<Facts, DataError> {
+        Facts::parse(&self.plan, json)
+    }
+
+    /// Reads an instant; without an offset, in the policy's time zone.
+    pub fn instant(&self, text: &str) -> Result<i64, time::TimeError> {
+        time::parse_instant(text, &self.plan.program.timezone, time::Precision::Seconds)
+    }
+
+    /// Decides one person given as a JSON object.
+    pub fn decide_json<'p>(&'p self, facts: &'p Facts, json: &str, now: i64) -> Result<Decision<'p>, DataError> {
+        let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
+        Ok(eval::Evaluator::new(&self.plan, facts, &decoded.value, now).decide(decoded.warnings))
+    }
+}
+
+/// Renders a diagnostic as text: with colour for a terminal, without for
+/// logs and snapshots.
+pub fn render(diagnostic: &dyn Diagnostic, colour: bool) -> String {
+    let theme = if colour {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let mut out = String::new();
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    if handler.render_report(&mut out, diagnostic).is_err() {
+        out = diagnostic.to_string();
+    }
+    out
+}

@@ -1,1 +1,271 @@
-fn main() {}
+//! The `policyc` command: parses arguments, calls the library, prints, and
+//! chooses the exit code (0 decided, 1 policy errors, 2 usage, 3 bad data).
+
+use std::fs;
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal as _, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use miette::Diagnostic;
+use policyc::{DataError, Facts, Policy};
+use thiserror::Error;
+
+/// Declarative entry policies: check them, and decide people against them.
+#[derive(Parser)]
+#[command(name = "policyc", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decide each person of the input under a policy.
+    Eval {
+        /// The `.policy` file.
+        policy: PathBuf,
+        /// One JSON object, or JSON Lines (one person per line); `-` is stdin.
+        #[arg(long)]
+        input: PathBuf,
+        /// A facts file (JSON); may be given more than once.
+        #[arg(long)]
+        facts: Vec<PathBuf>,
+        /// The instant to decide at (RFC 3339); default: the current time.
+        #[arg(long)]
+        now: Option<String>,
+        /// `json`: one compact object per line; `pretty`: for people.
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
+    /// Check policies for errors without running them.
+    Check {
+        /// The `.policy` files.
+        #[arg(required = true)]
+        policies: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Json,
+    Pretty,
+}
+
+/// Failures of the command itself, each with its exit code.
+#[derive(Debug, Error, Diagnostic)]
+enum CliError {
+    #[error("cannot read `{path}`")]
+    #[diagnostic(code(policyc::read), help("check the path and its permissions"))]
+    Read {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("`{text}` is not an instant")]
+    #[diagnostic(
+        code(policyc::now),
+        help("give `--now` as RFC 3339, like `2021-11-01T10:00:00+08:00`; without an offset it is read in the policy's time zone")
+    )]
+    Now { text: String },
+    #[error("bad facts in `{path}`")]
+    #[diagnostic(code(policyc::facts))]
+    Facts {
+        path: String,
+        #[source]
+        #[diagnostic_source]
+        source: DataError,
+    },
+    #[error("bad input in `{path}`")]
+    #[diagnostic(code(policyc::input))]
+    Input {
+        path: String,
+        #[source]
+        #[diagnostic_source]
+        source: DataError,
+    },
+    #[error("cannot write the output")]
+    #[diagnostic(code(policyc::write))]
+    Write(#[source] io::Error),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Facts { .. } | CliError::Input { .. } => 3,
+            CliError::Read { .. } | CliError::Now { .. } | CliError::Write(_) => 2,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Eval {
+            policy,
+            input,
+            facts,
+            now,
+            format,
+        } => eval(&policy, &input, &facts, now.as_deref(), format),
+        Command::Check { policies } => check(&policies),
+    };
+    match result {
+        Ok(code) => code,
+        Err(report) => {
+            eprint!("{}", policyc::render(report.as_ref(), colour()));
+            let code = report.downcast_ref::<CliError>().map_or(2, CliError::exit_code);
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn colour() -> bool {
+    io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn read(path: &Path) -> Result<String, CliError> {
+    fs::read_to_string(path).map_err(|source| CliError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Compiles a policy, printing its errors; `None` if it has any.
+fn load(path: &Path) -> miette::Result<Option<Policy>> {
+    let text = read(path)?;
+    match Policy::compile(&path.display().to_string(), &text) {
+        Ok(p) => Ok(Some(p)),
+        Err(errors) => {
+            for e in &errors.errors {
+                eprint!("{}", policyc::render(e.as_ref(), colour()));
+            }
+            eprintln!("error: {errors}");
+            Ok(None)
+        }
+    }
+}
+
+fn check(paths: &[PathBuf]) -> miette::Result<ExitCode> {
+    let mut failed = false;
+    for path in paths {
+        match load(path)? {
+            Some(p) => println!("ok: {} ({} rules)", path.display(), p.program().rules.len()),
+            None => failed = true,
+        }
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn eval(policy: &Path, input: &Path, facts: &[PathBuf], now: Option<&str>, format: Format) -> miette::Result<ExitCode> {
+    let Some(policy) = load(policy)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let now = match now {
+        Some(text) => policy.instant(text).map_err(|_| CliError::Now { text: text.into() })?,
+        None => jiff::Timestamp::now().as_microsecond(),
+    };
+    let mut parts = Vec::with_capacity(facts.len());
+    for path in facts {
+        let text = read(path)?;
+        let f = policy.facts(&text).map_err(|source| CliError::Facts {
+            path: path.display().to_string(),
+            source,
+        })?;
+        for w in &f.warnings {
+            eprintln!("warning: {}: {w}", path.display());
+        }
+        parts.push(f);
+    }
+    let facts = Facts::combine(policy.plan(), parts);
+    let reader: Box<dyn Read> = if input == Path::new("-") {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(fs::File::open(input).map_err(|source| CliError::Read {
+            path: input.display().to_string(),
+            source,
+        })?)
+    };
+    let out = BufWriter::new(io::stdout().lock());
+    let name = input.display().to_string();
+    let bad = decide_stream(&policy, &facts, now, format, BufReader::new(reader), out, &name)?;
+    if bad > 0 {
+        eprintln!("error: {bad} record{} could not be decided", if bad == 1 { "" } else { "s" });
+        return Ok(ExitCode::from(3));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Decides every person of the input, streaming JSON Lines one line at a
+/// time (a single JSON object may span lines); returns how many records
+/// could not be decided.
+fn decide_stream(
+    policy: &Policy,
+    facts: &Facts,
+    now: i64,
+    format: Format,
+    mut reader: impl BufRead,
+    mut out: impl Write,
+    name: &str,
+) -> miette::Result<usize> {
+    let mut line = String::new();
+    let mut number = 0;
+    let mut bad = 0;
+    let mut text = String::new();
+    loop {
+        // Flush before waiting for more input, so a pipe sees each answer.
+        if reader.fill_buf().map(|b| b.is_empty()).unwrap_or(true) {
+            out.flush().map_err(CliError::Write)?;
+        }
+        line.clear();
+        let read = reader.read_line(&mut line).map_err(|source| CliError::Read {
+            path: name.to_owned(),
+            source,
+        })?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        let mut result = policy.decide_json(facts, line.trim_end_matches(['\n', '\r']), now);
+        if number == 1 && matches!(&result, Err(e) if policyc::data::is_incomplete(e)) {
+            // Not JSON Lines: one object over several lines.
+            text.push_str(&line);
+            reader.read_to_string(&mut text).map_err(|source| CliError::Read {
+                path: name.to_owned(),
+                source,
+            })?;
+            return match policy.decide_json(facts, &text, now) {
+                Ok(d) => {
+                    write_decision(&mut out, &d, format)?;
+                    out.flush().map_err(CliError::Write)?;
+                    Ok(0)
+                }
+                Err(source) => Err(CliError::Input {
+                    path: name.to_owned(),
+                    source,
+                }
+                .into()),
+            };
+        }
+        match &mut result {
+            Ok(d) => write_decision(&mut out, d, format)?,
+            Err(e) => {
+                bad += 1;
+                let e = e.clone().on_line(number);
+                let row = serde_json::json!({"line": number, "error": e.to_string()});
+                writeln!(out, "{row}").map_err(CliError::Write)?;
+                eprintln!("error: {name}: {e}");
+            }
+        }
+    }
+    out.flush().map_err(CliError::Write)?;
+    Ok(bad)
+}
+
+fn write_decision(out: &mut impl Write, d: &policyc::Decision<'_>, format: Format) -> miette::Result<()> {
+    match format {
+        Format::Json => writeln!(out, "{}", d.to_json()),
+        Format::Pretty => writeln!(out, "{}", d.to_pretty()),
+    }
+    .map_err(|e| CliError::Write(e).into())
+}

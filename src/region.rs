@@ -70,6 +70,14 @@ pub fn contains(outer: u32, inner: u32) -> bool {
         || lookup(inner).is_some_and(|r| r.province == outer || r.prefecture == Some(outer))
 }
 
+/// Whether any county-level unit other than itself belongs to `code`
+/// (false for a prefecture-level city without counties, like 东莞市).
+pub fn has_counties(code: u32) -> bool {
+    REGIONS
+        .iter()
+        .any(|r| r.level == Level::County && r.prefecture == Some(code) && r.code != code)
+}
+
 /// The full name from the province down, e.g. `甘肃省兰州市七里河区`, `北京市朝阳区`.
 pub fn full_name(code: u32) -> Option<String> {
     let region = lookup(code)?;

@@ -147,6 +147,36 @@ pub fn write_instant(out: &mut String, micros: i64, tz: &TimeZone) {
     }
 }
 
+/// Reads a duration written like `14d`, `48h`, `30m`, `90s`, `2w` or
+/// `1d12h`, in seconds; `None` for anything else or anything longer than
+/// 100000 years.
+pub fn parse_duration(text: &str) -> Option<i64> {
+    let mut total: i64 = 0;
+    let mut digits_start = 0;
+    for (i, c) in text.char_indices() {
+        if c.is_ascii_digit() {
+            continue;
+        }
+        let unit = match c {
+            'w' => 7 * 86_400,
+            'd' => 86_400,
+            'h' => 3_600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+        let digits = &text[digits_start..i];
+        if digits.is_empty() {
+            return None;
+        }
+        let n: i64 = digits.parse().ok()?;
+        total = n.checked_mul(unit).and_then(|s| total.checked_add(s))?;
+        digits_start = i + 1;
+    }
+    // Keep every duration well inside the range of an instant in microseconds.
+    (digits_start == text.len() && !text.is_empty() && total <= 100_000 * 366 * 86_400).then_some(total)
+}
+
 /// Writes a duration the way a policy would: `14d`, `48h`, `1d12h`, `90s`.
 pub fn format_duration(micros: i64) -> String {
     let mut out = String::new();
@@ -222,6 +252,16 @@ mod tests {
         let t = parse_instant("2021-10-31T09:00:00.25+08:00", &tz, Precision::Seconds);
         assert_eq!(t.map(|t| format_instant(t, &tz)).as_deref(), Ok("2021-10-31T09:00:00.250000+08:00"));
         assert_eq!(format_instant(0, &TimeZone::UTC), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn durations_parse_whole() {
+        assert_eq!(parse_duration("1d12h"), Some(129_600));
+        assert_eq!(parse_duration("30m"), Some(1_800));
+        assert_eq!(parse_duration("2w"), Some(1_209_600));
+        for bad in ["", "14", "d", "14x", "1d12", "99999999999999999999d"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -76,7 +76,6 @@ impl Type {
         match (self, other) {
             (Type::Error, _) | (_, Type::Error) => true,
             (Type::Optional(a), b) | (b, Type::Optional(a)) => a.agrees(b.non_optional()),
-            (Type::Enum(_), Type::Text) | (Type::Text, Type::Enum(_)) => true,
             (Type::List(a), Type::List(b)) | (Type::Set(a), Type::Set(b)) => a.agrees(b),
             (a, b) => a == b,
         }

@@ -1,0 +1,291 @@
+//! What can be wrong with a policy that parses: names, types, declarations.
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+use crate::syntax::Span;
+
+/// A check error, with the span it is about and what to write instead.
+#[derive(Debug, Clone, PartialEq, Error, Diagnostic)]
+pub enum CheckError {
+    /// A name that is not a `let`, a fact, the input, or a field in scope.
+    #[error("unknown name `{name}`")]
+    #[diagnostic(code(policy::check::unknown_name))]
+    UnknownName {
+        /// The name.
+        name: String,
+        /// Where.
+        #[label("not defined")]
+        span: Span,
+        /// A suggestion.
+        #[help]
+        help: String,
+    },
+    /// A field that the record type does not have.
+    #[error("`{record}` has no field `{field}`")]
+    #[diagnostic(code(policy::check::unknown_field))]
+    UnknownField {
+        /// The field asked for.
+        field: String,
+        /// What it was asked of.
+        record: String,
+        /// Where.
+        #[label("no such field")]
+        span: Span,
+        /// A suggestion, or the fields there are.
+        #[help]
+        help: String,
+    },
+    /// A value of the wrong type.
+    #[error("expected {expected}, found `{found}`")]
+    #[diagnostic(code(policy::check::type_mismatch))]
+    Mismatch {
+        /// What the context needs.
+        expected: String,
+        /// The type found.
+        found: String,
+        /// Where.
+        #[label("this is `{found}`")]
+        span: Span,
+        /// What to write instead.
+        #[help]
+        help: Option<String>,
+    },
+    /// An operator applied to types it does not take.
+    #[error("`{op}` cannot take `{left}` and `{right}`")]
+    #[diagnostic(code(policy::check::operands))]
+    Operands {
+        /// The operator.
+        op: String,
+        /// The left type.
+        left: String,
+        /// The right type.
+        right: String,
+        /// Where.
+        #[label("`{left}` {op} `{right}`")]
+        span: Span,
+        /// What it takes.
+        #[help]
+        help: String,
+    },
+    /// An optional value used where a value is required.
+    #[error("`{text}` may be none")]
+    #[diagnostic(code(policy::check::maybe_none))]
+    MaybeNone {
+        /// The expression as written.
+        text: String,
+        /// Where.
+        #[label("this is `{ty}`")]
+        span: Span,
+        /// Its type.
+        ty: String,
+        /// What to write instead.
+        #[help]
+        help: String,
+    },
+    /// A type name that does not exist.
+    #[error("unknown type `{name}`")]
+    #[diagnostic(code(policy::check::unknown_type))]
+    UnknownType {
+        /// The name.
+        name: String,
+        /// Where.
+        #[label("not a type")]
+        span: Span,
+        /// A suggestion, or the types there are.
+        #[help]
+        help: String,
+    },
+    /// A function that is not built in.
+    #[error("unknown function `{name}`")]
+    #[diagnostic(code(policy::check::unknown_function))]
+    UnknownFunction {
+        /// The name.
+        name: String,
+        /// Where.
+        #[label("not a function")]
+        span: Span,
+        /// A suggestion, or the functions there are.
+        #[help]
+        help: String,
+    },
+    /// A function called with the wrong number of arguments.
+    #[error("`{name}` takes {expected}, found {found}")]
+    #[diagnostic(code(policy::check::arity), help("write `{usage}`"))]
+    Arity {
+        /// The function.
+        name: String,
+        /// How many it takes, in words.
+        expected: String,
+        /// How many were given, in words.
+        found: String,
+        /// How to call it.
+        usage: String,
+        /// Where.
+        #[label("this call")]
+        span: Span,
+    },
+    /// A name declared twice.
+    #[error("{what} `{name}` is declared twice")]
+    #[diagnostic(code(policy::check::duplicate), help("give each {what} its own name, or remove one"))]
+    Duplicate {
+        /// What kind of thing.
+        what: &'static str,
+        /// The name.
+        name: String,
+        /// The second declaration.
+        #[label("declared again here")]
+        span: Span,
+        /// The first.
+        #[label("first declared here")]
+        first: Span,
+    },
+    /// An outcome that `outcomes` does not declare.
+    #[error("unknown outcome `{name}`")]
+    #[diagnostic(code(policy::check::unknown_outcome))]
+    UnknownOutcome {
+        /// The name.
+        name: String,
+        /// Where.
+        #[label("not declared in `outcomes`")]
+        span: Span,
+        /// A suggestion, or the outcomes there are.
+        #[help]
+        help: String,
+    },
+    /// A declaration every policy needs.
+    #[error("the policy has no `{what}`")]
+    #[diagnostic(code(policy::check::missing))]
+    Missing {
+        /// The missing keyword.
+        what: &'static str,
+        /// The policy header.
+        #[label("in this policy")]
+        span: Span,
+        /// What to add.
+        #[help]
+        help: String,
+    },
+    /// A declaration that may appear only once.
+    #[error("`{what}` is given twice")]
+    #[diagnostic(code(policy::check::repeated), help("keep one `{what}`"))]
+    Repeated {
+        /// The keyword.
+        what: &'static str,
+        /// The second one.
+        #[label("given again here")]
+        span: Span,
+        /// The first one.
+        #[label("first given here")]
+        first: Span,
+    },
+    /// A time zone the bundled database does not know.
+    #[error("unknown time zone `{name}`")]
+    #[diagnostic(code(policy::check::time_zone))]
+    TimeZone {
+        /// The name.
+        name: String,
+        /// Where.
+        #[label("not an IANA time zone")]
+        span: Span,
+        /// A suggestion.
+        #[help]
+        help: String,
+    },
+    /// A time literal that is not an instant.
+    #[error("`{text}` is not a time")]
+    #[diagnostic(
+        code(policy::check::time),
+        help("write a date like `2021-10-25`, or a date and time like `2021-11-01T10:00+08:00`")
+    )]
+    Time {
+        /// The literal.
+        text: String,
+        /// Where.
+        #[label("{reason}")]
+        span: Span,
+        /// Why.
+        reason: String,
+    },
+    /// A region literal that is not in the table at that level.
+    #[error("`{code}` is not a {level} in the region table")]
+    #[diagnostic(code(policy::check::region))]
+    Region {
+        /// The code as written.
+        code: String,
+        /// The level asked for.
+        level: &'static str,
+        /// Where.
+        #[label("{reason}")]
+        span: Span,
+        /// Why.
+        reason: String,
+        /// What to write instead.
+        #[help]
+        help: Option<String>,
+    },
+    /// A string compared with an enumeration that does not list it.
+    #[error("`{value:?}` is not one of {choices}")]
+    #[diagnostic(code(policy::check::not_in_enum))]
+    NotInEnum {
+        /// The string.
+        value: String,
+        /// The enumeration.
+        choices: String,
+        /// Where.
+        #[label("not a possible value")]
+        span: Span,
+        /// A suggestion.
+        #[help]
+        help: Option<String>,
+    },
+    /// A `let` used before the line that defines it.
+    #[error("`{name}` is used before it is defined")]
+    #[diagnostic(code(policy::check::let_order), help("move this `let` below the `let {name}` it uses"))]
+    LetOrder {
+        /// The name.
+        name: String,
+        /// The use.
+        #[label("used here")]
+        span: Span,
+        /// The definition.
+        #[label("defined here, later")]
+        defined: Span,
+    },
+    /// A payload field whose type differs between rules.
+    #[error("payload field `{field}` is `{found}` here but `{first}` elsewhere")]
+    #[diagnostic(code(policy::check::payload), help("give `{field}` the same type in every rule"))]
+    Payload {
+        /// The field.
+        field: String,
+        /// Its type here.
+        found: String,
+        /// Its type where first given.
+        first: String,
+        /// Here.
+        #[label("`{found}`")]
+        span: Span,
+        /// Where first given.
+        #[label("`{first}`")]
+        first_span: Span,
+    },
+    /// `it` or a bare field outside `where`/`has`.
+    #[error("`it` is only defined inside `where` or `has`")]
+    #[diagnostic(
+        code(policy::check::no_element),
+        help("`it` stands for the element being tested, as in `any phones has it.number = \"1\"`")
+    )]
+    NoElement {
+        /// Where.
+        #[label("outside `where` and `has`")]
+        span: Span,
+    },
+    /// A quantifier that needs a condition.
+    #[error("`all` needs a condition")]
+    #[diagnostic(code(policy::check::all_needs_has), help("write `all LIST has CONDITION`"))]
+    AllNeedsBody {
+        /// Where.
+        #[label("`all` of what?")]
+        span: Span,
+    },
+}

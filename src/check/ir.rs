@@ -1,0 +1,197 @@
+//! The checked program's expressions: every name resolved, every node typed.
+
+use crate::syntax::{Quant, Span};
+use crate::types::Type;
+use crate::value::Value;
+
+/// A typed expression.
+#[derive(Debug, Clone)]
+pub struct Expr {
+    /// What it computes.
+    pub kind: ExprKind,
+    /// Its type.
+    pub ty: Type,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// The forms of a typed expression.
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    /// A literal, already converted (times to instants, enumeration strings
+    /// to their index).
+    Const(Value),
+    /// `now`
+    Now,
+    /// The input record (`person`).
+    Input,
+    /// A fact, by slot.
+    Fact(usize),
+    /// A `let`, by index.
+    Let(usize),
+    /// The element bound by an enclosing `where` or `has`; 0 is the outermost.
+    Element(usize),
+    /// A record's field, by slot.
+    Field(Box<Expr>, usize),
+    /// The same field of every record in a list: `phones.number`.
+    Project(Box<Expr>, usize),
+    /// `not A`
+    Not(Box<Expr>),
+    /// `-A`
+    Neg(Box<Expr>),
+    /// `A and B`
+    And(Box<Expr>, Box<Expr>),
+    /// `A or B` on booleans
+    Or(Box<Expr>, Box<Expr>),
+    /// `A or B` where `A` is optional: `B` when `A` is none
+    Coalesce(Box<Expr>, Box<Expr>),
+    /// `A = B`, `A < B`, ...
+    Compare(CmpOp, Box<Expr>, Box<Expr>),
+    /// `A + B`, ...
+    Arith(ArithOp, Box<Expr>, Box<Expr>),
+    /// `A in L`, `A not in L` for a list or a set
+    Member {
+        /// `not in`
+        negated: bool,
+        /// The value looked for (none is in nothing).
+        value: Box<Expr>,
+        /// The list or set.
+        collection: Box<Expr>,
+    },
+    /// `R in province "110000"`: a region inside another
+    InRegion {
+        /// `not in`
+        negated: bool,
+        /// The region tested (none is inside nothing).
+        inner: Box<Expr>,
+        /// The enclosing region.
+        outer: Box<Expr>,
+    },
+    /// `A is none`, `A is not none`
+    IsNone {
+        /// `is not none`
+        negated: bool,
+        /// The optional value.
+        value: Box<Expr>,
+    },
+    /// `T within W`: an instant inside a closed interval
+    Within(Box<Expr>, Box<Expr>),
+    /// `I overlaps W`: two closed intervals share an instant
+    Overlaps(Box<Expr>, Box<Expr>),
+    /// `[A, B]`, and `14d` used as a window: `[now - 14d, now]`
+    Interval(Box<Expr>, Box<Expr>),
+    /// `L where P`
+    Where(Box<Expr>, Box<Expr>),
+    /// `any L has P`, `no L`, ...
+    Quantifier(Quant, Box<Expr>, Option<Box<Expr>>),
+    /// A built-in function.
+    Call(Builtin, Vec<Expr>),
+    /// `[a, b, c]`
+    List(Vec<Expr>),
+    /// A value that depends only on the facts, computed once per facts by
+    /// `compile`.
+    Hoisted(usize),
+}
+
+/// A comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `=`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// An arithmetic operator; the operand types were checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+}
+
+/// The built-in functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    /// `prefecture(region)`: the prefecture-level city, none if unknown
+    Prefecture,
+    /// `province(region)`: the province, none if unknown
+    Province,
+    /// `prefectures(regions)`: the set of their prefecture-level cities
+    Prefectures,
+    /// `provinces(regions)`: the set of their provinces
+    Provinces,
+    /// `count(list)`: how many elements
+    Count,
+}
+
+impl Builtin {
+    /// Every built-in with its name, for look-up and suggestions.
+    pub const ALL: [(&'static str, Builtin); 5] = [
+        ("prefecture", Builtin::Prefecture),
+        ("province", Builtin::Province),
+        ("prefectures", Builtin::Prefectures),
+        ("provinces", Builtin::Provinces),
+        ("count", Builtin::Count),
+    ];
+}
+
+impl Expr {
+    /// A node of type `ty` at `span`.
+    pub fn new(kind: ExprKind, ty: Type, span: Span) -> Self {
+        Expr { kind, ty, span }
+    }
+
+    /// The direct children, each with the number of `where`/`has` binders
+    /// it sits under beyond this node's (1 for a body, 0 otherwise).
+    pub fn children_mut(&mut self) -> Vec<(&mut Expr, usize)> {
+        match &mut self.kind {
+            ExprKind::Const(_)
+            | ExprKind::Now
+            | ExprKind::Input
+            | ExprKind::Fact(_)
+            | ExprKind::Let(_)
+            | ExprKind::Element(_)
+            | ExprKind::Hoisted(_) => Vec::new(),
+            ExprKind::Field(a, _)
+            | ExprKind::Project(a, _)
+            | ExprKind::Not(a)
+            | ExprKind::Neg(a)
+            | ExprKind::IsNone { value: a, .. }
+            | ExprKind::Quantifier(_, a, None) => vec![(&mut **a, 0)],
+            ExprKind::Where(a, b) | ExprKind::Quantifier(_, a, Some(b)) => {
+                vec![(&mut **a, 0), (&mut **b, 1)]
+            }
+            ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Coalesce(a, b)
+            | ExprKind::Compare(_, a, b)
+            | ExprKind::Arith(_, a, b)
+            | ExprKind::Within(a, b)
+            | ExprKind::Overlaps(a, b)
+            | ExprKind::Interval(a, b)
+            | ExprKind::Member {
+                value: a,
+                collection: b,
+                ..
+            }
+            | ExprKind::InRegion {
+                inner: a, outer: b, ..
+            } => vec![(&mut **a, 0), (&mut **b, 0)],
+            ExprKind::Call(_, args) | ExprKind::List(args) => args.iter_mut().map(|a| (a, 0)).collect(),
+        }
+    }
+}

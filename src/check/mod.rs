@@ -1,0 +1,448 @@
+//! AST → checked program: names resolved, types checked, declarations
+//! consistent. Every error is reported, not only the first.
+
+mod error;
+mod expr;
+pub mod ir;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+
+pub use error::CheckError;
+use ir::Expr;
+
+use crate::source::Source;
+use crate::suggest;
+use crate::syntax::{self, Ident, Item, Span, Spanned, TypeExpr};
+use crate::types::{RecordType, Type};
+
+/// A policy whose names resolve and whose types check.
+#[derive(Debug, Clone)]
+pub struct Program {
+    /// The text it was checked from.
+    pub source: Source,
+    /// `policy NAME`
+    pub name: String,
+    /// `policy NAME "title"`
+    pub title: Option<String>,
+    /// `version "..."`
+    pub version: Option<String>,
+    /// `timezone "..."`: where instants without an offset are read
+    pub timezone: TimeZone,
+    /// Outcome names, least severe first.
+    pub outcomes: Vec<String>,
+    /// The name the input goes by (`person`).
+    pub input_name: String,
+    /// The input schema.
+    pub input: Arc<RecordType>,
+    /// The facts schema.
+    pub facts: Arc<RecordType>,
+    /// `let`s, in source order; each uses only those before it.
+    pub lets: Vec<Let>,
+    /// Rules, in source order.
+    pub rules: Vec<Rule>,
+    /// Warnings, in source order.
+    pub warnings: Vec<Warning>,
+    /// `otherwise`
+    pub otherwise: Outcome,
+    /// The input's `id` field, copied into decisions.
+    pub id_slot: Option<usize>,
+}
+
+/// `let NAME = EXPR`
+#[derive(Debug, Clone)]
+pub struct Let {
+    /// The name.
+    pub name: String,
+    /// The definition.
+    pub value: Expr,
+}
+
+/// A rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Its name.
+    pub name: String,
+    /// Its title.
+    pub title: Option<String>,
+    /// `when`
+    pub when: Expr,
+    /// `unless`
+    pub unless: Option<Expr>,
+    /// `then`
+    pub then: Outcome,
+    /// The rule's name in the source.
+    pub span: Span,
+}
+
+/// An outcome with its payload.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Index into `Program::outcomes`: its severity.
+    pub index: usize,
+    /// Payload fields, in source order.
+    pub payload: Vec<(String, Expr)>,
+}
+
+/// `warning NAME "message" when EXPR`
+#[derive(Debug, Clone)]
+pub struct Warning {
+    /// Its name.
+    pub name: String,
+    /// What it says.
+    pub message: String,
+    /// When it is given.
+    pub when: Expr,
+}
+
+/// Checks a parsed policy.
+pub fn check(policy: &syntax::Policy, source: &Source) -> Result<Program, Vec<CheckError>> {
+    let mut c = Checker {
+        errors: Vec::new(),
+        source,
+        timezone: TimeZone::UTC,
+        input_name: "input".to_owned(),
+        input: Arc::default(),
+        facts: Arc::default(),
+        lets: Vec::new(),
+        later_lets: HashMap::new(),
+        scopes: Vec::new(),
+        narrowed: Vec::new(),
+    };
+    let program = c.policy(policy);
+    if c.errors.is_empty() {
+        Ok(program)
+    } else {
+        Err(c.errors)
+    }
+}
+
+/// The checker's state while it walks one policy.
+pub(crate) struct Checker<'a> {
+    errors: Vec<CheckError>,
+    source: &'a Source,
+    timezone: TimeZone,
+    input_name: String,
+    input: Arc<RecordType>,
+    facts: Arc<RecordType>,
+    /// The `let`s checked so far: name, type, where defined.
+    lets: Vec<(String, Type)>,
+    /// Every `let` of the policy, to tell "defined later" from "unknown".
+    later_lets: HashMap<String, Span>,
+    /// The elements bound by enclosing `where`/`has`, outermost first.
+    scopes: Vec<Type>,
+    /// Paths known not to be none here (`x is none or x > 1`).
+    narrowed: Vec<String>,
+}
+
+/// Declarations that may be given once.
+#[derive(Default)]
+struct Once<'p> {
+    version: Option<&'p Spanned<String>>,
+    timezone: Option<&'p Spanned<String>>,
+    outcomes: Option<(&'p [Ident], Span)>,
+    input: Option<(&'p Ident, &'p [syntax::FieldDecl])>,
+    facts: Option<&'p [syntax::FieldDecl]>,
+    otherwise: Option<&'p syntax::OutcomeCall>,
+}
+
+impl Checker<'_> {
+    fn policy(&mut self, policy: &syntax::Policy) -> Program {
+        let once = self.declarations(policy);
+        if let Some(tz) = once.timezone {
+            self.timezone = self.time_zone(tz);
+        }
+        let outcomes: Vec<String> = match once.outcomes {
+            Some((names, _)) => {
+                self.unique("outcome", names.iter());
+                names.iter().map(|n| n.node.clone()).collect()
+            }
+            None => {
+                self.errors.push(CheckError::Missing {
+                    what: "outcomes",
+                    span: policy.name.span,
+                    help: "declare the outcomes, least severe first, like `outcomes green < popup`".into(),
+                });
+                Vec::new()
+            }
+        };
+        if let Some((name, fields)) = once.input {
+            self.input_name = name.node.clone();
+            self.input = Arc::new(self.record_type(fields));
+        }
+        if let Some(fields) = once.facts {
+            self.facts = Arc::new(self.record_type(fields));
+        }
+        let lets = self.lets(policy);
+        let mut payload_types: HashMap<String, (Type, Span)> = HashMap::new();
+        let mut rules = Vec::new();
+        let mut warnings = Vec::new();
+        let mut names: Vec<&Ident> = Vec::new();
+        for item in &policy.items {
+            match item {
+                Item::Rule(r) => {
+                    names.push(&r.name);
+                    let when = self.condition(&r.when);
+                    let unless = r.unless.as_ref().map(|u| self.condition(u));
+                    let then = self.outcome_call(&r.then, &outcomes, &mut payload_types);
+                    rules.push(Rule {
+                        name: r.name.node.clone(),
+                        title: r.title.as_ref().map(|t| t.node.clone()),
+                        when,
+                        unless,
+                        then,
+                        span: r.name.span,
+                    });
+                }
+                Item::Warning(w) => {
+                    names.push(&w.name);
+                    warnings.push(Warning {
+                        name: w.name.node.clone(),
+                        message: w.message.node.clone(),
+                        when: self.condition(&w.when),
+                    });
+                }
+                _ => {}
+            }
+        }
+        self.unique("rule", names.into_iter());
+        let otherwise = match once.otherwise {
+            Some(call) => self.outcome_call(call, &outcomes, &mut payload_types),
+            None => {
+                self.errors.push(CheckError::Missing {
+                    what: "otherwise",
+                    span: policy.name.span,
+                    help: "say what holds when no rule fires, like `otherwise green`".into(),
+                });
+                Outcome {
+                    index: 0,
+                    payload: Vec::new(),
+                }
+            }
+        };
+        let id_slot = self
+            .input
+            .field("id")
+            .filter(|(_, t)| matches!(t.non_optional(), Type::Text))
+            .map(|(slot, _)| slot);
+        Program {
+            source: self.source.clone(),
+            name: policy.name.node.clone(),
+            title: policy.title.as_ref().map(|t| t.node.clone()),
+            version: once.version.map(|v| v.node.clone()),
+            timezone: self.timezone.clone(),
+            outcomes,
+            input_name: self.input_name.clone(),
+            input: Arc::clone(&self.input),
+            facts: Arc::clone(&self.facts),
+            lets,
+            rules,
+            warnings,
+            otherwise,
+            id_slot,
+        }
+    }
+
+    /// Finds the declarations that may be given once, reporting repeats.
+    fn declarations<'p>(&mut self, policy: &'p syntax::Policy) -> Once<'p> {
+        let mut once = Once::default();
+        for item in &policy.items {
+            let (what, span, repeated) = match item {
+                Item::Version(v) => ("version", v.span, once.version.replace(v).map(|f| f.span)),
+                Item::Timezone(t) => ("timezone", t.span, once.timezone.replace(t).map(|f| f.span)),
+                Item::Outcomes(names) => {
+                    let span = names
+                        .first()
+                        .map_or(policy.name.span, |f| f.span.to(names.last().map_or(f.span, |l| l.span)));
+                    ("outcomes", span, once.outcomes.replace((names, span)).map(|(_, s)| s))
+                }
+                Item::Input { name, fields } => ("input", name.span, once.input.replace((name, fields)).map(|(n, _)| n.span)),
+                Item::Facts(fields) => {
+                    let span = fields.first().map_or(policy.name.span, |f| f.name.span);
+                    let first = once.facts.replace(fields).map(|f| f.first().map_or(policy.name.span, |f| f.name.span));
+                    ("facts", span, first)
+                }
+                Item::Otherwise(call) => (
+                    "otherwise",
+                    call.outcome.span,
+                    once.otherwise.replace(call).map(|c| c.outcome.span),
+                ),
+                Item::Let(_) | Item::Rule(_) | Item::Warning(_) => continue,
+            };
+            if let Some(first) = repeated {
+                self.errors.push(CheckError::Repeated { what, span, first });
+            }
+        }
+        once
+    }
+
+    fn time_zone(&mut self, name: &Spanned<String>) -> TimeZone {
+        match TimeZone::get(&name.node) {
+            Ok(tz) => tz,
+            Err(_) => {
+                let known: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
+                let help = suggest::help_for(&name.node, known.iter().map(String::as_str))
+                    .unwrap_or_else(|| "write an IANA time zone name like `Asia/Shanghai`".into());
+                self.errors.push(CheckError::TimeZone {
+                    name: name.node.clone(),
+                    span: name.span,
+                    help,
+                });
+                TimeZone::UTC
+            }
+        }
+    }
+
+    /// Reports names declared twice.
+    fn unique<'i>(&mut self, what: &'static str, names: impl Iterator<Item = &'i Ident>) {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for name in names {
+            if let Some(first) = seen.insert(&name.node, name.span) {
+                self.errors.push(CheckError::Duplicate {
+                    what,
+                    name: name.node.clone(),
+                    span: name.span,
+                    first,
+                });
+            }
+        }
+    }
+
+    fn record_type(&mut self, fields: &[syntax::FieldDecl]) -> RecordType {
+        self.unique("field", fields.iter().map(|f| &f.name));
+        RecordType {
+            fields: fields
+                .iter()
+                .map(|f| (f.name.node.clone(), self.type_expr(&f.ty)))
+                .collect(),
+        }
+    }
+
+    fn type_expr(&mut self, ty: &Spanned<TypeExpr>) -> Type {
+        match &ty.node {
+            TypeExpr::Named(name) => match name.as_str() {
+                "bool" => Type::Bool,
+                "number" => Type::Number,
+                "text" => Type::Text,
+                "time" => Type::Time,
+                "duration" => Type::Duration,
+                "region" => Type::Region,
+                _ => {
+                    const TYPES: [&str; 6] = ["bool", "number", "text", "time", "duration", "region"];
+                    let help = suggest::help_for(name, TYPES).unwrap_or_else(|| {
+                        "the types are `bool`, `number`, `text`, `time`, `duration`, `region`, \
+                         `list of T`, `set of T`, `T?`, records `{ a: T }` and choices `\"a\" | \"b\"`"
+                            .into()
+                    });
+                    self.errors.push(CheckError::UnknownType {
+                        name: name.clone(),
+                        span: ty.span,
+                        help,
+                    });
+                    Type::Error
+                }
+            },
+            TypeExpr::Enum(names) => {
+                let mut seen: HashMap<&str, Span> = HashMap::new();
+                for n in names {
+                    if let Some(first) = seen.insert(&n.node, n.span) {
+                        self.errors.push(CheckError::Duplicate {
+                            what: "choice",
+                            name: n.node.clone(),
+                            span: n.span,
+                            first,
+                        });
+                    }
+                }
+                Type::Enum(names.iter().map(|n| n.node.clone()).collect())
+            }
+            TypeExpr::Optional(inner) => match self.type_expr(inner) {
+                Type::Optional(t) => Type::Optional(t),
+                t => Type::Optional(Box::new(t)),
+            },
+            TypeExpr::List(inner) => Type::List(Box::new(self.type_expr(inner))),
+            TypeExpr::Set(inner) => Type::Set(Box::new(self.type_expr(inner))),
+            TypeExpr::Record(fields) => Type::Record(Arc::new(self.record_type(fields))),
+        }
+    }
+
+    fn lets(&mut self, policy: &syntax::Policy) -> Vec<Let> {
+        let decls: Vec<&syntax::LetDecl> = policy
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Let(l) => Some(l),
+                _ => None,
+            })
+            .collect();
+        self.unique("let", decls.iter().map(|l| &l.name));
+        self.later_lets = decls.iter().map(|l| (l.name.node.clone(), l.name.span)).collect();
+        let mut lets = Vec::with_capacity(decls.len());
+        for decl in decls {
+            let value = self.expr(&decl.value);
+            self.lets.push((decl.name.node.clone(), value.ty.clone()));
+            lets.push(Let {
+                name: decl.name.node.clone(),
+                value,
+            });
+        }
+        lets
+    }
+
+    fn outcome_call(
+        &mut self,
+        call: &syntax::OutcomeCall,
+        outcomes: &[String],
+        payload_types: &mut HashMap<String, (Type, Span)>,
+    ) -> Outcome {
+        let index = match outcomes.iter().position(|o| *o == call.outcome.node) {
+            Some(i) => i,
+            None => {
+                if !outcomes.is_empty() {
+                    let help = suggest::help_for(&call.outcome.node, outcomes.iter().map(String::as_str))
+                        .unwrap_or_else(|| format!("the outcomes are {}", quoted_list(outcomes)));
+                    self.errors.push(CheckError::UnknownOutcome {
+                        name: call.outcome.node.clone(),
+                        span: call.outcome.span,
+                        help,
+                    });
+                }
+                0
+            }
+        };
+        self.unique("payload field", call.payload.iter().map(|(n, _)| n));
+        let mut payload = Vec::with_capacity(call.payload.len());
+        for (name, value) in &call.payload {
+            let value = self.expr(value);
+            match payload_types.get(&name.node) {
+                Some((first, first_span)) if !first.agrees(&value.ty) => {
+                    self.errors.push(CheckError::Payload {
+                        field: name.node.clone(),
+                        found: value.ty.to_string(),
+                        first: first.to_string(),
+                        span: value.span,
+                        first_span: *first_span,
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    payload_types.insert(name.node.clone(), (value.ty.clone(), value.span));
+                }
+            }
+            payload.push((name.node.clone(), value));
+        }
+        Outcome { index, payload }
+    }
+}
+
+/// `a`, `b` and `c`, each in backticks.
+pub(crate) fn quoted_list(names: &[impl AsRef<str>]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{}`", n.as_ref())).collect();
+    match quoted.as_slice() {
+        [] => "none".into(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}

@@ -1,0 +1,36 @@
+//! JSON paths for error messages, built on the stack as decoding descends:
+//! nothing is allocated unless an error needs the text.
+
+use std::fmt;
+
+/// Where a value sits in the document.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Path<'a> {
+    /// The document itself.
+    Root,
+    /// `parent.name`
+    Field(&'a Path<'a>, &'a str),
+    /// `parent[index]`
+    Index(&'a Path<'a>, usize),
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Field(Path::Root, name) => f.write_str(name),
+            Path::Field(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+impl Path<'_> {
+    /// The path in backticks, or "the document" at the root.
+    pub(crate) fn quoted(&self) -> String {
+        match self {
+            Path::Root => "the document".to_owned(),
+            _ => format!("`{self}`"),
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The decision: what the contract promises the outside world, as JSON and
+//! as text for a person.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
+
+use crate::check::Program;
+use crate::time;
+use crate::types::Type;
+use crate::value::Value;
+
+/// The decision for one person.
+#[derive(Debug, Clone)]
+pub struct Decision<'p> {
+    /// The input's `id`, if it has one.
+    pub id: Option<Arc<str>>,
+    /// The winning outcome.
+    pub outcome: &'p str,
+    /// The winning rule's payload (or `otherwise`'s), with each value's type.
+    pub payload: Vec<(&'p str, Value, &'p Type)>,
+    /// The policy that decided.
+    pub policy: &'p Program,
+    /// The instant of the decision, microseconds since the epoch.
+    pub now: i64,
+    /// Every rule that fired, in policy order.
+    pub rules: Vec<FiredRule<'p>>,
+    /// Things worth knowing that did not change the decision.
+    pub warnings: Vec<String>,
+}
+
+/// A rule that fired, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FiredRule<'p> {
+    /// Its name.
+    pub name: &'p str,
+    /// Its title.
+    pub title: Option<&'p str>,
+    /// The outcome it gives.
+    pub outcome: &'p str,
+    /// The records that made it fire, in words.
+    pub because: Vec<String>,
+}
+
+impl Decision<'_> {
+    /// The decision as one line of compact JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()))
+    }
+
+    /// The decision for a person to read.
+    pub fn to_pretty(&self) -> String {
+        let tz = &self.policy.timezone;
+        let mut out = String::new();
+        let _ = write!(out, "{}: {}", self.id.as_deref().unwrap_or("(no id)"), self.outcome);
+        for (name, value, ty) in &self.payload {
+            let _ = write!(out, "\n  {name}: {}", plain(value, ty, tz));
+        }
+        let _ = write!(out, "\n  policy: {}", self.policy.name);
+        if let Some(v) = &self.policy.version {
+            let _ = write!(out, " {v}");
+        }
+        let _ = write!(out, "\n  now: {}", time::format_instant(self.now, tz));
+        if self.rules.is_empty() {
+            out.push_str("\n  no rule fired");
+        }
+        for rule in &self.rules {
+            let _ = write!(out, "\n  rule {} → {}", rule.name, rule.outcome);
+            if let Some(title) = rule.title {
+                let _ = write!(out, " ({title})");
+            }
+            for b in &rule.because {
+                let _ = write!(out, "\n    because {b}");
+            }
+        }
+        for w in &self.warnings {
+            let _ = write!(out, "\n  warning: {w}");
+        }
+        out.push('\n');
+        out
+    }
+}
+
+impl Serialize for Decision<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let tz = &self.policy.timezone;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("id", &self.id.as_deref())?;
+        map.serialize_entry("outcome", self.outcome)?;
+        for (name, value, ty) in &self.payload {
+            map.serialize_entry(name, &Json { value, ty, tz })?;
+        }
+        map.serialize_entry(
+            "policy",
+            &PolicyRef {
+                name: &self.policy.name,
+                title: self.policy.title.as_deref(),
+                version: self.policy.version.as_deref(),
+            },
+        )?;
+        map.serialize_entry("now", &time::format_instant(self.now, tz))?;
+        map.serialize_entry("rules", &self.rules)?;
+        map.serialize_entry("warnings", &self.warnings)?;
+        map.end()
+    }
+}
+
+impl Serialize for FiredRule<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("name", self.name)?;
+        if let Some(title) = self.title {
+            map.serialize_entry("title", title)?;
+        }
+        map.serialize_entry("outcome", self.outcome)?;
+        map.serialize_entry("because", &self.because)?;
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct PolicyRef<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
+    version: Option<&'a str>,
+}
+
+/// A value as JSON, the way data gives it: instants as RFC 3339 text in the
+/// policy's zone, regions as code strings, choices as their string.
+struct Json<'a> {
+    value: &'a Value,
+    ty: &'a Type,
+    tz: &'a TimeZone,
+}
+
+impl Serialize for Json<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match (self.value, self.ty.non_optional()) {
+            (Value::None, _) => s.serialize_none(),
+            (Value::Bool(b), _) => s.serialize_bool(*b),
+            (Value::Number(n), _) => s.serialize_f64(*n),
+            (Value::List(items) | Value::Set(items), ty) => {
+                let element = ty.element().unwrap_or(&Type::Error);
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items.iter() {
+                    seq.serialize_element(&Json {
+                        value: item,
+                        ty: element,
+                        tz: self.tz,
+                    })?;
+                }
+                seq.end()
+            }
+            (Value::Record(fields), Type::Record(record)) => {
+                let mut map = s.serialize_map(Some(fields.len()))?;
+                for (value, (name, ty)) in fields.iter().zip(&record.fields) {
+                    map.serialize_entry(name, &Json { value, ty, tz: self.tz })?;
+                }
+                map.end()
+            }
+            (value, ty) => s.serialize_str(&plain(value, ty, self.tz)),
+        }
+    }
+}
+
+/// A scalar as the text data would give it.
+fn plain(value: &Value, ty: &Type, tz: &TimeZone) -> String {
+    match (value, ty.non_optional()) {
+        (Value::None, _) => "none".into(),
+        (Value::Text(t), _) => t.to_string(),
+        (Value::Time(t), _) => time::format_instant(*t, tz),
+        (Value::Duration(d), _) => time::format_duration(*d),
+        (Value::Region(code), _) => format!("{code:06}"),
+        (Value::Enum(i), Type::Enum(choices)) => choices.get(*i as usize).cloned().unwrap_or_default(),
+        (Value::Bool(b), _) => b.to_string(),
+        (Value::Number(n), _) => n.to_string(),
+        (Value::Interval(a, b), _) => format!("[{}, {}]", time::format_instant(*a, tz), time::format_instant(*b, tz)),
+        (other, _) => format!("{other:?}"),
+    }
+}

@@ -1,0 +1,188 @@
+//! Plan + facts + person + `now` → decision.
+//!
+//! What depends only on the facts is computed once, when the facts are
+//! loaded ([`Facts`]); each person is then evaluated by a small
+//! [`Evaluator`] that borrows the plan, the facts and the person.
+
+mod explain;
+mod expr;
+
+use std::sync::Arc;
+
+use crate::compile::Plan;
+use crate::data::{self, DataError};
+use crate::decision::{Decision, FiredRule};
+use crate::value::Value;
+
+/// The facts of a run, with every fact-only expression of the plan already
+/// computed.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    values: Vec<Value>,
+    hoisted: Vec<Value>,
+    /// Warnings from decoding the facts.
+    pub warnings: Vec<String>,
+}
+
+impl Facts {
+    /// No facts: every list and set empty, every optional none.
+    pub fn empty(plan: &Plan) -> Facts {
+        Self::merge(plan, std::iter::empty())
+    }
+
+    /// Decodes one facts document (JSON) against the plan's facts schema.
+    pub fn parse(plan: &Plan, text: &str) -> Result<Facts, DataError> {
+        let decoded = data::decode(text, &plan.program.facts, &plan.program.timezone)?;
+        let mut facts = Self::merge(plan, std::iter::once(decoded.value));
+        facts.warnings = decoded.warnings;
+        Ok(facts)
+    }
+
+    /// Several facts documents as one: lists and sets are joined, and a
+    /// later document's other values replace an earlier one's.
+    pub fn combine(plan: &Plan, parts: Vec<Facts>) -> Facts {
+        let warnings = parts.iter().flat_map(|p| p.warnings.iter().cloned()).collect();
+        let records = parts.into_iter().map(|p| Value::Record(p.values.into()));
+        let mut facts = Self::merge(plan, records);
+        facts.warnings = warnings;
+        facts
+    }
+
+    fn merge(plan: &Plan, records: impl Iterator<Item = Value>) -> Facts {
+        let schema = &plan.program.facts.fields;
+        let mut values: Vec<Value> = schema
+            .iter()
+            .map(|(_, ty)| match ty {
+                crate::types::Type::List(_) => Value::List(Arc::default()),
+                crate::types::Type::Set(_) => Value::Set(Arc::default()),
+                _ => Value::None,
+            })
+            .collect();
+        for record in records {
+            let Value::Record(fields) = record else { continue };
+            for (slot, value) in fields.iter().enumerate() {
+                let Some(current) = values.get_mut(slot) else { continue };
+                *current = match (&*current, value) {
+                    (Value::List(a), Value::List(b)) => Value::List(Arc::new(a.iter().chain(b.iter()).cloned().collect())),
+                    (Value::Set(a), Value::Set(b)) => Value::set_of(a.iter().chain(b.iter()).cloned().collect()),
+                    (_, Value::None) => continue,
+                    (_, v) => v.clone(),
+                };
+            }
+        }
+        let mut facts = Facts {
+            values,
+            hoisted: Vec::with_capacity(plan.hoisted.len()),
+            warnings: Vec::new(),
+        };
+        // Each hoisted expression uses only the facts and earlier entries.
+        for (expr, depth) in &plan.hoisted {
+            let none = Value::None;
+            let mut ev = Evaluator::new(plan, &facts, &none, 0);
+            ev.scopes.resize(*depth, Value::None);
+            let v = ev.eval(expr);
+            facts.hoisted.push(v);
+        }
+        facts
+    }
+}
+
+/// The state of one person's evaluation.
+pub struct Evaluator<'p, 'v> {
+    plan: &'p Plan,
+    facts: &'p Facts,
+    person: &'v Value,
+    now: i64,
+    /// `let` values, computed on first use.
+    lets: Vec<Option<Value>>,
+    /// Elements bound by enclosing `where`/`has`, outermost first.
+    scopes: Vec<Value>,
+}
+
+impl<'p, 'v> Evaluator<'p, 'v> {
+    /// An evaluator for `person` at `now` (microseconds since the epoch).
+    pub fn new(plan: &'p Plan, facts: &'p Facts, person: &'v Value, now: i64) -> Self {
+        Evaluator {
+            plan,
+            facts,
+            person,
+            now,
+            lets: vec![None; plan.program.lets.len()],
+            scopes: Vec::with_capacity(4),
+        }
+    }
+
+    /// Decides: every rule, the winner, its payload, the witnesses of the
+    /// rules that fired and the warnings.
+    pub fn decide(mut self, data_warnings: Vec<String>) -> Decision<'p> {
+        let program: &'p crate::check::Program = &self.plan.program;
+        let mut fired: Vec<usize> = Vec::new();
+        for (i, rule) in program.rules.iter().enumerate() {
+            if self.test(&rule.when) && !rule.unless.as_ref().is_some_and(|u| self.test(u)) {
+                fired.push(i);
+            }
+        }
+        // The most severe outcome wins; among equals, the rule written first.
+        let winner = fired
+            .iter()
+            .copied()
+            .reduce(|best, i| {
+                if program.rules[i].then.index > program.rules[best].then.index {
+                    i
+                } else {
+                    best
+                }
+            });
+        let outcome = winner.map_or(&program.otherwise, |i| &program.rules[i].then);
+        let payload = outcome
+            .payload
+            .iter()
+            .map(|(name, e)| (name.as_str(), self.eval(e), &e.ty))
+            .collect();
+        let rules = fired
+            .iter()
+            .map(|&i| {
+                let rule = &program.rules[i];
+                let mut because = Vec::new();
+                self.because(&rule.when, true, &mut because);
+                if let Some(u) = &rule.unless {
+                    self.because(u, false, &mut because);
+                }
+                FiredRule {
+                    name: &rule.name,
+                    title: rule.title.as_deref(),
+                    outcome: &program.outcomes[rule.then.index],
+                    because,
+                }
+            })
+            .collect();
+        let mut warnings = data_warnings;
+        for w in &program.warnings {
+            if self.test(&w.when) {
+                let mut because = Vec::new();
+                self.because(&w.when, true, &mut because);
+                warnings.push(if because.is_empty() {
+                    format!("{}: {}", w.name, w.message)
+                } else {
+                    format!("{}: {} ({})", w.name, w.message, because.join("; "))
+                });
+            }
+        }
+        let id = program.id_slot.and_then(|slot| match self.person {
+            Value::Record(fields) => match fields.get(slot) {
+                Some(Value::Text(id)) => Some(Arc::clone(id)),
+                _ => None,
+            },
+            _ => None,
+        });
+        Decision {
+            id,
+            outcome: &program.outcomes[outcome.index],
+            payload,
+            policy: program,
+            now: self.now,
+            rules,
+            warnings,
+        }
+    }
+}
