@@ -90,7 +90,10 @@ impl Hoister {
 
     /// Moves `e` into the hoisted table, unless it is too cheap to matter.
     fn take(&mut self, e: &mut Expr, depth: usize) {
-        if matches!(e.kind, ExprKind::Const(_) | ExprKind::Fact(_) | ExprKind::Hoisted(_)) {
+        if matches!(
+            e.kind,
+            ExprKind::Const(_) | ExprKind::Fact(_) | ExprKind::Hoisted(_)
+        ) {
             return;
         }
         let index = self.hoisted.len();

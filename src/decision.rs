@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use crate::check::Program;
 use crate::time;
@@ -55,7 +55,12 @@ impl Decision<'_> {
     pub fn to_pretty(&self) -> String {
         let tz = &self.policy.timezone;
         let mut out = String::new();
-        let _ = write!(out, "{}: {}", self.id.as_deref().unwrap_or("(no id)"), self.outcome);
+        let _ = write!(
+            out,
+            "{}: {}",
+            self.id.as_deref().unwrap_or("(no id)"),
+            self.outcome
+        );
         for (name, value, ty) in &self.payload {
             let _ = write!(out, "\n  {name}: {}", plain(value, ty, tz));
         }
@@ -158,7 +163,14 @@ impl Serialize for Json<'_> {
             (Value::Record(fields), Type::Record(record)) => {
                 let mut map = s.serialize_map(Some(fields.len()))?;
                 for (value, (name, ty)) in fields.iter().zip(&record.fields) {
-                    map.serialize_entry(name, &Json { value, ty, tz: self.tz })?;
+                    map.serialize_entry(
+                        name,
+                        &Json {
+                            value,
+                            ty,
+                            tz: self.tz,
+                        },
+                    )?;
                 }
                 map.end()
             }
@@ -175,10 +187,16 @@ fn plain(value: &Value, ty: &Type, tz: &TimeZone) -> String {
         (Value::Time(t), _) => time::format_instant(*t, tz),
         (Value::Duration(d), _) => time::format_duration(*d),
         (Value::Region(code), _) => format!("{code:06}"),
-        (Value::Enum(i), Type::Enum(choices)) => choices.get(*i as usize).cloned().unwrap_or_default(),
+        (Value::Enum(i), Type::Enum(choices)) => {
+            choices.get(*i as usize).cloned().unwrap_or_default()
+        }
         (Value::Bool(b), _) => b.to_string(),
         (Value::Number(n), _) => n.to_string(),
-        (Value::Interval(a, b), _) => format!("[{}, {}]", time::format_instant(*a, tz), time::format_instant(*b, tz)),
+        (Value::Interval(a, b), _) => format!(
+            "[{}, {}]",
+            time::format_instant(*a, tz),
+            time::format_instant(*b, tz)
+        ),
         (other, _) => format!("{other:?}"),
     }
 }

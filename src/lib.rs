@@ -79,10 +79,14 @@ impl Policy {
         let ast = syntax::parse(text)
             .map_err(|e| fail(vec![Box::new(source::Located::new(e, &source))]))?;
         let program = check::check(&ast, &source).map_err(|es| {
-            fail(es
-                .into_iter()
-                .map(|e| Box::new(source::Located::new(e, &source)) as Box<dyn Diagnostic + Send + Sync>)
-                .collect())
+            fail(
+                es.into_iter()
+                    .map(|e| {
+                        Box::new(source::Located::new(e, &source))
+                            as Box<dyn Diagnostic + Send + Sync>
+                    })
+                    .collect(),
+            )
         })?;
         Ok(Policy {
             plan: compile::compile(program),
@@ -111,7 +115,12 @@ impl Policy {
     }
 
     /// Decides one person given as a JSON object.
-    pub fn decide_json<'p>(&'p self, facts: &'p Facts, json: &str, now: i64) -> Result<Decision<'p>, DataError> {
+    pub fn decide_json<'p>(
+        &'p self,
+        facts: &'p Facts,
+        json: &str,
+        now: i64,
+    ) -> Result<Decision<'p>, DataError> {
         let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
         Ok(eval::Evaluator::new(&self.plan, facts, &decoded.value, now).decide(decoded.warnings))
     }

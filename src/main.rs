@@ -65,7 +65,9 @@ enum CliError {
     #[error("`{text}` is not an instant")]
     #[diagnostic(
         code(policyc::now),
-        help("give `--now` as RFC 3339, like `2021-11-01T10:00:00+08:00`; without an offset it is read in the policy's time zone")
+        help(
+            "give `--now` as RFC 3339, like `2021-11-01T10:00:00+08:00`; without an offset it is read in the policy's time zone"
+        )
     )]
     Now { text: String },
     #[error("bad facts in `{path}`")]
@@ -114,7 +116,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(report) => {
             eprint!("{}", policyc::render(report.as_ref(), colour()));
-            let code = report.downcast_ref::<CliError>().map_or(2, CliError::exit_code);
+            let code = report
+                .downcast_ref::<CliError>()
+                .map_or(2, CliError::exit_code);
             ExitCode::from(code)
         }
     }
@@ -154,15 +158,27 @@ fn check(paths: &[PathBuf]) -> miette::Result<ExitCode> {
             None => failed = true,
         }
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-fn eval(policy: &Path, input: &Path, facts: &[PathBuf], now: Option<&str>, format: Format) -> miette::Result<ExitCode> {
+fn eval(
+    policy: &Path,
+    input: &Path,
+    facts: &[PathBuf],
+    now: Option<&str>,
+    format: Format,
+) -> miette::Result<ExitCode> {
     let Some(policy) = load(policy)? else {
         return Ok(ExitCode::from(1));
     };
     let now = match now {
-        Some(text) => policy.instant(text).map_err(|_| CliError::Now { text: text.into() })?,
+        Some(text) => policy
+            .instant(text)
+            .map_err(|_| CliError::Now { text: text.into() })?,
         None => jiff::Timestamp::now().as_microsecond(),
     };
     let mut parts = Vec::with_capacity(facts.len());
@@ -188,9 +204,20 @@ fn eval(policy: &Path, input: &Path, facts: &[PathBuf], now: Option<&str>, forma
     };
     let out = BufWriter::new(io::stdout().lock());
     let name = input.display().to_string();
-    let bad = decide_stream(&policy, &facts, now, format, BufReader::new(reader), out, &name)?;
+    let bad = decide_stream(
+        &policy,
+        &facts,
+        now,
+        format,
+        BufReader::new(reader),
+        out,
+        &name,
+    )?;
     if bad > 0 {
-        eprintln!("error: {bad} record{} could not be decided", if bad == 1 { "" } else { "s" });
+        eprintln!(
+            "error: {bad} record{} could not be decided",
+            if bad == 1 { "" } else { "s" }
+        );
         return Ok(ExitCode::from(3));
     }
     Ok(ExitCode::SUCCESS)
@@ -218,10 +245,12 @@ fn decide_stream(
             out.flush().map_err(CliError::Write)?;
         }
         line.clear();
-        let read = reader.read_line(&mut line).map_err(|source| CliError::Read {
-            path: name.to_owned(),
-            source,
-        })?;
+        let read = reader
+            .read_line(&mut line)
+            .map_err(|source| CliError::Read {
+                path: name.to_owned(),
+                source,
+            })?;
         if read == 0 {
             break;
         }
@@ -230,10 +259,12 @@ fn decide_stream(
         if number == 1 && matches!(&result, Err(e) if policyc::data::is_incomplete(e)) {
             // Not JSON Lines: one object over several lines.
             text.push_str(&line);
-            reader.read_to_string(&mut text).map_err(|source| CliError::Read {
-                path: name.to_owned(),
-                source,
-            })?;
+            reader
+                .read_to_string(&mut text)
+                .map_err(|source| CliError::Read {
+                    path: name.to_owned(),
+                    source,
+                })?;
             return match policy.decide_json(facts, &text, now) {
                 Ok(d) => {
                     write_decision(&mut out, &d, format)?;
@@ -262,7 +293,11 @@ fn decide_stream(
     Ok(bad)
 }
 
-fn write_decision(out: &mut impl Write, d: &policyc::Decision<'_>, format: Format) -> miette::Result<()> {
+fn write_decision(
+    out: &mut impl Write,
+    d: &policyc::Decision<'_>,
+    format: Format,
+) -> miette::Result<()> {
     match format {
         Format::Json => writeln!(out, "{}", d.to_json()),
         Format::Pretty => writeln!(out, "{}", d.to_pretty()),

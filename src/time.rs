@@ -6,9 +6,9 @@
 
 use std::fmt::Write as _;
 
+use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::{Offset, TimeZone};
-use jiff::Timestamp;
 
 /// Microseconds in a second.
 pub const SECOND: i64 = 1_000_000;
@@ -174,7 +174,8 @@ pub fn parse_duration(text: &str) -> Option<i64> {
         digits_start = i + 1;
     }
     // Keep every duration well inside the range of an instant in microseconds.
-    (digits_start == text.len() && !text.is_empty() && total <= 100_000 * 366 * 86_400).then_some(total)
+    (digits_start == text.len() && !text.is_empty() && total <= 100_000 * 366 * 86_400)
+        .then_some(total)
 }
 
 /// Writes a duration the way a policy would: `14d`, `48h`, `1d12h`, `90s`.
@@ -242,7 +243,10 @@ mod tests {
             "2021-10-31T09:00:00Zjunk",
             "２０２１-10-31T09:00:00Z",
         ] {
-            assert!(parse_instant(bad, &tz, Precision::Seconds).is_err(), "{bad}");
+            assert!(
+                parse_instant(bad, &tz, Precision::Seconds).is_err(),
+                "{bad}"
+            );
         }
     }
 
@@ -250,7 +254,10 @@ mod tests {
     fn fractions_survive_a_round_trip() {
         let tz = shanghai();
         let t = parse_instant("2021-10-31T09:00:00.25+08:00", &tz, Precision::Seconds);
-        assert_eq!(t.map(|t| format_instant(t, &tz)).as_deref(), Ok("2021-10-31T09:00:00.250000+08:00"));
+        assert_eq!(
+            t.map(|t| format_instant(t, &tz)).as_deref(),
+            Ok("2021-10-31T09:00:00.250000+08:00")
+        );
         assert_eq!(format_instant(0, &TimeZone::UTC), "1970-01-01T00:00:00Z");
     }
 

@@ -127,7 +127,10 @@ pub enum CheckError {
     },
     /// A name declared twice.
     #[error("{what} `{name}` is declared twice")]
-    #[diagnostic(code(policy::check::duplicate), help("give each {what} its own name, or remove one"))]
+    #[diagnostic(
+        code(policy::check::duplicate),
+        help("give each {what} its own name, or remove one")
+    )]
     Duplicate {
         /// What kind of thing.
         what: &'static str,
@@ -241,7 +244,10 @@ pub enum CheckError {
     },
     /// A `let` used before the line that defines it.
     #[error("`{name}` is used before it is defined")]
-    #[diagnostic(code(policy::check::let_order), help("move this `let` below the `let {name}` it uses"))]
+    #[diagnostic(
+        code(policy::check::let_order),
+        help("move this `let` below the `let {name}` it uses")
+    )]
     LetOrder {
         /// The name.
         name: String,
@@ -254,7 +260,10 @@ pub enum CheckError {
     },
     /// A payload field whose type differs between rules.
     #[error("payload field `{field}` is `{found}` here but `{first}` elsewhere")]
-    #[diagnostic(code(policy::check::payload), help("give `{field}` the same type in every rule"))]
+    #[diagnostic(
+        code(policy::check::payload),
+        help("give `{field}` the same type in every rule")
+    )]
     Payload {
         /// The field.
         field: String,
@@ -282,7 +291,10 @@ pub enum CheckError {
     },
     /// A quantifier that needs a condition.
     #[error("`all` needs a condition")]
-    #[diagnostic(code(policy::check::all_needs_has), help("write `all LIST has CONDITION`"))]
+    #[diagnostic(
+        code(policy::check::all_needs_has),
+        help("write `all LIST has CONDITION`")
+    )]
     AllNeedsBody {
         /// Where.
         #[label("`all` of what?")]

@@ -35,22 +35,26 @@ impl Checker<'_> {
             syntax::Expr::Bool(b) => konst(Value::Bool(*b), Type::Bool),
             syntax::Expr::Number(n) => konst(Value::Number(*n), Type::Number),
             syntax::Expr::Text(s) => konst(Value::Text(s.as_str().into()), Type::Text),
-            syntax::Expr::Duration(secs) => konst(Value::Duration(secs * time::SECOND), Type::Duration),
-            syntax::Expr::Time(text) => match time::parse_instant(text, &self.timezone, Precision::Relaxed) {
-                Ok(t) => konst(Value::Time(t), Type::Time),
-                Err(err) => {
-                    let reason = match err {
-                        time::TimeError::Invalid(_) => "no such date or time".into(),
-                        time::TimeError::Shape(_) => "not a date and time".into(),
-                    };
-                    self.errors.push(CheckError::Time {
-                        text: text.clone(),
-                        span,
-                        reason,
-                    });
-                    self.error(span)
+            syntax::Expr::Duration(secs) => {
+                konst(Value::Duration(secs * time::SECOND), Type::Duration)
+            }
+            syntax::Expr::Time(text) => {
+                match time::parse_instant(text, &self.timezone, Precision::Relaxed) {
+                    Ok(t) => konst(Value::Time(t), Type::Time),
+                    Err(err) => {
+                        let reason = match err {
+                            time::TimeError::Invalid(_) => "no such date or time".into(),
+                            time::TimeError::Shape(_) => "not a date and time".into(),
+                        };
+                        self.errors.push(CheckError::Time {
+                            text: text.clone(),
+                            span,
+                            reason,
+                        });
+                        self.error(span)
+                    }
                 }
-            },
+            }
             syntax::Expr::Region(level, code) => self.region_lit(*level, code, span),
             syntax::Expr::Now => Expr::new(ExprKind::Now, Type::Time, span),
             syntax::Expr::It => match self.scopes.last() {
@@ -223,7 +227,11 @@ impl Checker<'_> {
                 && let Some((slot, ty)) = record.field(name)
             {
                 let element = Expr::new(ExprKind::Element(depth), scope.clone(), span);
-                return self.narrow(Expr::new(ExprKind::Field(boxed(element), slot), ty.clone(), span));
+                return self.narrow(Expr::new(
+                    ExprKind::Field(boxed(element), slot),
+                    ty.clone(),
+                    span,
+                ));
             }
         }
         if let Some(i) = self.lets.iter().position(|(n, _)| n == name) {
@@ -307,7 +315,11 @@ impl Checker<'_> {
             let ty = Type::List(Box::new(ty.clone()));
             Expr::new(ExprKind::Project(boxed(base), slot), ty, span)
         } else {
-            self.narrow(Expr::new(ExprKind::Field(boxed(base), slot), ty.clone(), span))
+            self.narrow(Expr::new(
+                ExprKind::Field(boxed(base), slot),
+                ty.clone(),
+                span,
+            ))
         }
     }
 
@@ -345,7 +357,10 @@ impl Checker<'_> {
                         region::Level::County => ("a county", "county"),
                     };
                     (
-                        format!("{} is {actual}", region::full_name(number).unwrap_or_default()),
+                        format!(
+                            "{} is {actual}",
+                            region::full_name(number).unwrap_or_default()
+                        ),
                         Some(format!("write `{kw} \"{code}\"`")),
                     )
                 }
@@ -380,19 +395,21 @@ impl Checker<'_> {
             Builtin::Prefectures | Builtin::Provinces => format!("{}(regions)", name.node),
             Builtin::Count => "count(list)".to_owned(),
         };
-        let [arg] = <[Expr; 1]>::try_from(args).map_err(|a| a.len()).unwrap_or_else(|found| {
-            self.errors.push(CheckError::Arity {
-                name: name.node.clone(),
-                expected: "one argument".into(),
-                found: match found {
-                    0 => "none".into(),
-                    n => format!("{n}"),
-                },
-                usage: usage.clone(),
-                span,
+        let [arg] = <[Expr; 1]>::try_from(args)
+            .map_err(|a| a.len())
+            .unwrap_or_else(|found| {
+                self.errors.push(CheckError::Arity {
+                    name: name.node.clone(),
+                    expected: "one argument".into(),
+                    found: match found {
+                        0 => "none".into(),
+                        n => format!("{n}"),
+                    },
+                    usage: usage.clone(),
+                    span,
+                });
+                [self.error(span)]
             });
-            [self.error(span)]
-        });
         let ty = match builtin {
             Builtin::Prefecture | Builtin::Province => {
                 if !matches!(arg.ty.non_optional(), Type::Region | Type::Error) {
@@ -401,14 +418,25 @@ impl Checker<'_> {
                 Type::Optional(Box::new(Type::Region))
             }
             Builtin::Prefectures | Builtin::Provinces => {
-                if !matches!(arg.ty.element().map(Type::non_optional), Some(Type::Region | Type::Error)) {
-                    return self.mismatch(arg, "a list or set of regions", Some(format!("write `{usage}`")));
+                if !matches!(
+                    arg.ty.element().map(Type::non_optional),
+                    Some(Type::Region | Type::Error)
+                ) {
+                    return self.mismatch(
+                        arg,
+                        "a list or set of regions",
+                        Some(format!("write `{usage}`")),
+                    );
                 }
                 Type::Set(Box::new(Type::Region))
             }
             Builtin::Count => {
                 if arg.ty.element().is_none() {
-                    return self.mismatch(arg, "a list or a set", Some("write `count(LIST)`".into()));
+                    return self.mismatch(
+                        arg,
+                        "a list or a set",
+                        Some("write `count(LIST)`".into()),
+                    );
                 }
                 Type::Number
             }
@@ -422,7 +450,10 @@ impl Checker<'_> {
             return self.mismatch(
                 subject,
                 "a list or a set",
-                Some(format!("`{}` ranges over the elements of a list or a set", quant.keyword())),
+                Some(format!(
+                    "`{}` ranges over the elements of a list or a set",
+                    quant.keyword()
+                )),
             );
         };
         let body = match body {
@@ -438,7 +469,11 @@ impl Checker<'_> {
             }
             None => None,
         };
-        Expr::new(ExprKind::Quantifier(quant, boxed(subject), body), Type::Bool, span)
+        Expr::new(
+            ExprKind::Quantifier(quant, boxed(subject), body),
+            Type::Bool,
+            span,
+        )
     }
 
     fn binary(&mut self, op: BinaryOp, a: &Ast, b: &Ast, span: Span) -> Expr {
@@ -475,13 +510,23 @@ impl Checker<'_> {
                         let inner = (**inner).clone();
                         let right = self.expr(b);
                         if !right.ty.agrees(&inner) {
-                            return self.operands(op, &left, &right, span, "a default for an optional value must have its type");
+                            return self.operands(
+                                op,
+                                &left,
+                                &right,
+                                span,
+                                "a default for an optional value must have its type",
+                            );
                         }
                         let ty = right.ty.clone();
                         node(ExprKind::Coalesce(boxed(left), boxed(right)), ty)
                     }
                     _ => {
-                        let left = self.expect(left, &Type::Bool, "a condition (`bool`) or an optional value");
+                        let left = self.expect(
+                            left,
+                            &Type::Bool,
+                            "a condition (`bool`) or an optional value",
+                        );
                         let right = self.with_narrowing(&left, false, b);
                         node(ExprKind::Or(boxed(left), boxed(right)), Type::Bool)
                     }
@@ -492,10 +537,24 @@ impl Checker<'_> {
                 let left = self.coerce(left, &right.ty);
                 let right = self.coerce(right, &left.ty);
                 if !left.ty.agrees(&right.ty) {
-                    return self.operands(op, &left, &right, span, "`=` and `!=` compare values of one type");
+                    let help =
+                        match region_text(&left, &right).or_else(|| region_text(&right, &left)) {
+                            Some(code) => format!(
+                                "a region literal names its level: write `county \"{code}\"`"
+                            ),
+                            None => "`=` and `!=` compare values of one type".to_owned(),
+                        };
+                    return self.operands(op, &left, &right, span, &help);
                 }
-                let cmp = if op == BinaryOp::Eq { CmpOp::Eq } else { CmpOp::Ne };
-                node(ExprKind::Compare(cmp, boxed(left), boxed(right)), Type::Bool)
+                let cmp = if op == BinaryOp::Eq {
+                    CmpOp::Eq
+                } else {
+                    CmpOp::Ne
+                };
+                node(
+                    ExprKind::Compare(cmp, boxed(left), boxed(right)),
+                    Type::Bool,
+                )
             }
             BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
                 let a = self.expr(a);
@@ -527,7 +586,10 @@ impl Checker<'_> {
                     BinaryOp::Gt => CmpOp::Gt,
                     _ => CmpOp::Ge,
                 };
-                node(ExprKind::Compare(cmp, boxed(left), boxed(right)), Type::Bool)
+                node(
+                    ExprKind::Compare(cmp, boxed(left), boxed(right)),
+                    Type::Bool,
+                )
             }
             BinaryOp::In | BinaryOp::NotIn => {
                 let negated = op == BinaryOp::NotIn;
@@ -536,7 +598,13 @@ impl Checker<'_> {
                 if matches!(right.ty.non_optional(), Type::Region) {
                     let right = self.non_none(right);
                     if !matches!(left.ty.non_optional(), Type::Region | Type::Error) {
-                        return self.operands(op, &left, &right, span, "`in` a region takes a region on its left");
+                        return self.operands(
+                            op,
+                            &left,
+                            &right,
+                            span,
+                            "`in` a region takes a region on its left",
+                        );
                     }
                     return node(
                         ExprKind::InRegion {
@@ -557,7 +625,13 @@ impl Checker<'_> {
                 };
                 let left = self.coerce(left, &element);
                 if !left.ty.agrees(&element) {
-                    return self.operands(op, &left, &right, span, "`in` looks for a value among elements of its type");
+                    return self.operands(
+                        op,
+                        &left,
+                        &right,
+                        span,
+                        "`in` looks for a value among elements of its type",
+                    );
                 }
                 node(
                     ExprKind::Member {
@@ -590,7 +664,9 @@ impl Checker<'_> {
                     (_, N, N) => N,
                     (BinaryOp::Add | BinaryOp::Sub, T, D) | (BinaryOp::Add, D, T) => T,
                     (BinaryOp::Sub, T, T) => D,
-                    (BinaryOp::Add | BinaryOp::Sub, D, D) | (BinaryOp::Mul | BinaryOp::Div, D, N) | (BinaryOp::Mul, N, D) => D,
+                    (BinaryOp::Add | BinaryOp::Sub, D, D)
+                    | (BinaryOp::Mul | BinaryOp::Div, D, N)
+                    | (BinaryOp::Mul, N, D) => D,
                     (BinaryOp::Div, D, D) => N,
                     _ => {
                         return self.operands(
@@ -614,7 +690,14 @@ impl Checker<'_> {
         }
     }
 
-    fn operands(&mut self, op: BinaryOp, left: &Expr, right: &Expr, span: Span, help: &str) -> Expr {
+    fn operands(
+        &mut self,
+        op: BinaryOp,
+        left: &Expr,
+        right: &Expr,
+        span: Span,
+        help: &str,
+    ) -> Expr {
         if left.ty != Type::Error && right.ty != Type::Error {
             self.errors.push(CheckError::Operands {
                 op: op.symbol().to_owned(),
@@ -630,7 +713,9 @@ impl Checker<'_> {
     /// A string literal where a choice of strings is expected becomes the
     /// choice's index.
     fn coerce(&mut self, e: Expr, target: &Type) -> Expr {
-        let (Type::Enum(choices), ExprKind::Const(Value::Text(text))) = (target.non_optional(), &e.kind) else {
+        let (Type::Enum(choices), ExprKind::Const(Value::Text(text))) =
+            (target.non_optional(), &e.kind)
+        else {
             return e;
         };
         match choices.iter().position(|c| **c == **text) {
@@ -644,7 +729,8 @@ impl Checker<'_> {
                     value: text.to_string(),
                     choices: target.non_optional().to_string(),
                     span: e.span,
-                    help: suggest::help_for(text, choices.iter().map(String::as_str)).map(|h| h.replace('`', "\"").replace("\"?", "\"?")),
+                    help: suggest::help_for(text, choices.iter().map(String::as_str))
+                        .map(|h| h.replace('`', "\"")),
                 });
                 self.error(e.span)
             }
@@ -661,8 +747,16 @@ impl Checker<'_> {
         match e.ty {
             Type::Duration => {
                 let now = || Expr::new(ExprKind::Now, Type::Time, w.span);
-                let start = Expr::new(ExprKind::Arith(ArithOp::Sub, boxed(now()), boxed(e)), Type::Time, w.span);
-                Expr::new(ExprKind::Interval(boxed(start), boxed(now())), Type::Interval, w.span)
+                let start = Expr::new(
+                    ExprKind::Arith(ArithOp::Sub, boxed(now()), boxed(e)),
+                    Type::Time,
+                    w.span,
+                );
+                Expr::new(
+                    ExprKind::Interval(boxed(start), boxed(now())),
+                    Type::Interval,
+                    w.span,
+                )
             }
             Type::Interval | Type::Error => e,
             _ => self.mismatch(
@@ -681,7 +775,11 @@ impl Checker<'_> {
                 let a = self.expect(a, &Type::Time, "a time");
                 let b = self.expr(&items[1]);
                 let b = self.expect(b, &Type::Time, "a time");
-                Expr::new(ExprKind::Interval(boxed(a), boxed(b)), Type::Interval, i.span)
+                Expr::new(
+                    ExprKind::Interval(boxed(a), boxed(b)),
+                    Type::Interval,
+                    i.span,
+                )
             }
             _ => {
                 let e = self.expr(i);
@@ -691,6 +789,14 @@ impl Checker<'_> {
                 self.mismatch(e, "an interval like `[from, to]`", None)
             }
         }
+    }
+}
+
+/// The code of a text literal compared with a region.
+fn region_text(region: &Expr, text: &Expr) -> Option<String> {
+    match (&region.ty.non_optional(), &text.kind) {
+        (Type::Region, ExprKind::Const(Value::Text(t))) => Some(t.to_string()),
+        _ => None,
     }
 }
 

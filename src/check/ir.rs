@@ -191,7 +191,9 @@ impl Expr {
             | ExprKind::InRegion {
                 inner: a, outer: b, ..
             } => vec![(&mut **a, 0), (&mut **b, 0)],
-            ExprKind::Call(_, args) | ExprKind::List(args) => args.iter_mut().map(|a| (a, 0)).collect(),
+            ExprKind::Call(_, args) | ExprKind::List(args) => {
+                args.iter_mut().map(|a| (a, 0)).collect()
+            }
         }
     }
 }

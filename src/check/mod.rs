@@ -115,6 +115,11 @@ pub fn check(policy: &syntax::Policy, source: &Source) -> Result<Program, Vec<Ch
     if c.errors.is_empty() {
         Ok(program)
     } else {
+        // In the order a reader meets them.
+        c.errors.sort_by_key(|e| {
+            use miette::Diagnostic as _;
+            e.labels().and_then(|mut l| l.next()).map(|l| l.offset())
+        });
         Err(c.errors)
     }
 }
@@ -163,7 +168,8 @@ impl Checker<'_> {
                 self.errors.push(CheckError::Missing {
                     what: "outcomes",
                     span: policy.name.span,
-                    help: "declare the outcomes, least severe first, like `outcomes green < popup`".into(),
+                    help: "declare the outcomes, least severe first, like `outcomes green < popup`"
+                        .into(),
                 });
                 Vec::new()
             }
@@ -253,15 +259,26 @@ impl Checker<'_> {
                 Item::Version(v) => ("version", v.span, once.version.replace(v).map(|f| f.span)),
                 Item::Timezone(t) => ("timezone", t.span, once.timezone.replace(t).map(|f| f.span)),
                 Item::Outcomes(names) => {
-                    let span = names
-                        .first()
-                        .map_or(policy.name.span, |f| f.span.to(names.last().map_or(f.span, |l| l.span)));
-                    ("outcomes", span, once.outcomes.replace((names, span)).map(|(_, s)| s))
+                    let span = names.first().map_or(policy.name.span, |f| {
+                        f.span.to(names.last().map_or(f.span, |l| l.span))
+                    });
+                    (
+                        "outcomes",
+                        span,
+                        once.outcomes.replace((names, span)).map(|(_, s)| s),
+                    )
                 }
-                Item::Input { name, fields } => ("input", name.span, once.input.replace((name, fields)).map(|(n, _)| n.span)),
+                Item::Input { name, fields } => (
+                    "input",
+                    name.span,
+                    once.input.replace((name, fields)).map(|(n, _)| n.span),
+                ),
                 Item::Facts(fields) => {
                     let span = fields.first().map_or(policy.name.span, |f| f.name.span);
-                    let first = once.facts.replace(fields).map(|f| f.first().map_or(policy.name.span, |f| f.name.span));
+                    let first = once
+                        .facts
+                        .replace(fields)
+                        .map(|f| f.first().map_or(policy.name.span, |f| f.name.span));
                     ("facts", span, first)
                 }
                 Item::Otherwise(call) => (
@@ -282,7 +299,8 @@ impl Checker<'_> {
         match TimeZone::get(&name.node) {
             Ok(tz) => tz,
             Err(_) => {
-                let known: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
+                let known: Vec<String> =
+                    jiff::tz::db().available().map(|n| n.to_string()).collect();
                 let help = suggest::help_for(&name.node, known.iter().map(String::as_str))
                     .unwrap_or_else(|| "write an IANA time zone name like `Asia/Shanghai`".into());
                 self.errors.push(CheckError::TimeZone {
@@ -330,7 +348,8 @@ impl Checker<'_> {
                 "duration" => Type::Duration,
                 "region" => Type::Region,
                 _ => {
-                    const TYPES: [&str; 6] = ["bool", "number", "text", "time", "duration", "region"];
+                    const TYPES: [&str; 6] =
+                        ["bool", "number", "text", "time", "duration", "region"];
                     let help = suggest::help_for(name, TYPES).unwrap_or_else(|| {
                         "the types are `bool`, `number`, `text`, `time`, `duration`, `region`, \
                          `list of T`, `set of T`, `T?`, records `{ a: T }` and choices `\"a\" | \"b\"`"
@@ -378,7 +397,10 @@ impl Checker<'_> {
             })
             .collect();
         self.unique("let", decls.iter().map(|l| &l.name));
-        self.later_lets = decls.iter().map(|l| (l.name.node.clone(), l.name.span)).collect();
+        self.later_lets = decls
+            .iter()
+            .map(|l| (l.name.node.clone(), l.name.span))
+            .collect();
         let mut lets = Vec::with_capacity(decls.len());
         for decl in decls {
             let value = self.expr(&decl.value);
@@ -401,8 +423,11 @@ impl Checker<'_> {
             Some(i) => i,
             None => {
                 if !outcomes.is_empty() {
-                    let help = suggest::help_for(&call.outcome.node, outcomes.iter().map(String::as_str))
-                        .unwrap_or_else(|| format!("the outcomes are {}", quoted_list(outcomes)));
+                    let help =
+                        suggest::help_for(&call.outcome.node, outcomes.iter().map(String::as_str))
+                            .unwrap_or_else(|| {
+                                format!("the outcomes are {}", quoted_list(outcomes))
+                            });
                     self.errors.push(CheckError::UnknownOutcome {
                         name: call.outcome.node.clone(),
                         span: call.outcome.span,

@@ -24,7 +24,9 @@ use seed::RecordSeed;
 #[error("{}{message}", line.map(|l| format!("line {l}, ")).unwrap_or_default() + &column.map(|c| format!("column {c}: ")).unwrap_or_default())]
 #[diagnostic(
     code(policy::data::invalid),
-    help("the input must match the schema the policy declares; see `policyc check` and the contract")
+    help(
+        "the input must match the schema the policy declares; see `policyc check` and the contract"
+    )
 )]
 pub struct DataError {
     /// What is wrong, with the JSON path.

@@ -50,7 +50,9 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
         match self.ty {
             Type::Bool => d.deserialize_bool(self),
             Type::Number => d.deserialize_f64(self),
-            Type::Text | Type::Time | Type::Duration | Type::Region | Type::Enum(_) => d.deserialize_str(self),
+            Type::Text | Type::Time | Type::Duration | Type::Region | Type::Enum(_) => {
+                d.deserialize_str(self)
+            }
             // Absent and null are both none; lists may be null for empty.
             Type::Optional(_) | Type::List(_) | Type::Set(_) => d.deserialize_option(self),
             Type::Record(record) => RecordSeed {
@@ -112,13 +114,14 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                 .ok_or_else(|| bad(format!("expected a duration like \"48h\", found {v:?}"))),
             Type::Region => {
                 let code = region::parse_code(v).ok_or_else(|| {
-                    bad(format!("expected a six-digit region code like \"110105\", found {v:?}"))
+                    bad(format!(
+                        "expected a six-digit region code like \"110105\", found {v:?}"
+                    ))
                 })?;
                 if region::lookup(code).is_none() {
                     self.ctx.warnings.borrow_mut().push(format!(
-                        "{}: region {v} is not in the region table ({}); it matches only by its exact code",
+                        "{}: region {v} is not in the shipped GB/T 2260 table; it matches only by its exact code",
                         self.path.quoted(),
-                        region::edition()
                     ));
                 }
                 Ok(Value::Region(code))

@@ -14,10 +14,15 @@ fn schema() -> RecordType {
     RecordType {
         fields: vec![
             ("id".into(), Type::Optional(Box::new(Type::Text))),
-            ("stays".into(), Type::List(Box::new(Type::Record(Arc::new(stay))))),
+            (
+                "stays".into(),
+                Type::List(Box::new(Type::Record(Arc::new(stay)))),
+            ),
             (
                 "result".into(),
-                Type::Optional(Box::new(Type::Enum(vec!["negative".into(), "positive".into()].into()))),
+                Type::Optional(Box::new(Type::Enum(
+                    vec!["negative".into(), "positive".into()].into(),
+                ))),
             ),
         ],
     }
@@ -54,7 +59,9 @@ fn unknown_fields_are_ignored() {
 #[test]
 fn errors_name_the_json_path() {
     assert_eq!(
-        err(r#"{"stays": [{"region": "110105", "from": "2021-10-31T09:00:00Z"}, {"region": "11010", "from": "2021-10-31T09:00:00Z"}]}"#),
+        err(
+            r#"{"stays": [{"region": "110105", "from": "2021-10-31T09:00:00Z"}, {"region": "11010", "from": "2021-10-31T09:00:00Z"}]}"#
+        ),
         "column 83: `stays[1].region`: expected a six-digit region code like \"110105\", found \"11010\""
     );
     assert_eq!(
@@ -73,16 +80,32 @@ fn errors_name_the_json_path() {
         err(r#"{"stays": [{"region": "110105", "from": "2021-10-31"}]}"#),
         "column 52: `stays[0].from`: expected an instant like `2021-10-31T09:00:00+08:00`, found `2021-10-31`"
     );
-    assert_eq!(err(r#"{"id": "a", "id": "b"}"#), "column 16: `id`: given twice");
-    assert_eq!(err(r#"[1]"#), "invalid type: sequence, expected an object at the document");
-    assert_eq!(err(r#"{"id": "a"} x"#), "column 13: not valid JSON: trailing characters");
+    assert_eq!(
+        err(r#"{"id": "a", "id": "b"}"#),
+        "column 16: `id`: given twice"
+    );
+    assert_eq!(
+        err(r#"[1]"#),
+        "invalid type: sequence, expected an object at the document"
+    );
+    assert_eq!(
+        err(r#"{"id": "a"} x"#),
+        "column 13: not valid JSON: trailing characters"
+    );
     assert_eq!(err(r#"{"id": "#), "column 7: the JSON ends too early");
 }
 
 #[test]
 fn unknown_regions_warn_but_decode() {
-    let d = decode(r#"{"stays": [{"region": "999999", "from": "2021-10-31T09:00:00"}]}"#, &schema(), &tz());
+    let d = decode(
+        r#"{"stays": [{"region": "999999", "from": "2021-10-31T09:00:00"}]}"#,
+        &schema(),
+        &tz(),
+    );
     let warnings = d.map(|d| d.warnings).unwrap_or_default();
     assert_eq!(warnings.len(), 1);
-    assert!(warnings[0].starts_with("`stays[0].region`: region 999999 is not in the region table"));
+    assert!(
+        warnings[0]
+            .starts_with("`stays[0].region`: region 999999 is not in the shipped GB/T 2260 table")
+    );
 }

@@ -65,7 +65,11 @@ impl Evaluator<'_, '_> {
                 };
                 Value::Bool(found != *negated)
             }
-            ExprKind::InRegion { negated, inner, outer } => {
+            ExprKind::InRegion {
+                negated,
+                inner,
+                outer,
+            } => {
                 let inside = match (self.eval(inner), self.eval(outer)) {
                     (Value::Region(i), Value::Region(o)) => region::contains(o, i),
                     _ => false,
@@ -119,7 +123,9 @@ impl Evaluator<'_, '_> {
                 let arg = args.first().map_or(Value::None, |a| self.eval(a));
                 call(*builtin, &arg)
             }
-            ExprKind::List(items) => Value::List(Arc::new(items.iter().map(|i| self.eval(i)).collect())),
+            ExprKind::List(items) => {
+                Value::List(Arc::new(items.iter().map(|i| self.eval(i)).collect()))
+            }
         }
     }
 

@@ -41,7 +41,10 @@ impl Facts {
     /// Several facts documents as one: lists and sets are joined, and a
     /// later document's other values replace an earlier one's.
     pub fn combine(plan: &Plan, parts: Vec<Facts>) -> Facts {
-        let warnings = parts.iter().flat_map(|p| p.warnings.iter().cloned()).collect();
+        let warnings = parts
+            .iter()
+            .flat_map(|p| p.warnings.iter().cloned())
+            .collect();
         let records = parts.into_iter().map(|p| Value::Record(p.values.into()));
         let mut facts = Self::merge(plan, records);
         facts.warnings = warnings;
@@ -59,12 +62,20 @@ impl Facts {
             })
             .collect();
         for record in records {
-            let Value::Record(fields) = record else { continue };
+            let Value::Record(fields) = record else {
+                continue;
+            };
             for (slot, value) in fields.iter().enumerate() {
-                let Some(current) = values.get_mut(slot) else { continue };
+                let Some(current) = values.get_mut(slot) else {
+                    continue;
+                };
                 *current = match (&*current, value) {
-                    (Value::List(a), Value::List(b)) => Value::List(Arc::new(a.iter().chain(b.iter()).cloned().collect())),
-                    (Value::Set(a), Value::Set(b)) => Value::set_of(a.iter().chain(b.iter()).cloned().collect()),
+                    (Value::List(a), Value::List(b)) => {
+                        Value::List(Arc::new(a.iter().chain(b.iter()).cloned().collect()))
+                    }
+                    (Value::Set(a), Value::Set(b)) => {
+                        Value::set_of(a.iter().chain(b.iter()).cloned().collect())
+                    }
                     (_, Value::None) => continue,
                     (_, v) => v.clone(),
                 };
@@ -123,16 +134,13 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             }
         }
         // The most severe outcome wins; among equals, the rule written first.
-        let winner = fired
-            .iter()
-            .copied()
-            .reduce(|best, i| {
-                if program.rules[i].then.index > program.rules[best].then.index {
-                    i
-                } else {
-                    best
-                }
-            });
+        let winner = fired.iter().copied().reduce(|best, i| {
+            if program.rules[i].then.index > program.rules[best].then.index {
+                i
+            } else {
+                best
+            }
+        });
         let outcome = winner.map_or(&program.otherwise, |i| &program.rules[i].then);
         let payload = outcome
             .payload
@@ -186,3 +194,6 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

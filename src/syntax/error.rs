@@ -18,8 +18,34 @@ pub enum SyntaxError {
         /// What would have been accepted, in words.
         #[help]
         expected: String,
+        /// A short form of it for the label.
+        label: String,
         /// Where.
-        #[label("expected {}", expected.trim_start_matches("expected "))]
+        #[label("{label}")]
+        span: Span,
+    },
+    /// Nesting too deep to be meant.
+    #[error("this expression nests too deeply")]
+    #[diagnostic(
+        code(policy::syntax::too_deep),
+        help("split it into `let`s: each name stands for one part")
+    )]
+    TooDeep {
+        /// Where the limit was reached.
+        #[label("too deep from here on")]
+        span: Span,
+    },
+    /// A string without its closing quote.
+    #[error("this string has no closing quote")]
+    #[diagnostic(
+        code(policy::syntax::unterminated),
+        help(
+            "a string ends on the line it starts on: close it with `\"`, and write a line break as `\\n`"
+        )
+    )]
+    Unterminated {
+        /// From the opening quote to the end of the line.
+        #[label("opened here")]
         span: Span,
     },
     /// A number too large to be exact.
@@ -39,7 +65,9 @@ pub enum SyntaxError {
     #[error("duration `{text}` is too long")]
     #[diagnostic(
         code(policy::syntax::duration_range),
-        help("durations are written like `30m`, `48h` or `14d`, and must be shorter than 100000 years")
+        help(
+            "durations are written like `30m`, `48h` or `14d`, and must be shorter than 100000 years"
+        )
     )]
     Duration {
         /// The duration as written.
@@ -52,7 +80,9 @@ pub enum SyntaxError {
     #[error("`{text}` is not a character")]
     #[diagnostic(
         code(policy::syntax::escape),
-        help("write `\\u{{...}}` with the hexadecimal code of a Unicode character, like `\\u{{4eac}}`")
+        help(
+            "write `\\u{{...}}` with the hexadecimal code of a Unicode character, like `\\u{{4eac}}`"
+        )
     )]
     Escape {
         /// The escape as written.
@@ -76,24 +106,153 @@ pub(super) fn from_pest(error: &pest::error::Error<Rule>, text: &str) -> SyntaxE
     } else {
         format!("`{found_text}`")
     };
-    let mut expected: Vec<&'static str> = match &error.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            positives.iter().filter_map(describe_rule).collect()
-        }
+    if found_text == "\"" && !closes(&text[pos + 1..]) {
+        return SyntaxError::Unterminated {
+            span: Span::new(
+                pos,
+                pos + text[pos..].find('\n').unwrap_or(text.len() - pos),
+            ),
+        };
+    }
+    let rules: Vec<Rule> = match &error.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
         pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
     };
-    expected.sort_unstable();
-    expected.dedup();
-    let expected = match expected.as_slice() {
-        [] => "expected something else here".to_owned(),
-        [one] => format!("expected {one}"),
-        [init @ .., last] => format!("expected {} or {last}", init.join(", ")),
+    let (keywords, expected) = expected_words(&rules);
+    let label = match keywords.len() {
+        1..=3 => format!("expected {}", words(&keywords)),
+        _ if expected.len() <= 3 => format!("expected {}", words(&expected)),
+        _ => "not expected here".to_owned(),
     };
+    let mut help = format!("expected {}", words(&expected));
+    if expected.contains(&"a name") && is_reserved(found_text) {
+        help = format!(
+            "`{found_text}` is a reserved word of the language; choose another name, like `{found_text}_`"
+        );
+    }
     SyntaxError::Unexpected {
         found,
-        expected,
+        expected: help,
+        label,
         span,
     }
+}
+
+/// Whether a string body continues to a closing quote on its line.
+fn closes(rest: &str) -> bool {
+    let line = rest.split('\n').next().unwrap_or("");
+    let mut escaped = false;
+    for c in line.chars() {
+        match c {
+            '"' if !escaped => return true,
+            '\\' => escaped = !escaped,
+            _ => escaped = false,
+        }
+    }
+    false
+}
+
+/// What the parser would have accepted, in words, most useful first: the
+/// start of any expression collapses into "an expression", and the
+/// operators that could continue one into "an operator".
+fn expected_words(rules: &[Rule]) -> (Vec<&'static str>, Vec<&'static str>) {
+    let mut keywords = Vec::new();
+    let mut starts = Vec::new();
+    let mut operators = Vec::new();
+    for rule in rules {
+        let Some(word) = describe_rule(rule) else {
+            continue;
+        };
+        let bucket = if is_operator(*rule) {
+            &mut operators
+        } else if is_expression_start(*rule) {
+            &mut starts
+        } else {
+            &mut keywords
+        };
+        if !bucket.contains(&word) {
+            bucket.push(word);
+        }
+    }
+    keywords.sort_unstable();
+    if starts.len() > 3 {
+        starts = vec!["an expression"];
+        keywords.retain(|k| *k != "a name");
+    }
+    starts.sort_unstable();
+    let alone = keywords.is_empty() && starts.is_empty();
+    if (!operators.is_empty() && !alone) || operators.len() > 3 {
+        operators = vec!["an operator"];
+    }
+    let all = keywords
+        .iter()
+        .copied()
+        .chain(starts)
+        .chain(operators)
+        .collect();
+    (keywords, all)
+}
+
+/// Whether `word` is one of the language's reserved words.
+fn is_reserved(word: &str) -> bool {
+    use pest::Parser as _;
+    super::parse::PolicyParser::parse(Rule::keyword, word).is_ok_and(|p| p.as_str() == word)
+}
+
+fn words(items: &[&str]) -> String {
+    match items {
+        [] => "something else".to_owned(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn is_operator(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::where_op
+            | Rule::or_op
+            | Rule::and_op
+            | Rule::not_in_op
+            | Rule::in_op
+            | Rule::within_op
+            | Rule::overlaps_op
+            | Rule::cmp_op
+            | Rule::add_op
+            | Rule::sub_op
+            | Rule::mul_op
+            | Rule::div_op
+            | Rule::field_access
+            | Rule::is_none
+            | Rule::is_some
+            | Rule::IS
+    )
+}
+
+fn is_expression_start(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::expr
+            | Rule::not_op
+            | Rule::neg_op
+            | Rule::quantifier
+            | Rule::quant_kw
+            | Rule::paren
+            | Rule::bracket
+            | Rule::region_lit
+            | Rule::region_level
+            | Rule::call
+            | Rule::fn_name
+            | Rule::time_lit
+            | Rule::duration_lit
+            | Rule::number_lit
+            | Rule::string
+            | Rule::bool_lit
+            | Rule::now_kw
+            | Rule::it_kw
+            | Rule::name
+            | Rule::ident_text
+    )
 }
 
 /// The token that starts at `pos`: a word, a number, or one character.

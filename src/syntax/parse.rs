@@ -30,19 +30,86 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::infix(Rule::add_op, Assoc::Left) | Op::infix(Rule::sub_op, Assoc::Left))
         .op(Op::infix(Rule::mul_op, Assoc::Left) | Op::infix(Rule::div_op, Assoc::Left))
         .op(Op::prefix(Rule::neg_op))
-        .op(Op::postfix(Rule::field_access) | Op::postfix(Rule::is_none) | Op::postfix(Rule::is_some))
+        .op(Op::postfix(Rule::field_access)
+            | Op::postfix(Rule::is_none)
+            | Op::postfix(Rule::is_some))
 });
 
 type Result<T> = std::result::Result<T, SyntaxError>;
 
 /// Parses a whole policy.
 pub fn parse(text: &str) -> Result<Policy> {
-    let mut pairs =
-        PolicyParser::parse(Rule::policy, text).map_err(|e| from_pest(&e, text))?;
+    limit_brackets(text)?;
+    let mut pairs = PolicyParser::parse(Rule::policy, text).map_err(|e| from_pest(&e, text))?;
+    limit_depth(&pairs)?;
     let Some(top) = pairs.next() else {
         unreachable!("a successful parse yields the `policy` rule")
     };
     policy(top)
+}
+
+/// How deeply constructs may nest in the parse tree.
+const MAX_NESTING: usize = 96;
+/// How deeply expressions may nest once operators are grouped.
+const MAX_DEPTH: usize = 160;
+
+/// Refuses brackets nested deeper than any policy needs, before the parser
+/// recurses into them.
+fn limit_brackets(text: &str) -> Result<()> {
+    let mut depth = 0usize;
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '#' => {
+                chars.by_ref().find(|(_, c)| *c == '\n');
+            }
+            '"' => {
+                let mut escaped = false;
+                for (_, c) in chars.by_ref() {
+                    match c {
+                        '\\' => escaped = !escaped,
+                        '"' | '\n' if !escaped => break,
+                        _ => escaped = false,
+                    }
+                }
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_DEPTH / 4 {
+                    return Err(SyntaxError::TooDeep {
+                        span: Span::new(i, i + 1),
+                    });
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Refuses parse trees so deep that lowering them could exhaust the stack;
+/// checked without recursion. (Operator chains are bounded as they are
+/// grouped, by `MAX_DEPTH`.)
+fn limit_depth(pairs: &Pairs<'_, Rule>) -> Result<()> {
+    use pest::Token;
+    let mut stack: Vec<Rule> = Vec::new();
+    for token in pairs.clone().tokens() {
+        match token {
+            Token::Start { rule, pos } => {
+                stack.push(rule);
+                if stack.len() > MAX_NESTING {
+                    return Err(SyntaxError::TooDeep {
+                        span: Span::new(pos.pos(), pos.pos() + 1),
+                    });
+                }
+            }
+            Token::End { .. } => {
+                stack.pop();
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The pair's span without the white space and comments that pest keeps at
@@ -280,24 +347,41 @@ fn string(pair: Pair<'_, Rule>) -> Result<Spanned<String>> {
 }
 
 fn expr(pair: Pair<'_, Rule>) -> Result<Spanned<Expr>> {
+    deep_expr(pair).map(|(e, _)| e)
+}
+
+/// An expression and its depth. Every later stage recurses over the AST, so
+/// its depth is bounded here, as it is built.
+type Deep = (Spanned<Expr>, usize);
+
+fn deep_expr(pair: Pair<'_, Rule>) -> Result<Deep> {
     pratt(pair.into_inner())
 }
 
-fn pratt(pairs: Pairs<'_, Rule>) -> Result<Spanned<Expr>> {
+/// A node over children of the given depths.
+fn deeper(node: Spanned<Expr>, depths: impl IntoIterator<Item = usize>) -> Result<Deep> {
+    let depth = depths.into_iter().max().unwrap_or(0) + 1;
+    if depth > MAX_DEPTH {
+        return Err(SyntaxError::TooDeep { span: node.span });
+    }
+    Ok((node, depth))
+}
+
+fn pratt(pairs: Pairs<'_, Rule>) -> Result<Deep> {
     PRATT
         .map_primary(primary)
         .map_prefix(|op, rhs| {
-            let rhs = rhs?;
+            let (rhs, d) = rhs?;
             let whole = span(&op).to(rhs.span);
             let op = match op.as_rule() {
                 Rule::not_op => UnaryOp::Not,
                 Rule::neg_op => UnaryOp::Neg,
                 other => unreachable!("not a prefix operator: {other:?}"),
             };
-            Ok(Spanned::new(Expr::Unary(op, Box::new(rhs)), whole))
+            deeper(Spanned::new(Expr::Unary(op, Box::new(rhs)), whole), [d])
         })
         .map_postfix(|lhs, op| {
-            let lhs = lhs?;
+            let (lhs, d) = lhs?;
             let whole = lhs.span.to(span(&op));
             let node = match op.as_rule() {
                 Rule::field_access => Expr::Field(Box::new(lhs), ident(next(&mut children(op)))),
@@ -311,16 +395,16 @@ fn pratt(pairs: Pairs<'_, Rule>) -> Result<Spanned<Expr>> {
                 },
                 other => unreachable!("not a postfix operator: {other:?}"),
             };
-            Ok(Spanned::new(node, whole))
+            deeper(Spanned::new(node, whole), [d])
         })
         .map_infix(|lhs, op, rhs| {
-            let (lhs, rhs) = (lhs?, rhs?);
+            let ((lhs, l), (rhs, r)) = (lhs?, rhs?);
             let whole = lhs.span.to(rhs.span);
             let op = binary_op(&op);
-            Ok(Spanned::new(
-                Expr::Binary(op, Box::new(lhs), Box::new(rhs)),
-                whole,
-            ))
+            deeper(
+                Spanned::new(Expr::Binary(op, Box::new(lhs), Box::new(rhs)), whole),
+                [l, r],
+            )
         })
         .parse(pairs)
 }
@@ -351,15 +435,20 @@ fn binary_op(pair: &Pair<'_, Rule>) -> BinaryOp {
     }
 }
 
-fn primary(pair: Pair<'_, Rule>) -> Result<Spanned<Expr>> {
+fn primary(pair: Pair<'_, Rule>) -> Result<Deep> {
     let whole = span(&pair);
     let text = pair.as_str();
     let node = match pair.as_rule() {
         Rule::quantifier => return quantifier(pair),
-        Rule::paren => return expr(next(&mut children(pair))),
-        Rule::bracket => Expr::Bracket(children(pair).map(expr).collect::<Result<_>>()?),
+        Rule::paren => return deep_expr(next(&mut children(pair))),
+        Rule::bracket => {
+            let items = children(pair).map(deep_expr).collect::<Result<Vec<_>>>()?;
+            let depths: Vec<usize> = items.iter().map(|(_, d)| *d).collect();
+            let items = items.into_iter().map(|(e, _)| e).collect();
+            return deeper(Spanned::new(Expr::Bracket(items), whole), depths);
+        }
+        Rule::call => return call(pair),
         Rule::region_lit => region_lit(pair)?,
-        Rule::call => call(pair)?,
         Rule::time_lit => Expr::Time(text.to_owned()),
         Rule::duration_lit => Expr::Duration(duration_lit(text, whole)?),
         Rule::number_lit => match text.parse::<f64>() {
@@ -371,17 +460,17 @@ fn primary(pair: Pair<'_, Rule>) -> Result<Spanned<Expr>> {
                 });
             }
         },
-        Rule::string => return string(pair).map(|s| Spanned::new(Expr::Text(s.node), s.span)),
+        Rule::string => return string(pair).map(|s| (Spanned::new(Expr::Text(s.node), s.span), 1)),
         Rule::bool_lit => Expr::Bool(text == "true"),
         Rule::now_kw => Expr::Now,
         Rule::it_kw => Expr::It,
         Rule::name => Expr::Name(text.to_owned()),
         other => unreachable!("not a primary: {other:?}"),
     };
-    Ok(Spanned::new(node, whole))
+    Ok((Spanned::new(node, whole), 1))
 }
 
-fn quantifier(pair: Pair<'_, Rule>) -> Result<Spanned<Expr>> {
+fn quantifier(pair: Pair<'_, Rule>) -> Result<Deep> {
     let whole = span(&pair);
     let mut it = children(pair);
     let quant = match next(&mut it).as_str() {
@@ -389,27 +478,31 @@ fn quantifier(pair: Pair<'_, Rule>) -> Result<Spanned<Expr>> {
         "all" => Quant::All,
         _ => Quant::No,
     };
-    let subject = quant_subject(next(&mut it))?;
-    let body = it.next().map(expr).transpose()?.map(Box::new);
-    Ok(Spanned::new(
-        Expr::Quantifier {
-            quant,
-            subject: Box::new(subject),
-            body,
-        },
-        whole,
-    ))
+    let (subject, s) = quant_subject(next(&mut it))?;
+    let (body, b) = match it.next().map(deep_expr).transpose()? {
+        Some((body, b)) => (Some(Box::new(body)), b),
+        None => (None, 0),
+    };
+    let node = Expr::Quantifier {
+        quant,
+        subject: Box::new(subject),
+        body,
+    };
+    deeper(Spanned::new(node, whole), [s, b])
 }
 
-fn quant_subject(pair: Pair<'_, Rule>) -> Result<Spanned<Expr>> {
+fn quant_subject(pair: Pair<'_, Rule>) -> Result<Deep> {
     let mut it = children(pair);
-    let mut subject = primary(next(&mut it))?;
+    let (mut subject, mut depth) = primary(next(&mut it))?;
     for access in it {
         let whole = subject.span.to(span(&access));
         let field = ident(next(&mut children(access)));
-        subject = Spanned::new(Expr::Field(Box::new(subject), field), whole);
+        (subject, depth) = deeper(
+            Spanned::new(Expr::Field(Box::new(subject), field), whole),
+            [depth],
+        )?;
     }
-    Ok(subject)
+    Ok((subject, depth))
 }
 
 fn region_lit(pair: Pair<'_, Rule>) -> Result<Expr> {
@@ -422,11 +515,14 @@ fn region_lit(pair: Pair<'_, Rule>) -> Result<Expr> {
     Ok(Expr::Region(level, string(next(&mut it))?.node))
 }
 
-fn call(pair: Pair<'_, Rule>) -> Result<Expr> {
+fn call(pair: Pair<'_, Rule>) -> Result<Deep> {
+    let whole = span(&pair);
     let mut it = children(pair);
     let name = ident(next(&mut it));
-    let args = it.map(expr).collect::<Result<_>>()?;
-    Ok(Expr::Call(name, args))
+    let args = it.map(deep_expr).collect::<Result<Vec<_>>>()?;
+    let depths: Vec<usize> = args.iter().map(|(_, d)| *d).collect();
+    let args = args.into_iter().map(|(e, _)| e).collect();
+    deeper(Spanned::new(Expr::Call(name, args), whole), depths)
 }
 
 /// `1d12h` → seconds.
@@ -449,7 +545,10 @@ mod tests {
     #[test]
     fn keywords_do_not_swallow_names() {
         let p = parse("policy p let x = a inside b").map(|p| p.items.len());
-        assert!(p.is_err(), "`inside` is a name, so `a inside b` is not `a in side b`");
+        assert!(
+            p.is_err(),
+            "`inside` is a name, so `a inside b` is not `a in side b`"
+        );
         assert!(parse("policy p let anyone = 1 let y = anyone").is_ok());
     }
 

@@ -1,0 +1,95 @@
+//! The interpreter on the Beijing entry policy: compiling it, deciding one
+//! typical person (from a decoded value and from its JSON line), and deciding
+//! a generated population of 100,000 people as JSON Lines.
+//!
+//! ```text
+//! cargo bench --bench policy
+//! cargo bench --bench policy -- --quick
+//! ```
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use policyc::Policy;
+
+#[path = "support/population.rs"]
+mod population;
+
+const POLICY: &str = include_str!("../policies/beijing-2021-10-30.policy");
+const FACTS: &str = include_str!("../examples/beijing/facts.json");
+const SEED: u64 = 42;
+const PEOPLE: usize = 100_000;
+
+fn setup() -> (Policy, policyc::Facts, i64) {
+    let policy = Policy::compile("beijing-2021-10-30.policy", POLICY).expect("the policy compiles");
+    let facts = policy.facts(FACTS).expect("the facts load");
+    let now = policy.instant(population::NOW).expect("now is an instant");
+    (policy, facts, now)
+}
+
+fn parse_check(c: &mut Criterion) {
+    let mut group = c.benchmark_group("parse_check");
+    group.bench_function("beijing", |b| {
+        b.iter(|| {
+            Policy::compile("beijing-2021-10-30.policy", black_box(POLICY)).expect("compiles")
+        })
+    });
+    group.finish();
+}
+
+fn evaluate(c: &mut Criterion) {
+    let (policy, facts, now) = setup();
+    let line = population::typical(SEED);
+    let program = policy.program();
+    let decoded =
+        policyc::data::decode(&line, &program.input, &program.timezone).expect("the line decodes");
+
+    let mut group = c.benchmark_group("evaluate");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("one_person_from_value", |b| {
+        b.iter(|| {
+            policyc::eval::Evaluator::new(policy.plan(), &facts, black_box(&decoded.value), now)
+                .decide(decoded.warnings.clone())
+        })
+    });
+    group.bench_function("one_person_from_json", |b| {
+        b.iter(|| {
+            let decision = policy
+                .decide_json(&facts, black_box(&line), now)
+                .expect("decides");
+            decision.to_json()
+        })
+    });
+    group.finish();
+}
+
+fn jsonl(c: &mut Criterion) {
+    let (policy, facts, now) = setup();
+    let input = population::population(PEOPLE, SEED);
+    let mut out: Vec<u8> = Vec::with_capacity(PEOPLE * 256);
+
+    let mut group = c.benchmark_group("jsonl");
+    group
+        .throughput(Throughput::Elements(PEOPLE as u64))
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(15));
+    group.bench_function("100k", |b| {
+        b.iter(|| {
+            out.clear();
+            for line in black_box(&input).lines() {
+                let decision = policy.decide_json(&facts, line, now).expect("decides");
+                serde_json::to_writer(&mut out, &decision).expect("serializes");
+                out.push(b'\n');
+            }
+            out.len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse_check, evaluate, jsonl);
+criterion_main!(benches);

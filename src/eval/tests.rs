@@ -1,0 +1,162 @@
+//! Time windows at their exact boundaries, and the region built-ins on the
+//! table's special cases, through the language itself.
+
+use crate::Policy;
+use crate::time::SECOND;
+
+const HEADER: &str = r#"
+policy windows
+timezone "Asia/Shanghai"
+outcomes green < red
+input person { at: time?, from: time?, to: time?, region: region? }
+"#;
+
+/// Compiles a policy whose only rule is `when COND`.
+fn policy(cond: &str) -> Policy {
+    let text = format!("{HEADER}\nrule r when {cond} then red\notherwise green\n");
+    Policy::compile("test.policy", &text).unwrap_or_else(|e| {
+        let rendered: Vec<String> = e
+            .errors
+            .iter()
+            .map(|d| crate::render(d.as_ref(), false))
+            .collect();
+        unreachable!("{}", rendered.join("\n"))
+    })
+}
+
+fn holds(p: &Policy, person: &str, now: &str) -> bool {
+    let facts = crate::Facts::empty(p.plan());
+    let now = p.instant(now).unwrap_or_else(|e| unreachable!("{e}"));
+    let d = p
+        .decide_json(&facts, person, now)
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    d.outcome == "red"
+}
+
+const NOW: &str = "2021-11-01T10:00:00+08:00";
+
+#[test]
+fn within_is_closed_at_both_ends() {
+    let p = policy("person.at is not none and person.at within 48h");
+    for (at, expect) in [
+        ("2021-10-30T10:00:00+08:00", true),  // exactly 48h before
+        ("2021-10-30T09:59:59+08:00", false), // one second more
+        ("2021-11-01T10:00:00+08:00", true),  // exactly now
+        ("2021-11-01T10:00:01+08:00", false), // after now: in no past window
+    ] {
+        assert_eq!(
+            holds(&p, &format!(r#"{{"at": "{at}"}}"#), NOW),
+            expect,
+            "{at}"
+        );
+    }
+}
+
+#[test]
+fn overlaps_touches_at_a_single_instant() {
+    let p = policy("person.from is not none and [person.from, person.to or now] overlaps 14d");
+    for (from, to, expect) in [
+        (
+            "2021-10-10T00:00:00+08:00",
+            "2021-10-18T10:00:00+08:00",
+            true,
+        ),
+        (
+            "2021-10-10T00:00:00+08:00",
+            "2021-10-18T09:59:59+08:00",
+            false,
+        ),
+        (
+            "2021-11-01T10:00:00+08:00",
+            "2021-11-03T00:00:00+08:00",
+            true,
+        ),
+        (
+            "2021-11-01T10:00:01+08:00",
+            "2021-11-03T00:00:00+08:00",
+            false,
+        ),
+        // An interval that ends before it starts is empty.
+        (
+            "2021-10-30T00:00:00+08:00",
+            "2021-10-29T00:00:00+08:00",
+            false,
+        ),
+    ] {
+        let person = format!(r#"{{"from": "{from}", "to": "{to}"}}"#);
+        assert_eq!(holds(&p, &person, NOW), expect, "{from} .. {to}");
+    }
+    // No end: still there, so the interval reaches now.
+    assert!(holds(&p, r#"{"from": "2021-01-01T00:00:00+08:00"}"#, NOW));
+}
+
+#[test]
+fn explicit_windows_and_arithmetic() {
+    let p =
+        policy("person.at is not none and person.at within [2021-10-01, 2021-10-02T00:00+08:00]");
+    assert!(holds(&p, r#"{"at": "2021-10-02T00:00:00+08:00"}"#, NOW));
+    assert!(!holds(&p, r#"{"at": "2021-10-02T00:00:01+08:00"}"#, NOW));
+    let p = policy("person.at is not none and now - person.at >= 1d12h");
+    assert!(holds(&p, r#"{"at": "2021-10-30T22:00:00+08:00"}"#, NOW));
+    assert!(!holds(&p, r#"{"at": "2021-10-30T22:00:01+08:00"}"#, NOW));
+}
+
+#[test]
+fn offsetless_instants_are_read_in_the_policy_zone() {
+    let p = policy("person.at is not none and person.at within 1h");
+    assert!(holds(&p, r#"{"at": "2021-11-01T09:30:00"}"#, NOW));
+    assert!(!holds(&p, r#"{"at": "2021-11-01T09:30:00Z"}"#, NOW));
+    let _ = SECOND;
+}
+
+#[test]
+fn municipalities_are_one_prefecture() {
+    let p = policy("prefecture(person.region) = prefecture \"110100\"");
+    assert!(holds(&p, r#"{"region": "110105"}"#, NOW));
+    assert!(holds(&p, r#"{"region": "110114"}"#, NOW));
+    assert!(!holds(&p, r#"{"region": "120101"}"#, NOW));
+    let p = policy("prefecture(person.region) = prefecture \"500100\"");
+    assert!(
+        holds(&p, r#"{"region": "500229"}"#, NOW),
+        "a Chongqing county"
+    );
+    assert!(
+        holds(&p, r#"{"region": "500101"}"#, NOW),
+        "a Chongqing district"
+    );
+}
+
+#[test]
+fn province_administered_counties_are_their_own_prefecture() {
+    let p = policy("prefecture(person.region) = county \"429004\"");
+    assert!(holds(&p, r#"{"region": "429004"}"#, NOW));
+    let p = policy(
+        "person.region in province \"420000\" and prefecture(person.region) = person.region",
+    );
+    assert!(holds(&p, r#"{"region": "429004"}"#, NOW));
+    assert!(
+        !holds(&p, r#"{"region": "420102"}"#, NOW),
+        "a Wuhan district"
+    );
+}
+
+#[test]
+fn cities_without_counties_are_their_own_county() {
+    let p = policy(
+        "person.region = county \"441900\" and prefecture(person.region) = prefecture \"441900\"",
+    );
+    assert!(holds(&p, r#"{"region": "441900"}"#, NOW));
+}
+
+#[test]
+fn unknown_codes_belong_to_nothing_but_match_exactly() {
+    let p = policy("prefecture(person.region) is none and province(person.region) is none");
+    assert!(holds(&p, r#"{"region": "999999"}"#, NOW));
+    let p = policy("person.region not in province \"110000\"");
+    assert!(
+        holds(&p, r#"{"region": "110199"}"#, NOW),
+        "unknown is outside Beijing"
+    );
+    let p = policy("person.region in [county \"110105\", person.region]");
+    assert!(holds(&p, r#"{"region": "999999"}"#, NOW));
+}

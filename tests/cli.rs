@@ -1,0 +1,278 @@
+//! The `policyc` binary end to end: exit codes, stdin and stdout, JSON Lines.
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+const POLICY: &str = "policies/beijing-2021-10-30.policy";
+const FACTS: &str = "examples/beijing/facts.json";
+const NOW: &str = "2021-11-01T10:00:00+08:00";
+
+fn policyc(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_policyc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| unreachable!("cannot run policyc: {e}"));
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    child
+        .wait_with_output()
+        .unwrap_or_else(|e| unreachable!("policyc: {e}"))
+}
+
+fn eval_stdin(stdin: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "eval", POLICY, "--input", "-", "--facts", FACTS, "--now", NOW,
+    ];
+    args.extend_from_slice(extra);
+    policyc(&args, stdin)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn lines(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| unreachable!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+const GREEN: &str = r#"{"id": "a", "phones": [{"number": "1", "bound_at": "2021-01-05T09:00:00+08:00", "itinerary_checked": true}]}"#;
+const POPUP: &str = r#"{"id": "b", "stays": [{"phone": "1", "region": "152923", "from": "2021-10-24T08:00:00+08:00", "to": null}]}"#;
+
+#[test]
+fn check_accepts_the_shipped_policy() {
+    let o = policyc(&["check", POLICY], "");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("ok: policies/beijing-2021-10-30.policy"));
+}
+
+#[test]
+fn check_rejects_a_broken_policy_with_file_line_and_column() {
+    let o = policyc(
+        &["check", POLICY, "tests/corpus/check/typo-field.policy"],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("unknown name `sampeld_at`"), "{err}");
+    assert!(
+        err.contains("[tests/corpus/check/typo-field.policy:6:29]"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `sampled_at`?"), "{err}");
+    assert!(!err.contains('\u{1b}'), "no colour when not on a terminal");
+}
+
+#[test]
+fn eval_of_a_broken_policy_exits_1() {
+    let o = policyc(
+        &[
+            "eval",
+            "tests/corpus/check/enum-typo.policy",
+            "--input",
+            "-",
+            "--now",
+            NOW,
+        ],
+        GREEN,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn one_object_from_a_file() {
+    let dir = std::env::temp_dir().join(format!("policyc-cli-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join("person.json");
+    let _ = std::fs::write(&path, POPUP);
+    let path = path.to_string_lossy().into_owned();
+    let o = policyc(
+        &[
+            "eval", POLICY, "--input", &path, "--facts", FACTS, "--now", NOW,
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = lines(&o);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0]["outcome"], "popup");
+    assert_eq!(out[0]["kind"], "postpone_travel");
+    assert_eq!(out[0]["now"], NOW);
+    assert_eq!(out[0]["policy"]["version"], "2021-10-30");
+}
+
+#[test]
+fn one_object_over_several_lines() {
+    let pretty = serde_json::to_string_pretty(
+        &serde_json::from_str::<serde_json::Value>(POPUP).unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    assert!(pretty.lines().count() > 3);
+    let o = eval_stdin(&pretty, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(lines(&o).len(), 1);
+}
+
+#[test]
+fn json_lines_keep_order_and_report_bad_lines_in_place() {
+    let input = format!(
+        "{GREEN}\n{{\"id\": \"bad\", \"tests\": [{{\"sampled_at\": \"2021-10-31T09:00:00+08:00\", \"result\": \"negtive\"}}]}}\n{POPUP}\nnot json\n\n{GREEN}\n"
+    );
+    let o = eval_stdin(&input, &[]);
+    assert_eq!(o.status.code(), Some(3), "some lines were bad");
+    let out = lines(&o);
+    assert_eq!(out.len(), 6, "one output line per input line");
+    assert_eq!(out[0]["id"], "a");
+    assert_eq!(out[1]["line"], 2);
+    let message = out[1]["error"].as_str().unwrap_or("");
+    assert!(message.contains("`tests[0].result`"), "{message}");
+    assert!(message.contains("\"negtive\""), "{message}");
+    assert_eq!(out[2]["id"], "b");
+    assert_eq!(out[3]["line"], 4);
+    assert_eq!(out[4]["line"], 5);
+    assert_eq!(out[5]["id"], "a");
+    assert!(stderr(&o).contains("3 records could not be decided"));
+}
+
+#[test]
+fn a_bad_single_object_exits_3_with_its_path() {
+    let o = eval_stdin(
+        r#"{"stays": [{"phone": "1", "region": "15292", "from": "2021-10-24T08:00:00+08:00"}]}"#,
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(3));
+    let out = lines(&o);
+    assert_eq!(out[0]["line"], 1);
+    assert!(
+        out[0]["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("`stays[0].region`")
+    );
+}
+
+#[test]
+fn pretty_output_is_for_people() {
+    let o = eval_stdin(POPUP, &["--format", "pretty"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("b: popup\n  kind: postpone_travel\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("152923 内蒙古自治区阿拉善盟额济纳旗"),
+        "{text}"
+    );
+}
+
+#[test]
+fn empty_input_decides_nothing() {
+    let o = eval_stdin("", &[]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec![],
+        vec!["eval"],
+        vec!["frobnicate"],
+        vec!["eval", POLICY, "--input", "-", "--now", "yesterday"],
+        vec![
+            "eval",
+            POLICY,
+            "--input",
+            "no/such/file.jsonl",
+            "--now",
+            NOW,
+        ],
+        vec!["eval", "no/such.policy", "--input", "-"],
+        vec!["eval", POLICY, "--input", "-", "--format", "xml"],
+        vec!["check"],
+    ] {
+        let o = policyc(&args, "");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn bad_facts_exit_3() {
+    let dir = std::env::temp_dir().join(format!("policyc-facts-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join("facts.json");
+    let _ = std::fs::write(&path, r#"{"case_counties": ["152923", 620102]}"#);
+    let path = path.to_string_lossy().into_owned();
+    let o = policyc(
+        &[
+            "eval", POLICY, "--input", "-", "--facts", &path, "--now", NOW,
+        ],
+        GREEN,
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("case_counties[1]"), "{}", stderr(&o));
+}
+
+#[test]
+fn now_without_offset_is_read_in_the_policy_time_zone() {
+    let o = policyc(
+        &[
+            "eval",
+            POLICY,
+            "--input",
+            "-",
+            "--facts",
+            FACTS,
+            "--now",
+            "2021-11-01T10:00:00",
+        ],
+        GREEN,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(lines(&o)[0]["now"], NOW);
+}
+
+#[test]
+fn all_shipped_examples_as_one_batch() {
+    let cases = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/beijing/cases.jsonl"
+    ))
+    .unwrap_or_default();
+    let cases: Vec<serde_json::Value> = cases
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let input: String = cases.iter().map(|c| format!("{}\n", c["person"])).collect();
+    let o = eval_stdin(&input, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = lines(&o);
+    assert_eq!(out.len(), cases.len());
+    for (case, decision) in cases.iter().zip(out) {
+        assert_eq!(
+            case["expect"]["outcome"], decision["outcome"],
+            "{}",
+            case["name"]
+        );
+        assert_eq!(
+            case["expect"].get("kind"),
+            decision.get("kind"),
+            "{}",
+            case["name"]
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! Decisions for every example case: the shipped examples and the boundary
+//! cases of the corpus, each checked against its expected outcome and kind
+//! and snapshotted whole as JSON.
+
+use std::path::Path;
+
+use policyc::Policy;
+
+const POLICY: &str = "policies/beijing-2021-10-30.policy";
+const FACTS: &str = "examples/beijing/facts.json";
+
+fn read(path: impl AsRef<Path>) -> String {
+    let path = path.as_ref();
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap_or_else(|e| unreachable!("{}: {e}", path.display()))
+}
+
+/// Decides every case of a cases file; returns the failures.
+fn decide_cases(cases: &str, snapshot_prefix: &str) -> Vec<String> {
+    let policy = Policy::compile(POLICY, &read(POLICY)).unwrap_or_else(|e| unreachable!("{e}"));
+    let facts = policy
+        .facts(&read(FACTS))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let mut failures = Vec::new();
+    for line in cases.lines() {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+        let name = case["name"].as_str().unwrap_or("?");
+        let now = policy
+            .instant(case["now"].as_str().unwrap_or(""))
+            .unwrap_or_else(|e| unreachable!("{name}: {e}"));
+        let decision = policy
+            .decide_json(&facts, &case["person"].to_string(), now)
+            .unwrap_or_else(|e| unreachable!("{name}: {e}"));
+        let json: serde_json::Value = serde_json::from_str(&decision.to_json()).unwrap_or_default();
+        let mut got = serde_json::json!({"outcome": json["outcome"]});
+        if let Some(kind) = json.get("kind") {
+            got["kind"] = kind.clone();
+        }
+        if got != case["expect"] {
+            failures.push(format!("{name}: expected {}, got {got}", case["expect"]));
+        }
+        let pretty = serde_json::to_string_pretty(&decision).unwrap_or_default();
+        insta::assert_snapshot!(
+            format!("{snapshot_prefix}-{name}"),
+            pretty,
+            case["about"].as_str().unwrap_or("")
+        );
+    }
+    failures
+}
+
+#[test]
+fn shipped_examples_decide_as_expected() {
+    let failures = decide_cases(&read("examples/beijing/cases.jsonl"), "example");
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn boundary_cases_decide_as_expected() {
+    let failures = decide_cases(
+        &read("tests/corpus/decide/beijing-boundaries.jsonl"),
+        "boundary",
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+}
