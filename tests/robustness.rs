@@ -27,13 +27,65 @@ impl Rng {
 /// Pieces worth splicing in: the language's own words and symbols, and
 /// characters that trouble parsers.
 const PIECES: &[&str] = &[
-    "(", ")", "[", "]", "{", "}", ",", ".", ":", "?", "=", "<", ">=", "!=", "+", "-", "*", "/",
-    " and ", " or ", " not ", " in ", " not in ", " within ", " overlaps ", " where ", " has ",
-    " any ", " all ", " no ", " is none", " is not none", " now", " it", " true", " 0", " 1.5",
-    " 14d", " 99999999999999999999", " 2021-02-30", " 2021-11-01T10:00+08:00", "\"", "\"x\"",
-    "\\u{0}", "#", "\n", " rule r when true then popup ", " let x = ", " otherwise green ",
-    " province \"110000\"", " county \"999999\"", " count(", " prefecture(", "京", "\u{3000}",
-    " person.stays", " person", " outside", " recent_stays",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ".",
+    ":",
+    "?",
+    "=",
+    "<",
+    ">=",
+    "!=",
+    "+",
+    "-",
+    "*",
+    "/",
+    " and ",
+    " or ",
+    " not ",
+    " in ",
+    " not in ",
+    " within ",
+    " overlaps ",
+    " where ",
+    " has ",
+    " any ",
+    " all ",
+    " no ",
+    " is none",
+    " is not none",
+    " now",
+    " it",
+    " true",
+    " 0",
+    " 1.5",
+    " 14d",
+    " 99999999999999999999",
+    " 2021-02-30",
+    " 2021-11-01T10:00+08:00",
+    "\"",
+    "\"x\"",
+    "\\u{0}",
+    "#",
+    "\n",
+    " rule r when true then popup ",
+    " let x = ",
+    " otherwise green ",
+    " province \"110000\"",
+    " county \"999999\"",
+    " count(",
+    " prefecture(",
+    "京",
+    "\u{3000}",
+    " person.stays",
+    " person",
+    " outside",
+    " recent_stays",
 ];
 
 fn mangle(text: &str, rng: &mut Rng) -> String {
@@ -69,7 +121,9 @@ fn mangled_policies_never_panic() {
         if let Ok(p) = Policy::compile("mangled.policy", &text) {
             compiled += 1;
             // A policy that checks must also decide without trouble.
-            let facts = p.facts(FACTS).unwrap_or_else(|_| policyc::Facts::empty(p.plan()));
+            let facts = p
+                .facts(FACTS)
+                .unwrap_or_else(|_| policyc::Facts::empty(p.plan()));
             for line in PEOPLE.lines() {
                 if let Ok(d) = p.decide_json(&facts, line, 1_635_732_000_000_000) {
                     let _ = d.to_json();

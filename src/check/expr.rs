@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::error::CheckError;
-use super::ir::{ArithOp, Builtin, CmpOp, Expr, ExprKind};
+use super::ir::{Builtin, Expr, ExprKind};
 use super::{Checker, quoted_list};
 use crate::region;
 use crate::suggest;
@@ -546,15 +546,7 @@ impl Checker<'_> {
                         };
                     return self.operands(op, &left, &right, span, &help);
                 }
-                let cmp = if op == BinaryOp::Eq {
-                    CmpOp::Eq
-                } else {
-                    CmpOp::Ne
-                };
-                node(
-                    ExprKind::Compare(cmp, boxed(left), boxed(right)),
-                    Type::Bool,
-                )
+                node(ExprKind::Compare(op, boxed(left), boxed(right)), Type::Bool)
             }
             BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
                 let a = self.expr(a);
@@ -580,16 +572,7 @@ impl Checker<'_> {
                          to compare a time with a window, write `TIME within 14d`",
                     );
                 }
-                let cmp = match op {
-                    BinaryOp::Lt => CmpOp::Lt,
-                    BinaryOp::Le => CmpOp::Le,
-                    BinaryOp::Gt => CmpOp::Gt,
-                    _ => CmpOp::Ge,
-                };
-                node(
-                    ExprKind::Compare(cmp, boxed(left), boxed(right)),
-                    Type::Bool,
-                )
+                node(ExprKind::Compare(op, boxed(left), boxed(right)), Type::Bool)
             }
             BinaryOp::In | BinaryOp::NotIn => {
                 let negated = op == BinaryOp::NotIn;
@@ -679,13 +662,7 @@ impl Checker<'_> {
                         );
                     }
                 };
-                let arith = match op {
-                    BinaryOp::Add => ArithOp::Add,
-                    BinaryOp::Sub => ArithOp::Sub,
-                    BinaryOp::Mul => ArithOp::Mul,
-                    _ => ArithOp::Div,
-                };
-                node(ExprKind::Arith(arith, boxed(left), boxed(right)), ty)
+                node(ExprKind::Arith(op, boxed(left), boxed(right)), ty)
             }
         }
     }
@@ -748,7 +725,7 @@ impl Checker<'_> {
             Type::Duration => {
                 let now = || Expr::new(ExprKind::Now, Type::Time, w.span);
                 let start = Expr::new(
-                    ExprKind::Arith(ArithOp::Sub, boxed(now()), boxed(e)),
+                    ExprKind::Arith(BinaryOp::Sub, boxed(now()), boxed(e)),
                     Type::Time,
                     w.span,
                 );

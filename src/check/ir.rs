@@ -1,6 +1,6 @@
 //! The checked program's expressions: every name resolved, every node typed.
 
-use crate::syntax::{Quant, Span};
+use crate::syntax::{BinaryOp, Quant, Span};
 use crate::types::Type;
 use crate::value::Value;
 
@@ -45,10 +45,10 @@ pub enum ExprKind {
     Or(Box<Expr>, Box<Expr>),
     /// `A or B` where `A` is optional: `B` when `A` is none
     Coalesce(Box<Expr>, Box<Expr>),
-    /// `A = B`, `A < B`, ...
-    Compare(CmpOp, Box<Expr>, Box<Expr>),
-    /// `A + B`, ...
-    Arith(ArithOp, Box<Expr>, Box<Expr>),
+    /// `A = B`, `A < B`, ...: one of the comparison operators
+    Compare(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `A + B`, ...: one of the arithmetic operators, on checked types
+    Arith(BinaryOp, Box<Expr>, Box<Expr>),
     /// `A in L`, `A not in L` for a list or a set
     Member {
         /// `not in`
@@ -91,36 +91,6 @@ pub enum ExprKind {
     /// A value that depends only on the facts, computed once per facts by
     /// `compile`.
     Hoisted(usize),
-}
-
-/// A comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CmpOp {
-    /// `=`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-}
-
-/// An arithmetic operator; the operand types were checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArithOp {
-    /// `+`
-    Add,
-    /// `-`
-    Sub,
-    /// `*`
-    Mul,
-    /// `/`
-    Div,
 }
 
 /// The built-in functions.

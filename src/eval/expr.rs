@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use super::Evaluator;
-use crate::check::ir::{ArithOp, Builtin, CmpOp, Expr, ExprKind};
+use crate::check::ir::{Builtin, Expr, ExprKind};
 use crate::region;
-use crate::syntax::Quant;
+use crate::syntax::{BinaryOp, Quant};
 use crate::value::Value;
 
 impl Evaluator<'_, '_> {
@@ -173,26 +173,26 @@ impl Evaluator<'_, '_> {
     }
 }
 
-fn compare(op: CmpOp, a: &Value, b: &Value) -> bool {
+fn compare(op: BinaryOp, a: &Value, b: &Value) -> bool {
     match op {
-        CmpOp::Eq => a == b,
-        CmpOp::Ne => a != b,
+        BinaryOp::Eq => a == b,
+        BinaryOp::Ne => a != b,
         // The checker only lets values of one ordered type here; a NaN
         // compares false, as in arithmetic.
         _ => {
             if let (Value::Number(x), Value::Number(y)) = (a, b) {
                 return match op {
-                    CmpOp::Lt => x < y,
-                    CmpOp::Le => x <= y,
-                    CmpOp::Gt => x > y,
+                    BinaryOp::Lt => x < y,
+                    BinaryOp::Le => x <= y,
+                    BinaryOp::Gt => x > y,
                     _ => x >= y,
                 };
             }
             let ord = a.cmp(b);
             match op {
-                CmpOp::Lt => ord.is_lt(),
-                CmpOp::Le => ord.is_le(),
-                CmpOp::Gt => ord.is_gt(),
+                BinaryOp::Lt => ord.is_lt(),
+                BinaryOp::Le => ord.is_le(),
+                BinaryOp::Gt => ord.is_gt(),
                 _ => ord.is_ge(),
             }
         }
@@ -201,21 +201,21 @@ fn compare(op: CmpOp, a: &Value, b: &Value) -> bool {
 
 /// Arithmetic on the operand types the checker allows; time arithmetic
 /// saturates instead of overflowing.
-fn arith(op: ArithOp, a: &Value, b: &Value) -> Value {
+fn arith(op: BinaryOp, a: &Value, b: &Value) -> Value {
     use Value::{Duration as D, Number as N, Time as T};
     match (op, a, b) {
-        (ArithOp::Add, N(x), N(y)) => N(x + y),
-        (ArithOp::Sub, N(x), N(y)) => N(x - y),
-        (ArithOp::Mul, N(x), N(y)) => N(x * y),
-        (ArithOp::Div, N(x), N(y)) => N(x / y),
-        (ArithOp::Add, T(t), D(d)) | (ArithOp::Add, D(d), T(t)) => T(t.saturating_add(*d)),
-        (ArithOp::Sub, T(t), D(d)) => T(t.saturating_sub(*d)),
-        (ArithOp::Sub, T(x), T(y)) => D(x.saturating_sub(*y)),
-        (ArithOp::Add, D(x), D(y)) => D(x.saturating_add(*y)),
-        (ArithOp::Sub, D(x), D(y)) => D(x.saturating_sub(*y)),
-        (ArithOp::Mul, D(d), N(n)) | (ArithOp::Mul, N(n), D(d)) => D((*d as f64 * n) as i64),
-        (ArithOp::Div, D(d), N(n)) => D((*d as f64 / n) as i64),
-        (ArithOp::Div, D(x), D(y)) => N(*x as f64 / *y as f64),
+        (BinaryOp::Add, N(x), N(y)) => N(x + y),
+        (BinaryOp::Sub, N(x), N(y)) => N(x - y),
+        (BinaryOp::Mul, N(x), N(y)) => N(x * y),
+        (BinaryOp::Div, N(x), N(y)) => N(x / y),
+        (BinaryOp::Add, T(t), D(d)) | (BinaryOp::Add, D(d), T(t)) => T(t.saturating_add(*d)),
+        (BinaryOp::Sub, T(t), D(d)) => T(t.saturating_sub(*d)),
+        (BinaryOp::Sub, T(x), T(y)) => D(x.saturating_sub(*y)),
+        (BinaryOp::Add, D(x), D(y)) => D(x.saturating_add(*y)),
+        (BinaryOp::Sub, D(x), D(y)) => D(x.saturating_sub(*y)),
+        (BinaryOp::Mul, D(d), N(n)) | (BinaryOp::Mul, N(n), D(d)) => D((*d as f64 * n) as i64),
+        (BinaryOp::Div, D(d), N(n)) => D((*d as f64 / n) as i64),
+        (BinaryOp::Div, D(x), D(y)) => N(*x as f64 / *y as f64),
         _ => Value::None,
     }
 }
