@@ -114,7 +114,7 @@ fn mangle(text: &str, rng: &mut Rng) -> String {
 
 #[test]
 fn mangled_policies_never_panic() {
-    let mut rng = Rng(2021_10_30);
+    let mut rng = Rng(20_211_030);
     let mut compiled = 0;
     for _ in 0..3000 {
         let text = mangle(POLICY, &mut rng);

@@ -1,9 +1,12 @@
 //! AST → checked program: names resolved, types checked, declarations
 //! consistent. Every error is reported, not only the first.
 
+mod builtins;
 mod error;
 mod expr;
 pub mod ir;
+mod names;
+mod operators;
 
 use std::collections::HashMap;
 use std::sync::Arc;
