@@ -1,104 +1,246 @@
-//! Checked program → plan: what depends only on the facts is found and
-//! hoisted, so that it is computed once per facts, not once per person.
+//! Checked program → plan. Two rewrites make evaluation cheap:
+//!
+//! - what depends only on the facts (`prefectures(case_counties)`) is
+//!   *hoisted*: computed once per facts, not once per person;
+//! - what depends on the person but not on the element of an enclosing
+//!   `where`/`has` (`checked_phones.number` inside `person.stays where ...`)
+//!   is *lifted* into a hidden `let`: computed once per person, not once per
+//!   element.
 
-use crate::check::Program;
 use crate::check::ir::{Expr, ExprKind};
+use crate::check::{Let, Program};
 
 /// A checked program ready to evaluate.
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// The program, with fact-only subexpressions replaced by
-    /// [`ExprKind::Hoisted`].
+    /// [`ExprKind::Hoisted`] and loop-invariant ones by hidden `let`s.
     pub program: Program,
-    /// The hoisted expressions, with the number of `where`/`has` binders
-    /// around the place each was taken from.
-    pub hoisted: Vec<(Expr, usize)>,
+    /// The hoisted expressions, in an order where each uses only earlier ones.
+    pub hoisted: Vec<Expr>,
 }
 
-/// Hoists every largest fact-only subexpression of the program.
+/// Rewrites the program for evaluation.
 pub fn compile(mut program: Program) -> Plan {
-    let mut h = Hoister {
+    let mut c = Compiler {
         hoisted: Vec::new(),
+        lifted: Vec::new(),
         fact_only_lets: Vec::with_capacity(program.lets.len()),
+        first_lifted: program.lets.len(),
     };
     for l in &mut program.lets {
-        let fact_only = h.hoist(&mut l.value, 0);
-        h.fact_only_lets.push(fact_only);
+        let fact_only = c.root(&mut l.value);
+        c.fact_only_lets.push(fact_only);
     }
-    for rule in &mut program.rules {
-        h.hoist(&mut rule.when, 0);
-        if let Some(u) = &mut rule.unless {
-            h.hoist(u, 0);
-        }
-        for (_, v) in &mut rule.then.payload {
-            h.hoist(v, 0);
-        }
+    let roots = program.rules.iter_mut().flat_map(|r| {
+        std::iter::once(&mut r.when)
+            .chain(r.unless.as_mut())
+            .chain(r.then.payload.iter_mut().map(|(_, v)| v))
+    });
+    let roots = roots
+        .chain(program.warnings.iter_mut().map(|w| &mut w.when))
+        .chain(program.otherwise.payload.iter_mut().map(|(_, v)| v));
+    for e in roots {
+        c.root(e);
     }
-    for w in &mut program.warnings {
-        h.hoist(&mut w.when, 0);
-    }
-    for (_, v) in &mut program.otherwise.payload {
-        h.hoist(v, 0);
-    }
+    program
+        .lets
+        .extend(c.lifted.into_iter().enumerate().map(|(i, value)| Let {
+            name: format!("<lifted {i}>"),
+            value,
+        }));
     Plan {
         program,
-        hoisted: h.hoisted,
+        hoisted: c.hoisted,
     }
 }
 
-struct Hoister {
-    hoisted: Vec<(Expr, usize)>,
+struct Compiler {
+    hoisted: Vec<Expr>,
+    lifted: Vec<Expr>,
     fact_only_lets: Vec<bool>,
+    first_lifted: usize,
 }
 
-impl Hoister {
-    /// Hoists inside `e` (found under `depth` binders) and says whether `e`
-    /// itself depends on the facts alone; such an `e` is left for the caller
-    /// to hoist whole, unless it is at the top.
-    fn hoist(&mut self, e: &mut Expr, depth: usize) -> bool {
-        let fact_only = self.visit(e, depth);
+/// What a subexpression depends on.
+#[derive(Clone, Copy)]
+struct Deps {
+    /// On the person or `now`, not only on the facts and constants.
+    person: bool,
+    /// The outermost `where`/`has` element it reads, if any.
+    outermost_element: Option<usize>,
+}
+
+impl Deps {
+    /// Whether it is the same for every element of the binders around it
+    /// (there are `depth` of them).
+    fn invariant(self, depth: usize) -> bool {
+        self.outermost_element.is_none_or(|d| d >= depth)
+    }
+
+    /// Whether, under `depth` binders, it depends on the facts alone.
+    fn fact_only(self, depth: usize) -> bool {
+        !self.person && self.invariant(depth)
+    }
+}
+
+impl Compiler {
+    /// Rewrites a top-level expression; says whether it is fact-only (then
+    /// it is hoisted whole).
+    fn root(&mut self, e: &mut Expr) -> bool {
+        let fact_only = self.visit(e, 0).fact_only(0);
         if fact_only {
-            self.take(e, depth);
+            self.hoist(e, 0);
         }
         fact_only
     }
 
-    /// Whether `e` depends on the facts alone; hoists the fact-only children
-    /// of an `e` that does not.
-    fn visit(&mut self, e: &mut Expr, depth: usize) -> bool {
-        let own = match &e.kind {
-            ExprKind::Now | ExprKind::Input => false,
-            ExprKind::Element(d) => *d >= depth,
-            ExprKind::Let(i) => self.fact_only_lets.get(*i).copied().unwrap_or(false),
-            _ => true,
+    /// Rewrites the children of `e` (found under `depth` binders) and
+    /// returns what `e` depends on. A child that can move out is moved
+    /// unless `e` itself will move whole.
+    fn visit(&mut self, e: &mut Expr, depth: usize) -> Deps {
+        let own = Deps {
+            person: match &e.kind {
+                ExprKind::Now | ExprKind::Input => true,
+                ExprKind::Let(i) => !self.fact_only_lets.get(*i).copied().unwrap_or(false),
+                _ => false,
+            },
+            outermost_element: match &e.kind {
+                ExprKind::Element(d) => Some(*d),
+                _ => None,
+            },
         };
         let mut children = e.children_mut();
-        let flags: Vec<bool> = children
+        let found: Vec<Deps> = children
             .iter_mut()
             .map(|(c, binds)| self.visit(c, depth + *binds))
             .collect();
-        let all = own && flags.iter().all(|f| *f);
-        if !all {
-            for ((child, binds), fact_only) in children.into_iter().zip(flags) {
-                if fact_only {
-                    self.take(child, depth + binds);
+        let deps = found.iter().fold(own, |acc, d| Deps {
+            person: acc.person || d.person,
+            outermost_element: match (acc.outermost_element, d.outermost_element) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+        });
+        let moves_whole = deps.fact_only(depth) || (depth > 0 && deps.invariant(depth));
+        if !moves_whole {
+            for ((child, binds), d) in children.into_iter().zip(found) {
+                let at = depth + binds;
+                if d.fact_only(at) {
+                    self.hoist(child, at);
+                } else if at > 0 && d.invariant(at) {
+                    self.lift(child, at);
                 }
             }
         }
-        all
+        deps
     }
 
-    /// Moves `e` into the hoisted table, unless it is too cheap to matter.
-    fn take(&mut self, e: &mut Expr, depth: usize) {
-        if matches!(
-            e.kind,
-            ExprKind::Const(_) | ExprKind::Fact(_) | ExprKind::Hoisted(_)
-        ) {
+    /// Moves a fact-only `e` into the hoisted table.
+    fn hoist(&mut self, e: &mut Expr, depth: usize) {
+        if cheap(e) {
             return;
         }
         let index = self.hoisted.len();
         let placeholder = Expr::new(ExprKind::Hoisted(index), e.ty.clone(), e.span);
-        let taken = std::mem::replace(e, placeholder);
-        self.hoisted.push((taken, depth));
+        let mut taken = std::mem::replace(e, placeholder);
+        unbind(&mut taken, depth);
+        self.hoisted.push(taken);
+    }
+
+    /// Moves a person-level `e` out of the binders around it, into a hidden
+    /// `let`.
+    fn lift(&mut self, e: &mut Expr, depth: usize) {
+        if cheap(e) {
+            return;
+        }
+        let index = self.first_lifted + self.lifted.len();
+        let placeholder = Expr::new(ExprKind::Let(index), e.ty.clone(), e.span);
+        let mut taken = std::mem::replace(e, placeholder);
+        unbind(&mut taken, depth);
+        self.lifted.push(taken);
+    }
+}
+
+/// Too cheap to be worth a slot of its own.
+fn cheap(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Const(_)
+        | ExprKind::Fact(_)
+        | ExprKind::Hoisted(_)
+        | ExprKind::Let(_)
+        | ExprKind::Input
+        | ExprKind::Now
+        | ExprKind::Element(_) => true,
+        ExprKind::Field(base, _) => cheap(base),
+        _ => false,
+    }
+}
+
+/// Renumbers the elements bound inside `e` for its new place outside
+/// `depth` binders.
+fn unbind(e: &mut Expr, depth: usize) {
+    if let ExprKind::Element(d) = &mut e.kind {
+        *d -= depth;
+    }
+    for (child, _) in e.children_mut() {
+        unbind(child, depth);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Policy;
+    use crate::check::ir::{Expr, ExprKind};
+
+    fn count(e: &Expr, pred: &impl Fn(&Expr) -> bool) -> usize {
+        let mut e = e.clone();
+        let here = usize::from(pred(&e));
+        here + e
+            .children_mut()
+            .into_iter()
+            .map(|(c, _)| count(c, pred))
+            .sum::<usize>()
+    }
+
+    #[test]
+    fn facts_are_hoisted_and_invariants_lifted() {
+        let text = r#"
+            policy p
+            outcomes green < red
+            input person { phones: list of { number: text }, stays: list of { id: text, region: region } }
+            facts { counties: set of region }
+            rule r
+              when any person.stays has id in person.phones.number and prefecture(region) in prefectures(counties where it in counties)
+              then red
+            otherwise green
+        "#;
+        let policy = Policy::compile("p", text).unwrap_or_else(|e| unreachable!("{e}"));
+        let plan = policy.plan();
+        assert_eq!(
+            plan.hoisted.len(),
+            1,
+            "prefectures(...) is computed once per facts"
+        );
+        assert!(matches!(plan.hoisted[0].kind, ExprKind::Call(..)));
+        let lifted: Vec<_> = plan
+            .program
+            .lets
+            .iter()
+            .filter(|l| l.name.starts_with("<lifted"))
+            .collect();
+        assert_eq!(
+            lifted.len(),
+            1,
+            "person.phones.number is the same for every stay"
+        );
+        assert!(matches!(lifted[0].value.kind, ExprKind::Project(..)));
+        let when = &plan.program.rules[0].when;
+        assert_eq!(count(when, &|e| matches!(e.kind, ExprKind::Hoisted(_))), 1);
+        assert_eq!(
+            count(when, &|e| matches!(e.kind, ExprKind::Element(0))),
+            2,
+            "id and region"
+        );
     }
 }

@@ -87,11 +87,9 @@ impl Facts {
             warnings: Vec::new(),
         };
         // Each hoisted expression uses only the facts and earlier entries.
-        for (expr, depth) in &plan.hoisted {
+        for expr in &plan.hoisted {
             let none = Value::None;
-            let mut ev = Evaluator::new(plan, &facts, &none, 0);
-            ev.scopes.resize(*depth, Value::None);
-            let v = ev.eval(expr);
+            let v = Evaluator::new(plan, &facts, &none, 0).eval(expr);
             facts.hoisted.push(v);
         }
         facts
