@@ -1,7 +1,9 @@
 //! Runtime values: what data decodes into and what expressions evaluate to.
 
 use std::cmp::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+
+use crate::types::Type;
 
 /// A value of the language. Clones are cheap: compound values share their
 /// contents.
@@ -44,6 +46,30 @@ impl Value {
         match self {
             Value::List(items) | Value::Set(items) => items,
             _ => &[],
+        }
+    }
+
+    /// The value of a field the data leaves out: none, or an empty list or
+    /// set.
+    pub fn absent(ty: &Type) -> Value {
+        match ty {
+            Type::List(_) => Value::empty_list(),
+            Type::Set(_) => Value::empty_set(),
+            _ => Value::None,
+        }
+    }
+
+    /// An empty list, shared: making one allocates nothing.
+    pub fn empty_list() -> Value {
+        static EMPTY: LazyLock<Arc<Vec<Value>>> = LazyLock::new(Arc::default);
+        Value::List(Arc::clone(&EMPTY))
+    }
+
+    /// An empty set, shared: making one allocates nothing.
+    pub fn empty_set() -> Value {
+        match Value::empty_list() {
+            Value::List(items) => Value::Set(items),
+            other => other,
         }
     }
 

@@ -137,8 +137,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     fn visit_none<E: de::Error>(self) -> Result<Value, E> {
         match self.ty {
             Type::Optional(_) => Ok(Value::None),
-            Type::List(_) => Ok(Value::List(Arc::default())),
-            Type::Set(_) => Ok(Value::Set(Arc::default())),
+            Type::List(_) | Type::Set(_) => Ok(Value::absent(self.ty)),
             _ => Err(E::invalid_type(de::Unexpected::Unit, &self)),
         }
     }
@@ -218,7 +217,8 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Arc<[Value]>, A::Error> {
         let fields = &self.record.fields;
-        let mut values: Vec<Option<Value>> = vec![None; fields.len()];
+        let mut values: Vec<Value> = fields.iter().map(|(_, ty)| Value::absent(ty)).collect();
+        let mut given = Given::new(fields.len());
         while let Some(key) = map.next_key_seed(KeySeed(self.record))? {
             let Some(slot) = key else {
                 map.next_value::<IgnoredAny>()?;
@@ -226,7 +226,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
             };
             let (name, ty) = &fields[slot];
             let path = Path::Field(self.path, name);
-            if values[slot].is_some() {
+            if given.insert(slot) {
                 return Err(de::Error::custom(format!("{}: given twice", path.quoted())));
             }
             let seed = ValueSeed {
@@ -234,24 +234,58 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                 ctx: self.ctx,
                 path: &path,
             };
-            values[slot] = Some(map.next_value_seed(seed)?);
+            values[slot] = map.next_value_seed(seed)?;
         }
-        values
-            .into_iter()
-            .zip(fields)
-            .map(|(value, (name, ty))| match (value, ty) {
-                (Some(v), _) => Ok(v),
-                (None, Type::Optional(_)) => Ok(Value::None),
-                (None, Type::List(_)) => Ok(Value::List(Arc::default())),
-                (None, Type::Set(_)) => Ok(Value::Set(Arc::default())),
-                (None, _) => Err(de::Error::custom(format!(
-                    "{}: required field `{name}` is missing",
-                    match self.path {
-                        Path::Root => "the record".to_owned(),
-                        p => p.quoted(),
-                    }
-                ))),
-            })
-            .collect()
+        for (slot, (name, ty)) in fields.iter().enumerate() {
+            if !given.contains(slot)
+                && !matches!(ty, Type::Optional(_) | Type::List(_) | Type::Set(_))
+            {
+                let record = match self.path {
+                    Path::Root => "the record".to_owned(),
+                    p => p.quoted(),
+                };
+                return Err(de::Error::custom(format!(
+                    "{record}: required field `{name}` is missing"
+                )));
+            }
+        }
+        Ok(values.into())
+    }
+}
+
+/// Which fields of a record were given, without allocating for records of
+/// up to 64 fields.
+struct Given {
+    small: u64,
+    big: Vec<bool>,
+}
+
+impl Given {
+    fn new(fields: usize) -> Self {
+        Given {
+            small: 0,
+            big: if fields > 64 {
+                vec![false; fields]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// Marks `slot`; says whether it was already marked.
+    fn insert(&mut self, slot: usize) -> bool {
+        let was = self.contains(slot);
+        match self.big.get_mut(slot) {
+            Some(b) => *b = true,
+            None => self.small |= 1 << slot,
+        }
+        was
+    }
+
+    fn contains(&self, slot: usize) -> bool {
+        match self.big.get(slot) {
+            Some(b) => *b,
+            None => self.small & (1 << slot) != 0,
+        }
     }
 }

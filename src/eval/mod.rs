@@ -53,14 +53,7 @@ impl Facts {
 
     fn merge(plan: &Plan, records: impl Iterator<Item = Value>) -> Facts {
         let schema = &plan.program.facts.fields;
-        let mut values: Vec<Value> = schema
-            .iter()
-            .map(|(_, ty)| match ty {
-                crate::types::Type::List(_) => Value::List(Arc::default()),
-                crate::types::Type::Set(_) => Value::Set(Arc::default()),
-                _ => Value::None,
-            })
-            .collect();
+        let mut values: Vec<Value> = schema.iter().map(|(_, ty)| Value::absent(ty)).collect();
         for record in records {
             let Value::Record(fields) = record else {
                 continue;
