@@ -590,7 +590,7 @@ fn baseline(c: &mut Criterion) {
         .sample_size(10)
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(10));
+        .measurement_time(Duration::from_secs(15));
     group.bench_function("100k", |b| {
         b.iter(|| {
             out.clear();

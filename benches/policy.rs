@@ -77,7 +77,7 @@ fn jsonl(c: &mut Criterion) {
         .sample_size(10)
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(15));
+        .measurement_time(Duration::from_secs(25));
     group.bench_function("100k", |b| {
         let input: &String = input.get_or_init(|| population::population(PEOPLE, SEED));
         b.iter(|| {
