@@ -271,6 +271,19 @@ fn generate(edition: &str, rows: &[Row]) -> String {
             r.province
         );
     }
-    out.push_str("];\n");
+    out.push_str("];\n\n");
+    // BUCKETS[p]..BUCKETS[p + 1] are the rows whose code divided by 100 is p,
+    // so a look-up scans a handful of rows instead of searching them all.
+    let mut buckets = vec![0usize; 10_001];
+    for r in rows {
+        buckets[(r.code / 100) as usize + 1] += 1;
+    }
+    for p in 1..buckets.len() {
+        buckets[p] += buckets[p - 1];
+    }
+    let _ = writeln!(
+        out,
+        "/// Row ranges of `REGIONS` by code / 100.\nstatic BUCKETS: [u16; 10001] = {buckets:?};"
+    );
     out
 }

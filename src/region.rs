@@ -48,10 +48,10 @@ pub fn parse_code(text: &str) -> Option<u32> {
 
 /// Looks a code up in the shipped table.
 pub fn lookup(code: u32) -> Option<&'static Region> {
-    REGIONS
-        .binary_search_by_key(&code, |r| r.code)
-        .ok()
-        .and_then(|i| REGIONS.get(i))
+    let bucket = (code / 100) as usize;
+    let start = usize::from(*BUCKETS.get(bucket)?);
+    let end = usize::from(*BUCKETS.get(bucket + 1)?);
+    REGIONS.get(start..end)?.iter().find(|r| r.code == code)
 }
 
 /// The prefecture-level unit a code belongs to (itself for a prefecture); `None` for provinces and unknown codes.

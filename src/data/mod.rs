@@ -6,9 +6,7 @@
 //! error that names its JSON path (`stays[3].region`).
 
 mod path;
-mod seed;
-
-use std::cell::RefCell;
+mod reader;
 
 use jiff::tz::TimeZone;
 use miette::Diagnostic;
@@ -16,8 +14,7 @@ use thiserror::Error;
 
 use crate::types::RecordType;
 use crate::value::Value;
-use path::Path;
-use seed::RecordSeed;
+use reader::Reader;
 
 /// Data that does not fit the schema, or is not JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Error, Diagnostic)]
@@ -55,62 +52,24 @@ pub struct Decoded {
     pub warnings: Vec<String>,
 }
 
-/// Decoding state shared by every seed of one document.
-pub(crate) struct Context<'a> {
-    pub(crate) timezone: &'a TimeZone,
-    pub(crate) warnings: RefCell<Vec<String>>,
-}
+/// The message of every error that means the text ended inside a value.
+pub(crate) const EOF: &str = "the JSON ends too early";
 
 /// Decodes one JSON document (a person or the facts) against `schema`.
 /// Instants without an offset are read in `timezone`.
 pub fn decode(text: &str, schema: &RecordType, timezone: &TimeZone) -> Result<Decoded, DataError> {
-    use serde::de::DeserializeSeed as _;
-    let ctx = Context {
-        timezone,
-        warnings: RefCell::new(Vec::new()),
-    };
-    let mut de = serde_json::Deserializer::from_str(text);
-    let seed = RecordSeed {
-        record: schema,
-        ctx: &ctx,
-        path: &Path::Root,
-    };
-    let value = seed
-        .deserialize(&mut de)
-        .and_then(|v| de.end().map(|()| v))
-        .map_err(|e| json_error(&e))?;
+    let mut reader = Reader::new(text, timezone);
+    let value = reader.document(schema)?;
     Ok(Decoded {
-        value: Value::Record(value),
-        warnings: ctx.warnings.into_inner(),
+        value,
+        warnings: reader.warnings,
     })
-}
-
-/// Our error from serde_json's, without its position suffix (we keep the
-/// position in fields).
-fn json_error(e: &serde_json::Error) -> DataError {
-    let text = e.to_string();
-    let suffix = format!(" at line {} column {}", e.line(), e.column());
-    let message = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
-    let message = match e.classify() {
-        serde_json::error::Category::Eof if message.starts_with("EOF") => {
-            "the JSON ends too early".to_owned()
-        }
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-            format!("not valid JSON: {message}")
-        }
-        _ => message,
-    };
-    DataError {
-        message,
-        line: (e.line() > 1).then_some(e.line()),
-        column: (e.column() > 0).then_some(e.column()),
-    }
 }
 
 /// Whether `e` means the text ended inside a value (so a JSON document may
 /// continue on the next line).
 pub fn is_incomplete(e: &DataError) -> bool {
-    e.message == "the JSON ends too early"
+    e.message == EOF
 }
 
 #[cfg(test)]

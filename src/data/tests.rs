@@ -62,7 +62,7 @@ fn errors_name_the_json_path() {
         err(
             r#"{"stays": [{"region": "110105", "from": "2021-10-31T09:00:00Z"}, {"region": "11010", "from": "2021-10-31T09:00:00Z"}]}"#
         ),
-        "column 83: `stays[1].region`: expected a six-digit region code like \"110105\", found \"11010\""
+        "column 77: `stays[1].region`: expected a six-digit region code like \"110105\", found \"11010\""
     );
     assert_eq!(
         err(r#"{"stays": [{"region": "110105"}]}"#),
@@ -70,29 +70,29 @@ fn errors_name_the_json_path() {
     );
     assert_eq!(
         err(r#"{"result": "negtive"}"#),
-        "column 20: `result`: expected one of \"negative\" | \"positive\", found \"negtive\""
+        "column 12: `result`: expected one of \"negative\" | \"positive\", found \"negtive\""
     );
     assert_eq!(
         err(r#"{"stays": [{"region": 110105, "from": "x"}]}"#),
-        "column 28: invalid type: integer `110105`, expected a six-digit region code like \"110105\" at `stays[0].region`"
+        "column 23: `stays[0].region`: expected a six-digit region code like \"110105\", found a number"
     );
     assert_eq!(
         err(r#"{"stays": [{"region": "110105", "from": "2021-10-31"}]}"#),
-        "column 52: `stays[0].from`: expected an instant like `2021-10-31T09:00:00+08:00`, found `2021-10-31`"
+        "column 41: `stays[0].from`: expected an instant like `2021-10-31T09:00:00+08:00`, found `2021-10-31`"
     );
     assert_eq!(
         err(r#"{"id": "a", "id": "b"}"#),
-        "column 16: `id`: given twice"
+        "column 13: `id`: given twice"
     );
     assert_eq!(
         err(r#"[1]"#),
-        "invalid type: sequence, expected an object at the document"
+        "column 1: the document: expected an object, found a list"
     );
     assert_eq!(
         err(r#"{"id": "a"} x"#),
         "column 13: not valid JSON: trailing characters"
     );
-    assert_eq!(err(r#"{"id": "#), "column 7: the JSON ends too early");
+    assert_eq!(err(r#"{"id": "#), "column 8: the JSON ends too early");
 }
 
 #[test]
@@ -107,5 +107,51 @@ fn unknown_regions_warn_but_decode() {
     assert!(
         warnings[0]
             .starts_with("`stays[0].region`: region 999999 is not in the shipped GB/T 2260 table")
+    );
+}
+
+#[test]
+fn strings_unescape_fully() {
+    let d = decode(
+        r#"{"id": "a\"b\\c\/\u00e9\ud83d\ude00\n\t京"}"#,
+        &schema(),
+        &tz(),
+    );
+    let Ok(Value::Record(r)) = d.map(|d| d.value) else {
+        unreachable!("decodes")
+    };
+    assert_eq!(r[0], Value::Text("a\"b\\c/é😀\n\t京".into()));
+}
+
+#[test]
+fn unknown_fields_are_skipped_but_checked() {
+    assert_eq!(
+        err(
+            r#"{"x": {"a": [1, -2.5e3, {"b": null}], "c": "\u0041", "d": [true, false]}, "id": "y"}"#
+        ),
+        "decoded"
+    );
+    for bad in [
+        r#"{"x": [1, 2,]}"#,
+        r#"{"x": 01}"#,
+        r#"{"x": 1.}"#,
+        r#"{"x": nul}"#,
+        r#"{"x": "\ud83d"}"#,
+        r#"{"x": "\q"}"#,
+        "{\"x\": \"a\u{1}b\"}",
+        r#"{'x': 1}"#,
+        r#"{"x" 1}"#,
+        r#"{"id": "a",}"#,
+    ] {
+        assert!(err(bad).contains("not valid JSON"), "{bad}: {}", err(bad));
+    }
+}
+
+#[test]
+fn errors_point_at_their_line() {
+    let text = "{\n  \"id\": \"a\",\n  \"result\": \"maybe\"\n}";
+    assert_eq!(
+        err(text),
+        "line 3, column 13: `result`: expected one of \"negative\" | \"positive\", found \"maybe\""
     );
 }

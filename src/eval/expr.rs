@@ -1,5 +1,10 @@
 //! Evaluating one expression: a walk over the plan with the person, the
 //! facts, `now` and the elements bound by enclosing `where`/`has`.
+//!
+//! The elements are a chain of [`Scope`]s on the stack that borrow each
+//! element, and operands that already exist somewhere — a field of the
+//! person or of an element, a fact, a `let` — are compared in place, so
+//! deciding clones almost nothing.
 
 use std::sync::Arc;
 
@@ -9,21 +14,77 @@ use crate::region;
 use crate::syntax::{BinaryOp, Quant};
 use crate::value::Value;
 
+/// The element bound by one `where`/`has`, and those around it.
+#[derive(Clone, Copy)]
+pub(crate) struct Scope<'s> {
+    item: &'s Value,
+    /// 0 for the outermost binder.
+    depth: usize,
+    parent: Env<'s>,
+}
+
+/// The elements in scope: none at the top of a rule.
+pub(crate) type Env<'s> = Option<&'s Scope<'s>>;
+
+/// What an absent value reads as.
+static NONE: Value = Value::None;
+
+fn element<'s>(mut env: Env<'s>, depth: usize) -> Option<&'s Value> {
+    while let Some(scope) = env {
+        if scope.depth == depth {
+            return Some(scope.item);
+        }
+        env = scope.parent;
+    }
+    None
+}
+
 impl Evaluator<'_, '_> {
-    /// The value of `e`. Total: every expression of a checked program has a
-    /// value for every input.
+    /// The value of `e` at the top of a rule. Total: every expression of a
+    /// checked program has a value for every input.
     pub(crate) fn eval(&mut self, e: &Expr) -> Value {
+        self.eval_in(e, None)
+    }
+
+    /// Whether the condition `e` holds at the top of a rule.
+    pub(crate) fn test(&mut self, e: &Expr) -> bool {
+        self.eval_in(e, None).truthy()
+    }
+
+    /// Whether `body` holds for `item`, bound by a top-level `where`/`has`.
+    pub(crate) fn holds_for(&mut self, item: &Value, body: &Expr) -> bool {
+        self.holds_in(item, body, None)
+    }
+
+    fn holds_in(&mut self, item: &Value, body: &Expr, env: Env<'_>) -> bool {
+        let scope = Scope {
+            item,
+            depth: env.map_or(0, |s| s.depth + 1),
+            parent: env,
+        };
+        self.eval_in(body, Some(&scope)).truthy()
+    }
+
+    fn eval_in(&mut self, e: &Expr, env: Env<'_>) -> Value {
         match &e.kind {
-            ExprKind::Const(v) => v.clone(),
             ExprKind::Now => Value::Time(self.now),
-            ExprKind::Input => self.person.clone(),
-            ExprKind::Fact(slot) => self.facts.values.get(*slot).cloned().unwrap_or(Value::None),
-            ExprKind::Hoisted(i) => self.facts.hoisted.get(*i).cloned().unwrap_or(Value::None),
-            ExprKind::Let(i) => self.let_value(*i),
-            ExprKind::Element(depth) => self.scopes.get(*depth).cloned().unwrap_or(Value::None),
-            ExprKind::Field(base, slot) => self.field(base, *slot),
+            ExprKind::Const(v) => v.clone(),
+            ExprKind::Element(depth) => element(env, *depth).cloned().unwrap_or_default(),
+            ExprKind::Fact(_) | ExprKind::Hoisted(_) | ExprKind::Let(_) | ExprKind::Input => {
+                self.force(e);
+                self.peek(e, env).cloned().unwrap_or_default()
+            }
+            ExprKind::Field(base, slot) => {
+                if self.force(base) {
+                    return self.peek(e, env).cloned().unwrap_or_default();
+                }
+                match self.eval_in(base, env) {
+                    Value::Record(fields) => fields.get(*slot).cloned().unwrap_or_default(),
+                    _ => Value::None,
+                }
+            }
             ExprKind::Project(base, slot) => {
-                let list = self.eval(base);
+                let list = self.eval_in(base, env);
                 let items = list
                     .elements()
                     .iter()
@@ -34,35 +95,35 @@ impl Evaluator<'_, '_> {
                     .collect();
                 Value::List(Arc::new(items))
             }
-            ExprKind::Not(a) => Value::Bool(!self.test(a)),
-            ExprKind::Neg(a) => match self.eval(a) {
+            ExprKind::Not(a) => Value::Bool(!self.eval_in(a, env).truthy()),
+            ExprKind::Neg(a) => match self.eval_in(a, env) {
                 Value::Number(n) => Value::Number(-n),
                 Value::Duration(d) => Value::Duration(d.saturating_neg()),
                 _ => Value::None,
             },
-            ExprKind::And(a, b) => Value::Bool(self.test(a) && self.test(b)),
-            ExprKind::Or(a, b) => Value::Bool(self.test(a) || self.test(b)),
-            ExprKind::Coalesce(a, b) => match self.eval(a) {
-                Value::None => self.eval(b),
+            ExprKind::And(a, b) => {
+                Value::Bool(self.eval_in(a, env).truthy() && self.eval_in(b, env).truthy())
+            }
+            ExprKind::Or(a, b) => {
+                Value::Bool(self.eval_in(a, env).truthy() || self.eval_in(b, env).truthy())
+            }
+            ExprKind::Coalesce(a, b) => match self.eval_in(a, env) {
+                Value::None => self.eval_in(b, env),
                 v => v,
             },
             ExprKind::Compare(op, a, b) => {
-                let (a, b) = (self.eval(a), self.eval(b));
-                Value::Bool(compare(*op, &a, &b))
+                Value::Bool(self.with2(a, b, env, |x, y| compare(*op, x, y)))
             }
-            ExprKind::Arith(op, a, b) => {
-                let (a, b) = (self.eval(a), self.eval(b));
-                arith(*op, &a, &b)
-            }
+            ExprKind::Arith(op, a, b) => self.with2(a, b, env, |x, y| arith(*op, x, y)),
             ExprKind::Member {
                 negated,
                 value,
                 collection,
             } => {
-                let found = match self.eval(value) {
+                let found = self.with2(value, collection, env, |v, c| match v {
                     Value::None => false,
-                    v => member(&v, &self.eval(collection)),
-                };
+                    v => member(v, c),
+                });
                 Value::Bool(found != *negated)
             }
             ExprKind::InRegion {
@@ -70,35 +131,36 @@ impl Evaluator<'_, '_> {
                 inner,
                 outer,
             } => {
-                let inside = match (self.eval(inner), self.eval(outer)) {
-                    (Value::Region(i), Value::Region(o)) => region::contains(o, i),
+                let inside = self.with2(inner, outer, env, |i, o| match (i, o) {
+                    (Value::Region(i), Value::Region(o)) => region::contains(*o, *i),
                     _ => false,
-                };
+                });
                 Value::Bool(inside != *negated)
             }
             ExprKind::IsNone { negated, value } => {
-                Value::Bool(matches!(self.eval(value), Value::None) != *negated)
+                let none = self.with2(value, value, env, |v, _| matches!(v, Value::None));
+                Value::Bool(none != *negated)
             }
-            ExprKind::Within(t, w) => match (self.eval(t), self.eval(w)) {
-                (Value::Time(t), Value::Interval(a, b)) => Value::Bool(a <= t && t <= b),
-                _ => Value::Bool(false),
-            },
-            ExprKind::Overlaps(i, w) => match (self.eval(i), self.eval(w)) {
+            ExprKind::Within(t, w) => Value::Bool(self.with2(t, w, env, |t, w| match (t, w) {
+                (Value::Time(t), Value::Interval(a, b)) => a <= t && t <= b,
+                _ => false,
+            })),
+            ExprKind::Overlaps(i, w) => Value::Bool(self.with2(i, w, env, |i, w| match (i, w) {
                 (Value::Interval(a, b), Value::Interval(c, d)) => {
-                    Value::Bool(a <= b && c <= d && a <= d && c <= b)
+                    a <= b && c <= d && a <= d && c <= b
                 }
-                _ => Value::Bool(false),
-            },
-            ExprKind::Interval(a, b) => match (self.eval(a), self.eval(b)) {
-                (Value::Time(a), Value::Time(b)) => Value::Interval(a, b),
+                _ => false,
+            })),
+            ExprKind::Interval(a, b) => self.with2(a, b, env, |a, b| match (a, b) {
+                (Value::Time(a), Value::Time(b)) => Value::Interval(*a, *b),
                 _ => Value::None,
-            },
+            }),
             ExprKind::Where(list, pred) => {
-                let list = self.eval(list);
+                let list = self.eval_in(list, env);
                 let kept: Vec<Value> = list
                     .elements()
                     .iter()
-                    .filter(|item| self.holds_for(item, pred))
+                    .filter(|item| self.holds_in(item, pred, env))
                     .cloned()
                     .collect();
                 match list {
@@ -107,69 +169,94 @@ impl Evaluator<'_, '_> {
                 }
             }
             ExprKind::Quantifier(quant, subject, body) => {
-                let subject = self.eval(subject);
+                let subject = self.eval_in(subject, env);
                 let items = subject.elements();
                 let held = match (quant, body) {
                     (Quant::Any, None) => !items.is_empty(),
                     (Quant::No, None) => items.is_empty(),
                     (Quant::All, None) => true,
-                    (Quant::Any, Some(b)) => items.iter().any(|i| self.holds_for(i, b)),
-                    (Quant::All, Some(b)) => items.iter().all(|i| self.holds_for(i, b)),
-                    (Quant::No, Some(b)) => !items.iter().any(|i| self.holds_for(i, b)),
+                    (Quant::Any, Some(b)) => items.iter().any(|i| self.holds_in(i, b, env)),
+                    (Quant::All, Some(b)) => items.iter().all(|i| self.holds_in(i, b, env)),
+                    (Quant::No, Some(b)) => !items.iter().any(|i| self.holds_in(i, b, env)),
                 };
                 Value::Bool(held)
             }
-            ExprKind::Call(builtin, args) => {
-                let arg = args.first().map_or(Value::None, |a| self.eval(a));
-                call(*builtin, &arg)
+            ExprKind::Call(builtin, args) => match args.first() {
+                Some(a) => self.with2(a, a, env, |arg, _| call(*builtin, arg)),
+                None => Value::None,
+            },
+            ExprKind::List(items) => Value::List(Arc::new(
+                items.iter().map(|i| self.eval_in(i, env)).collect(),
+            )),
+        }
+    }
+
+    /// Applies `f` to the values of `a` and `b`, lending those that exist
+    /// already instead of cloning them.
+    fn with2<R>(
+        &mut self,
+        a: &Expr,
+        b: &Expr,
+        env: Env<'_>,
+        f: impl FnOnce(&Value, &Value) -> R,
+    ) -> R {
+        let own_a = (!self.force(a)).then(|| self.eval_in(a, env));
+        let own_b = (!self.force(b)).then(|| self.eval_in(b, env));
+        let x = own_a
+            .as_ref()
+            .or_else(|| self.peek(a, env))
+            .unwrap_or(&NONE);
+        let y = own_b
+            .as_ref()
+            .or_else(|| self.peek(b, env))
+            .unwrap_or(&NONE);
+        f(x, y)
+    }
+
+    /// Whether `e` names a value that already exists, which [`Self::peek`]
+    /// can then lend without computing or cloning it; computes the `let` it
+    /// reads if that has not been done.
+    fn force(&mut self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Const(_)
+            | ExprKind::Fact(_)
+            | ExprKind::Hoisted(_)
+            | ExprKind::Input
+            | ExprKind::Element(_) => true,
+            ExprKind::Let(i) => {
+                if matches!(self.lets.get(*i), Some(None)) {
+                    let v = match self.plan.program.lets.get(*i) {
+                        // Lets are evaluated outside any `where`/`has`.
+                        Some(l) => self.eval_in(&l.value, None),
+                        None => Value::None,
+                    };
+                    if let Some(slot) = self.lets.get_mut(*i) {
+                        *slot = Some(v);
+                    }
+                }
+                true
             }
-            ExprKind::List(items) => {
-                Value::List(Arc::new(items.iter().map(|i| self.eval(i)).collect()))
-            }
+            ExprKind::Field(base, _) => self.force(base),
+            _ => false,
         }
     }
 
-    /// Whether the condition `e` holds.
-    pub(crate) fn test(&mut self, e: &Expr) -> bool {
-        self.eval(e).truthy()
-    }
-
-    /// Whether `body` holds with `item` bound as the innermost element.
-    pub(crate) fn holds_for(&mut self, item: &Value, body: &Expr) -> bool {
-        self.scopes.push(item.clone());
-        let held = self.test(body);
-        self.scopes.pop();
-        held
-    }
-
-    fn field(&mut self, base: &Expr, slot: usize) -> Value {
-        // The input and elements are read in place, without cloning the record.
-        let read = |v: &Value| match v {
-            Value::Record(fields) => fields.get(slot).cloned().unwrap_or(Value::None),
-            _ => Value::None,
-        };
-        match &base.kind {
-            ExprKind::Input => read(self.person),
-            ExprKind::Element(d) => self.scopes.get(*d).map_or(Value::None, read),
-            _ => read(&self.eval(base)),
+    /// The value of an expression for which [`Self::force`] said yes, without
+    /// cloning it; `None` for any other expression.
+    fn peek<'a>(&'a self, e: &'a Expr, env: Env<'a>) -> Option<&'a Value> {
+        match &e.kind {
+            ExprKind::Const(v) => Some(v),
+            ExprKind::Fact(slot) => self.facts.values.get(*slot),
+            ExprKind::Hoisted(i) => self.facts.hoisted.get(*i),
+            ExprKind::Let(i) => self.lets.get(*i)?.as_ref(),
+            ExprKind::Input => Some(self.person),
+            ExprKind::Element(depth) => element(env, *depth),
+            ExprKind::Field(base, slot) => match self.peek(base, env)? {
+                Value::Record(fields) => fields.get(*slot),
+                _ => Some(&NONE),
+            },
+            _ => None,
         }
-    }
-
-    fn let_value(&mut self, i: usize) -> Value {
-        if let Some(Some(v)) = self.lets.get(i) {
-            return v.clone();
-        }
-        let Some(l) = self.plan.program.lets.get(i) else {
-            return Value::None;
-        };
-        // Lets are evaluated outside any `where`/`has`.
-        let scopes = std::mem::take(&mut self.scopes);
-        let v = self.eval(&l.value);
-        self.scopes = scopes;
-        if let Some(slot) = self.lets.get_mut(i) {
-            *slot = Some(v.clone());
-        }
-        v
     }
 }
 

@@ -97,8 +97,6 @@ pub struct Evaluator<'p, 'v> {
     now: i64,
     /// `let` values, computed on first use.
     lets: Vec<Option<Value>>,
-    /// Elements bound by enclosing `where`/`has`, outermost first.
-    scopes: Vec<Value>,
 }
 
 impl<'p, 'v> Evaluator<'p, 'v> {
@@ -110,7 +108,6 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             person,
             now,
             lets: vec![None; plan.program.lets.len()],
-            scopes: Vec::with_capacity(4),
         }
     }
 

@@ -1,0 +1,610 @@
+//! A JSON reader that decodes straight into the shape a schema declares.
+//!
+//! Reading is driven by the expected type: an instant is parsed from the
+//! bytes of its string, a record's keys are matched against its fields, an
+//! unknown field is skipped without building anything. Nothing is built that
+//! the schema does not ask for, which is why this is not a generic JSON tree
+//! walked afterwards. The grammar is RFC 8259's; every departure from it is
+//! an error with its line and column.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use super::path::Path;
+use super::{DataError, EOF};
+use crate::region;
+use crate::time::{self, Precision};
+use crate::types::{RecordType, Type};
+use crate::value::Value;
+
+/// How deeply an ignored value may nest.
+const MAX_SKIP_DEPTH: usize = 128;
+
+/// The reader's position in one JSON document.
+pub(crate) struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    timezone: &'a jiff::tz::TimeZone,
+    pub(crate) warnings: Vec<String>,
+}
+
+type Result<T> = std::result::Result<T, DataError>;
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(text: &'a str, timezone: &'a jiff::tz::TimeZone) -> Self {
+        Reader {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            timezone,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The whole document: one record, then nothing but white space.
+    pub(crate) fn document(&mut self, schema: &RecordType) -> Result<Value> {
+        self.ws();
+        let record = self.record(schema, &Path::Root)?;
+        self.ws();
+        if self.pos < self.bytes.len() {
+            return Err(self.error(self.pos, "not valid JSON: trailing characters".into()));
+        }
+        Ok(Value::Record(record))
+    }
+
+    fn error(&self, at: usize, message: String) -> DataError {
+        let before = self.text.get(..at).unwrap_or(self.text);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        DataError {
+            message,
+            line: (line > 1).then_some(line),
+            column: Some(column),
+        }
+    }
+
+    fn eof(&self) -> DataError {
+        self.error(self.bytes.len(), EOF.into())
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&self) -> Result<u8> {
+        self.bytes.get(self.pos).copied().ok_or_else(|| self.eof())
+    }
+
+    /// Consumes `byte` after white space, or says what was expected.
+    fn expect(&mut self, byte: u8, what: &str) -> Result<()> {
+        self.ws();
+        if self.peek()? == byte {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.error(self.pos, format!("not valid JSON: expected {what}")))
+        }
+    }
+
+    /// What the value starting here is, in words, for type errors.
+    fn found(&self) -> &'static str {
+        match self.bytes.get(self.pos) {
+            Some(b'"') => "a string",
+            Some(b'{') => "an object",
+            Some(b'[') => "a list",
+            Some(b't' | b'f') => "a boolean",
+            Some(b'n') => "null",
+            Some(b'-' | b'0'..=b'9') => "a number",
+            _ => "something that is not JSON",
+        }
+    }
+
+    fn mismatch(&self, ty: &Type, path: &Path<'_>) -> DataError {
+        if self.pos >= self.bytes.len() {
+            return self.eof();
+        }
+        let found = self.found();
+        if found.starts_with("something") {
+            return self.error(self.pos, "not valid JSON: expected a value".into());
+        }
+        self.error(
+            self.pos,
+            format!(
+                "{}: expected {}, found {found}",
+                path.quoted(),
+                expecting(ty)
+            ),
+        )
+    }
+
+    /// One value of type `ty` at `path`.
+    fn value(&mut self, ty: &Type, path: &Path<'_>) -> Result<Value> {
+        self.ws();
+        let first = self.peek()?;
+        match ty {
+            Type::Optional(inner) => {
+                if first == b'n' {
+                    self.literal("null")?;
+                    return Ok(Value::None);
+                }
+                self.value(inner, path)
+            }
+            Type::List(element) | Type::Set(element) => match first {
+                b'n' => {
+                    self.literal("null")?;
+                    Ok(Value::absent(ty))
+                }
+                b'[' => self.list(ty, element, path),
+                _ => Err(self.mismatch(ty, path)),
+            },
+            Type::Record(record) if first == b'{' => Ok(Value::Record(self.record(record, path)?)),
+            Type::Bool if first == b't' => self.literal("true").map(|()| Value::Bool(true)),
+            Type::Bool if first == b'f' => self.literal("false").map(|()| Value::Bool(false)),
+            Type::Number if matches!(first, b'-' | b'0'..=b'9') => self.number().map(Value::Number),
+            Type::Text | Type::Time | Type::Duration | Type::Region | Type::Enum(_)
+                if first == b'"' =>
+            {
+                let start = self.pos;
+                let text = self.string()?;
+                self.scalar(&text, ty, path)
+                    .map_err(|m| self.error(start, m))
+            }
+            Type::Interval | Type::Error => {
+                self.skip(0)?;
+                Ok(Value::None)
+            }
+            _ => Err(self.mismatch(ty, path)),
+        }
+    }
+
+    /// A string-valued scalar of type `ty`.
+    fn scalar(
+        &mut self,
+        text: &str,
+        ty: &Type,
+        path: &Path<'_>,
+    ) -> std::result::Result<Value, String> {
+        let bad = |what: String| format!("{}: {what}", path.quoted());
+        match ty {
+            Type::Text => Ok(Value::Text(text.into())),
+            Type::Time => time::parse_instant(text, self.timezone, Precision::Seconds)
+                .map(Value::Time)
+                .map_err(|e| bad(e.to_string())),
+            Type::Duration => time::parse_duration(text)
+                .map(|s| Value::Duration(s * time::SECOND))
+                .ok_or_else(|| bad(format!("expected a duration like \"48h\", found {text:?}"))),
+            Type::Region => {
+                let code = region::parse_code(text).ok_or_else(|| {
+                    bad(format!(
+                        "expected a six-digit region code like \"110105\", found {text:?}"
+                    ))
+                })?;
+                if region::lookup(code).is_none() {
+                    self.warnings.push(format!(
+                        "{}: region {text} is not in the shipped GB/T 2260 table; it matches only by its exact code",
+                        path.quoted(),
+                    ));
+                }
+                Ok(Value::Region(code))
+            }
+            Type::Enum(choices) => match choices.iter().position(|c| c == text) {
+                Some(i) => Ok(Value::Enum(i as u32)),
+                None => Err(bad(format!("expected one of {ty}, found {text:?}"))),
+            },
+            _ => Err(bad(format!("expected {}", expecting(ty)))),
+        }
+    }
+
+    fn list(&mut self, ty: &Type, element: &Type, path: &Path<'_>) -> Result<Value> {
+        self.pos += 1; // `[`
+        let mut items = Vec::new();
+        self.ws();
+        if self.peek()? == b']' {
+            self.pos += 1;
+            return Ok(Value::absent(ty));
+        }
+        loop {
+            let here = Path::Index(path, items.len());
+            items.push(self.value(element, &here)?);
+            self.ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b']' => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => return Err(self.error(self.pos, "not valid JSON: expected `,` or `]`".into())),
+            }
+        }
+        Ok(match ty {
+            Type::Set(_) => Value::set_of(items),
+            _ => Value::List(Arc::new(items)),
+        })
+    }
+
+    fn record(&mut self, record: &RecordType, path: &Path<'_>) -> Result<Arc<[Value]>> {
+        self.ws();
+        if self.peek()? != b'{' {
+            return Err(self.mismatch(&Type::Record(Arc::new(RecordType::default())), path));
+        }
+        self.pos += 1;
+        let fields = &record.fields;
+        // Small records are gathered on the stack, so that a record costs a
+        // single allocation.
+        let mut small: [Value; SMALL] = [const { Value::None }; SMALL];
+        let mut large: Vec<Value> = Vec::new();
+        let values: &mut [Value] = if fields.len() <= SMALL {
+            &mut small[..fields.len()]
+        } else {
+            large.resize(fields.len(), Value::None);
+            &mut large
+        };
+        let mut given = Given::new(fields.len());
+        self.ws();
+        if self.peek()? == b'}' {
+            self.pos += 1;
+        } else {
+            loop {
+                self.ws();
+                let key_at = self.pos;
+                if self.peek()? != b'"' {
+                    return Err(self.error(
+                        self.pos,
+                        "not valid JSON: expected a field name in double quotes".into(),
+                    ));
+                }
+                let key = self.string()?;
+                self.expect(b':', "`:`")?;
+                match fields.iter().position(|(name, _)| *name == *key) {
+                    Some(slot) => {
+                        let (name, ty) = &fields[slot];
+                        let here = Path::Field(path, name);
+                        if given.insert(slot) {
+                            return Err(
+                                self.error(key_at, format!("{}: given twice", here.quoted()))
+                            );
+                        }
+                        values[slot] = self.value(ty, &here)?;
+                    }
+                    None => self.skip(0)?,
+                }
+                self.ws();
+                match self.peek()? {
+                    b',' => self.pos += 1,
+                    b'}' => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => {
+                        return Err(
+                            self.error(self.pos, "not valid JSON: expected `,` or `}`".into())
+                        );
+                    }
+                }
+            }
+        }
+        for (slot, ((name, ty), value)) in fields.iter().zip(values.iter_mut()).enumerate() {
+            if given.contains(slot) {
+                continue;
+            }
+            if !matches!(ty, Type::Optional(_) | Type::List(_) | Type::Set(_)) {
+                let record = match path {
+                    Path::Root => "the record".to_owned(),
+                    p => p.quoted(),
+                };
+                return Err(self.error(
+                    self.pos - 1,
+                    format!("{record}: required field `{name}` is missing"),
+                ));
+            }
+            *value = Value::absent(ty);
+        }
+        Ok(values.iter_mut().map(std::mem::take).collect())
+    }
+
+    fn literal(&mut self, word: &str) -> Result<()> {
+        let end = self.pos + word.len();
+        match self.bytes.get(self.pos..end) {
+            Some(b) if b == word.as_bytes() => {
+                self.pos = end;
+                Ok(())
+            }
+            Some(_) => Err(self.error(self.pos, "not valid JSON: expected a value".into())),
+            None if word.as_bytes().starts_with(&self.bytes[self.pos..]) => Err(self.eof()),
+            None => Err(self.error(self.pos, "not valid JSON: expected a value".into())),
+        }
+    }
+
+    /// A string, starting at its opening quote; borrowed unless it has
+    /// escapes.
+    fn string(&mut self) -> Result<Cow<'a, str>> {
+        self.pos += 1; // `"`
+        let start = self.pos;
+        let mut owned: Option<String> = None;
+        let mut run = start;
+        loop {
+            self.pos = plain_run(self.bytes, self.pos);
+            let Some(&b) = self.bytes.get(self.pos) else {
+                return Err(self.eof());
+            };
+            match b {
+                b'"' => {
+                    let tail = &self.text[run..self.pos];
+                    self.pos += 1;
+                    return Ok(match owned {
+                        None => Cow::Borrowed(tail),
+                        Some(mut s) => {
+                            s.push_str(tail);
+                            Cow::Owned(s)
+                        }
+                    });
+                }
+                b'\\' => {
+                    let s = owned.get_or_insert_with(String::new);
+                    s.push_str(&self.text[run..self.pos]);
+                    let at = self.pos;
+                    let c = match self.bytes.get(self.pos + 1) {
+                        None => return Err(self.eof()),
+                        Some(b'u') => {
+                            self.pos += 2;
+                            self.unicode_escape(at)?
+                        }
+                        Some(escape) => {
+                            let c = match escape {
+                                b'"' => '"',
+                                b'\\' => '\\',
+                                b'/' => '/',
+                                b'b' => '\u{8}',
+                                b'f' => '\u{c}',
+                                b'n' => '\n',
+                                b'r' => '\r',
+                                b't' => '\t',
+                                _ => {
+                                    return Err(self.error(
+                                        at,
+                                        "not valid JSON: unknown escape in a string".into(),
+                                    ));
+                                }
+                            };
+                            self.pos += 2;
+                            c
+                        }
+                    };
+                    s.push(c);
+                    run = self.pos;
+                }
+                0..=0x1f => {
+                    return Err(self.error(
+                        self.pos,
+                        "not valid JSON: control character in a string".into(),
+                    ));
+                }
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    /// The character of `\uXXXX` (and its low surrogate), with `pos` on the
+    /// first hex digit; leaves `pos` after the escape.
+    fn unicode_escape(&mut self, at: usize) -> Result<char> {
+        let bad = |r: &Self| r.error(at, "not valid JSON: bad `\\u` escape in a string".into());
+        let high = self.hex4().ok_or_else(|| bad(self))?;
+        let code = if (0xd800..0xdc00).contains(&high) {
+            if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                return Err(bad(self));
+            }
+            self.pos += 2;
+            let low = self.hex4().ok_or_else(|| bad(self))?;
+            if !(0xdc00..0xe000).contains(&low) {
+                return Err(bad(self));
+            }
+            0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00)
+        } else {
+            high
+        };
+        char::from_u32(code).ok_or_else(|| bad(self))
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let digits = self.text.get(self.pos..self.pos + 4)?;
+        let n = u32::from_str_radix(digits, 16)
+            .ok()
+            .filter(|_| digits.bytes().all(|b| b.is_ascii_hexdigit()))?;
+        self.pos += 4;
+        Some(n)
+    }
+
+    /// A number, by JSON's grammar.
+    fn number(&mut self) -> Result<f64> {
+        let start = self.pos;
+        let digits = |r: &mut Self| {
+            let from = r.pos;
+            while let Some(b'0'..=b'9') = r.bytes.get(r.pos) {
+                r.pos += 1;
+            }
+            r.pos > from
+        };
+        if self.bytes.get(self.pos) == Some(&b'-') {
+            self.pos += 1;
+        }
+        let int_start = self.pos;
+        if !digits(self) {
+            return Err(self.bad_number(start));
+        }
+        if self.bytes[int_start] == b'0' && self.pos - int_start > 1 {
+            return Err(self.bad_number(start));
+        }
+        if self.bytes.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            if !digits(self) {
+                return Err(self.bad_number(start));
+            }
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(self.pos) {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(self.pos) {
+                self.pos += 1;
+            }
+            if !digits(self) {
+                return Err(self.bad_number(start));
+            }
+        }
+        match self.text[start..self.pos].parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(n),
+            _ => Err(self.error(start, "number out of range".into())),
+        }
+    }
+
+    fn bad_number(&self, start: usize) -> DataError {
+        if self.pos >= self.bytes.len() {
+            return self.eof();
+        }
+        self.error(start, "not valid JSON: malformed number".into())
+    }
+
+    /// Skips one value of any type, checking that it is JSON.
+    fn skip(&mut self, depth: usize) -> Result<()> {
+        if depth > MAX_SKIP_DEPTH {
+            return Err(self.error(self.pos, "nested too deeply".into()));
+        }
+        self.ws();
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b't' => self.literal("true"),
+            b'f' => self.literal("false"),
+            b'n' => self.literal("null"),
+            b'-' | b'0'..=b'9' => self.number().map(drop),
+            open @ (b'[' | b'{') => {
+                let close = if open == b'[' { b']' } else { b'}' };
+                self.pos += 1;
+                self.ws();
+                if self.peek()? == close {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    if open == b'{' {
+                        self.ws();
+                        if self.peek()? != b'"' {
+                            return Err(self.error(
+                                self.pos,
+                                "not valid JSON: expected a field name in double quotes".into(),
+                            ));
+                        }
+                        self.string()?;
+                        self.expect(b':', "`:`")?;
+                    }
+                    self.skip(depth + 1)?;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => self.pos += 1,
+                        b if b == close => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => {
+                            let what = if open == b'[' {
+                                "`,` or `]`"
+                            } else {
+                                "`,` or `}`"
+                            };
+                            return Err(
+                                self.error(self.pos, format!("not valid JSON: expected {what}"))
+                            );
+                        }
+                    }
+                }
+            }
+            _ => Err(self.error(self.pos, "not valid JSON: expected a value".into())),
+        }
+    }
+}
+
+/// Records with at most this many fields are gathered on the stack.
+const SMALL: usize = 12;
+
+/// Which fields of a record were given, without allocating for records of
+/// up to 64 fields.
+struct Given {
+    small: u64,
+    large: Vec<bool>,
+}
+
+impl Given {
+    fn new(fields: usize) -> Self {
+        Given {
+            small: 0,
+            large: if fields > 64 {
+                vec![false; fields]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// Marks `slot`; says whether it was marked already.
+    fn insert(&mut self, slot: usize) -> bool {
+        let was = self.contains(slot);
+        match self.large.get_mut(slot) {
+            Some(b) => *b = true,
+            None => self.small |= 1 << slot,
+        }
+        was
+    }
+
+    fn contains(&self, slot: usize) -> bool {
+        match self.large.get(slot) {
+            Some(b) => *b,
+            None => self.small & (1 << slot) != 0,
+        }
+    }
+}
+
+/// The first position from `pos` holding a quote, a backslash or a control
+/// character, eight bytes at a time.
+fn plain_run(bytes: &[u8], mut pos: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(pos..pos + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        // A zero byte in `quote` or `backslash`, or a byte below 0x20 in `x`.
+        let special = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        if special & HIGH != 0 {
+            break;
+        }
+        pos += 8;
+    }
+    while let Some(&b) = bytes.get(pos) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        pos += 1;
+    }
+    pos
+}
+
+/// What a value of `ty` must look like, for messages.
+fn expecting(ty: &Type) -> String {
+    match ty {
+        Type::Bool => "`true` or `false`".into(),
+        Type::Number => "a number".into(),
+        Type::Text => "a string".into(),
+        Type::Time => "an instant like \"2021-10-31T09:00:00+08:00\"".into(),
+        Type::Duration => "a duration like \"48h\"".into(),
+        Type::Region => "a six-digit region code like \"110105\"".into(),
+        Type::Enum(_) => format!("one of {ty}"),
+        Type::Optional(t) => format!("{} or null", expecting(t)),
+        Type::List(_) | Type::Set(_) => "a list".into(),
+        Type::Record(_) => "an object".into(),
+        Type::Interval | Type::Error => "a value".into(),
+    }
+}
