@@ -103,7 +103,7 @@ impl PartialEq for Value {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             // The common cases first, without going through `cmp`.
-            (Value::Text(a), Value::Text(b)) => a == b,
+            (Value::Text(a), Value::Text(b)) => Arc::ptr_eq(a, b) || a == b,
             (Value::Region(a), Value::Region(b)) => a == b,
             (Value::Enum(a), Value::Enum(b)) => a == b,
             (Value::Time(a), Value::Time(b)) => a == b,

@@ -91,6 +91,9 @@ pub enum ExprKind {
     /// A value that depends only on the facts, computed once per facts by
     /// `compile`.
     Hoisted(usize),
+    /// A field of an enclosing element, `Field(Element(depth), slot)` in one
+    /// node: the most common read, specialised by `compile`.
+    ElementField(usize, usize),
 }
 
 /// The built-in functions.
@@ -135,6 +138,7 @@ impl Expr {
             | ExprKind::Fact(_)
             | ExprKind::Let(_)
             | ExprKind::Element(_)
+            | ExprKind::ElementField(..)
             | ExprKind::Hoisted(_) => Vec::new(),
             ExprKind::Field(a, _)
             | ExprKind::Project(a, _)

@@ -27,6 +27,10 @@ pub(crate) struct Reader<'a> {
     pos: usize,
     timezone: &'a jiff::tz::TimeZone,
     pub(crate) warnings: Vec<String>,
+    /// The texts read last: a phone number repeats on every stay it reports,
+    /// and sharing one allocation makes later comparisons cheap too.
+    recent: [Option<Arc<str>>; RECENT],
+    next: usize,
 }
 
 type Result<T> = std::result::Result<T, DataError>;
@@ -39,7 +43,20 @@ impl<'a> Reader<'a> {
             pos: 0,
             timezone,
             warnings: Vec::new(),
+            recent: Default::default(),
+            next: 0,
         }
+    }
+
+    /// `text` as a shared string, reusing a recent one with the same content.
+    fn text(&mut self, text: &str) -> Arc<str> {
+        if let Some(same) = self.recent.iter().flatten().find(|r| ***r == *text) {
+            return Arc::clone(same);
+        }
+        let fresh: Arc<str> = text.into();
+        self.recent[self.next % RECENT] = Some(Arc::clone(&fresh));
+        self.next += 1;
+        fresh
     }
 
     /// The whole document: one record, then nothing but white space.
@@ -169,7 +186,7 @@ impl<'a> Reader<'a> {
     ) -> std::result::Result<Value, String> {
         let bad = |what: String| format!("{}: {what}", path.quoted());
         match ty {
-            Type::Text => Ok(Value::Text(text.into())),
+            Type::Text => Ok(Value::Text(self.text(text))),
             Type::Time => time::parse_instant(text, self.timezone, Precision::Seconds)
                 .map(Value::Time)
                 .map_err(|e| bad(e.to_string())),
@@ -522,6 +539,9 @@ impl<'a> Reader<'a> {
         }
     }
 }
+
+/// How many recent texts are kept for sharing.
+const RECENT: usize = 4;
 
 /// Records with at most this many fields are gathered on the stack.
 const SMALL: usize = 12;

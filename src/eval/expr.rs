@@ -70,6 +70,7 @@ impl Evaluator<'_, '_> {
             ExprKind::Now => Value::Time(self.now),
             ExprKind::Const(v) => v.clone(),
             ExprKind::Element(depth) => element(env, *depth).cloned().unwrap_or_default(),
+            ExprKind::ElementField(..) => self.peek(e, env).cloned().unwrap_or_default(),
             ExprKind::Fact(_) | ExprKind::Hoisted(_) | ExprKind::Let(_) | ExprKind::Input => {
                 self.force(e);
                 self.peek(e, env).cloned().unwrap_or_default()
@@ -251,6 +252,10 @@ impl Evaluator<'_, '_> {
             ExprKind::Let(i) => self.lets.get(*i)?.as_ref(),
             ExprKind::Input => Some(self.person),
             ExprKind::Element(depth) => element(env, *depth),
+            ExprKind::ElementField(depth, slot) => match element(env, *depth)? {
+                Value::Record(fields) => fields.get(*slot),
+                _ => Some(&NONE),
+            },
             ExprKind::Field(base, slot) => match self.peek(base, env)? {
                 Value::Record(fields) => fields.get(*slot),
                 _ => Some(&NONE),
