@@ -18,6 +18,9 @@ pub struct Plan {
     pub program: Program,
     /// The hoisted expressions, in an order where each uses only earlier ones.
     pub hoisted: Vec<Expr>,
+    /// The `let`s (hidden ones included) in an order where each uses only
+    /// earlier ones: the order they are computed in, once per person.
+    pub let_order: Vec<usize>,
 }
 
 /// Rewrites the program for evaluation.
@@ -30,7 +33,7 @@ pub fn compile(mut program: Program) -> Plan {
     };
     for l in &mut program.lets {
         let fact_only = c.root(&mut l.value);
-        c.fact_only_lets.push(fact_only);
+        c.fact_only_lets.push(fact_only.then(|| l.value.clone()));
     }
     let roots = program.rules.iter_mut().flat_map(|r| {
         std::iter::once(&mut r.when)
@@ -49,16 +52,87 @@ pub fn compile(mut program: Program) -> Plan {
             name: format!("<lifted {i}>"),
             value,
         }));
+    let mut hoisted = c.hoisted;
+    let lets = program.lets.iter_mut().map(|l| &mut l.value);
+    let rules = program.rules.iter_mut().flat_map(|r| {
+        std::iter::once(&mut r.when)
+            .chain(r.unless.as_mut())
+            .chain(r.then.payload.iter_mut().map(|(_, v)| v))
+    });
+    let rest = program
+        .warnings
+        .iter_mut()
+        .map(|w| &mut w.when)
+        .chain(program.otherwise.payload.iter_mut().map(|(_, v)| v));
+    for e in lets.chain(rules).chain(rest).chain(hoisted.iter_mut()) {
+        specialise(e);
+    }
+    let let_order = let_order(&mut program.lets);
     Plan {
         program,
-        hoisted: c.hoisted,
+        hoisted,
+        let_order,
+    }
+}
+
+/// The `let`s in an order where each comes after those it uses.
+fn let_order(lets: &mut [Let]) -> Vec<usize> {
+    fn uses(e: &mut Expr, out: &mut Vec<usize>) {
+        if let ExprKind::Let(i) = e.kind {
+            out.push(i);
+        }
+        for (child, _) in e.children_mut() {
+            uses(child, out);
+        }
+    }
+    fn visit(i: usize, deps: &[Vec<usize>], done: &mut [bool], order: &mut Vec<usize>) {
+        if done.get(i).copied().unwrap_or(true) {
+            return;
+        }
+        done[i] = true;
+        for &d in &deps[i] {
+            visit(d, deps, done, order);
+        }
+        order.push(i);
+    }
+    let deps: Vec<Vec<usize>> = lets
+        .iter_mut()
+        .map(|l| {
+            let mut out = Vec::new();
+            uses(&mut l.value, &mut out);
+            out
+        })
+        .collect();
+    // A `let` is marked before its uses are walked, so the walk ends even on
+    // a cycle; the checker rules cycles out, so the order is a true one.
+    let mut done = vec![false; lets.len()];
+    let mut order = Vec::with_capacity(lets.len());
+    for i in 0..lets.len() {
+        visit(i, &deps, &mut done, &mut order);
+    }
+    order
+}
+
+/// Rewrites `Field(Element(d), slot)` into `ElementField(d, slot)`.
+fn specialise(e: &mut Expr) {
+    if let ExprKind::Field(base, slot) = &e.kind
+        && let ExprKind::Element(depth) = base.kind
+    {
+        e.kind = ExprKind::ElementField(depth, *slot);
+        return;
+    }
+    for (child, _) in e.children_mut() {
+        specialise(child);
     }
 }
 
 struct Compiler {
     hoisted: Vec<Expr>,
     lifted: Vec<Expr>,
-    fact_only_lets: Vec<bool>,
+    /// For each `let` so far, its rewritten value if it depends only on the
+    /// facts: uses of it are replaced by that value, so that hoisted
+    /// expressions never read a `let`.
+    fact_only_lets: Vec<Option<Expr>>,
     first_lifted: usize,
 }
 
@@ -99,12 +173,13 @@ impl Compiler {
     /// returns what `e` depends on. A child that can move out is moved
     /// unless `e` itself will move whole.
     fn visit(&mut self, e: &mut Expr, depth: usize) -> Deps {
+        if let ExprKind::Let(i) = e.kind
+            && let Some(Some(value)) = self.fact_only_lets.get(i)
+        {
+            *e = Expr::new(value.kind.clone(), e.ty.clone(), e.span);
+        }
         let own = Deps {
-            person: match &e.kind {
-                ExprKind::Now | ExprKind::Input => true,
-                ExprKind::Let(i) => !self.fact_only_lets.get(*i).copied().unwrap_or(false),
-                _ => false,
-            },
+            person: matches!(e.kind, ExprKind::Now | ExprKind::Input | ExprKind::Let(_)),
             outermost_element: match &e.kind {
                 ExprKind::Element(d) => Some(*d),
                 _ => None,
@@ -238,9 +313,9 @@ mod tests {
         let when = &plan.program.rules[0].when;
         assert_eq!(count(when, &|e| matches!(e.kind, ExprKind::Hoisted(_))), 1);
         assert_eq!(
-            count(when, &|e| matches!(e.kind, ExprKind::Element(0))),
+            count(when, &|e| matches!(e.kind, ExprKind::ElementField(0, _))),
             2,
-            "id and region"
+            "id and region, each read in one node"
         );
     }
 }

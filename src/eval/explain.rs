@@ -13,7 +13,7 @@ use crate::value::Value;
 
 impl Evaluator<'_, '_> {
     /// Adds to `out` what made `cond` come out as `held`.
-    pub(crate) fn because(&mut self, cond: &Expr, held: bool, out: &mut Vec<String>) {
+    pub(crate) fn because(&self, cond: &Expr, held: bool, out: &mut Vec<String>) {
         match (&cond.kind, held) {
             (ExprKind::And(a, b), true) => {
                 self.because(a, true, out);

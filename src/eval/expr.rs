@@ -39,92 +39,142 @@ fn element<'s>(mut env: Env<'s>, depth: usize) -> Option<&'s Value> {
     None
 }
 
+/// An operand: lent when it already exists, computed otherwise.
+enum Operand<'a> {
+    Lent(&'a Value),
+    Made(Value),
+}
+
+impl std::ops::Deref for Operand<'_> {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        match self {
+            Operand::Lent(v) => v,
+            Operand::Made(v) => v,
+        }
+    }
+}
+
+impl Operand<'_> {
+    fn into_value(self) -> Value {
+        match self {
+            Operand::Lent(v) => v.clone(),
+            Operand::Made(v) => v,
+        }
+    }
+}
+
 impl Evaluator<'_, '_> {
     /// The value of `e` at the top of a rule. Total: every expression of a
     /// checked program has a value for every input.
-    pub(crate) fn eval(&mut self, e: &Expr) -> Value {
+    pub(crate) fn eval(&self, e: &Expr) -> Value {
         self.eval_in(e, None)
     }
 
     /// Whether the condition `e` holds at the top of a rule.
-    pub(crate) fn test(&mut self, e: &Expr) -> bool {
+    pub(crate) fn test(&self, e: &Expr) -> bool {
         self.eval_in(e, None).truthy()
     }
 
     /// Whether `body` holds for `item`, bound by a top-level `where`/`has`.
-    pub(crate) fn holds_for(&mut self, item: &Value, body: &Expr) -> bool {
+    pub(crate) fn holds_for(&self, item: &Value, body: &Expr) -> bool {
         self.holds_in(item, body, None)
     }
 
-    fn holds_in(&mut self, item: &Value, body: &Expr, env: Env<'_>) -> bool {
+    fn holds_in(&self, item: &Value, body: &Expr, env: Env<'_>) -> bool {
         let scope = Scope {
             item,
             depth: env.map_or(0, |s| s.depth + 1),
             parent: env,
         };
-        self.eval_in(body, Some(&scope)).truthy()
+        self.operand(body, Some(&scope)).truthy()
     }
 
-    fn eval_in(&mut self, e: &Expr, env: Env<'_>) -> Value {
+    /// `e`'s value, lent without a clone when it already exists: a constant,
+    /// a fact, a `let`, the input, an element, or a field of one of these.
+    fn operand<'a>(&'a self, e: &'a Expr, env: Env<'a>) -> Operand<'a> {
+        let lent = match &e.kind {
+            ExprKind::Const(v) => Some(v),
+            ExprKind::Fact(slot) => self.facts.values.get(*slot),
+            ExprKind::Hoisted(i) => self.facts.hoisted.get(*i),
+            ExprKind::Let(i) => self.lets.get(*i),
+            ExprKind::Input => Some(self.person),
+            ExprKind::Element(depth) => element(env, *depth),
+            ExprKind::ElementField(depth, slot) => match element(env, *depth) {
+                Some(Value::Record(fields)) => fields.get(*slot),
+                _ => None,
+            },
+            ExprKind::Field(base, slot) => {
+                return match self.operand(base, env) {
+                    Operand::Lent(Value::Record(fields)) => {
+                        Operand::Lent(fields.get(*slot).unwrap_or(&NONE))
+                    }
+                    Operand::Made(Value::Record(fields)) => {
+                        Operand::Made(fields.get(*slot).cloned().unwrap_or_default())
+                    }
+                    _ => Operand::Lent(&NONE),
+                };
+            }
+            _ => return Operand::Made(self.eval_in(e, env)),
+        };
+        Operand::Lent(lent.unwrap_or(&NONE))
+    }
+
+    fn eval_in(&self, e: &Expr, env: Env<'_>) -> Value {
+        let bool2 = |a: &Expr, b: &Expr, f: fn(&Value, &Value) -> bool| {
+            Value::Bool(f(&self.operand(a, env), &self.operand(b, env)))
+        };
         match &e.kind {
             ExprKind::Now => Value::Time(self.now),
-            ExprKind::Const(v) => v.clone(),
-            ExprKind::Element(depth) => element(env, *depth).cloned().unwrap_or_default(),
-            ExprKind::ElementField(..) => self.peek(e, env).cloned().unwrap_or_default(),
-            ExprKind::Fact(_) | ExprKind::Hoisted(_) | ExprKind::Let(_) | ExprKind::Input => {
-                self.force(e);
-                self.peek(e, env).cloned().unwrap_or_default()
-            }
-            ExprKind::Field(base, slot) => {
-                if self.force(base) {
-                    return self.peek(e, env).cloned().unwrap_or_default();
-                }
-                match self.eval_in(base, env) {
-                    Value::Record(fields) => fields.get(*slot).cloned().unwrap_or_default(),
-                    _ => Value::None,
-                }
-            }
+            ExprKind::Const(_)
+            | ExprKind::Fact(_)
+            | ExprKind::Hoisted(_)
+            | ExprKind::Let(_)
+            | ExprKind::Input
+            | ExprKind::Element(_)
+            | ExprKind::ElementField(..)
+            | ExprKind::Field(..) => self.operand(e, env).into_value(),
             ExprKind::Project(base, slot) => {
-                let list = self.eval_in(base, env);
+                let list = self.operand(base, env);
                 let items = list
                     .elements()
                     .iter()
                     .map(|r| match r {
-                        Value::Record(fields) => fields.get(*slot).cloned().unwrap_or(Value::None),
+                        Value::Record(fields) => fields.get(*slot).cloned().unwrap_or_default(),
                         _ => Value::None,
                     })
                     .collect();
                 Value::List(Arc::new(items))
             }
-            ExprKind::Not(a) => Value::Bool(!self.eval_in(a, env).truthy()),
-            ExprKind::Neg(a) => match self.eval_in(a, env) {
+            ExprKind::Not(a) => Value::Bool(!self.operand(a, env).truthy()),
+            ExprKind::Neg(a) => match *self.operand(a, env) {
                 Value::Number(n) => Value::Number(-n),
                 Value::Duration(d) => Value::Duration(d.saturating_neg()),
                 _ => Value::None,
             },
             ExprKind::And(a, b) => {
-                Value::Bool(self.eval_in(a, env).truthy() && self.eval_in(b, env).truthy())
+                Value::Bool(self.operand(a, env).truthy() && self.operand(b, env).truthy())
             }
             ExprKind::Or(a, b) => {
-                Value::Bool(self.eval_in(a, env).truthy() || self.eval_in(b, env).truthy())
+                Value::Bool(self.operand(a, env).truthy() || self.operand(b, env).truthy())
             }
-            ExprKind::Coalesce(a, b) => match self.eval_in(a, env) {
-                Value::None => self.eval_in(b, env),
-                v => v,
+            ExprKind::Coalesce(a, b) => match self.operand(a, env) {
+                v if matches!(*v, Value::None) => self.operand(b, env).into_value(),
+                v => v.into_value(),
             },
             ExprKind::Compare(op, a, b) => {
-                Value::Bool(self.with2(a, b, env, |x, y| compare(*op, x, y)))
+                Value::Bool(compare(*op, &self.operand(a, env), &self.operand(b, env)))
             }
-            ExprKind::Arith(op, a, b) => self.with2(a, b, env, |x, y| arith(*op, x, y)),
+            ExprKind::Arith(op, a, b) => arith(*op, &self.operand(a, env), &self.operand(b, env)),
             ExprKind::Member {
                 negated,
                 value,
                 collection,
             } => {
-                let found = self.with2(value, collection, env, |v, c| match v {
-                    Value::None => false,
-                    v => member(v, c),
-                });
+                let v = self.operand(value, env);
+                let found =
+                    !matches!(*v, Value::None) && member(&v, &self.operand(collection, env));
                 Value::Bool(found != *negated)
             }
             ExprKind::InRegion {
@@ -132,45 +182,44 @@ impl Evaluator<'_, '_> {
                 inner,
                 outer,
             } => {
-                let inside = self.with2(inner, outer, env, |i, o| match (i, o) {
+                let inside = match (&*self.operand(inner, env), &*self.operand(outer, env)) {
                     (Value::Region(i), Value::Region(o)) => region::contains(*o, *i),
                     _ => false,
-                });
+                };
                 Value::Bool(inside != *negated)
             }
             ExprKind::IsNone { negated, value } => {
-                let none = self.with2(value, value, env, |v, _| matches!(v, Value::None));
-                Value::Bool(none != *negated)
+                Value::Bool(matches!(*self.operand(value, env), Value::None) != *negated)
             }
-            ExprKind::Within(t, w) => Value::Bool(self.with2(t, w, env, |t, w| match (t, w) {
+            ExprKind::Within(t, w) => bool2(t, w, |t, w| match (t, w) {
                 (Value::Time(t), Value::Interval(a, b)) => a <= t && t <= b,
                 _ => false,
-            })),
-            ExprKind::Overlaps(i, w) => Value::Bool(self.with2(i, w, env, |i, w| match (i, w) {
+            }),
+            ExprKind::Overlaps(i, w) => bool2(i, w, |i, w| match (i, w) {
                 (Value::Interval(a, b), Value::Interval(c, d)) => {
                     a <= b && c <= d && a <= d && c <= b
                 }
                 _ => false,
-            })),
-            ExprKind::Interval(a, b) => self.with2(a, b, env, |a, b| match (a, b) {
+            }),
+            ExprKind::Interval(a, b) => match (&*self.operand(a, env), &*self.operand(b, env)) {
                 (Value::Time(a), Value::Time(b)) => Value::Interval(*a, *b),
                 _ => Value::None,
-            }),
+            },
             ExprKind::Where(list, pred) => {
-                let list = self.eval_in(list, env);
+                let list = self.operand(list, env);
                 let kept: Vec<Value> = list
                     .elements()
                     .iter()
                     .filter(|item| self.holds_in(item, pred, env))
                     .cloned()
                     .collect();
-                match list {
+                match *list {
                     Value::Set(_) => Value::Set(Arc::new(kept)),
                     _ => Value::List(Arc::new(kept)),
                 }
             }
             ExprKind::Quantifier(quant, subject, body) => {
-                let subject = self.eval_in(subject, env);
+                let subject = self.operand(subject, env);
                 let items = subject.elements();
                 let held = match (quant, body) {
                     (Quant::Any, None) => !items.is_empty(),
@@ -183,84 +232,12 @@ impl Evaluator<'_, '_> {
                 Value::Bool(held)
             }
             ExprKind::Call(builtin, args) => match args.first() {
-                Some(a) => self.with2(a, a, env, |arg, _| call(*builtin, arg)),
+                Some(a) => call(*builtin, &self.operand(a, env)),
                 None => Value::None,
             },
             ExprKind::List(items) => Value::List(Arc::new(
                 items.iter().map(|i| self.eval_in(i, env)).collect(),
             )),
-        }
-    }
-
-    /// Applies `f` to the values of `a` and `b`, lending those that exist
-    /// already instead of cloning them.
-    fn with2<R>(
-        &mut self,
-        a: &Expr,
-        b: &Expr,
-        env: Env<'_>,
-        f: impl FnOnce(&Value, &Value) -> R,
-    ) -> R {
-        let own_a = (!self.force(a)).then(|| self.eval_in(a, env));
-        let own_b = (!self.force(b)).then(|| self.eval_in(b, env));
-        let x = own_a
-            .as_ref()
-            .or_else(|| self.peek(a, env))
-            .unwrap_or(&NONE);
-        let y = own_b
-            .as_ref()
-            .or_else(|| self.peek(b, env))
-            .unwrap_or(&NONE);
-        f(x, y)
-    }
-
-    /// Whether `e` names a value that already exists, which [`Self::peek`]
-    /// can then lend without computing or cloning it; computes the `let` it
-    /// reads if that has not been done.
-    fn force(&mut self, e: &Expr) -> bool {
-        match &e.kind {
-            ExprKind::Const(_)
-            | ExprKind::Fact(_)
-            | ExprKind::Hoisted(_)
-            | ExprKind::Input
-            | ExprKind::Element(_) => true,
-            ExprKind::Let(i) => {
-                if matches!(self.lets.get(*i), Some(None)) {
-                    let v = match self.plan.program.lets.get(*i) {
-                        // Lets are evaluated outside any `where`/`has`.
-                        Some(l) => self.eval_in(&l.value, None),
-                        None => Value::None,
-                    };
-                    if let Some(slot) = self.lets.get_mut(*i) {
-                        *slot = Some(v);
-                    }
-                }
-                true
-            }
-            ExprKind::Field(base, _) => self.force(base),
-            _ => false,
-        }
-    }
-
-    /// The value of an expression for which [`Self::force`] said yes, without
-    /// cloning it; `None` for any other expression.
-    fn peek<'a>(&'a self, e: &'a Expr, env: Env<'a>) -> Option<&'a Value> {
-        match &e.kind {
-            ExprKind::Const(v) => Some(v),
-            ExprKind::Fact(slot) => self.facts.values.get(*slot),
-            ExprKind::Hoisted(i) => self.facts.hoisted.get(*i),
-            ExprKind::Let(i) => self.lets.get(*i)?.as_ref(),
-            ExprKind::Input => Some(self.person),
-            ExprKind::Element(depth) => element(env, *depth),
-            ExprKind::ElementField(depth, slot) => match element(env, *depth)? {
-                Value::Record(fields) => fields.get(*slot),
-                _ => Some(&NONE),
-            },
-            ExprKind::Field(base, slot) => match self.peek(base, env)? {
-                Value::Record(fields) => fields.get(*slot),
-                _ => Some(&NONE),
-            },
-            _ => None,
         }
     }
 }

@@ -82,7 +82,7 @@ impl Facts {
         // Each hoisted expression uses only the facts and earlier entries.
         for expr in &plan.hoisted {
             let none = Value::None;
-            let v = Evaluator::new(plan, &facts, &none, 0).eval(expr);
+            let v = Evaluator::bare(plan, &facts, &none, 0).eval(expr);
             facts.hoisted.push(v);
         }
         facts
@@ -95,25 +95,39 @@ pub struct Evaluator<'p, 'v> {
     facts: &'p Facts,
     person: &'v Value,
     now: i64,
-    /// `let` values, computed on first use.
-    lets: Vec<Option<Value>>,
+    /// `let` values, computed when the evaluator is made.
+    lets: Vec<Value>,
 }
 
 impl<'p, 'v> Evaluator<'p, 'v> {
-    /// An evaluator for `person` at `now` (microseconds since the epoch).
+    /// An evaluator for `person` at `now` (microseconds since the epoch),
+    /// with the `let`s computed, each once.
     pub fn new(plan: &'p Plan, facts: &'p Facts, person: &'v Value, now: i64) -> Self {
+        let mut ev = Self::bare(plan, facts, person, now);
+        ev.lets = vec![Value::None; plan.program.lets.len()];
+        for &i in &plan.let_order {
+            if let Some(l) = plan.program.lets.get(i) {
+                let v = ev.eval(&l.value);
+                ev.lets[i] = v;
+            }
+        }
+        ev
+    }
+
+    /// An evaluator without `let`s, for expressions that use none.
+    fn bare(plan: &'p Plan, facts: &'p Facts, person: &'v Value, now: i64) -> Self {
         Evaluator {
             plan,
             facts,
             person,
             now,
-            lets: vec![None; plan.program.lets.len()],
+            lets: Vec::new(),
         }
     }
 
     /// Decides: every rule, the winner, its payload, the witnesses of the
     /// rules that fired and the warnings.
-    pub fn decide(mut self, data_warnings: Vec<String>) -> Decision<'p> {
+    pub fn decide(self, data_warnings: Vec<String>) -> Decision<'p> {
         let program: &'p crate::check::Program = &self.plan.program;
         let mut fired: Vec<usize> = Vec::new();
         for (i, rule) in program.rules.iter().enumerate() {
