@@ -207,12 +207,13 @@ impl Evaluator<'_, '_> {
             },
             ExprKind::Where(list, pred) => {
                 let list = self.operand(list, env);
-                let kept: Vec<Value> = list
-                    .elements()
-                    .iter()
-                    .filter(|item| self.holds_in(item, pred, env))
-                    .cloned()
-                    .collect();
+                let mut kept = Vec::with_capacity(list.elements().len());
+                kept.extend(
+                    list.elements()
+                        .iter()
+                        .filter(|item| self.holds_in(item, pred, env))
+                        .cloned(),
+                );
                 match *list {
                     Value::Set(_) => Value::Set(Arc::new(kept)),
                     _ => Value::List(Arc::new(kept)),
