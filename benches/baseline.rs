@@ -16,20 +16,18 @@
 
 use std::fmt;
 use std::hint::black_box;
-use std::time::Duration;
 
-use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use policyc::region;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
+#[path = "support/group.rs"]
+mod group;
 #[path = "support/population.rs"]
 mod population;
 
-const POLICY: &str = include_str!("../policies/beijing-2021-10-30.policy");
-const FACTS: &str = include_str!("../examples/beijing/facts.json");
-const SEED: u64 = 42;
-const PEOPLE: usize = 100_000;
+use population::{FACTS, PEOPLE, POLICY, SEED};
 
 const HOUR: i64 = 3_600_000_000;
 const DAY: i64 = 24 * HOUR;
@@ -268,22 +266,9 @@ fn overlaps(a: i64, b: i64, c: i64, d: i64) -> bool {
 
 /// `2021-10-24T08:00:00+08:00`: China has used UTC+8 all year since 1991.
 fn format_instant(micros: i64) -> String {
-    match jiff::Timestamp::from_microsecond(micros) {
-        Ok(t) => {
-            let offset = jiff::tz::Offset::constant(8);
-            let dt = offset.to_datetime(t);
-            format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+08:00",
-                dt.year(),
-                dt.month(),
-                dt.day(),
-                dt.hour(),
-                dt.minute(),
-                dt.second()
-            )
-        }
-        Err(_) => format!("@{micros}us"),
-    }
+    static CHINA: std::sync::LazyLock<jiff::tz::TimeZone> =
+        std::sync::LazyLock::new(|| jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(8)));
+    policyc::time::format_instant(micros, &CHINA)
 }
 
 fn describe_stay(list: &str, s: &Stay) -> String {
@@ -584,13 +569,7 @@ fn baseline(c: &mut Criterion) {
     group.finish();
 
     let mut out = Vec::with_capacity(PEOPLE * 256);
-    let mut group = c.benchmark_group("baseline/jsonl");
-    group
-        .throughput(Throughput::Elements(PEOPLE as u64))
-        .sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(15));
+    let mut group = group::population_group(c, "baseline/jsonl", PEOPLE);
     group.bench_function("100k", |b| {
         b.iter(|| {
             out.clear();

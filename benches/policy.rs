@@ -9,18 +9,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
-use std::time::Duration;
 
-use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use policyc::Policy;
 
+#[path = "support/group.rs"]
+mod group;
 #[path = "support/population.rs"]
 mod population;
 
-const POLICY: &str = include_str!("../policies/beijing-2021-10-30.policy");
-const FACTS: &str = include_str!("../examples/beijing/facts.json");
-const SEED: u64 = 42;
-const PEOPLE: usize = 100_000;
+use population::{FACTS, PEOPLE, POLICY, SEED};
 
 fn setup() -> (Policy, policyc::Facts, i64) {
     let policy = Policy::compile("beijing-2021-10-30.policy", POLICY).expect("the policy compiles");
@@ -71,13 +69,7 @@ fn jsonl(c: &mut Criterion) {
     let input = std::cell::OnceCell::new();
     let mut out: Vec<u8> = Vec::with_capacity(PEOPLE * 256);
 
-    let mut group = c.benchmark_group("jsonl");
-    group
-        .throughput(Throughput::Elements(PEOPLE as u64))
-        .sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(25));
+    let mut group = group::population_group(c, "jsonl", PEOPLE);
     group.bench_function("100k", |b| {
         let input: &String = input.get_or_init(|| population::population(PEOPLE, SEED));
         b.iter(|| {
