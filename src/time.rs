@@ -161,28 +161,53 @@ pub fn write_instant(out: &mut String, micros: i64, tz: &TimeZone) {
     };
     let offset = tz.to_offset(ts);
     let dt = offset.to_datetime(ts);
-    let _ = write!(
-        out,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        dt.year(),
-        dt.month(),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second()
-    );
+    // By hand rather than with `write!`: instants are most of every decision.
+    let year = i32::from(dt.year());
+    if year < 0 {
+        out.push('-');
+    }
+    digits(out, year.unsigned_abs(), 4);
+    for (sep, n) in [
+        ('-', dt.month()),
+        ('-', dt.day()),
+        ('T', dt.hour()),
+        (':', dt.minute()),
+        (':', dt.second()),
+    ] {
+        out.push(sep);
+        digits(out, n.unsigned_abs().into(), 2);
+    }
     let sub = micros.rem_euclid(SECOND);
     if sub != 0 {
-        let _ = write!(out, ".{sub:06}");
+        out.push('.');
+        digits(out, sub.unsigned_abs() as u32, 6);
     }
     let secs = offset.seconds();
     if secs == 0 {
         out.push('Z');
     } else {
-        let sign = if secs < 0 { '-' } else { '+' };
+        out.push(if secs < 0 { '-' } else { '+' });
         let abs = secs.unsigned_abs();
-        let _ = write!(out, "{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60);
+        digits(out, abs / 3600, 2);
+        out.push(':');
+        digits(out, abs % 3600 / 60, 2);
     }
+}
+
+/// `n` in decimal, padded with zeros to `width` digits.
+fn digits(out: &mut String, n: u32, width: usize) {
+    let mut buf = [b'0'; 10];
+    let mut i = buf.len();
+    let mut n = n;
+    while n > 0 || buf.len() - i < width {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if i == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&b| char::from(b)));
 }
 
 /// Reads a duration written like `14d`, `48h`, `30m`, `90s`, `2w` or
