@@ -235,62 +235,103 @@ fn decide_stream(
     mut out: impl Write,
     name: &str,
 ) -> miette::Result<usize> {
+    let read_error = |source| CliError::Read {
+        path: name.to_owned(),
+        source,
+    };
+    let mut emit = Emitter {
+        policy,
+        facts,
+        now,
+        format,
+        name,
+        bad: 0,
+    };
     let mut line = String::new();
     let mut number = 0;
-    let mut bad = 0;
-    let mut text = String::new();
     loop {
         // Flush before waiting for more input, so a pipe sees each answer.
         if reader.fill_buf().map(|b| b.is_empty()).unwrap_or(true) {
             out.flush().map_err(CliError::Write)?;
         }
         line.clear();
-        let read = reader
-            .read_line(&mut line)
-            .map_err(|source| CliError::Read {
-                path: name.to_owned(),
-                source,
-            })?;
-        if read == 0 {
+        if reader.read_line(&mut line).map_err(read_error)? == 0 {
             break;
         }
         number += 1;
-        let mut result = policy.decide_json(facts, line.trim_end_matches(['\n', '\r']), now);
-        if number == 1 && matches!(&result, Err(e) if policyc::data::is_incomplete(e)) {
-            // Not JSON Lines: one object over several lines.
-            text.push_str(&line);
-            reader
-                .read_to_string(&mut text)
-                .map_err(|source| CliError::Read {
-                    path: name.to_owned(),
-                    source,
-                })?;
-            return match policy.decide_json(facts, &text, now) {
-                Ok(d) => {
-                    write_decision(&mut out, &d, format)?;
-                    out.flush().map_err(CliError::Write)?;
-                    Ok(0)
-                }
-                Err(source) => Err(CliError::Input {
-                    path: name.to_owned(),
-                    source,
-                }
-                .into()),
-            };
+        let first = number == 1 && !line.trim().is_empty();
+        if first
+            && matches!(policy.decide_json(facts, &line, now), Err(e) if policyc::data::is_incomplete(&e))
+        {
+            // Perhaps one object over several lines: read it all.
+            let mut text = std::mem::take(&mut line);
+            reader.read_to_string(&mut text).map_err(read_error)?;
+            if !looks_like_json_lines(&text) {
+                return match policy.decide_json(facts, &text, now) {
+                    Ok(d) => {
+                        write_decision(&mut out, &d, format)?;
+                        out.flush().map_err(CliError::Write)?;
+                        Ok(0)
+                    }
+                    Err(source) => Err(CliError::Input {
+                        path: name.to_owned(),
+                        source,
+                    }
+                    .into()),
+                };
+            }
+            // JSON Lines after all, whose first line is cut short.
+            for (i, l) in text.lines().enumerate() {
+                emit.line(&mut out, i + 1, l)?;
+            }
+            break;
         }
-        match &mut result {
-            Ok(d) => write_decision(&mut out, d, format)?,
+        emit.line(&mut out, number, line.trim_end_matches(['\n', '\r']))?;
+    }
+    out.flush().map_err(CliError::Write)?;
+    Ok(emit.bad)
+}
+
+/// Whether a text that is not one JSON object is JSON Lines: several lines,
+/// each an object starting at the line's first column (a pretty-printed
+/// object has lines that do not).
+fn looks_like_json_lines(text: &str) -> bool {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    lines.clone().count() > 1 && lines.all(|l| l.starts_with('{'))
+}
+
+/// Writes one output line per input line: a decision, or the error.
+struct Emitter<'a> {
+    policy: &'a Policy,
+    facts: &'a Facts,
+    now: i64,
+    format: Format,
+    name: &'a str,
+    bad: usize,
+}
+
+impl Emitter<'_> {
+    fn line(&mut self, out: &mut impl Write, number: usize, text: &str) -> miette::Result<()> {
+        let result = if text.trim().is_empty() {
+            Err(DataError {
+                message: "an empty line, not a JSON object".into(),
+                line: None,
+                column: None,
+            })
+        } else {
+            self.policy.decide_json(self.facts, text, self.now)
+        };
+        match result {
+            Ok(d) => write_decision(out, &d, self.format),
             Err(e) => {
-                bad += 1;
-                let e = e.clone().on_line(number);
+                self.bad += 1;
+                let e = e.on_line(number);
                 let row = serde_json::json!({"line": number, "error": e.to_string()});
-                writeln!(out, "{row}").map_err(CliError::Write)?;
-                eprintln!("error: {name}: {e}");
+                eprintln!("error: {}: {e}", self.name);
+                writeln!(out, "{row}").map_err(|e| CliError::Write(e).into())
             }
         }
     }
-    out.flush().map_err(CliError::Write)?;
-    Ok(bad)
 }
 
 fn write_decision(

@@ -148,6 +148,27 @@ fn json_lines_keep_order_and_report_bad_lines_in_place() {
 }
 
 #[test]
+fn json_lines_whose_first_line_is_cut_short() {
+    let input = format!("{{\"id\": \"cut\", \"stays\": [\n{POPUP}\n{GREEN}\n");
+    let o = eval_stdin(&input, &[]);
+    assert_eq!(o.status.code(), Some(3));
+    let out = lines(&o);
+    assert_eq!(out.len(), 3, "one output line per input line");
+    assert_eq!(out[0]["line"], 1);
+    assert_eq!(out[1]["id"], "b");
+    assert_eq!(out[2]["id"], "a");
+}
+
+#[test]
+fn empty_lines_are_errors_in_place() {
+    let o = eval_stdin(&format!("{GREEN}\n   \n{POPUP}\n"), &[]);
+    assert_eq!(o.status.code(), Some(3));
+    let out = lines(&o);
+    assert_eq!(out[1]["line"], 2);
+    assert_eq!(out[1]["error"], "line 2, an empty line, not a JSON object");
+}
+
+#[test]
 fn a_bad_single_object_exits_3_with_its_path() {
     let o = eval_stdin(
         r#"{"stays": [{"phone": "1", "region": "15292", "from": "2021-10-24T08:00:00+08:00"}]}"#,
