@@ -202,14 +202,14 @@ fn eval(
             source,
         })?)
     };
-    let out = BufWriter::new(io::stdout().lock());
+    let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let name = input.display().to_string();
     let bad = decide_stream(
         &policy,
         &facts,
         now,
         format,
-        BufReader::new(reader),
+        BufReader::with_capacity(1 << 18, reader),
         out,
         &name,
     )?;

@@ -260,6 +260,7 @@ impl<'a> Reader<'a> {
             &mut large
         };
         let mut given = Given::new(fields.len());
+        let mut expected = 0;
         self.ws();
         if self.peek()? == b'}' {
             self.pos += 1;
@@ -275,7 +276,14 @@ impl<'a> Reader<'a> {
                 }
                 let key = self.string()?;
                 self.expect(b':', "`:`")?;
-                match fields.iter().position(|(name, _)| *name == *key) {
+                // Data usually lists fields in the schema's order: try the
+                // one after the last first.
+                let slot = match fields.get(expected) {
+                    Some((name, _)) if same(name, &key) => Some(expected),
+                    _ => fields.iter().position(|(name, _)| same(name, &key)),
+                };
+                expected = slot.map_or(expected, |s| s + 1);
+                match slot {
                     Some(slot) => {
                         let (name, ty) = &fields[slot];
                         let here = Path::Field(path, name);
@@ -538,6 +546,11 @@ impl<'a> Reader<'a> {
             _ => Err(self.error(self.pos, "not valid JSON: expected a value".into())),
         }
     }
+}
+
+/// Whether two short strings are equal, without a call to `memcmp`.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 /// How many recent texts are kept for sharing.
