@@ -27,9 +27,9 @@ pub enum Value {
     /// An enumeration value: the index of its string in the type
     Enum(u32),
     /// `list of T`, in order
-    List(Arc<Vec<Value>>),
+    List(Arc<[Value]>),
     /// `set of T`: sorted, without duplicates
-    Set(Arc<Vec<Value>>),
+    Set(Arc<[Value]>),
     /// A record: its fields by slot
     Record(Arc<[Value]>),
     /// A closed interval of time, `[from, to]`, in microseconds
@@ -62,7 +62,7 @@ impl Value {
 
     /// An empty list, shared: making one allocates nothing.
     pub fn empty_list() -> Value {
-        static EMPTY: LazyLock<Arc<Vec<Value>>> = LazyLock::new(Arc::default);
+        static EMPTY: LazyLock<Arc<[Value]>> = LazyLock::new(|| Arc::from([]));
         Value::List(Arc::clone(&EMPTY))
     }
 
@@ -78,7 +78,7 @@ impl Value {
     pub fn set_of(mut items: Vec<Value>) -> Value {
         items.sort_unstable();
         items.dedup();
-        Value::Set(Arc::new(items))
+        Value::Set(items.into())
     }
 
     fn rank(&self) -> u8 {

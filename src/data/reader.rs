@@ -31,6 +31,9 @@ pub(crate) struct Reader<'a> {
     /// and sharing one allocation makes later comparisons cheap too.
     recent: [Option<Arc<str>>; RECENT],
     next: usize,
+    /// Spare buffers for the elements of lists being read, one per level
+    /// of nesting.
+    buffers: Vec<Vec<Value>>,
 }
 
 type Result<T> = std::result::Result<T, DataError>;
@@ -45,6 +48,7 @@ impl<'a> Reader<'a> {
             warnings: Vec::new(),
             recent: Default::default(),
             next: 0,
+            buffers: Vec::new(),
         }
     }
 
@@ -217,12 +221,25 @@ impl<'a> Reader<'a> {
 
     fn list(&mut self, ty: &Type, element: &Type, path: &Path<'_>) -> Result<Value> {
         self.pos += 1; // `[`
-        let mut items = Vec::new();
         self.ws();
         if self.peek()? == b']' {
             self.pos += 1;
             return Ok(Value::absent(ty));
         }
+        // Elements gather in a reused buffer; the list is then allocated
+        // once, at its length.
+        let mut items = self.buffers.pop().unwrap_or_default();
+        let read = self.elements(element, path, &mut items);
+        let list: Arc<[Value]> = items.drain(..).collect();
+        self.buffers.push(items);
+        read?;
+        Ok(match ty {
+            Type::Set(_) => Value::set_of(list.to_vec()),
+            _ => Value::List(list),
+        })
+    }
+
+    fn elements(&mut self, element: &Type, path: &Path<'_>, items: &mut Vec<Value>) -> Result<()> {
         loop {
             let here = Path::Index(path, items.len());
             items.push(self.value(element, &here)?);
@@ -236,10 +253,7 @@ impl<'a> Reader<'a> {
                 _ => return Err(self.error(self.pos, "not valid JSON: expected `,` or `]`".into())),
             }
         }
-        Ok(match ty {
-            Type::Set(_) => Value::set_of(items),
-            _ => Value::List(Arc::new(items)),
-        })
+        Ok(())
     }
 
     fn record(&mut self, record: &RecordType, path: &Path<'_>) -> Result<Arc<[Value]>> {

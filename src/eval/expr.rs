@@ -137,7 +137,8 @@ impl Evaluator<'_, '_> {
             | ExprKind::Field(..) => self.operand(e, env).into_value(),
             ExprKind::Project(base, slot) => {
                 let list = self.operand(base, env);
-                let items = list
+                // An exact-size iterator: the list is allocated once.
+                let items: Arc<[Value]> = list
                     .elements()
                     .iter()
                     .map(|r| match r {
@@ -145,7 +146,7 @@ impl Evaluator<'_, '_> {
                         _ => Value::None,
                     })
                     .collect();
-                Value::List(Arc::new(items))
+                Value::List(items)
             }
             ExprKind::Not(a) => Value::Bool(!self.operand(a, env).truthy()),
             ExprKind::Neg(a) => match *self.operand(a, env) {
@@ -215,8 +216,8 @@ impl Evaluator<'_, '_> {
                         .cloned(),
                 );
                 match *list {
-                    Value::Set(_) => Value::Set(Arc::new(kept)),
-                    _ => Value::List(Arc::new(kept)),
+                    Value::Set(_) => Value::Set(kept.into()),
+                    _ => Value::List(kept.into()),
                 }
             }
             ExprKind::Quantifier(quant, subject, body) => {
@@ -236,9 +237,9 @@ impl Evaluator<'_, '_> {
                 Some(a) => call(*builtin, &self.operand(a, env)),
                 None => Value::None,
             },
-            ExprKind::List(items) => Value::List(Arc::new(
-                items.iter().map(|i| self.eval_in(i, env)).collect(),
-            )),
+            ExprKind::List(items) => {
+                Value::List(Arc::from_iter(items.iter().map(|i| self.eval_in(i, env))))
+            }
         }
     }
 }

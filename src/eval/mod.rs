@@ -64,7 +64,7 @@ impl Facts {
                 };
                 *current = match (&*current, value) {
                     (Value::List(a), Value::List(b)) => {
-                        Value::List(Arc::new(a.iter().chain(b.iter()).cloned().collect()))
+                        Value::List(a.iter().chain(b.iter()).cloned().collect())
                     }
                     (Value::Set(a), Value::Set(b)) => {
                         Value::set_of(a.iter().chain(b.iter()).cloned().collect())
