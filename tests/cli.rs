@@ -249,6 +249,39 @@ fn bad_facts_exit_3() {
 }
 
 #[test]
+fn several_facts_files_are_joined() {
+    let dir = std::env::temp_dir().join(format!("policyc-facts2-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let (a, b) = (dir.join("a.json"), dir.join("b.json"));
+    let _ = std::fs::write(&a, r#"{"case_counties": ["152923"]}"#);
+    let _ = std::fs::write(
+        &b,
+        r#"{"case_counties": ["620102"], "beijing_risk_areas": []}"#,
+    );
+    let (a, b) = (
+        a.to_string_lossy().into_owned(),
+        b.to_string_lossy().into_owned(),
+    );
+    let lanzhou = POPUP.replace("152923", "620102");
+    let o = policyc(
+        &[
+            "eval", POLICY, "--input", "-", "--facts", &a, "--facts", &b, "--now", NOW,
+        ],
+        &format!("{POPUP}\n{lanzhou}\n"),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = lines(&o);
+    assert_eq!(
+        out[0]["kind"], "postpone_travel",
+        "a case county of the first file"
+    );
+    assert_eq!(
+        out[1]["kind"], "postpone_travel",
+        "a case county of the second file"
+    );
+}
+
+#[test]
 fn now_without_offset_is_read_in_the_policy_time_zone() {
     let o = policyc(
         &[

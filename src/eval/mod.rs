@@ -40,7 +40,12 @@ impl Facts {
 
     /// Several facts documents as one: lists and sets are joined, and a
     /// later document's other values replace an earlier one's.
-    pub fn combine(plan: &Plan, parts: Vec<Facts>) -> Facts {
+    pub fn combine(plan: &Plan, mut parts: Vec<Facts>) -> Facts {
+        if parts.len() == 1
+            && let Some(only) = parts.pop()
+        {
+            return only;
+        }
         let warnings = parts
             .iter()
             .flat_map(|p| p.warnings.iter().cloned())
