@@ -154,7 +154,11 @@ fn check(paths: &[PathBuf]) -> miette::Result<ExitCode> {
     let mut failed = false;
     for path in paths {
         match load(path)? {
-            Some(p) => println!("ok: {} ({} rules)", path.display(), p.program().rules.len()),
+            Some(p) => {
+                let rules = p.program().rules.len();
+                let plural = if rules == 1 { "" } else { "s" };
+                println!("ok: {} ({rules} rule{plural})", path.display());
+            }
             None => failed = true,
         }
     }
