@@ -288,14 +288,25 @@ impl<'a> Reader<'a> {
                         "not valid JSON: expected a field name in double quotes".into(),
                     ));
                 }
-                let key = self.string()?;
-                self.expect(b':', "`:`")?;
                 // Data usually lists fields in the schema's order: try the
-                // one after the last first.
+                // one after the last first, straight on the bytes (a field
+                // name has no quote or backslash, so equal bytes followed by
+                // a quote are that very key).
                 let slot = match fields.get(expected) {
-                    Some((name, _)) if same(name, &key) => Some(expected),
-                    _ => fields.iter().position(|(name, _)| same(name, &key)),
+                    Some((name, _))
+                        if self.bytes.get(self.pos + 1..self.pos + 1 + name.len())
+                            == Some(name.as_bytes())
+                            && self.bytes.get(self.pos + 1 + name.len()) == Some(&b'"') =>
+                    {
+                        self.pos += name.len() + 2;
+                        Some(expected)
+                    }
+                    _ => {
+                        let key = self.string()?;
+                        fields.iter().position(|(name, _)| *name == *key)
+                    }
                 };
+                self.expect(b':', "`:`")?;
                 expected = slot.map_or(expected, |s| s + 1);
                 match slot {
                     Some(slot) => {
@@ -560,11 +571,6 @@ impl<'a> Reader<'a> {
             _ => Err(self.error(self.pos, "not valid JSON: expected a value".into())),
         }
     }
-}
-
-/// Whether two short strings are equal, without a call to `memcmp`.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 /// How many recent texts are kept for sharing.
