@@ -120,7 +120,7 @@ pub fn parse_instant(text: &str, tz: &TimeZone, precision: Precision) -> Result<
 /// The shape nearly all data has, `2021-10-31T09:00:00+08:00`, read without
 /// a single bounds check; `None` sends anything else down the general path,
 /// which also reports the errors.
-fn parse_rfc3339_seconds(b: &[u8]) -> Option<i64> {
+pub(crate) fn parse_rfc3339_seconds(b: &[u8]) -> Option<i64> {
     let &[
         y0,
         y1,

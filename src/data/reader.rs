@@ -168,6 +168,9 @@ impl<'a> Reader<'a> {
             Type::Text | Type::Time | Type::Duration | Type::Region | Type::Enum(_)
                 if first == b'"' =>
             {
+                if let Some(v) = self.quick_scalar(ty) {
+                    return Ok(v);
+                }
                 let start = self.pos;
                 let text = self.string()?;
                 self.scalar(&text, ty, path)
@@ -179,6 +182,31 @@ impl<'a> Reader<'a> {
             }
             _ => Err(self.mismatch(ty, path)),
         }
+    }
+
+    /// The common shapes of an instant and a known region code, read
+    /// straight from the bytes after the opening quote; `None` leaves
+    /// everything else, errors included, to the general path.
+    fn quick_scalar(&mut self, ty: &Type) -> Option<Value> {
+        let (len, value) = match ty {
+            Type::Time => (
+                25,
+                Value::Time(time::parse_rfc3339_seconds(
+                    self.bytes.get(self.pos + 1..self.pos + 26)?,
+                )?),
+            ),
+            Type::Region => {
+                let code = region::parse_code(self.text.get(self.pos + 1..self.pos + 7)?)?;
+                region::lookup(code)?;
+                (6, Value::Region(code))
+            }
+            _ => return None,
+        };
+        if self.bytes.get(self.pos + 1 + len) != Some(&b'"') {
+            return None;
+        }
+        self.pos += len + 2;
+        Some(value)
     }
 
     /// A string-valued scalar of type `ty`.
