@@ -263,10 +263,8 @@ fn decide_stream(
             break;
         }
         number += 1;
-        let first = number == 1 && !line.trim().is_empty();
-        if first
-            && matches!(policy.decide_json(facts, &line, now), Err(e) if policyc::data::is_incomplete(&e))
-        {
+        let result = emit.decide(line.trim_end_matches(['\n', '\r']));
+        if number == 1 && matches!(&result, Err(e) if policyc::data::is_incomplete(e)) {
             // Perhaps one object over several lines: read it all.
             let mut text = std::mem::take(&mut line);
             reader.read_to_string(&mut text).map_err(read_error)?;
@@ -286,11 +284,12 @@ fn decide_stream(
             }
             // JSON Lines after all, whose first line is cut short.
             for (i, l) in text.lines().enumerate() {
-                emit.line(&mut out, i + 1, l)?;
+                let result = emit.decide(l);
+                emit.write(&mut out, i + 1, result)?;
             }
             break;
         }
-        emit.line(&mut out, number, line.trim_end_matches(['\n', '\r']))?;
+        emit.write(&mut out, number, result)?;
     }
     out.flush().map_err(CliError::Write)?;
     Ok(emit.bad)
@@ -314,17 +313,26 @@ struct Emitter<'a> {
     bad: usize,
 }
 
-impl Emitter<'_> {
-    fn line(&mut self, out: &mut impl Write, number: usize, text: &str) -> miette::Result<()> {
-        let result = if text.trim().is_empty() {
-            Err(DataError {
+impl<'a> Emitter<'a> {
+    /// The decision for one input line.
+    fn decide(&self, text: &str) -> Result<policyc::Decision<'a>, DataError> {
+        if text.trim().is_empty() {
+            return Err(DataError {
                 message: "an empty line, not a JSON object".into(),
                 line: None,
                 column: None,
-            })
-        } else {
-            self.policy.decide_json(self.facts, text, self.now)
-        };
+            });
+        }
+        self.policy.decide_json(self.facts, text, self.now)
+    }
+
+    /// Writes the answer for input line `number`.
+    fn write(
+        &mut self,
+        out: &mut impl Write,
+        number: usize,
+        result: Result<policyc::Decision<'_>, DataError>,
+    ) -> miette::Result<()> {
         match result {
             Ok(d) => write_decision(out, &d, self.format),
             Err(e) => {
