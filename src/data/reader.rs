@@ -258,13 +258,13 @@ impl<'a> Reader<'a> {
         // once, at its length.
         let mut items = self.buffers.pop().unwrap_or_default();
         let read = self.elements(element, path, &mut items);
-        let list: Arc<[Value]> = items.drain(..).collect();
+        let value = match ty {
+            Type::Set(_) => Value::set_of(items.drain(..).collect()),
+            _ => Value::List(items.drain(..).collect()),
+        };
         self.buffers.push(items);
         read?;
-        Ok(match ty {
-            Type::Set(_) => Value::set_of(list.to_vec()),
-            _ => Value::List(list),
-        })
+        Ok(value)
     }
 
     fn elements(&mut self, element: &Type, path: &Path<'_>, items: &mut Vec<Value>) -> Result<()> {
