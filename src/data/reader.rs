@@ -259,7 +259,7 @@ impl<'a> Reader<'a> {
         let mut items = self.buffers.pop().unwrap_or_default();
         let read = self.elements(element, path, &mut items);
         let value = match ty {
-            Type::Set(_) => Value::set_of(items.drain(..).collect()),
+            Type::Set(_) => Value::set_of(std::mem::take(&mut items)),
             _ => Value::List(items.drain(..).collect()),
         };
         self.buffers.push(items);
