@@ -34,6 +34,7 @@ pub mod data;
 pub mod decision;
 pub mod eval;
 pub mod region;
+pub mod report;
 pub mod source;
 pub mod suggest;
 pub mod syntax;
@@ -41,13 +42,14 @@ pub mod time;
 pub mod types;
 pub mod value;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
+use miette::Diagnostic;
 use thiserror::Error;
 
 pub use compile::Plan;
 pub use data::DataError;
 pub use decision::Decision;
 pub use eval::Facts;
+pub use report::{ErrorFormat, render};
 pub use source::Source;
 
 /// A compiled policy, ready to decide.
@@ -124,20 +126,4 @@ impl Policy {
         let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
         Ok(eval::Evaluator::new(&self.plan, facts, &decoded.value, now).decide(decoded.warnings))
     }
-}
-
-/// Renders a diagnostic as text: with colour for a terminal, without for
-/// logs and snapshots.
-pub fn render(diagnostic: &dyn Diagnostic, colour: bool) -> String {
-    let theme = if colour {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let mut out = String::new();
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
-    if handler.render_report(&mut out, diagnostic).is_err() {
-        out = diagnostic.to_string();
-    }
-    out
 }

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
-use policyc::{DataError, Facts, Policy};
+use policyc::report::{Place, render_at};
+use policyc::{DataError, ErrorFormat, Facts, Policy};
 use thiserror::Error;
 
 /// Declarative entry policies: check them, and decide people against them.
@@ -17,6 +18,28 @@ use thiserror::Error;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How errors are written: `human` (source snippets), `plain` (one line
+    /// each) or `json` (one object per line: file, line, column, code,
+    /// severity, message, help).
+    #[arg(long, global = true, value_enum, default_value_t = Errors::Human)]
+    error_format: Errors,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Errors {
+    Human,
+    Plain,
+    Json,
+}
+
+impl Errors {
+    fn format(self) -> ErrorFormat {
+        match self {
+            Errors::Human => ErrorFormat::Human { colour: colour() },
+            Errors::Plain => ErrorFormat::Plain,
+            Errors::Json => ErrorFormat::Json,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -92,6 +115,22 @@ enum CliError {
 }
 
 impl CliError {
+    /// Where the error points: the data file and the place in it.
+    fn place(&self) -> Place {
+        match self {
+            CliError::Facts { path, source } | CliError::Input { path, source } => Place {
+                file: Some(path.clone()),
+                line: source.line.or(Some(1)),
+                column: source.column,
+            },
+            CliError::Read { path, .. } => Place {
+                file: Some(path.clone()),
+                ..Place::default()
+            },
+            CliError::Now { .. } | CliError::Write(_) => Place::default(),
+        }
+    }
+
     fn exit_code(&self) -> u8 {
         match self {
             CliError::Facts { .. } | CliError::Input { .. } => 3,
@@ -109,13 +148,26 @@ fn main() -> ExitCode {
             facts,
             now,
             format,
-        } => eval(&policy, &input, &facts, now.as_deref(), format),
-        Command::Check { policies } => check(&policies),
+        } => eval(
+            &policy,
+            &input,
+            &facts,
+            now.as_deref(),
+            format,
+            cli.error_format,
+        ),
+        Command::Check { policies } => check(&policies, cli.error_format),
     };
     match result {
         Ok(code) => code,
         Err(report) => {
-            eprint!("{}", policyc::render(report.as_ref(), colour()));
+            let place = report
+                .downcast_ref::<CliError>()
+                .map_or_else(|| Place::of(report.as_ref()), CliError::place);
+            eprint!(
+                "{}",
+                render_at(report.as_ref(), cli.error_format.format(), &place)
+            );
             let code = report
                 .downcast_ref::<CliError>()
                 .map_or(2, CliError::exit_code);
@@ -136,24 +188,39 @@ fn read(path: &Path) -> Result<String, CliError> {
 }
 
 /// Compiles a policy, printing its errors; `None` if it has any.
-fn load(path: &Path) -> miette::Result<Option<Policy>> {
+fn load(path: &Path, errors: Errors) -> miette::Result<Option<Policy>> {
     let text = read(path)?;
     match Policy::compile(&path.display().to_string(), &text) {
         Ok(p) => Ok(Some(p)),
-        Err(errors) => {
-            for e in &errors.errors {
-                eprint!("{}", policyc::render(e.as_ref(), colour()));
+        Err(all) => {
+            for e in &all.errors {
+                eprint!("{}", policyc::render(e.as_ref(), errors.format()));
             }
-            eprintln!("error: {errors}");
+            if errors == Errors::Human {
+                eprintln!("error: {all}");
+            }
             Ok(None)
         }
     }
 }
 
-fn check(paths: &[PathBuf]) -> miette::Result<ExitCode> {
+/// Reports a warning about a data file.
+fn warn(errors: Errors, file: &str, message: &str) {
+    match errors {
+        Errors::Human => eprintln!("warning: {file}: {message}"),
+        Errors::Plain => eprintln!("{file}: warning: {message}"),
+        Errors::Json => eprintln!(
+            "{}",
+            serde_json::json!({"file": file, "line": null, "column": null, "code": null,
+                               "severity": "warning", "message": message, "help": null})
+        ),
+    }
+}
+
+fn check(paths: &[PathBuf], errors: Errors) -> miette::Result<ExitCode> {
     let mut failed = false;
     for path in paths {
-        match load(path)? {
+        match load(path, errors)? {
             Some(p) => {
                 let rules = p.program().rules.len();
                 let plural = if rules == 1 { "" } else { "s" };
@@ -175,8 +242,9 @@ fn eval(
     facts: &[PathBuf],
     now: Option<&str>,
     format: Format,
+    errors: Errors,
 ) -> miette::Result<ExitCode> {
-    let Some(policy) = load(policy)? else {
+    let Some(policy) = load(policy, errors)? else {
         return Ok(ExitCode::from(1));
     };
     let now = match now {
@@ -193,7 +261,7 @@ fn eval(
             source,
         })?;
         for w in &f.warnings {
-            eprintln!("warning: {}: {w}", path.display());
+            warn(errors, &path.display().to_string(), w);
         }
         parts.push(f);
     }
@@ -212,16 +280,16 @@ fn eval(
         &policy,
         &facts,
         now,
-        format,
+        (format, errors),
         BufReader::with_capacity(1 << 18, reader),
         out,
         &name,
     )?;
     if bad > 0 {
-        eprintln!(
-            "error: {bad} record{} could not be decided",
-            if bad == 1 { "" } else { "s" }
-        );
+        if errors == Errors::Human {
+            let plural = if bad == 1 { "" } else { "s" };
+            eprintln!("error: {bad} record{plural} could not be decided");
+        }
         return Ok(ExitCode::from(3));
     }
     Ok(ExitCode::SUCCESS)
@@ -234,7 +302,7 @@ fn decide_stream(
     policy: &Policy,
     facts: &Facts,
     now: i64,
-    format: Format,
+    (format, errors): (Format, Errors),
     mut reader: impl BufRead,
     mut out: impl Write,
     name: &str,
@@ -248,6 +316,7 @@ fn decide_stream(
         facts,
         now,
         format,
+        errors,
         name,
         bad: 0,
     };
@@ -309,6 +378,7 @@ struct Emitter<'a> {
     facts: &'a Facts,
     now: i64,
     format: Format,
+    errors: Errors,
     name: &'a str,
     bad: usize,
 }
@@ -339,7 +409,17 @@ impl<'a> Emitter<'a> {
                 self.bad += 1;
                 let e = e.on_line(number);
                 let row = serde_json::json!({"line": number, "error": e.to_string()});
-                eprintln!("error: {}: {e}", self.name);
+                match self.errors {
+                    Errors::Human => eprintln!("error: {}: {e}", self.name),
+                    other => {
+                        let place = Place {
+                            file: Some(self.name.to_owned()),
+                            line: e.line,
+                            column: e.column,
+                        };
+                        eprint!("{}", render_at(&e, other.format(), &place));
+                    }
+                }
                 writeln!(out, "{row}").map_err(|e| CliError::Write(e).into())
             }
         }

@@ -76,6 +76,38 @@ fn check_rejects_a_broken_policy_with_file_line_and_column() {
 }
 
 #[test]
+fn errors_as_json_for_tools() {
+    let o = policyc(
+        &[
+            "check",
+            "tests/corpus/check/declarations.policy",
+            "--error-format",
+            "json",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let rows: Vec<serde_json::Value> = stderr(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| unreachable!("not JSON: {l}: {e}")))
+        .collect();
+    assert_eq!(rows.len(), 6, "one object per diagnostic, nothing else");
+    assert_eq!(rows[0]["file"], "tests/corpus/check/declarations.policy");
+    assert_eq!(rows[0]["line"], 3);
+    assert_eq!(rows[0]["severity"], "error");
+    assert_eq!(rows[1]["code"], "policy::check::time_zone");
+    assert_eq!(rows[1]["help"], "did you mean `Asia/Shanghai`?");
+
+    let o = eval_stdin("{\"tests\": 5}\n", &["--error-format", "plain"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).starts_with("-:1:11: error[policy::data::invalid]: "),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn eval_of_a_broken_policy_exits_1() {
     let o = policyc(
         &[

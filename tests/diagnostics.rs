@@ -14,7 +14,10 @@ fn rendered(path: &std::path::Path) -> String {
         Err(errors) => {
             let mut out = format!("{errors}\n\n");
             for e in &errors.errors {
-                out.push_str(&policyc::render(e.as_ref(), false));
+                out.push_str(&policyc::render(
+                    e.as_ref(),
+                    policyc::ErrorFormat::Human { colour: false },
+                ));
                 out.push('\n');
             }
             out
@@ -34,4 +37,27 @@ fn syntax_errors() {
     insta::glob!("corpus/syntax/*.policy", |path| {
         insta::assert_snapshot!(rendered(path));
     });
+}
+
+/// The same diagnostics for logs and for tools: one line, or one JSON
+/// object, per diagnostic.
+#[test]
+fn plain_and_json_formats() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/check/names.policy");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let Err(errors) = policyc::Policy::compile("names.policy", &text) else {
+        unreachable!("names.policy has errors")
+    };
+    for (name, format) in [
+        ("plain", policyc::ErrorFormat::Plain),
+        ("json", policyc::ErrorFormat::Json),
+    ] {
+        let out: String = errors
+            .errors
+            .iter()
+            .map(|e| policyc::render(e.as_ref(), format))
+            .collect();
+        insta::assert_snapshot!(format!("names-{name}"), out);
+    }
 }

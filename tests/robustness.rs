@@ -147,7 +147,7 @@ fn mangled_policies_never_panic() {
             }
         } else if let Err(e) = Policy::compile("mangled.policy", &text) {
             for d in &e.errors {
-                let _ = policyc::render(d.as_ref(), false);
+                let _ = policyc::render(d.as_ref(), policyc::ErrorFormat::Human { colour: false });
             }
         }
     }

@@ -18,7 +18,7 @@ fn policy(cond: &str) -> Policy {
         let rendered: Vec<String> = e
             .errors
             .iter()
-            .map(|d| crate::render(d.as_ref(), false))
+            .map(|d| crate::render(d.as_ref(), crate::ErrorFormat::Human { colour: false }))
             .collect();
         unreachable!("{}", rendered.join("\n"))
     })
