@@ -56,6 +56,7 @@ pub use source::Source;
 #[derive(Debug, Clone)]
 pub struct Policy {
     plan: Plan,
+    warnings: Vec<source::Located<check::lint::Lint>>,
 }
 
 /// Everything wrong with a policy's text: one syntax error, or every check
@@ -90,9 +91,20 @@ impl Policy {
                     .collect(),
             )
         })?;
+        let warnings = check::lint::lints(&ast, &program)
+            .into_iter()
+            .map(|l| source::Located::new(l, &source))
+            .collect();
         Ok(Policy {
             plan: compile::compile(program),
+            warnings,
         })
+    }
+
+    /// Warnings about the policy's text: it checks, but may not say what
+    /// its author meant.
+    pub fn warnings(&self) -> &[source::Located<check::lint::Lint>] {
+        &self.warnings
     }
 
     /// The checked program.

@@ -23,6 +23,9 @@ struct Cli {
     /// severity, message, help).
     #[arg(long, global = true, value_enum, default_value_t = Errors::Human)]
     error_format: Errors,
+    /// Treat warnings about a policy as errors.
+    #[arg(long, global = true)]
+    deny_warnings: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -141,6 +144,7 @@ impl CliError {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let strictness = (cli.error_format, cli.deny_warnings);
     let result = match cli.command {
         Command::Eval {
             policy,
@@ -148,15 +152,8 @@ fn main() -> ExitCode {
             facts,
             now,
             format,
-        } => eval(
-            &policy,
-            &input,
-            &facts,
-            now.as_deref(),
-            format,
-            cli.error_format,
-        ),
-        Command::Check { policies } => check(&policies, cli.error_format),
+        } => eval(&policy, &input, &facts, now.as_deref(), format, strictness),
+        Command::Check { policies } => check(&policies, strictness),
     };
     match result {
         Ok(code) => code,
@@ -187,11 +184,27 @@ fn read(path: &Path) -> Result<String, CliError> {
     })
 }
 
-/// Compiles a policy, printing its errors; `None` if it has any.
-fn load(path: &Path, errors: Errors) -> miette::Result<Option<Policy>> {
+/// How problems with a policy are reported: the form, and whether
+/// warnings count as errors.
+type Strictness = (Errors, bool);
+
+/// Compiles a policy, printing its errors and warnings; `None` if it has
+/// errors (or warnings, when they are denied).
+fn load(path: &Path, (errors, deny): Strictness) -> miette::Result<Option<Policy>> {
     let text = read(path)?;
     match Policy::compile(&path.display().to_string(), &text) {
-        Ok(p) => Ok(Some(p)),
+        Ok(p) => {
+            for w in p.warnings() {
+                eprint!("{}", policyc::render(w, errors.format()));
+            }
+            if deny && !p.warnings().is_empty() {
+                if errors == Errors::Human {
+                    eprintln!("error: warnings are denied (--deny-warnings)");
+                }
+                return Ok(None);
+            }
+            Ok(Some(p))
+        }
         Err(all) => {
             for e in &all.errors {
                 eprint!("{}", policyc::render(e.as_ref(), errors.format()));
@@ -217,10 +230,10 @@ fn warn(errors: Errors, file: &str, message: &str) {
     }
 }
 
-fn check(paths: &[PathBuf], errors: Errors) -> miette::Result<ExitCode> {
+fn check(paths: &[PathBuf], strictness: Strictness) -> miette::Result<ExitCode> {
     let mut failed = false;
     for path in paths {
-        match load(path, errors)? {
+        match load(path, strictness)? {
             Some(p) => {
                 let rules = p.program().rules.len();
                 let plural = if rules == 1 { "" } else { "s" };
@@ -242,9 +255,10 @@ fn eval(
     facts: &[PathBuf],
     now: Option<&str>,
     format: Format,
-    errors: Errors,
+    strictness: Strictness,
 ) -> miette::Result<ExitCode> {
-    let Some(policy) = load(policy, errors)? else {
+    let errors = strictness.0;
+    let Some(policy) = load(policy, strictness)? else {
         return Ok(ExitCode::from(1));
     };
     let now = match now {

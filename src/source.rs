@@ -43,7 +43,7 @@ impl Source {
 }
 
 /// A stage's error together with the source its spans point into.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Located<E> {
     /// The error.
     pub error: E,

@@ -108,6 +108,32 @@ fn errors_as_json_for_tools() {
 }
 
 #[test]
+fn warnings_pass_unless_denied() {
+    let o = policyc(&["check", "tests/corpus/lint/unused.policy"], "");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stderr(&o).contains("`stale` is never used"),
+        "{}",
+        stderr(&o)
+    );
+    let o = policyc(
+        &[
+            "check",
+            "tests/corpus/lint/unused.policy",
+            "--deny-warnings",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let o = policyc(&["check", POLICY, "--deny-warnings"], "");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "the shipped policy has no warnings"
+    );
+}
+
+#[test]
 fn eval_of_a_broken_policy_exits_1() {
     let o = policyc(
         &[

@@ -61,3 +61,43 @@ fn plain_and_json_formats() {
         insta::assert_snapshot!(format!("names-{name}"), out);
     }
 }
+
+/// Every lint, as a person sees it.
+#[test]
+fn lints() {
+    insta::glob!("corpus/lint/*.policy", |path| {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let name = format!(
+            "{}",
+            path.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        );
+        let out = match policyc::Policy::compile(&name, &text) {
+            Ok(p) => p
+                .warnings()
+                .iter()
+                .map(|w| policyc::render(w, policyc::ErrorFormat::Human { colour: false }))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Err(e) => format!("does not check: {e}"),
+        };
+        insta::assert_snapshot!(out);
+    });
+}
+
+/// The shipped policies raise no warning.
+#[test]
+fn shipped_policies_are_clean() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        let name = entry.path().display().to_string();
+        let policy = policyc::Policy::compile(&name, &text).unwrap_or_else(|e| unreachable!("{e}"));
+        assert!(
+            policy.warnings().is_empty(),
+            "{name}: {:?}",
+            policy.warnings()
+        );
+    }
+}

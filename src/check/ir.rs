@@ -122,16 +122,11 @@ impl Builtin {
     ];
 }
 
-impl Expr {
-    /// A node of type `ty` at `span`.
-    pub fn new(kind: ExprKind, ty: Type, span: Span) -> Self {
-        Expr { kind, ty, span }
-    }
-
-    /// The direct children, each with the number of `where`/`has` binders
-    /// it sits under beyond this node's (1 for a body, 0 otherwise).
-    pub fn children_mut(&mut self) -> Vec<(&mut Expr, usize)> {
-        match &mut self.kind {
+/// The children of an expression kind, shared or mutable: one list of the
+/// shapes serves both.
+macro_rules! children {
+    ($kind:expr $(, $m:ident)?) => {
+        match $kind {
             ExprKind::Const(_)
             | ExprKind::Now
             | ExprKind::Input
@@ -145,9 +140,9 @@ impl Expr {
             | ExprKind::Not(a)
             | ExprKind::Neg(a)
             | ExprKind::IsNone { value: a, .. }
-            | ExprKind::Quantifier(_, a, None) => vec![(&mut **a, 0)],
+            | ExprKind::Quantifier(_, a, None) => vec![(&$($m)? **a, 0)],
             ExprKind::Where(a, b) | ExprKind::Quantifier(_, a, Some(b)) => {
-                vec![(&mut **a, 0), (&mut **b, 1)]
+                vec![(&$($m)? **a, 0), (&$($m)? **b, 1)]
             }
             ExprKind::And(a, b)
             | ExprKind::Or(a, b)
@@ -164,10 +159,28 @@ impl Expr {
             }
             | ExprKind::InRegion {
                 inner: a, outer: b, ..
-            } => vec![(&mut **a, 0), (&mut **b, 0)],
+            } => vec![(&$($m)? **a, 0), (&$($m)? **b, 0)],
             ExprKind::Call(_, args) | ExprKind::List(args) => {
-                args.iter_mut().map(|a| (a, 0)).collect()
+                args.into_iter().map(|a| (a, 0)).collect()
             }
         }
+    };
+}
+
+impl Expr {
+    /// A node of type `ty` at `span`.
+    pub fn new(kind: ExprKind, ty: Type, span: Span) -> Self {
+        Expr { kind, ty, span }
+    }
+
+    /// The direct children, each with the number of `where`/`has` binders
+    /// it sits under beyond this node's (1 for a body, 0 otherwise).
+    pub fn children(&self) -> Vec<(&Expr, usize)> {
+        children!(&self.kind)
+    }
+
+    /// [`Expr::children`], mutably.
+    pub fn children_mut(&mut self) -> Vec<(&mut Expr, usize)> {
+        children!(&mut self.kind, mut)
     }
 }

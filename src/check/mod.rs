@@ -5,6 +5,7 @@ mod builtins;
 mod error;
 mod expr;
 pub mod ir;
+pub mod lint;
 mod names;
 mod operators;
 

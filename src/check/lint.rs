@@ -1,0 +1,245 @@
+//! Warnings: a policy that checks but probably does not say what its author
+//! meant. Each is decided from the program's text and types alone, never
+//! from data, so each says plainly what it can and cannot see.
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+use super::Program;
+use super::ir::{Expr, ExprKind};
+use crate::syntax::{self, Item, Span};
+use crate::value::Value;
+
+/// A warning about a policy.
+#[derive(Debug, Clone, PartialEq, Error, Diagnostic)]
+pub enum Lint {
+    /// A `let` that nothing uses.
+    #[error("`{name}` is never used")]
+    #[diagnostic(
+        code(policy::lint::unused_let),
+        severity(Warning),
+        help("use it in a rule, or remove it")
+    )]
+    UnusedLet {
+        /// The name.
+        name: String,
+        /// Its definition.
+        #[label("defined here")]
+        span: Span,
+    },
+    /// An outcome that no rule and no `otherwise` gives.
+    #[error("outcome `{name}` is never given")]
+    #[diagnostic(
+        code(policy::lint::unused_outcome),
+        severity(Warning),
+        help("give it in a rule, or remove it from `outcomes`")
+    )]
+    UnusedOutcome {
+        /// The outcome.
+        name: String,
+        /// Where it is declared.
+        #[label("declared here")]
+        span: Span,
+    },
+    /// A rule without a payload field that other rules of its outcome give.
+    #[error("rule `{rule}` gives `{outcome}` without `{field}`")]
+    #[diagnostic(
+        code(policy::lint::missing_payload),
+        severity(Warning),
+        help(
+            "other `{outcome}` rules give `{field}`; give it here too, so that every `{outcome}` decision carries it"
+        )
+    )]
+    MissingPayload {
+        /// The rule.
+        rule: String,
+        /// Its outcome.
+        outcome: String,
+        /// The field it lacks.
+        field: String,
+        /// The rule.
+        #[label("no `{field}` here")]
+        span: Span,
+        /// Where another rule gives it.
+        #[label("given here")]
+        other: Span,
+    },
+    /// A condition that does not depend on anything.
+    #[error("this condition is always {value}")]
+    #[diagnostic(code(policy::lint::constant_condition), severity(Warning))]
+    ConstantCondition {
+        /// Its value.
+        value: bool,
+        /// The condition.
+        #[label("always {value}")]
+        span: Span,
+        /// What it means for the rule.
+        #[help]
+        help: String,
+    },
+}
+
+/// Every warning about `program`, in source order. `ast` is the policy it
+/// was checked from.
+pub fn lints(ast: &syntax::Policy, program: &Program) -> Vec<Lint> {
+    let mut out = Vec::new();
+    unused_lets(ast, program, &mut out);
+    unused_outcomes(ast, program, &mut out);
+    missing_payload(program, &mut out);
+    constant_conditions(program, &mut out);
+    out.sort_by_key(|l| {
+        use miette::Diagnostic as _;
+        l.labels().and_then(|mut l| l.next()).map(|l| l.offset())
+    });
+    out
+}
+
+/// Every top-level expression of the program.
+fn roots(program: &Program) -> impl Iterator<Item = &Expr> {
+    let lets = program.lets.iter().map(|l| &l.value);
+    let rules = program.rules.iter().flat_map(|r| {
+        std::iter::once(&r.when)
+            .chain(r.unless.as_ref())
+            .chain(r.then.payload.iter().map(|(_, v)| v))
+    });
+    let warnings = program.warnings.iter().map(|w| &w.when);
+    let otherwise = program.otherwise.payload.iter().map(|(_, v)| v);
+    lets.chain(rules).chain(warnings).chain(otherwise)
+}
+
+fn unused_lets(ast: &syntax::Policy, program: &Program, out: &mut Vec<Lint>) {
+    fn count(e: &Expr, uses: &mut [usize]) {
+        if let ExprKind::Let(i) = e.kind
+            && let Some(n) = uses.get_mut(i)
+        {
+            *n += 1;
+        }
+        for (child, _) in e.children() {
+            count(child, uses);
+        }
+    }
+    let mut uses = vec![0; program.lets.len()];
+    for e in roots(program) {
+        count(e, &mut uses);
+    }
+    let decls = ast.items.iter().filter_map(|i| match i {
+        Item::Let(l) => Some(&l.name),
+        _ => None,
+    });
+    for (name, uses) in decls.zip(uses) {
+        if uses == 0 {
+            out.push(Lint::UnusedLet {
+                name: name.node.clone(),
+                span: name.span,
+            });
+        }
+    }
+}
+
+fn unused_outcomes(ast: &syntax::Policy, program: &Program, out: &mut Vec<Lint>) {
+    let given: Vec<usize> = program
+        .rules
+        .iter()
+        .map(|r| r.then.index)
+        .chain([program.otherwise.index])
+        .collect();
+    for item in &ast.items {
+        if let Item::Outcomes(names) = item {
+            for (i, name) in names.iter().enumerate() {
+                if !given.contains(&i) {
+                    out.push(Lint::UnusedOutcome {
+                        name: name.node.clone(),
+                        span: name.span,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn missing_payload(program: &Program, out: &mut Vec<Lint>) {
+    for rule in &program.rules {
+        let outcome = rule.then.index;
+        let others = program.rules.iter().filter(|r| r.then.index == outcome);
+        let mut reported: Vec<&str> = Vec::new();
+        for other in others {
+            for (field, value) in &other.then.payload {
+                let has = rule.then.payload.iter().any(|(f, _)| f == field);
+                if !has && !reported.contains(&field.as_str()) {
+                    reported.push(field);
+                    out.push(Lint::MissingPayload {
+                        rule: rule.name.clone(),
+                        outcome: program.outcomes.get(outcome).cloned().unwrap_or_default(),
+                        field: field.clone(),
+                        span: rule.span,
+                        other: value.span,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The value of a condition made of literals, `not`, `and` and `or` alone.
+/// A condition that is constant only because of what the data can hold is
+/// not seen.
+fn constant(e: &Expr) -> Option<bool> {
+    match &e.kind {
+        ExprKind::Const(Value::Bool(b)) => Some(*b),
+        ExprKind::Not(a) => constant(a).map(|b| !b),
+        ExprKind::And(a, b) => match (constant(a), constant(b)) {
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
+            _ => None,
+        },
+        ExprKind::Or(a, b) => match (constant(a), constant(b)) {
+            (Some(true), _) | (_, Some(true)) => Some(true),
+            (Some(false), Some(false)) => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn constant_conditions(program: &Program, out: &mut Vec<Lint>) {
+    let mut check = |e: &Expr, help: &dyn Fn(bool) -> String| {
+        if let Some(value) = constant(e) {
+            out.push(Lint::ConstantCondition {
+                value,
+                span: e.span,
+                help: help(value),
+            });
+        }
+    };
+    for rule in &program.rules {
+        let name = &rule.name;
+        check(&rule.when, &|v| {
+            if v {
+                format!("rule `{name}` fires for everyone; write the condition it stands for")
+            } else {
+                format!(
+                    "rule `{name}` never fires; remove it, or write the condition it stands for"
+                )
+            }
+        });
+        if let Some(unless) = &rule.unless {
+            check(unless, &|v| {
+                if v {
+                    format!("rule `{name}` never fires, whatever its `when`")
+                } else {
+                    format!("this `unless` never stops rule `{name}`; remove it")
+                }
+            });
+        }
+    }
+    for w in &program.warnings {
+        let name = &w.name;
+        check(&w.when, &|v| {
+            if v {
+                format!("warning `{name}` is given for everyone")
+            } else {
+                format!("warning `{name}` is never given")
+            }
+        });
+    }
+}
