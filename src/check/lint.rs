@@ -64,6 +64,24 @@ pub enum Lint {
         #[label("given here")]
         other: Span,
     },
+    /// A rule that a rule written before it always overrides.
+    #[error("rule `{rule}` can never decide")]
+    #[diagnostic(code(policy::lint::shadowed_rule), severity(Warning))]
+    ShadowedRule {
+        /// The rule that never decides.
+        rule: String,
+        /// The rule that decides instead.
+        by: String,
+        /// The rule.
+        #[label("never decisive")]
+        span: Span,
+        /// The earlier rule.
+        #[label("`{by}` fires whenever it does")]
+        earlier: Span,
+        /// Why, and what to do.
+        #[help]
+        help: String,
+    },
     /// A condition that does not depend on anything.
     #[error("this condition is always {value}")]
     #[diagnostic(code(policy::lint::constant_condition), severity(Warning))]
@@ -87,6 +105,7 @@ pub fn lints(ast: &syntax::Policy, program: &Program) -> Vec<Lint> {
     unused_outcomes(ast, program, &mut out);
     missing_payload(program, &mut out);
     constant_conditions(program, &mut out);
+    shadowed_rules(ast, program, &mut out);
     out.sort_by_key(|l| {
         use miette::Diagnostic as _;
         l.labels().and_then(|mut l| l.next()).map(|l| l.offset())
@@ -176,6 +195,68 @@ fn missing_payload(program: &Program, out: &mut Vec<Lint>) {
                     });
                 }
             }
+        }
+    }
+}
+
+/// The conjuncts of a condition (`a and b and c`), as written, white space
+/// folded.
+fn conjuncts<'a>(e: &'a syntax::Spanned<syntax::Expr>, text: &'a str, out: &mut Vec<String>) {
+    match &e.node {
+        syntax::Expr::Binary(syntax::BinaryOp::And, a, b) => {
+            conjuncts(a, text, out);
+            conjuncts(b, text, out);
+        }
+        _ => {
+            let written = text.get(e.span.start..e.span.end).unwrap_or("");
+            out.push(written.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+    }
+}
+
+/// A rule is never decisive when an earlier rule, with an outcome at least
+/// as severe and no `unless`, asks for a subset of its conditions: whenever
+/// it fires, so does the earlier one. Only this syntactic case is seen:
+/// conditions that imply each other in other ways are not compared.
+fn shadowed_rules(ast: &syntax::Policy, program: &Program, out: &mut Vec<Lint>) {
+    let text = program.source.text();
+    let decls: Vec<&syntax::RuleDecl> = ast
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Rule(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    let conditions: Vec<Vec<String>> = decls
+        .iter()
+        .map(|r| {
+            let mut c = Vec::new();
+            conjuncts(&r.when, text, &mut c);
+            c
+        })
+        .collect();
+    for (later, rule) in program.rules.iter().enumerate() {
+        let earlier = program.rules[..later]
+            .iter()
+            .enumerate()
+            .find(|(i, before)| {
+                before.unless.is_none()
+                    && before.then.index >= rule.then.index
+                    && conditions[*i].iter().all(|c| conditions[later].contains(c))
+            });
+        if let Some((_, before)) = earlier {
+            out.push(Lint::ShadowedRule {
+                rule: rule.name.clone(),
+                by: before.name.clone(),
+                span: rule.span,
+                earlier: before.span,
+                help: format!(
+                    "`{}` gives an outcome at least as severe and asks for no more than `{}` does; \
+                     reorder the rules, or make `{}` less general",
+                    before.name, rule.name, before.name
+                ),
+            });
         }
     }
 }
