@@ -180,7 +180,7 @@ impl Serialize for Json<'_> {
 }
 
 /// A scalar as the text data would give it.
-fn plain(value: &Value, ty: &Type, tz: &TimeZone) -> String {
+pub(crate) fn plain(value: &Value, ty: &Type, tz: &TimeZone) -> String {
     match (value, ty.non_optional()) {
         (Value::None, _) => "none".into(),
         (Value::Text(t), _) => t.to_string(),

@@ -38,6 +38,7 @@ pub mod report;
 pub mod source;
 pub mod suggest;
 pub mod syntax;
+pub mod test_runner;
 pub mod time;
 pub mod types;
 pub mod value;

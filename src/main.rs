@@ -64,6 +64,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
     },
+    /// Run the `test` blocks of every policy under the paths.
+    Test {
+        /// `.policy` files, or folders to search for them (default:
+        /// `policies`).
+        paths: Vec<PathBuf>,
+        /// List each rule with the number of tests in which it fired and
+        /// decided, and flag those no test exercises.
+        #[arg(long)]
+        coverage: bool,
+    },
     /// Check policies for errors without running them.
     Check {
         /// The `.policy` files.
@@ -154,6 +164,7 @@ fn main() -> ExitCode {
             format,
         } => eval(&policy, &input, &facts, now.as_deref(), format, strictness),
         Command::Check { policies } => check(&policies, strictness),
+        Command::Test { paths, coverage } => test(&paths, coverage, strictness),
     };
     match result {
         Ok(code) => code,
@@ -243,6 +254,92 @@ fn check(paths: &[PathBuf], strictness: Strictness) -> miette::Result<ExitCode> 
         }
     }
     Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The `.policy` files under `paths`, sorted; a file is taken as it is.
+fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), CliError> {
+        if !path.is_dir() {
+            out.push(path.to_owned());
+            return Ok(());
+        }
+        let entries = fs::read_dir(path).map_err(|source| CliError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        children.sort();
+        for child in children {
+            if child.is_dir() || child.extension().is_some_and(|e| e == "policy") {
+                walk(&child, out)?;
+            }
+        }
+        Ok(())
+    }
+    let default = [PathBuf::from("policies")];
+    let mut out = Vec::new();
+    for path in if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    } {
+        walk(path, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn test(paths: &[PathBuf], coverage: bool, strictness: Strictness) -> miette::Result<ExitCode> {
+    let (mut passed, mut failed) = (0, 0);
+    let mut broken = false;
+    for path in policy_files(paths)? {
+        let Some(policy) = load(&path, strictness)? else {
+            broken = true;
+            continue;
+        };
+        let reports = policyc::test_runner::run(&policy);
+        println!("running {} tests from {}", reports.len(), path.display());
+        for report in &reports {
+            if report.passed() {
+                passed += 1;
+                println!("test {} ... ok", report.name);
+            } else {
+                failed += 1;
+                println!("test {} ... FAILED", report.name);
+                for failure in &report.failures {
+                    println!("  {failure}");
+                }
+            }
+        }
+        if coverage {
+            println!("coverage of {}:", path.display());
+            for rule in &policy.program().rules {
+                let fired = reports
+                    .iter()
+                    .filter(|r| r.fired.contains(&rule.name))
+                    .count();
+                let decisive = reports
+                    .iter()
+                    .filter(|r| r.decisive.contains(&rule.name))
+                    .count();
+                let flag = match (fired, decisive) {
+                    (0, _) => "  <- no test fires it",
+                    (_, 0) => "  <- no test where it decides",
+                    _ => "",
+                };
+                println!(
+                    "  rule {}: fired in {fired}, decisive in {decisive}{flag}",
+                    rule.name
+                );
+            }
+        }
+        println!();
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed > 0 || broken {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

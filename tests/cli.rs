@@ -388,3 +388,25 @@ fn all_shipped_examples_as_one_batch() {
         );
     }
 }
+
+#[test]
+fn policy_tests_pass_and_cover_every_rule() {
+    let o = policyc(&["test", "policies", "--coverage"], "");
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.trim_end().ends_with(" passed, 0 failed"), "{out}");
+    assert!(
+        !out.contains("<-"),
+        "every rule fires and decides in some test:\n{out}"
+    );
+}
+
+#[test]
+fn a_wrong_expectation_fails_with_what_was_expected_and_what_came() {
+    let o = policyc(
+        &["test", "tests/corpus/test/failing.policy", "--coverage"],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&o));
+}

@@ -1,5 +1,5 @@
-//! Every example in the documentation checks: the ```policy blocks of
-//! `docs/language.md` and `README.md`.
+//! Every example in the documentation checks, and passes its own tests:
+//! the ```policy blocks of `docs/language.md` and `README.md`.
 
 const PREAMBLE: &str = r#"
 policy example
@@ -61,13 +61,28 @@ fn check_all(file: &str) -> usize {
     let examples = examples(&text);
     for (i, example) in examples.iter().enumerate() {
         let name = format!("{file} example {}", i + 1);
-        if let Err(errors) = policyc::Policy::compile(&name, &whole(example)) {
-            let rendered: Vec<String> = errors
-                .errors
-                .iter()
-                .map(|e| policyc::render(e.as_ref(), policyc::ErrorFormat::Human { colour: false }))
-                .collect();
-            unreachable!("{name} does not check:\n{}", rendered.join("\n"));
+        match policyc::Policy::compile(&name, &whole(example)) {
+            Err(errors) => {
+                let rendered: Vec<String> = errors
+                    .errors
+                    .iter()
+                    .map(|e| {
+                        policyc::render(e.as_ref(), policyc::ErrorFormat::Human { colour: false })
+                    })
+                    .collect();
+                unreachable!("{name} does not check:\n{}", rendered.join("\n"));
+            }
+            // An example's own tests hold too.
+            Ok(policy) => {
+                for report in policyc::test_runner::run(&policy) {
+                    assert!(
+                        report.passed(),
+                        "{name}, test {:?}: {:?}",
+                        report.name,
+                        report.failures
+                    );
+                }
+            }
         }
     }
     examples.len()

@@ -289,6 +289,58 @@ pub enum CheckError {
         #[label("outside `where` and `has`")]
         span: Span,
     },
+    /// Test data that does not fit the schema.
+    #[error("this test data does not fit the schema: {message}")]
+    #[diagnostic(
+        code(policy::check::test_data),
+        help("write the record the way the schema declares it")
+    )]
+    TestData {
+        /// What is wrong, with its path.
+        message: String,
+        /// The data.
+        #[label("here")]
+        span: Span,
+    },
+    /// A test without `now`.
+    #[error("test {name:?} has no `now`")]
+    #[diagnostic(
+        code(policy::check::test_now),
+        help("say when it decides, like `now 2021-11-01T10:00+08:00`")
+    )]
+    TestNow {
+        /// The test.
+        name: String,
+        /// Its name.
+        #[label("in this test")]
+        span: Span,
+    },
+    /// A test step naming something other than the input.
+    #[error("`{name}` is not the input of this policy")]
+    #[diagnostic(code(policy::check::test_input))]
+    TestInput {
+        /// What was written.
+        name: String,
+        /// Where.
+        #[label("not the input")]
+        span: Span,
+        /// What to write.
+        #[help]
+        help: String,
+    },
+    /// An expectation about a rule that does not exist.
+    #[error("unknown rule `{name}`")]
+    #[diagnostic(code(policy::check::unknown_rule))]
+    UnknownRule {
+        /// The name.
+        name: String,
+        /// Where.
+        #[label("no such rule")]
+        span: Span,
+        /// A suggestion, or the rules there are.
+        #[help]
+        help: String,
+    },
     /// A quantifier that needs a condition.
     #[error("`all` needs a condition")]
     #[diagnostic(

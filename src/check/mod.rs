@@ -8,6 +8,7 @@ pub mod ir;
 pub mod lint;
 mod names;
 mod operators;
+mod test_blocks;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -53,6 +54,50 @@ pub struct Program {
     pub otherwise: Outcome,
     /// The input's `id` field, copied into decisions.
     pub id_slot: Option<usize>,
+    /// `test` blocks, in source order.
+    pub tests: Vec<Test>,
+}
+
+/// `test "name" { ... }`, checked: its data decoded against the schemas.
+#[derive(Debug, Clone)]
+pub struct Test {
+    /// What it is about.
+    pub name: String,
+    /// Its name in the source.
+    pub span: Span,
+    /// `now`.
+    pub now: i64,
+    /// The facts record, if given.
+    pub facts: Option<crate::value::Value>,
+    /// The input record.
+    pub person: crate::value::Value,
+    /// Its expectations, in order.
+    pub expects: Vec<Expect>,
+}
+
+/// `expect [at TIME] ...`
+#[derive(Debug, Clone)]
+pub struct Expect {
+    /// The instant to decide at, if not the test's `now`.
+    pub at: Option<i64>,
+    /// What is expected.
+    pub what: Expected,
+    /// The line in the source.
+    pub span: Span,
+}
+
+/// What a test expects.
+#[derive(Debug, Clone)]
+pub enum Expected {
+    /// The outcome (by index) and these payload values.
+    Outcome {
+        /// The outcome.
+        index: usize,
+        /// Payload fields and their expected values.
+        payload: Vec<(String, Expr)>,
+    },
+    /// Exactly these rules fire.
+    Rules(Vec<String>),
 }
 
 /// `let NAME = EXPR`
@@ -232,6 +277,8 @@ impl Checker<'_> {
                 }
             }
         };
+        let known_rules: Vec<String> = rules.iter().map(|r: &Rule| r.name.clone()).collect();
+        let tests = self.tests(policy, &outcomes, &known_rules, &payload_types);
         let id_slot = self
             .input
             .field("id")
@@ -252,6 +299,7 @@ impl Checker<'_> {
             warnings,
             otherwise,
             id_slot,
+            tests,
         }
     }
 
@@ -290,7 +338,7 @@ impl Checker<'_> {
                     call.outcome.span,
                     once.otherwise.replace(call).map(|c| c.outcome.span),
                 ),
-                Item::Let(_) | Item::Rule(_) | Item::Warning(_) => continue,
+                Item::Let(_) | Item::Rule(_) | Item::Warning(_) | Item::Test(_) => continue,
             };
             if let Some(first) = repeated {
                 self.errors.push(CheckError::Repeated { what, span, first });

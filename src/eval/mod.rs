@@ -38,6 +38,11 @@ impl Facts {
         Ok(facts)
     }
 
+    /// Facts from a record already decoded against the facts schema.
+    pub fn from_record(plan: &Plan, record: Value) -> Facts {
+        Self::merge(plan, std::iter::once(record))
+    }
+
     /// Several facts documents as one: lists and sets are joined, and a
     /// later document's other values replace an earlier one's.
     pub fn combine(plan: &Plan, mut parts: Vec<Facts>) -> Facts {

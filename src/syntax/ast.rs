@@ -99,6 +99,69 @@ pub enum Item {
     Warning(WarningDecl),
     /// `otherwise OUTCOME(...)`
     Otherwise(OutcomeCall),
+    /// `test "name" { ... }`
+    Test(TestDecl),
+}
+
+/// `test "name" { now ... person { ... } expect ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestDecl {
+    /// What the test is about.
+    pub name: Spanned<String>,
+    /// Its steps, in source order.
+    pub steps: Vec<TestStep>,
+}
+
+/// One line of a test.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestStep {
+    /// `now 2021-11-01T10:00+08:00`
+    Now(Spanned<String>),
+    /// `facts { ... }`
+    Facts(Spanned<Data>),
+    /// `person { ... }`, named like the policy's input
+    Input(Ident, Spanned<Data>),
+    /// `expect [at TIME] OUTCOME(...)` or `expect [at TIME] rules a, b`
+    Expect {
+        /// `at TIME`: decide at another instant.
+        at: Option<Spanned<String>>,
+        /// What is expected.
+        what: Expectation,
+        /// The whole line.
+        span: Span,
+    },
+}
+
+/// What a test expects of a decision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expectation {
+    /// `popup(kind: "test_required")`: the outcome and these payload fields
+    Outcome(OutcomeCall),
+    /// `rules a, b`: exactly these rules fire
+    Rules(Vec<Ident>),
+}
+
+/// Data written in the language, for tests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Data {
+    /// `{ a: ..., b: ... }`
+    Record(Vec<(Ident, Spanned<Data>)>),
+    /// `[..., ...]`
+    List(Vec<Spanned<Data>>),
+    /// `"text"`
+    Text(String),
+    /// `18`, `-0.5`
+    Number(f64),
+    /// `true`, `false`
+    Bool(bool),
+    /// `2021-10-25`, as written
+    Time(String),
+    /// `48h`, in seconds
+    Duration(i64),
+    /// `county "130102"`
+    Region(RegionLevel, String),
+    /// `none`
+    None,
 }
 
 /// `name: type` inside a record type.

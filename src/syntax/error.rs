@@ -283,6 +283,17 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::rule_decl | Rule::RULE => "`rule`",
         Rule::warning_decl | Rule::WARNING => "`warning`",
         Rule::otherwise_decl | Rule::OTHERWISE => "`otherwise`",
+        Rule::test_decl | Rule::TEST => "`test \"name\" { ... }`",
+        Rule::test_now => "`now TIME`",
+        Rule::test_facts => "`facts { ... }`",
+        Rule::test_input => "the input, like `person { ... }`",
+        Rule::test_expect | Rule::EXPECT => "`expect`",
+        Rule::AT => "`at`",
+        Rule::expect_rules | Rule::RULES => "`rules`",
+        Rule::data_record => "a record like `{ name: \"x\" }`",
+        Rule::data_field => "a field like `name: \"x\"`",
+        Rule::data_list => "a list like `[1, 2]`",
+        Rule::data_scalar | Rule::data_number => "a value",
         Rule::when_clause | Rule::WHEN => "`when`",
         Rule::unless_clause | Rule::UNLESS => "`unless`",
         Rule::then_clause | Rule::THEN => "`then`",
@@ -329,6 +340,8 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::it_kw => "`it`",
         Rule::policy
         | Rule::item
+        | Rule::test_step
+        | Rule::data
         | Rule::type_base
         | Rule::operand
         | Rule::infix

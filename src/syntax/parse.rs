@@ -162,6 +162,10 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::IS
             | Rule::NOT
             | Rule::NONE
+            | Rule::TEST
+            | Rule::EXPECT
+            | Rule::AT
+            | Rule::RULES
             | Rule::EOI
     )
 }
@@ -199,6 +203,7 @@ fn item(pair: Pair<'_, Rule>) -> Result<Item> {
         Rule::rule_decl => Item::Rule(rule_decl(pair)?),
         Rule::warning_decl => Item::Warning(warning_decl(pair)?),
         Rule::otherwise_decl => Item::Otherwise(outcome_call(next(&mut children(pair)))?),
+        Rule::test_decl => Item::Test(test_decl(pair)?),
         other => unreachable!("not an item: {other:?}"),
     })
 }
@@ -253,6 +258,103 @@ fn warning_decl(pair: Pair<'_, Rule>) -> Result<WarningDecl> {
         message,
         when,
     })
+}
+
+fn test_decl(pair: Pair<'_, Rule>) -> Result<TestDecl> {
+    let mut it = children(pair);
+    let name = string(next(&mut it))?;
+    let steps = it.map(test_step).collect::<Result<_>>()?;
+    Ok(TestDecl { name, steps })
+}
+
+fn test_step(pair: Pair<'_, Rule>) -> Result<TestStep> {
+    let whole = span(&pair);
+    Ok(match pair.as_rule() {
+        Rule::test_now => {
+            let time = children(pair).find(|p| p.as_rule() == Rule::time_lit);
+            let time = time.map_or_else(
+                || unreachable!("`now` has a time"),
+                |t| Spanned::new(t.as_str().to_owned(), span(&t)),
+            );
+            TestStep::Now(time)
+        }
+        Rule::test_facts => TestStep::Facts(data(next(&mut children(pair)))?),
+        Rule::test_input => {
+            let mut it = children(pair);
+            let name = ident(next(&mut it));
+            TestStep::Input(name, data(next(&mut it))?)
+        }
+        Rule::test_expect => {
+            let mut at = None;
+            let mut what = None;
+            for p in children(pair) {
+                match p.as_rule() {
+                    Rule::time_lit => at = Some(Spanned::new(p.as_str().to_owned(), span(&p))),
+                    Rule::expect_rules => {
+                        let rules = p
+                            .into_inner()
+                            .filter(|r| r.as_rule() == Rule::ident)
+                            .map(ident)
+                            .collect();
+                        what = Some(Expectation::Rules(rules));
+                    }
+                    Rule::outcome_call => what = Some(Expectation::Outcome(outcome_call(p)?)),
+                    _ => {}
+                }
+            }
+            let what = what.unwrap_or_else(|| unreachable!("`expect` has an expectation"));
+            TestStep::Expect {
+                at,
+                what,
+                span: whole,
+            }
+        }
+        other => unreachable!("not a test step: {other:?}"),
+    })
+}
+
+fn data(pair: Pair<'_, Rule>) -> Result<Spanned<Data>> {
+    let whole = span(&pair);
+    let node = match pair.as_rule() {
+        Rule::data_record => Data::Record(
+            children(pair)
+                .map(|f| {
+                    let mut it = children(f);
+                    let name = ident(next(&mut it));
+                    Ok((name, data(next(&mut it))?))
+                })
+                .collect::<Result<_>>()?,
+        ),
+        Rule::data_list => Data::List(children(pair).map(data).collect::<Result<_>>()?),
+        Rule::data_scalar => {
+            let Some(inner) = pair.clone().into_inner().next() else {
+                unreachable!("a scalar has a value")
+            };
+            let text = inner.as_str();
+            match inner.as_rule() {
+                Rule::region_lit => match region_lit(inner)? {
+                    Expr::Region(level, code) => Data::Region(level, code),
+                    _ => unreachable!("a region literal lowers to a region"),
+                },
+                Rule::time_lit => Data::Time(text.to_owned()),
+                Rule::duration_lit => Data::Duration(duration_lit(text, whole)?),
+                Rule::data_number => match text.parse::<f64>() {
+                    Ok(n) if n.is_finite() => Data::Number(n),
+                    _ => {
+                        return Err(SyntaxError::Number {
+                            text: text.to_owned(),
+                            span: whole,
+                        });
+                    }
+                },
+                Rule::string => Data::Text(string(inner)?.node),
+                Rule::bool_lit => Data::Bool(text == "true"),
+                _ => Data::None,
+            }
+        }
+        other => unreachable!("not data: {other:?}"),
+    };
+    Ok(Spanned::new(node, whole))
 }
 
 fn outcome_call(pair: Pair<'_, Rule>) -> Result<OutcomeCall> {

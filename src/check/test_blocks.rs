@@ -1,0 +1,247 @@
+//! `test` blocks: their data is decoded against the schemas, their
+//! expectations name outcomes, payload fields and rules that exist.
+
+use std::collections::HashMap;
+
+use super::error::CheckError;
+use super::{Checker, Expect, Expected, Test, quoted_list};
+use crate::data;
+use crate::suggest;
+use crate::syntax::{self, Data, Expectation, Item, Span, Spanned, TestStep};
+use crate::time::{self, Precision};
+use crate::types::{RecordType, Type};
+use crate::value::Value;
+
+impl Checker<'_> {
+    /// Checks every `test` of the policy.
+    pub(super) fn tests(
+        &mut self,
+        policy: &syntax::Policy,
+        outcomes: &[String],
+        rules: &[String],
+        payload_types: &HashMap<String, (Type, Span)>,
+    ) -> Vec<Test> {
+        let decls: Vec<&syntax::TestDecl> = policy
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Test(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut tests = Vec::with_capacity(decls.len());
+        for decl in decls {
+            if let Some(first) = seen.insert(&decl.name.node, decl.name.span) {
+                self.errors.push(CheckError::Duplicate {
+                    what: "test",
+                    name: decl.name.node.clone(),
+                    span: decl.name.span,
+                    first,
+                });
+            }
+            if let Some(test) = self.test(decl, outcomes, rules, payload_types) {
+                tests.push(test);
+            }
+        }
+        tests
+    }
+
+    fn test(
+        &mut self,
+        decl: &syntax::TestDecl,
+        outcomes: &[String],
+        rules: &[String],
+        payload_types: &HashMap<String, (Type, Span)>,
+    ) -> Option<Test> {
+        let mut now = None;
+        let mut facts = None;
+        let mut person = None;
+        let mut expects = Vec::new();
+        for step in &decl.steps {
+            match step {
+                TestStep::Now(t) => now = self.test_time(t),
+                TestStep::Facts(d) => {
+                    let schema = std::sync::Arc::clone(&self.facts);
+                    facts = self.test_data(d, &schema);
+                }
+                TestStep::Input(name, d) => {
+                    if name.node != self.input_name {
+                        self.errors.push(CheckError::TestInput {
+                            name: name.node.clone(),
+                            span: name.span,
+                            help: format!(
+                                "the input is `{}`: write `{} {{ ... }}`",
+                                self.input_name, self.input_name
+                            ),
+                        });
+                        continue;
+                    }
+                    let schema = std::sync::Arc::clone(&self.input);
+                    person = self.test_data(d, &schema);
+                }
+                TestStep::Expect { at, what, span } => {
+                    let at = at.as_ref().and_then(|t| self.test_time(t));
+                    let what = match what {
+                        Expectation::Rules(names) => {
+                            for name in names {
+                                if !rules.contains(&name.node) {
+                                    let help = suggest::help_for(
+                                        &name.node,
+                                        rules.iter().map(String::as_str),
+                                    )
+                                    .unwrap_or_else(|| {
+                                        format!("the rules are {}", quoted_list(rules))
+                                    });
+                                    self.errors.push(CheckError::UnknownRule {
+                                        name: name.node.clone(),
+                                        span: name.span,
+                                        help,
+                                    });
+                                }
+                            }
+                            Expected::Rules(names.iter().map(|n| n.node.clone()).collect())
+                        }
+                        Expectation::Outcome(call) => {
+                            self.expected_outcome(call, outcomes, payload_types)
+                        }
+                    };
+                    expects.push(Expect {
+                        at,
+                        what,
+                        span: *span,
+                    });
+                }
+            }
+        }
+        if now.is_none() && !decl.steps.iter().any(|s| matches!(s, TestStep::Now(_))) {
+            self.errors.push(CheckError::TestNow {
+                name: decl.name.node.clone(),
+                span: decl.name.span,
+            });
+        }
+        let has_input = decl.steps.iter().any(|s| matches!(s, TestStep::Input(..)));
+        let person = match person {
+            Some(p) => p,
+            // The input was written but is wrong: that is reported already.
+            None if has_input => return None,
+            None => {
+                let schema = std::sync::Arc::clone(&self.input);
+                let empty = Spanned::new(Data::Record(Vec::new()), decl.name.span);
+                self.test_data(&empty, &schema)?
+            }
+        };
+        Some(Test {
+            name: decl.name.node.clone(),
+            span: decl.name.span,
+            now: now?,
+            facts,
+            person,
+            expects,
+        })
+    }
+
+    fn expected_outcome(
+        &mut self,
+        call: &syntax::OutcomeCall,
+        outcomes: &[String],
+        payload_types: &HashMap<String, (Type, Span)>,
+    ) -> Expected {
+        let index = match outcomes.iter().position(|o| *o == call.outcome.node) {
+            Some(i) => i,
+            None => {
+                let help =
+                    suggest::help_for(&call.outcome.node, outcomes.iter().map(String::as_str))
+                        .unwrap_or_else(|| format!("the outcomes are {}", quoted_list(outcomes)));
+                self.errors.push(CheckError::UnknownOutcome {
+                    name: call.outcome.node.clone(),
+                    span: call.outcome.span,
+                    help,
+                });
+                0
+            }
+        };
+        let mut payload = Vec::new();
+        for (name, value) in &call.payload {
+            if !payload_types.contains_key(&name.node) {
+                let known: Vec<&str> = payload_types.keys().map(String::as_str).collect();
+                let help = suggest::help_for(&name.node, known.iter().copied())
+                    .unwrap_or_else(|| format!("the payload fields are {}", quoted_list(&known)));
+                self.errors.push(CheckError::UnknownField {
+                    field: name.node.clone(),
+                    record: format!("{}(...)", call.outcome.node),
+                    span: name.span,
+                    help,
+                });
+                continue;
+            }
+            payload.push((name.node.clone(), self.expr(value)));
+        }
+        Expected::Outcome { index, payload }
+    }
+
+    fn test_time(&mut self, t: &Spanned<String>) -> Option<i64> {
+        match time::parse_instant(&t.node, &self.timezone, Precision::Relaxed) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(CheckError::Time {
+                    text: t.node.clone(),
+                    span: t.span,
+                    reason: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    /// Decodes test data against `schema`, through the same reader as
+    /// real data, so that tests see exactly what data would.
+    fn test_data(&mut self, d: &Spanned<Data>, schema: &RecordType) -> Option<Value> {
+        let json = self.data_json(d)?;
+        match data::decode(&json.to_string(), schema, &self.timezone) {
+            Ok(decoded) => Some(decoded.value),
+            Err(e) => {
+                self.errors.push(CheckError::TestData {
+                    message: e.message,
+                    span: d.span,
+                });
+                None
+            }
+        }
+    }
+
+    fn data_json(&mut self, d: &Spanned<Data>) -> Option<serde_json::Value> {
+        Some(match &d.node {
+            Data::Record(fields) => {
+                let mut map = serde_json::Map::new();
+                for (name, value) in fields {
+                    map.insert(name.node.clone(), self.data_json(value)?);
+                }
+                serde_json::Value::Object(map)
+            }
+            Data::List(items) => serde_json::Value::Array(
+                items
+                    .iter()
+                    .map(|i| self.data_json(i))
+                    .collect::<Option<_>>()?,
+            ),
+            Data::Text(t) => serde_json::Value::from(t.as_str()),
+            Data::Number(n) => serde_json::Value::from(*n),
+            Data::Bool(b) => serde_json::Value::from(*b),
+            Data::None => serde_json::Value::Null,
+            Data::Duration(secs) => {
+                serde_json::Value::from(time::format_duration(secs * time::SECOND))
+            }
+            Data::Time(text) => {
+                let t = self.test_time(&Spanned::new(text.clone(), d.span))?;
+                serde_json::Value::from(time::format_instant(t, &self.timezone))
+            }
+            Data::Region(level, code) => match self.region_lit(*level, code, d.span).kind {
+                super::ir::ExprKind::Const(Value::Region(c)) => {
+                    serde_json::Value::from(format!("{c:06}"))
+                }
+                _ => return None,
+            },
+        })
+    }
+}

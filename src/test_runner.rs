@@ -1,0 +1,132 @@
+//! Running a policy's own `test` blocks: each expectation is a decision
+//! compared with what the author wrote.
+
+use std::fmt::Write as _;
+
+use crate::Policy;
+use crate::check::Expected;
+use crate::decision::Decision;
+use crate::eval::{Evaluator, Facts};
+use crate::value::Value;
+
+/// What became of one test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestReport {
+    /// The test's name.
+    pub name: String,
+    /// One entry per expectation that did not hold: what was expected and
+    /// what the decision was, on two lines.
+    pub failures: Vec<String>,
+    /// The rules that fired in any of its decisions.
+    pub fired: Vec<String>,
+    /// The rules that decided any of its decisions.
+    pub decisive: Vec<String>,
+}
+
+impl TestReport {
+    /// Whether every expectation held.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Runs every test of `policy`, in source order.
+pub fn run(policy: &Policy) -> Vec<TestReport> {
+    let plan = policy.plan();
+    let program = &plan.program;
+    program
+        .tests
+        .iter()
+        .map(|test| {
+            let facts = match &test.facts {
+                Some(record) => Facts::from_record(plan, record.clone()),
+                None => Facts::empty(plan),
+            };
+            let mut report = TestReport {
+                name: test.name.clone(),
+                failures: Vec::new(),
+                fired: Vec::new(),
+                decisive: Vec::new(),
+            };
+            for expect in &test.expects {
+                let at = expect.at.unwrap_or(test.now);
+                let decision = Evaluator::new(plan, &facts, &test.person, at).decide(Vec::new());
+                for rule in &decision.rules {
+                    if !report.fired.iter().any(|r| r == rule.name) {
+                        report.fired.push(rule.name.to_owned());
+                    }
+                }
+                if let Some(rule) = decision
+                    .rules
+                    .iter()
+                    .find(|r| r.outcome == decision.outcome)
+                    && !report.decisive.iter().any(|r| r == rule.name)
+                {
+                    report.decisive.push(rule.name.to_owned());
+                }
+                let held = match &expect.what {
+                    Expected::Outcome { index, payload } => {
+                        let outcome = program.outcomes.get(*index).map_or("", String::as_str);
+                        let evaluator = Evaluator::new(plan, &facts, &test.person, at);
+                        decision.outcome == outcome
+                            && payload.iter().all(|(field, value)| {
+                                let expected = evaluator.eval(value);
+                                decision.payload.iter().any(|(name, actual, _)| {
+                                    *name == field.as_str() && *actual == expected
+                                })
+                            })
+                    }
+                    Expected::Rules(names) => {
+                        let mut want: Vec<&str> = names.iter().map(String::as_str).collect();
+                        let mut got: Vec<&str> = decision.rules.iter().map(|r| r.name).collect();
+                        want.sort_unstable();
+                        got.sort_unstable();
+                        want == got
+                    }
+                };
+                if !held {
+                    let source = program.source.slice(expect.span);
+                    let wanted: Vec<&str> = source.split_whitespace().skip(1).collect();
+                    report.failures.push(format!(
+                        "expected: {}\n       got: {}",
+                        wanted.join(" "),
+                        summary(&decision)
+                    ));
+                }
+            }
+            report
+        })
+        .collect()
+}
+
+/// A decision in one line, as an expectation would write it.
+fn summary(d: &Decision<'_>) -> String {
+    let mut out = d.outcome.to_owned();
+    if !d.payload.is_empty() {
+        out.push('(');
+        for (i, (name, value, ty)) in d.payload.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let text = crate::decision::plain(value, ty, &d.policy.timezone);
+            let _ = match value {
+                Value::Text(_) | Value::Enum(_) | Value::Time(_) | Value::Region(_) => {
+                    write!(out, "{name}: {text:?}")
+                }
+                _ => write!(out, "{name}: {text}"),
+            };
+        }
+        out.push(')');
+    }
+    let fired: Vec<&str> = d.rules.iter().map(|r| r.name).collect();
+    let _ = write!(
+        out,
+        ", rules {}",
+        if fired.is_empty() {
+            "none".to_owned()
+        } else {
+            fired.join(", ")
+        }
+    );
+    out
+}
