@@ -54,7 +54,9 @@ impl Checker<'_> {
             syntax::Expr::Region(level, code) => self.region_lit(*level, code, span),
             syntax::Expr::Now => Expr::new(ExprKind::Now, Type::Time, span),
             syntax::Expr::It => match self.scopes.last() {
-                Some(ty) => Expr::new(ExprKind::Element(self.scopes.len() - 1), ty.clone(), span),
+                Some((ty, _)) => {
+                    Expr::new(ExprKind::Element(self.scopes.len() - 1), ty.clone(), span)
+                }
                 None => {
                     self.errors.push(CheckError::NoElement { span });
                     self.error(span)
@@ -103,9 +105,10 @@ impl Checker<'_> {
             }
             syntax::Expr::Quantifier {
                 quant,
+                binder,
                 subject,
                 body,
-            } => self.quantifier(*quant, subject, body.as_deref(), span),
+            } => self.quantifier(*quant, binder.as_ref(), subject, body.as_deref(), span),
             syntax::Expr::Bracket(items) => {
                 let items: Vec<Expr> = items.iter().map(|i| self.expr(i)).collect();
                 let ty = items.first().map_or(Type::Error, |i| i.ty.clone());
@@ -186,6 +189,7 @@ impl Checker<'_> {
     pub(super) fn quantifier(
         &mut self,
         quant: Quant,
+        binder: Option<&syntax::Ident>,
         subject: &Ast,
         body: Option<&Ast>,
         span: Span,
@@ -203,7 +207,7 @@ impl Checker<'_> {
         };
         let body = match body {
             Some(b) => {
-                self.scopes.push(element);
+                self.scopes.push((element, binder.map(|b| b.node.clone())));
                 let b = self.condition(b);
                 self.scopes.pop();
                 Some(boxed(b))

@@ -185,8 +185,9 @@ pub(crate) struct Checker<'a> {
     lets: Vec<(String, Type)>,
     /// Every `let` of the policy, to tell "defined later" from "unknown".
     later_lets: HashMap<String, Span>,
-    /// The elements bound by enclosing `where`/`has`, outermost first.
-    scopes: Vec<Type>,
+    /// The elements bound by enclosing `where`/`has`, outermost first, with
+    /// their names (`any t in ...`) if they have one.
+    scopes: Vec<(Type, Option<String>)>,
     /// Paths known not to be none here (`x is none or x > 1`).
     narrowed: Vec<String>,
 }

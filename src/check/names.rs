@@ -50,7 +50,10 @@ impl Checker<'_> {
     }
 
     pub(super) fn name(&mut self, name: &str, span: Span) -> Expr {
-        for (depth, scope) in self.scopes.iter().enumerate().rev() {
+        for (depth, (scope, binder)) in self.scopes.iter().enumerate().rev() {
+            if binder.as_deref() == Some(name) {
+                return Expr::new(ExprKind::Element(depth), scope.clone(), span);
+            }
             if let Type::Record(record) = scope
                 && let Some((slot, ty)) = record.field(name)
             {
@@ -91,7 +94,8 @@ impl Checker<'_> {
 
     pub(super) fn unknown_name_help(&self, name: &str) -> String {
         let mut candidates: Vec<&str> = Vec::new();
-        for scope in &self.scopes {
+        for (scope, binder) in &self.scopes {
+            candidates.extend(binder.as_deref());
             if let Type::Record(r) = scope {
                 candidates.extend(r.fields.iter().map(|(n, _)| n.as_str()));
             }

@@ -30,7 +30,7 @@ impl Checker<'_> {
                     };
                     return self.mismatch(list, "a list or a set before `where`", help);
                 };
-                self.scopes.push(element);
+                self.scopes.push((element, None));
                 let pred = self.condition(b);
                 self.scopes.pop();
                 let ty = list.ty.clone();

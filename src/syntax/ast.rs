@@ -270,10 +270,12 @@ pub enum Expr {
         /// `is not none`
         negated: bool,
     },
-    /// `any L has P`, `all L has P`, `no L has P`, `any L`
+    /// `any L has P`, `all L has P`, `no L has P`, `any L`, `any t in L has P`
     Quantifier {
         /// Which quantifier.
         quant: Quant,
+        /// `any t in L`: the element's name.
+        binder: Option<Ident>,
         /// The list or set ranged over.
         subject: Box<Spanned<Expr>>,
         /// The condition on each element, if any.

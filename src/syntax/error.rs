@@ -324,6 +324,7 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::is_none | Rule::is_some | Rule::IS => "`is none`",
         Rule::NONE => "`none`",
         Rule::quantifier | Rule::quant_kw => "`any`, `all` or `no`",
+        Rule::binder => "a name for the element, like `t in`",
         Rule::HAS => "`has`",
         Rule::paren => "`(`",
         Rule::bracket => "`[`",

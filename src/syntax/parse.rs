@@ -580,6 +580,11 @@ fn quantifier(pair: Pair<'_, Rule>) -> Result<Deep> {
         "all" => Quant::All,
         _ => Quant::No,
     };
+    let mut it = it.peekable();
+    let binder = match it.peek().map(Pair::as_rule) {
+        Some(Rule::binder) => Some(ident(next(&mut children(next(&mut it))))),
+        _ => None,
+    };
     let (subject, s) = quant_subject(next(&mut it))?;
     let (body, b) = match it.next().map(deep_expr).transpose()? {
         Some((body, b)) => (Some(Box::new(body)), b),
@@ -587,6 +592,7 @@ fn quantifier(pair: Pair<'_, Rule>) -> Result<Deep> {
     };
     let node = Expr::Quantifier {
         quant,
+        binder,
         subject: Box::new(subject),
         body,
     };
