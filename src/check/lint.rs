@@ -82,6 +82,20 @@ pub enum Lint {
         #[help]
         help: String,
     },
+    /// A window fixed in time, in a policy that decides at `now`.
+    #[error("this window is fixed: it does not move with `now`")]
+    #[diagnostic(
+        code(policy::lint::fixed_window),
+        severity(Warning),
+        help(
+            "a window that follows the decision is written `within 14d` or `[now - 14d, now]`; keep this one only if the policy is about these dates"
+        )
+    )]
+    FixedWindow {
+        /// The window.
+        #[label("from one fixed instant to another")]
+        span: Span,
+    },
     /// A condition that does not depend on anything.
     #[error("this condition is always {value}")]
     #[diagnostic(code(policy::lint::constant_condition), severity(Warning))]
@@ -106,6 +120,9 @@ pub fn lints(ast: &syntax::Policy, program: &Program) -> Vec<Lint> {
     missing_payload(program, &mut out);
     constant_conditions(program, &mut out);
     shadowed_rules(ast, program, &mut out);
+    for e in roots(program) {
+        fixed_windows(e, &mut out);
+    }
     out.sort_by_key(|l| {
         use miette::Diagnostic as _;
         l.labels().and_then(|mut l| l.next()).map(|l| l.offset())
@@ -196,6 +213,21 @@ fn missing_payload(program: &Program, out: &mut Vec<Lint>) {
                 }
             }
         }
+    }
+}
+
+/// Windows made of two constant instants: the decision's `now` moves, the
+/// window does not. A window between times from the data (`within [from,
+/// to]`) is not flagged: it means an event inside a stay, not a period.
+fn fixed_windows(e: &Expr, out: &mut Vec<Lint>) {
+    if let ExprKind::Within(_, w) | ExprKind::Overlaps(_, w) = &e.kind
+        && let ExprKind::Interval(a, b) = &w.kind
+        && matches!((&a.kind, &b.kind), (ExprKind::Const(_), ExprKind::Const(_)))
+    {
+        out.push(Lint::FixedWindow { span: w.span });
+    }
+    for (child, _) in e.children() {
+        fixed_windows(child, out);
     }
 }
 
