@@ -33,6 +33,7 @@ pub mod compile;
 pub mod data;
 pub mod decision;
 pub mod eval;
+pub mod format;
 pub mod region;
 pub mod report;
 pub mod source;

@@ -74,6 +74,16 @@ enum Command {
         #[arg(long)]
         coverage: bool,
     },
+    /// Rewrite policies in the canonical layout (`--check`: only say which
+    /// ones are not).
+    Fmt {
+        /// `.policy` files, or folders to search for them (default:
+        /// `policies`).
+        paths: Vec<PathBuf>,
+        /// Change nothing; exit 1 if a file is not in the canonical layout.
+        #[arg(long)]
+        check: bool,
+    },
     /// Check policies for errors without running them.
     Check {
         /// The `.policy` files.
@@ -165,6 +175,7 @@ fn main() -> ExitCode {
         } => eval(&policy, &input, &facts, now.as_deref(), format, strictness),
         Command::Check { policies } => check(&policies, strictness),
         Command::Test { paths, coverage } => test(&paths, coverage, strictness),
+        Command::Fmt { paths, check } => fmt(&paths, check),
     };
     match result {
         Ok(code) => code,
@@ -290,6 +301,32 @@ fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
         walk(path, &mut out)?;
     }
     Ok(out)
+}
+
+fn fmt(paths: &[PathBuf], check: bool) -> miette::Result<ExitCode> {
+    let mut unformatted = 0;
+    for path in policy_files(paths)? {
+        let text = read(&path)?;
+        let formatted = policyc::format::format(&text);
+        if formatted == text {
+            continue;
+        }
+        unformatted += 1;
+        if check {
+            println!("would reformat {}", path.display());
+        } else {
+            fs::write(&path, formatted).map_err(|source| CliError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            println!("reformatted {}", path.display());
+        }
+    }
+    Ok(if check && unformatted > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn test(paths: &[PathBuf], coverage: bool, strictness: Strictness) -> miette::Result<ExitCode> {

@@ -80,9 +80,10 @@ impl Checker<'_> {
                     let schema = std::sync::Arc::clone(&self.input);
                     person = self.test_data(d, &schema);
                 }
-                TestStep::Expect { at, what, span } => {
-                    let at = at.as_ref().and_then(|t| self.test_time(t));
-                    let what = match what {
+                TestStep::Expect(step) => {
+                    let span = step.span;
+                    let at = step.node.at.as_ref().and_then(|t| self.test_time(t));
+                    let what = match &step.node.what {
                         Expectation::Rules(names) => {
                             for name in names {
                                 if !rules.contains(&name.node) {
@@ -106,11 +107,7 @@ impl Checker<'_> {
                             self.expected_outcome(call, outcomes, payload_types)
                         }
                     };
-                    expects.push(Expect {
-                        at,
-                        what,
-                        span: *span,
-                    });
+                    expects.push(Expect { at, what, span });
                 }
             }
         }

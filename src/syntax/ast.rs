@@ -122,14 +122,16 @@ pub enum TestStep {
     /// `person { ... }`, named like the policy's input
     Input(Ident, Spanned<Data>),
     /// `expect [at TIME] OUTCOME(...)` or `expect [at TIME] rules a, b`
-    Expect {
-        /// `at TIME`: decide at another instant.
-        at: Option<Spanned<String>>,
-        /// What is expected.
-        what: Expectation,
-        /// The whole line.
-        span: Span,
-    },
+    Expect(Spanned<ExpectStep>),
+}
+
+/// `expect [at TIME] ...`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectStep {
+    /// `at TIME`: decide at another instant.
+    pub at: Option<Spanned<String>>,
+    /// What is expected.
+    pub what: Expectation,
 }
 
 /// What a test expects of a decision.

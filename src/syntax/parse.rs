@@ -303,11 +303,7 @@ fn test_step(pair: Pair<'_, Rule>) -> Result<TestStep> {
                 }
             }
             let what = what.unwrap_or_else(|| unreachable!("`expect` has an expectation"));
-            TestStep::Expect {
-                at,
-                what,
-                span: whole,
-            }
+            TestStep::Expect(Spanned::new(ExpectStep { at, what }, whole))
         }
         other => unreachable!("not a test step: {other:?}"),
     })
