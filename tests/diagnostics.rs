@@ -1,15 +1,18 @@
 //! Every class of policy error, as a person sees it: the rendered
 //! diagnostics (without colour) of each corpus file.
 
-fn rendered(path: &std::path::Path) -> String {
+/// Compiles a corpus file under its file name, as a person would see it.
+fn compile(path: &std::path::Path) -> Result<policyc::Policy, policyc::PolicyErrors> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let name = format!(
-        "{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default()
-    );
-    match policyc::Policy::compile(&name, &text) {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    policyc::Policy::compile(&name, &text)
+}
+
+fn rendered(path: &std::path::Path) -> String {
+    match compile(path) {
         Ok(_) => "checks without errors".to_owned(),
         Err(errors) => {
             let mut out = format!("{errors}\n\n");
@@ -66,14 +69,7 @@ fn plain_and_json_formats() {
 #[test]
 fn lints() {
     insta::glob!("corpus/lint/*.policy", |path| {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        let name = format!(
-            "{}",
-            path.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default()
-        );
-        let out = match policyc::Policy::compile(&name, &text) {
+        let out = match compile(path) {
             Ok(p) => p
                 .warnings()
                 .iter()

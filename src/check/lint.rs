@@ -158,10 +158,7 @@ fn unused_lets(ast: &syntax::Policy, program: &Program, out: &mut Vec<Lint>) {
     for e in roots(program) {
         count(e, &mut uses);
     }
-    let decls = ast.items.iter().filter_map(|i| match i {
-        Item::Let(l) => Some(&l.name),
-        _ => None,
-    });
+    let decls = ast.lets().map(|l| &l.name);
     for (name, uses) in decls.zip(uses) {
         if uses == 0 {
             out.push(Lint::UnusedLet {
@@ -252,14 +249,7 @@ fn conjuncts<'a>(e: &'a syntax::Spanned<syntax::Expr>, text: &'a str, out: &mut 
 /// conditions that imply each other in other ways are not compared.
 fn shadowed_rules(ast: &syntax::Policy, program: &Program, out: &mut Vec<Lint>) {
     let text = program.source.text();
-    let decls: Vec<&syntax::RuleDecl> = ast
-        .items
-        .iter()
-        .filter_map(|i| match i {
-            Item::Rule(r) => Some(r),
-            _ => None,
-        })
-        .collect();
+    let decls: Vec<&syntax::RuleDecl> = ast.rules().collect();
     let conditions: Vec<Vec<String>> = decls
         .iter()
         .map(|r| {

@@ -441,14 +441,7 @@ impl Checker<'_> {
     }
 
     fn lets(&mut self, policy: &syntax::Policy) -> Vec<Let> {
-        let decls: Vec<&syntax::LetDecl> = policy
-            .items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Let(l) => Some(l),
-                _ => None,
-            })
-            .collect();
+        let decls: Vec<&syntax::LetDecl> = policy.lets().collect();
         self.unique("let", decls.iter().map(|l| &l.name));
         self.later_lets = decls
             .iter()

@@ -7,7 +7,7 @@ use super::error::CheckError;
 use super::{Checker, Expect, Expected, Test, quoted_list};
 use crate::data;
 use crate::suggest;
-use crate::syntax::{self, Data, Expectation, Item, Span, Spanned, TestStep};
+use crate::syntax::{self, Data, Expectation, Span, Spanned, TestStep};
 use crate::time::{self, Precision};
 use crate::types::{RecordType, Type};
 use crate::value::Value;
@@ -21,14 +21,7 @@ impl Checker<'_> {
         rules: &[String],
         payload_types: &HashMap<String, (Type, Span)>,
     ) -> Vec<Test> {
-        let decls: Vec<&syntax::TestDecl> = policy
-            .items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Test(t) => Some(t),
-                _ => None,
-            })
-            .collect();
+        let decls: Vec<&syntax::TestDecl> = policy.tests().collect();
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let mut tests = Vec::with_capacity(decls.len());
         for decl in decls {

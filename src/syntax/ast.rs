@@ -73,6 +73,32 @@ pub struct Policy {
     pub items: Vec<Item>,
 }
 
+impl Policy {
+    /// The `let`s, in source order.
+    pub fn lets(&self) -> impl Iterator<Item = &LetDecl> {
+        self.items.iter().filter_map(|i| match i {
+            Item::Let(l) => Some(l),
+            _ => None,
+        })
+    }
+
+    /// The rules, in source order.
+    pub fn rules(&self) -> impl Iterator<Item = &RuleDecl> {
+        self.items.iter().filter_map(|i| match i {
+            Item::Rule(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    /// The tests, in source order.
+    pub fn tests(&self) -> impl Iterator<Item = &TestDecl> {
+        self.items.iter().filter_map(|i| match i {
+            Item::Test(t) => Some(t),
+            _ => None,
+        })
+    }
+}
+
 /// A top-level declaration.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
