@@ -30,6 +30,25 @@ pub struct Decision<'p> {
     pub rules: Vec<FiredRule<'p>>,
     /// Things worth knowing that did not change the decision.
     pub warnings: Vec<String>,
+    /// When the decision changes, if that was asked for.
+    pub next_change: NextChange<'p>,
+}
+
+/// The `next_change` of a decision.
+#[derive(Debug, Clone, Default)]
+pub enum NextChange<'p> {
+    /// Not computed: the field is left out.
+    #[default]
+    NotAsked,
+    /// With no new data, the decision never changes: `null`.
+    Never,
+    /// At this boundary the decision becomes another.
+    At {
+        /// The boundary instant.
+        at: i64,
+        /// The decision just after it.
+        then: Box<Decision<'p>>,
+    },
 }
 
 /// A rule that fired, and why.
@@ -84,6 +103,21 @@ impl Decision<'_> {
         for w in &self.warnings {
             let _ = write!(out, "\n  warning: {w}");
         }
+        match &self.next_change {
+            NextChange::NotAsked => {}
+            NextChange::Never => out.push_str("\n  next change: none, with no new data"),
+            NextChange::At { at, then } => {
+                let _ = write!(
+                    out,
+                    "\n  next change: just after {} → {}",
+                    time::format_instant(*at, tz),
+                    then.outcome
+                );
+                if let Some(rule) = then.rules.iter().find(|r| r.outcome == then.outcome) {
+                    let _ = write!(out, " ({})", rule.name);
+                }
+            }
+        }
         out.push('\n');
         out
     }
@@ -109,6 +143,39 @@ impl Serialize for Decision<'_> {
         map.serialize_entry("now", &time::format_instant(self.now, tz))?;
         map.serialize_entry("rules", &self.rules)?;
         map.serialize_entry("warnings", &self.warnings)?;
+        match &self.next_change {
+            NextChange::NotAsked => {}
+            NextChange::Never => map.serialize_entry("next_change", &())?,
+            NextChange::At { at, then } => {
+                map.serialize_entry("next_change", &Upcoming { at: *at, then })?
+            }
+        }
+        map.end()
+    }
+}
+
+/// `{"at": ..., "outcome": ..., <payload>, "rule": ...}`
+struct Upcoming<'a, 'p> {
+    at: i64,
+    then: &'a Decision<'p>,
+}
+
+impl Serialize for Upcoming<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let tz = &self.then.policy.timezone;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("at", &time::format_instant(self.at, tz))?;
+        map.serialize_entry("outcome", self.then.outcome)?;
+        for (name, value, ty) in &self.then.payload {
+            map.serialize_entry(name, &Json { value, ty, tz })?;
+        }
+        let rule = self
+            .then
+            .rules
+            .iter()
+            .find(|r| r.outcome == self.then.outcome)
+            .map(|r| r.name);
+        map.serialize_entry("rule", &rule)?;
         map.end()
     }
 }

@@ -130,6 +130,28 @@ impl Policy {
         time::parse_instant(text, &self.plan.program.timezone, time::Precision::Seconds)
     }
 
+    /// Decides one person given as a JSON object, and says when, with no
+    /// new data, that decision will change (`next_change`).
+    pub fn decide_json_with_next_change<'p>(
+        &'p self,
+        facts: &'p Facts,
+        json: &str,
+        now: i64,
+    ) -> Result<Decision<'p>, DataError> {
+        let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
+        let mut decision =
+            eval::Evaluator::new(&self.plan, facts, &decoded.value, now).decide(decoded.warnings);
+        decision.next_change =
+            match eval::next_change::next_change(&self.plan, facts, &decoded.value, now) {
+                Some(change) => decision::NextChange::At {
+                    at: change.at,
+                    then: Box::new(change.decision),
+                },
+                None => decision::NextChange::Never,
+            };
+        Ok(decision)
+    }
+
     /// Decides one person given as a JSON object.
     pub fn decide_json<'p>(
         &'p self,

@@ -63,6 +63,10 @@ enum Command {
         /// `json`: one compact object per line; `pretty`: for people.
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
+        /// Also say when each decision will change with no new data
+        /// (`next_change`).
+        #[arg(long)]
+        next_change: bool,
     },
     /// Run the `test` blocks of every policy under the paths.
     Test {
@@ -172,7 +176,15 @@ fn main() -> ExitCode {
             facts,
             now,
             format,
-        } => eval(&policy, &input, &facts, now.as_deref(), format, strictness),
+            next_change,
+        } => eval(
+            &policy,
+            &input,
+            &facts,
+            now.as_deref(),
+            (format, next_change),
+            strictness,
+        ),
         Command::Check { policies } => check(&policies, strictness),
         Command::Test { paths, coverage } => test(&paths, coverage, strictness),
         Command::Fmt { paths, check } => fmt(&paths, check),
@@ -388,7 +400,7 @@ fn eval(
     input: &Path,
     facts: &[PathBuf],
     now: Option<&str>,
-    format: Format,
+    (format, next_change): (Format, bool),
     strictness: Strictness,
 ) -> miette::Result<ExitCode> {
     let errors = strictness.0;
@@ -428,7 +440,7 @@ fn eval(
         &policy,
         &facts,
         now,
-        (format, errors),
+        (format, errors, next_change),
         BufReader::with_capacity(1 << 18, reader),
         out,
         &name,
@@ -450,7 +462,7 @@ fn decide_stream(
     policy: &Policy,
     facts: &Facts,
     now: i64,
-    (format, errors): (Format, Errors),
+    (format, errors, next_change): (Format, Errors, bool),
     mut reader: impl BufRead,
     mut out: impl Write,
     name: &str,
@@ -465,6 +477,7 @@ fn decide_stream(
         now,
         format,
         errors,
+        next_change,
         name,
         bad: 0,
     };
@@ -486,7 +499,7 @@ fn decide_stream(
             let mut text = std::mem::take(&mut line);
             reader.read_to_string(&mut text).map_err(read_error)?;
             if !looks_like_json_lines(&text) {
-                return match policy.decide_json(facts, &text, now) {
+                return match emit.decide(&text) {
                     Ok(d) => {
                         write_decision(&mut out, &d, format)?;
                         out.flush().map_err(CliError::Write)?;
@@ -527,6 +540,7 @@ struct Emitter<'a> {
     now: i64,
     format: Format,
     errors: Errors,
+    next_change: bool,
     name: &'a str,
     bad: usize,
 }
@@ -541,7 +555,12 @@ impl<'a> Emitter<'a> {
                 column: None,
             });
         }
-        self.policy.decide_json(self.facts, text, self.now)
+        if self.next_change {
+            self.policy
+                .decide_json_with_next_change(self.facts, text, self.now)
+        } else {
+            self.policy.decide_json(self.facts, text, self.now)
+        }
     }
 
     /// Writes the answer for input line `number`.

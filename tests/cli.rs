@@ -410,3 +410,23 @@ fn a_wrong_expectation_fails_with_what_was_expected_and_what_came() {
     assert_eq!(o.status.code(), Some(1));
     insta::assert_snapshot!(stdout(&o));
 }
+
+#[test]
+fn next_change_only_when_asked() {
+    let o = eval_stdin(POPUP, &[]);
+    assert!(
+        lines(&o)[0].get("next_change").is_none(),
+        "the contract's decision is unchanged"
+    );
+    let o = eval_stdin(&format!("{POPUP}\n{GREEN}\n"), &["--next-change"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = lines(&o);
+    // A stay with no end in a case county: the popup never ends by itself.
+    assert_eq!(out[0]["next_change"], serde_json::Value::Null);
+    assert_eq!(out[1]["next_change"], serde_json::Value::Null);
+    let ended = POPUP.replace("\"to\": null", "\"to\": \"2021-10-27T18:00:00+08:00\"");
+    let o = eval_stdin(&ended, &["--next-change"]);
+    let out = lines(&o);
+    assert_eq!(out[0]["next_change"]["at"], "2021-11-10T18:00:00+08:00");
+    assert_eq!(out[0]["next_change"]["outcome"], "green");
+}

@@ -6,6 +6,7 @@
 
 mod explain;
 mod expr;
+pub mod next_change;
 
 use std::sync::Arc;
 
@@ -203,6 +204,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             now: self.now,
             rules,
             warnings,
+            next_change: crate::decision::NextChange::NotAsked,
         }
     }
 }

@@ -1,0 +1,114 @@
+//! When will this decision change? Exactly, not by sampling: a decision can
+//! only change where one of the policy's time comparisons flips, and those
+//! lie at the instants of the data and the policy shifted by the policy's
+//! durations (a window of 14 days closes 14 days after an event; a
+//! future-dated event opens when it happens). The decision is evaluated at
+//! each such instant after `now`, in order, and at the instant just after.
+
+use super::{Evaluator, Facts};
+use crate::check::ir::{Expr, ExprKind};
+use crate::compile::Plan;
+use crate::decision::Decision;
+use crate::value::Value;
+
+/// The first change of a decision.
+#[derive(Debug, Clone)]
+pub struct Change<'p> {
+    /// The boundary: just before it the current decision holds, just after
+    /// it the new one.
+    pub at: i64,
+    /// The decision just after `at`.
+    pub decision: Decision<'p>,
+}
+
+/// The first instant after `now` at which the decision for `person` changes
+/// its outcome or its deciding rule, with the decision after it; `None` if,
+/// with no new data, it never changes.
+pub fn next_change<'p>(
+    plan: &'p Plan,
+    facts: &'p Facts,
+    person: &Value,
+    now: i64,
+) -> Option<Change<'p>> {
+    let decide = |at: i64| Evaluator::new(plan, facts, person, at).decide(Vec::new());
+    let current = key(&decide(now));
+    for c in candidates(plan, person, now) {
+        for at in [c, c.saturating_add(1)] {
+            let d = decide(at);
+            if key(&d) != current {
+                return Some(Change { at: c, decision: d });
+            }
+        }
+    }
+    None
+}
+
+/// What makes two decisions the same: the outcome and the deciding rule.
+fn key(d: &Decision<'_>) -> (String, Option<String>) {
+    let rule = d
+        .rules
+        .iter()
+        .find(|r| r.outcome == d.outcome)
+        .map(|r| r.name.to_owned());
+    (d.outcome.to_owned(), rule)
+}
+
+/// The instants after `now`, ascending, at which a time comparison of the
+/// policy may flip for this person.
+fn candidates(plan: &Plan, person: &Value, now: i64) -> Vec<i64> {
+    let mut times = Vec::new();
+    let mut durations = vec![0];
+    collect_values(person, &mut times, &mut durations);
+    let program = &plan.program;
+    let exprs = program
+        .lets
+        .iter()
+        .map(|l| &l.value)
+        .chain(
+            program
+                .rules
+                .iter()
+                .flat_map(|r| std::iter::once(&r.when).chain(r.unless.as_ref())),
+        )
+        .chain(plan.hoisted.iter());
+    for e in exprs {
+        collect_constants(e, &mut times, &mut durations);
+    }
+    durations.sort_unstable();
+    durations.dedup();
+    let mut out: Vec<i64> = times
+        .iter()
+        .flat_map(|t| {
+            durations
+                .iter()
+                .flat_map(move |d| [t.saturating_add(*d), t.saturating_sub(*d)])
+        })
+        .filter(|c| *c > now)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn collect_values(v: &Value, times: &mut Vec<i64>, durations: &mut Vec<i64>) {
+    match v {
+        Value::Time(t) => times.push(*t),
+        Value::Duration(d) => durations.push(d.saturating_abs()),
+        Value::Interval(a, b) => times.extend([*a, *b]),
+        Value::List(items) | Value::Set(items) | Value::Record(items) => {
+            for item in items.iter() {
+                collect_values(item, times, durations);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_constants(e: &Expr, times: &mut Vec<i64>, durations: &mut Vec<i64>) {
+    if let ExprKind::Const(v) = &e.kind {
+        collect_values(v, times, durations);
+    }
+    for (child, _) in e.children() {
+        collect_constants(child, times, durations);
+    }
+}

@@ -1,0 +1,96 @@
+//! `next_change` is exact: one second before `at` the decision is today's,
+//! one second after it is the announced one, for the example cases and for
+//! a generated population.
+
+#![allow(dead_code)]
+
+#[path = "../benches/support/population.rs"]
+mod population;
+
+use policyc::Policy;
+use policyc::decision::NextChange;
+
+const POLICY: &str = include_str!("../policies/beijing-2021-10-30.policy");
+const FACTS: &str = include_str!("../examples/beijing/facts.json");
+const SECOND: i64 = 1_000_000;
+
+/// Outcome and deciding rule: what a change changes.
+fn key(d: &policyc::Decision<'_>) -> (String, Option<String>) {
+    let rule = d
+        .rules
+        .iter()
+        .find(|r| r.outcome == d.outcome)
+        .map(|r| r.name.to_owned());
+    (d.outcome.to_owned(), rule)
+}
+
+fn check(policy: &Policy, facts: &policyc::Facts, line: &str, now: i64) -> bool {
+    let Ok(d) = policy.decide_json_with_next_change(facts, line, now) else {
+        return false;
+    };
+    let decide = |at: i64| policy.decide_json(facts, line, at).map(|d| key(&d)).ok();
+    match &d.next_change {
+        NextChange::At { at, then } => {
+            assert!(*at > now, "{line}");
+            if at - SECOND >= now {
+                assert_eq!(
+                    decide(at - SECOND),
+                    Some(key(&d)),
+                    "one second before {at}: {line}"
+                );
+            }
+            assert_eq!(
+                decide(at + SECOND),
+                Some(key(then)),
+                "one second after {at}: {line}"
+            );
+            true
+        }
+        NextChange::Never => {
+            for days in [1, 15, 30, 400] {
+                assert_eq!(
+                    decide(now + days * 86_400 * SECOND),
+                    Some(key(&d)),
+                    "{line}"
+                );
+            }
+            false
+        }
+        NextChange::NotAsked => unreachable!("asked for"),
+    }
+}
+
+#[test]
+fn the_classic_case() {
+    let policy = Policy::compile("b", POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+    let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
+    let now = policy
+        .instant("2021-11-01T10:00:00+08:00")
+        .unwrap_or_default();
+    let person = r#"{"stays": [{"phone": "1", "region": "152923", "from": "2021-10-24T08:00:00+08:00", "to": "2021-10-27T18:00:00+08:00"}]}"#;
+    let d = policy
+        .decide_json_with_next_change(&facts, person, now)
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let NextChange::At { at, then } = &d.next_change else {
+        unreachable!("the popup ends")
+    };
+    assert_eq!(
+        policyc::time::format_instant(*at, &policy.program().timezone),
+        "2021-11-10T18:00:00+08:00"
+    );
+    assert_eq!(then.outcome, "green");
+}
+
+#[test]
+fn exact_on_the_examples_and_a_generated_population() {
+    let policy = Policy::compile("b", POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+    let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
+    let now = policy.instant(population::NOW).unwrap_or_default();
+    let people = population::population(400, 11);
+    let examples = include_str!("../examples/beijing/people.jsonl");
+    let mut changing = 0;
+    for line in people.lines().chain(examples.lines()) {
+        changing += usize::from(check(&policy, &facts, line, now));
+    }
+    assert!(changing > 10, "the popups end at some point: {changing}");
+}
