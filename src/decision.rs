@@ -32,6 +32,9 @@ pub struct Decision<'p> {
     pub warnings: Vec<String>,
     /// When the decision changes, if that was asked for.
     pub next_change: NextChange<'p>,
+    /// Every decision from now on, if that was asked for: each holds just
+    /// after its instant (the first, at `now`).
+    pub timeline: Option<Vec<(i64, Decision<'p>)>>,
 }
 
 /// The `next_change` of a decision.
@@ -65,6 +68,14 @@ pub struct FiredRule<'p> {
 }
 
 impl Decision<'_> {
+    /// The rule that decided: the first fired rule with the winning outcome.
+    pub fn deciding_rule(&self) -> Option<&str> {
+        self.rules
+            .iter()
+            .find(|r| r.outcome == self.outcome)
+            .map(|r| r.name)
+    }
+
     /// The decision as one line of compact JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()))
@@ -107,15 +118,19 @@ impl Decision<'_> {
             NextChange::NotAsked => {}
             NextChange::Never => out.push_str("\n  next change: none, with no new data"),
             NextChange::At { at, then } => {
-                let _ = write!(
-                    out,
-                    "\n  next change: just after {} → {}",
-                    time::format_instant(*at, tz),
-                    then.outcome
-                );
-                if let Some(rule) = then.rules.iter().find(|r| r.outcome == then.outcome) {
-                    let _ = write!(out, " ({})", rule.name);
-                }
+                out.push_str("\n  next change: just after ");
+                step(&mut out, *at, then);
+            }
+        }
+        if let Some(timeline) = &self.timeline {
+            out.push_str("\n  timeline:");
+            for (i, (at, then)) in timeline.iter().enumerate() {
+                out.push_str(if i == 0 {
+                    "\n    from "
+                } else {
+                    "\n    just after "
+                });
+                step(&mut out, *at, then);
             }
         }
         out.push('\n');
@@ -150,7 +165,27 @@ impl Serialize for Decision<'_> {
                 map.serialize_entry("next_change", &Upcoming { at: *at, then })?
             }
         }
+        if let Some(timeline) = &self.timeline {
+            let steps: Vec<Upcoming<'_, '_>> = timeline
+                .iter()
+                .map(|(at, then)| Upcoming { at: *at, then })
+                .collect();
+            map.serialize_entry("timeline", &steps)?;
+        }
         map.end()
+    }
+}
+
+/// `INSTANT → outcome (rule)`, for people.
+fn step(out: &mut String, at: i64, then: &Decision<'_>) {
+    let _ = write!(
+        out,
+        "{} → {}",
+        time::format_instant(at, &then.policy.timezone),
+        then.outcome
+    );
+    if let Some(rule) = then.deciding_rule() {
+        let _ = write!(out, " ({rule})");
     }
 }
 
@@ -169,13 +204,7 @@ impl Serialize for Upcoming<'_, '_> {
         for (name, value, ty) in &self.then.payload {
             map.serialize_entry(name, &Json { value, ty, tz })?;
         }
-        let rule = self
-            .then
-            .rules
-            .iter()
-            .find(|r| r.outcome == self.then.outcome)
-            .map(|r| r.name);
-        map.serialize_entry("rule", &rule)?;
+        map.serialize_entry("rule", &self.then.deciding_rule())?;
         map.end()
     }
 }

@@ -152,6 +152,23 @@ impl Policy {
         Ok(decision)
     }
 
+    /// Decides one person given as a JSON object, with the timeline of
+    /// every decision from `now` until it stops changing (at most 100
+    /// changes).
+    pub fn decide_json_with_timeline<'p>(
+        &'p self,
+        facts: &'p Facts,
+        json: &str,
+        now: i64,
+    ) -> Result<Decision<'p>, DataError> {
+        let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
+        let mut decision =
+            eval::Evaluator::new(&self.plan, facts, &decoded.value, now).decide(decoded.warnings);
+        let steps = eval::next_change::timeline(&self.plan, facts, &decoded.value, now, 100);
+        decision.timeline = Some(steps.into_iter().map(|c| (c.at, c.decision)).collect());
+        Ok(decision)
+    }
+
     /// Decides one person given as a JSON object.
     pub fn decide_json<'p>(
         &'p self,

@@ -67,6 +67,10 @@ enum Command {
         /// (`next_change`).
         #[arg(long)]
         next_change: bool,
+        /// Also give every decision from now until it stops changing
+        /// (`timeline`).
+        #[arg(long)]
+        timeline: bool,
     },
     /// Run the `test` blocks of every policy under the paths.
     Test {
@@ -94,6 +98,13 @@ enum Command {
         #[arg(required = true)]
         policies: Vec<PathBuf>,
     },
+}
+
+/// What to add to each decision.
+#[derive(Clone, Copy)]
+struct Extras {
+    next_change: bool,
+    timeline: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -177,12 +188,19 @@ fn main() -> ExitCode {
             now,
             format,
             next_change,
+            timeline,
         } => eval(
             &policy,
             &input,
             &facts,
             now.as_deref(),
-            (format, next_change),
+            (
+                format,
+                Extras {
+                    next_change,
+                    timeline,
+                },
+            ),
             strictness,
         ),
         Command::Check { policies } => check(&policies, strictness),
@@ -400,7 +418,7 @@ fn eval(
     input: &Path,
     facts: &[PathBuf],
     now: Option<&str>,
-    (format, next_change): (Format, bool),
+    (format, extras): (Format, Extras),
     strictness: Strictness,
 ) -> miette::Result<ExitCode> {
     let errors = strictness.0;
@@ -440,7 +458,7 @@ fn eval(
         &policy,
         &facts,
         now,
-        (format, errors, next_change),
+        (format, errors, extras),
         BufReader::with_capacity(1 << 18, reader),
         out,
         &name,
@@ -462,7 +480,7 @@ fn decide_stream(
     policy: &Policy,
     facts: &Facts,
     now: i64,
-    (format, errors, next_change): (Format, Errors, bool),
+    (format, errors, extras): (Format, Errors, Extras),
     mut reader: impl BufRead,
     mut out: impl Write,
     name: &str,
@@ -477,7 +495,7 @@ fn decide_stream(
         now,
         format,
         errors,
-        next_change,
+        extras,
         name,
         bad: 0,
     };
@@ -540,7 +558,7 @@ struct Emitter<'a> {
     now: i64,
     format: Format,
     errors: Errors,
-    next_change: bool,
+    extras: Extras,
     name: &'a str,
     bad: usize,
 }
@@ -555,12 +573,27 @@ impl<'a> Emitter<'a> {
                 column: None,
             });
         }
-        if self.next_change {
+        let mut decision = if self.extras.timeline {
             self.policy
-                .decide_json_with_next_change(self.facts, text, self.now)
+                .decide_json_with_timeline(self.facts, text, self.now)?
+        } else if self.extras.next_change {
+            return self
+                .policy
+                .decide_json_with_next_change(self.facts, text, self.now);
         } else {
-            self.policy.decide_json(self.facts, text, self.now)
+            return self.policy.decide_json(self.facts, text, self.now);
+        };
+        if self.extras.next_change {
+            // The timeline's second step is the next change.
+            decision.next_change = match decision.timeline.as_ref().and_then(|t| t.get(1)) {
+                Some((at, then)) => policyc::decision::NextChange::At {
+                    at: *at,
+                    then: Box::new(then.clone()),
+                },
+                None => policyc::decision::NextChange::Never,
+            };
         }
+        Ok(decision)
     }
 
     /// Writes the answer for input line `number`.

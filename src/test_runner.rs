@@ -56,13 +56,10 @@ pub fn run(policy: &Policy) -> Vec<TestReport> {
                         report.fired.push(rule.name.to_owned());
                     }
                 }
-                if let Some(rule) = decision
-                    .rules
-                    .iter()
-                    .find(|r| r.outcome == decision.outcome)
-                    && !report.decisive.iter().any(|r| r == rule.name)
+                if let Some(rule) = decision.deciding_rule()
+                    && !report.decisive.iter().any(|r| r == rule)
                 {
-                    report.decisive.push(rule.name.to_owned());
+                    report.decisive.push(rule.to_owned());
                 }
                 let held = match &expect.what {
                     Expected::Outcome { index, payload } => {

@@ -94,3 +94,33 @@ fn exact_on_the_examples_and_a_generated_population() {
     }
     assert!(changing > 10, "the popups end at some point: {changing}");
 }
+
+#[test]
+fn timelines_run_until_the_decision_stops_changing() {
+    let policy = Policy::compile("b", POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+    let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
+    let now = policy.instant(population::NOW).unwrap_or_default();
+    let people = population::population(100, 5);
+    for line in people.lines() {
+        let d = policy
+            .decide_json_with_timeline(&facts, line, now)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let steps = d.timeline.unwrap_or_default();
+        assert_eq!(steps.first().map(|(at, _)| *at), Some(now));
+        for pair in steps.windows(2) {
+            let ((a, _), (b, then)) = (&pair[0], &pair[1]);
+            assert!(b > a, "steps move forward: {line}");
+            let after = policy
+                .decide_json(&facts, line, b + SECOND)
+                .map(|d| key(&d))
+                .ok();
+            assert_eq!(after, Some(key(then)), "{line}");
+        }
+        let last = steps.last().map(|(_, d)| key(d));
+        let much_later = policy
+            .decide_json(&facts, line, now + 400 * 86_400 * SECOND)
+            .map(|d| key(&d))
+            .ok();
+        assert_eq!(last, much_later, "the last step holds for good: {line}");
+    }
+}

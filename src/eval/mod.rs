@@ -205,6 +205,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             rules,
             warnings,
             next_change: crate::decision::NextChange::NotAsked,
+            timeline: None,
         }
     }
 }

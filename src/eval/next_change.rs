@@ -45,12 +45,7 @@ pub fn next_change<'p>(
 
 /// What makes two decisions the same: the outcome and the deciding rule.
 fn key(d: &Decision<'_>) -> (String, Option<String>) {
-    let rule = d
-        .rules
-        .iter()
-        .find(|r| r.outcome == d.outcome)
-        .map(|r| r.name.to_owned());
-    (d.outcome.to_owned(), rule)
+    (d.outcome.to_owned(), d.deciding_rule().map(str::to_owned))
 }
 
 /// The instants after `now`, ascending, at which a time comparison of the
@@ -111,4 +106,30 @@ fn collect_constants(e: &Expr, times: &mut Vec<i64>, durations: &mut Vec<i64>) {
     for (child, _) in e.children() {
         collect_constants(child, times, durations);
     }
+}
+
+/// The decisions from `now` on, each with the instant after which it holds:
+/// the first at `now` itself, then every change until the decision stops
+/// changing (at most `limit` changes).
+pub fn timeline<'p>(
+    plan: &'p Plan,
+    facts: &'p Facts,
+    person: &Value,
+    now: i64,
+    limit: usize,
+) -> Vec<Change<'p>> {
+    let mut out = vec![Change {
+        at: now,
+        decision: Evaluator::new(plan, facts, person, now).decide(Vec::new()),
+    }];
+    let mut from = now;
+    while out.len() <= limit {
+        let Some(change) = next_change(plan, facts, person, from) else {
+            break;
+        };
+        // The new decision holds just after the boundary: look on from there.
+        from = change.at.saturating_add(1);
+        out.push(change);
+    }
+    out
 }
