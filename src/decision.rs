@@ -35,6 +35,9 @@ pub struct Decision<'p> {
     /// Every decision from now on, if that was asked for: each holds just
     /// after its instant (the first, at `now`).
     pub timeline: Option<Vec<(i64, Decision<'p>)>>,
+    /// The policy's remedies that would change the decision now, each with
+    /// the decision it would give, if that was asked for.
+    pub remedies: Option<Vec<(&'p str, Decision<'p>)>>,
 }
 
 /// The `next_change` of a decision.
@@ -122,6 +125,14 @@ impl Decision<'_> {
                 step(&mut out, *at, then);
             }
         }
+        if let Some(remedies) = &self.remedies {
+            for (title, then) in remedies {
+                let _ = write!(out, "\n  would help: {title} → {}", then.outcome);
+                if let Some(rule) = then.deciding_rule() {
+                    let _ = write!(out, " ({rule})");
+                }
+            }
+        }
         if let Some(timeline) = &self.timeline {
             out.push_str("\n  timeline:");
             for (i, (at, then)) in timeline.iter().enumerate() {
@@ -162,15 +173,25 @@ impl Serialize for Decision<'_> {
             NextChange::NotAsked => {}
             NextChange::Never => map.serialize_entry("next_change", &())?,
             NextChange::At { at, then } => {
-                map.serialize_entry("next_change", &Upcoming { at: *at, then })?
+                map.serialize_entry("next_change", &Upcoming::at(*at, then))?
             }
         }
         if let Some(timeline) = &self.timeline {
             let steps: Vec<Upcoming<'_, '_>> = timeline
                 .iter()
-                .map(|(at, then)| Upcoming { at: *at, then })
+                .map(|(at, then)| Upcoming::at(*at, then))
                 .collect();
             map.serialize_entry("timeline", &steps)?;
+        }
+        if let Some(remedies) = &self.remedies {
+            let helps: Vec<Upcoming<'_, '_>> = remedies
+                .iter()
+                .map(|(title, then)| Upcoming {
+                    first: ("remedy", (*title).to_owned()),
+                    then,
+                })
+                .collect();
+            map.serialize_entry("remedies", &helps)?;
         }
         map.end()
     }
@@ -190,16 +211,27 @@ fn step(out: &mut String, at: i64, then: &Decision<'_>) {
 }
 
 /// `{"at": ..., "outcome": ..., <payload>, "rule": ...}`
+/// (or `{"remedy": ..., "outcome": ...}`): another decision, in brief.
 struct Upcoming<'a, 'p> {
-    at: i64,
+    /// The first entry: `at` and the instant, or `remedy` and its title.
+    first: (&'static str, String),
     then: &'a Decision<'p>,
+}
+
+impl<'a, 'p> Upcoming<'a, 'p> {
+    fn at(at: i64, then: &'a Decision<'p>) -> Self {
+        Upcoming {
+            first: ("at", time::format_instant(at, &then.policy.timezone)),
+            then,
+        }
+    }
 }
 
 impl Serialize for Upcoming<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let tz = &self.then.policy.timezone;
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("at", &time::format_instant(self.at, tz))?;
+        map.serialize_entry(self.first.0, &self.first.1)?;
         map.serialize_entry("outcome", self.then.outcome)?;
         for (name, value, ty) in &self.then.payload {
             map.serialize_entry(name, &Json { value, ty, tz })?;

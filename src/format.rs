@@ -17,7 +17,7 @@ struct Token<'a> {
 }
 
 /// Words that start a top-level declaration.
-const ITEMS: [&str; 11] = [
+const ITEMS: [&str; 12] = [
     "policy",
     "version",
     "timezone",
@@ -27,6 +27,7 @@ const ITEMS: [&str; 11] = [
     "let",
     "rule",
     "warning",
+    "remedy",
     "otherwise",
     "test",
 ];

@@ -54,6 +54,18 @@ pub use eval::Facts;
 pub use report::{ErrorFormat, render};
 pub use source::Source;
 
+/// What to work out beyond a decision itself; each costs further
+/// evaluations of the person, so each is asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// `next_change`: when the decision changes with no new data.
+    pub next_change: bool,
+    /// `timeline`: every decision from now until it stops changing.
+    pub timeline: bool,
+    /// `remedies`: what the person can do that would change it now.
+    pub remedies: bool,
+}
+
 /// A compiled policy, ready to decide.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -130,42 +142,44 @@ impl Policy {
         time::parse_instant(text, &self.plan.program.timezone, time::Precision::Seconds)
     }
 
-    /// Decides one person given as a JSON object, and says when, with no
-    /// new data, that decision will change (`next_change`).
-    pub fn decide_json_with_next_change<'p>(
+    /// Decides one person given as a JSON object, and works out the
+    /// `extras` asked for: when the decision changes, its whole timeline,
+    /// the remedies that would change it.
+    pub fn decide_json_with<'p>(
         &'p self,
         facts: &'p Facts,
         json: &str,
         now: i64,
+        extras: Extras,
     ) -> Result<Decision<'p>, DataError> {
+        use decision::NextChange;
+        use eval::next_change;
         let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
+        let person = &decoded.value;
         let mut decision =
-            eval::Evaluator::new(&self.plan, facts, &decoded.value, now).decide(decoded.warnings);
-        decision.next_change =
-            match eval::next_change::next_change(&self.plan, facts, &decoded.value, now) {
-                Some(change) => decision::NextChange::At {
-                    at: change.at,
-                    then: Box::new(change.decision),
+            eval::Evaluator::new(&self.plan, facts, person, now).decide(decoded.warnings);
+        let first = if extras.timeline {
+            let steps = next_change::timeline(&self.plan, facts, person, now, 100);
+            let first = steps.get(1).map(|c| (c.at, c.decision.clone()));
+            decision.timeline = Some(steps.into_iter().map(|c| (c.at, c.decision)).collect());
+            first
+        } else if extras.next_change {
+            next_change::next_change(&self.plan, facts, person, now).map(|c| (c.at, c.decision))
+        } else {
+            None
+        };
+        if extras.next_change {
+            decision.next_change = match first {
+                Some((at, then)) => NextChange::At {
+                    at,
+                    then: Box::new(then),
                 },
-                None => decision::NextChange::Never,
+                None => NextChange::Never,
             };
-        Ok(decision)
-    }
-
-    /// Decides one person given as a JSON object, with the timeline of
-    /// every decision from `now` until it stops changing (at most 100
-    /// changes).
-    pub fn decide_json_with_timeline<'p>(
-        &'p self,
-        facts: &'p Facts,
-        json: &str,
-        now: i64,
-    ) -> Result<Decision<'p>, DataError> {
-        let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
-        let mut decision =
-            eval::Evaluator::new(&self.plan, facts, &decoded.value, now).decide(decoded.warnings);
-        let steps = eval::next_change::timeline(&self.plan, facts, &decoded.value, now, 100);
-        decision.timeline = Some(steps.into_iter().map(|c| (c.at, c.decision)).collect());
+        }
+        if extras.remedies {
+            decision.remedies = Some(next_change::remedies(&self.plan, facts, person, now));
+        }
         Ok(decision)
     }
 

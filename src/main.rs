@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 use policyc::report::{Place, render_at};
-use policyc::{DataError, ErrorFormat, Facts, Policy};
+use policyc::{DataError, ErrorFormat, Extras, Facts, Policy};
 use thiserror::Error;
 
 /// Declarative entry policies: check them, and decide people against them.
@@ -71,6 +71,10 @@ enum Command {
         /// (`timeline`).
         #[arg(long)]
         timeline: bool,
+        /// Also list the policy's remedies that would change each decision
+        /// now (`remedies`).
+        #[arg(long)]
+        remedies: bool,
     },
     /// Run the `test` blocks of every policy under the paths.
     Test {
@@ -98,13 +102,6 @@ enum Command {
         #[arg(required = true)]
         policies: Vec<PathBuf>,
     },
-}
-
-/// What to add to each decision.
-#[derive(Clone, Copy)]
-struct Extras {
-    next_change: bool,
-    timeline: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -189,6 +186,7 @@ fn main() -> ExitCode {
             format,
             next_change,
             timeline,
+            remedies,
         } => eval(
             &policy,
             &input,
@@ -199,6 +197,7 @@ fn main() -> ExitCode {
                 Extras {
                     next_change,
                     timeline,
+                    remedies,
                 },
             ),
             strictness,
@@ -573,27 +572,11 @@ impl<'a> Emitter<'a> {
                 column: None,
             });
         }
-        let mut decision = if self.extras.timeline {
-            self.policy
-                .decide_json_with_timeline(self.facts, text, self.now)?
-        } else if self.extras.next_change {
-            return self
-                .policy
-                .decide_json_with_next_change(self.facts, text, self.now);
-        } else {
+        if self.extras == Extras::default() {
             return self.policy.decide_json(self.facts, text, self.now);
-        };
-        if self.extras.next_change {
-            // The timeline's second step is the next change.
-            decision.next_change = match decision.timeline.as_ref().and_then(|t| t.get(1)) {
-                Some((at, then)) => policyc::decision::NextChange::At {
-                    at: *at,
-                    then: Box::new(then.clone()),
-                },
-                None => policyc::decision::NextChange::Never,
-            };
         }
-        Ok(decision)
+        self.policy
+            .decide_json_with(self.facts, text, self.now, self.extras)
     }
 
     /// Writes the answer for input line `number`.

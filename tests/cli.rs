@@ -430,3 +430,20 @@ fn next_change_only_when_asked() {
     assert_eq!(out[0]["next_change"]["at"], "2021-11-10T18:00:00+08:00");
     assert_eq!(out[0]["next_change"]["outcome"], "green");
 }
+
+#[test]
+fn remedies_say_what_would_help() {
+    let lanzhou = POPUP.replace("152923", "620103");
+    let o = eval_stdin(&format!("{POPUP}\n{lanzhou}\n"), &["--remedies"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = lines(&o);
+    assert_eq!(out[0]["kind"], "postpone_travel");
+    assert_eq!(
+        out[0]["remedies"],
+        serde_json::json!([]),
+        "a test does not lift the county rule"
+    );
+    assert_eq!(out[1]["kind"], "test_required");
+    assert_eq!(out[1]["remedies"][0]["remedy"], "完成核酸检测（阴性）");
+    assert_eq!(out[1]["remedies"][0]["outcome"], "green");
+}

@@ -13,6 +13,16 @@ use policyc::decision::NextChange;
 const POLICY: &str = include_str!("../policies/beijing-2021-10-30.policy");
 const FACTS: &str = include_str!("../examples/beijing/facts.json");
 const SECOND: i64 = 1_000_000;
+const NEXT: policyc::Extras = policyc::Extras {
+    next_change: true,
+    timeline: false,
+    remedies: false,
+};
+const TIMELINE: policyc::Extras = policyc::Extras {
+    next_change: false,
+    timeline: true,
+    remedies: false,
+};
 
 /// Outcome and deciding rule: what a change changes.
 fn key(d: &policyc::Decision<'_>) -> (String, Option<String>) {
@@ -25,7 +35,7 @@ fn key(d: &policyc::Decision<'_>) -> (String, Option<String>) {
 }
 
 fn check(policy: &Policy, facts: &policyc::Facts, line: &str, now: i64) -> bool {
-    let Ok(d) = policy.decide_json_with_next_change(facts, line, now) else {
+    let Ok(d) = policy.decide_json_with(facts, line, now, NEXT) else {
         return false;
     };
     let decide = |at: i64| policy.decide_json(facts, line, at).map(|d| key(&d)).ok();
@@ -69,7 +79,7 @@ fn the_classic_case() {
         .unwrap_or_default();
     let person = r#"{"stays": [{"phone": "1", "region": "152923", "from": "2021-10-24T08:00:00+08:00", "to": "2021-10-27T18:00:00+08:00"}]}"#;
     let d = policy
-        .decide_json_with_next_change(&facts, person, now)
+        .decide_json_with(&facts, person, now, NEXT)
         .unwrap_or_else(|e| unreachable!("{e}"));
     let NextChange::At { at, then } = &d.next_change else {
         unreachable!("the popup ends")
@@ -103,7 +113,7 @@ fn timelines_run_until_the_decision_stops_changing() {
     let people = population::population(100, 5);
     for line in people.lines() {
         let d = policy
-            .decide_json_with_timeline(&facts, line, now)
+            .decide_json_with(&facts, line, now, TIMELINE)
             .unwrap_or_else(|e| unreachable!("{e}"));
         let steps = d.timeline.unwrap_or_default();
         assert_eq!(steps.first().map(|(at, _)| *at), Some(now));

@@ -290,7 +290,7 @@ pub enum CheckError {
         span: Span,
     },
     /// Test data that does not fit the schema.
-    #[error("this test data does not fit the schema: {message}")]
+    #[error("this data does not fit the schema: {message}")]
     #[diagnostic(
         code(policy::check::test_data),
         help("write the record the way the schema declares it")

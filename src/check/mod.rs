@@ -56,6 +56,21 @@ pub struct Program {
     pub id_slot: Option<usize>,
     /// `test` blocks, in source order.
     pub tests: Vec<Test>,
+    /// `remedy` declarations, in source order.
+    pub remedies: Vec<Remedy>,
+}
+
+/// `remedy "title" adds LIST { ... }`, checked.
+#[derive(Debug, Clone)]
+pub struct Remedy {
+    /// What the person would do.
+    pub title: String,
+    /// The slot of the input list it adds to.
+    pub list: usize,
+    /// The record it adds, decoded with `now` as the epoch.
+    pub record: crate::value::Value,
+    /// The record's fields that stand for `now`.
+    pub now_slots: Vec<usize>,
 }
 
 /// `test "name" { ... }`, checked: its data decoded against the schemas.
@@ -280,6 +295,7 @@ impl Checker<'_> {
         };
         let known_rules: Vec<String> = rules.iter().map(|r: &Rule| r.name.clone()).collect();
         let tests = self.tests(policy, &outcomes, &known_rules, &payload_types);
+        let remedies = self.remedies(policy);
         let id_slot = self
             .input
             .field("id")
@@ -301,6 +317,7 @@ impl Checker<'_> {
             otherwise,
             id_slot,
             tests,
+            remedies,
         }
     }
 
@@ -339,7 +356,11 @@ impl Checker<'_> {
                     call.outcome.span,
                     once.otherwise.replace(call).map(|c| c.outcome.span),
                 ),
-                Item::Let(_) | Item::Rule(_) | Item::Warning(_) | Item::Test(_) => continue,
+                Item::Let(_)
+                | Item::Rule(_)
+                | Item::Warning(_)
+                | Item::Test(_)
+                | Item::Remedy(_) => continue,
             };
             if let Some(first) = repeated {
                 self.errors.push(CheckError::Repeated { what, span, first });

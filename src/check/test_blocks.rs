@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::error::CheckError;
-use super::{Checker, Expect, Expected, Test, quoted_list};
+use super::{Checker, Expect, Expected, Remedy, Test, quoted_list};
 use crate::data;
 use crate::suggest;
 use crate::syntax::{self, Data, Expectation, Span, Spanned, TestStep};
@@ -56,7 +56,7 @@ impl Checker<'_> {
                 TestStep::Now(t) => now = self.test_time(t),
                 TestStep::Facts(d) => {
                     let schema = std::sync::Arc::clone(&self.facts);
-                    facts = self.test_data(d, &schema);
+                    facts = self.test_data(d, &schema, now.unwrap_or(0));
                 }
                 TestStep::Input(name, d) => {
                     if name.node != self.input_name {
@@ -71,7 +71,7 @@ impl Checker<'_> {
                         continue;
                     }
                     let schema = std::sync::Arc::clone(&self.input);
-                    person = self.test_data(d, &schema);
+                    person = self.test_data(d, &schema, now.unwrap_or(0));
                 }
                 TestStep::Expect(step) => {
                     let span = step.span;
@@ -118,7 +118,7 @@ impl Checker<'_> {
             None => {
                 let schema = std::sync::Arc::clone(&self.input);
                 let empty = Spanned::new(Data::Record(Vec::new()), decl.name.span);
-                self.test_data(&empty, &schema)?
+                self.test_data(&empty, &schema, 0)?
             }
         };
         Some(Test {
@@ -129,6 +129,73 @@ impl Checker<'_> {
             person,
             expects,
         })
+    }
+
+    /// Checks every `remedy`: the list it adds to, and its record against
+    /// that list's element type.
+    pub(super) fn remedies(&mut self, policy: &syntax::Policy) -> Vec<Remedy> {
+        let decls: Vec<&syntax::RemedyDecl> = policy.remedies().collect();
+        let mut out = Vec::with_capacity(decls.len());
+        for decl in decls {
+            let input = std::sync::Arc::clone(&self.input);
+            let element = match input.field(&decl.list.node) {
+                Some((slot, Type::List(inner))) => match &**inner {
+                    Type::Record(r) => Some((slot, std::sync::Arc::clone(r))),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if element.is_none()
+                && let Some((_, ty)) = input.field(&decl.list.node)
+            {
+                self.errors.push(CheckError::Mismatch {
+                    expected: "a list of records to add to".into(),
+                    found: ty.to_string(),
+                    span: decl.list.span,
+                    help: Some("a remedy adds a record to one of the input's lists".into()),
+                });
+                continue;
+            }
+            let Some((list, element)) = element else {
+                let lists: Vec<&str> = input
+                    .fields
+                    .iter()
+                    .filter(|(_, t)| matches!(t, Type::List(inner) if matches!(**inner, Type::Record(_))))
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                let help = suggest::help_for(&decl.list.node, lists.iter().copied())
+                    .unwrap_or_else(|| {
+                        format!(
+                            "a remedy adds to a list of records of the input: {}",
+                            quoted_list(&lists)
+                        )
+                    });
+                self.errors.push(CheckError::UnknownField {
+                    field: decl.list.node.clone(),
+                    record: self.input_name.clone(),
+                    span: decl.list.span,
+                    help,
+                });
+                continue;
+            };
+            let now_slots = match &decl.record.node {
+                Data::Record(fields) => fields
+                    .iter()
+                    .filter(|(_, v)| v.node == Data::Now)
+                    .filter_map(|(n, _)| element.field(&n.node).map(|(slot, _)| slot))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if let Some(record) = self.test_data(&decl.record, &element, 0) {
+                out.push(Remedy {
+                    title: decl.title.node.clone(),
+                    list,
+                    record,
+                    now_slots,
+                });
+            }
+        }
+        out
     }
 
     fn expected_outcome(
@@ -186,8 +253,8 @@ impl Checker<'_> {
 
     /// Decodes test data against `schema`, through the same reader as
     /// real data, so that tests see exactly what data would.
-    fn test_data(&mut self, d: &Spanned<Data>, schema: &RecordType) -> Option<Value> {
-        let json = self.data_json(d)?;
+    fn test_data(&mut self, d: &Spanned<Data>, schema: &RecordType, now: i64) -> Option<Value> {
+        let json = self.data_json(d, now)?;
         match data::decode(&json.to_string(), schema, &self.timezone) {
             Ok(decoded) => Some(decoded.value),
             Err(e) => {
@@ -200,25 +267,26 @@ impl Checker<'_> {
         }
     }
 
-    fn data_json(&mut self, d: &Spanned<Data>) -> Option<serde_json::Value> {
+    fn data_json(&mut self, d: &Spanned<Data>, now: i64) -> Option<serde_json::Value> {
         Some(match &d.node {
             Data::Record(fields) => {
                 let mut map = serde_json::Map::new();
                 for (name, value) in fields {
-                    map.insert(name.node.clone(), self.data_json(value)?);
+                    map.insert(name.node.clone(), self.data_json(value, now)?);
                 }
                 serde_json::Value::Object(map)
             }
             Data::List(items) => serde_json::Value::Array(
                 items
                     .iter()
-                    .map(|i| self.data_json(i))
+                    .map(|i| self.data_json(i, now))
                     .collect::<Option<_>>()?,
             ),
             Data::Text(t) => serde_json::Value::from(t.as_str()),
             Data::Number(n) => serde_json::Value::from(*n),
             Data::Bool(b) => serde_json::Value::from(*b),
             Data::None => serde_json::Value::Null,
+            Data::Now => serde_json::Value::from(time::format_instant(now, &self.timezone)),
             Data::Duration(secs) => {
                 serde_json::Value::from(time::format_duration(secs * time::SECOND))
             }

@@ -206,6 +206,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             warnings,
             next_change: crate::decision::NextChange::NotAsked,
             timeline: None,
+            remedies: None,
         }
     }
 }

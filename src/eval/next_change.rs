@@ -133,3 +133,46 @@ pub fn timeline<'p>(
     }
     out
 }
+
+/// The policy's remedies that would change the decision at `now`, each with
+/// the decision it would give: the person, with the remedy's record added
+/// to its list (its `now` fields set to `now`), decided again.
+pub fn remedies<'p>(
+    plan: &'p Plan,
+    facts: &'p Facts,
+    person: &Value,
+    now: i64,
+) -> Vec<(&'p str, Decision<'p>)> {
+    let decide = |p: &Value| Evaluator::new(plan, facts, p, now).decide(Vec::new());
+    let current = key(&decide(person));
+    let Value::Record(fields) = person else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for remedy in &plan.program.remedies {
+        let Value::Record(template) = &remedy.record else {
+            continue;
+        };
+        let mut record = template.to_vec();
+        for &slot in &remedy.now_slots {
+            if let Some(v) = record.get_mut(slot) {
+                *v = Value::Time(now);
+            }
+        }
+        let mut changed = fields.to_vec();
+        if let Some(list) = changed.get_mut(remedy.list) {
+            let items: Vec<Value> = list
+                .elements()
+                .iter()
+                .cloned()
+                .chain([Value::Record(record.into())])
+                .collect();
+            *list = Value::List(items.into());
+        }
+        let decision = decide(&Value::Record(changed.into()));
+        if key(&decision) != current {
+            out.push((remedy.title.as_str(), decision));
+        }
+    }
+    out
+}

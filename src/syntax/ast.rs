@@ -90,6 +90,14 @@ impl Policy {
         })
     }
 
+    /// The remedies, in source order.
+    pub fn remedies(&self) -> impl Iterator<Item = &RemedyDecl> {
+        self.items.iter().filter_map(|i| match i {
+            Item::Remedy(r) => Some(r),
+            _ => None,
+        })
+    }
+
     /// The tests, in source order.
     pub fn tests(&self) -> impl Iterator<Item = &TestDecl> {
         self.items.iter().filter_map(|i| match i {
@@ -127,6 +135,20 @@ pub enum Item {
     Otherwise(OutcomeCall),
     /// `test "name" { ... }`
     Test(TestDecl),
+    /// `remedy "title" adds LIST { ... }`
+    Remedy(RemedyDecl),
+}
+
+/// `remedy "take a nucleic-acid test" adds tests { sampled_at: now, result: "negative" }`:
+/// something a person can do, as a record it would add to one of their lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemedyDecl {
+    /// What the person would do, for people.
+    pub title: Spanned<String>,
+    /// The list of the input it adds to.
+    pub list: Ident,
+    /// The record it adds; `now` stands for the instant of the decision.
+    pub record: Spanned<Data>,
 }
 
 /// `test "name" { now ... person { ... } expect ... }`
@@ -190,6 +212,8 @@ pub enum Data {
     Region(RegionLevel, String),
     /// `none`
     None,
+    /// `now`: the instant of the decision (in a remedy) or of the test
+    Now,
 }
 
 /// `name: type` inside a record type.

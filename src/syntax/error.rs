@@ -290,6 +290,8 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::test_expect | Rule::EXPECT => "`expect`",
         Rule::AT => "`at`",
         Rule::expect_rules | Rule::RULES => "`rules`",
+        Rule::remedy_decl | Rule::REMEDY => "`remedy`",
+        Rule::ADDS => "`adds`",
         Rule::data_record => "a record like `{ name: \"x\" }`",
         Rule::data_field => "a field like `name: \"x\"`",
         Rule::data_list => "a list like `[1, 2]`",

@@ -166,6 +166,8 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::EXPECT
             | Rule::AT
             | Rule::RULES
+            | Rule::REMEDY
+            | Rule::ADDS
             | Rule::EOI
     )
 }
@@ -204,6 +206,17 @@ fn item(pair: Pair<'_, Rule>) -> Result<Item> {
         Rule::warning_decl => Item::Warning(warning_decl(pair)?),
         Rule::otherwise_decl => Item::Otherwise(outcome_call(next(&mut children(pair)))?),
         Rule::test_decl => Item::Test(test_decl(pair)?),
+        Rule::remedy_decl => {
+            let mut it = children(pair);
+            let title = string(next(&mut it))?;
+            let list = ident(next(&mut it));
+            let record = data(next(&mut it))?;
+            Item::Remedy(RemedyDecl {
+                title,
+                list,
+                record,
+            })
+        }
         other => unreachable!("not an item: {other:?}"),
     })
 }
@@ -345,6 +358,7 @@ fn data(pair: Pair<'_, Rule>) -> Result<Spanned<Data>> {
                 },
                 Rule::string => Data::Text(string(inner)?.node),
                 Rule::bool_lit => Data::Bool(text == "true"),
+                Rule::now_kw => Data::Now,
                 _ => Data::None,
             }
         }
