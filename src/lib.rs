@@ -153,18 +153,18 @@ impl Policy {
         extras: Extras,
     ) -> Result<Decision<'p>, DataError> {
         use decision::NextChange;
-        use eval::next_change;
+        use eval::what_if;
         let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
         let person = &decoded.value;
         let mut decision =
             eval::Evaluator::new(&self.plan, facts, person, now).decide(decoded.warnings);
         let first = if extras.timeline {
-            let steps = next_change::timeline(&self.plan, facts, person, now, 100);
+            let steps = what_if::timeline(&self.plan, facts, person, now, 100);
             let first = steps.get(1).map(|c| (c.at, c.decision.clone()));
             decision.timeline = Some(steps.into_iter().map(|c| (c.at, c.decision)).collect());
             first
         } else if extras.next_change {
-            next_change::next_change(&self.plan, facts, person, now).map(|c| (c.at, c.decision))
+            what_if::next_change(&self.plan, facts, person, now).map(|c| (c.at, c.decision))
         } else {
             None
         };
@@ -178,7 +178,7 @@ impl Policy {
             };
         }
         if extras.remedies {
-            decision.remedies = Some(next_change::remedies(&self.plan, facts, person, now));
+            decision.remedies = Some(what_if::remedies(&self.plan, facts, person, now));
         }
         Ok(decision)
     }

@@ -6,7 +6,7 @@
 
 mod explain;
 mod expr;
-pub mod next_change;
+pub mod what_if;
 
 use std::sync::Arc;
 

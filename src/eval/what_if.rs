@@ -1,4 +1,7 @@
-//! When will this decision change? Exactly, not by sampling: a decision can
+//! Decisions under other conditions: at later instants (when will this
+//! decision change, and its whole timeline) and with a remedy applied.
+//!
+//! When will a decision change? Exactly, not by sampling: a decision can
 //! only change where one of the policy's time comparisons flips, and those
 //! lie at the instants of the data and the policy shifted by the policy's
 //! durations (a window of 14 days closes 14 days after an event; a
