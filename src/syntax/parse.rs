@@ -347,15 +347,7 @@ fn data(pair: Pair<'_, Rule>) -> Result<Spanned<Data>> {
                 },
                 Rule::time_lit => Data::Time(text.to_owned()),
                 Rule::duration_lit => Data::Duration(duration_lit(text, whole)?),
-                Rule::data_number => match text.parse::<f64>() {
-                    Ok(n) if n.is_finite() => Data::Number(n),
-                    _ => {
-                        return Err(SyntaxError::Number {
-                            text: text.to_owned(),
-                            span: whole,
-                        });
-                    }
-                },
+                Rule::data_number => Data::Number(number(text, whole)?),
                 Rule::string => Data::Text(string(inner)?.node),
                 Rule::bool_lit => Data::Bool(text == "true"),
                 Rule::now_kw => Data::Now,
@@ -563,15 +555,7 @@ fn primary(pair: Pair<'_, Rule>) -> Result<Deep> {
         Rule::region_lit => region_lit(pair)?,
         Rule::time_lit => Expr::Time(text.to_owned()),
         Rule::duration_lit => Expr::Duration(duration_lit(text, whole)?),
-        Rule::number_lit => match text.parse::<f64>() {
-            Ok(n) if n.is_finite() => Expr::Number(n),
-            _ => {
-                return Err(SyntaxError::Number {
-                    text: text.to_owned(),
-                    span: whole,
-                });
-            }
-        },
+        Rule::number_lit => Expr::Number(number(text, whole)?),
         Rule::string => return string(pair).map(|s| (Spanned::new(Expr::Text(s.node), s.span), 1)),
         Rule::bool_lit => Expr::Bool(text == "true"),
         Rule::now_kw => Expr::Now,
@@ -641,6 +625,17 @@ fn call(pair: Pair<'_, Rule>) -> Result<Deep> {
     let depths: Vec<usize> = args.iter().map(|(_, d)| *d).collect();
     let args = args.into_iter().map(|(e, _)| e).collect();
     deeper(Spanned::new(Expr::Call(name, args), whole), depths)
+}
+
+/// A number literal, finite.
+fn number(text: &str, whole: Span) -> Result<f64> {
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() => Ok(n),
+        _ => Err(SyntaxError::Number {
+            text: text.to_owned(),
+            span: whole,
+        }),
+    }
 }
 
 /// `1d12h` → seconds.
