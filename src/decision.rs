@@ -9,9 +9,11 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use crate::check::Program;
+use crate::region;
 use crate::time;
 use crate::types::Type;
 use crate::value::Value;
+use crate::witness::{self, Witness, WitnessesJson};
 
 /// The decision for one person.
 #[derive(Debug, Clone)]
@@ -38,6 +40,9 @@ pub struct Decision<'p> {
     /// The policy's remedies that would change the decision now, each with
     /// the decision it would give, if that was asked for.
     pub remedies: Option<Vec<(&'p str, Decision<'p>)>>,
+    /// Whether the JSON gives each fired rule's witnesses as data, beside
+    /// the contract's `because` lines.
+    pub show_witnesses: bool,
 }
 
 /// The `next_change` of a decision.
@@ -66,8 +71,15 @@ pub struct FiredRule<'p> {
     pub title: Option<&'p str>,
     /// The outcome it gives.
     pub outcome: &'p str,
-    /// The records that made it fire, in words.
-    pub because: Vec<String>,
+    /// The records that made it fire.
+    pub witnesses: Vec<Witness<'p>>,
+}
+
+impl FiredRule<'_> {
+    /// The records that made it fire, in words: the contract's `because`.
+    pub fn because(&self, tz: &TimeZone) -> Vec<String> {
+        witness::because(&self.witnesses, tz)
+    }
 }
 
 impl Decision<'_> {
@@ -110,7 +122,7 @@ impl Decision<'_> {
             if let Some(title) = rule.title {
                 let _ = write!(out, " ({title})");
             }
-            for b in &rule.because {
+            for b in rule.because(tz) {
                 let _ = write!(out, "\n    because {b}");
             }
         }
@@ -156,7 +168,7 @@ impl Serialize for Decision<'_> {
         map.serialize_entry("id", &self.id.as_deref())?;
         map.serialize_entry("outcome", self.outcome)?;
         for (name, value, ty) in &self.payload {
-            map.serialize_entry(name, &Json { value, ty, tz })?;
+            map.serialize_entry(name, &Json::data(value, ty, tz))?;
         }
         map.serialize_entry(
             "policy",
@@ -167,7 +179,16 @@ impl Serialize for Decision<'_> {
             },
         )?;
         map.serialize_entry("now", &time::format_instant(self.now, tz))?;
-        map.serialize_entry("rules", &self.rules)?;
+        let rules: Vec<_> = self
+            .rules
+            .iter()
+            .map(|rule| RuleJson {
+                rule,
+                tz,
+                witnesses: self.show_witnesses,
+            })
+            .collect();
+        map.serialize_entry("rules", &rules)?;
         map.serialize_entry("warnings", &self.warnings)?;
         match &self.next_change {
             NextChange::NotAsked => {}
@@ -234,22 +255,40 @@ impl Serialize for Upcoming<'_, '_> {
         map.serialize_entry(self.first.0, &self.first.1)?;
         map.serialize_entry("outcome", self.then.outcome)?;
         for (name, value, ty) in &self.then.payload {
-            map.serialize_entry(name, &Json { value, ty, tz })?;
+            map.serialize_entry(name, &Json::data(value, ty, tz))?;
         }
         map.serialize_entry("rule", &self.then.deciding_rule())?;
         map.end()
     }
 }
 
-impl Serialize for FiredRule<'_> {
+/// A fired rule as JSON: `name`, `title`, `outcome`, `because` and, when
+/// asked for, `witnesses`.
+struct RuleJson<'a, 'p> {
+    rule: &'a FiredRule<'p>,
+    tz: &'a TimeZone,
+    witnesses: bool,
+}
+
+impl Serialize for RuleJson<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let rule = self.rule;
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("name", self.name)?;
-        if let Some(title) = self.title {
+        map.serialize_entry("name", rule.name)?;
+        if let Some(title) = rule.title {
             map.serialize_entry("title", title)?;
         }
-        map.serialize_entry("outcome", self.outcome)?;
-        map.serialize_entry("because", &self.because)?;
+        map.serialize_entry("outcome", rule.outcome)?;
+        map.serialize_entry("because", &rule.because(self.tz))?;
+        if self.witnesses {
+            map.serialize_entry(
+                "witnesses",
+                &WitnessesJson {
+                    witnesses: &rule.witnesses,
+                    tz: self.tz,
+                },
+            )?;
+        }
         map.end()
     }
 }
@@ -263,11 +302,35 @@ struct PolicyRef<'a> {
 }
 
 /// A value as JSON, the way data gives it: instants as RFC 3339 text in the
-/// policy's zone, regions as code strings, choices as their string.
-struct Json<'a> {
+/// policy's zone, regions as code strings (or, `named`, as `{"code",
+/// "name"}`), choices as their string.
+pub(crate) struct Json<'a> {
     value: &'a Value,
     ty: &'a Type,
     tz: &'a TimeZone,
+    named: bool,
+}
+
+impl<'a> Json<'a> {
+    /// A value as data gives it.
+    fn data(value: &'a Value, ty: &'a Type, tz: &'a TimeZone) -> Self {
+        Json {
+            value,
+            ty,
+            tz,
+            named: false,
+        }
+    }
+
+    /// A value for a person or a program to read: regions carry their names.
+    pub(crate) fn named(value: &'a Value, ty: &'a Type, tz: &'a TimeZone) -> Self {
+        Json {
+            value,
+            ty,
+            tz,
+            named: true,
+        }
+    }
 }
 
 impl Serialize for Json<'_> {
@@ -283,7 +346,7 @@ impl Serialize for Json<'_> {
                     seq.serialize_element(&Json {
                         value: item,
                         ty: element,
-                        tz: self.tz,
+                        ..*self
                     })?;
                 }
                 seq.end()
@@ -291,15 +354,14 @@ impl Serialize for Json<'_> {
             (Value::Record(fields), Type::Record(record)) => {
                 let mut map = s.serialize_map(Some(fields.len()))?;
                 for (value, (name, ty)) in fields.iter().zip(&record.fields) {
-                    map.serialize_entry(
-                        name,
-                        &Json {
-                            value,
-                            ty,
-                            tz: self.tz,
-                        },
-                    )?;
+                    map.serialize_entry(name, &Json { value, ty, ..*self })?;
                 }
+                map.end()
+            }
+            (Value::Region(code), _) if self.named => {
+                let mut map = s.serialize_map(Some(2))?;
+                map.serialize_entry("code", &format!("{code:06}"))?;
+                map.serialize_entry("name", &region::full_name(*code))?;
                 map.end()
             }
             (value, ty) => s.serialize_str(&plain(value, ty, self.tz)),

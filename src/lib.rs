@@ -43,6 +43,7 @@ pub mod test_runner;
 pub mod time;
 pub mod types;
 pub mod value;
+pub mod witness;
 
 use miette::Diagnostic;
 use thiserror::Error;
@@ -64,6 +65,8 @@ pub struct Extras {
     pub timeline: bool,
     /// `remedies`: what the person can do that would change it now.
     pub remedies: bool,
+    /// `witnesses`: each fired rule's records as data, beside `because`.
+    pub witnesses: bool,
 }
 
 /// A compiled policy, ready to decide.
@@ -180,6 +183,7 @@ impl Policy {
         if extras.remedies {
             decision.remedies = Some(what_if::remedies(&self.plan, facts, person, now));
         }
+        decision.show_witnesses = extras.witnesses;
         Ok(decision)
     }
 

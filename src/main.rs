@@ -75,6 +75,11 @@ enum Command {
         /// now (`remedies`).
         #[arg(long)]
         remedies: bool,
+        /// Also give each fired rule's records as data (`witnesses`): the
+        /// records, the entries of the facts they matched, and the window
+        /// in which nothing qualified.
+        #[arg(long)]
+        witnesses: bool,
     },
     /// Run the `test` blocks of every policy under the paths.
     Test {
@@ -187,6 +192,7 @@ fn main() -> ExitCode {
             next_change,
             timeline,
             remedies,
+            witnesses,
         } => eval(
             &policy,
             &input,
@@ -198,6 +204,7 @@ fn main() -> ExitCode {
                     next_change,
                     timeline,
                     remedies,
+                    witnesses,
                 },
             ),
             strictness,

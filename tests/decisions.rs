@@ -1,6 +1,6 @@
 //! Decisions for every example case: the shipped examples and the boundary
 //! cases of the corpus, each checked against its expected outcome and kind
-//! and snapshotted whole as JSON.
+//! and snapshotted whole as JSON, with the structured witnesses.
 
 use std::path::Path;
 
@@ -28,8 +28,12 @@ fn decide_cases(cases: &str, snapshot_prefix: &str) -> Vec<String> {
         let now = policy
             .instant(case["now"].as_str().unwrap_or(""))
             .unwrap_or_else(|e| unreachable!("{name}: {e}"));
+        let witnesses = policyc::Extras {
+            witnesses: true,
+            ..Default::default()
+        };
         let decision = policy
-            .decide_json(&facts, &case["person"].to_string(), now)
+            .decide_json_with(&facts, &case["person"].to_string(), now, witnesses)
             .unwrap_or_else(|e| unreachable!("{name}: {e}"));
         let json: serde_json::Value = serde_json::from_str(&decision.to_json()).unwrap_or_default();
         let mut got = serde_json::json!({"outcome": json["outcome"]});

@@ -17,11 +17,13 @@ const NEXT: policyc::Extras = policyc::Extras {
     next_change: true,
     timeline: false,
     remedies: false,
+    witnesses: false,
 };
 const TIMELINE: policyc::Extras = policyc::Extras {
     next_change: false,
     timeline: true,
     remedies: false,
+    witnesses: false,
 };
 
 /// Outcome and deciding rule: what a change changes.

@@ -1,137 +1,313 @@
-//! Why a rule fired: the records behind each condition, in words. Only run
-//! for rules that fired, so deciding stays cheap.
-
-use std::fmt::Write as _;
+//! Why a condition came out as it did: the records behind it, as
+//! [`Witness`]es. Only run for rules that fired (and, for `policyc
+//! explain`, for the rest), so deciding stays cheap.
 
 use super::Evaluator;
-use crate::check::ir::{Expr, ExprKind};
+use crate::check::ir::{Builtin, Expr, ExprKind};
 use crate::region;
-use crate::syntax::Quant;
-use crate::time;
+use crate::syntax::{BinaryOp, Quant};
 use crate::types::Type;
 use crate::value::Value;
+use crate::witness::{Found, Match, Window, Witness};
 
-impl Evaluator<'_, '_> {
+/// The type of what has none.
+static UNKNOWN: Type = Type::Error;
+
+impl<'p> Evaluator<'p, '_> {
     /// Adds to `out` what made `cond` come out as `held`.
-    pub(crate) fn because(&self, cond: &Expr, held: bool, out: &mut Vec<String>) {
+    pub(crate) fn witnesses(&self, cond: &'p Expr, held: bool, out: &mut Vec<Witness<'p>>) {
         match (&cond.kind, held) {
             (ExprKind::And(a, b), true) => {
-                self.because(a, true, out);
-                self.because(b, true, out);
+                self.witnesses(a, true, out);
+                self.witnesses(b, true, out);
             }
             (ExprKind::Or(a, b), false) => {
-                self.because(a, false, out);
-                self.because(b, false, out);
+                self.witnesses(a, false, out);
+                self.witnesses(b, false, out);
             }
             (ExprKind::Or(a, b), true) => {
                 let side = if self.test(a) { a } else { b };
-                self.because(side, true, out);
+                self.witnesses(side, true, out);
             }
             (ExprKind::And(a, b), false) => {
                 let side = if self.test(a) { b } else { a };
-                self.because(side, false, out);
+                self.witnesses(side, false, out);
             }
-            (ExprKind::Not(a), _) => self.because(a, !held, out),
+            (ExprKind::Not(a), _) => self.witnesses(a, !held, out),
             // Elements that match: the witnesses of `any`, the
             // counter-examples of a failed `no`.
             (ExprKind::Quantifier(Quant::Any, subject, body), true)
             | (ExprKind::Quantifier(Quant::No, subject, body), false) => {
                 let list = self.eval(subject);
-                let element = subject.ty.element().cloned().unwrap_or(Type::Error);
-                let name = self.source_text(subject);
-                for item in list.elements() {
-                    if body.as_ref().is_none_or(|b| self.holds_for(item, b)) {
-                        out.push(format!("{name}: {}", self.describe(item, &element)));
-                    }
-                }
+                let ty = subject.ty.element().unwrap_or(&UNKNOWN);
+                let records = list
+                    .elements()
+                    .iter()
+                    .filter(|item| body.as_ref().is_none_or(|b| self.holds_for(item, b)))
+                    .map(|item| Found {
+                        record: item.clone(),
+                        ty,
+                        matched: body
+                            .as_ref()
+                            .map_or_else(Vec::new, |b| self.matches(item, b)),
+                    })
+                    .collect();
+                out.push(Witness::Found {
+                    list: self.source_text(subject),
+                    condition: body.as_ref().map(|b| self.source_text(b)),
+                    records,
+                });
             }
             (ExprKind::Quantifier(Quant::Any, subject, Some(body)), false)
             | (ExprKind::Quantifier(Quant::No, subject, Some(body)), true) => {
-                out.push(format!(
-                    "no element of {} has {}",
-                    self.source_text(subject),
-                    self.source_text(body)
-                ));
+                out.push(Witness::Nothing {
+                    list: self.source_text(subject),
+                    condition: self.source_text(body),
+                    window: self.window(body),
+                });
             }
-            _ => {
-                let text = self.source_text(cond);
-                out.push(if held { text } else { format!("not ({text})") });
-            }
+            _ => out.push(Witness::Condition {
+                text: self.source_text(cond),
+                held,
+            }),
         }
     }
 
-    fn source_text(&self, e: &Expr) -> String {
+    /// A condition as its author wrote it, on one line.
+    pub(crate) fn source_text(&self, e: &Expr) -> String {
         let text = self.plan.program.source.slice(e.span);
-        // Conditions written over several lines read as one.
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
-    /// A value in words: regions with their names, times in the policy's
-    /// zone, records as `field value, ...`.
-    pub(crate) fn describe(&self, v: &Value, ty: &Type) -> String {
-        let mut out = String::new();
-        self.describe_into(&mut out, v, ty);
+    /// The memberships among the conjuncts of `body` that `item` satisfies,
+    /// each with the entries of the data that gave it.
+    fn matches(&self, item: &Value, body: &'p Expr) -> Vec<Match<'p>> {
+        let mut out = Vec::new();
+        for c in conjuncts(body) {
+            let (value, collection) = match &c.kind {
+                ExprKind::Member {
+                    negated: false,
+                    value,
+                    collection,
+                } => (value, collection),
+                ExprKind::InRegion {
+                    negated: false,
+                    inner,
+                    outer,
+                } => (inner, outer),
+                _ => continue,
+            };
+            if !self.holds_for(item, c) {
+                continue;
+            }
+            let found = self.eval_for(item, value);
+            let (origin, members) = self.origins(collection, &found, item);
+            out.push(Match {
+                condition: self.source_text(c),
+                value: found,
+                ty: &value.ty,
+                collection: self.source_text(collection),
+                members_of: self.source_text(origin),
+                members,
+                members_ty: origin.ty.element().unwrap_or(&origin.ty),
+            });
+        }
         out
     }
 
-    fn describe_into(&self, out: &mut String, v: &Value, ty: &Type) {
-        let tz = &self.plan.program.timezone;
-        match (v, ty.non_optional()) {
-            (Value::None, _) => out.push_str("none"),
-            (Value::Bool(b), _) => {
-                let _ = write!(out, "{b}");
-            }
-            (Value::Number(n), _) => {
-                let _ = write!(out, "{n}");
-            }
-            (Value::Text(t), _) => out.push_str(t),
-            (Value::Time(t), _) => time::write_instant(out, *t, tz),
-            (Value::Duration(d), _) => out.push_str(&time::format_duration(*d)),
-            (Value::Region(code), _) => {
-                let _ = write!(out, "{code:06}");
-                if let Some(name) = region::full_name(*code) {
-                    let _ = write!(out, " {name}");
-                }
-            }
-            (Value::Enum(i), Type::Enum(choices)) => {
-                out.push_str(choices.get(*i as usize).map_or("?", String::as_str));
-            }
-            (Value::Record(fields), Type::Record(record)) => {
-                let mut first = true;
-                for (value, (name, fty)) in fields.iter().zip(&record.fields) {
-                    if matches!(value, Value::None) {
-                        continue;
-                    }
-                    if !first {
-                        out.push_str(", ");
-                    }
-                    first = false;
-                    let _ = write!(out, "{name} ");
-                    self.describe_into(out, value, fty);
-                }
-            }
-            (Value::List(items) | Value::Set(items), t) => {
-                let element = t.element().cloned().unwrap_or(Type::Error);
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    self.describe_into(out, item, &element);
-                }
-                out.push(']');
-            }
-            (Value::Interval(a, b), _) => {
-                out.push('[');
-                time::write_instant(out, *a, tz);
-                out.push_str(", ");
-                time::write_instant(out, *b, tz);
-                out.push(']');
-            }
-            (Value::Enum(i), _) => {
-                let _ = write!(out, "#{i}");
-            }
-            (Value::Record(_), _) => out.push_str("{…}"),
+    /// The data behind `collection` and its entries that make `value` one
+    /// of its members: for `prefectures(S)`, `S` and its regions in the
+    /// prefecture `value`; otherwise the collection and `value` itself.
+    fn origins(&self, collection: &'p Expr, value: &Value, item: &Value) -> (&'p Expr, Vec<Value>) {
+        let source = self.definition(collection);
+        if let ExprKind::Call(builtin @ (Builtin::Prefectures | Builtin::Provinces), args) =
+            &source.kind
+            && let Some(arg) = args.first()
+            && let Value::Region(target) = value
+        {
+            let up = match builtin {
+                Builtin::Prefectures => region::prefecture_of,
+                _ => region::province_of,
+            };
+            let members = self
+                .eval_for(item, arg)
+                .elements()
+                .iter()
+                .filter(|m| matches!(m, Value::Region(code) if up(*code) == Some(*target)))
+                .cloned()
+                .collect();
+            return (arg, members);
         }
+        (collection, vec![value.clone()])
+    }
+
+    /// What a hoisted value or a `let` stands for; any other expression
+    /// stands for itself.
+    fn definition(&self, e: &'p Expr) -> &'p Expr {
+        match &e.kind {
+            ExprKind::Hoisted(i) => self.plan.hoisted.get(*i).map_or(e, |h| self.definition(h)),
+            ExprKind::Let(i) => self
+                .plan
+                .program
+                .lets
+                .get(*i)
+                .map_or(e, |l| self.definition(&l.value)),
+            _ => e,
+        }
+    }
+
+    /// The window of time that the conjuncts of `body` give one instant of
+    /// the record: `sampled_at within 48h` gives `[now - 48h, now]`,
+    /// `at >= T` gives `[T, ∞)`. The first such instant is taken, and all
+    /// its bounds are intersected.
+    fn window(&self, body: &'p Expr) -> Option<Window> {
+        let mut window: Option<(&Expr, Window)> = None;
+        for c in conjuncts(body) {
+            let Some((of, from, to)) = self.bounds(c) else {
+                continue;
+            };
+            match &mut window {
+                None => {
+                    let of_text = self.source_text(of);
+                    window = Some((
+                        of,
+                        Window {
+                            of: of_text,
+                            from,
+                            to,
+                        },
+                    ));
+                }
+                Some((first, w)) if first.span == of.span || same_read(first, of) => {
+                    w.from = w.from.max(from);
+                    w.to = match (w.to, to) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                Some(_) => {}
+            }
+        }
+        window.map(|(_, w)| w)
+    }
+
+    /// The record's instant a condition bounds, and the bounds, when the
+    /// bounds do not depend on the record.
+    fn bounds(&self, c: &'p Expr) -> Option<(&'p Expr, Option<i64>, Option<i64>)> {
+        let instant = |e: &Expr| match self.eval(e) {
+            Value::Time(t) => Some(t),
+            _ => None,
+        };
+        match &c.kind {
+            ExprKind::Within(t, w) if reads_element(t) && !reads_element(w) => match self.eval(w) {
+                Value::Interval(a, b) => Some((t, Some(a), Some(b))),
+                _ => None,
+            },
+            ExprKind::Compare(op, a, b) if reads_element(a) != reads_element(b) => {
+                let (of, bound, op) = if reads_element(a) {
+                    (a, b, *op)
+                } else {
+                    (b, a, flip(*op))
+                };
+                if !matches!(of.ty.non_optional(), Type::Time) {
+                    return None;
+                }
+                let t = instant(bound)?;
+                match op {
+                    BinaryOp::Ge => Some((of, Some(t), None)),
+                    BinaryOp::Gt => Some((of, Some(t.saturating_add(1)), None)),
+                    BinaryOp::Le => Some((of, None, Some(t))),
+                    BinaryOp::Lt => Some((of, None, Some(t.saturating_sub(1)))),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `A < B` read from `B`'s side: `B > A`.
+fn flip(op: BinaryOp) -> BinaryOp {
+    match op {
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::Le => BinaryOp::Ge,
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::Ge => BinaryOp::Le,
+        other => other,
+    }
+}
+
+/// Two reads of the same field of the record.
+fn same_read(a: &Expr, b: &Expr) -> bool {
+    match (&a.kind, &b.kind) {
+        (ExprKind::ElementField(d, s), ExprKind::ElementField(e, t)) => d == e && s == t,
+        _ => false,
+    }
+}
+
+/// The conjuncts of a condition: `A and B and C` gives A, B, C.
+fn conjuncts(e: &Expr) -> Vec<&Expr> {
+    match &e.kind {
+        ExprKind::And(a, b) => {
+            let mut out = conjuncts(a);
+            out.extend(conjuncts(b));
+            out
+        }
+        _ => vec![e],
+    }
+}
+
+/// Whether `e` reads an element bound by a `where`/`has`.
+fn reads_element(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Element(_) | ExprKind::ElementField(..))
+        || e.children().into_iter().any(|(c, _)| reads_element(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::Span;
+
+    fn expr(kind: ExprKind, ty: Type) -> Expr {
+        Expr::new(kind, ty, Span::default())
+    }
+
+    #[test]
+    fn conjuncts_flatten_nested_ands_in_order() {
+        let leaf = |i| expr(ExprKind::ElementField(0, i), Type::Bool);
+        let e = expr(
+            ExprKind::And(
+                Box::new(expr(
+                    ExprKind::And(Box::new(leaf(0)), Box::new(leaf(1))),
+                    Type::Bool,
+                )),
+                Box::new(leaf(2)),
+            ),
+            Type::Bool,
+        );
+        let slots: Vec<_> = conjuncts(&e)
+            .iter()
+            .map(|c| match c.kind {
+                ExprKind::ElementField(_, s) => s,
+                _ => usize::MAX,
+            })
+            .collect();
+        assert_eq!(slots, [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_comparison_reads_from_the_side_of_the_record() {
+        assert_eq!(flip(BinaryOp::Lt), BinaryOp::Gt);
+        assert_eq!(flip(BinaryOp::Ge), BinaryOp::Le);
+        assert_eq!(flip(BinaryOp::Eq), BinaryOp::Eq);
+        let field = expr(ExprKind::ElementField(0, 1), Type::Time);
+        let now = expr(ExprKind::Now, Type::Time);
+        assert!(reads_element(&field));
+        assert!(!reads_element(&now));
+        let cmp = expr(
+            ExprKind::Compare(BinaryOp::Lt, Box::new(now), Box::new(field)),
+            Type::Bool,
+        );
+        assert!(reads_element(&cmp));
     }
 }

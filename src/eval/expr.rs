@@ -82,6 +82,16 @@ impl Evaluator<'_, '_> {
         self.holds_in(item, body, None)
     }
 
+    /// The value of `e` with `item` bound by a top-level `where`/`has`.
+    pub(crate) fn eval_for(&self, item: &Value, e: &Expr) -> Value {
+        let scope = Scope {
+            item,
+            depth: 0,
+            parent: None,
+        };
+        self.eval_in(e, Some(&scope))
+    }
+
     fn holds_in(&self, item: &Value, body: &Expr, env: Env<'_>) -> bool {
         let scope = Scope {
             item,

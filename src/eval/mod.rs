@@ -14,6 +14,7 @@ use crate::compile::Plan;
 use crate::data::{self, DataError};
 use crate::decision::{Decision, FiredRule};
 use crate::value::Value;
+use crate::witness;
 
 /// The facts of a run, with every fact-only expression of the plan already
 /// computed.
@@ -164,24 +165,25 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             .iter()
             .map(|&i| {
                 let rule = &program.rules[i];
-                let mut because = Vec::new();
-                self.because(&rule.when, true, &mut because);
+                let mut witnesses = Vec::new();
+                self.witnesses(&rule.when, true, &mut witnesses);
                 if let Some(u) = &rule.unless {
-                    self.because(u, false, &mut because);
+                    self.witnesses(u, false, &mut witnesses);
                 }
                 FiredRule {
                     name: &rule.name,
                     title: rule.title.as_deref(),
                     outcome: &program.outcomes[rule.then.index],
-                    because,
+                    witnesses,
                 }
             })
             .collect();
         let mut warnings = data_warnings;
         for w in &program.warnings {
             if self.test(&w.when) {
-                let mut because = Vec::new();
-                self.because(&w.when, true, &mut because);
+                let mut witnesses = Vec::new();
+                self.witnesses(&w.when, true, &mut witnesses);
+                let because = witness::because(&witnesses, &program.timezone);
                 warnings.push(if because.is_empty() {
                     format!("{}: {}", w.name, w.message)
                 } else {
@@ -207,6 +209,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             next_change: crate::decision::NextChange::NotAsked,
             timeline: None,
             remedies: None,
+            show_witnesses: false,
         }
     }
 }
