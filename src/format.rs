@@ -17,7 +17,7 @@ struct Token<'a> {
 }
 
 /// Words that start a top-level declaration.
-const ITEMS: [&str; 12] = [
+const ITEMS: [&str; 14] = [
     "policy",
     "version",
     "timezone",
@@ -30,6 +30,8 @@ const ITEMS: [&str; 12] = [
     "remedy",
     "otherwise",
     "test",
+    "language",
+    "messages",
 ];
 
 /// Words of the language that are not names.

@@ -341,6 +341,36 @@ pub enum CheckError {
         #[help]
         help: String,
     },
+    /// A language tag that is not one.
+    #[error("`{tag}` is not a language tag")]
+    #[diagnostic(
+        code(policy::check::language_tag),
+        help(
+            "write a BCP 47 tag: a two- or three-letter language, then any subtags, like `zh`, `en` or `zh-Hant`"
+        )
+    )]
+    LanguageTag {
+        /// The tag.
+        tag: String,
+        /// Where.
+        #[label("not a language tag")]
+        span: Span,
+    },
+    /// A message for something the policy does not have.
+    #[error("a message for {what} `{name}`, which the policy does not have")]
+    #[diagnostic(code(policy::check::unknown_message))]
+    UnknownMessage {
+        /// What kind of thing.
+        what: &'static str,
+        /// Its name or text.
+        name: String,
+        /// Where.
+        #[label("no such {what}")]
+        span: Span,
+        /// A suggestion, or what can be given.
+        #[help]
+        help: String,
+    },
     /// A quantifier that needs a condition.
     #[error("`all` needs a condition")]
     #[diagnostic(

@@ -96,6 +96,21 @@ pub enum Lint {
         #[label("from one fixed instant to another")]
         span: Span,
     },
+    /// A translation that leaves some of the policy's texts out.
+    #[error("`messages \"{language}\"` lacks {count} of the policy's texts")]
+    #[diagnostic(code(policy::lint::missing_messages), severity(Warning))]
+    MissingMessages {
+        /// The block's language.
+        language: String,
+        /// How many texts it lacks.
+        count: usize,
+        /// The block's language tag.
+        #[label("people reading `{language}` see these in the policy's own language")]
+        span: Span,
+        /// What to add.
+        #[help]
+        help: String,
+    },
     /// A condition that does not depend on anything.
     #[error("this condition is always {value}")]
     #[diagnostic(code(policy::lint::constant_condition), severity(Warning))]
@@ -120,6 +135,7 @@ pub fn lints(ast: &syntax::Policy, program: &Program) -> Vec<Lint> {
     missing_payload(program, &mut out);
     constant_conditions(program, &mut out);
     shadowed_rules(ast, program, &mut out);
+    missing_messages(program, &mut out);
     for e in roots(program) {
         fixed_windows(e, &mut out);
     }
@@ -128,6 +144,39 @@ pub fn lints(ast: &syntax::Policy, program: &Program) -> Vec<Lint> {
         l.labels().and_then(|mut l| l.next()).map(|l| l.offset())
     });
     out
+}
+
+/// Translations that leave texts out. A block in the policy's own
+/// `language` only labels, and is not a translation.
+fn missing_messages(program: &Program, out: &mut Vec<Lint>) {
+    let texts = super::messages::translatable(program);
+    for block in &program.messages {
+        if program.language.as_deref() == Some(block.language.as_str()) {
+            continue;
+        }
+        let missing: Vec<String> = texts
+            .iter()
+            .filter(|k| !block.entries.contains_key(k))
+            .map(|k| format!("`{}`", k.written()))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let mut help = format!("add {}", missing.join(", "));
+        if program.language.is_none() {
+            help.push_str(
+                "; if this is the language the policy is written in, say so with `language \"",
+            );
+            help.push_str(&block.language);
+            help.push_str("\"`");
+        }
+        out.push(Lint::MissingMessages {
+            language: block.language.clone(),
+            count: missing.len(),
+            span: block.span,
+            help,
+        });
+    }
 }
 
 /// Every top-level expression of the program.

@@ -6,6 +6,7 @@ mod error;
 mod expr;
 pub mod ir;
 pub mod lint;
+pub mod messages;
 mod names;
 mod operators;
 mod test_blocks;
@@ -58,6 +59,11 @@ pub struct Program {
     pub tests: Vec<Test>,
     /// `remedy` declarations, in source order.
     pub remedies: Vec<Remedy>,
+    /// `language "..."`: the language of the policy's own texts.
+    pub language: Option<String>,
+    /// `messages` blocks: the policy's texts in other languages, and
+    /// labels for people.
+    pub messages: Vec<messages::Messages>,
 }
 
 /// `remedy "title" adds LIST { ... }`, checked.
@@ -212,6 +218,7 @@ pub(crate) struct Checker<'a> {
 struct Once<'p> {
     version: Option<&'p Spanned<String>>,
     timezone: Option<&'p Spanned<String>>,
+    language: Option<&'p Spanned<String>>,
     outcomes: Option<(&'p [Ident], Span)>,
     input: Option<(&'p Ident, &'p [syntax::FieldDecl])>,
     facts: Option<&'p [syntax::FieldDecl]>,
@@ -301,7 +308,7 @@ impl Checker<'_> {
             .field("id")
             .filter(|(_, t)| matches!(t.non_optional(), Type::Text))
             .map(|(slot, _)| slot);
-        Program {
+        let mut program = Program {
             source: self.source.clone(),
             name: policy.name.node.clone(),
             title: policy.title.as_ref().map(|t| t.node.clone()),
@@ -318,7 +325,11 @@ impl Checker<'_> {
             id_slot,
             tests,
             remedies,
-        }
+            language: None,
+            messages: Vec::new(),
+        };
+        (program.language, program.messages) = self.messages(policy, &program);
+        program
     }
 
     /// Finds the declarations that may be given once, reporting repeats.
@@ -356,11 +367,13 @@ impl Checker<'_> {
                     call.outcome.span,
                     once.otherwise.replace(call).map(|c| c.outcome.span),
                 ),
+                Item::Language(l) => ("language", l.span, once.language.replace(l).map(|f| f.span)),
                 Item::Let(_)
                 | Item::Rule(_)
                 | Item::Warning(_)
                 | Item::Test(_)
-                | Item::Remedy(_) => continue,
+                | Item::Remedy(_)
+                | Item::Messages(_) => continue,
             };
             if let Some(first) = repeated {
                 self.errors.push(CheckError::Repeated { what, span, first });

@@ -137,6 +137,63 @@ pub enum Item {
     Test(TestDecl),
     /// `remedy "title" adds LIST { ... }`
     Remedy(RemedyDecl),
+    /// `language "zh"`
+    Language(Spanned<String>),
+    /// `messages "en" { ... }`
+    Messages(MessagesDecl),
+}
+
+/// `messages "en" { ... }`: the policy's texts in one language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessagesDecl {
+    /// The language tag, like `en` or `zh-Hant`.
+    pub language: Spanned<String>,
+    /// The entries, in source order.
+    pub entries: Vec<Message>,
+}
+
+/// One entry of a `messages` block: what it translates, and the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// What it gives the text of.
+    pub key: Spanned<MessageKey>,
+    /// The text in the block's language.
+    pub text: Spanned<String>,
+}
+
+/// What a message gives the text of.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MessageKey {
+    /// `policy`: the policy's title
+    Policy,
+    /// `outcome NAME`
+    Outcome(String),
+    /// `rule NAME`: the rule's title
+    Rule(String),
+    /// `warning NAME`: the warning's message
+    Warning(String),
+    /// `name NAME`: a field, an input, a fact or a `let`, as a person
+    /// reads it
+    Name(String),
+    /// `remedy "title"`
+    Remedy(String),
+    /// `text "..."`: a string of the policy (a payload text, a choice)
+    Text(String),
+}
+
+impl MessageKey {
+    /// The key as its author writes it: `rule county_exposure`, `text "请..."`.
+    pub fn written(&self) -> String {
+        match self {
+            MessageKey::Policy => "policy".into(),
+            MessageKey::Outcome(n) => format!("outcome {n}"),
+            MessageKey::Rule(n) => format!("rule {n}"),
+            MessageKey::Warning(n) => format!("warning {n}"),
+            MessageKey::Name(n) => format!("name {n}"),
+            MessageKey::Remedy(t) => format!("remedy {t:?}"),
+            MessageKey::Text(t) => format!("text {t:?}"),
+        }
+    }
 }
 
 /// `remedy "take a nucleic-acid test" adds tests { sampled_at: now, result: "negative" }`:

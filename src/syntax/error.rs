@@ -292,6 +292,16 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::expect_rules | Rule::RULES => "`rules`",
         Rule::remedy_decl | Rule::REMEDY => "`remedy`",
         Rule::ADDS => "`adds`",
+        Rule::language_decl | Rule::LANGUAGE => "`language`",
+        Rule::messages_decl | Rule::MESSAGES => "`messages \"lang\" { ... }`",
+        Rule::message
+        | Rule::message_policy
+        | Rule::message_named
+        | Rule::message_name_kind
+        | Rule::message_quoted
+        | Rule::message_text_kind => {
+            "a message like `rule NAME \"text\"` or `text \"...\" \"...\"`"
+        }
         Rule::data_record => "a record like `{ name: \"x\" }`",
         Rule::data_field => "a field like `name: \"x\"`",
         Rule::data_list => "a list like `[1, 2]`",

@@ -168,6 +168,8 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::RULES
             | Rule::REMEDY
             | Rule::ADDS
+            | Rule::LANGUAGE
+            | Rule::MESSAGES
             | Rule::EOI
     )
 }
@@ -217,8 +219,53 @@ fn item(pair: Pair<'_, Rule>) -> Result<Item> {
                 record,
             })
         }
+        Rule::language_decl => Item::Language(string(next(&mut children(pair)))?),
+        Rule::messages_decl => {
+            let mut it = children(pair);
+            let language = string(next(&mut it))?;
+            let entries = it.map(message).collect::<Result<_>>()?;
+            Item::Messages(MessagesDecl { language, entries })
+        }
         other => unreachable!("not an item: {other:?}"),
     })
+}
+
+/// One entry of a `messages` block.
+fn message(pair: Pair<'_, Rule>) -> Result<Message> {
+    let rule = pair.as_rule();
+    let start = pair.as_span().start();
+    let mut it = children(pair);
+    let key = match rule {
+        Rule::message_policy => {
+            let text = string(next(&mut it))?;
+            let key = Spanned::new(MessageKey::Policy, Span::new(start, text.span.start));
+            return Ok(Message { key, text });
+        }
+        Rule::message_named => {
+            let kind = next(&mut it);
+            let name = ident(next(&mut it));
+            let span = Span::new(start, name.span.end);
+            let key = match kind.as_str() {
+                "outcome" => MessageKey::Outcome(name.node),
+                "rule" => MessageKey::Rule(name.node),
+                "warning" => MessageKey::Warning(name.node),
+                _ => MessageKey::Name(name.node),
+            };
+            Spanned::new(key, span)
+        }
+        _ => {
+            let kind = next(&mut it);
+            let source = string(next(&mut it))?;
+            let span = Span::new(start, source.span.end);
+            let key = match kind.as_str() {
+                "remedy" => MessageKey::Remedy(source.node),
+                _ => MessageKey::Text(source.node),
+            };
+            Spanned::new(key, span)
+        }
+    };
+    let text = string(next(&mut it))?;
+    Ok(Message { key, text })
 }
 
 fn input_decl(pair: Pair<'_, Rule>) -> Result<Item> {
