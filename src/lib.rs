@@ -33,6 +33,7 @@ pub mod compile;
 pub mod data;
 pub mod decision;
 pub mod eval;
+pub mod explain;
 pub mod format;
 pub mod region;
 pub mod report;
@@ -155,12 +156,24 @@ impl Policy {
         now: i64,
         extras: Extras,
     ) -> Result<Decision<'p>, DataError> {
-        use decision::NextChange;
-        use eval::what_if;
         let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
         let person = &decoded.value;
-        let mut decision =
+        let decision =
             eval::Evaluator::new(&self.plan, facts, person, now).decide(decoded.warnings);
+        Ok(self.with_extras(decision, facts, person, extras))
+    }
+
+    /// Adds the `extras` asked for to the decision for `person`.
+    fn with_extras<'p>(
+        &'p self,
+        mut decision: Decision<'p>,
+        facts: &'p Facts,
+        person: &value::Value,
+        extras: Extras,
+    ) -> Decision<'p> {
+        use decision::NextChange;
+        use eval::what_if;
+        let now = decision.now;
         let first = if extras.timeline {
             let steps = what_if::timeline(&self.plan, facts, person, now, 100);
             let first = steps.get(1).map(|c| (c.at, c.decision.clone()));
@@ -184,7 +197,45 @@ impl Policy {
             decision.remedies = Some(what_if::remedies(&self.plan, facts, person, now));
         }
         decision.show_witnesses = extras.witnesses;
-        Ok(decision)
+        decision
+    }
+
+    /// The words of `language` (or, with `None`, of the policy's own
+    /// language) to explain decisions in.
+    pub fn words(
+        &self,
+        language: Option<&str>,
+    ) -> Result<explain::Words<'_>, explain::LanguageError> {
+        explain::Words::new(&self.plan.program, language)
+    }
+
+    /// Explains the decision for one person given as a JSON object: every
+    /// rule with whether it applies and why, when the decision changes and
+    /// the remedies that would change it. Render it with
+    /// [`explain::Explanation::render`].
+    pub fn explain_json<'p>(
+        &'p self,
+        facts: &'p Facts,
+        json: &str,
+        now: i64,
+    ) -> Result<explain::Explanation<'p>, DataError> {
+        let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
+        let person = &decoded.value;
+        let evaluator = eval::Evaluator::new(&self.plan, facts, person, now);
+        let rules = evaluator.rule_reports();
+        let warnings = evaluator.warning_reports();
+        let decision = evaluator.decide(Vec::new());
+        let extras = Extras {
+            next_change: true,
+            remedies: true,
+            ..Extras::default()
+        };
+        Ok(explain::Explanation {
+            decision: self.with_extras(decision, facts, person, extras),
+            rules,
+            warnings,
+            data_warnings: decoded.warnings,
+        })
     }
 
     /// Decides one person given as a JSON object.

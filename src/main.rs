@@ -81,6 +81,26 @@ enum Command {
         #[arg(long)]
         witnesses: bool,
     },
+    /// Explain each person's decision for them to read: every rule with
+    /// whether it applies and the records behind it, when the decision
+    /// changes and what would help, in the policy's language or `--lang`.
+    Explain {
+        /// The `.policy` file.
+        policy: PathBuf,
+        /// One JSON object, or JSON Lines (one person per line); `-` is stdin.
+        #[arg(long)]
+        input: PathBuf,
+        /// A facts file (JSON); may be given more than once.
+        #[arg(long)]
+        facts: Vec<PathBuf>,
+        /// The instant to decide at (RFC 3339); default: the current time.
+        #[arg(long)]
+        now: Option<String>,
+        /// The language to explain in, one of the policy's `messages`
+        /// languages; default: the policy's own `language`.
+        #[arg(long)]
+        lang: Option<String>,
+    },
     /// Run the `test` blocks of every policy under the paths.
     Test {
         /// `.policy` files, or folders to search for them (default:
@@ -113,6 +133,9 @@ enum Command {
 enum Format {
     Json,
     Pretty,
+    /// `policyc explain`: for the person the decision is about.
+    #[value(skip)]
+    Explain,
 }
 
 /// Failures of the command itself, each with its exit code.
@@ -152,6 +175,9 @@ enum CliError {
     #[error("cannot write the output")]
     #[diagnostic(code(policyc::write))]
     Write(#[source] io::Error),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Language(#[from] policyc::explain::LanguageError),
 }
 
 impl CliError {
@@ -167,14 +193,17 @@ impl CliError {
                 file: Some(path.clone()),
                 ..Place::default()
             },
-            CliError::Now { .. } | CliError::Write(_) => Place::default(),
+            CliError::Now { .. } | CliError::Write(_) | CliError::Language(_) => Place::default(),
         }
     }
 
     fn exit_code(&self) -> u8 {
         match self {
             CliError::Facts { .. } | CliError::Input { .. } => 3,
-            CliError::Read { .. } | CliError::Now { .. } | CliError::Write(_) => 2,
+            CliError::Read { .. }
+            | CliError::Now { .. }
+            | CliError::Write(_)
+            | CliError::Language(_) => 2,
         }
     }
 }
@@ -206,7 +235,22 @@ fn main() -> ExitCode {
                     remedies,
                     witnesses,
                 },
+                None,
             ),
+            strictness,
+        ),
+        Command::Explain {
+            policy,
+            input,
+            facts,
+            now,
+            lang,
+        } => eval(
+            &policy,
+            &input,
+            &facts,
+            now.as_deref(),
+            (Format::Explain, Extras::default(), lang.as_deref()),
             strictness,
         ),
         Command::Check { policies } => check(&policies, strictness),
@@ -424,12 +468,16 @@ fn eval(
     input: &Path,
     facts: &[PathBuf],
     now: Option<&str>,
-    (format, extras): (Format, Extras),
+    (format, extras, lang): (Format, Extras, Option<&str>),
     strictness: Strictness,
 ) -> miette::Result<ExitCode> {
     let errors = strictness.0;
     let Some(policy) = load(policy, strictness)? else {
         return Ok(ExitCode::from(1));
+    };
+    let words = match format {
+        Format::Explain => Some(policy.words(lang).map_err(CliError::from)?),
+        _ => None,
     };
     let now = match now {
         Some(text) => policy
@@ -461,7 +509,7 @@ fn eval(
     let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let name = input.display().to_string();
     let bad = decide_stream(
-        &policy,
+        (&policy, words.as_ref()),
         &facts,
         now,
         (format, errors, extras),
@@ -483,7 +531,7 @@ fn eval(
 /// time (a single JSON object may span lines); returns how many records
 /// could not be decided.
 fn decide_stream(
-    policy: &Policy,
+    (policy, words): (&Policy, Option<&policyc::explain::Words<'_>>),
     facts: &Facts,
     now: i64,
     (format, errors, extras): (Format, Errors, Extras),
@@ -497,6 +545,7 @@ fn decide_stream(
     };
     let mut emit = Emitter {
         policy,
+        words,
         facts,
         now,
         format,
@@ -525,7 +574,7 @@ fn decide_stream(
             if !looks_like_json_lines(&text) {
                 return match emit.decide(&text) {
                     Ok(d) => {
-                        write_decision(&mut out, &d, format)?;
+                        emit.print(&mut out, &d)?;
                         out.flush().map_err(CliError::Write)?;
                         Ok(0)
                     }
@@ -557,9 +606,17 @@ fn looks_like_json_lines(text: &str) -> bool {
     lines.clone().count() > 1 && lines.all(|l| l.starts_with('{'))
 }
 
+/// The answer for one person: a decision, or its explanation.
+enum Answer<'a> {
+    Decided(policyc::Decision<'a>),
+    Explained(policyc::explain::Explanation<'a>),
+}
+
 /// Writes one output line per input line: a decision, or the error.
-struct Emitter<'a> {
+struct Emitter<'a, 'w> {
     policy: &'a Policy,
+    /// The words to explain in, for `explain`.
+    words: Option<&'w policyc::explain::Words<'a>>,
     facts: &'a Facts,
     now: i64,
     format: Format,
@@ -569,9 +626,9 @@ struct Emitter<'a> {
     bad: usize,
 }
 
-impl<'a> Emitter<'a> {
+impl<'a> Emitter<'a, '_> {
     /// The decision for one input line.
-    fn decide(&self, text: &str) -> Result<policyc::Decision<'a>, DataError> {
+    fn decide(&self, text: &str) -> Result<Answer<'a>, DataError> {
         if text.trim().is_empty() {
             return Err(DataError {
                 message: "an empty line, not a JSON object".into(),
@@ -579,11 +636,34 @@ impl<'a> Emitter<'a> {
                 column: None,
             });
         }
+        if self.words.is_some() {
+            return self
+                .policy
+                .explain_json(self.facts, text, self.now)
+                .map(Answer::Explained);
+        }
         if self.extras == Extras::default() {
-            return self.policy.decide_json(self.facts, text, self.now);
+            return self
+                .policy
+                .decide_json(self.facts, text, self.now)
+                .map(Answer::Decided);
         }
         self.policy
             .decide_json_with(self.facts, text, self.now, self.extras)
+            .map(Answer::Decided)
+    }
+
+    /// Writes one answer.
+    fn print(&self, out: &mut impl Write, answer: &Answer<'_>) -> miette::Result<()> {
+        match (answer, self.words) {
+            (Answer::Decided(d), _) if self.format == Format::Pretty => {
+                writeln!(out, "{}", d.to_pretty())
+            }
+            (Answer::Decided(d), _) => writeln!(out, "{}", d.to_json()),
+            (Answer::Explained(e), Some(words)) => writeln!(out, "{}", e.render(words)),
+            (Answer::Explained(e), None) => writeln!(out, "{}", e.decision.to_pretty()),
+        }
+        .map_err(|e| CliError::Write(e).into())
     }
 
     /// Writes the answer for input line `number`.
@@ -591,10 +671,10 @@ impl<'a> Emitter<'a> {
         &mut self,
         out: &mut impl Write,
         number: usize,
-        result: Result<policyc::Decision<'_>, DataError>,
+        result: Result<Answer<'_>, DataError>,
     ) -> miette::Result<()> {
         match result {
-            Ok(d) => write_decision(out, &d, self.format),
+            Ok(answer) => self.print(out, &answer),
             Err(e) => {
                 self.bad += 1;
                 let e = e.on_line(number);
@@ -614,16 +694,4 @@ impl<'a> Emitter<'a> {
             }
         }
     }
-}
-
-fn write_decision(
-    out: &mut impl Write,
-    d: &policyc::Decision<'_>,
-    format: Format,
-) -> miette::Result<()> {
-    match format {
-        Format::Json => writeln!(out, "{}", d.to_json()),
-        Format::Pretty => writeln!(out, "{}", d.to_pretty()),
-    }
-    .map_err(|e| CliError::Write(e).into())
 }

@@ -447,3 +447,86 @@ fn remedies_say_what_would_help() {
     assert_eq!(out[1]["remedies"][0]["remedy"], "完成核酸检测（阴性）");
     assert_eq!(out[1]["remedies"][0]["outcome"], "green");
 }
+
+#[test]
+fn explain_speaks_the_policy_language_or_the_one_asked_for() {
+    let args = [
+        "explain", POLICY, "--input", "-", "--facts", FACTS, "--now", NOW,
+    ];
+    let input = format!("{GREEN}\n{POPUP}\n");
+    let o = policyc(&args, &input);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    // One explanation per person, in order, in Chinese.
+    let a = out.find("a · 北京健康宝进京赋码规则").unwrap_or(usize::MAX);
+    let b = out.find("b · 北京健康宝进京赋码规则").unwrap_or(usize::MAX);
+    assert!(a < b && b < usize::MAX, "{out}");
+    assert!(out.contains("结果：绿码"), "{out}");
+    assert!(
+        out.contains("内蒙古自治区阿拉善盟额济纳旗（152923）"),
+        "{out}"
+    );
+
+    let mut en = args.to_vec();
+    en.extend(["--lang", "en"]);
+    let o = policyc(&en, &input);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Decision: green code"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn explain_in_a_language_the_policy_lacks_is_a_usage_error() {
+    let o = policyc(
+        &[
+            "explain", POLICY, "--input", "-", "--facts", FACTS, "--now", NOW, "--lang", "fr",
+        ],
+        GREEN,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).is_empty());
+    let err = stderr(&o);
+    assert!(err.contains("the policy has no messages in `fr`"), "{err}");
+    assert!(err.contains("it speaks `zh`, `en`"), "{err}");
+}
+
+#[test]
+fn explain_reports_a_bad_line_in_place_and_goes_on() {
+    let args = [
+        "explain", POLICY, "--input", "-", "--facts", FACTS, "--now", NOW,
+    ];
+    let o = policyc(&args, &format!("{{\"stays\": 1}}\n{GREEN}\n"));
+    assert_eq!(o.status.code(), Some(3));
+    let out = stdout(&o);
+    let first: serde_json::Value =
+        serde_json::from_str(out.lines().next().unwrap_or_default()).unwrap_or_default();
+    assert_eq!(first["line"], 1, "{out}");
+    assert!(
+        first["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("`stays`")),
+        "{out}"
+    );
+    assert!(out.contains("a · 北京健康宝进京赋码规则"), "{out}");
+}
+
+#[test]
+fn witnesses_are_data_when_asked_for() {
+    let o = eval_stdin(POPUP, &["--witnesses"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let d = &lines(&o)[0];
+    let w = &d["rules"][0]["witnesses"][0];
+    assert_eq!(w["kind"], "found");
+    assert_eq!(w["list"], "outside");
+    assert_eq!(w["records"][0]["record"]["region"]["code"], "152923");
+    assert_eq!(
+        w["records"][0]["matched"][0]["members"][0]["name"],
+        "内蒙古自治区阿拉善盟额济纳旗"
+    );
+    // Without the flag, the contract's decision alone.
+    let plain = &lines(&eval_stdin(POPUP, &[]))[0];
+    assert!(plain["rules"][0].get("witnesses").is_none());
+}

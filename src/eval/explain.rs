@@ -4,6 +4,7 @@
 
 use super::Evaluator;
 use crate::check::ir::{Builtin, Expr, ExprKind};
+use crate::check::{Rule, Warning};
 use crate::region;
 use crate::syntax::{BinaryOp, Quant};
 use crate::types::Type;
@@ -13,7 +14,82 @@ use crate::witness::{Found, Match, Window, Witness};
 /// The type of what has none.
 static UNKNOWN: Type = Type::Error;
 
+/// How one rule came out for a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleState {
+    /// Its condition held and its exception (if any) did not: it fired.
+    Fired,
+    /// Its condition did not hold.
+    NotMet,
+    /// Its condition held, but so did its exception (`unless`).
+    Excepted,
+}
+
+/// A rule, how it came out and the records behind that.
+#[derive(Debug, Clone)]
+pub struct RuleReport<'p> {
+    /// The rule.
+    pub rule: &'p Rule,
+    /// How it came out.
+    pub state: RuleState,
+    /// Why its condition held (or did not).
+    pub witnesses: Vec<Witness<'p>>,
+    /// Why its exception held (or did not), when it has one and the
+    /// condition held.
+    pub exception: Vec<Witness<'p>>,
+}
+
 impl<'p> Evaluator<'p, '_> {
+    /// Every rule of the policy, in order, with how it came out and why:
+    /// for a person to read. More work than deciding, so only asked for
+    /// by explanations.
+    pub fn rule_reports(&self) -> Vec<RuleReport<'p>> {
+        let plan: &'p crate::compile::Plan = self.plan;
+        plan.program
+            .rules
+            .iter()
+            .map(|rule| {
+                let when = self.test(&rule.when);
+                let mut witnesses = Vec::new();
+                self.witnesses(&rule.when, when, &mut witnesses);
+                let mut exception = Vec::new();
+                let mut state = if when {
+                    RuleState::Fired
+                } else {
+                    RuleState::NotMet
+                };
+                if let (true, Some(u)) = (when, &rule.unless) {
+                    let unless = self.test(u);
+                    self.witnesses(u, unless, &mut exception);
+                    if unless {
+                        state = RuleState::Excepted;
+                    }
+                }
+                RuleReport {
+                    rule,
+                    state,
+                    witnesses,
+                    exception,
+                }
+            })
+            .collect()
+    }
+
+    /// The policy's warnings that hold, each with its records.
+    pub fn warning_reports(&self) -> Vec<(&'p Warning, Vec<Witness<'p>>)> {
+        let plan: &'p crate::compile::Plan = self.plan;
+        plan.program
+            .warnings
+            .iter()
+            .filter(|w| self.test(&w.when))
+            .map(|w| {
+                let mut witnesses = Vec::new();
+                self.witnesses(&w.when, true, &mut witnesses);
+                (w, witnesses)
+            })
+            .collect()
+    }
+
     /// Adds to `out` what made `cond` come out as `held`.
     pub(crate) fn witnesses(&self, cond: &'p Expr, held: bool, out: &mut Vec<Witness<'p>>) {
         match (&cond.kind, held) {

@@ -5,6 +5,7 @@
 //! [`Evaluator`] that borrows the plan, the facts and the person.
 
 mod explain;
+pub use explain::{RuleReport, RuleState};
 mod expr;
 pub mod what_if;
 

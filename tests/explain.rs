@@ -1,0 +1,129 @@
+//! Explanations for people: every example case explained in the policy's
+//! own language (Chinese) and in English, snapshotted whole; and the
+//! things every explanation must say, checked on each.
+
+use std::path::Path;
+
+use policyc::Policy;
+
+const POLICY: &str = "policies/beijing-2021-10-30.policy";
+const FACTS: &str = "examples/beijing/facts.json";
+
+fn read(path: impl AsRef<Path>) -> String {
+    let path = path.as_ref();
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap_or_else(|e| unreachable!("{}: {e}", path.display()))
+}
+
+/// Explains every case of a cases file in `lang`, snapshotting each.
+fn explain_cases(cases: &str, prefix: &str, lang: Option<&str>) {
+    let policy = Policy::compile(POLICY, &read(POLICY)).unwrap_or_else(|e| unreachable!("{e}"));
+    let facts = policy
+        .facts(&read(FACTS))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let words = policy.words(lang).unwrap_or_else(|e| unreachable!("{e}"));
+    for line in cases.lines() {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+        let name = case["name"].as_str().unwrap_or("?");
+        let now = policy
+            .instant(case["now"].as_str().unwrap_or(""))
+            .unwrap_or_else(|e| unreachable!("{name}: {e}"));
+        let explanation = policy
+            .explain_json(&facts, &case["person"].to_string(), now)
+            .unwrap_or_else(|e| unreachable!("{name}: {e}"));
+        let text = explanation.render(&words);
+        // What every explanation says: the decision, every rule, and when
+        // it changes.
+        let outcome = explanation.decision.outcome;
+        let label = match (outcome, lang) {
+            ("green", None) => "绿码",
+            ("popup", None) => "弹窗",
+            ("green", _) => "green code",
+            _ => "pop-up",
+        };
+        assert!(text.contains(label), "{name}: no outcome in\n{text}");
+        assert_eq!(
+            text.matches(['●', '○', '◐']).count(),
+            policy.program().rules.len(),
+            "{name}: not every rule in\n{text}"
+        );
+        let lang = lang.unwrap_or("zh");
+        insta::assert_snapshot!(
+            format!("{prefix}-{name}-{lang}"),
+            text,
+            case["about"].as_str().unwrap_or("")
+        );
+    }
+}
+
+#[test]
+fn shipped_examples_are_explained_in_chinese() {
+    explain_cases(&read("examples/beijing/cases.jsonl"), "example", None);
+}
+
+#[test]
+fn shipped_examples_are_explained_in_english() {
+    explain_cases(&read("examples/beijing/cases.jsonl"), "example", Some("en"));
+}
+
+#[test]
+fn boundary_cases_are_explained() {
+    explain_cases(
+        &read("tests/corpus/decide/beijing-boundaries.jsonl"),
+        "boundary",
+        None,
+    );
+}
+
+#[test]
+fn a_case_county_names_the_county_the_dates_and_when_it_turns_green() {
+    let policy = Policy::compile(POLICY, &read(POLICY)).unwrap_or_else(|e| unreachable!("{e}"));
+    let facts = policy
+        .facts(r#"{"case_counties": ["152923"]}"#)
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let person = r#"{"id": "P", "phones": [{"number": "1", "bound_at": "2021-01-05T00:00:00+08:00", "itinerary_checked": true}],
+        "stays": [{"phone": "1", "region": "152923", "from": "2021-10-24T08:00:00+08:00", "to": "2021-10-27T18:00:00+08:00"}]}"#;
+    let now = policy
+        .instant("2021-11-01T10:00:00+08:00")
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let e = policy
+        .explain_json(&facts, person, now)
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let zh = e.render(&policy.words(None).unwrap_or_else(|e| unreachable!("{e}")));
+    for part in [
+        "内蒙古自治区阿拉善盟额济纳旗（152923）",
+        "2021年10月27日 18:00",
+        "2021年11月10日 18:00 之后，结果变为绿码",
+        "请按照防疫要求暂缓来京",
+    ] {
+        assert!(zh.contains(part), "no {part:?} in\n{zh}");
+    }
+    let en = e.render(
+        &policy
+            .words(Some("en"))
+            .unwrap_or_else(|e| unreachable!("{e}")),
+    );
+    assert!(
+        en.contains("just after 10 November 2021, 18:00, the decision becomes green code"),
+        "{en}"
+    );
+}
+
+#[test]
+fn an_unknown_language_says_which_there_are() {
+    let policy = Policy::compile(POLICY, &read(POLICY)).unwrap_or_else(|e| unreachable!("{e}"));
+    let err = policy
+        .words(Some("fr"))
+        .err()
+        .map(|e| (e.to_string(), e.help));
+    assert_eq!(
+        err,
+        Some((
+            "the policy has no messages in `fr`".to_owned(),
+            "it speaks `zh`, `en`; add `messages \"fr\" { ... }` to it for more".to_owned()
+        ))
+    );
+    // Tags compare without regard to case; the own language needs no block.
+    assert!(policy.words(Some("EN")).is_ok());
+    assert!(policy.words(Some("zh")).is_ok());
+}
