@@ -8,7 +8,8 @@ const HEADER: &str = r#"
 policy windows
 timezone "Asia/Shanghai"
 outcomes green < red
-input person { at: time?, from: time?, to: time?, region: region? }
+input person { at: time?, from: time?, to: time?, region: region?, wait: duration? }
+facts { since: time? }
 "#;
 
 /// Compiles a policy whose only rule is `when COND`.
@@ -159,4 +160,137 @@ fn unknown_codes_belong_to_nothing_but_match_exactly() {
     );
     let p = policy("person.region in [county \"110105\", person.region]");
     assert!(holds(&p, r#"{"region": "999999"}"#, NOW));
+}
+
+// ---------------------------------------------------------------------------
+// When a decision changes: the candidate instants of each time construct.
+// Each case gives the exact instant `next_change` must find, and checks it
+// by deciding one second before and one second after.
+// ---------------------------------------------------------------------------
+
+/// When the decision for `person` first changes after `NOW`, under `cond`
+/// and `facts`, as RFC 3339 in the policy's zone; checked against the
+/// decisions on either side of it.
+fn changes_at(cond: &str, facts: &str, person: &str) -> Option<String> {
+    let p = policy(cond);
+    let facts = p.facts(facts).unwrap_or_else(|e| unreachable!("{e}"));
+    let now = p.instant(NOW).unwrap_or_else(|e| unreachable!("{e}"));
+    let person = crate::data::decode(person, &p.program().input, &p.program().timezone)
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .value;
+    let decide = |at: i64| {
+        super::Evaluator::new(p.plan(), &facts, &person, at)
+            .decide(Vec::new())
+            .outcome
+    };
+    let change = super::what_if::next_change(p.plan(), &facts, &person, now)?;
+    // Just before `at` (to the microsecond, and a second before) today's
+    // decision holds; just after it, the announced one.
+    for before in [change.at - 1, change.at - SECOND] {
+        assert_eq!(decide(before), decide(now), "before {}", change.at);
+    }
+    for after in [change.at + 1, change.at + SECOND] {
+        assert_eq!(
+            decide(after),
+            change.decision.outcome,
+            "after {}",
+            change.at
+        );
+    }
+    assert_ne!(change.decision.outcome, decide(now));
+    Some(crate::time::format_instant(
+        change.at,
+        &p.program().timezone,
+    ))
+}
+
+#[test]
+fn a_window_closes_its_length_after_a_past_event() {
+    let cond = "person.at is not none and person.at within 48h";
+    let at = changes_at(cond, "{}", r#"{"at": "2021-10-31T08:00:00+08:00"}"#);
+    assert_eq!(at.as_deref(), Some("2021-11-02T08:00:00+08:00"));
+}
+
+#[test]
+fn a_future_dated_event_opens_its_window_when_it_happens() {
+    let cond = "person.at is not none and person.at within 48h";
+    // In the future, the event is in no past window; it enters one the
+    // instant it happens.
+    let at = changes_at(cond, "{}", r#"{"at": "2021-11-03T12:00:00+08:00"}"#);
+    assert_eq!(at.as_deref(), Some("2021-11-03T12:00:00+08:00"));
+}
+
+#[test]
+fn an_interval_overlapping_a_window_ends_its_length_after_the_interval() {
+    let cond = "person.from is not none and [person.from, person.to or now] overlaps 14d";
+    let person = r#"{"from": "2021-10-24T08:00:00+08:00", "to": "2021-10-27T18:00:00+08:00"}"#;
+    let at = changes_at(cond, "{}", person);
+    assert_eq!(at.as_deref(), Some("2021-11-10T18:00:00+08:00"));
+    // An open interval (`to or now`) overlaps every window from now on.
+    let ongoing = r#"{"from": "2021-10-24T08:00:00+08:00"}"#;
+    assert_eq!(changes_at(cond, "{}", ongoing), None);
+}
+
+#[test]
+fn a_comparison_with_now_minus_a_duration() {
+    let cond = "person.at is not none and person.at > now - 14d";
+    let at = changes_at(cond, "{}", r#"{"at": "2021-10-25T00:00:00+08:00"}"#);
+    assert_eq!(at.as_deref(), Some("2021-11-08T00:00:00+08:00"));
+}
+
+#[test]
+fn a_duration_since_an_event() {
+    let cond = "person.at is not none and now - person.at < 3d";
+    let at = changes_at(cond, "{}", r#"{"at": "2021-10-31T00:00:00+08:00"}"#);
+    // `<` holds until three days have passed.
+    assert_eq!(at.as_deref(), Some("2021-11-03T00:00:00+08:00"));
+}
+
+#[test]
+fn two_durations_added_to_an_event() {
+    let cond = "person.at is not none and person.at + 1d + 12h >= now";
+    let at = changes_at(cond, "{}", r#"{"at": "2021-11-01T00:00:00+08:00"}"#);
+    assert_eq!(at.as_deref(), Some("2021-11-02T12:00:00+08:00"));
+}
+
+#[test]
+fn a_duration_from_the_data() {
+    let cond =
+        "person.at is not none and person.wait is not none and now < person.at + person.wait";
+    let person = r#"{"at": "2021-11-01T00:00:00+08:00", "wait": "36h"}"#;
+    let at = changes_at(cond, "{}", person);
+    assert_eq!(at.as_deref(), Some("2021-11-02T12:00:00+08:00"));
+}
+
+#[test]
+fn now_inside_an_interval_of_the_data() {
+    let cond =
+        "person.from is not none and person.to is not none and now within [person.from, person.to]";
+    let person = r#"{"from": "2021-11-03T00:00:00+08:00", "to": "2021-11-05T00:00:00+08:00"}"#;
+    // It opens at `from` ...
+    let at = changes_at(cond, "{}", person);
+    assert_eq!(at.as_deref(), Some("2021-11-03T00:00:00+08:00"));
+    // ... and closes just after `to`.
+    let inside = r#"{"from": "2021-10-30T00:00:00+08:00", "to": "2021-11-05T00:00:00+08:00"}"#;
+    let at = changes_at(cond, "{}", inside);
+    assert_eq!(at.as_deref(), Some("2021-11-05T00:00:00+08:00"));
+}
+
+#[test]
+fn an_instant_of_the_facts() {
+    let cond = "since is not none and now >= since + 1d";
+    let at = changes_at(cond, r#"{"since": "2021-11-02T00:00:00+08:00"}"#, "{}");
+    assert_eq!(at.as_deref(), Some("2021-11-03T00:00:00+08:00"));
+}
+
+#[test]
+fn a_constant_instant_of_the_policy() {
+    let cond = "now > 2021-11-20T00:00+08:00";
+    let at = changes_at(cond, "{}", "{}");
+    assert_eq!(at.as_deref(), Some("2021-11-20T00:00:00+08:00"));
+}
+
+#[test]
+fn nothing_in_time_never_changes() {
+    assert_eq!(changes_at("person.region is none", "{}", "{}"), None);
 }

@@ -35,7 +35,7 @@ pub fn next_change<'p>(
 ) -> Option<Change<'p>> {
     let decide = |at: i64| Evaluator::new(plan, facts, person, at).decide(Vec::new());
     let current = key(&decide(now));
-    for c in candidates(plan, person, now) {
+    for c in candidates(plan, facts, person, now) {
         for at in [c, c.saturating_add(1)] {
             let d = decide(at);
             if key(&d) != current {
@@ -52,11 +52,16 @@ fn key(d: &Decision<'_>) -> (String, Option<String>) {
 }
 
 /// The instants after `now`, ascending, at which a time comparison of the
-/// policy may flip for this person.
-fn candidates(plan: &Plan, person: &Value, now: i64) -> Vec<i64> {
+/// policy may flip for this person: every instant of the person, the facts
+/// and the policy, shifted either way by every duration of them and by
+/// every sum of two (`t + 1d + 12h`, `t < now - 14d - 48h`).
+fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> {
     let mut times = Vec::new();
     let mut durations = vec![0];
     collect_values(person, &mut times, &mut durations);
+    for v in facts.values.iter().chain(&facts.hoisted) {
+        collect_values(v, &mut times, &mut durations);
+    }
     let program = &plan.program;
     let exprs = program
         .lets
@@ -72,6 +77,14 @@ fn candidates(plan: &Plan, person: &Value, now: i64) -> Vec<i64> {
     for e in exprs {
         collect_constants(e, &mut times, &mut durations);
     }
+    durations.sort_unstable();
+    durations.dedup();
+    let sums: Vec<i64> = durations
+        .iter()
+        .enumerate()
+        .flat_map(|(i, a)| durations[i..].iter().map(move |b| a.saturating_add(*b)))
+        .collect();
+    durations = sums;
     durations.sort_unstable();
     durations.dedup();
     let mut out: Vec<i64> = times
