@@ -43,7 +43,9 @@ fn check(policy: &Policy, facts: &policyc::Facts, line: &str, now: i64) -> bool 
     let decide = |at: i64| policy.decide_json(facts, line, at).map(|d| key(&d)).ok();
     match &d.next_change {
         NextChange::At { at, then } => {
-            assert!(*at > now, "{line}");
+            // `now` itself when a window closes exactly then.
+            assert!(*at >= now, "{line}");
+            assert_eq!(decide(at + 1), Some(key(then)), "just after {at}: {line}");
             if at - SECOND >= now {
                 assert_eq!(
                     decide(at - SECOND),
@@ -105,6 +107,20 @@ fn exact_on_the_examples_and_a_generated_population() {
         changing += usize::from(check(&policy, &facts, line, now));
     }
     assert!(changing > 10, "the popups end at some point: {changing}");
+}
+
+#[test]
+fn exact_on_the_boundary_cases() {
+    let policy = Policy::compile("b", POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+    let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
+    let cases = include_str!("corpus/decide/beijing-boundaries.jsonl");
+    for line in cases.lines() {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+        let now = policy
+            .instant(case["now"].as_str().unwrap_or_default())
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        check(&policy, &facts, &case["person"].to_string(), now);
+    }
 }
 
 #[test]

@@ -212,6 +212,17 @@ fn a_window_closes_its_length_after_a_past_event() {
 }
 
 #[test]
+fn a_window_that_closes_exactly_now_changes_just_after_now() {
+    let cond = "person.at is not none and person.at within 48h";
+    let at = changes_at(cond, "{}", r#"{"at": "2021-10-30T10:00:00+08:00"}"#);
+    assert_eq!(at.as_deref(), Some("2021-11-01T10:00:00+08:00"));
+    let cond = "person.from is not none and [person.from, person.to or now] overlaps 14d";
+    let person = r#"{"from": "2021-10-10T08:00:00+08:00", "to": "2021-10-18T10:00:00+08:00"}"#;
+    let at = changes_at(cond, "{}", person);
+    assert_eq!(at.as_deref(), Some("2021-11-01T10:00:00+08:00"));
+}
+
+#[test]
 fn a_future_dated_event_opens_its_window_when_it_happens() {
     let cond = "person.at is not none and person.at within 48h";
     // In the future, the event is in no past window; it enters one the

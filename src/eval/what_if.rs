@@ -6,7 +6,8 @@
 //! lie at the instants of the data and the policy shifted by the policy's
 //! durations (a window of 14 days closes 14 days after an event; a
 //! future-dated event opens when it happens). The decision is evaluated at
-//! each such instant after `now`, in order, and at the instant just after.
+//! each such instant from `now` on, in order, and at the instant just
+//! after: a window that closes exactly at `now` changes just after `now`.
 
 use super::{Evaluator, Facts};
 use crate::check::ir::{Expr, ExprKind};
@@ -24,9 +25,10 @@ pub struct Change<'p> {
     pub decision: Decision<'p>,
 }
 
-/// The first instant after `now` at which the decision for `person` changes
-/// its outcome or its deciding rule, with the decision after it; `None` if,
-/// with no new data, it never changes.
+/// The first boundary from `now` on at which the decision for `person`
+/// changes its outcome or its deciding rule, with the decision just after
+/// it; `None` if, with no new data, it never changes. The boundary may be
+/// `now` itself, when a window closes exactly then.
 pub fn next_change<'p>(
     plan: &'p Plan,
     facts: &'p Facts,
@@ -51,8 +53,8 @@ fn key(d: &Decision<'_>) -> (String, Option<String>) {
     (d.outcome.to_owned(), d.deciding_rule().map(str::to_owned))
 }
 
-/// The instants after `now`, ascending, at which a time comparison of the
-/// policy may flip for this person: every instant of the person, the facts
+/// The instants from `now` on, ascending, at which a time comparison of
+/// the policy may flip for this person: every instant of the person, the facts
 /// and the policy, shifted either way by every duration of them and by
 /// every sum of two (`t + 1d + 12h`, `t < now - 14d - 48h`).
 fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> {
@@ -94,7 +96,7 @@ fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> 
                 .iter()
                 .flat_map(move |d| [t.saturating_add(*d), t.saturating_sub(*d)])
         })
-        .filter(|c| *c > now)
+        .filter(|c| *c >= now)
         .collect();
     out.sort_unstable();
     out.dedup();
