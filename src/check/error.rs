@@ -182,6 +182,19 @@ pub enum CheckError {
         #[label("first given here")]
         first: Span,
     },
+    /// A `messages` block, or an entry of one, given twice.
+    #[error("{what} is given twice")]
+    #[diagnostic(code(policy::check::repeated_message), help("keep one"))]
+    RepeatedMessage {
+        /// What, as written.
+        what: String,
+        /// The second one.
+        #[label("given again here")]
+        span: Span,
+        /// The first one.
+        #[label("first given here")]
+        first: Span,
+    },
     /// A time zone the bundled database does not know.
     #[error("unknown time zone `{name}`")]
     #[diagnostic(code(policy::check::time_zone))]

@@ -150,10 +150,11 @@ impl Checker<'_> {
                 continue;
             };
             self.language_tag(&decl.language);
-            if let Some(first) = blocks.iter().find(|b| b.language == decl.language.node) {
-                self.errors.push(CheckError::Duplicate {
-                    what: "`messages` block for language",
-                    name: decl.language.node.clone(),
+            // Tags are compared without regard to case, as BCP 47 has it.
+            let same = |b: &&Messages| b.language.eq_ignore_ascii_case(&decl.language.node);
+            if let Some(first) = blocks.iter().find(same) {
+                self.errors.push(CheckError::RepeatedMessage {
+                    what: format!("`messages \"{}\"`", decl.language.node),
                     span: decl.language.span,
                     first: first.span,
                 });
@@ -163,9 +164,8 @@ impl Checker<'_> {
             let mut seen: HashMap<&MessageKey, Span> = HashMap::new();
             for m in &decl.entries {
                 if let Some(first) = seen.insert(&m.key.node, m.key.span) {
-                    self.errors.push(CheckError::Duplicate {
-                        what: "message",
-                        name: m.key.node.written(),
+                    self.errors.push(CheckError::RepeatedMessage {
+                        what: format!("`{}`", m.key.node.written()),
                         span: m.key.span,
                         first,
                     });
@@ -232,7 +232,11 @@ impl Checker<'_> {
                     "text" => {
                         "a `text` translates a text a payload gives, or a choice of a schema".into()
                     }
-                    _ => format!("the policy has no {what} of that name"),
+                    _ if known.is_empty() => format!("the policy has no {what}s"),
+                    _ => {
+                        let listed: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+                        format!("the policy's {what}s are {}", listed.join(", "))
+                    }
                 },
             );
         self.errors.push(CheckError::UnknownMessage {
