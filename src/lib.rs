@@ -158,8 +158,11 @@ impl Policy {
     ) -> Result<Decision<'p>, DataError> {
         let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
         let person = &decoded.value;
-        let decision =
-            eval::Evaluator::new(&self.plan, facts, person, now).decide(decoded.warnings);
+        let mut evaluator = eval::Evaluator::new(&self.plan, facts, person, now);
+        if extras.witnesses {
+            evaluator = evaluator.detailed();
+        }
+        let decision = evaluator.decide(decoded.warnings);
         Ok(self.with_extras(decision, facts, person, extras))
     }
 
@@ -221,7 +224,7 @@ impl Policy {
     ) -> Result<explain::Explanation<'p>, DataError> {
         let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
         let person = &decoded.value;
-        let evaluator = eval::Evaluator::new(&self.plan, facts, person, now);
+        let evaluator = eval::Evaluator::new(&self.plan, facts, person, now).detailed();
         let rules = evaluator.rule_reports();
         let warnings = evaluator.warning_reports();
         let decision = evaluator.decide(Vec::new());

@@ -193,52 +193,47 @@ impl Checker<'_> {
     }
 
     /// Reports a key that names nothing the policy has.
-    fn message_key(
+    fn message_key<'a>(
         &mut self,
         key: &Spanned<MessageKey>,
-        program: &Program,
-        names: &[String],
-        texts: &[String],
+        program: &'a Program,
+        names: &'a [String],
+        texts: &'a [String],
     ) {
-        let strs = |v: &[String]| v.to_vec();
-        let (what, name, known): (&'static str, &str, Vec<String>) = match &key.node {
+        let refs = |v: &'a [String]| v.iter().map(String::as_str).collect();
+        let (what, name, known): (&'static str, &str, Vec<&str>) = match &key.node {
             MessageKey::Policy => return,
-            MessageKey::Outcome(n) => ("outcome", n, strs(&program.outcomes)),
+            MessageKey::Outcome(n) => ("outcome", n, refs(&program.outcomes)),
             MessageKey::Rule(n) => (
                 "rule",
                 n,
-                program.rules.iter().map(|r| r.name.clone()).collect(),
+                program.rules.iter().map(|r| r.name.as_str()).collect(),
             ),
             MessageKey::Warning(n) => (
                 "warning",
                 n,
-                program.warnings.iter().map(|w| w.name.clone()).collect(),
+                program.warnings.iter().map(|w| w.name.as_str()).collect(),
             ),
-            MessageKey::Name(n) => ("name", n, strs(names)),
+            MessageKey::Name(n) => ("name", n, refs(names)),
             MessageKey::Remedy(t) => (
                 "remedy",
                 t,
-                program.remedies.iter().map(|r| r.title.clone()).collect(),
+                program.remedies.iter().map(|r| r.title.as_str()).collect(),
             ),
-            MessageKey::Text(t) => ("text", t, strs(texts)),
+            MessageKey::Text(t) => ("text", t, refs(texts)),
         };
-        if known.iter().any(|k| k == name) {
+        if known.contains(&name) {
             return;
         }
-        let help =
-            suggest::help_for(name, known.iter().map(String::as_str)).unwrap_or_else(
-                || match what {
-                    "name" => "a `name` labels a field, the input, a fact or a `let`".into(),
-                    "text" => {
-                        "a `text` translates a text a payload gives, or a choice of a schema".into()
-                    }
-                    _ if known.is_empty() => format!("the policy has no {what}s"),
-                    _ => {
-                        let listed: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
-                        format!("the policy's {what}s are {}", listed.join(", "))
-                    }
-                },
-            );
+        let help = suggest::help_for(name, known.iter().copied()).unwrap_or_else(|| match what {
+            "name" => "a `name` labels a field, the input, a fact or a `let`".into(),
+            "text" => "a `text` translates a text a payload gives, or a choice of a schema".into(),
+            _ if known.is_empty() => format!("the policy has no {what}s"),
+            _ => {
+                let listed: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+                format!("the policy's {what}s are {}", listed.join(", "))
+            }
+        });
         self.errors.push(CheckError::UnknownMessage {
             what,
             name: name.to_owned(),

@@ -123,9 +123,10 @@ impl<'p> Evaluator<'p, '_> {
                     .map(|item| Found {
                         record: item.clone(),
                         ty,
-                        matched: body
-                            .as_ref()
-                            .map_or_else(Vec::new, |b| self.matches(item, b)),
+                        matched: match body {
+                            Some(b) if self.detailed => self.matches(item, b),
+                            _ => Vec::new(),
+                        },
                     })
                     .collect();
                 out.push(Witness::Found {

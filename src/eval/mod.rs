@@ -110,6 +110,9 @@ pub struct Evaluator<'p, 'v> {
     now: i64,
     /// `let` values, computed when the evaluator is made.
     lets: Vec<Value>,
+    /// Whether witnesses name the entries of the data each record matched
+    /// (for `--witnesses` and explanations; `because` does not need them).
+    detailed: bool,
 }
 
 impl<'p, 'v> Evaluator<'p, 'v> {
@@ -127,6 +130,13 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         ev
     }
 
+    /// Makes the witnesses name the entries of the data each record
+    /// matched: more work, for people and tools that read them.
+    pub fn detailed(mut self) -> Self {
+        self.detailed = true;
+        self
+    }
+
     /// An evaluator without `let`s, for expressions that use none.
     fn bare(plan: &'p Plan, facts: &'p Facts, person: &'v Value, now: i64) -> Self {
         Evaluator {
@@ -135,6 +145,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             person,
             now,
             lets: Vec::new(),
+            detailed: false,
         }
     }
 
