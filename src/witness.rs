@@ -13,6 +13,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::decision::Json;
 use crate::region;
+use crate::syntax;
 use crate::time;
 use crate::types::Type;
 use crate::value::Value;
@@ -118,6 +119,9 @@ impl Witness<'_> {
                 out.push(line);
             }
             Witness::Condition { text, held: true } => out.push(text.clone()),
+            Witness::Condition { text, held: false } if syntax::enclosed(text) => {
+                out.push(format!("not {text}"));
+            }
             Witness::Condition { text, held: false } => out.push(format!("not ({text})")),
         }
     }

@@ -287,6 +287,7 @@ fn conjuncts<'a>(e: &'a syntax::Spanned<syntax::Expr>, text: &'a str, out: &mut 
         }
         _ => {
             let written = text.get(e.span.start..e.span.end).unwrap_or("");
+            let written = syntax::without_parens(written);
             out.push(written.split_whitespace().collect::<Vec<_>>().join(" "));
         }
     }

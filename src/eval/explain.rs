@@ -135,6 +135,37 @@ impl<'p> Evaluator<'p, '_> {
                     records,
                 });
             }
+            // The records that break an `all`.
+            (ExprKind::Quantifier(Quant::All, subject, Some(body)), false) => {
+                let list = self.eval(subject);
+                let ty = subject.ty.element().unwrap_or(&UNKNOWN);
+                let records = list
+                    .elements()
+                    .iter()
+                    .filter(|item| !self.holds_for(item, body))
+                    .map(|item| Found {
+                        record: item.clone(),
+                        ty,
+                        matched: Vec::new(),
+                    })
+                    .collect();
+                out.push(Witness::Found {
+                    list: self.source_text(subject),
+                    condition: Some(format!("not ({})", self.source_text(body))),
+                    records,
+                });
+            }
+            // A condition given a name: what stands behind the name.
+            (ExprKind::Let(i), _) if matches!(cond.ty, Type::Bool) => {
+                let plan: &'p crate::compile::Plan = self.plan;
+                match plan.program.lets.get(*i) {
+                    Some(l) => self.witnesses(&l.value, held, out),
+                    None => out.push(Witness::Condition {
+                        text: self.source_text(cond),
+                        held,
+                    }),
+                }
+            }
             (ExprKind::Quantifier(Quant::Any, subject, Some(body)), false)
             | (ExprKind::Quantifier(Quant::No, subject, Some(body)), true) => {
                 out.push(Witness::Nothing {

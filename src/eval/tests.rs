@@ -305,3 +305,99 @@ fn a_constant_instant_of_the_policy() {
 fn nothing_in_time_never_changes() {
     assert_eq!(changes_at("person.region is none", "{}", "{}"), None);
 }
+
+// ---------------------------------------------------------------------------
+// Witnesses: the records behind each kind of condition.
+// ---------------------------------------------------------------------------
+
+/// The `because` lines of rule `r` for `person`, under a policy whose
+/// input is a list of tests.
+fn because(lets: &str, cond: &str, person: &str) -> Vec<String> {
+    let text = format!(
+        "policy w\ntimezone \"Asia/Shanghai\"\noutcomes green < red\n\
+         input person {{ tests: list of {{ at: time, result: \"negative\" | \"positive\" }} }}\n\
+         {lets}\nrule r when {cond} then red\notherwise green\n"
+    );
+    let p = Policy::compile("w.policy", &text).unwrap_or_else(|e| unreachable!("{e}"));
+    let facts = crate::Facts::empty(p.plan());
+    let now = p.instant(NOW).unwrap_or_else(|e| unreachable!("{e}"));
+    let d = p
+        .decide_json(&facts, person, now)
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let tz = &p.program().timezone;
+    d.rules.first().map(|r| r.because(tz)).unwrap_or_default()
+}
+
+const TESTS: &str = r#"{"tests": [{"at": "2021-10-31T10:00:00+08:00", "result": "negative"},
+                                  {"at": "2021-10-20T10:00:00+08:00", "result": "positive"}]}"#;
+
+#[test]
+fn an_any_names_the_records_that_match() {
+    assert_eq!(
+        because("", "any person.tests has result = \"positive\"", TESTS),
+        ["person.tests: at 2021-10-20T10:00:00+08:00, result positive"]
+    );
+}
+
+#[test]
+fn a_no_gives_the_window_in_which_nothing_qualified() {
+    assert_eq!(
+        because(
+            "",
+            "no person.tests has result = \"positive\" and at within 7d",
+            TESTS
+        ),
+        [
+            "no element of person.tests has result = \"positive\" and at within 7d \
+             (at from 2021-10-25T10:00:00+08:00 to 2021-11-01T10:00:00+08:00)"
+        ]
+    );
+    // Comparisons bound the window too, and bounds on one field intersect.
+    assert_eq!(
+        because(
+            "",
+            "no person.tests has at >= 2021-10-21 and at < now and result = \"positive\"",
+            TESTS
+        ),
+        [
+            "no element of person.tests has at >= 2021-10-21 and at < now and result = \"positive\" \
+             (at from 2021-10-21T00:00:00+08:00 to 2021-11-01T09:59:59.999999+08:00)"
+        ]
+    );
+}
+
+#[test]
+fn an_all_that_fails_names_the_records_that_break_it() {
+    assert_eq!(
+        because(
+            "",
+            "not (all person.tests has result = \"negative\")",
+            TESTS
+        ),
+        ["person.tests: at 2021-10-20T10:00:00+08:00, result positive"]
+    );
+}
+
+#[test]
+fn a_named_condition_gives_what_stands_behind_the_name() {
+    assert_eq!(
+        because(
+            "let infected = any person.tests has result = \"positive\"",
+            "infected",
+            TESTS
+        ),
+        ["person.tests: at 2021-10-20T10:00:00+08:00, result positive"]
+    );
+}
+
+#[test]
+fn other_conditions_are_quoted_as_written() {
+    assert_eq!(
+        because(
+            "",
+            "count(person.tests) >= 2 and not (count(person.tests) > 5)",
+            TESTS
+        ),
+        ["count(person.tests) >= 2", "not (count(person.tests) > 5)"]
+    );
+}

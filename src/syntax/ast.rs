@@ -499,3 +499,48 @@ impl Quant {
         }
     }
 }
+
+/// Whether `text` is one parenthesised whole: `(a or b)`, not `(a) or (b)`.
+pub fn enclosed(text: &str) -> bool {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1 == text.len() && text.starts_with('(');
+                }
+            }
+            _ if depth == 0 => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// `text` without the parentheses that enclose all of it: `((a or b))`
+/// gives `a or b`.
+pub fn without_parens(mut text: &str) -> &str {
+    while enclosed(text) {
+        text = text[1..text.len() - 1].trim();
+    }
+    text
+}
+
+#[cfg(test)]
+mod paren_tests {
+    use super::{enclosed, without_parens};
+
+    #[test]
+    fn one_parenthesised_whole() {
+        assert!(enclosed("(a or b)"));
+        assert!(enclosed("((a) or b)"));
+        assert!(!enclosed("(a) or (b)"));
+        assert!(!enclosed("a or b"));
+        assert!(!enclosed("count(x) > 1"));
+        assert!(!enclosed("(a"));
+        assert_eq!(without_parens("(( a or b ))"), "a or b");
+        assert_eq!(without_parens("(a) or (b)"), "(a) or (b)");
+    }
+}

@@ -591,7 +591,13 @@ fn primary(pair: Pair<'_, Rule>) -> Result<Deep> {
     let text = pair.as_str();
     let node = match pair.as_rule() {
         Rule::quantifier => return quantifier(pair),
-        Rule::paren => return deep_expr(next(&mut children(pair))),
+        Rule::paren => {
+            // The parentheses belong to the expression's text: a condition
+            // quoted from its span keeps them.
+            let (mut inner, depth) = deep_expr(next(&mut children(pair)))?;
+            inner.span = whole;
+            return Ok((inner, depth));
+        }
         Rule::bracket => {
             let items = children(pair).map(deep_expr).collect::<Result<Vec<_>>>()?;
             let depths: Vec<usize> = items.iter().map(|(_, d)| *d).collect();
