@@ -441,7 +441,13 @@ impl Writer<'_, '_> {
             NextChange::NotAsked => None,
         };
 
-        if let Some(remedies) = &d.remedies {
+        // Nothing to do about the least severe outcome.
+        let least = d.policy.outcomes.first().map(String::as_str);
+        let remedies = d
+            .remedies
+            .as_ref()
+            .filter(|r| !r.is_empty() || least != Some(d.outcome));
+        if let Some(remedies) = remedies {
             let _ = write!(self.out, "\n\n{}{}", p.can_do, p.colon.trim_end());
             if remedies.is_empty() {
                 self.out.push_str(&p.colon[p.colon.trim_end().len()..]);
