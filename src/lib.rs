@@ -215,7 +215,37 @@ impl Policy {
     /// Explains the decision for one person given as a JSON object: every
     /// rule with whether it applies and why, when the decision changes and
     /// the remedies that would change it. Render it with
-    /// [`explain::Explanation::render`].
+    /// [`explain::Explanation::render`]:
+    ///
+    /// ```
+    /// let policy = policyc::Policy::compile("entry.policy", r#"
+    ///     policy entry "进京规则"
+    ///     timezone "Asia/Shanghai"
+    ///     language "zh"
+    ///     outcomes green < popup
+    ///     input person { stays: list of { region: region, from: time, to: time? } }
+    ///     facts { case_counties: set of region }
+    ///     rule county_exposure "14天内有本土病例县旅居史"
+    ///       when any person.stays has region in case_counties and [from, to or now] overlaps 14d
+    ///       then popup(message: "请暂缓来京")
+    ///     otherwise green
+    ///     messages "en" {
+    ///       policy "Entry rules"
+    ///       rule county_exposure "Stayed in a county with a local case within 14 days"
+    ///       text "请暂缓来京" "Please postpone your trip"
+    ///       outcome green "green code"
+    ///     }
+    /// "#).map_err(|e| e.to_string())?;
+    /// let facts = policy.facts(r#"{"case_counties": ["152923"]}"#)?;
+    /// let now = policy.instant("2021-11-01T10:00:00+08:00")?;
+    /// let person = r#"{"stays": [{"region": "152923", "from": "2021-10-24T08:00:00+08:00",
+    ///                             "to": "2021-10-26T18:00:00+08:00"}]}"#;
+    /// let explanation = policy.explain_json(&facts, person, now)?;
+    /// let text = explanation.render(&policy.words(Some("en"))?);
+    /// assert!(text.contains("内蒙古自治区阿拉善盟额济纳旗 (152923)"));
+    /// assert!(text.contains("just after 9 November 2021, 18:00, the decision becomes green code"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn explain_json<'p>(
         &'p self,
         facts: &'p Facts,
