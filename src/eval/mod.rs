@@ -149,24 +149,33 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         }
     }
 
+    /// Whether rule `i` fires: its condition holds and its exception does
+    /// not.
+    fn fires(&self, i: usize) -> bool {
+        self.plan
+            .program
+            .rules
+            .get(i)
+            .is_some_and(|r| self.test(&r.when) && !r.unless.as_ref().is_some_and(|u| self.test(u)))
+    }
+
+    /// The outcome (by index) and the deciding rule (by index), without the
+    /// rest of the decision: what tells two decisions apart, cheaply.
+    pub fn verdict(&self) -> (usize, Option<usize>) {
+        let program = &self.plan.program;
+        let rule = winner(program, (0..program.rules.len()).filter(|&i| self.fires(i)));
+        let outcome = rule.map_or(&program.otherwise, |i| &program.rules[i].then);
+        (outcome.index, rule)
+    }
+
     /// Decides: every rule, the winner, its payload, the witnesses of the
     /// rules that fired and the warnings.
     pub fn decide(self, data_warnings: Vec<String>) -> Decision<'p> {
         let program: &'p crate::check::Program = &self.plan.program;
-        let mut fired: Vec<usize> = Vec::new();
-        for (i, rule) in program.rules.iter().enumerate() {
-            if self.test(&rule.when) && !rule.unless.as_ref().is_some_and(|u| self.test(u)) {
-                fired.push(i);
-            }
-        }
-        // The most severe outcome wins; among equals, the rule written first.
-        let winner = fired.iter().copied().reduce(|best, i| {
-            if program.rules[i].then.index > program.rules[best].then.index {
-                i
-            } else {
-                best
-            }
-        });
+        let fired: Vec<usize> = (0..program.rules.len())
+            .filter(|&i| self.fires(i))
+            .collect();
+        let winner = winner(program, fired.iter().copied());
         let outcome = winner.map_or(&program.otherwise, |i| &program.rules[i].then);
         let payload = outcome
             .payload
@@ -224,6 +233,18 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             show_witnesses: false,
         }
     }
+}
+
+/// The rule that decides among those that fired: the most severe outcome
+/// wins; among equals, the rule written first.
+fn winner(program: &crate::check::Program, fired: impl Iterator<Item = usize>) -> Option<usize> {
+    fired.reduce(|best, i| {
+        if program.rules[i].then.index > program.rules[best].then.index {
+            i
+        } else {
+            best
+        }
+    })
 }
 
 #[cfg(test)]

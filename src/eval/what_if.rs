@@ -13,6 +13,7 @@ use super::{Evaluator, Facts};
 use crate::check::ir::{Expr, ExprKind};
 use crate::compile::Plan;
 use crate::decision::Decision;
+use crate::types::Type;
 use crate::value::Value;
 
 /// The first change of a decision.
@@ -35,28 +36,28 @@ pub fn next_change<'p>(
     person: &Value,
     now: i64,
 ) -> Option<Change<'p>> {
-    let decide = |at: i64| Evaluator::new(plan, facts, person, at).decide(Vec::new());
-    let current = key(&decide(now));
+    // Only the verdict at each candidate; the whole decision at the change.
+    let at = |t: i64| Evaluator::new(plan, facts, person, t);
+    let current = at(now).verdict();
+    // Between two candidates the decision cannot change, so the decision
+    // just after each candidate tells whether it changed there: at the
+    // candidate itself (a window opening) or just after it (one closing),
+    // it is the boundary either way.
     for c in candidates(plan, facts, person, now) {
-        for at in [c, c.saturating_add(1)] {
-            let d = decide(at);
-            if key(&d) != current {
-                return Some(Change { at: c, decision: d });
-            }
+        let evaluator = at(c.saturating_add(1));
+        if evaluator.verdict() != current {
+            let decision = evaluator.decide(Vec::new());
+            return Some(Change { at: c, decision });
         }
     }
     None
 }
 
-/// What makes two decisions the same: the outcome and the deciding rule.
-fn key(d: &Decision<'_>) -> (String, Option<String>) {
-    (d.outcome.to_owned(), d.deciding_rule().map(str::to_owned))
-}
-
 /// The instants from `now` on, ascending, at which a time comparison of
 /// the policy may flip for this person: every instant of the person, the facts
-/// and the policy, shifted either way by every duration of them and by
-/// every sum of two (`t + 1d + 12h`, `t < now - 14d - 48h`).
+/// and the policy, shifted either way by every duration of them, and by
+/// every sum of two when a comparison of the policy holds two durations
+/// (`t + 1d + 12h >= now`, `t < now - 14d - 48h`).
 fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> {
     let mut times = Vec::new();
     let mut durations = vec![0];
@@ -76,19 +77,23 @@ fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> 
                 .flat_map(|r| std::iter::once(&r.when).chain(r.unless.as_ref())),
         )
         .chain(plan.hoisted.iter());
+    let mut sums = false;
     for e in exprs {
         collect_constants(e, &mut times, &mut durations);
+        sums |= shifts_twice(e);
     }
     durations.sort_unstable();
     durations.dedup();
-    let sums: Vec<i64> = durations
-        .iter()
-        .enumerate()
-        .flat_map(|(i, a)| durations[i..].iter().map(move |b| a.saturating_add(*b)))
-        .collect();
-    durations = sums;
-    durations.sort_unstable();
-    durations.dedup();
+    if sums {
+        let pairs: Vec<i64> = durations
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| durations[i..].iter().map(move |b| a.saturating_add(*b)))
+            .collect();
+        durations = pairs;
+        durations.sort_unstable();
+        durations.dedup();
+    }
     let mut out: Vec<i64> = times
         .iter()
         .flat_map(|t| {
@@ -101,6 +106,30 @@ fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> 
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// Whether a comparison in `e` shifts an instant by two durations: its
+/// boundary then lies at an instant plus the sum of two.
+fn shifts_twice(e: &Expr) -> bool {
+    /// The durations in `e` that are not made of other durations: literals,
+    /// fields and `let`s, not `a - b` between two instants.
+    fn durations(e: &Expr) -> usize {
+        let children = e.children();
+        let own = matches!(e.ty.non_optional(), Type::Duration)
+            && !matches!(e.kind, ExprKind::Arith(..))
+            && children
+                .iter()
+                .all(|(c, _)| !matches!(c.ty.non_optional(), Type::Duration));
+        usize::from(own) + children.iter().map(|(c, _)| durations(c)).sum::<usize>()
+    }
+    match &e.kind {
+        ExprKind::Compare(..) | ExprKind::Within(..) | ExprKind::Overlaps(..)
+            if durations(e) >= 2 =>
+        {
+            true
+        }
+        _ => e.children().iter().any(|(c, _)| shifts_twice(c)),
+    }
 }
 
 fn collect_values(v: &Value, times: &mut Vec<i64>, durations: &mut Vec<i64>) {
@@ -161,8 +190,7 @@ pub fn remedies<'p>(
     person: &Value,
     now: i64,
 ) -> Vec<(&'p str, Decision<'p>)> {
-    let decide = |p: &Value| Evaluator::new(plan, facts, p, now).decide(Vec::new());
-    let current = key(&decide(person));
+    let current = Evaluator::new(plan, facts, person, now).verdict();
     let Value::Record(fields) = person else {
         return Vec::new();
     };
@@ -187,9 +215,10 @@ pub fn remedies<'p>(
                 .collect();
             *list = Value::List(items.into());
         }
-        let decision = decide(&Value::Record(changed.into()));
-        if key(&decision) != current {
-            out.push((remedy.title.as_str(), decision));
+        let changed = Value::Record(changed.into());
+        let evaluator = Evaluator::new(plan, facts, &changed, now);
+        if evaluator.verdict() != current {
+            out.push((remedy.title.as_str(), evaluator.decide(Vec::new())));
         }
     }
     out
