@@ -5,9 +5,10 @@
 //! only change where one of the policy's time comparisons flips, and those
 //! lie at the instants of the data and the policy shifted by the policy's
 //! durations (a window of 14 days closes 14 days after an event; a
-//! future-dated event opens when it happens). The decision is evaluated at
-//! each such instant from `now` on, in order, and at the instant just
-//! after: a window that closes exactly at `now` changes just after `now`.
+//! future-dated event opens when it happens). The decision is evaluated
+//! just after each such instant from `now` on, in order (between two of
+//! them it cannot change); the first that differs is the boundary. A window
+//! that closes exactly at `now` changes just after `now`.
 
 use super::{Evaluator, Facts};
 use crate::check::ir::{Expr, ExprKind};
