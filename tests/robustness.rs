@@ -145,6 +145,16 @@ fn mangled_policies_never_panic() {
                     let _ = d.to_pretty();
                 }
             }
+            // And explain, in every language it speaks.
+            let line = PEOPLE.lines().next().unwrap_or("{}");
+            if let Ok(e) = p.explain_json(&facts, line, 1_635_732_000_000_000) {
+                let languages = p.program().messages.iter().map(|m| Some(m.language.as_str()));
+                for lang in std::iter::once(None).chain(languages) {
+                    if let Ok(words) = p.words(lang) {
+                        let _ = e.render(&words);
+                    }
+                }
+            }
         } else if let Err(e) = Policy::compile("mangled.policy", &text) {
             for d in &e.errors {
                 let _ = policyc::render(d.as_ref(), policyc::ErrorFormat::Human { colour: false });
@@ -196,6 +206,22 @@ fn extreme_instants_do_not_overflow() {
                 let _ = d.to_json();
             }
             Err(e) => assert!(!e.to_string().is_empty()),
+        }
+        let all = policyc::Extras {
+            next_change: true,
+            timeline: true,
+            remedies: true,
+            witnesses: true,
+        };
+        if let Ok(d) = policy.decide_json_with(&facts, person, now, all) {
+            let _ = d.to_json();
+            let _ = d.to_pretty();
+        }
+        for lang in [None, Some("en")] {
+            let words = policy.words(lang).unwrap_or_else(|e| unreachable!("{e}"));
+            if let Ok(e) = policy.explain_json(&facts, person, now) {
+                let _ = e.render(&words);
+            }
         }
     }
 }
