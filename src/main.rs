@@ -81,9 +81,11 @@ enum Command {
         #[arg(long)]
         witnesses: bool,
     },
-    /// Explain each person's decision for them to read: every rule with
-    /// whether it applies and the records behind it, when the decision
-    /// changes and what would help, in the policy's language or `--lang`.
+    /// Explain each person's decision, for them to read.
+    ///
+    /// Every rule with whether it applies and the records behind it, when
+    /// the decision changes and what would help, in the policy's language
+    /// or `--lang`.
     Explain {
         /// The `.policy` file.
         policy: PathBuf,
