@@ -148,7 +148,11 @@ fn mangled_policies_never_panic() {
             // And explain, in every language it speaks.
             let line = PEOPLE.lines().next().unwrap_or("{}");
             if let Ok(e) = p.explain_json(&facts, line, 1_635_732_000_000_000) {
-                let languages = p.program().messages.iter().map(|m| Some(m.language.as_str()));
+                let languages = p
+                    .program()
+                    .messages
+                    .iter()
+                    .map(|m| Some(m.language.as_str()));
                 for lang in std::iter::once(None).chain(languages) {
                     if let Ok(words) = p.words(lang) {
                         let _ = e.render(&words);
