@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use miette::Diagnostic;
+use serde::Serialize;
 use thiserror::Error;
 
 use crate::check::Program;
@@ -25,7 +26,7 @@ use crate::syntax::MessageKey;
 use crate::time;
 use crate::types::Type;
 use crate::value::Value;
-use crate::witness::{Found, Window, Witness};
+use crate::witness::{Found, Window, Witness, WitnessesJson};
 
 /// A language the policy does not speak.
 #[derive(Debug, Clone, PartialEq, Eq, Error, Diagnostic)]
@@ -48,6 +49,8 @@ pub struct Words<'p> {
     block: Option<&'p Messages>,
     /// Whether it is the policy's own language (whose texts are as written).
     own: bool,
+    /// The language tag, if the policy or the caller names one.
+    language: Option<String>,
     phrases: &'static Phrases,
 }
 
@@ -96,6 +99,7 @@ impl<'p> Words<'p> {
             program,
             block,
             own,
+            language: wanted.map(str::to_owned),
             phrases: Phrases::for_language(wanted.unwrap_or("en")),
         })
     }
@@ -168,6 +172,11 @@ impl<'p> Words<'p> {
     /// Whether these are the policy's own words.
     pub fn is_own(&self) -> bool {
         self.own
+    }
+
+    /// The language tag, if the policy or the caller names one.
+    pub fn language(&self) -> Option<&str> {
+        self.language.as_deref()
     }
 }
 
@@ -353,16 +362,75 @@ pub struct Explanation<'p> {
 }
 
 impl Explanation<'_> {
+    /// The explanation as one line of JSON, for programs that show it in
+    /// their own way: the decision (as `eval` gives it, with
+    /// `next_change` and `remedies`), every rule with its title in
+    /// `words`, how it came out and its witnesses, and the text.
+    pub fn to_json(&self, words: &Words<'_>) -> String {
+        let tz = &self.decision.policy.timezone;
+        let rules: Vec<RuleJson<'_, '_>> = self
+            .rules
+            .iter()
+            .map(|r| RuleJson {
+                name: &r.rule.name,
+                title: words.rule(&r.rule.name),
+                state: match r.state {
+                    RuleState::Fired => "applies",
+                    RuleState::NotMet => "does_not_apply",
+                    RuleState::Excepted => "excepted",
+                },
+                witnesses: WitnessesJson {
+                    witnesses: &r.witnesses,
+                    tz,
+                },
+                exception: WitnessesJson {
+                    witnesses: &r.exception,
+                    tz,
+                },
+            })
+            .collect();
+        let json = ExplanationJson {
+            id: self.decision.id.as_deref(),
+            language: words.language(),
+            policy: words.policy(),
+            outcome: words.outcome(self.decision.outcome),
+            summary: Writer::new(words, tz).decision_line(&self.decision),
+            decision: &self.decision,
+            rules,
+            text: self.render(words),
+        };
+        serde_json::to_string(&json)
+            .unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()))
+    }
+
     /// The explanation as text, in `words`.
     pub fn render(&self, words: &Words<'_>) -> String {
-        Writer {
-            words,
-            p: words.phrases,
-            tz: &self.decision.policy.timezone,
-            out: String::new(),
-        }
-        .explanation(self)
+        Writer::new(words, &self.decision.policy.timezone).explanation(self)
     }
+}
+
+/// An explanation as JSON, its keys in this order.
+#[derive(Serialize)]
+struct ExplanationJson<'a, 'p> {
+    id: Option<&'a str>,
+    language: Option<&'a str>,
+    policy: &'a str,
+    outcome: &'a str,
+    /// The outcome with the payload's words: `pop-up — Please ...`.
+    summary: String,
+    decision: &'a Decision<'p>,
+    rules: Vec<RuleJson<'a, 'p>>,
+    text: String,
+}
+
+/// A rule of an explanation as JSON.
+#[derive(Serialize)]
+struct RuleJson<'a, 'p> {
+    name: &'a str,
+    title: &'a str,
+    state: &'static str,
+    witnesses: WitnessesJson<'a, 'p>,
+    exception: WitnessesJson<'a, 'p>,
 }
 
 /// Writes one explanation.
@@ -373,7 +441,16 @@ struct Writer<'a, 'w> {
     out: String,
 }
 
-impl Writer<'_, '_> {
+impl<'a, 'w> Writer<'a, 'w> {
+    fn new(words: &'a Words<'w>, tz: &'a TimeZone) -> Self {
+        Writer {
+            words,
+            p: words.phrases,
+            tz,
+            out: String::new(),
+        }
+    }
+
     fn explanation(mut self, e: &Explanation<'_>) -> String {
         let d = &e.decision;
         let p = self.p;

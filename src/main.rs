@@ -102,6 +102,11 @@ enum Command {
         /// languages; default: the policy's own `language`.
         #[arg(long)]
         lang: Option<String>,
+        /// `text`: for people; `json`: one object per line for programs
+        /// (the decision, every rule with its title, state and witnesses,
+        /// and the text).
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+        format: ExplainFormat,
     },
     /// Run the `test` blocks of every policy under the paths.
     Test {
@@ -132,12 +137,21 @@ enum Command {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExplainFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Json,
     Pretty,
     /// `policyc explain`: for the person the decision is about.
     #[value(skip)]
     Explain,
+    /// `policyc explain --format json`: the same, for programs.
+    #[value(skip)]
+    ExplainJson,
 }
 
 /// Failures of the command itself, each with its exit code.
@@ -247,12 +261,20 @@ fn main() -> ExitCode {
             facts,
             now,
             lang,
+            format,
         } => eval(
             &policy,
             &input,
             &facts,
             now.as_deref(),
-            (Format::Explain, Extras::default(), lang.as_deref()),
+            (
+                match format {
+                    ExplainFormat::Text => Format::Explain,
+                    ExplainFormat::Json => Format::ExplainJson,
+                },
+                Extras::default(),
+                lang.as_deref(),
+            ),
             strictness,
         ),
         Command::Check { policies } => check(&policies, strictness),
@@ -478,8 +500,8 @@ fn eval(
         return Ok(ExitCode::from(1));
     };
     let words = match format {
-        Format::Explain => Some(policy.words(lang).map_err(CliError::from)?),
-        _ => None,
+        Format::Explain | Format::ExplainJson => Some(policy.words(lang).map_err(CliError::from)?),
+        Format::Json | Format::Pretty => None,
     };
     let now = match now {
         Some(text) => policy
@@ -662,6 +684,9 @@ impl<'a> Emitter<'a, '_> {
                 writeln!(out, "{}", d.to_pretty())
             }
             (Answer::Decided(d), _) => writeln!(out, "{}", d.to_json()),
+            (Answer::Explained(e), Some(words)) if self.format == Format::ExplainJson => {
+                writeln!(out, "{}", e.to_json(words))
+            }
             (Answer::Explained(e), Some(words)) => writeln!(out, "{}", e.render(words)),
             (Answer::Explained(e), None) => writeln!(out, "{}", e.decision.to_pretty()),
         }

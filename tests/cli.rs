@@ -530,3 +530,46 @@ fn witnesses_are_data_when_asked_for() {
     let plain = &lines(&eval_stdin(POPUP, &[]))[0];
     assert!(plain["rules"][0].get("witnesses").is_none());
 }
+
+#[test]
+fn explain_as_json_for_programs() {
+    let o = policyc(
+        &[
+            "explain", POLICY, "--input", "-", "--facts", FACTS, "--now", NOW, "--lang", "en",
+            "--format", "json",
+        ],
+        &format!("{GREEN}\n{POPUP}\n"),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = lines(&o);
+    assert_eq!(out.len(), 2);
+    let b = &out[1];
+    assert_eq!(b["id"], "b");
+    assert_eq!(b["language"], "en");
+    assert_eq!(b["outcome"], "pop-up");
+    assert_eq!(
+        b["summary"],
+        "pop-up — Please postpone your trip to Beijing, as epidemic control requires"
+    );
+    // The decision as eval gives it, with when it changes and what helps.
+    assert_eq!(b["decision"]["outcome"], "popup");
+    assert_eq!(b["decision"]["kind"], "postpone_travel");
+    assert!(b["decision"].get("next_change").is_some());
+    assert!(b["decision"]["remedies"].is_array());
+    // Every rule, in order, titled in English, with how it came out.
+    let rules = b["rules"].as_array().cloned().unwrap_or_default();
+    let states: Vec<&str> = rules.iter().filter_map(|r| r["state"].as_str()).collect();
+    assert_eq!(
+        states,
+        ["applies", "applies", "does_not_apply", "does_not_apply"]
+    );
+    assert_eq!(
+        rules[0]["title"],
+        "Stayed in a county with a local case within 14 days"
+    );
+    assert_eq!(
+        rules[0]["witnesses"][0]["records"][0]["record"]["region"]["code"],
+        "152923"
+    );
+    assert!(b["text"].as_str().is_some_and(|t| t.contains("Rules:")));
+}
