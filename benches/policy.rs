@@ -49,7 +49,7 @@ fn evaluate(c: &mut Criterion) {
     group.bench_function("one_person_from_value", |b| {
         b.iter(|| {
             policyc::eval::Evaluator::new(policy.plan(), &facts, black_box(&decoded.value), now)
-                .decide(decoded.warnings.clone())
+                .decide(decoded.warnings.iter().map(ToString::to_string).collect())
         })
     });
     group.bench_function("one_person_from_json", |b| {

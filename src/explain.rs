@@ -19,6 +19,7 @@ use thiserror::Error;
 
 use crate::check::Program;
 use crate::check::messages::Messages;
+use crate::data::DataWarning;
 use crate::decision::{Decision, NextChange};
 use crate::eval::{RuleReport, RuleState};
 use crate::region;
@@ -226,6 +227,8 @@ pub struct Phrases {
     /// `{at}`
     nothing_to_do_wait: &'static str,
     warnings: &'static str,
+    /// `{code}`, `{path}`
+    unknown_region: &'static str,
     yes: &'static str,
     no: &'static str,
     none: &'static str,
@@ -278,6 +281,7 @@ static ZH: Phrases = Phrases {
     nothing_to_do: "目前没有能立即改变结果的办法",
     nothing_to_do_wait: "目前没有能立即改变结果的办法；结果将在 {at} 之后自动变化",
     warnings: "提示",
+    unknown_region: "地区代码 {code}（{path}）不在区划表中，只能按代码本身匹配",
     yes: "是",
     no: "否",
     none: "无",
@@ -319,6 +323,7 @@ static EN: Phrases = Phrases {
     nothing_to_do: "nothing you can do now changes this decision",
     nothing_to_do_wait: "nothing you can do now changes this decision; it changes by itself just after {at}",
     warnings: "Note",
+    unknown_region: "region code {code} ({path}) is not in the region table; it matches only by its exact code",
     yes: "yes",
     no: "no",
     none: "none",
@@ -358,7 +363,7 @@ pub struct Explanation<'p> {
     /// The policy's warnings that hold, with their records.
     pub warnings: Vec<(&'p crate::check::Warning, Vec<Witness<'p>>)>,
     /// Warnings from reading the person's data.
-    pub data_warnings: Vec<String>,
+    pub data_warnings: Vec<crate::data::DataWarning>,
 }
 
 impl Explanation<'_> {
@@ -497,7 +502,12 @@ impl<'a, 'w> Writer<'a, 'w> {
                 self.witnesses(witnesses, "    ");
             }
             for w in &e.data_warnings {
-                let _ = write!(self.out, "\n  • {w}");
+                let line = match w {
+                    DataWarning::UnknownRegion { path, code } => {
+                        fill(p.unknown_region, &[("code", code), ("path", path)])
+                    }
+                };
+                let _ = write!(self.out, "\n  • {line}");
             }
         }
 

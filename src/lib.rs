@@ -56,6 +56,11 @@ pub use eval::Facts;
 pub use report::{ErrorFormat, render};
 pub use source::Source;
 
+/// Data warnings as the decision's `warnings` give them.
+fn strings(warnings: &[data::DataWarning]) -> Vec<String> {
+    warnings.iter().map(ToString::to_string).collect()
+}
+
 /// What to work out beyond a decision itself; each costs further
 /// evaluations of the person, so each is asked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -162,7 +167,7 @@ impl Policy {
         if extras.witnesses {
             evaluator = evaluator.detailed();
         }
-        let decision = evaluator.decide(decoded.warnings);
+        let decision = evaluator.decide(strings(&decoded.warnings));
         Ok(self.with_extras(decision, facts, person, extras))
     }
 
@@ -279,6 +284,7 @@ impl Policy {
         now: i64,
     ) -> Result<Decision<'p>, DataError> {
         let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
-        Ok(eval::Evaluator::new(&self.plan, facts, &decoded.value, now).decide(decoded.warnings))
+        let warnings = strings(&decoded.warnings);
+        Ok(eval::Evaluator::new(&self.plan, facts, &decoded.value, now).decide(warnings))
     }
 }

@@ -49,7 +49,31 @@ pub struct Decoded {
     pub value: Value,
     /// Things worth knowing that are not errors, e.g. a region code missing
     /// from the table.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<DataWarning>,
+}
+
+/// Something worth knowing about data that is not an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataWarning {
+    /// A region code in the right shape that the shipped table lacks: it
+    /// matches only by its exact code (it lies in no province or city).
+    UnknownRegion {
+        /// Where, as a JSON path: `stays[0].region`.
+        path: String,
+        /// The code.
+        code: String,
+    },
+}
+
+impl std::fmt::Display for DataWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DataWarning::UnknownRegion { path, code } => write!(
+                f,
+                "`{path}`: region {code} is not in the shipped GB/T 2260 table; it matches only by its exact code"
+            ),
+        }
+    }
 }
 
 /// The message of every error that means the text ended inside a value.

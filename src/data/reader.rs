@@ -26,7 +26,7 @@ pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     timezone: &'a jiff::tz::TimeZone,
-    pub(crate) warnings: Vec<String>,
+    pub(crate) warnings: Vec<super::DataWarning>,
     /// The texts read last: a phone number repeats on every stay it reports,
     /// and sharing one allocation makes later comparisons cheap too.
     recent: [Option<Arc<str>>; RECENT],
@@ -232,10 +232,10 @@ impl<'a> Reader<'a> {
                     ))
                 })?;
                 if region::lookup(code).is_none() {
-                    self.warnings.push(format!(
-                        "{}: region {text} is not in the shipped GB/T 2260 table; it matches only by its exact code",
-                        path.quoted(),
-                    ));
+                    self.warnings.push(super::DataWarning::UnknownRegion {
+                        path: path.to_string(),
+                        code: text.to_owned(),
+                    });
                 }
                 Ok(Value::Region(code))
             }

@@ -37,7 +37,7 @@ impl Facts {
     pub fn parse(plan: &Plan, text: &str) -> Result<Facts, DataError> {
         let decoded = data::decode(text, &plan.program.facts, &plan.program.timezone)?;
         let mut facts = Self::merge(plan, std::iter::once(decoded.value));
-        facts.warnings = decoded.warnings;
+        facts.warnings = decoded.warnings.iter().map(ToString::to_string).collect();
         Ok(facts)
     }
 
