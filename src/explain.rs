@@ -121,8 +121,7 @@ impl<'p> Words<'p> {
 
     /// An outcome, as people call it.
     pub fn outcome(&self, name: &'p str) -> &'p str {
-        self.entry(MessageKey::Outcome(name.to_owned()))
-            .unwrap_or(name)
+        self.or(MessageKey::Outcome(name.to_owned()), name)
     }
 
     /// A rule's title.
@@ -134,13 +133,20 @@ impl<'p> Words<'p> {
             .unwrap_or_default()
     }
 
+    /// The block's text for `key`, or `fallback`.
+    fn or<'a>(&self, key: MessageKey, fallback: &'a str) -> &'a str
+    where
+        'p: 'a,
+    {
+        self.entry(key).unwrap_or(fallback)
+    }
+
     /// A field, fact, input or `let`, as people call it.
     pub fn name<'a>(&self, name: &'a str) -> &'a str
     where
         'p: 'a,
     {
-        self.entry(MessageKey::Name(name.to_owned()))
-            .unwrap_or(name)
+        self.or(MessageKey::Name(name.to_owned()), name)
     }
 
     /// A text of the policy (a payload text, a choice).
@@ -148,8 +154,7 @@ impl<'p> Words<'p> {
     where
         'p: 'a,
     {
-        self.entry(MessageKey::Text(text.to_owned()))
-            .unwrap_or(text)
+        self.or(MessageKey::Text(text.to_owned()), text)
     }
 
     /// A remedy's title.
@@ -157,8 +162,7 @@ impl<'p> Words<'p> {
     where
         'p: 'a,
     {
-        self.entry(MessageKey::Remedy(title.to_owned()))
-            .unwrap_or(title)
+        self.or(MessageKey::Remedy(title.to_owned()), title)
     }
 
     /// A warning's message.
@@ -166,8 +170,7 @@ impl<'p> Words<'p> {
     where
         'p: 'a,
     {
-        self.entry(MessageKey::Warning(name.to_owned()))
-            .unwrap_or(message)
+        self.or(MessageKey::Warning(name.to_owned()), message)
     }
 
     /// Whether these are the policy's own words.

@@ -6,7 +6,7 @@ use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal as _, Read, Write}
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 use policyc::report::{Place, render_at};
 use policyc::{DataError, ErrorFormat, Extras, Facts, Policy};
@@ -45,21 +45,29 @@ impl Errors {
     }
 }
 
+/// What `eval` and `explain` read: the policy, the people, the facts and
+/// the instant.
+#[derive(Args)]
+struct Run {
+    /// The `.policy` file.
+    policy: PathBuf,
+    /// One JSON object, or JSON Lines (one person per line); `-` is stdin.
+    #[arg(long)]
+    input: PathBuf,
+    /// A facts file (JSON); may be given more than once.
+    #[arg(long)]
+    facts: Vec<PathBuf>,
+    /// The instant to decide at (RFC 3339); default: the current time.
+    #[arg(long)]
+    now: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Decide each person of the input under a policy.
     Eval {
-        /// The `.policy` file.
-        policy: PathBuf,
-        /// One JSON object, or JSON Lines (one person per line); `-` is stdin.
-        #[arg(long)]
-        input: PathBuf,
-        /// A facts file (JSON); may be given more than once.
-        #[arg(long)]
-        facts: Vec<PathBuf>,
-        /// The instant to decide at (RFC 3339); default: the current time.
-        #[arg(long)]
-        now: Option<String>,
+        #[command(flatten)]
+        run: Run,
         /// `json`: one compact object per line; `pretty`: for people.
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
@@ -87,17 +95,8 @@ enum Command {
     /// the decision changes and what would help, in the policy's language
     /// or `--lang`.
     Explain {
-        /// The `.policy` file.
-        policy: PathBuf,
-        /// One JSON object, or JSON Lines (one person per line); `-` is stdin.
-        #[arg(long)]
-        input: PathBuf,
-        /// A facts file (JSON); may be given more than once.
-        #[arg(long)]
-        facts: Vec<PathBuf>,
-        /// The instant to decide at (RFC 3339); default: the current time.
-        #[arg(long)]
-        now: Option<String>,
+        #[command(flatten)]
+        run: Run,
         /// The language to explain in, one of the policy's `messages`
         /// languages; default: the policy's own `language`.
         #[arg(long)]
@@ -229,20 +228,14 @@ fn main() -> ExitCode {
     let strictness = (cli.error_format, cli.deny_warnings);
     let result = match cli.command {
         Command::Eval {
-            policy,
-            input,
-            facts,
-            now,
+            run,
             format,
             next_change,
             timeline,
             remedies,
             witnesses,
         } => eval(
-            &policy,
-            &input,
-            &facts,
-            now.as_deref(),
+            &run,
             (
                 format,
                 Extras {
@@ -255,18 +248,8 @@ fn main() -> ExitCode {
             ),
             strictness,
         ),
-        Command::Explain {
-            policy,
-            input,
-            facts,
-            now,
-            lang,
-            format,
-        } => eval(
-            &policy,
-            &input,
-            &facts,
-            now.as_deref(),
+        Command::Explain { run, lang, format } => eval(
+            &run,
             (
                 match format {
                     ExplainFormat::Text => Format::Explain,
@@ -488,13 +471,12 @@ fn test(paths: &[PathBuf], coverage: bool, strictness: Strictness) -> miette::Re
 }
 
 fn eval(
-    policy: &Path,
-    input: &Path,
-    facts: &[PathBuf],
-    now: Option<&str>,
+    run: &Run,
     (format, extras, lang): (Format, Extras, Option<&str>),
     strictness: Strictness,
 ) -> miette::Result<ExitCode> {
+    let (policy, input, facts) = (&run.policy, &run.input, &run.facts);
+    let now = run.now.as_deref();
     let errors = strictness.0;
     let Some(policy) = load(policy, strictness)? else {
         return Ok(ExitCode::from(1));

@@ -2,18 +2,10 @@
 //! cases of the corpus, each checked against its expected outcome and kind
 //! and snapshotted whole as JSON, with the structured witnesses.
 
-use std::path::Path;
+mod support;
 
 use policyc::Policy;
-
-const POLICY: &str = "policies/beijing-2021-10-30.policy";
-const FACTS: &str = "examples/beijing/facts.json";
-
-fn read(path: impl AsRef<Path>) -> String {
-    let path = path.as_ref();
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-        .unwrap_or_else(|e| unreachable!("{}: {e}", path.display()))
-}
+use support::{FACTS, POLICY, read};
 
 /// Decides every case of a cases file; returns the failures.
 fn decide_cases(cases: &str, snapshot_prefix: &str) -> Vec<String> {

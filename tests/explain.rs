@@ -2,18 +2,10 @@
 //! own language (Chinese) and in English, snapshotted whole; and the
 //! things every explanation must say, checked on each.
 
-use std::path::Path;
+mod support;
 
 use policyc::Policy;
-
-const POLICY: &str = "policies/beijing-2021-10-30.policy";
-const FACTS: &str = "examples/beijing/facts.json";
-
-fn read(path: impl AsRef<Path>) -> String {
-    let path = path.as_ref();
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-        .unwrap_or_else(|e| unreachable!("{}: {e}", path.display()))
-}
+use support::{FACTS, POLICY, read};
 
 /// Explains every case of a cases file in `lang`, snapshotting each.
 fn explain_cases(cases: &str, prefix: &str, lang: Option<&str>) {
