@@ -4,28 +4,25 @@
 
 mod support;
 
-use policyc::Policy;
-use support::{FACTS, POLICY, read};
+use support::read;
 
 /// Decides every case of a cases file; returns the failures.
 fn decide_cases(cases: &str, snapshot_prefix: &str) -> Vec<String> {
-    let policy = Policy::compile(POLICY, &read(POLICY)).unwrap_or_else(|e| unreachable!("{e}"));
-    let facts = policy
-        .facts(&read(FACTS))
-        .unwrap_or_else(|e| unreachable!("{e}"));
+    let (policy, facts) = support::beijing();
     let mut failures = Vec::new();
-    for line in cases.lines() {
-        let case: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
-        let name = case["name"].as_str().unwrap_or("?");
-        let now = policy
-            .instant(case["now"].as_str().unwrap_or(""))
-            .unwrap_or_else(|e| unreachable!("{name}: {e}"));
+    for support::Case {
+        name,
+        json: case,
+        now,
+        person,
+    } in support::cases(&policy, cases)
+    {
         let witnesses = policyc::Extras {
             witnesses: true,
             ..Default::default()
         };
         let decision = policy
-            .decide_json_with(&facts, &case["person"].to_string(), now, witnesses)
+            .decide_json_with(&facts, &person, now, witnesses)
             .unwrap_or_else(|e| unreachable!("{name}: {e}"));
         let json: serde_json::Value = serde_json::from_str(&decision.to_json()).unwrap_or_default();
         let mut got = serde_json::json!({"outcome": json["outcome"]});

@@ -5,23 +5,21 @@
 mod support;
 
 use policyc::Policy;
-use support::{FACTS, POLICY, read};
+use support::{POLICY, read};
 
 /// Explains every case of a cases file in `lang`, snapshotting each.
 fn explain_cases(cases: &str, prefix: &str, lang: Option<&str>) {
-    let policy = Policy::compile(POLICY, &read(POLICY)).unwrap_or_else(|e| unreachable!("{e}"));
-    let facts = policy
-        .facts(&read(FACTS))
-        .unwrap_or_else(|e| unreachable!("{e}"));
+    let (policy, facts) = support::beijing();
     let words = policy.words(lang).unwrap_or_else(|e| unreachable!("{e}"));
-    for line in cases.lines() {
-        let case: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
-        let name = case["name"].as_str().unwrap_or("?");
-        let now = policy
-            .instant(case["now"].as_str().unwrap_or(""))
-            .unwrap_or_else(|e| unreachable!("{name}: {e}"));
+    for support::Case {
+        name,
+        json: case,
+        now,
+        person,
+    } in support::cases(&policy, cases)
+    {
         let explanation = policy
-            .explain_json(&facts, &case["person"].to_string(), now)
+            .explain_json(&facts, &person, now)
             .unwrap_or_else(|e| unreachable!("{name}: {e}"));
         let text = explanation.render(&words);
         // What every explanation says: the decision, every rule, and when
