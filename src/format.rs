@@ -7,6 +7,19 @@
 //! (runs of blank lines become one), so that a long condition keeps the
 //! shape its author gave it.
 
+use crate::source::{Located, Source};
+use crate::syntax::{self, SyntaxError};
+
+/// The canonical layout of a policy, if it parses; if it does not, its
+/// syntax error, to be shown instead of rewriting text whose tokens may not
+/// be what its author meant (`@@` is not two `@`s to be spaced).
+pub fn format_policy(name: &str, text: &str) -> Result<String, Box<Located<SyntaxError>>> {
+    match syntax::parse(text) {
+        Ok(_) => Ok(format(text)),
+        Err(e) => Err(Box::new(Located::new(e, &Source::new(name, text)))),
+    }
+}
+
 /// A token of policy text, with whether a line break came before it.
 #[derive(Debug, Clone, PartialEq)]
 struct Token<'a> {
@@ -14,6 +27,9 @@ struct Token<'a> {
     /// Line breaks in the white space before it (0, 1, or 2 for a blank
     /// line).
     breaks: usize,
+    /// Its column in the input, in display cells from the start of its
+    /// line: where an aligned comment was put.
+    column: usize,
 }
 
 /// Words that start a top-level declaration.
@@ -96,10 +112,12 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
             _ => i + text[i..].chars().next().map_or(1, char::len_utf8),
         };
         let token = &text[start..end];
+        let line_start = text[..start].rfind('\n').map_or(0, |n| n + 1);
         out.push(Token {
             // A comment's trailing white space is not part of what it says.
             text: if c == b'#' { token.trim_end() } else { token },
             breaks: breaks.min(2),
+            column: width(&text[line_start..start]),
         });
         breaks = 0;
         i = end;
@@ -127,72 +145,161 @@ fn space_between(prev: &str, next: &str, unary_minus: bool) -> bool {
     }
 }
 
-/// The canonical layout of a policy's text.
+/// One line of output: its indentation, its code, and the comment that
+/// ends it, if any, with the column it had in the input.
+#[derive(Default)]
+struct Line<'a> {
+    blank_before: bool,
+    code: String,
+    comment: Option<(&'a str, usize)>,
+}
+
+/// The canonical layout of a policy's text. The text should parse (see
+/// [`format_policy`]): text that does not is spaced as well as its tokens
+/// allow.
 pub fn format(text: &str) -> String {
     let tokens = tokens(text);
-    let mut out = String::with_capacity(text.len());
-    let mut depth: usize = 0;
-    // The top-level item we are in, and whether we are past its first line.
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    // The open brackets, innermost last: each with the indentation of the
+    // line that opened it, which the lines inside go deeper than.
+    let mut open: Vec<(&str, usize)> = Vec::new();
+    let mut indent = 0;
+    // The top-level item we are in.
     let mut item = "";
     let mut prev: Option<&str> = None;
+    // The last token that is not a comment, and whether the last `-` was a
+    // sign rather than a subtraction.
+    let mut code: Option<&str> = None;
+    let mut sign = false;
     for tok in &tokens {
         let t = tok.text;
-        let at_top = depth == 0;
-        let starts_item = at_top && ITEMS.contains(&t) && !(item == "test" && depth > 0);
-        let new_line =
-            prev.is_some() && (tok.breaks > 0 || prev.is_some_and(|p| p.starts_with('#')));
+        let starts_item = open.is_empty() && ITEMS.contains(&t);
+        let new_line = match prev {
+            None => true,
+            Some(p) => tok.breaks > 0 || p.starts_with('#'),
+        };
         if new_line {
-            out.push('\n');
-            if tok.breaks > 1 {
-                out.push('\n');
-            }
             let closing = matches!(t, ")" | "]" | "}");
-            let level = if closing {
-                depth.saturating_sub(1)
-            } else {
-                depth
-            };
-            let extra = if level == 0 && !starts_item && !t.starts_with('#') {
-                match (item, t) {
+            indent = match open.last() {
+                Some((_, opener)) if closing => *opener,
+                Some((_, opener)) => opener + 2,
+                None if starts_item || t.starts_with('#') || prev.is_none() => 0,
+                None => match (item, t) {
                     ("rule" | "warning", "when" | "unless" | "then") => 2,
-                    (_, _) if closing => 0,
+                    _ if closing => 0,
                     _ => 4,
-                }
-            } else {
-                0
+                },
             };
-            out.push_str(&" ".repeat(2 * level + extra));
-        } else if let Some(p) = prev {
-            if space_between(p, t, p == "-" && !was_operand_before_minus(&out)) {
-                out.push(' ');
-            }
+            lines.push(Line {
+                blank_before: tok.breaks > 1 && prev.is_some(),
+                code: " ".repeat(indent),
+                comment: None,
+            });
         }
-        out.push_str(t);
+        let Some(line) = lines.last_mut() else {
+            unreachable!("the first token starts a line")
+        };
+        if t.starts_with('#') && !new_line {
+            line.comment = Some((t, tok.column));
+        } else {
+            if let Some(p) = prev.filter(|_| !new_line)
+                && space_between(p, t, p == "-" && sign)
+            {
+                line.code.push(' ');
+            }
+            if t == "-" {
+                sign = in_data(&open) || !code.is_some_and(ends_operand);
+            }
+            line.code.push_str(t);
+        }
         if starts_item {
             item = t;
         }
         match t {
-            "(" | "[" | "{" => depth += 1,
-            ")" | "]" | "}" => depth = depth.saturating_sub(1),
+            "(" | "[" | "{" => open.push((t, indent)),
+            ")" | "]" | "}" => {
+                open.pop();
+            }
             _ => {}
         }
         prev = Some(t);
+        if !t.starts_with('#') {
+            code = Some(t);
+        }
     }
-    out.push('\n');
-    out
+    render(&lines)
 }
 
-/// Whether the `-` just written follows an operand (so it is a binary
-/// minus): what precedes it in the output, ignoring spaces.
-fn was_operand_before_minus(out: &str) -> bool {
-    let before = out.trim_end().strip_suffix('-').unwrap_or("").trim_end();
-    let last = before.split_whitespace().last().unwrap_or("");
-    let last_char = before.chars().last();
-    match last_char {
+/// Whether a `-` here can only be a sign: in test and remedy data (inside
+/// `{ ... }`, not in a payload's parentheses), which has no subtraction.
+fn in_data(open: &[(&str, usize)]) -> bool {
+    open.iter()
+        .rev()
+        .find(|(b, _)| *b != "[")
+        .is_some_and(|(b, _)| *b == "{")
+}
+
+/// Whether a token ends an operand, so that a `-` after it subtracts.
+fn ends_operand(t: &str) -> bool {
+    match t.chars().last() {
         Some(')' | ']' | '}' | '"') => true,
         Some(c) if c.is_alphanumeric() || c == '_' => {
-            !KEYWORDS.contains(&last) && !ITEMS.contains(&last)
+            matches!(t, "now" | "it" | "none" | "true" | "false")
+                || !(KEYWORDS.contains(&t) || ITEMS.contains(&t))
         }
         _ => false,
     }
+}
+
+/// The lines as text. Trailing comments of consecutive lines that the input
+/// aligned at one column stay aligned: at that column while the code fits
+/// before it, else one space after the longest line's code. A comment
+/// aligned with no other gets one space.
+fn render(lines: &[Line<'_>]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some((_, column)) = lines[i].comment else {
+            write_line(&mut out, &lines[i], None);
+            i += 1;
+            continue;
+        };
+        let run = lines[i..]
+            .iter()
+            .enumerate()
+            .take_while(|(k, l)| {
+                l.comment.is_some_and(|(_, c)| c == column) && (*k == 0 || !l.blank_before)
+            })
+            .count();
+        let group = &lines[i..i + run];
+        let at = if run > 1 {
+            let widest = group.iter().map(|l| width(&l.code)).max().unwrap_or(0);
+            Some(column.max(widest + 1))
+        } else {
+            None
+        };
+        for line in group {
+            write_line(&mut out, line, at);
+        }
+        i += run;
+    }
+    out
+}
+
+fn write_line(out: &mut String, line: &Line<'_>, at: Option<usize>) {
+    if line.blank_before {
+        out.push('\n');
+    }
+    out.push_str(&line.code);
+    if let Some((comment, _)) = line.comment {
+        let pad = at.map_or(1, |at| at.saturating_sub(width(&line.code)).max(1));
+        out.extend(std::iter::repeat_n(' ', pad));
+        out.push_str(comment);
+    }
+    out.push('\n');
+}
+
+/// The width of `text` in display cells: most Chinese characters take two.
+fn width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
 }
