@@ -27,8 +27,8 @@ struct Token<'a> {
     /// Line breaks in the white space before it (0, 1, or 2 for a blank
     /// line).
     breaks: usize,
-    /// Its column in the input, in display cells from the start of its
-    /// line: where an aligned comment was put.
+    /// A comment's column in the input, in display cells from the start of
+    /// its line: where an aligned comment was put.
     column: usize,
 }
 
@@ -64,10 +64,12 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
     let mut out = Vec::new();
     let mut i = 0;
     let mut breaks = 0;
+    let mut line_start = 0;
     while i < bytes.len() {
         let c = bytes[i];
         if c == b'\n' {
             breaks += 1;
+            line_start = i + 1;
             i += 1;
             continue;
         }
@@ -112,12 +114,17 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
             _ => i + text[i..].chars().next().map_or(1, char::len_utf8),
         };
         let token = &text[start..end];
-        let line_start = text[..start].rfind('\n').map_or(0, |n| n + 1);
         out.push(Token {
             // A comment's trailing white space is not part of what it says.
             text: if c == b'#' { token.trim_end() } else { token },
             breaks: breaks.min(2),
-            column: width(&text[line_start..start]),
+            // Only a comment's column is wanted: measuring every token's
+            // would be quadratic in the length of a line.
+            column: if c == b'#' {
+                width(&text[line_start..start])
+            } else {
+                0
+            },
         });
         breaks = 0;
         i = end;
@@ -302,4 +309,48 @@ fn write_line(out: &mut String, line: &Line<'_>, at: Option<usize>) {
 /// The width of `text` in display cells: most Chinese characters take two.
 fn width(text: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format;
+
+    #[test]
+    fn a_subtraction_is_spaced_and_a_sign_is_not() {
+        let out = format("policy p let a = now -x let b = (1)-2 let c = it - -3 let d = none-1");
+        assert_eq!(
+            out,
+            "policy p let a = now - x let b = (1) - 2 let c = it - -3 let d = none - 1\n"
+        );
+        assert_eq!(
+            format("test \"t\" { person { a: [1 -2, - 3] } expect p(x: 1-2) }"),
+            "test \"t\" { person { a: [1 -2, -3] } expect p(x: 1 - 2) }\n"
+        );
+    }
+
+    #[test]
+    fn lines_in_a_bracket_go_deeper_than_its_line() {
+        let out = format("rule r\nwhen any x has (\na\nor b\n)\nthen p(k: 1,\nm: 2)");
+        assert_eq!(
+            out,
+            "rule r\n  when any x has (\n    a\n    or b\n  )\n  then p(k: 1,\n    m: 2)\n"
+        );
+    }
+
+    #[test]
+    fn aligned_comments_stay_aligned() {
+        // At their column while the code fits, …
+        let kept = "let a = 1      # one\nlet bb = 2     # two\n";
+        assert_eq!(format(kept), kept);
+        // … else one space after the widest line; a lone comment gets one.
+        let wide = "let a=1 # one\nlet bbbbbbbb=2 # two\nlet c = 3     # three\n";
+        assert_eq!(
+            format("let a=1         # one\nlet bbbbbbbb=2  # two\n\nlet c = 3       # three\n"),
+            "let a = 1        # one\nlet bbbbbbbb = 2 # two\n\nlet c = 3 # three\n"
+        );
+        assert_eq!(
+            format(wide),
+            "let a = 1 # one\nlet bbbbbbbb = 2 # two\nlet c = 3 # three\n"
+        );
+    }
 }

@@ -100,6 +100,11 @@ rule untested
   then fail(when: "no test in 48h", test: 2, then: false)
 remedy "take a test" adds tests { sampled_at: now }
 otherwise green
+test "reserved words are payload fields in tests too" {
+  now 2021-11-01T10:00+08:00
+  person { age: 12, tests: [] }
+  expect fail(when: "under 18", test: 1, then: true)
+}
 "#;
 
 const NOW: &str = "2021-11-01T10:00:00+08:00";
@@ -222,6 +227,15 @@ fn every_decision_has_each_key_once() {
             assert_eq!(lines[0]["remedies"][0]["remedy"], "take a test", "{what}");
         }
     }
+}
+
+#[test]
+fn reserved_words_are_payload_fields_in_test_blocks() {
+    let path = policy_file("tested.policy", POLICY);
+    let o = policyc(&["test", &path.to_string_lossy()], "");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("1 passed, 0 failed"), "{out}");
 }
 
 #[test]
