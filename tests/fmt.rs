@@ -4,6 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "support/bin.rs"]
+mod bin;
+
 fn files() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -242,12 +245,7 @@ fn a_file_that_does_not_parse_is_not_rewritten() {
         if check {
             args.push("--check");
         }
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_policyc"))
-            .args(&args)
-            .current_dir(&dir)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap_or_else(|e| unreachable!("cannot run policyc: {e}"));
+        let o = bin::policyc_in(&dir, &args, "");
         assert_eq!(o.status.code(), Some(1), "{args:?}");
         assert_eq!(std::fs::read_to_string(&path).ok().as_deref(), Some(text));
         assert_eq!(String::from_utf8_lossy(&o.stdout), "", "{args:?}");

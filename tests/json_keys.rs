@@ -6,9 +6,11 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+#[path = "support/bin.rs"]
+mod bin;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
@@ -129,21 +131,7 @@ fn policy_file(name: &str, text: &str) -> PathBuf {
 }
 
 fn policyc(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_policyc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| unreachable!("cannot run policyc: {e}"));
-    if let Some(mut input) = child.stdin.take() {
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    child
-        .wait_with_output()
-        .unwrap_or_else(|e| unreachable!("policyc: {e}"))
+    bin::policyc_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, stdin)
 }
 
 /// Every line of `text`, each of which must be JSON with unique keys.
@@ -234,7 +222,12 @@ fn reserved_words_are_payload_fields_in_test_blocks() {
     let path = policy_file("tested.policy", POLICY);
     let o = policyc(&["test", &path.to_string_lossy()], "");
     let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(out.contains("1 passed, 0 failed"), "{out}");
 }
 
