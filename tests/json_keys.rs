@@ -86,28 +86,7 @@ fn the_reader_refuses_repeated_keys_at_any_depth() {
 
 /// A policy whose payload fields are reserved words, with a remedy and a
 /// decision that changes, so that every extra has something to print.
-const POLICY: &str = r#"policy keywords_as_payload
-timezone "Asia/Shanghai"
-outcomes green < fail
-input person {
-  id: text?
-  age: number
-  tests: list of { sampled_at: time }
-}
-rule minor
-  when person.age < 18
-  then fail(when: "under 18", test: 1, then: true)
-rule untested
-  when no person.tests has sampled_at within 48h
-  then fail(when: "no test in 48h", test: 2, then: false)
-remedy "take a test" adds tests { sampled_at: now }
-otherwise green
-test "reserved words are payload fields in tests too" {
-  now 2021-11-01T10:00+08:00
-  person { age: 12, tests: [] }
-  expect fail(when: "under 18", test: 1, then: true)
-}
-"#;
+const POLICY: &str = "tests/corpus/decide/keywords-as-payload.policy";
 
 const NOW: &str = "2021-11-01T10:00:00+08:00";
 
@@ -178,9 +157,7 @@ fn keys_are_the_decisions(what: &str, decision: &serde_json::Value) {
 
 #[test]
 fn every_decision_has_each_key_once() {
-    let path = policy_file("keywords.policy", POLICY);
-    let path = path.to_string_lossy();
-    let base = ["eval", &path, "--input", "-", "--now", NOW];
+    let base = ["eval", POLICY, "--input", "-", "--now", NOW];
     let extras: [&[&str]; 6] = [
         &[],
         &["--next-change"],
@@ -219,8 +196,7 @@ fn every_decision_has_each_key_once() {
 
 #[test]
 fn reserved_words_are_payload_fields_in_test_blocks() {
-    let path = policy_file("tested.policy", POLICY);
-    let o = policyc(&["test", &path.to_string_lossy()], "");
+    let o = policyc(&["test", POLICY], "");
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(
         o.status.code(),
@@ -233,10 +209,8 @@ fn reserved_words_are_payload_fields_in_test_blocks() {
 
 #[test]
 fn every_explanation_has_each_key_once() {
-    let path = policy_file("explained.policy", POLICY);
-    let path = path.to_string_lossy();
     let args = [
-        "explain", &path, "--input", "-", "--now", NOW, "--format", "json",
+        "explain", POLICY, "--input", "-", "--now", NOW, "--format", "json",
     ];
     let o = policyc(&args, PEOPLE);
     let lines = json_lines("explain --format json", &o.stdout);
