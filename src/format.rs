@@ -2,10 +2,12 @@
 //!
 //! The formatter works on tokens, so it keeps every comment and never
 //! changes what the text means: only the white space between tokens is
-//! rewritten. Spacing is canonical; indentation follows the nesting of
-//! brackets and of rule clauses; line breaks stay where the author put them
-//! (runs of blank lines become one), so that a long condition keeps the
-//! shape its author gave it.
+//! rewritten. Spacing is canonical (a subtraction is spaced, a sign is
+//! not); indentation follows rule clauses, and the lines inside a bracket go
+//! deeper than the line that opened it; line breaks stay where the author
+//! put them (runs of blank lines become one), so that a long condition keeps
+//! the shape its author gave it; trailing comments aligned in a column stay
+//! aligned.
 
 use crate::source::{Located, Source};
 use crate::syntax::{self, SyntaxError};
@@ -152,9 +154,8 @@ fn space_between(prev: &str, next: &str, unary_minus: bool) -> bool {
     }
 }
 
-/// One line of output: its indentation, its code, and the comment that
-/// ends it, if any, with the column it had in the input.
-#[derive(Default)]
+/// One line of output: its code, indented, and the comment that ends it,
+/// if any, with the column it had in the input.
 struct Line<'a> {
     blank_before: bool,
     code: String,
@@ -167,6 +168,11 @@ struct Line<'a> {
 pub fn format(text: &str) -> String {
     let tokens = tokens(text);
     let mut lines: Vec<Line<'_>> = Vec::new();
+    let mut line = Line {
+        blank_before: false,
+        code: String::new(),
+        comment: None,
+    };
     // The open brackets, innermost last: each with the indentation of the
     // line that opened it, which the lines inside go deeper than.
     let mut open: Vec<(&str, usize)> = Vec::new();
@@ -197,15 +203,17 @@ pub fn format(text: &str) -> String {
                     _ => 4,
                 },
             };
-            lines.push(Line {
+            let next = Line {
                 blank_before: tok.breaks > 1 && prev.is_some(),
                 code: " ".repeat(indent),
                 comment: None,
-            });
+            };
+            if prev.is_some() {
+                lines.push(std::mem::replace(&mut line, next));
+            } else {
+                line = next;
+            }
         }
-        let Some(line) = lines.last_mut() else {
-            unreachable!("the first token starts a line")
-        };
         if t.starts_with('#') && !new_line {
             line.comment = Some((t, tok.column));
         } else {
@@ -233,6 +241,9 @@ pub fn format(text: &str) -> String {
         if !t.starts_with('#') {
             code = Some(t);
         }
+    }
+    if prev.is_some() {
+        lines.push(line);
     }
     render(&lines)
 }
