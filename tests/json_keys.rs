@@ -260,8 +260,12 @@ fn every_diagnostic_has_each_key_once() {
         "policy warned\noutcomes green < fail\ninput person { age: number }\n\
          let unused = 1\nrule r when person.age > 1 then fail\notherwise green\n",
     );
+    let facts = policy_file(
+        "facts.json",
+        r#"{"case_counties": ["999999"], "beijing_risk_areas": []}"#,
+    );
     let path = |p: &PathBuf| p.to_string_lossy().into_owned();
-    let runs: Vec<(Vec<String>, &str)> = vec![
+    let mut runs: Vec<(Vec<String>, &str)> = vec![
         (vec!["check".into(), path(&broken)], ""),
         (vec!["check".into(), path(&unchecked)], ""),
         (vec!["check".into(), path(&warned)], ""),
@@ -292,6 +296,10 @@ fn every_diagnostic_has_each_key_once() {
             "{}",
         ),
     ];
+    // A warning about the facts (a region code not in the table).
+    let beijing = "policies/beijing-2021-10-30.policy".to_owned();
+    let eval_facts = ["eval", &beijing, "--input", "-", "--facts", &path(&facts)];
+    runs.push((eval_facts.iter().map(|a| (*a).to_owned()).collect(), "{}"));
     for (args, stdin) in runs {
         let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
         args.extend(["--error-format", "json"]);
