@@ -257,14 +257,46 @@ fn in_data(open: &[(&str, usize)]) -> bool {
         .is_some_and(|(b, _)| *b == "{")
 }
 
+/// The reserved words after which an operand is still to come: a `-` after
+/// one of them is a sign. (`now`, `it`, `none`, `true` and `false` are
+/// operands; the words of test blocks, like `at`, are not reserved and may
+/// be names.)
+const BEFORE_OPERAND: [&str; 28] = [
+    "policy",
+    "version",
+    "timezone",
+    "outcomes",
+    "input",
+    "facts",
+    "let",
+    "rule",
+    "when",
+    "unless",
+    "then",
+    "warning",
+    "otherwise",
+    "where",
+    "and",
+    "or",
+    "not",
+    "in",
+    "within",
+    "overlaps",
+    "any",
+    "all",
+    "no",
+    "has",
+    "is",
+    "list",
+    "set",
+    "of",
+];
+
 /// Whether a token ends an operand, so that a `-` after it subtracts.
 fn ends_operand(t: &str) -> bool {
     match t.chars().last() {
         Some(')' | ']' | '}' | '"') => true,
-        Some(c) if c.is_alphanumeric() || c == '_' => {
-            matches!(t, "now" | "it" | "none" | "true" | "false")
-                || !(KEYWORDS.contains(&t) || ITEMS.contains(&t))
-        }
+        Some(c) if c.is_alphanumeric() || c == '_' => !BEFORE_OPERAND.contains(&t),
         _ => false,
     }
 }
@@ -332,6 +364,11 @@ mod tests {
         assert_eq!(
             out,
             "policy p let a = now - x let b = (1) - 2 let c = it - -3 let d = none - 1\n"
+        );
+        // `at` and `test` are names outside test blocks.
+        assert_eq!(
+            format("let x = any v has at -1h < test-1"),
+            "let x = any v has at - 1h < test - 1\n"
         );
         assert_eq!(
             format("test \"t\" { person { a: [1 -2, - 3] } expect p(x: 1-2) }"),
