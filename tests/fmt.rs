@@ -227,6 +227,12 @@ fn formatting_is_canonical_idempotent_and_meaning_preserving() {
 fn each_layout_rule() {
     insta::glob!("corpus/fmt/*.policy", |path| {
         let text = std::fs::read_to_string(path).unwrap_or_default();
+        // So that the test above sees that the meaning is kept.
+        assert!(
+            policyc::syntax::parse(&text).is_ok(),
+            "{}: does not parse",
+            path.display()
+        );
         insta::assert_snapshot!(policyc::format::format(&text));
     });
 }
