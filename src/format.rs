@@ -257,46 +257,23 @@ fn in_data(open: &[(&str, usize)]) -> bool {
         .is_some_and(|(b, _)| *b == "{")
 }
 
-/// The reserved words after which an operand is still to come: a `-` after
-/// one of them is a sign. (`now`, `it`, `none`, `true` and `false` are
-/// operands; the words of test blocks, like `at`, are not reserved and may
-/// be names.)
-const BEFORE_OPERAND: [&str; 28] = [
-    "policy",
-    "version",
-    "timezone",
-    "outcomes",
-    "input",
-    "facts",
-    "let",
-    "rule",
-    "when",
-    "unless",
-    "then",
-    "warning",
-    "otherwise",
-    "where",
-    "and",
-    "or",
-    "not",
-    "in",
-    "within",
-    "overlaps",
-    "any",
-    "all",
-    "no",
-    "has",
-    "is",
-    "list",
-    "set",
-    "of",
+/// Words of [`ITEMS`] and [`KEYWORDS`] that the grammar does not reserve:
+/// outside test blocks they may be names (a record may have a field `at`).
+const UNRESERVED: [&str; 7] = [
+    "test", "remedy", "language", "messages", "expect", "at", "rules",
 ];
 
-/// Whether a token ends an operand, so that a `-` after it subtracts.
+/// Whether a token ends an operand, so that a `-` after it subtracts: a
+/// literal, a closing bracket, a name, or one of the reserved words that
+/// are values (`now`, `it`, `none`, `true`, `false`).
 fn ends_operand(t: &str) -> bool {
     match t.chars().last() {
         Some(')' | ']' | '}' | '"') => true,
-        Some(c) if c.is_alphanumeric() || c == '_' => !BEFORE_OPERAND.contains(&t),
+        Some(c) if c.is_alphanumeric() || c == '_' => {
+            let reserved =
+                (KEYWORDS.contains(&t) || ITEMS.contains(&t)) && !UNRESERVED.contains(&t);
+            !reserved || matches!(t, "now" | "it" | "none" | "true" | "false")
+        }
         _ => false,
     }
 }
