@@ -2,14 +2,14 @@
 //! chooses the exit code (0 decided, 1 policy errors, 2 usage, 3 bad data).
 
 use std::fs;
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal as _, Read, Write};
+use std::io::{self, BufReader, BufWriter, IsTerminal as _, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 use policyc::report::{Place, render_at};
-use policyc::{DataError, ErrorFormat, Extras, Facts, Policy};
+use policyc::{DataError, ErrorFormat, Extras, Facts, Policy, stream};
 use thiserror::Error;
 
 /// Declarative entry policies: check them, and decide people against them.
@@ -153,6 +153,25 @@ enum Format {
     ExplainJson,
 }
 
+/// How a run ended, as its exit code says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    /// Every person decided (or every check and test passed).
+    Decided = 0,
+    /// The policy does not parse or check, or a test failed.
+    Policy = 1,
+    /// Bad usage: arguments, unreadable files, an unreadable `--now`.
+    Usage = 2,
+    /// Bad input data, also when only some records were bad.
+    Data = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
 /// Failures of the command itself, each with its exit code.
 #[derive(Debug, Error, Diagnostic)]
 enum CliError {
@@ -179,14 +198,6 @@ enum CliError {
         #[diagnostic_source]
         source: DataError,
     },
-    #[error("bad input in `{path}`")]
-    #[diagnostic(code(policyc::input))]
-    Input {
-        path: String,
-        #[source]
-        #[diagnostic_source]
-        source: DataError,
-    },
     #[error("cannot write the output")]
     #[diagnostic(code(policyc::write))]
     Write(#[source] io::Error),
@@ -199,7 +210,7 @@ impl CliError {
     /// Where the error points: the data file and the place in it.
     fn place(&self) -> Place {
         match self {
-            CliError::Facts { path, source } | CliError::Input { path, source } => Place {
+            CliError::Facts { path, source } => Place {
                 file: Some(path.clone()),
                 line: source.line.or(Some(1)),
                 column: source.column,
@@ -212,13 +223,13 @@ impl CliError {
         }
     }
 
-    fn exit_code(&self) -> u8 {
+    fn exit(&self) -> Exit {
         match self {
-            CliError::Facts { .. } | CliError::Input { .. } => 3,
+            CliError::Facts { .. } => Exit::Data,
             CliError::Read { .. }
             | CliError::Now { .. }
             | CliError::Write(_)
-            | CliError::Language(_) => 2,
+            | CliError::Language(_) => Exit::Usage,
         }
     }
 }
@@ -274,10 +285,10 @@ fn main() -> ExitCode {
                 "{}",
                 render_at(report.as_ref(), cli.error_format.format(), &place)
             );
-            let code = report
+            report
                 .downcast_ref::<CliError>()
-                .map_or(2, CliError::exit_code);
-            ExitCode::from(code)
+                .map_or(Exit::Usage, CliError::exit)
+                .into()
         }
     }
 }
@@ -351,11 +362,7 @@ fn check(paths: &[PathBuf], strictness: Strictness) -> miette::Result<ExitCode> 
             None => failed = true,
         }
     }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if failed { Exit::Policy } else { Exit::Decided }.into())
 }
 
 /// The `.policy` files under `paths`, sorted; a file is taken as it is.
@@ -464,10 +471,11 @@ fn test(paths: &[PathBuf], coverage: bool, strictness: Strictness) -> miette::Re
     }
     println!("{passed} passed, {failed} failed");
     Ok(if failed > 0 || broken {
-        ExitCode::from(1)
+        Exit::Policy
     } else {
-        ExitCode::SUCCESS
-    })
+        Exit::Decided
+    }
+    .into())
 }
 
 fn eval(
@@ -479,7 +487,7 @@ fn eval(
     let now = run.now.as_deref();
     let errors = strictness.0;
     let Some(policy) = load(policy, strictness)? else {
-        return Ok(ExitCode::from(1));
+        return Ok(Exit::Policy.into());
     };
     let words = match format {
         Format::Explain | Format::ExplainJson => Some(policy.words(lang).map_err(CliError::from)?),
@@ -512,195 +520,50 @@ fn eval(
             source,
         })?)
     };
-    let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let output = match (format, words.as_ref()) {
+        (Format::Explain, Some(words)) => stream::Output::Explain(words),
+        (Format::ExplainJson, Some(words)) => stream::Output::ExplainJson(words),
+        (Format::Pretty, _) => stream::Output::Pretty,
+        _ => stream::Output::Json,
+    };
+    let decider = stream::Decider::new(&policy, &facts, now, extras, output);
     let name = input.display().to_string();
-    let bad = decide_stream(
-        (&policy, words.as_ref()),
-        &facts,
-        now,
-        (format, errors, extras),
+    let summary = stream::run(
+        &decider,
         BufReader::with_capacity(1 << 18, reader),
-        out,
-        &name,
-    )?;
-    if bad > 0 {
+        BufWriter::with_capacity(1 << 16, io::stdout().lock()),
+        |e| report_bad_record(errors, &name, e),
+    )
+    .map_err(|e| match e {
+        stream::StreamError::Read(source) => CliError::Read {
+            path: name.clone(),
+            source,
+        },
+        stream::StreamError::Write(source) => CliError::Write(source),
+    })?;
+    if summary.bad > 0 {
         if errors == Errors::Human {
+            let bad = summary.bad;
             let plural = if bad == 1 { "" } else { "s" };
             eprintln!("error: {bad} record{plural} could not be decided");
         }
-        return Ok(ExitCode::from(3));
+        return Ok(Exit::Data.into());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Decided.into())
 }
 
-/// Decides every person of the input, streaming JSON Lines one line at a
-/// time (a single JSON object may span lines); returns how many records
-/// could not be decided.
-fn decide_stream(
-    (policy, words): (&Policy, Option<&policyc::explain::Words<'_>>),
-    facts: &Facts,
-    now: i64,
-    (format, errors, extras): (Format, Errors, Extras),
-    mut reader: impl BufRead,
-    mut out: impl Write,
-    name: &str,
-) -> miette::Result<usize> {
-    let read_error = |source| CliError::Read {
-        path: name.to_owned(),
-        source,
-    };
-    let mut emit = Emitter {
-        policy,
-        words,
-        facts,
-        now,
-        format,
-        errors,
-        extras,
-        name,
-        bad: 0,
-    };
-    let mut line = String::new();
-    let mut number = 0;
-    loop {
-        // Flush before waiting for more input, so a pipe sees each answer.
-        if reader.fill_buf().map(|b| b.is_empty()).unwrap_or(true) {
-            out.flush().map_err(CliError::Write)?;
-        }
-        line.clear();
-        if reader.read_line(&mut line).map_err(read_error)? == 0 {
-            break;
-        }
-        number += 1;
-        let result = emit.decide(line.trim_end_matches(['\n', '\r']));
-        if number == 1 && matches!(&result, Err(e) if policyc::data::is_incomplete(e)) {
-            // Perhaps one object over several lines: read it all.
-            let mut text = std::mem::take(&mut line);
-            reader.read_to_string(&mut text).map_err(read_error)?;
-            if !looks_like_json_lines(&text) {
-                return match emit.decide(&text) {
-                    Ok(d) => {
-                        emit.print(&mut out, &d)?;
-                        out.flush().map_err(CliError::Write)?;
-                        Ok(0)
-                    }
-                    Err(source) => Err(CliError::Input {
-                        path: name.to_owned(),
-                        source,
-                    }
-                    .into()),
-                };
-            }
-            // JSON Lines after all, whose first line is cut short.
-            for (i, l) in text.lines().enumerate() {
-                let result = emit.decide(l);
-                emit.write(&mut out, i + 1, result)?;
-            }
-            break;
-        }
-        emit.write(&mut out, number, result)?;
-    }
-    out.flush().map_err(CliError::Write)?;
-    Ok(emit.bad)
-}
-
-/// Whether a text that is not one JSON object is JSON Lines: several lines,
-/// each an object starting at the line's first column (a pretty-printed
-/// object has lines that do not).
-fn looks_like_json_lines(text: &str) -> bool {
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    lines.clone().count() > 1 && lines.all(|l| l.starts_with('{'))
-}
-
-/// The answer for one person: a decision, or its explanation.
-enum Answer<'a> {
-    Decided(policyc::Decision<'a>),
-    Explained(policyc::explain::Explanation<'a>),
-}
-
-/// Writes one output line per input line: a decision, or the error.
-struct Emitter<'a, 'w> {
-    policy: &'a Policy,
-    /// The words to explain in, for `explain`.
-    words: Option<&'w policyc::explain::Words<'a>>,
-    facts: &'a Facts,
-    now: i64,
-    format: Format,
-    errors: Errors,
-    extras: Extras,
-    name: &'a str,
-    bad: usize,
-}
-
-impl<'a> Emitter<'a, '_> {
-    /// The decision for one input line.
-    fn decide(&self, text: &str) -> Result<Answer<'a>, DataError> {
-        if text.trim().is_empty() {
-            return Err(DataError {
-                message: "an empty line, not a JSON object".into(),
-                line: None,
-                column: None,
-            });
-        }
-        if self.words.is_some() {
-            return self
-                .policy
-                .explain_json(self.facts, text, self.now)
-                .map(Answer::Explained);
-        }
-        if self.extras == Extras::default() {
-            return self
-                .policy
-                .decide_json(self.facts, text, self.now)
-                .map(Answer::Decided);
-        }
-        self.policy
-            .decide_json_with(self.facts, text, self.now, self.extras)
-            .map(Answer::Decided)
-    }
-
-    /// Writes one answer.
-    fn print(&self, out: &mut impl Write, answer: &Answer<'_>) -> miette::Result<()> {
-        match (answer, self.words) {
-            (Answer::Decided(d), _) if self.format == Format::Pretty => {
-                writeln!(out, "{}", d.to_pretty())
-            }
-            (Answer::Decided(d), _) => writeln!(out, "{}", d.to_json()),
-            (Answer::Explained(e), Some(words)) if self.format == Format::ExplainJson => {
-                writeln!(out, "{}", e.to_json(words))
-            }
-            (Answer::Explained(e), Some(words)) => writeln!(out, "{}", e.render(words)),
-            (Answer::Explained(e), None) => writeln!(out, "{}", e.decision.to_pretty()),
-        }
-        .map_err(|e| CliError::Write(e).into())
-    }
-
-    /// Writes the answer for input line `number`.
-    fn write(
-        &mut self,
-        out: &mut impl Write,
-        number: usize,
-        result: Result<Answer<'_>, DataError>,
-    ) -> miette::Result<()> {
-        match result {
-            Ok(answer) => self.print(out, &answer),
-            Err(e) => {
-                self.bad += 1;
-                let e = e.on_line(number);
-                let row = serde_json::json!({"line": number, "error": e.to_string()});
-                match self.errors {
-                    Errors::Human => eprintln!("error: {}: {e}", self.name),
-                    other => {
-                        let place = Place {
-                            file: Some(self.name.to_owned()),
-                            line: e.line,
-                            column: e.column,
-                        };
-                        eprint!("{}", render_at(&e, other.format(), &place));
-                    }
-                }
-                writeln!(out, "{row}").map_err(|e| CliError::Write(e).into())
-            }
+/// Tells stderr of a record that could not be decided (its error line is
+/// on stdout).
+fn report_bad_record(errors: Errors, name: &str, e: &DataError) {
+    match errors {
+        Errors::Human => eprintln!("error: {name}: {e}"),
+        other => {
+            let place = Place {
+                file: Some(name.to_owned()),
+                line: e.line,
+                column: e.column,
+            };
+            eprint!("{}", render_at(e, other.format(), &place));
         }
     }
 }
