@@ -2,7 +2,7 @@
 //! chooses the exit code (0 decided, 1 policy errors, 2 usage, 3 bad data).
 
 use std::fs;
-use std::io::{self, BufReader, BufWriter, IsTerminal as _, Read};
+use std::io::{self, BufReader, BufWriter, IsTerminal as _, Read, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -60,6 +60,11 @@ struct Run {
     /// The instant to decide at (RFC 3339); default: the current time.
     #[arg(long)]
     now: Option<String>,
+    /// The longest input line read, in bytes; a longer line is an error
+    /// line and the run goes on.
+    #[arg(long, default_value_t = stream::MAX_LINE_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_line_bytes: u64,
 }
 
 #[derive(Subcommand)]
@@ -175,12 +180,20 @@ impl From<Exit> for ExitCode {
 /// Failures of the command itself, each with its exit code.
 #[derive(Debug, Error, Diagnostic)]
 enum CliError {
-    #[error("cannot read `{path}`")]
-    #[diagnostic(code(policyc::read), help("check the path and its permissions"))]
+    #[error("{}", read_failure(.path, .source))]
+    #[diagnostic(code(policyc::read), help("{}", read_help(.source)))]
     Read {
         path: String,
         #[source]
         source: io::Error,
+    },
+    #[error("`{path}` is not valid UTF-8: line {line}, column {column} (byte 0x{byte:02x})")]
+    #[diagnostic(code(policyc::read), help("save the file as UTF-8"))]
+    NotUtf8 {
+        path: String,
+        line: usize,
+        column: usize,
+        byte: u8,
     },
     #[error("`{text}` is not an instant")]
     #[diagnostic(
@@ -219,14 +232,27 @@ impl CliError {
                 file: Some(path.clone()),
                 ..Place::default()
             },
+            CliError::NotUtf8 {
+                path, line, column, ..
+            } => Place {
+                file: Some(path.clone()),
+                line: Some(*line),
+                column: Some(*column),
+            },
             CliError::Now { .. } | CliError::Write(_) | CliError::Language(_) => Place::default(),
         }
+    }
+
+    /// Whether the output was closed by its reader.
+    fn is_closed_output(&self) -> bool {
+        matches!(self, CliError::Write(e) if e.kind() == io::ErrorKind::BrokenPipe)
     }
 
     fn exit(&self) -> Exit {
         match self {
             CliError::Facts { .. } => Exit::Data,
             CliError::Read { .. }
+            | CliError::NotUtf8 { .. }
             | CliError::Now { .. }
             | CliError::Write(_)
             | CliError::Language(_) => Exit::Usage,
@@ -277,6 +303,14 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(report)
+            if report
+                .downcast_ref::<CliError>()
+                .is_some_and(CliError::is_closed_output) =>
+        {
+            // `| head`: the reader has all it wants, as with `grep` and `rg`.
+            Exit::Decided.into()
+        }
         Err(report) => {
             let place = report
                 .downcast_ref::<CliError>()
@@ -297,11 +331,69 @@ fn colour() -> bool {
     io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
+/// What a failed read says failed.
+fn read_failure(path: &str, e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => format!("`{path}` does not exist"),
+        io::ErrorKind::PermissionDenied => format!("`{path}` may not be read (permission denied)"),
+        io::ErrorKind::IsADirectory => format!("`{path}` is a folder, not a file"),
+        _ => format!("cannot read `{path}`"),
+    }
+}
+
+/// What to do about a failed read.
+fn read_help(e: &io::Error) -> &'static str {
+    match e.kind() {
+        io::ErrorKind::NotFound => {
+            "check the spelling of the path; a relative path starts from the current folder"
+        }
+        io::ErrorKind::PermissionDenied => {
+            "check the file's permissions, or run as a user who may read it"
+        }
+        io::ErrorKind::IsADirectory => {
+            "give the path of a file; `test` and `fmt` are the commands that search folders"
+        }
+        _ => "check the path, and that it is a file that can be read",
+    }
+}
+
+/// A text file, without the byte-order mark it may start with.
 fn read(path: &Path) -> Result<String, CliError> {
-    fs::read_to_string(path).map_err(|source| CliError::Read {
-        path: path.display().to_string(),
+    read_with_bom(path).map(|(text, _)| text)
+}
+
+/// A text file without a byte-order mark, and whether it had one.
+fn read_with_bom(path: &Path) -> Result<(String, bool), CliError> {
+    let name = || path.display().to_string();
+    let mut bytes = fs::read(path).map_err(|source| CliError::Read {
+        path: name(),
         source,
-    })
+    })?;
+    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
+    if bom {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes)
+        .map(|text| (text, bom))
+        .map_err(|e| {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let good = String::from_utf8_lossy(bytes.get(..at).unwrap_or_default()).into_owned();
+            CliError::NotUtf8 {
+                path: name(),
+                line: good.matches('\n').count() + 1,
+                column: good.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+                byte: bytes.get(at).copied().unwrap_or_default(),
+            }
+        })
+}
+
+/// `println!` that gives a failed write back as an error instead of
+/// panicking: a closed stdout then ends the run quietly.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(io::stdout(), $($arg)*).map_err(CliError::Write)?
+    };
 }
 
 /// How problems with a policy are reported: the form, and whether
@@ -357,7 +449,7 @@ fn check(paths: &[PathBuf], strictness: Strictness) -> miette::Result<ExitCode> 
             Some(p) => {
                 let rules = p.program().rules.len();
                 let plural = if rules == 1 { "" } else { "s" };
-                println!("ok: {} ({rules} rule{plural})", path.display());
+                say!("ok: {} ({rules} rule{plural})", path.display());
             }
             None => failed = true,
         }
@@ -400,9 +492,10 @@ fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
 fn fmt(paths: &[PathBuf], check: bool) -> miette::Result<ExitCode> {
     let mut unformatted = 0;
     for path in policy_files(paths)? {
-        let text = read(&path)?;
+        // The canonical layout has no byte-order mark: one is dropped.
+        let (text, bom) = read_with_bom(&path)?;
         let formatted = policyc::format::format(&text);
-        if formatted == text {
+        if formatted == text && !bom {
             continue;
         }
         unformatted += 1;
@@ -425,28 +518,28 @@ fn fmt(paths: &[PathBuf], check: bool) -> miette::Result<ExitCode> {
 
 fn test(paths: &[PathBuf], coverage: bool, strictness: Strictness) -> miette::Result<ExitCode> {
     let (mut passed, mut failed) = (0, 0);
-    let mut broken = false;
     for path in policy_files(paths)? {
         let Some(policy) = load(&path, strictness)? else {
-            broken = true;
+            failed += 1;
+            say!("file {} ... FAILED: does not check\n", path.display());
             continue;
         };
         let reports = policyc::test_runner::run(&policy);
-        println!("running {} tests from {}", reports.len(), path.display());
+        say!("running {} tests from {}", reports.len(), path.display());
         for report in &reports {
             if report.passed() {
                 passed += 1;
-                println!("test {} ... ok", report.name);
+                say!("test {} ... ok", report.name);
             } else {
                 failed += 1;
-                println!("test {} ... FAILED", report.name);
+                say!("test {} ... FAILED", report.name);
                 for failure in &report.failures {
-                    println!("  {failure}");
+                    say!("  {failure}");
                 }
             }
         }
         if coverage {
-            println!("coverage of {}:", path.display());
+            say!("coverage of {}:", path.display());
             for rule in &policy.program().rules {
                 let fired = reports
                     .iter()
@@ -461,16 +554,16 @@ fn test(paths: &[PathBuf], coverage: bool, strictness: Strictness) -> miette::Re
                     (_, 0) => "  <- no test where it decides",
                     _ => "",
                 };
-                println!(
+                say!(
                     "  rule {}: fired in {fired}, decisive in {decisive}{flag}",
                     rule.name
                 );
             }
         }
-        println!();
+        say!();
     }
-    println!("{passed} passed, {failed} failed");
-    Ok(if failed > 0 || broken {
+    say!("{passed} passed, {failed} failed");
+    Ok(if failed > 0 {
         Exit::Policy
     } else {
         Exit::Decided
@@ -512,6 +605,12 @@ fn eval(
         parts.push(f);
     }
     let facts = Facts::combine(policy.plan(), parts);
+    let options = stream::Options {
+        max_line_bytes: usize::try_from(run.max_line_bytes).unwrap_or(usize::MAX),
+        // A program that writes a line and waits for its answer must get
+        // it; a file is read to its end anyway.
+        flush_each: !is_regular_file(input),
+    };
     let reader: Box<dyn Read> = if input == Path::new("-") {
         Box::new(io::stdin().lock())
     } else {
@@ -532,6 +631,7 @@ fn eval(
         &decider,
         BufReader::with_capacity(1 << 18, reader),
         BufWriter::with_capacity(1 << 16, io::stdout().lock()),
+        options,
         |e| report_bad_record(errors, &name, e),
     )
     .map_err(|e| match e {
@@ -552,6 +652,26 @@ fn eval(
     Ok(Exit::Decided.into())
 }
 
+/// Whether the input (`-`: stdin) is a regular file.
+fn is_regular_file(input: &Path) -> bool {
+    if input != Path::new("-") {
+        return fs::metadata(input).is_ok_and(|m| m.is_file());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd as _;
+        let stdin = io::stdin();
+        stdin
+            .as_fd()
+            .try_clone_to_owned()
+            .map(fs::File::from)
+            .and_then(|f| f.metadata())
+            .is_ok_and(|m| m.is_file())
+    }
+    #[cfg(not(unix))]
+    false
+}
+
 /// Tells stderr of a record that could not be decided (its error line is
 /// on stdout).
 fn report_bad_record(errors: Errors, name: &str, e: &DataError) {
@@ -565,5 +685,28 @@ fn report_bad_record(errors: Errors, name: &str, e: &DataError) {
             };
             eprint!("{}", render_at(e, other.format(), &place));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tests run as root in CI, where no file is unreadable for lack of
+    /// permission: the wording is checked here.
+    #[test]
+    fn each_read_failure_names_what_failed() {
+        let say = |kind| {
+            let e = io::Error::from(kind);
+            format!("{} ({})", read_failure("p", &e), read_help(&e))
+        };
+        assert_eq!(
+            say(io::ErrorKind::PermissionDenied),
+            "`p` may not be read (permission denied) (check the file's permissions, or run as a user who may read it)"
+        );
+        assert_eq!(
+            say(io::ErrorKind::Interrupted),
+            "cannot read `p` (check the path, and that it is a file that can be read)"
+        );
     }
 }
