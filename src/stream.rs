@@ -461,6 +461,14 @@ pub fn run(
     Ok(summary)
 }
 
+/// `--jobs` will decide records on several threads at once.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Decider<'static>>();
+    shared::<Record>();
+    shared::<Answer>();
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,28 +1,17 @@
 //! The `policyc` binary end to end: exit codes, stdin and stdout, JSON Lines.
 
-use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
+
+#[path = "support/binary.rs"]
+mod binary;
+use binary::{lines, stderr, stdout, temp};
 
 const POLICY: &str = "policies/beijing-2021-10-30.policy";
 const FACTS: &str = "examples/beijing/facts.json";
 const NOW: &str = "2021-11-01T10:00:00+08:00";
 
 fn policyc(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_policyc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| unreachable!("cannot run policyc: {e}"));
-    if let Some(mut input) = child.stdin.take() {
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    child
-        .wait_with_output()
-        .unwrap_or_else(|e| unreachable!("policyc: {e}"))
+    binary::run(args, stdin)
 }
 
 fn eval_stdin(stdin: &str, extra: &[&str]) -> Output {
@@ -31,21 +20,6 @@ fn eval_stdin(stdin: &str, extra: &[&str]) -> Output {
     ];
     args.extend_from_slice(extra);
     policyc(&args, stdin)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn lines(o: &Output) -> Vec<serde_json::Value> {
-    stdout(o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| unreachable!("not JSON: {l}: {e}")))
-        .collect()
 }
 
 const GREEN: &str = r#"{"id": "a", "phones": [{"number": "1", "bound_at": "2021-01-05T09:00:00+08:00", "itinerary_checked": true}]}"#;
@@ -572,12 +546,6 @@ fn explain_as_json_for_programs() {
         "152923"
     );
     assert!(b["text"].as_str().is_some_and(|t| t.contains("Rules:")));
-}
-
-fn temp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("policyc-cli-files-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&dir);
-    dir.join(name)
 }
 
 #[test]

@@ -6,14 +6,16 @@
 //! output line. The iterations are fixed, so a failure names its case and
 //! happens again.
 
-use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use policyc::{Extras, Policy, stream};
+
+#[path = "support/binary.rs"]
+#[allow(dead_code, reason = "this file runs the binary one way only")]
+mod binary;
 
 const POLICIES: [(&str, &str); 4] = [
     (
@@ -360,8 +362,8 @@ fn mutated_json_lines_give_one_answer_per_line() {
 #[test]
 fn mutated_json_lines_through_the_binary() {
     let input = batches(0x5eed_0002, 1, 300).concat();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_policyc"))
-        .args([
+    let o = binary::run(
+        &[
             "eval",
             "policies/beijing-2021-10-30.policy",
             "--input",
@@ -370,28 +372,9 @@ fn mutated_json_lines_through_the_binary() {
             "examples/beijing/facts.json",
             "--now",
             "2021-11-01T10:00:00+08:00",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| unreachable!("cannot run policyc: {e}"));
-    if let Some(mut stdin) = child.stdin.take() {
-        let input = input.clone();
-        std::thread::spawn(move || {
-            let _ = stdin.write_all(&input);
-        });
-    }
-    let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = send.send(child.wait_with_output());
-    });
-    let o = match receive.recv_timeout(BOUND) {
-        Ok(Ok(o)) => o,
-        Ok(Err(e)) => unreachable!("policyc: {e}"),
-        Err(_) => unreachable!("policyc ran past {BOUND:?}"),
-    };
+        ],
+        input.clone(),
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(o.status.code(), Some(3), "some lines are bad: {err}");

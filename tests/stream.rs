@@ -2,18 +2,18 @@
 //! in order, as soon as it is decided, whatever the line holds.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+
+#[path = "support/binary.rs"]
+mod binary;
+use binary::{PATIENCE, finish, lines, run, spawn, stderr, stdout, temp};
 
 const POLICY: &str = "policies/beijing-2021-10-30.policy";
 const FACTS: &str = "examples/beijing/facts.json";
 const NOW: &str = "2021-11-01T10:00:00+08:00";
 const GREEN: &str = r#"{"id": "a", "phones": [{"number": "1", "bound_at": "2021-01-05T09:00:00+08:00", "itinerary_checked": true}]}"#;
 const POPUP: &str = r#"{"id": "b", "stays": [{"phone": "1", "region": "152923", "from": "2021-10-24T08:00:00+08:00", "to": null}]}"#;
-/// Long enough for a debug build on a busy machine, short enough to fail.
-const PATIENCE: Duration = Duration::from_secs(60);
-
 fn eval_args(input: &str, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["eval", POLICY, "--input", input, "--facts", FACTS]
         .iter()
@@ -24,61 +24,9 @@ fn eval_args(input: &str, extra: &[&str]) -> Vec<String> {
     args
 }
 
-fn spawn(args: &[String]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_policyc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| unreachable!("cannot run policyc: {e}"))
-}
-
-/// Runs `policyc eval` on `stdin` (written from a thread, so that a large
-/// input cannot block on a full output pipe), within `PATIENCE`.
+/// Runs `policyc eval` on `stdin`.
 fn eval_bytes(stdin: Vec<u8>, extra: &[&str]) -> Output {
-    let child = spawn(&eval_args("-", extra));
-    finish(child, stdin)
-}
-
-fn finish(mut child: Child, stdin: Vec<u8>) -> Output {
-    if let Some(mut input) = child.stdin.take() {
-        std::thread::spawn(move || {
-            let _ = input.write_all(&stdin);
-        });
-    }
-    let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = send.send(child.wait_with_output());
-    });
-    match receive.recv_timeout(PATIENCE) {
-        Ok(Ok(output)) => output,
-        Ok(Err(e)) => unreachable!("policyc: {e}"),
-        Err(_) => unreachable!("policyc did not finish within {PATIENCE:?}"),
-    }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn lines(o: &Output) -> Vec<serde_json::Value> {
-    stdout(o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| unreachable!("not JSON: {l}: {e}")))
-        .collect()
-}
-
-fn temp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("policyc-stream-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&dir);
-    dir.join(name)
+    run(&eval_args("-", extra), stdin)
 }
 
 #[test]
