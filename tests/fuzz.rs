@@ -327,25 +327,35 @@ fn decide_batch(input: &[u8]) {
     let policy =
         Policy::compile("beijing.policy", POLICIES[0].1).unwrap_or_else(|e| unreachable!("{e}"));
     let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
-    let decider = stream::Decider::new(
-        &policy,
-        &facts,
-        NOW,
-        Extras::default(),
-        stream::Output::Json,
-    );
-    let mut out = Vec::new();
-    let options = stream::Options {
-        max_line_bytes: 2000,
-        flush_each: false,
+    let words = policy
+        .words(Some("en"))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let all = Extras {
+        next_change: true,
+        timeline: true,
+        remedies: true,
+        witnesses: true,
     };
-    let summary = stream::run(&decider, input, &mut out, options, |_| {})
-        .unwrap_or_else(|_| unreachable!("writing to memory cannot fail"));
-    let output = String::from_utf8(out).unwrap_or_else(|e| unreachable!("not UTF-8: {e}"));
-    one_answer_per_line(input, &output);
-    assert_eq!(summary.records, output.lines().count());
-    BAD.fetch_add(summary.bad, Ordering::Relaxed);
-    DECIDED.fetch_add(summary.records - summary.bad, Ordering::Relaxed);
+    // The decision alone, with everything it can carry, and explained.
+    for (extras, output) in [
+        (Extras::default(), stream::Output::Json),
+        (all, stream::Output::Json),
+        (Extras::default(), stream::Output::ExplainJson(&words)),
+    ] {
+        let decider = stream::Decider::new(&policy, &facts, NOW, extras, output);
+        let mut out = Vec::new();
+        let options = stream::Options {
+            max_line_bytes: 2000,
+            flush_each: false,
+        };
+        let summary = stream::run(&decider, input, &mut out, options, |_| {})
+            .unwrap_or_else(|_| unreachable!("writing to memory cannot fail"));
+        let output = String::from_utf8(out).unwrap_or_else(|e| unreachable!("not UTF-8: {e}"));
+        one_answer_per_line(input, &output);
+        assert_eq!(summary.records, output.lines().count());
+        BAD.fetch_add(summary.bad, Ordering::Relaxed);
+        DECIDED.fetch_add(summary.records - summary.bad, Ordering::Relaxed);
+    }
 }
 
 /// How many mutated lines were decided, and how many were error lines.
@@ -354,7 +364,7 @@ static BAD: AtomicUsize = AtomicUsize::new(0);
 
 #[test]
 fn mutated_json_lines_give_one_answer_per_line() {
-    each_case("json lines", batches(0x5eed_0001, 40, 25), decide_batch);
+    each_case("json lines", batches(0x5eed_0001, 80, 25), decide_batch);
     assert!(DECIDED.load(Ordering::Relaxed) > 100);
     assert!(BAD.load(Ordering::Relaxed) > 100);
 }
