@@ -4,7 +4,8 @@
 //! The pipeline is text → AST ([`syntax`]) → checked program ([`check`]) →
 //! plan ([`compile`]) → decision ([`eval`], [`decision`]). A policy is
 //! compiled once; the facts of a run are loaded once; each person is then
-//! decided from their JSON record and an instant `now`:
+//! decided from their JSON record and an instant `now` ([`stream`] does
+//! it for JSON Lines, one answer per line in order, as `policyc eval` does):
 //!
 //! ```
 //! let policy = policyc::Policy::compile("entry.policy", r#"
@@ -38,6 +39,7 @@ pub mod format;
 pub mod region;
 pub mod report;
 pub mod source;
+pub mod stream;
 pub mod suggest;
 pub mod syntax;
 pub mod test_runner;

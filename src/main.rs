@@ -2,14 +2,14 @@
 //! chooses the exit code (0 decided, 1 policy errors, 2 usage, 3 bad data).
 
 use std::fs;
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal as _, Read, Write};
+use std::io::{self, BufReader, BufWriter, IsTerminal as _, Read, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 use policyc::report::{Place, render_at};
-use policyc::{DataError, ErrorFormat, Extras, Facts, Policy};
+use policyc::{DataError, ErrorFormat, Extras, Facts, Policy, stream};
 use thiserror::Error;
 
 /// Declarative entry policies: check them, and decide people against them.
@@ -60,6 +60,11 @@ struct Run {
     /// The instant to decide at (RFC 3339); default: the current time.
     #[arg(long)]
     now: Option<String>,
+    /// The longest input line read, in bytes; a longer line is an error
+    /// line and the run goes on.
+    #[arg(long, default_value_t = stream::MAX_LINE_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_line_bytes: u64,
 }
 
 #[derive(Subcommand)]
@@ -153,15 +158,42 @@ enum Format {
     ExplainJson,
 }
 
+/// How a run ended, as its exit code says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    /// Every person decided (or every check and test passed).
+    Decided = 0,
+    /// The policy does not parse or check, or a test failed.
+    Policy = 1,
+    /// Bad usage: arguments, unreadable files, an unreadable `--now`.
+    Usage = 2,
+    /// Bad input data, also when only some records were bad.
+    Data = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
 /// Failures of the command itself, each with its exit code.
 #[derive(Debug, Error, Diagnostic)]
 enum CliError {
-    #[error("cannot read `{path}`")]
-    #[diagnostic(code(policyc::read), help("check the path and its permissions"))]
+    #[error("{}", read_failure(.path, .source))]
+    #[diagnostic(code(policyc::read), help("{}", read_help(.source)))]
     Read {
         path: String,
         #[source]
         source: io::Error,
+    },
+    #[error("`{path}` is not valid UTF-8: line {line}, column {column} (byte 0x{byte:02x})")]
+    #[diagnostic(code(policyc::read), help("save the file as UTF-8"))]
+    NotUtf8 {
+        path: String,
+        line: usize,
+        column: usize,
+        byte: u8,
     },
     #[error("`{text}` is not an instant")]
     #[diagnostic(
@@ -179,14 +211,6 @@ enum CliError {
         #[diagnostic_source]
         source: DataError,
     },
-    #[error("bad input in `{path}`")]
-    #[diagnostic(code(policyc::input))]
-    Input {
-        path: String,
-        #[source]
-        #[diagnostic_source]
-        source: DataError,
-    },
     #[error("cannot write the output")]
     #[diagnostic(code(policyc::write))]
     Write(#[source] io::Error),
@@ -199,7 +223,7 @@ impl CliError {
     /// Where the error points: the data file and the place in it.
     fn place(&self) -> Place {
         match self {
-            CliError::Facts { path, source } | CliError::Input { path, source } => Place {
+            CliError::Facts { path, source } => Place {
                 file: Some(path.clone()),
                 line: source.line.or(Some(1)),
                 column: source.column,
@@ -208,17 +232,30 @@ impl CliError {
                 file: Some(path.clone()),
                 ..Place::default()
             },
+            CliError::NotUtf8 {
+                path, line, column, ..
+            } => Place {
+                file: Some(path.clone()),
+                line: Some(*line),
+                column: Some(*column),
+            },
             CliError::Now { .. } | CliError::Write(_) | CliError::Language(_) => Place::default(),
         }
     }
 
-    fn exit_code(&self) -> u8 {
+    /// Whether the output was closed by its reader.
+    fn is_closed_output(&self) -> bool {
+        matches!(self, CliError::Write(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+
+    fn exit(&self) -> Exit {
         match self {
-            CliError::Facts { .. } | CliError::Input { .. } => 3,
+            CliError::Facts { .. } => Exit::Data,
             CliError::Read { .. }
+            | CliError::NotUtf8 { .. }
             | CliError::Now { .. }
             | CliError::Write(_)
-            | CliError::Language(_) => 2,
+            | CliError::Language(_) => Exit::Usage,
         }
     }
 }
@@ -266,6 +303,14 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(report)
+            if report
+                .downcast_ref::<CliError>()
+                .is_some_and(CliError::is_closed_output) =>
+        {
+            // `| head`: the reader has all it wants, as with `grep` and `rg`.
+            Exit::Decided.into()
+        }
         Err(report) => {
             let place = report
                 .downcast_ref::<CliError>()
@@ -274,10 +319,10 @@ fn main() -> ExitCode {
                 "{}",
                 render_at(report.as_ref(), cli.error_format.format(), &place)
             );
-            let code = report
+            report
                 .downcast_ref::<CliError>()
-                .map_or(2, CliError::exit_code);
-            ExitCode::from(code)
+                .map_or(Exit::Usage, CliError::exit)
+                .into()
         }
     }
 }
@@ -286,11 +331,69 @@ fn colour() -> bool {
     io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
+/// What a failed read says failed.
+fn read_failure(path: &str, e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => format!("`{path}` does not exist"),
+        io::ErrorKind::PermissionDenied => format!("`{path}` may not be read (permission denied)"),
+        io::ErrorKind::IsADirectory => format!("`{path}` is a folder, not a file"),
+        _ => format!("cannot read `{path}`"),
+    }
+}
+
+/// What to do about a failed read.
+fn read_help(e: &io::Error) -> &'static str {
+    match e.kind() {
+        io::ErrorKind::NotFound => {
+            "check the spelling of the path; a relative path starts from the current folder"
+        }
+        io::ErrorKind::PermissionDenied => {
+            "check the file's permissions, or run as a user who may read it"
+        }
+        io::ErrorKind::IsADirectory => {
+            "give the path of a file; `test` and `fmt` are the commands that search folders"
+        }
+        _ => "check the path, and that it is a file that can be read",
+    }
+}
+
+/// A text file, without the byte-order mark it may start with.
 fn read(path: &Path) -> Result<String, CliError> {
-    fs::read_to_string(path).map_err(|source| CliError::Read {
-        path: path.display().to_string(),
+    read_with_bom(path).map(|(text, _)| text)
+}
+
+/// A text file without a byte-order mark, and whether it had one.
+fn read_with_bom(path: &Path) -> Result<(String, bool), CliError> {
+    let name = || path.display().to_string();
+    let mut bytes = fs::read(path).map_err(|source| CliError::Read {
+        path: name(),
         source,
-    })
+    })?;
+    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
+    if bom {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes)
+        .map(|text| (text, bom))
+        .map_err(|e| {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let good = String::from_utf8_lossy(bytes.get(..at).unwrap_or_default()).into_owned();
+            CliError::NotUtf8 {
+                path: name(),
+                line: good.matches('\n').count() + 1,
+                column: good.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+                byte: bytes.get(at).copied().unwrap_or_default(),
+            }
+        })
+}
+
+/// `println!` that gives a failed write back as an error instead of
+/// panicking: a closed stdout then ends the run quietly.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(io::stdout(), $($arg)*).map_err(CliError::Write)?
+    };
 }
 
 /// How problems with a policy are reported: the form, and whether
@@ -346,16 +449,12 @@ fn check(paths: &[PathBuf], strictness: Strictness) -> miette::Result<ExitCode> 
             Some(p) => {
                 let rules = p.program().rules.len();
                 let plural = if rules == 1 { "" } else { "s" };
-                println!("ok: {} ({rules} rule{plural})", path.display());
+                say!("ok: {} ({rules} rule{plural})", path.display());
             }
             None => failed = true,
         }
     }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if failed { Exit::Policy } else { Exit::Decided }.into())
 }
 
 /// The `.policy` files under `paths`, sorted; a file is taken as it is.
@@ -393,7 +492,8 @@ fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
 fn fmt(paths: &[PathBuf], check: bool, errors: Errors) -> miette::Result<ExitCode> {
     let (mut unformatted, mut broken) = (0, false);
     for path in policy_files(paths)? {
-        let text = read(&path)?;
+        // The canonical layout has no byte-order mark: one is dropped.
+        let (text, bom) = read_with_bom(&path)?;
         let name = path.display().to_string();
         // A file that does not parse is left as it is: its tokens could not
         // be told apart from what the author meant.
@@ -408,18 +508,18 @@ fn fmt(paths: &[PathBuf], check: bool, errors: Errors) -> miette::Result<ExitCod
                 continue;
             }
         };
-        if formatted == text {
+        if formatted == text && !bom {
             continue;
         }
         unformatted += 1;
         if check {
-            println!("would reformat {name}");
+            say!("would reformat {name}");
         } else {
             fs::write(&path, formatted).map_err(|source| CliError::Read {
                 path: name.clone(),
                 source,
             })?;
-            println!("reformatted {name}");
+            say!("reformatted {name}");
         }
     }
     Ok(if broken || (check && unformatted > 0) {
@@ -431,28 +531,28 @@ fn fmt(paths: &[PathBuf], check: bool, errors: Errors) -> miette::Result<ExitCod
 
 fn test(paths: &[PathBuf], coverage: bool, strictness: Strictness) -> miette::Result<ExitCode> {
     let (mut passed, mut failed) = (0, 0);
-    let mut broken = false;
     for path in policy_files(paths)? {
         let Some(policy) = load(&path, strictness)? else {
-            broken = true;
+            failed += 1;
+            say!("file {} ... FAILED: does not check\n", path.display());
             continue;
         };
         let reports = policyc::test_runner::run(&policy);
-        println!("running {} tests from {}", reports.len(), path.display());
+        say!("running {} tests from {}", reports.len(), path.display());
         for report in &reports {
             if report.passed() {
                 passed += 1;
-                println!("test {} ... ok", report.name);
+                say!("test {} ... ok", report.name);
             } else {
                 failed += 1;
-                println!("test {} ... FAILED", report.name);
+                say!("test {} ... FAILED", report.name);
                 for failure in &report.failures {
-                    println!("  {failure}");
+                    say!("  {failure}");
                 }
             }
         }
         if coverage {
-            println!("coverage of {}:", path.display());
+            say!("coverage of {}:", path.display());
             for rule in &policy.program().rules {
                 let fired = reports
                     .iter()
@@ -467,20 +567,21 @@ fn test(paths: &[PathBuf], coverage: bool, strictness: Strictness) -> miette::Re
                     (_, 0) => "  <- no test where it decides",
                     _ => "",
                 };
-                println!(
+                say!(
                     "  rule {}: fired in {fired}, decisive in {decisive}{flag}",
                     rule.name
                 );
             }
         }
-        println!();
+        say!();
     }
-    println!("{passed} passed, {failed} failed");
-    Ok(if failed > 0 || broken {
-        ExitCode::from(1)
+    say!("{passed} passed, {failed} failed");
+    Ok(if failed > 0 {
+        Exit::Policy
     } else {
-        ExitCode::SUCCESS
-    })
+        Exit::Decided
+    }
+    .into())
 }
 
 fn eval(
@@ -492,7 +593,7 @@ fn eval(
     let now = run.now.as_deref();
     let errors = strictness.0;
     let Some(policy) = load(policy, strictness)? else {
-        return Ok(ExitCode::from(1));
+        return Ok(Exit::Policy.into());
     };
     let words = match format {
         Format::Explain | Format::ExplainJson => Some(policy.words(lang).map_err(CliError::from)?),
@@ -517,6 +618,12 @@ fn eval(
         parts.push(f);
     }
     let facts = Facts::combine(policy.plan(), parts);
+    let options = stream::Options {
+        max_line_bytes: usize::try_from(run.max_line_bytes).unwrap_or(usize::MAX),
+        // A program that writes a line and waits for its answer must get
+        // it; a file is read to its end anyway.
+        flush_each: !is_regular_file(input),
+    };
     let reader: Box<dyn Read> = if input == Path::new("-") {
         Box::new(io::stdin().lock())
     } else {
@@ -525,195 +632,94 @@ fn eval(
             source,
         })?)
     };
-    let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let output = match (format, words.as_ref()) {
+        (Format::Explain, Some(words)) => stream::Output::Explain(words),
+        (Format::ExplainJson, Some(words)) => stream::Output::ExplainJson(words),
+        (Format::Pretty, _) => stream::Output::Pretty,
+        _ => stream::Output::Json,
+    };
+    let decider = stream::Decider::new(&policy, &facts, now, extras, output);
     let name = input.display().to_string();
-    let bad = decide_stream(
-        (&policy, words.as_ref()),
-        &facts,
-        now,
-        (format, errors, extras),
+    let summary = stream::run(
+        &decider,
         BufReader::with_capacity(1 << 18, reader),
-        out,
-        &name,
-    )?;
-    if bad > 0 {
+        BufWriter::with_capacity(1 << 16, io::stdout().lock()),
+        options,
+        |e| report_bad_record(errors, &name, e),
+    )
+    .map_err(|e| match e {
+        stream::StreamError::Read(source) => CliError::Read {
+            path: name.clone(),
+            source,
+        },
+        stream::StreamError::Write(source) => CliError::Write(source),
+    })?;
+    if summary.bad > 0 {
         if errors == Errors::Human {
+            let bad = summary.bad;
             let plural = if bad == 1 { "" } else { "s" };
             eprintln!("error: {bad} record{plural} could not be decided");
         }
-        return Ok(ExitCode::from(3));
+        return Ok(Exit::Data.into());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Decided.into())
 }
 
-/// Decides every person of the input, streaming JSON Lines one line at a
-/// time (a single JSON object may span lines); returns how many records
-/// could not be decided.
-fn decide_stream(
-    (policy, words): (&Policy, Option<&policyc::explain::Words<'_>>),
-    facts: &Facts,
-    now: i64,
-    (format, errors, extras): (Format, Errors, Extras),
-    mut reader: impl BufRead,
-    mut out: impl Write,
-    name: &str,
-) -> miette::Result<usize> {
-    let read_error = |source| CliError::Read {
-        path: name.to_owned(),
-        source,
-    };
-    let mut emit = Emitter {
-        policy,
-        words,
-        facts,
-        now,
-        format,
-        errors,
-        extras,
-        name,
-        bad: 0,
-    };
-    let mut line = String::new();
-    let mut number = 0;
-    loop {
-        // Flush before waiting for more input, so a pipe sees each answer.
-        if reader.fill_buf().map(|b| b.is_empty()).unwrap_or(true) {
-            out.flush().map_err(CliError::Write)?;
-        }
-        line.clear();
-        if reader.read_line(&mut line).map_err(read_error)? == 0 {
-            break;
-        }
-        number += 1;
-        let result = emit.decide(line.trim_end_matches(['\n', '\r']));
-        if number == 1 && matches!(&result, Err(e) if policyc::data::is_incomplete(e)) {
-            // Perhaps one object over several lines: read it all.
-            let mut text = std::mem::take(&mut line);
-            reader.read_to_string(&mut text).map_err(read_error)?;
-            if !looks_like_json_lines(&text) {
-                return match emit.decide(&text) {
-                    Ok(d) => {
-                        emit.print(&mut out, &d)?;
-                        out.flush().map_err(CliError::Write)?;
-                        Ok(0)
-                    }
-                    Err(source) => Err(CliError::Input {
-                        path: name.to_owned(),
-                        source,
-                    }
-                    .into()),
-                };
-            }
-            // JSON Lines after all, whose first line is cut short.
-            for (i, l) in text.lines().enumerate() {
-                let result = emit.decide(l);
-                emit.write(&mut out, i + 1, result)?;
-            }
-            break;
-        }
-        emit.write(&mut out, number, result)?;
+/// Whether the input (`-`: stdin) is a regular file.
+fn is_regular_file(input: &Path) -> bool {
+    if input != Path::new("-") {
+        return fs::metadata(input).is_ok_and(|m| m.is_file());
     }
-    out.flush().map_err(CliError::Write)?;
-    Ok(emit.bad)
-}
-
-/// Whether a text that is not one JSON object is JSON Lines: several lines,
-/// each an object starting at the line's first column (a pretty-printed
-/// object has lines that do not).
-fn looks_like_json_lines(text: &str) -> bool {
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    lines.clone().count() > 1 && lines.all(|l| l.starts_with('{'))
-}
-
-/// The answer for one person: a decision, or its explanation.
-enum Answer<'a> {
-    Decided(policyc::Decision<'a>),
-    Explained(policyc::explain::Explanation<'a>),
-}
-
-/// Writes one output line per input line: a decision, or the error.
-struct Emitter<'a, 'w> {
-    policy: &'a Policy,
-    /// The words to explain in, for `explain`.
-    words: Option<&'w policyc::explain::Words<'a>>,
-    facts: &'a Facts,
-    now: i64,
-    format: Format,
-    errors: Errors,
-    extras: Extras,
-    name: &'a str,
-    bad: usize,
-}
-
-impl<'a> Emitter<'a, '_> {
-    /// The decision for one input line.
-    fn decide(&self, text: &str) -> Result<Answer<'a>, DataError> {
-        if text.trim().is_empty() {
-            return Err(DataError {
-                message: "an empty line, not a JSON object".into(),
-                line: None,
-                column: None,
-            });
-        }
-        if self.words.is_some() {
-            return self
-                .policy
-                .explain_json(self.facts, text, self.now)
-                .map(Answer::Explained);
-        }
-        if self.extras == Extras::default() {
-            return self
-                .policy
-                .decide_json(self.facts, text, self.now)
-                .map(Answer::Decided);
-        }
-        self.policy
-            .decide_json_with(self.facts, text, self.now, self.extras)
-            .map(Answer::Decided)
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd as _;
+        let stdin = io::stdin();
+        stdin
+            .as_fd()
+            .try_clone_to_owned()
+            .map(fs::File::from)
+            .and_then(|f| f.metadata())
+            .is_ok_and(|m| m.is_file())
     }
+    #[cfg(not(unix))]
+    false
+}
 
-    /// Writes one answer.
-    fn print(&self, out: &mut impl Write, answer: &Answer<'_>) -> miette::Result<()> {
-        match (answer, self.words) {
-            (Answer::Decided(d), _) if self.format == Format::Pretty => {
-                writeln!(out, "{}", d.to_pretty())
-            }
-            (Answer::Decided(d), _) => writeln!(out, "{}", d.to_json()),
-            (Answer::Explained(e), Some(words)) if self.format == Format::ExplainJson => {
-                writeln!(out, "{}", e.to_json(words))
-            }
-            (Answer::Explained(e), Some(words)) => writeln!(out, "{}", e.render(words)),
-            (Answer::Explained(e), None) => writeln!(out, "{}", e.decision.to_pretty()),
+/// Tells stderr of a record that could not be decided (its error line is
+/// on stdout).
+fn report_bad_record(errors: Errors, name: &str, e: &DataError) {
+    match errors {
+        Errors::Human => eprintln!("error: {name}: {e}"),
+        other => {
+            let place = Place {
+                file: Some(name.to_owned()),
+                line: e.line,
+                column: e.column,
+            };
+            eprint!("{}", render_at(e, other.format(), &place));
         }
-        .map_err(|e| CliError::Write(e).into())
     }
+}
 
-    /// Writes the answer for input line `number`.
-    fn write(
-        &mut self,
-        out: &mut impl Write,
-        number: usize,
-        result: Result<Answer<'_>, DataError>,
-    ) -> miette::Result<()> {
-        match result {
-            Ok(answer) => self.print(out, &answer),
-            Err(e) => {
-                self.bad += 1;
-                let e = e.on_line(number);
-                let row = serde_json::json!({"line": number, "error": e.to_string()});
-                match self.errors {
-                    Errors::Human => eprintln!("error: {}: {e}", self.name),
-                    other => {
-                        let place = Place {
-                            file: Some(self.name.to_owned()),
-                            line: e.line,
-                            column: e.column,
-                        };
-                        eprint!("{}", render_at(&e, other.format(), &place));
-                    }
-                }
-                writeln!(out, "{row}").map_err(|e| CliError::Write(e).into())
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tests run as root in CI, where no file is unreadable for lack of
+    /// permission: the wording is checked here.
+    #[test]
+    fn each_read_failure_names_what_failed() {
+        let say = |kind| {
+            let e = io::Error::from(kind);
+            format!("{} ({})", read_failure("p", &e), read_help(&e))
+        };
+        assert_eq!(
+            say(io::ErrorKind::PermissionDenied),
+            "`p` may not be read (permission denied) (check the file's permissions, or run as a user who may read it)"
+        );
+        assert_eq!(
+            say(io::ErrorKind::Interrupted),
+            "cannot read `p` (check the path, and that it is a file that can be read)"
+        );
     }
 }

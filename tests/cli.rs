@@ -1,17 +1,18 @@
 //! The `policyc` binary end to end: exit codes, stdin and stdout, JSON Lines.
 
-use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output, Stdio};
 
-#[path = "support/bin.rs"]
-mod bin;
+#[path = "support/binary.rs"]
+#[allow(dead_code, reason = "each test file uses a part of it")]
+mod binary;
+use binary::{lines, stderr, stdout, temp};
 
 const POLICY: &str = "policies/beijing-2021-10-30.policy";
 const FACTS: &str = "examples/beijing/facts.json";
 const NOW: &str = "2021-11-01T10:00:00+08:00";
 
 fn policyc(args: &[&str], stdin: &str) -> Output {
-    bin::policyc_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, stdin)
+    binary::run(args, stdin)
 }
 
 fn eval_stdin(stdin: &str, extra: &[&str]) -> Output {
@@ -20,21 +21,6 @@ fn eval_stdin(stdin: &str, extra: &[&str]) -> Output {
     ];
     args.extend_from_slice(extra);
     policyc(&args, stdin)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn lines(o: &Output) -> Vec<serde_json::Value> {
-    stdout(o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| unreachable!("not JSON: {l}: {e}")))
-        .collect()
 }
 
 const GREEN: &str = r#"{"id": "a", "phones": [{"number": "1", "bound_at": "2021-01-05T09:00:00+08:00", "itinerary_checked": true}]}"#;
@@ -561,4 +547,102 @@ fn explain_as_json_for_programs() {
         "152923"
     );
     assert!(b["text"].as_str().is_some_and(|t| t.contains("Rules:")));
+}
+
+#[test]
+fn read_errors_say_what_failed() {
+    let bad = temp("latin1.policy");
+    let _ = std::fs::write(&bad, b"policy p\n# caf\xe9\n");
+    let bad = bad.to_string_lossy().into_owned();
+    let mut seen = Vec::new();
+    for args in [
+        vec!["check", "no/such.policy"],
+        vec!["check", "policies"],
+        vec!["eval", POLICY, "--input", "policies", "--now", NOW],
+        vec!["check", &bad],
+    ] {
+        let mut args = args.clone();
+        args.extend(["--error-format", "plain"]);
+        let o = policyc(&args, "");
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        seen.push(stderr(&o).replace(&bad, "latin1.policy"));
+    }
+    insta::assert_snapshot!(seen.join(""));
+}
+
+#[test]
+fn test_counts_a_policy_that_does_not_check_as_failed() {
+    let o = policyc(
+        &["test", "tests/corpus/check/typo-field.policy", POLICY],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("file tests/corpus/check/typo-field.policy ... FAILED: does not check\n"),
+        "{out}"
+    );
+    assert!(out.trim_end().ends_with(" passed, 1 failed"), "{out}");
+    let o = policyc(&["test", "tests/corpus/check/typo-field.policy"], "");
+    assert!(
+        stdout(&o).ends_with("\n0 passed, 1 failed\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted_in_every_file() {
+    let text = std::fs::read_to_string(POLICY).unwrap_or_default();
+    let policy = temp("bom.policy");
+    let _ = std::fs::write(&policy, format!("\u{feff}{text}"));
+    let facts = temp("bom-facts.json");
+    let _ = std::fs::write(
+        &facts,
+        format!(
+            "\u{feff}{}",
+            std::fs::read_to_string(FACTS).unwrap_or_default()
+        ),
+    );
+    let (policy, facts) = (
+        policy.to_string_lossy().into_owned(),
+        facts.to_string_lossy().into_owned(),
+    );
+    let o = policyc(&["check", &policy, "--deny-warnings"], "");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = policyc(&["test", &policy], "");
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = policyc(
+        &[
+            "eval", &policy, "--input", "-", "--facts", &facts, "--now", NOW,
+        ],
+        &format!("\u{feff}{POPUP}\n{GREEN}\n"),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(lines(&o)[0]["kind"], "postpone_travel");
+    // fmt drops it: the canonical layout has none.
+    let o = policyc(&["fmt", "--check", &policy], "");
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), format!("would reformat {policy}\n"));
+    let o = policyc(&["fmt", &policy], "");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&policy).unwrap_or_default(), text);
+}
+
+#[test]
+fn a_closed_stdout_ends_test_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_policyc"))
+        .args(["test", "policies"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| unreachable!("cannot run policyc: {e}"));
+    // Closed before a word is written.
+    drop(child.stdout.take());
+    let o = child
+        .wait_with_output()
+        .unwrap_or_else(|e| unreachable!("policyc: {e}"));
+    assert_eq!(stderr(&o), "", "no message, no panic");
+    assert_eq!(o.status.code(), Some(0));
 }

@@ -4,8 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-#[path = "support/bin.rs"]
-mod bin;
+#[path = "support/binary.rs"]
+#[allow(dead_code, reason = "each test file uses a part of it")]
+mod binary;
 
 fn files() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -251,7 +252,7 @@ fn a_file_that_does_not_parse_is_not_rewritten() {
         if check {
             args.push("--check");
         }
-        let o = bin::policyc_in(&dir, &args, "");
+        let o = binary::run_in(&dir, &args, "");
         assert_eq!(o.status.code(), Some(1), "{args:?}");
         assert_eq!(std::fs::read_to_string(&path).ok().as_deref(), Some(text));
         assert_eq!(String::from_utf8_lossy(&o.stdout), "", "{args:?}");

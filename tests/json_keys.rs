@@ -6,11 +6,12 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 
-#[path = "support/bin.rs"]
-mod bin;
+#[path = "support/binary.rs"]
+#[allow(dead_code, reason = "each test file uses a part of it")]
+mod binary;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
@@ -110,7 +111,7 @@ fn policy_file(name: &str, text: &str) -> PathBuf {
 }
 
 fn policyc(args: &[&str], stdin: &str) -> Output {
-    bin::policyc_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, stdin)
+    binary::run(args, stdin)
 }
 
 /// Every line of `text`, each of which must be JSON with unique keys.

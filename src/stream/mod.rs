@@ -1,0 +1,246 @@
+//! Deciding a stream of people: JSON Lines, one answer per input line in
+//! input order, or one JSON object over several lines.
+//!
+//! The work is three steps a caller may also run itself (a server, or
+//! several threads deciding records while one writes them in order):
+//! [`Records`] reads the input as bytes into records, [`Decider::answer`]
+//! decides one record into the text of its output line, and [`run`] writes
+//! the answers in order.
+//!
+//! No line stops the stream: a line that is not UTF-8, is longer than the
+//! limit, or is not a person gets its error line `{"line": N, "error":
+//! "..."}` and the next line is read. Memory stays bounded by the limit;
+//! only an input whose line has no end within 16 times the limit
+//! (`/dev/zero`) is read no further.
+
+mod records;
+
+use std::io::{self, BufRead, Write};
+
+pub use records::{Body, MAX_LINE_BYTES, Record, Records};
+
+use crate::explain::Words;
+use crate::{DataError, Extras, Facts, Policy};
+
+/// What each answer is written as.
+#[derive(Clone, Copy)]
+pub enum Output<'a> {
+    /// The decision, one compact JSON object per line.
+    Json,
+    /// The decision, for people.
+    Pretty,
+    /// The explanation, for the person the decision is about.
+    Explain(&'a Words<'a>),
+    /// The explanation, as one JSON object per line for programs.
+    ExplainJson(&'a Words<'a>),
+}
+
+/// Decides one record at a time; shared freely (it only reads).
+#[derive(Clone, Copy)]
+pub struct Decider<'a> {
+    policy: &'a Policy,
+    facts: &'a Facts,
+    now: i64,
+    extras: Extras,
+    output: Output<'a>,
+}
+
+/// The output for one record: its text, ending in a newline, and the error
+/// if it could not be decided (then the text is its error line).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The record's first line in the input, from 1.
+    pub line: usize,
+    /// What to write.
+    pub text: String,
+    /// Why the record could not be decided.
+    pub error: Option<DataError>,
+}
+
+impl<'a> Decider<'a> {
+    /// Decides under `policy` with `facts` at `now`, adding the `extras`
+    /// (for `Output::Json` and `Output::Pretty`) and writing `output`.
+    pub fn new(
+        policy: &'a Policy,
+        facts: &'a Facts,
+        now: i64,
+        extras: Extras,
+        output: Output<'a>,
+    ) -> Self {
+        Decider {
+            policy,
+            facts,
+            now,
+            extras,
+            output,
+        }
+    }
+
+    /// The output text for one person's JSON, ending in a newline.
+    pub fn decide(&self, text: &str) -> Result<String, DataError> {
+        if text.trim().is_empty() {
+            return Err(DataError {
+                message: "an empty line, not a JSON object".into(),
+                line: None,
+                column: None,
+            });
+        }
+        let (policy, facts, now) = (self.policy, self.facts, self.now);
+        let mut out = match self.output {
+            Output::Explain(words) => policy.explain_json(facts, text, now)?.render(words),
+            Output::ExplainJson(words) => policy.explain_json(facts, text, now)?.to_json(words),
+            Output::Json | Output::Pretty => {
+                let decision = if self.extras == Extras::default() {
+                    policy.decide_json(facts, text, now)?
+                } else {
+                    policy.decide_json_with(facts, text, now, self.extras)?
+                };
+                if matches!(self.output, Output::Pretty) {
+                    decision.to_pretty()
+                } else {
+                    decision.to_json()
+                }
+            }
+        };
+        out.push('\n');
+        Ok(out)
+    }
+
+    /// The answer for one record.
+    pub fn answer(&self, record: Record) -> Answer {
+        let line = record.line;
+        let result = match record.body {
+            Body::Bytes(bytes) => match std::str::from_utf8(&bytes) {
+                Ok(text) => self.decide(text),
+                Err(e) => Err(not_utf8(&bytes, e)),
+            },
+            Body::TooLong { limit } => Err(DataError {
+                message: format!("the line is longer than {limit} bytes, the limit; it is skipped"),
+                line: None,
+                column: None,
+            }),
+            Body::Endless { limit, skipped } => Err(DataError {
+                message: format!(
+                    "the line is longer than {limit} bytes, the limit, and has no end in the {skipped} bytes after; the rest of the input is not read"
+                ),
+                line: None,
+                column: None,
+            }),
+        };
+        match result {
+            Ok(text) => Answer {
+                line,
+                text,
+                error: None,
+            },
+            Err(mut e) => {
+                // A record over several lines places its errors itself.
+                e.line = Some(line + e.line.unwrap_or(1) - 1);
+                Answer {
+                    line,
+                    text: error_line(line, &e.to_string()),
+                    error: Some(e),
+                }
+            }
+        }
+    }
+}
+
+/// The contract's error line, keys in its order: `{"line":N,"error":"..."}`.
+fn error_line(line: usize, message: &str) -> String {
+    #[derive(serde::Serialize)]
+    struct Row<'m> {
+        line: usize,
+        error: &'m str,
+    }
+    let row = serde_json::to_string(&Row {
+        line,
+        error: message,
+    })
+    .unwrap_or_default();
+    row + "\n"
+}
+
+/// Where a line stops being UTF-8, as a column in characters.
+fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> DataError {
+    let good = bytes.get(..e.valid_up_to()).unwrap_or_default();
+    let column = String::from_utf8_lossy(good).chars().count() + 1;
+    let byte = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
+    DataError {
+        message: format!("not valid UTF-8 (byte 0x{byte:02x})"),
+        line: None,
+        column: Some(column),
+    }
+}
+/// Why a stream stopped.
+#[derive(Debug)]
+pub enum StreamError {
+    /// The input could not be read.
+    Read(io::Error),
+    /// The output could not be written.
+    Write(io::Error),
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// The records answered.
+    pub records: usize,
+    /// Those that could not be decided.
+    pub bad: usize,
+}
+
+/// How [`run`] reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// The longest line read, in bytes; a longer one is an error line.
+    pub max_line_bytes: usize,
+    /// Whether each answer is flushed as soon as it is written, for a
+    /// program that writes a line and waits for its answer.
+    pub flush_each: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_line_bytes: MAX_LINE_BYTES,
+            flush_each: true,
+        }
+    }
+}
+
+/// Decides every record of `input` and writes the answers to `out` in
+/// order, one per record; `report` hears of each record that could not be
+/// decided, in order, after its error line is written.
+pub fn run(
+    decider: &Decider<'_>,
+    input: impl BufRead,
+    mut out: impl Write,
+    options: Options,
+    mut report: impl FnMut(&DataError),
+) -> Result<Summary, StreamError> {
+    let mut summary = Summary::default();
+    for record in Records::new(input, options.max_line_bytes) {
+        let answer = decider.answer(record.map_err(StreamError::Read)?);
+        summary.records += 1;
+        out.write_all(answer.text.as_bytes())
+            .map_err(StreamError::Write)?;
+        if options.flush_each {
+            out.flush().map_err(StreamError::Write)?;
+        }
+        if let Some(e) = &answer.error {
+            summary.bad += 1;
+            report(e);
+        }
+    }
+    out.flush().map_err(StreamError::Write)?;
+    Ok(summary)
+}
+
+/// `--jobs` will decide records on several threads at once.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Decider<'static>>();
+    shared::<Record>();
+    shared::<Answer>();
+};
