@@ -57,9 +57,15 @@ struct Run {
     /// A facts file (JSON); may be given more than once.
     #[arg(long)]
     facts: Vec<PathBuf>,
-    /// The instant to decide at (RFC 3339); default: the current time.
+    /// The instant to decide at (RFC 3339, a local date-time, or a date);
+    /// default: the current time.
     #[arg(long)]
     now: Option<String>,
+    /// Make every field a record gives that the policy does not declare
+    /// an error for that record (by default it is skipped, with a warning
+    /// when it looks like a misspelt declared field).
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Subcommand)]
@@ -116,6 +122,10 @@ enum Command {
         /// decided, and flag those no test exercises.
         #[arg(long)]
         coverage: bool,
+        /// Accepted as for `eval`: a test's data is always read strictly
+        /// (a field its schema does not declare fails the check).
+        #[arg(long)]
+        strict: bool,
     },
     /// Rewrite policies in the canonical layout (`--check`: only say which
     /// ones are not).
@@ -192,6 +202,9 @@ enum CliError {
     Write(#[source] io::Error),
     #[error(transparent)]
     #[diagnostic(transparent)]
+    FactSet(#[from] policyc::FactsError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Language(#[from] policyc::explain::LanguageError),
 }
 
@@ -208,17 +221,22 @@ impl CliError {
                 file: Some(path.clone()),
                 ..Place::default()
             },
-            CliError::Now { .. } | CliError::Write(_) | CliError::Language(_) => Place::default(),
+            CliError::Now { .. }
+            | CliError::Write(_)
+            | CliError::Language(_)
+            | CliError::FactSet(_) => Place::default(),
         }
     }
 
     fn exit_code(&self) -> u8 {
         match self {
             CliError::Facts { .. } | CliError::Input { .. } => 3,
+            CliError::FactSet(e) if !e.is_usage() => 3,
             CliError::Read { .. }
             | CliError::Now { .. }
             | CliError::Write(_)
-            | CliError::Language(_) => 2,
+            | CliError::Language(_)
+            | CliError::FactSet(_) => 2,
         }
     }
 }
@@ -261,7 +279,9 @@ fn main() -> ExitCode {
             strictness,
         ),
         Command::Check { policies } => check(&policies, strictness),
-        Command::Test { paths, coverage } => test(&paths, coverage, strictness),
+        Command::Test {
+            paths, coverage, ..
+        } => test(&paths, coverage, strictness),
         Command::Fmt { paths, check } => fmt(&paths, check),
     };
     match result {
@@ -481,6 +501,7 @@ fn eval(
     let Some(policy) = load(policy, strictness)? else {
         return Ok(ExitCode::from(1));
     };
+    let policy = policy.strict(run.strict);
     let words = match format {
         Format::Explain | Format::ExplainJson => Some(policy.words(lang).map_err(CliError::from)?),
         Format::Json | Format::Pretty => None,
@@ -494,16 +515,19 @@ fn eval(
     let mut parts = Vec::with_capacity(facts.len());
     for path in facts {
         let text = read(path)?;
-        let f = policy.facts(&text).map_err(|source| CliError::Facts {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let name = path.display().to_string();
+        let f = policy
+            .facts_file(&name, &text)
+            .map_err(|source| CliError::Facts {
+                path: name.clone(),
+                source,
+            })?;
         for w in &f.warnings {
             warn(errors, &path.display().to_string(), w);
         }
         parts.push(f);
     }
-    let facts = Facts::combine(policy.plan(), parts);
+    let facts = policy.combine_facts(parts, now).map_err(CliError::from)?;
     let reader: Box<dyn Read> = if input == Path::new("-") {
         Box::new(io::stdin().lock())
     } else {

@@ -8,7 +8,7 @@ use super::{Checker, Expect, Expected, Remedy, Test, quoted_list};
 use crate::data;
 use crate::suggest;
 use crate::syntax::{self, Data, Expectation, Span, Spanned, TestStep};
-use crate::time::{self, Precision};
+use crate::time;
 use crate::types::{RecordType, Type};
 use crate::value::Value;
 
@@ -238,7 +238,7 @@ impl Checker<'_> {
     }
 
     fn test_time(&mut self, t: &Spanned<String>) -> Option<i64> {
-        match time::parse_instant(&t.node, &self.timezone, Precision::Relaxed) {
+        match time::parse_instant(&t.node, &self.timezone, self.resolve) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.errors.push(CheckError::Time {
@@ -255,7 +255,13 @@ impl Checker<'_> {
     /// real data, so that tests see exactly what data would.
     fn test_data(&mut self, d: &Spanned<Data>, schema: &RecordType, now: i64) -> Option<Value> {
         let json = self.data_json(d, now)?;
-        match data::decode(&json.to_string(), schema, &self.timezone) {
+        // Strictly: a test's data is written beside its schema, so a field
+        // the schema does not declare can only be a mistake.
+        let reading = data::Reading {
+            strict: true,
+            ..data::Reading::new(&self.timezone, self.resolve)
+        };
+        match data::decode(&json.to_string(), schema, reading) {
             Ok(decoded) => Some(decoded.value),
             Err(e) => {
                 self.errors.push(CheckError::TestData {
