@@ -161,6 +161,8 @@ pub fn format(text: &str) -> String {
             } else {
                 0
             };
+            // `requiring` continues the record type above it.
+            let extra = extra + if t == "requiring" { 2 } else { 0 };
             out.push_str(&" ".repeat(2 * level + extra));
         } else if let Some(p) = prev {
             if space_between(p, t, p == "-" && !was_operand_before_minus(&out)) {

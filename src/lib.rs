@@ -61,6 +61,10 @@ fn strings(warnings: &[data::DataWarning]) -> Vec<String> {
     warnings.iter().map(ToString::to_string).collect()
 }
 
+/// How many changes `--timeline` lists; a longer timeline says where it
+/// was cut (`timeline_cut`).
+pub const TIMELINE_LIMIT: usize = 100;
+
 /// What to work out beyond a decision itself; each costs further
 /// evaluations of the person, so each is asked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -229,9 +233,10 @@ impl Policy {
         use eval::what_if;
         let now = decision.now;
         let first = if extras.timeline {
-            let steps = what_if::timeline(&self.plan, facts, person, now, 100);
+            let (steps, cut) = what_if::timeline(&self.plan, facts, person, now, TIMELINE_LIMIT);
             let first = steps.get(1).map(|c| (c.at, c.decision.clone()));
             decision.timeline = Some(steps.into_iter().map(|c| (c.at, c.decision)).collect());
+            decision.timeline_cut = cut;
             first
         } else if extras.next_change {
             what_if::next_change(&self.plan, facts, person, now).map(|c| (c.at, c.decision))

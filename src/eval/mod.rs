@@ -146,6 +146,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             warnings,
             next_change: crate::decision::NextChange::NotAsked,
             timeline: None,
+            timeline_cut: None,
             remedies: None,
             show_witnesses: false,
         }

@@ -282,7 +282,6 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::facts_expiry | Rule::EXPIRE => "`facts expire 36h after as_of`",
         Rule::AFTER => "`after`",
         Rule::AS_OF => "`as_of`",
-        Rule::required_mark => "`required`",
         Rule::requiring | Rule::REQUIRING => "`requiring`",
         Rule::outcomes_decl | Rule::OUTCOMES => "`outcomes`",
         Rule::input_decl | Rule::INPUT => "`input`",
@@ -359,7 +358,11 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::bool_lit => "`true` or `false`",
         Rule::now_kw => "`now`",
         Rule::it_kw => "`it`",
-        Rule::policy
+        // An optional word before a field's name: naming it would only
+        // hide the name that is expected.
+        Rule::REQUIRED
+        | Rule::required_field
+        | Rule::policy
         | Rule::item
         | Rule::test_step
         | Rule::data

@@ -175,6 +175,7 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::AFTER
             | Rule::AS_OF
             | Rule::REQUIRING
+            | Rule::REQUIRED
             | Rule::EOI
     )
 }
@@ -465,13 +466,21 @@ fn record_type(pair: Pair<'_, Rule>) -> Result<Vec<FieldDecl>> {
 }
 
 fn field_decl(pair: Pair<'_, Rule>) -> Result<FieldDecl> {
-    let mut it = children(pair).peekable();
-    let required = it
-        .next_if(|p| p.as_rule() == Rule::required_mark)
-        .map(|p| span(&p));
+    if pair.as_rule() == Rule::required_field {
+        let mut it = pair.into_inner();
+        let mark = span(&next(&mut it));
+        let mut field = field_decl(next(&mut it))?;
+        field.required = Some(mark);
+        return Ok(field);
+    }
+    let mut it = children(pair);
     let name = ident(next(&mut it));
     let ty = type_expr(next(&mut it))?;
-    Ok(FieldDecl { name, ty, required })
+    Ok(FieldDecl {
+        name,
+        ty,
+        required: None,
+    })
 }
 
 fn type_expr(pair: Pair<'_, Rule>) -> Result<Spanned<TypeExpr>> {
