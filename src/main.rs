@@ -202,7 +202,7 @@ enum CliError {
     Write(#[source] io::Error),
     #[error(transparent)]
     #[diagnostic(transparent)]
-    FactSet(#[from] policyc::FactsError),
+    FactSet(Box<policyc::FactsError>),
     #[error(transparent)]
     #[diagnostic(transparent)]
     Language(#[from] policyc::explain::LanguageError),
@@ -527,7 +527,9 @@ fn eval(
         }
         parts.push(f);
     }
-    let facts = policy.combine_facts(parts, now).map_err(CliError::from)?;
+    let facts = policy
+        .combine_facts(parts, now)
+        .map_err(|e| CliError::FactSet(Box::new(e)))?;
     let reader: Box<dyn Read> = if input == Path::new("-") {
         Box::new(io::stdin().lock())
     } else {

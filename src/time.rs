@@ -77,6 +77,18 @@ impl TimeError {
             TimeError::Range(_) => "outside the years 0000 to 9999".into(),
         }
     }
+
+    /// What to write instead, for a diagnostic.
+    pub fn help(&self) -> String {
+        match self {
+            TimeError::Gap { zone, .. } | TimeError::Fold { zone, .. } => format!(
+                "give the offset, like `2024-10-27T02:30+01:00`, or say how to read such times: `timezone \"{zone}\" resolving gaps later, folds earlier`"
+            ),
+            TimeError::Offset(_) => "write the offset like `+08:00` or `+0800`".into(),
+            _ => "write a date like `2021-10-25`, or a date and time like `2021-11-01T10:00+08:00`"
+                .into(),
+        }
+    }
 }
 
 /// Which of two readings of a local time to take.
@@ -196,7 +208,11 @@ fn parse_general(text: &str, tz: &TimeZone, resolve: Resolve) -> Result<i64, Tim
     )
     .map_err(|_| invalid())?;
     let ambiguous = tz.to_ambiguous_timestamp(civil);
-    let zone = || tz.iana_name().unwrap_or("the policy's time zone").to_owned();
+    let zone = || {
+        tz.iana_name()
+            .unwrap_or("the policy's time zone")
+            .to_owned()
+    };
     let resolved = match (ambiguous.offset(), date_only) {
         (AmbiguousOffset::Unambiguous { .. }, _) => ambiguous.compatible(),
         // A date alone is the start of that day, whatever the clocks do.
@@ -510,7 +526,11 @@ mod tests {
 
     #[test]
     fn offsets_are_range_checked() {
-        for bad in ["2021-10-31T09:00:00+08:99", "2021-10-31T09:00+0860", "2021-10-31T09:00:00+24:00"] {
+        for bad in [
+            "2021-10-31T09:00:00+08:99",
+            "2021-10-31T09:00+0860",
+            "2021-10-31T09:00:00+24:00",
+        ] {
             assert_eq!(read(bad), Err(TimeError::Offset(bad.into())), "{bad}");
         }
         assert_eq!(read("2021-10-31T09:00:00-23:59").map(|_| ()), Ok(()));
@@ -558,8 +578,14 @@ mod tests {
         let (e, l) = (Some(Side::Earlier), Some(Side::Later));
         assert_eq!(at(gap, l, None).as_deref(), Ok("2024-03-31T03:30:00+02:00"));
         assert_eq!(at(gap, e, None).as_deref(), Ok("2024-03-31T01:30:00+01:00"));
-        assert_eq!(at(fold, None, e).as_deref(), Ok("2024-10-27T02:30:00+02:00"));
-        assert_eq!(at(fold, None, l).as_deref(), Ok("2024-10-27T02:30:00+01:00"));
+        assert_eq!(
+            at(fold, None, e).as_deref(),
+            Ok("2024-10-27T02:30:00+02:00")
+        );
+        assert_eq!(
+            at(fold, None, l).as_deref(),
+            Ok("2024-10-27T02:30:00+01:00")
+        );
         // An offset says which it is; a time outside the change is plain.
         assert!(parse_instant("2024-10-27T02:30:00+01:00", &tz, Resolve::default()).is_ok());
         assert!(parse_instant("2024-10-27T04:30:00", &tz, Resolve::default()).is_ok());
@@ -599,18 +625,43 @@ mod tests {
         let tz = shanghai();
         let round = |text: &str| read(text).map(|t| format_instant(t, &tz));
         // The last and first instants the reader accepts.
-        assert_eq!(round("9999-12-31T23:59:59.999999Z").as_deref(), Ok("9999-12-31T23:59:59.999999Z"));
-        assert_eq!(round("9999-12-31T15:59:59Z").as_deref(), Ok("9999-12-31T23:59:59+08:00"));
-        assert_eq!(round("9999-12-31T16:00:00Z").as_deref(), Ok("9999-12-31T16:00:00Z"));
-        assert_eq!(round("0000-01-01T00:00:00Z").as_deref(), Ok("0000-01-01T00:00:00Z"));
+        assert_eq!(
+            round("9999-12-31T23:59:59.999999Z").as_deref(),
+            Ok("9999-12-31T23:59:59.999999Z")
+        );
+        assert_eq!(
+            round("9999-12-31T15:59:59Z").as_deref(),
+            Ok("9999-12-31T23:59:59+08:00")
+        );
+        assert_eq!(
+            round("9999-12-31T16:00:00Z").as_deref(),
+            Ok("9999-12-31T16:00:00Z")
+        );
+        assert_eq!(
+            round("0000-01-01T00:00:00Z").as_deref(),
+            Ok("0000-01-01T00:00:00Z")
+        );
         // Before 1901 Shanghai kept local mean time, +08:05:43: in UTC.
-        assert_eq!(round("1900-01-01T00:00:00Z").as_deref(), Ok("1900-01-01T00:00:00Z"));
+        assert_eq!(
+            round("1900-01-01T00:00:00Z").as_deref(),
+            Ok("1900-01-01T00:00:00Z")
+        );
         for beyond in ["0000-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"] {
-            assert_eq!(read(beyond), Err(TimeError::Range(beyond.into())), "{beyond}");
+            assert_eq!(
+                read(beyond),
+                Err(TimeError::Range(beyond.into())),
+                "{beyond}"
+            );
         }
         // A computed instant beyond them still reads as a date.
-        assert_eq!(format_instant(MAX_INSTANT + 1, &tz), "+010000-01-01T00:00:00Z");
-        assert_eq!(format_instant(MIN_INSTANT - SECOND, &tz), "-000001-12-31T23:59:59Z");
+        assert_eq!(
+            format_instant(MAX_INSTANT + 1, &tz),
+            "+010000-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            format_instant(MIN_INSTANT - SECOND, &tz),
+            "-000001-12-31T23:59:59Z"
+        );
         assert_eq!(format_instant(i64::MAX, &tz).get(..1), Some("+"));
         assert_eq!(format_instant(i64::MIN, &tz).get(..1), Some("-"));
     }
@@ -624,7 +675,10 @@ mod tests {
             Ok("2021-10-31T09:00:00.250000+08:00")
         );
         assert_eq!(format_instant(0, &TimeZone::UTC), "1970-01-01T00:00:00Z");
-        assert_eq!(format_instant(-1, &TimeZone::UTC), "1969-12-31T23:59:59.999999Z");
+        assert_eq!(
+            format_instant(-1, &TimeZone::UTC),
+            "1969-12-31T23:59:59.999999Z"
+        );
     }
 
     #[test]

@@ -148,7 +148,9 @@ mod tests {
     fn minus_zero_is_zero() {
         assert_eq!(Value::Number(-0.0), Value::Number(0.0));
         assert_eq!(
-            Value::set_of(vec![Value::Number(0.0), Value::Number(-0.0)]).elements().len(),
+            Value::set_of(vec![Value::Number(0.0), Value::Number(-0.0)])
+                .elements()
+                .len(),
             1
         );
         assert!(Value::Number(-0.5) < Value::Number(-0.0));

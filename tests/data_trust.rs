@@ -84,7 +84,10 @@ fn a_policy_with_facts_does_not_run_without_them() {
 #[test]
 fn a_misspelt_fact_is_bad_input_with_a_suggestion() {
     let d = Dir::new("misspelt");
-    let facts = d.file("f.json", r#"{"as_of": "2021-11-01", "case_countys": ["152923"]}"#);
+    let facts = d.file(
+        "f.json",
+        r#"{"as_of": "2021-11-01", "case_countys": ["152923"]}"#,
+    );
     let input = d.file("in.json", GREEN);
     let (code, _, err) = run(&[
         "eval", POLICY, "--input", &input, "--facts", &facts, "--now", NOW,
@@ -178,7 +181,9 @@ fn facts_older_than_the_policy_allows_are_refused_before_anyone_is_decided() {
     let (code, _, err) = eval(&[&undated]);
     assert_eq!(code, Some(3), "{err}");
     assert!(
-        err.contains(&format!("`{undated}` does not say when its facts were published")),
+        err.contains(&format!(
+            "`{undated}` does not say when its facts were published"
+        )),
         "{err}"
     );
 }
@@ -204,7 +209,11 @@ fn a_misspelt_record_field_warns_on_its_decision() {
         out[0]["warnings"][0],
         "`test` is not declared by the policy and was ignored; did you mean `tests`, which this record leaves out?"
     );
-    assert_eq!(out[1]["warnings"], serde_json::json!([]), "far from every field: silent");
+    assert_eq!(
+        out[1]["warnings"],
+        serde_json::json!([]),
+        "far from every field: silent"
+    );
     assert!(
         out[2]["error"]
             .as_str()
@@ -296,7 +305,10 @@ fn now_takes_every_form_of_time_the_language_does() {
     }
     let (code, _, err) = now_of("2021-11-01T10:00:00+08:99");
     assert_eq!(code, Some(2), "an offset out of range: {err}");
-    assert!(err.contains("`2021-11-01T10:00:00+08:99` is not an instant"), "{err}");
+    assert!(
+        err.contains("`2021-11-01T10:00:00+08:99` is not an instant"),
+        "{err}"
+    );
     // The last instant the reader takes is written back as RFC 3339.
     let (code, now, err) = now_of("9999-12-31T23:59:59Z");
     assert_eq!(code, Some(0), "{err}");
@@ -338,9 +350,8 @@ fn a_local_time_the_clocks_skip_or_repeat_is_an_error_unless_the_policy_says() {
     assert_eq!(code, Some(3), "{err}");
     let out = objects(&out);
     assert!(
-        out[0]["error"].as_str().is_some_and(|e| e.contains(
-            "`2024-03-31T02:30:00` does not exist in Europe/Paris: the clocks skip it"
-        )),
+        out[0]["error"].as_str().is_some_and(|e| e
+            .contains("`2024-03-31T02:30:00` does not exist in Europe/Paris: the clocks skip it")),
         "{out:?}"
     );
     assert!(
@@ -354,9 +365,17 @@ fn a_local_time_the_clocks_skip_or_repeat_is_an_error_unless_the_policy_says() {
     assert_eq!(code, Some(0), "{err}");
     let out = objects(&out);
     assert_eq!(out[0]["outcome"], "green");
-    assert_eq!(out[1]["outcome"], "red", "the earlier 02:30 is 15 minutes before now");
+    assert_eq!(
+        out[1]["outcome"], "red",
+        "the earlier 02:30 is 15 minutes before now"
+    );
     let (code, _, err) = run(&[
-        "eval", &plain, "--input", &input, "--now", "2024-10-27T02:45",
+        "eval",
+        &plain,
+        "--input",
+        &input,
+        "--now",
+        "2024-10-27T02:45",
     ]);
     assert_eq!(code, Some(2), "{err}");
 }
@@ -368,7 +387,10 @@ fn minus_zero_is_zero() {
         "zero.policy",
         "policy zero\noutcomes green < red\ninput person { score: number }\nrule nil when person.score = 0 then red\notherwise green\n",
     );
-    let input = d.file("in.jsonl", "{\"score\": -0}\n{\"score\": -0.0}\n{\"score\": 0}\n");
+    let input = d.file(
+        "in.jsonl",
+        "{\"score\": -0}\n{\"score\": -0.0}\n{\"score\": 0}\n",
+    );
     let (code, out, err) = run(&["eval", &policy, "--input", &input, "--now", NOW]);
     assert_eq!(code, Some(0), "{err}");
     for d in objects(&out) {
@@ -383,7 +405,13 @@ fn a_cut_timeline_says_where_it_would_go_on() {
     // A sighting every two hours: each opens and closes the window, two
     // changes each, more than a timeline lists.
     let sightings: Vec<String> = (0..60)
-        .map(|i| format!(r#"{{"at": "2024-01-{:02}T{:02}:00:00Z"}}"#, 2 + i / 12, i % 12 * 2))
+        .map(|i| {
+            format!(
+                r#"{{"at": "2024-01-{:02}T{:02}:00:00Z"}}"#,
+                2 + i / 12,
+                i % 12 * 2
+            )
+        })
         .collect();
     let many = format!(r#"{{"seen": [{}]}}"#, sightings.join(", "));
     let few = r#"{"seen": [{"at": "2024-01-02T00:00:00Z"}]}"#;
@@ -409,4 +437,32 @@ fn a_cut_timeline_says_where_it_would_go_on() {
     );
     assert!(out[1].get("timeline_cut").is_none(), "{}", out[1]);
     assert_eq!(out[1]["timeline"].as_array().map_or(0, Vec::len), 3);
+}
+
+#[test]
+fn a_test_whose_data_breaks_a_constraint_fails_as_bad_input() {
+    let d = Dir::new("testblock");
+    let policy = d.file(
+        "reversed.policy",
+        r#"
+policy reversed
+timezone "Asia/Shanghai"
+outcomes green < popup
+input person { stays: list of { from: time, to: time? } requiring to is none or to >= from }
+rule stayed when any person.stays then popup
+otherwise green
+
+test "a stay that ends before it begins" {
+  now 2021-11-01
+  person { stays: [{ from: 2021-10-28, to: 2021-10-27 }] }
+  expect popup
+}
+"#,
+    );
+    let (code, out, _) = run(&["test", &policy]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("bad input: `stays[0]`: breaks `requiring to is none or to >= from`"),
+        "{out}"
+    );
 }

@@ -43,7 +43,8 @@ impl Checker<'_> {
             _ => None,
         };
         if let Some(what) = what {
-            self.errors.push(CheckError::ConstraintScope { what, span: e.span });
+            self.errors
+                .push(CheckError::ConstraintScope { what, span: e.span });
             return;
         }
         for (child, _) in e.children() {

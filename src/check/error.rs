@@ -230,7 +230,9 @@ pub enum CheckError {
     #[error("`facts expire` needs facts")]
     #[diagnostic(
         code(policy::check::facts_expire),
-        help("declare the facts, like `facts {{ case_counties: set of region }}`, or remove this line")
+        help(
+            "declare the facts, like `facts {{ case_counties: set of region }}`, or remove this line"
+        )
     )]
     ExpireWithoutFacts {
         /// Where.
@@ -252,10 +254,7 @@ pub enum CheckError {
     },
     /// A time literal that is not an instant.
     #[error("`{text}` is not a time")]
-    #[diagnostic(
-        code(policy::check::time),
-        help("write a date like `2021-10-25`, or a date and time like `2021-11-01T10:00+08:00`")
-    )]
+    #[diagnostic(code(policy::check::time))]
     Time {
         /// The literal.
         text: String,
@@ -264,6 +263,9 @@ pub enum CheckError {
         span: Span,
         /// Why.
         reason: String,
+        /// What to write instead.
+        #[help]
+        help: String,
     },
     /// A region literal that is not in the table at that level.
     #[error("`{code}` is not a {level} in the region table")]

@@ -42,6 +42,7 @@ impl Checker<'_> {
                             text: text.clone(),
                             span,
                             reason: err.reason(),
+                            help: err.help(),
                         });
                         self.error(span)
                     }

@@ -244,7 +244,8 @@ impl Checker<'_> {
                 self.errors.push(CheckError::Time {
                     text: t.node.clone(),
                     span: t.span,
-                    reason: e.to_string(),
+                    reason: e.reason(),
+                    help: e.help(),
                 });
                 None
             }

@@ -190,7 +190,11 @@ fn first_from(text: &str) -> Option<i64> {
 
 #[test]
 fn data_reads_every_form_of_time_the_language_does() {
-    let at = |from: &str| first_from(&format!(r#"{{"stays": [{{"region": "110105", "from": "{from}"}}]}}"#));
+    let at = |from: &str| {
+        first_from(&format!(
+            r#"{{"stays": [{{"region": "110105", "from": "{from}"}}]}}"#
+        ))
+    };
     let nine = at("2021-10-31T09:00:00+08:00");
     assert!(nine.is_some());
     for same in [
@@ -221,7 +225,9 @@ fn a_near_miss_of_an_absent_field_warns_at_every_level() {
         }]
     );
     assert_eq!(
-        warnings(r#"{"stays": [{"regoin": "110105", "from": "2021-10-31T09:00:00Z", "region": "110105"}, {"region": "110105", "from": "2021-10-31T09:00:00Z", "ot": null}]}"#),
+        warnings(
+            r#"{"stays": [{"regoin": "110105", "from": "2021-10-31T09:00:00Z", "region": "110105"}, {"region": "110105", "from": "2021-10-31T09:00:00Z", "ot": null}]}"#
+        ),
         [DataWarning::NearField {
             path: "stays[1].ot".into(),
             field: "to".into()
@@ -232,10 +238,14 @@ fn a_near_miss_of_an_absent_field_warns_at_every_level() {
         warnings(r#"{"source": "carrier", "id": "x"}"#).is_empty(),
         "a field far from every declared one stays silent"
     );
-    let w = warnings(r#"{"stays": [{"region": "110105", "from": "2021-10-31T09:00:00Z", "ot": null}]}"#);
+    let w = warnings(
+        r#"{"stays": [{"region": "110105", "from": "2021-10-31T09:00:00Z", "ot": null}]}"#,
+    );
     assert_eq!(
         w.first().map(ToString::to_string).as_deref(),
-        Some("`stays[0].ot` is not declared by the policy and was ignored; did you mean `to`, which this record leaves out?")
+        Some(
+            "`stays[0].ot` is not declared by the policy and was ignored; did you mean `to`, which this record leaves out?"
+        )
     );
 }
 

@@ -60,7 +60,12 @@ fn record(
     Ok(())
 }
 
-fn typed(ev: &Evaluator<'_, '_>, value: &Value, ty: &Type, path: &mut String) -> Result<(), DataError> {
+fn typed(
+    ev: &Evaluator<'_, '_>,
+    value: &Value,
+    ty: &Type,
+    path: &mut String,
+) -> Result<(), DataError> {
     match ty {
         Type::Optional(inner) => typed(ev, value, inner, path),
         Type::Record(r) => record(ev, value, r, path),

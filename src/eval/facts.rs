@@ -61,7 +61,9 @@ pub enum FactsError {
         names: String,
     },
     /// Two files give one scalar fact different values.
-    #[error("`{first}` and `{second}` give `{fact}` different values ({first_value} and {second_value})")]
+    #[error(
+        "`{first}` and `{second}` give `{fact}` different values ({first_value} and {second_value})"
+    )]
     #[diagnostic(
         code(policy::facts::conflict),
         help("give the fact in one file only, or the same value in each")
@@ -109,7 +111,9 @@ pub enum FactsError {
         oldest_allowed: String,
     },
     /// A file without `as_of`, when the policy says how old facts may be.
-    #[error("`{file}` does not say when its facts were published, and the policy accepts facts at most {limit} old")]
+    #[error(
+        "`{file}` does not say when its facts were published, and the policy accepts facts at most {limit} old"
+    )]
     #[diagnostic(
         code(policy::facts::no_as_of),
         help("add `\"as_of\": \"2021-11-01\"` (a date or an instant) to the file")
@@ -230,7 +234,11 @@ impl Facts {
                 ),
             });
         }
-        let mut values: Vec<Value> = schema.fields.iter().map(|(_, ty)| Value::absent(ty)).collect();
+        let mut values: Vec<Value> = schema
+            .fields
+            .iter()
+            .map(|(_, ty)| Value::absent(ty))
+            .collect();
         // For each fact, the file that gave it first.
         let mut from: Vec<Option<usize>> = vec![None; values.len()];
         for (f, file) in files.iter().enumerate() {
@@ -238,7 +246,9 @@ impl Facts {
                 if !file.given.get(slot).copied().unwrap_or(false) {
                     continue;
                 }
-                let (Some(current), Some((name, ty))) = (values.get_mut(slot), schema.fields.get(slot)) else {
+                let (Some(current), Some((name, ty))) =
+                    (values.get_mut(slot), schema.fields.get(slot))
+                else {
                     continue;
                 };
                 *current = match (&*current, value, from[slot]) {
@@ -268,9 +278,7 @@ impl Facts {
                 return Err(FactsError::Missing { fact: name.clone() });
             }
         }
-        let oldest = files
-            .iter()
-            .min_by_key(|f| f.as_of.map_or(i64::MIN, |t| t));
+        let oldest = files.iter().min_by_key(|f| f.as_of.map_or(i64::MIN, |t| t));
         if let (Some(limit), Some(now), Some(oldest)) = (program.facts_expire, now, oldest) {
             let tz = &program.timezone;
             let Some(as_of) = oldest.as_of else {
