@@ -173,14 +173,14 @@ enum CliError {
         #[source]
         source: io::Error,
     },
-    #[error("`{text}` is not an instant")]
+    #[error("`{text}` is not an instant ({reason})")]
     #[diagnostic(
         code(policyc::now),
         help(
             "give `--now` as RFC 3339, like `2021-11-01T10:00:00+08:00`; without an offset it is read in the policy's time zone"
         )
     )]
-    Now { text: String },
+    Now { text: String, reason: String },
     #[error("bad facts in `{path}`")]
     #[diagnostic(code(policyc::facts))]
     Facts {
@@ -507,9 +507,10 @@ fn eval(
         Format::Json | Format::Pretty => None,
     };
     let now = match now {
-        Some(text) => policy
-            .instant(text)
-            .map_err(|_| CliError::Now { text: text.into() })?,
+        Some(text) => policy.instant(text).map_err(|e| CliError::Now {
+            text: text.into(),
+            reason: e.reason(),
+        })?,
         None => jiff::Timestamp::now().as_microsecond(),
     };
     let mut parts = Vec::with_capacity(facts.len());

@@ -56,7 +56,8 @@ pub struct Decoded {
     /// Things worth knowing that are not errors, e.g. a region code missing
     /// from the table.
     pub warnings: Vec<DataWarning>,
-    /// Which of the record's fields the document gave, by slot.
+    /// Which of the record's fields the document gave, by slot (read
+    /// `partial` only; otherwise empty).
     pub given: Vec<bool>,
 }
 

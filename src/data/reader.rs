@@ -195,9 +195,10 @@ impl<'a> Reader<'a> {
         let (len, value) = match ty {
             Type::Time => (
                 25,
-                Value::Time(time::parse_rfc3339_seconds(
-                    self.bytes.get(self.pos + 1..self.pos + 26)?,
-                )?),
+                Value::Time(
+                    time::parse_rfc3339_seconds(self.bytes.get(self.pos + 1..self.pos + 26)?)
+                        .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))?,
+                ),
             ),
             Type::Region => {
                 let code = region::parse_code(self.text.get(self.pos + 1..self.pos + 7)?)?;
@@ -389,7 +390,7 @@ impl<'a> Reader<'a> {
                 });
             }
         }
-        if matches!(path, Path::Root) {
+        if self.reading.partial && matches!(path, Path::Root) {
             self.given = (0..fields.len()).map(|slot| given.contains(slot)).collect();
         }
         for (slot, ((name, ty), value)) in fields.iter().zip(values.iter_mut()).enumerate() {

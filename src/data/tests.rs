@@ -284,3 +284,25 @@ fn partial_documents_may_leave_out_what_is_required() {
     let given = decode(r#"{"id": "x"}"#, &schema(), partial).map(|d| d.given);
     assert_eq!(given.ok(), Some(vec![true, false, false]));
 }
+
+#[test]
+fn a_required_list_must_be_given_and_instants_stay_in_range() {
+    let mut schema = schema();
+    schema.required.push(1);
+    let tz = tz();
+    let read = |text: &str| {
+        decode(text, &schema, lenient(&tz))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        read(r#"{"id": "x"}"#),
+        Err("column 11: the record: required field `stays` is missing".into())
+    );
+    assert_eq!(read(r#"{"stays": []}"#), Ok(()));
+    // The shape the reader takes fastest is range-checked too.
+    assert_eq!(
+        read(r#"{"stays": [{"region": "110105", "from": "0000-01-01T00:00:00+01:00"}]}"#),
+        Err("column 41: `stays[0].from`: `0000-01-01T00:00:00+01:00` is outside the years 0000 to 9999".into())
+    );
+}
