@@ -214,6 +214,15 @@ fn a_misspelt_record_field_warns_on_its_decision() {
         serde_json::json!([]),
         "far from every field: silent"
     );
+    let (_, text, _) = run(&[
+        "explain", POLICY, "--input", &input, "--facts", FACTS, "--now", NOW, "--lang", "en",
+    ]);
+    assert!(
+        text.contains(
+            "• test is not a field the policy knows and was ignored; did you mean tests?"
+        ),
+        "{text}"
+    );
     assert!(
         out[2]["error"]
             .as_str()
