@@ -475,3 +475,10 @@ test "a stay that ends before it begins" {
         "{out}"
     );
 }
+
+#[test]
+fn literals_take_the_forms_data_takes() {
+    let (code, out, err) = run(&["test", "tests/corpus/check/time-forms.policy"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("1 passed, 0 failed"), "{out}");
+}
