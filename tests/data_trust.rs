@@ -106,6 +106,7 @@ fn two_files_that_disagree_on_a_scalar_fact_are_named() {
     let a = d.file("a.json", r#"{"threshold": 5, "counties": ["152923"]}"#);
     let b = d.file("b.json", r#"{"threshold": 7, "counties": []}"#);
     let same = d.file("c.json", r#"{"threshold": 5}"#);
+    let silent = d.file("d.json", r#"{"threshold": null}"#);
     let input = d.file("in.json", r#"{"score": 6}"#);
     let eval = |files: &[&str]| {
         let mut args = vec!["eval", &policy, "--input", &input, "--now", NOW];
@@ -124,6 +125,9 @@ fn two_files_that_disagree_on_a_scalar_fact_are_named() {
     );
     let (code, out, err) = eval(&[&a, &same]);
     assert_eq!(code, Some(0), "the same value twice is one value: {err}");
+    assert_eq!(objects(&out)[0]["outcome"], "red");
+    let (code, out, err) = eval(&[&a, &silent]);
+    assert_eq!(code, Some(0), "`null` says nothing: {err}");
     assert_eq!(objects(&out)[0]["outcome"], "red");
 }
 
@@ -445,6 +449,24 @@ fn a_cut_timeline_says_where_it_would_go_on() {
         "the change after the last one listed: sighting 51 opens the window"
     );
     assert!(out[1].get("timeline_cut").is_none(), "{}", out[1]);
+    let (_, pretty, _) = run(&[
+        "eval",
+        &policy,
+        "--input",
+        &input,
+        "--now",
+        "2024-01-01T00:00:00Z",
+        "--timeline",
+        "--format",
+        "pretty",
+    ]);
+    assert_eq!(
+        pretty
+            .matches("(cut here: it changes again just after 2024-01-06T05:00:00+01:00)")
+            .count(),
+        1,
+        "{pretty}"
+    );
     assert_eq!(out[1]["timeline"].as_array().map_or(0, Vec::len), 3);
 }
 

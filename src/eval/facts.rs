@@ -239,7 +239,9 @@ impl Facts {
             .iter()
             .map(|(_, ty)| Value::absent(ty))
             .collect();
-        // For each fact, the file that gave it first.
+        // For each fact, whether a file gave it (`null` included), and the
+        // first file that gave it a value.
+        let mut said = vec![false; values.len()];
         let mut from: Vec<Option<usize>> = vec![None; values.len()];
         for (f, file) in files.iter().enumerate() {
             for (slot, value) in file.values.iter().enumerate() {
@@ -251,7 +253,10 @@ impl Facts {
                 else {
                     continue;
                 };
+                said[slot] = true;
                 *current = match (&*current, value, from[slot]) {
+                    // `null` says nothing more: it neither fills nor conflicts.
+                    (_, Value::None, _) => continue,
                     (Value::List(a), Value::List(b), _) => {
                         Value::List(a.iter().chain(b.iter()).cloned().collect())
                     }
@@ -274,7 +279,7 @@ impl Facts {
             }
         }
         for (slot, (name, _)) in schema.fields.iter().enumerate() {
-            if from[slot].is_none() && schema.is_required(slot) {
+            if !said[slot] && schema.is_required(slot) {
                 return Err(FactsError::Missing { fact: name.clone() });
             }
         }
