@@ -45,6 +45,15 @@ fn run(args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
+/// `eval` of `input` under `policy` at `NOW`, with these facts files.
+fn eval_with_facts(policy: &str, input: &str, facts: &[&str]) -> (Option<i32>, String, String) {
+    let mut args = vec!["eval", policy, "--input", input, "--now", NOW];
+    for f in facts {
+        args.extend(["--facts", f]);
+    }
+    run(&args)
+}
+
 /// The decision (or error) objects of an output.
 fn objects(out: &str) -> Vec<serde_json::Value> {
     out.lines()
@@ -108,13 +117,7 @@ fn two_files_that_disagree_on_a_scalar_fact_are_named() {
     let same = d.file("c.json", r#"{"threshold": 5}"#);
     let silent = d.file("d.json", r#"{"threshold": null}"#);
     let input = d.file("in.json", r#"{"score": 6}"#);
-    let eval = |files: &[&str]| {
-        let mut args = vec!["eval", &policy, "--input", &input, "--now", NOW];
-        for f in files {
-            args.extend(["--facts", f]);
-        }
-        run(&args)
-    };
+    let eval = |files: &[&str]| eval_with_facts(&policy, &input, files);
     let (code, _, err) = eval(&[&a, &b]);
     assert_eq!(code, Some(3), "{err}");
     assert!(
@@ -163,13 +166,7 @@ fn facts_older_than_the_policy_allows_are_refused_before_anyone_is_decided() {
     let old = d.file("b.json", r#"{"as_of": "2021-10-30T12:00+08:00"}"#);
     let undated = d.file("c.json", r#"{"counties": []}"#);
     let input = d.file("in.json", r#"{"score": 6}"#);
-    let eval = |files: &[&str]| {
-        let mut args = vec!["eval", &policy, "--input", &input, "--now", NOW];
-        for f in files {
-            args.extend(["--facts", f]);
-        }
-        run(&args)
-    };
+    let eval = |files: &[&str]| eval_with_facts(&policy, &input, files);
     let (code, out, err) = eval(&[&fresh]);
     assert_eq!(code, Some(0), "10 hours old: {err}");
     assert_eq!(objects(&out).len(), 1);

@@ -10,7 +10,7 @@
 //! for `tests`), the decision warns; read strictly (`--strict`, and facts
 //! always), it is an error.
 
-mod path;
+pub(crate) mod path;
 mod reader;
 
 use jiff::tz::TimeZone;
