@@ -177,7 +177,7 @@ enum CliError {
     #[diagnostic(
         code(policyc::now),
         help(
-            "give `--now` as RFC 3339, like `2021-11-01T10:00:00+08:00`; without an offset it is read in the policy's time zone"
+            "give `--now` like `2021-11-01T10:00:00+08:00`, `2021-11-01T10:00` or `2021-11-01`; without an offset it is read in the policy's time zone"
         )
     )]
     Now { text: String, reason: String },

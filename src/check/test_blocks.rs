@@ -55,7 +55,10 @@ impl Checker<'_> {
             match step {
                 TestStep::Now(t) => now = self.test_time(t),
                 TestStep::Facts(d) => {
-                    let schema = std::sync::Arc::clone(&self.facts);
+                    // `as_of` is allowed, as in a facts file (and dropped:
+                    // a test decides at the instants it says).
+                    let facts_schema = std::sync::Arc::clone(&self.facts);
+                    let (schema, _) = crate::eval::with_as_of(&facts_schema);
                     facts = self.test_data(d, &schema, now.unwrap_or(0));
                 }
                 TestStep::Input(name, d) => {

@@ -136,7 +136,7 @@ impl FactsError {
 
 /// The facts schema with `as_of` (an optional instant) in its last slot,
 /// unless the policy declares `as_of` itself; and `as_of`'s slot.
-fn with_as_of(schema: &RecordType) -> (std::borrow::Cow<'_, RecordType>, Option<usize>) {
+pub(crate) fn with_as_of(schema: &RecordType) -> (std::borrow::Cow<'_, RecordType>, Option<usize>) {
     if let Some((slot, ty)) = schema.field(AS_OF) {
         let is_time = matches!(ty.non_optional(), Type::Time);
         return (std::borrow::Cow::Borrowed(schema), is_time.then_some(slot));

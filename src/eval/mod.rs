@@ -9,6 +9,7 @@ mod explain;
 pub use explain::{RuleReport, RuleState};
 mod expr;
 mod facts;
+pub(crate) use facts::with_as_of;
 pub use facts::{AS_OF, Facts, FactsError, FactsFile};
 pub mod what_if;
 
