@@ -344,7 +344,11 @@ impl<'a> Reader<'a> {
                             if self.reading.strict {
                                 return Err(self.undeclared(&key, fields, path, key_at));
                             }
-                            unknown.push(key.into_owned());
+                            // A key much longer than any name is no misspelling
+                            // of one.
+                            if key.len() <= MAX_NEAR_KEY {
+                                unknown.push(key.into_owned());
+                            }
                         }
                         slot
                     }
@@ -390,14 +394,14 @@ impl<'a> Reader<'a> {
                 });
             }
         }
-        if self.reading.partial && matches!(path, Path::Root) {
+        let partial = self.reading.partial && matches!(path, Path::Root);
+        if partial {
             self.given = (0..fields.len()).map(|slot| given.contains(slot)).collect();
         }
         for (slot, ((name, ty), value)) in fields.iter().zip(values.iter_mut()).enumerate() {
             if given.contains(slot) {
                 continue;
             }
-            let partial = self.reading.partial && matches!(path, Path::Root);
             if record.is_required(slot) && !partial {
                 let record = match path {
                     Path::Root => "the record".to_owned(),
@@ -649,6 +653,9 @@ impl<'a> Reader<'a> {
         }
     }
 }
+
+/// The longest undeclared key compared with the declared names.
+const MAX_NEAR_KEY: usize = 64;
 
 /// How many recent texts are kept for sharing.
 const RECENT: usize = 4;
