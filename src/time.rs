@@ -667,6 +667,43 @@ mod tests {
     }
 
     #[test]
+    fn every_instant_written_reads_back_as_itself() {
+        let zones = [
+            "Asia/Shanghai",
+            "Europe/Paris",
+            "America/Sao_Paulo",
+            "Asia/Kolkata",
+            "UTC",
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let span = (MAX_INSTANT - MIN_INSTANT) as u64;
+        for zone in zones {
+            let tz = TimeZone::get(zone).unwrap_or(TimeZone::UTC);
+            for i in 0..2000 {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                // Whole seconds half the time, microseconds the other half;
+                // the edges of the range too.
+                let t = match i {
+                    0 => MIN_INSTANT,
+                    1 => MAX_INSTANT,
+                    _ => MIN_INSTANT + ((x >> 1) % span) as i64,
+                };
+                let t = if i % 2 == 0 {
+                    t - t.rem_euclid(SECOND)
+                } else {
+                    t
+                };
+                let text = format_instant(t, &tz);
+                assert_eq!(
+                    parse_instant(&text, &tz, Resolve::default()),
+                    Ok(t),
+                    "{zone}: {text}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn fractions_survive_a_round_trip() {
         let tz = shanghai();
         let t = read("2021-10-31T09:00:00.25+08:00");
