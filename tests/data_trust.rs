@@ -501,3 +501,55 @@ fn literals_take_the_forms_data_takes() {
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("1 passed, 0 failed"), "{out}");
 }
+
+/// Every way a run's facts can be refused, as a person reads it.
+#[test]
+fn facts_errors_as_people_read_them() {
+    let policy = policyc::Policy::compile(
+        "small.policy",
+        &format!("{SMALL}\nfacts expire 36h after as_of\n"),
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let now = policy.instant(NOW).unwrap_or_else(|e| unreachable!("{e}"));
+    let file = |name: &str, json: &str| {
+        policy
+            .facts_file(name, json)
+            .unwrap_or_else(|e| unreachable!("{name}: {e}"))
+    };
+    let cases = [
+        ("none", vec![]),
+        (
+            "conflict",
+            vec![
+                file(
+                    "a.json",
+                    r#"{"as_of": "2021-11-01", "threshold": 5, "counties": []}"#,
+                ),
+                file("b.json", r#"{"as_of": "2021-11-01", "threshold": 7}"#),
+            ],
+        ),
+        (
+            "missing",
+            vec![file("a.json", r#"{"as_of": "2021-11-01"}"#)],
+        ),
+        (
+            "expired",
+            vec![file("a.json", r#"{"as_of": "2021-10-28", "counties": []}"#)],
+        ),
+        ("undated", vec![file("a.json", r#"{"counties": []}"#)]),
+    ];
+    let mut out = String::new();
+    for (name, files) in cases {
+        let rendered = match policy.combine_facts(files, now) {
+            Ok(_) => "accepted\n".to_owned(),
+            Err(e) => policyc::render(&e, policyc::ErrorFormat::Human { colour: false }),
+        };
+        out.push_str(&format!("--- {name}\n{rendered}\n"));
+    }
+    let misspelt = policy.facts_file("a.json", r#"{"countys": []}"#).err();
+    out.push_str(&format!(
+        "--- misspelt\n{}\n",
+        misspelt.map(|e| e.to_string()).unwrap_or_default()
+    ));
+    insta::assert_snapshot!(out);
+}

@@ -54,7 +54,9 @@ pub enum FactsError {
     #[error("the policy declares facts ({names}) and none were given")]
     #[diagnostic(
         code(policy::facts::none),
-        help("give them with `--facts FILE`; a file of `{{}}` says there are none")
+        help(
+            "give them with `--facts FILE`; a file of `{{}}` says that every list of them is empty"
+        )
     )]
     NotGiven {
         /// The declared facts, in backticks.
