@@ -98,9 +98,7 @@ fn a_misspelt_fact_is_bad_input_with_a_suggestion() {
         r#"{"as_of": "2021-11-01", "case_countys": ["152923"]}"#,
     );
     let input = d.file("in.json", GREEN);
-    let (code, _, err) = run(&[
-        "eval", POLICY, "--input", &input, "--facts", &facts, "--now", NOW,
-    ]);
+    let (code, _, err) = eval_with_facts(POLICY, &input, &[&facts]);
     assert_eq!(code, Some(3), "{err}");
     assert!(
         err.contains("`case_countys`: not declared by the policy; did you mean `case_counties`?"),
@@ -141,17 +139,13 @@ fn a_required_fact_must_come_from_some_file() {
     let none = d.file("a.json", r#"{"threshold": 5}"#);
     let empty = d.file("b.json", r#"{"counties": []}"#);
     let input = d.file("in.json", r#"{"score": 6}"#);
-    let (code, _, err) = run(&[
-        "eval", &policy, "--input", &input, "--facts", &none, "--now", NOW,
-    ]);
+    let (code, _, err) = eval_with_facts(&policy, &input, &[&none]);
     assert_eq!(code, Some(3), "{err}");
     assert!(
         err.contains("no facts file gives `counties`, which the policy requires"),
         "{err}"
     );
-    let (code, _, err) = run(&[
-        "eval", &policy, "--input", &input, "--facts", &none, "--facts", &empty, "--now", NOW,
-    ]);
+    let (code, _, err) = eval_with_facts(&policy, &input, &[&none, &empty]);
     assert_eq!(code, Some(0), "an empty set is given: {err}");
 }
 
@@ -201,9 +195,7 @@ fn a_misspelt_record_field_warns_on_its_decision() {
         ]
         .join("\n"),
     );
-    let (code, out, err) = run(&[
-        "eval", POLICY, "--input", &input, "--facts", FACTS, "--now", NOW,
-    ]);
+    let (code, out, err) = eval_with_facts(POLICY, &input, &[FACTS]);
     let out = objects(&out);
     assert_eq!(code, Some(3), "the stay without a region is bad: {err}");
     assert_eq!(
@@ -277,9 +269,7 @@ fn a_stay_that_ends_before_it_begins_is_bad_input() {
         ]
         .join("\n"),
     );
-    let (code, out, err) = run(&[
-        "eval", POLICY, "--input", &input, "--facts", FACTS, "--now", NOW,
-    ]);
+    let (code, out, err) = eval_with_facts(POLICY, &input, &[FACTS]);
     assert_eq!(code, Some(3), "{err}");
     let out = objects(&out);
     assert_eq!(
