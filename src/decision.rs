@@ -15,6 +15,32 @@ use crate::types::Type;
 use crate::value::Value;
 use crate::witness::{self, Witness, WitnessesJson};
 
+/// Every key a decision writes beside its payload, with what it holds. A
+/// payload field may not take one, so that no object has a key twice: the
+/// first nine stand in the decision itself, `at`, `remedy` and `rule` beside
+/// the payload of the brief decisions in `next_change`, `timeline` and
+/// `remedies`.
+pub const KEYS: [(&str, &str); 12] = [
+    ("id", "the input's `id`"),
+    ("outcome", "the outcome"),
+    ("policy", "the policy that decided"),
+    ("now", "the instant of the decision"),
+    ("rules", "the rules that fired"),
+    ("warnings", "the decision's warnings"),
+    ("next_change", "when the decision changes"),
+    ("timeline", "every decision from now on"),
+    ("remedies", "what would change the decision"),
+    (
+        "at",
+        "the instant of a change, in `next_change` and `timeline`",
+    ),
+    ("remedy", "a remedy's title, in `remedies`"),
+    (
+        "rule",
+        "the deciding rule, in `next_change`, `timeline` and `remedies`",
+    ),
+];
+
 /// The decision for one person.
 #[derive(Debug, Clone)]
 pub struct Decision<'p> {

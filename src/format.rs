@@ -2,10 +2,25 @@
 //!
 //! The formatter works on tokens, so it keeps every comment and never
 //! changes what the text means: only the white space between tokens is
-//! rewritten. Spacing is canonical; indentation follows the nesting of
-//! brackets and of rule clauses; line breaks stay where the author put them
-//! (runs of blank lines become one), so that a long condition keeps the
-//! shape its author gave it.
+//! rewritten. Spacing is canonical (a subtraction is spaced, a sign is
+//! not); indentation follows rule clauses, and the lines inside a bracket go
+//! deeper than the line that opened it; line breaks stay where the author
+//! put them (runs of blank lines become one), so that a long condition keeps
+//! the shape its author gave it; trailing comments aligned in a column stay
+//! aligned.
+
+use crate::source::{Located, Source};
+use crate::syntax::{self, SyntaxError};
+
+/// The canonical layout of a policy, if it parses; if it does not, its
+/// syntax error, to be shown instead of rewriting text whose tokens may not
+/// be what its author meant (`@@` is not two `@`s to be spaced).
+pub fn format_policy(name: &str, text: &str) -> Result<String, Box<Located<SyntaxError>>> {
+    match syntax::parse(text) {
+        Ok(_) => Ok(format(text)),
+        Err(e) => Err(Box::new(Located::new(e, &Source::new(name, text)))),
+    }
+}
 
 /// A token of policy text, with whether a line break came before it.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +29,9 @@ struct Token<'a> {
     /// Line breaks in the white space before it (0, 1, or 2 for a blank
     /// line).
     breaks: usize,
+    /// A comment's column in the input, in display cells from the start of
+    /// its line: where an aligned comment was put.
+    column: usize,
 }
 
 /// Words that start a top-level declaration.
@@ -48,10 +66,12 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
     let mut out = Vec::new();
     let mut i = 0;
     let mut breaks = 0;
+    let mut line_start = 0;
     while i < bytes.len() {
         let c = bytes[i];
         if c == b'\n' {
             breaks += 1;
+            line_start = i + 1;
             i += 1;
             continue;
         }
@@ -100,6 +120,13 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
             // A comment's trailing white space is not part of what it says.
             text: if c == b'#' { token.trim_end() } else { token },
             breaks: breaks.min(2),
+            // Only a comment's column is wanted: measuring every token's
+            // would be quadratic in the length of a line.
+            column: if c == b'#' {
+                width(&text[line_start..start])
+            } else {
+                0
+            },
         });
         breaks = 0;
         i = end;
@@ -127,74 +154,230 @@ fn space_between(prev: &str, next: &str, unary_minus: bool) -> bool {
     }
 }
 
-/// The canonical layout of a policy's text.
+/// One line of output: its code, indented, and the comment that ends it,
+/// if any, with the column it had in the input.
+struct Line<'a> {
+    blank_before: bool,
+    code: String,
+    comment: Option<(&'a str, usize)>,
+}
+
+/// The canonical layout of a policy's text. The text should parse (see
+/// [`format_policy`]): text that does not is spaced as well as its tokens
+/// allow.
 pub fn format(text: &str) -> String {
     let tokens = tokens(text);
-    let mut out = String::with_capacity(text.len());
-    let mut depth: usize = 0;
-    // The top-level item we are in, and whether we are past its first line.
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    let mut line = Line {
+        blank_before: false,
+        code: String::new(),
+        comment: None,
+    };
+    // The open brackets, innermost last: each with the indentation of the
+    // line that opened it, which the lines inside go deeper than.
+    let mut open: Vec<(&str, usize)> = Vec::new();
+    let mut indent = 0;
+    // The top-level item we are in.
     let mut item = "";
     let mut prev: Option<&str> = None;
+    // The last token that is not a comment, and whether the last `-` was a
+    // sign rather than a subtraction.
+    let mut code: Option<&str> = None;
+    let mut sign = false;
     for tok in &tokens {
         let t = tok.text;
-        let at_top = depth == 0;
-        let starts_item = at_top && ITEMS.contains(&t) && !(item == "test" && depth > 0);
-        let new_line =
-            prev.is_some() && (tok.breaks > 0 || prev.is_some_and(|p| p.starts_with('#')));
+        let starts_item = open.is_empty() && ITEMS.contains(&t);
+        let new_line = match prev {
+            None => true,
+            Some(p) => tok.breaks > 0 || p.starts_with('#'),
+        };
         if new_line {
-            out.push('\n');
-            if tok.breaks > 1 {
-                out.push('\n');
-            }
             let closing = matches!(t, ")" | "]" | "}");
-            let level = if closing {
-                depth.saturating_sub(1)
-            } else {
-                depth
-            };
-            let extra = if level == 0 && !starts_item && !t.starts_with('#') {
-                match (item, t) {
+            indent = match open.last() {
+                Some((_, opener)) if closing => *opener,
+                // `requiring` continues the record type above it.
+                Some((_, opener)) if t == "requiring" => opener + 4,
+                Some((_, opener)) => opener + 2,
+                None if starts_item || t.starts_with('#') || prev.is_none() => 0,
+                None => match (item, t) {
                     ("rule" | "warning", "when" | "unless" | "then") => 2,
-                    (_, _) if closing => 0,
+                    _ if closing => 0,
                     _ => 4,
-                }
-            } else {
-                0
+                },
             };
-            // `requiring` continues the record type above it.
-            let extra = extra + if t == "requiring" { 2 } else { 0 };
-            out.push_str(&" ".repeat(2 * level + extra));
-        } else if let Some(p) = prev {
-            if space_between(p, t, p == "-" && !was_operand_before_minus(&out)) {
-                out.push(' ');
+            let next = Line {
+                blank_before: tok.breaks > 1 && prev.is_some(),
+                code: " ".repeat(indent),
+                comment: None,
+            };
+            if prev.is_some() {
+                lines.push(std::mem::replace(&mut line, next));
+            } else {
+                line = next;
             }
         }
-        out.push_str(t);
+        if t.starts_with('#') && !new_line {
+            line.comment = Some((t, tok.column));
+        } else {
+            if let Some(p) = prev.filter(|_| !new_line)
+                && space_between(p, t, p == "-" && sign)
+            {
+                line.code.push(' ');
+            }
+            if t == "-" {
+                sign = in_data(&open) || !code.is_some_and(ends_operand);
+            }
+            line.code.push_str(t);
+        }
         if starts_item {
             item = t;
         }
         match t {
-            "(" | "[" | "{" => depth += 1,
-            ")" | "]" | "}" => depth = depth.saturating_sub(1),
+            "(" | "[" | "{" => open.push((t, indent)),
+            ")" | "]" | "}" => {
+                open.pop();
+            }
             _ => {}
         }
         prev = Some(t);
+        if !t.starts_with('#') {
+            code = Some(t);
+        }
     }
-    out.push('\n');
+    if prev.is_some() {
+        lines.push(line);
+    }
+    render(&lines)
+}
+
+/// Whether a `-` here can only be a sign: in test and remedy data (inside
+/// `{ ... }`, not in a payload's parentheses), which has no subtraction.
+fn in_data(open: &[(&str, usize)]) -> bool {
+    open.iter()
+        .rev()
+        .find(|(b, _)| *b != "[")
+        .is_some_and(|(b, _)| *b == "{")
+}
+
+/// Words of [`ITEMS`] and [`KEYWORDS`] that the grammar does not reserve:
+/// outside test blocks they may be names (a record may have a field `at`).
+const UNRESERVED: [&str; 7] = [
+    "test", "remedy", "language", "messages", "expect", "at", "rules",
+];
+
+/// Whether a token ends an operand, so that a `-` after it subtracts: a
+/// literal, a closing bracket, a name, or one of the reserved words that
+/// are values (`now`, `it`, `none`, `true`, `false`).
+fn ends_operand(t: &str) -> bool {
+    match t.chars().last() {
+        Some(')' | ']' | '}' | '"') => true,
+        Some(c) if c.is_alphanumeric() || c == '_' => {
+            let reserved =
+                (KEYWORDS.contains(&t) || ITEMS.contains(&t)) && !UNRESERVED.contains(&t);
+            !reserved || matches!(t, "now" | "it" | "none" | "true" | "false")
+        }
+        _ => false,
+    }
+}
+
+/// The lines as text. Trailing comments of consecutive lines that the input
+/// aligned at one column stay aligned: at that column while the code fits
+/// before it, else one space after the longest line's code. A comment
+/// aligned with no other gets one space.
+fn render(lines: &[Line<'_>]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some((_, column)) = lines[i].comment else {
+            write_line(&mut out, &lines[i], None);
+            i += 1;
+            continue;
+        };
+        let run = lines[i..]
+            .iter()
+            .enumerate()
+            .take_while(|(k, l)| {
+                l.comment.is_some_and(|(_, c)| c == column) && (*k == 0 || !l.blank_before)
+            })
+            .count();
+        let group = &lines[i..i + run];
+        let at = if run > 1 {
+            let widest = group.iter().map(|l| width(&l.code)).max().unwrap_or(0);
+            Some(column.max(widest + 1))
+        } else {
+            None
+        };
+        for line in group {
+            write_line(&mut out, line, at);
+        }
+        i += run;
+    }
     out
 }
 
-/// Whether the `-` just written follows an operand (so it is a binary
-/// minus): what precedes it in the output, ignoring spaces.
-fn was_operand_before_minus(out: &str) -> bool {
-    let before = out.trim_end().strip_suffix('-').unwrap_or("").trim_end();
-    let last = before.split_whitespace().last().unwrap_or("");
-    let last_char = before.chars().last();
-    match last_char {
-        Some(')' | ']' | '}' | '"') => true,
-        Some(c) if c.is_alphanumeric() || c == '_' => {
-            !KEYWORDS.contains(&last) && !ITEMS.contains(&last)
-        }
-        _ => false,
+fn write_line(out: &mut String, line: &Line<'_>, at: Option<usize>) {
+    if line.blank_before {
+        out.push('\n');
+    }
+    out.push_str(&line.code);
+    if let Some((comment, _)) = line.comment {
+        let pad = at.map_or(1, |at| at.saturating_sub(width(&line.code)).max(1));
+        out.extend(std::iter::repeat_n(' ', pad));
+        out.push_str(comment);
+    }
+    out.push('\n');
+}
+
+/// The width of `text` in display cells: most Chinese characters take two.
+fn width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format;
+
+    #[test]
+    fn a_subtraction_is_spaced_and_a_sign_is_not() {
+        let out = format("policy p let a = now -x let b = (1)-2 let c = it - -3 let d = none-1");
+        assert_eq!(
+            out,
+            "policy p let a = now - x let b = (1) - 2 let c = it - -3 let d = none - 1\n"
+        );
+        // `at` and `test` are names outside test blocks.
+        assert_eq!(
+            format("let x = any v has at -1h < test-1"),
+            "let x = any v has at - 1h < test - 1\n"
+        );
+        assert_eq!(
+            format("test \"t\" { person { a: [1 -2, - 3] } expect p(x: 1-2) }"),
+            "test \"t\" { person { a: [1 -2, -3] } expect p(x: 1 - 2) }\n"
+        );
+    }
+
+    #[test]
+    fn lines_in_a_bracket_go_deeper_than_its_line() {
+        let out = format("rule r\nwhen any x has (\na\nor b\n)\nthen p(k: 1,\nm: 2)");
+        assert_eq!(
+            out,
+            "rule r\n  when any x has (\n    a\n    or b\n  )\n  then p(k: 1,\n    m: 2)\n"
+        );
+    }
+
+    #[test]
+    fn aligned_comments_stay_aligned() {
+        // At their column while the code fits, …
+        let kept = "let a = 1      # one\nlet bb = 2     # two\n";
+        assert_eq!(format(kept), kept);
+        // … else one space after the widest line; a lone comment gets one.
+        let wide = "let a=1 # one\nlet bbbbbbbb=2 # two\nlet c = 3     # three\n";
+        assert_eq!(
+            format("let a=1         # one\nlet bbbbbbbb=2  # two\n\nlet c = 3       # three\n"),
+            "let a = 1        # one\nlet bbbbbbbb = 2 # two\n\nlet c = 3 # three\n"
+        );
+        assert_eq!(
+            format(wide),
+            "let a = 1 # one\nlet bbbbbbbb = 2 # two\nlet c = 3 # three\n"
+        );
     }
 }

@@ -282,7 +282,7 @@ fn main() -> ExitCode {
         Command::Test {
             paths, coverage, ..
         } => test(&paths, coverage, strictness),
-        Command::Fmt { paths, check } => fmt(&paths, check),
+        Command::Fmt { paths, check } => fmt(&paths, check, cli.error_format),
     };
     match result {
         Ok(code) => code,
@@ -410,26 +410,39 @@ fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     Ok(out)
 }
 
-fn fmt(paths: &[PathBuf], check: bool) -> miette::Result<ExitCode> {
-    let mut unformatted = 0;
+fn fmt(paths: &[PathBuf], check: bool, errors: Errors) -> miette::Result<ExitCode> {
+    let (mut unformatted, mut broken) = (0, false);
     for path in policy_files(paths)? {
         let text = read(&path)?;
-        let formatted = policyc::format::format(&text);
+        let name = path.display().to_string();
+        // A file that does not parse is left as it is: its tokens could not
+        // be told apart from what the author meant.
+        let formatted = match policyc::format::format_policy(&name, &text) {
+            Ok(formatted) => formatted,
+            Err(e) => {
+                eprint!("{}", policyc::render(&*e, errors.format()));
+                if errors == Errors::Human {
+                    eprintln!("error: `{name}` does not parse, so it is left as it is");
+                }
+                broken = true;
+                continue;
+            }
+        };
         if formatted == text {
             continue;
         }
         unformatted += 1;
         if check {
-            println!("would reformat {}", path.display());
+            println!("would reformat {name}");
         } else {
             fs::write(&path, formatted).map_err(|source| CliError::Read {
-                path: path.display().to_string(),
+                path: name.clone(),
                 source,
             })?;
-            println!("reformatted {}", path.display());
+            println!("reformatted {name}");
         }
     }
-    Ok(if check && unformatted > 0 {
+    Ok(if broken || (check && unformatted > 0) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

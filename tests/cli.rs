@@ -1,28 +1,17 @@
 //! The `policyc` binary end to end: exit codes, stdin and stdout, JSON Lines.
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Output;
+
+#[path = "support/bin.rs"]
+mod bin;
 
 const POLICY: &str = "policies/beijing-2021-10-30.policy";
 const FACTS: &str = "examples/beijing/facts.json";
 const NOW: &str = "2021-11-01T10:00:00+08:00";
 
 fn policyc(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_policyc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| unreachable!("cannot run policyc: {e}"));
-    if let Some(mut input) = child.stdin.take() {
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    child
-        .wait_with_output()
-        .unwrap_or_else(|e| unreachable!("policyc: {e}"))
+    bin::policyc_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, stdin)
 }
 
 fn eval_stdin(stdin: &str, extra: &[&str]) -> Output {

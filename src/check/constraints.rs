@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::Checker;
 use super::error::CheckError;
 use super::ir::{Expr, ExprKind};
+use super::names::Scope;
 use crate::syntax::{self, LocalCase, Resolution, Spanned};
 use crate::time::Resolve;
 use crate::types::{Constraint, RecordType, Type};
@@ -18,8 +19,13 @@ impl Checker<'_> {
         record: &RecordType,
         requiring: &Spanned<syntax::Expr>,
     ) -> Option<Constraint> {
-        let element = Type::Record(Arc::new(record.clone()));
-        let scopes = std::mem::replace(&mut self.scopes, vec![(element, None)]);
+        let element = Scope {
+            ty: Type::Record(Arc::new(record.clone())),
+            binder: None,
+            subject: requiring.span,
+            form: None,
+        };
+        let scopes = std::mem::replace(&mut self.scopes, vec![element]);
         let narrowed = std::mem::take(&mut self.narrowed);
         let errors = self.errors.len();
         let condition = self.condition(requiring);

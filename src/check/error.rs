@@ -439,4 +439,42 @@ pub enum CheckError {
         #[label("`all` of what?")]
         span: Span,
     },
+    /// A bare name that two enclosing elements both provide.
+    #[error("`{name}` is ambiguous: two enclosing elements have it")]
+    #[diagnostic(code(policy::check::ambiguous_name))]
+    AmbiguousName {
+        /// The name.
+        name: String,
+        /// Where.
+        #[label("which element's `{name}`?")]
+        span: Span,
+        /// What the inner element ranges over.
+        #[label("{inner_label}")]
+        inner: Span,
+        /// What it says about the inner element.
+        inner_label: String,
+        /// What the enclosing element ranges over.
+        #[label("{outer_label}")]
+        outer: Span,
+        /// What it says about the enclosing element.
+        outer_label: String,
+        /// How to name each.
+        #[help]
+        help: String,
+    },
+    /// A payload field named like a key of the decision.
+    #[error("payload field `{field}` has the name of a key of the decision")]
+    #[diagnostic(code(policy::check::payload_key))]
+    PayloadKey {
+        /// The field.
+        field: String,
+        /// Where.
+        #[label("the decision already has `{field}`: {meaning}")]
+        span: Span,
+        /// What the decision's key means.
+        meaning: &'static str,
+        /// What to write instead.
+        #[help]
+        help: String,
+    },
 }

@@ -4,6 +4,7 @@
 use super::Checker;
 use super::error::CheckError;
 use super::ir::{Expr, ExprKind};
+use super::names::Scope;
 use crate::syntax::{self, Quant, Span, Spanned, UnaryOp};
 use crate::time;
 use crate::types::Type;
@@ -51,9 +52,11 @@ impl Checker<'_> {
             syntax::Expr::Region(level, code) => self.region_lit(*level, code, span),
             syntax::Expr::Now => Expr::new(ExprKind::Now, Type::Time, span),
             syntax::Expr::It => match self.scopes.last() {
-                Some((ty, _)) => {
-                    Expr::new(ExprKind::Element(self.scopes.len() - 1), ty.clone(), span)
-                }
+                Some(scope) => Expr::new(
+                    ExprKind::Element(self.scopes.len() - 1),
+                    scope.ty.clone(),
+                    span,
+                ),
                 None => {
                     self.errors.push(CheckError::NoElement { span });
                     self.error(span)
@@ -106,6 +109,11 @@ impl Checker<'_> {
                 subject,
                 body,
             } => self.quantifier(*quant, binder.as_ref(), subject, body.as_deref(), span),
+            syntax::Expr::Where {
+                list,
+                binder,
+                condition,
+            } => self.filter(list, binder.as_ref(), condition, span),
             syntax::Expr::Bracket(items) => {
                 let items: Vec<Expr> = items.iter().map(|i| self.expr(i)).collect();
                 let ty = items.first().map_or(Type::Error, |i| i.ty.clone());
@@ -191,6 +199,7 @@ impl Checker<'_> {
         body: Option<&Ast>,
         span: Span,
     ) -> Expr {
+        let subject_span = subject.span;
         let subject = self.expr(subject);
         let Some(element) = subject.ty.element().cloned() else {
             return self.mismatch(
@@ -204,10 +213,13 @@ impl Checker<'_> {
         };
         let body = match body {
             Some(b) => {
-                self.scopes.push((element, binder.map(|b| b.node.clone())));
-                let b = self.condition(b);
-                self.scopes.pop();
-                Some(boxed(b))
+                let scope = Scope {
+                    ty: element,
+                    binder: binder.map(|b| b.node.clone()),
+                    subject: subject_span,
+                    form: Some(quant),
+                };
+                Some(boxed(self.in_scope(scope, |c| c.condition(b))))
             }
             None if quant == Quant::All => {
                 self.errors.push(CheckError::AllNeedsBody { span });
@@ -220,5 +232,39 @@ impl Checker<'_> {
             Type::Bool,
             span,
         )
+    }
+
+    /// `L where P`, `L where s has P`: the elements of `L` for which `P`
+    /// holds.
+    fn filter(
+        &mut self,
+        list: &Ast,
+        binder: Option<&syntax::Ident>,
+        condition: &Ast,
+        span: Span,
+    ) -> Expr {
+        let subject = list.span;
+        let list_node = &list.node;
+        let list = self.expr(list);
+        let Some(element) = list.ty.element().cloned() else {
+            let help = match list_node {
+                syntax::Expr::Quantifier { quant, subject, .. } => Some(format!(
+                    "to test elements, write `{} {} has CONDITION`",
+                    quant.keyword(),
+                    self.text(subject.span)
+                )),
+                _ => None,
+            };
+            return self.mismatch(list, "a list or a set before `where`", help);
+        };
+        let scope = Scope {
+            ty: element,
+            binder: binder.map(|b| b.node.clone()),
+            subject,
+            form: None,
+        };
+        let pred = self.in_scope(scope, |c| c.condition(condition));
+        let ty = list.ty.clone();
+        Expr::new(ExprKind::Where(boxed(list), boxed(pred)), ty, span)
     }
 }

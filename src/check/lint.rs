@@ -111,6 +111,25 @@ pub enum Lint {
         #[help]
         help: String,
     },
+    /// A quantifier that, for want of parentheses, is part of the
+    /// condition of the quantifier before it.
+    #[error("`{inner}` is inside the condition of `{outer}`")]
+    #[diagnostic(code(policy::lint::swallowed_quantifier), severity(Warning))]
+    SwallowedQuantifier {
+        /// The inner quantifier's head, like `any person.tests`.
+        inner: String,
+        /// The outer quantifier's head.
+        outer: String,
+        /// The outer quantifier, up to its `has`.
+        #[label("the condition of this `has` runs on…")]
+        head: Span,
+        /// The inner quantifier, which the outer one's condition takes in.
+        #[label("…to the end of this quantifier")]
+        span: Span,
+        /// The two ways to write it.
+        #[help]
+        help: String,
+    },
     /// A condition that does not depend on anything.
     #[error("this condition is always {value}")]
     #[diagnostic(code(policy::lint::constant_condition), severity(Warning))]
@@ -136,6 +155,7 @@ pub fn lints(ast: &syntax::Policy, program: &Program) -> Vec<Lint> {
     constant_conditions(program, &mut out);
     shadowed_rules(ast, program, &mut out);
     missing_messages(program, &mut out);
+    swallowed_quantifiers(ast, program.source.text(), &mut out);
     for e in roots(program) {
         fixed_windows(e, &mut out);
     }
@@ -393,6 +413,134 @@ fn constant_conditions(program: &Program, out: &mut Vec<Lint>) {
             } else {
                 format!("warning `{name}` is never given")
             }
+        });
+    }
+}
+
+/// The expressions of a policy's lets, rules, warnings and `otherwise`, as
+/// written.
+fn ast_roots(ast: &syntax::Policy) -> Vec<&Ast> {
+    fn payload(call: &syntax::OutcomeCall) -> impl Iterator<Item = &Ast> {
+        call.payload.iter().map(|(_, v)| v)
+    }
+    let mut out = Vec::new();
+    for item in &ast.items {
+        match item {
+            Item::Let(l) => out.push(&l.value),
+            Item::Rule(r) => {
+                out.push(&r.when);
+                out.extend(&r.unless);
+                out.extend(payload(&r.then));
+            }
+            Item::Warning(w) => out.push(&w.when),
+            Item::Otherwise(call) => out.extend(payload(call)),
+            _ => {}
+        }
+    }
+    out
+}
+
+type Ast = syntax::Spanned<syntax::Expr>;
+
+/// The direct subexpressions of `e`.
+fn ast_children(e: &Ast) -> Vec<&Ast> {
+    use syntax::Expr as E;
+    match &e.node {
+        E::Field(a, _) | E::Unary(_, a) | E::IsNone { value: a, .. } => vec![a],
+        E::Binary(_, a, b)
+        | E::Where {
+            list: a,
+            condition: b,
+            ..
+        } => vec![a, b],
+        E::Quantifier { subject, body, .. } => {
+            std::iter::once(&**subject).chain(body.as_deref()).collect()
+        }
+        E::Call(_, items) | E::Bracket(items) => items.iter().collect(),
+        E::Bool(_)
+        | E::Number(_)
+        | E::Text(_)
+        | E::Duration(_)
+        | E::Time(_)
+        | E::Region(..)
+        | E::Now
+        | E::It
+        | E::Name(_) => Vec::new(),
+    }
+}
+
+/// `any a.r has X or any a.t has Y` reads as two conditions, but the
+/// condition after `has` runs as far as it can: the second quantifier is
+/// part of the first one's condition. Flagged when a `has` condition that
+/// is not in parentheses is a chain of `and`s and `or`s ending in a
+/// quantifier that is not in parentheses either.
+fn swallowed_quantifiers(ast: &syntax::Policy, text: &str, out: &mut Vec<Lint>) {
+    let written = |span: Span| text.get(span.start..span.end).unwrap_or("");
+    let mut stack = ast_roots(ast);
+    while let Some(e) = stack.pop() {
+        stack.extend(ast_children(e));
+        let syntax::Expr::Quantifier {
+            body: Some(body), ..
+        } = &e.node
+        else {
+            continue;
+        };
+        if syntax::enclosed(written(body.span)) {
+            continue;
+        }
+        // The last operand of the chain, and the operator before it.
+        let mut last = &**body;
+        let mut joined = None;
+        while let syntax::Expr::Binary(syntax::BinaryOp::And | syntax::BinaryOp::Or, a, b) =
+            &last.node
+        {
+            if syntax::enclosed(written(last.span)) {
+                break;
+            }
+            joined = Some((&**a, &**b));
+            last = b;
+        }
+        let Some((before, inner)) = joined else {
+            continue;
+        };
+        let syntax::Expr::Quantifier {
+            body: inner_body, ..
+        } = &inner.node
+        else {
+            continue;
+        };
+        if syntax::enclosed(written(inner.span)) {
+            continue;
+        }
+        let head = |q: &Ast, body: Option<&Ast>| {
+            let end = body.map_or(q.span.end, |b| b.span.start);
+            let head = written(Span::new(q.span.start, end)).trim_end();
+            head.strip_suffix("has")
+                .unwrap_or(head)
+                .trim_end()
+                .to_owned()
+        };
+        let outer = head(e, Some(body));
+        let outer_end = written(Span::new(e.span.start, body.span.start))
+            .trim_end()
+            .len();
+        let inner_head = head(inner, inner_body.as_deref());
+        let first = written(Span::new(body.span.start, before.span.end));
+        let first = first.split_whitespace().collect::<Vec<_>>().join(" ");
+        let op = written(Span::new(before.span.end, inner.span.start)).trim();
+        let rest = match inner_body {
+            Some(_) => format!("{inner_head} has ..."),
+            None => inner_head.clone(),
+        };
+        out.push(Lint::SwallowedQuantifier {
+            inner: inner_head,
+            outer: outer.clone(),
+            span: inner.span,
+            head: Span::new(e.span.start, e.span.start + outer_end),
+            help: format!(
+                "if they are two conditions, write `({outer} has {first}) {op} {rest}`; \
+                 if the second is meant inside the first, say so: `{outer} has ({first} {op} {rest})`"
+            ),
         });
     }
 }

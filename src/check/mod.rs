@@ -217,7 +217,7 @@ pub(crate) struct Checker<'a> {
     later_lets: HashMap<String, Span>,
     /// The elements bound by enclosing `where`/`has`, outermost first, with
     /// their names (`any t in ...`) if they have one.
-    scopes: Vec<(Type, Option<String>)>,
+    scopes: Vec<names::Scope>,
     /// Paths known not to be none here (`x is none or x > 1`).
     narrowed: Vec<String>,
 }
@@ -559,6 +559,7 @@ impl Checker<'_> {
             }
         };
         self.unique("payload field", call.payload.iter().map(|(n, _)| n));
+        self.payload_names(call);
         let mut payload = Vec::with_capacity(call.payload.len());
         for (name, value) in &call.payload {
             let value = self.expr(value);

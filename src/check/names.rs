@@ -7,14 +7,160 @@ use super::error::CheckError;
 use super::ir::{Expr, ExprKind};
 use super::{Checker, quoted_list};
 use crate::suggest;
-use crate::syntax::{self, Span, Spanned};
+use crate::syntax::{self, Quant, Span, Spanned};
 use crate::types::{RecordType, Type};
 
 type Ast = Spanned<syntax::Expr>;
 
 use super::expr::boxed;
 
+/// An element bound by an enclosing `where` or `has`.
+pub(super) struct Scope {
+    /// The element's type.
+    pub ty: Type,
+    /// `any t in ...`, `... where t has`: the element's name.
+    pub binder: Option<String>,
+    /// What the element ranges over.
+    pub subject: Span,
+    /// `where`, or the quantifier's keyword: how the element is named.
+    pub form: Option<Quant>,
+}
+
+impl Scope {
+    /// Whether `name` is this element's name, or a field it has.
+    fn provides(&self, name: &str) -> Option<Provided> {
+        if self.binder.as_deref() == Some(name) {
+            return Some(Provided::Binder);
+        }
+        match &self.ty {
+            Type::Record(r) => r
+                .field(name)
+                .map(|(slot, ty)| Provided::Field(slot, ty.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// How an element provides a name.
+enum Provided {
+    /// It is the element's name.
+    Binder,
+    /// It is a field of the element, at this slot.
+    Field(usize, Type),
+}
+
 impl Checker<'_> {
+    /// Checks `body` with the element of `subject` in scope.
+    pub(super) fn in_scope<T>(&mut self, scope: Scope, body: impl FnOnce(&mut Self) -> T) -> T {
+        self.scopes.push(scope);
+        let out = body(self);
+        self.scopes.pop();
+        out
+    }
+
+    /// `name` as an enclosing element or a field of one. A field that two
+    /// elements have is ambiguous: nested conditions over lists of the same
+    /// records would otherwise compare the inner element with itself.
+    fn element_name(&mut self, name: &str, span: Span) -> Option<Expr> {
+        let mut found = self
+            .scopes
+            .iter()
+            .enumerate()
+            .rev()
+            .filter_map(|(depth, s)| s.provides(name).map(|p| (depth, p)));
+        let (depth, provided) = found.next()?;
+        let scope = &self.scopes[depth];
+        let element = Expr::new(ExprKind::Element(depth), scope.ty.clone(), span);
+        let (slot, ty) = match provided {
+            Provided::Binder => return Some(element),
+            Provided::Field(slot, ty) => (slot, ty),
+        };
+        if let Some((outer, how)) = found.next() {
+            let error = self.ambiguous(name, span, depth, outer, &how);
+            self.errors.push(error);
+            return Some(self.error(span));
+        }
+        Some(self.narrow(Expr::new(ExprKind::Field(boxed(element), slot), ty, span)))
+    }
+
+    /// The error for `name`, a field of the element at `inner` and, as
+    /// `how`, of the enclosing one at `outer`.
+    fn ambiguous(
+        &self,
+        name: &str,
+        span: Span,
+        inner: usize,
+        outer: usize,
+        how: &Provided,
+    ) -> CheckError {
+        let (i, o) = (&self.scopes[inner], &self.scopes[outer]);
+        let each = |s: &Scope| match &s.binder {
+            Some(b) => format!("each `{b}`"),
+            None => "each element".to_owned(),
+        };
+        let outer_label = match how {
+            Provided::Binder => format!("`{name}` is each element here"),
+            Provided::Field(..) => format!("and so does {} here", each(o)),
+        };
+        let mut ways = vec![self.naming(i, name, None)];
+        match how {
+            Provided::Field(..) => ways.push(self.naming(o, name, i.binder.as_deref())),
+            Provided::Binder => ways.push(format!(
+                "give the element of `{}` another name than `{name}`",
+                self.text(o.subject)
+            )),
+        }
+        CheckError::AmbiguousName {
+            name: name.to_owned(),
+            span,
+            inner: i.subject,
+            inner_label: format!("{} here has a `{name}`", each(i)),
+            outer: o.subject,
+            outer_label,
+            help: format!("name the element you mean: {}", ways.join(", or ")),
+        }
+    }
+
+    /// How to say `name` of the element of `scope`: `c.grid`, or a way to
+    /// name the element first. `taken` is a name not to suggest.
+    fn naming(&self, scope: &Scope, name: &str, taken: Option<&str>) -> String {
+        let subject = self.text(scope.subject);
+        if let Some(b) = &scope.binder {
+            return format!("`{b}.{name}` for the element of `{subject}`");
+        }
+        let last = subject.rsplit('.').next().unwrap_or("");
+        let initial = last.chars().next().filter(char::is_ascii_lowercase);
+        let element = match initial.map(String::from) {
+            Some(i) if Some(i.as_str()) != taken && i != name => i,
+            _ => "e".to_owned(),
+        };
+        let named = match scope.form {
+            Some(quant) => format!("{} {element} in {subject} has ...", quant.keyword()),
+            None => format!("{subject} where {element} has ..."),
+        };
+        format!("`{named}` and `{element}.{name}` for the element of `{subject}`")
+    }
+
+    /// Reports payload fields named like a key of the decision, which they
+    /// would stand beside.
+    pub(super) fn payload_names(&mut self, call: &syntax::OutcomeCall) {
+        for (name, _) in &call.payload {
+            let Some((_, meaning)) = crate::decision::KEYS.iter().find(|(k, _)| *k == name.node)
+            else {
+                continue;
+            };
+            self.errors.push(CheckError::PayloadKey {
+                field: name.node.clone(),
+                span: name.span,
+                meaning,
+                help: format!(
+                    "payload fields stand beside the decision's own keys; call it something else, like `{}_{}`",
+                    call.outcome.node, name.node
+                ),
+            });
+        }
+    }
+
     /// A key naming the place a value comes from, for narrowing.
     pub(super) fn path_key(e: &Expr) -> Option<String> {
         match &e.kind {
@@ -50,20 +196,8 @@ impl Checker<'_> {
     }
 
     pub(super) fn name(&mut self, name: &str, span: Span) -> Expr {
-        for (depth, (scope, binder)) in self.scopes.iter().enumerate().rev() {
-            if binder.as_deref() == Some(name) {
-                return Expr::new(ExprKind::Element(depth), scope.clone(), span);
-            }
-            if let Type::Record(record) = scope
-                && let Some((slot, ty)) = record.field(name)
-            {
-                let element = Expr::new(ExprKind::Element(depth), scope.clone(), span);
-                return self.narrow(Expr::new(
-                    ExprKind::Field(boxed(element), slot),
-                    ty.clone(),
-                    span,
-                ));
-            }
+        if let Some(found) = self.element_name(name, span) {
+            return found;
         }
         if let Some(i) = self.lets.iter().position(|(n, _)| n == name) {
             let ty = self.lets[i].1.clone();
@@ -94,9 +228,9 @@ impl Checker<'_> {
 
     pub(super) fn unknown_name_help(&self, name: &str) -> String {
         let mut candidates: Vec<&str> = Vec::new();
-        for (scope, binder) in &self.scopes {
-            candidates.extend(binder.as_deref());
-            if let Type::Record(r) = scope {
+        for scope in &self.scopes {
+            candidates.extend(scope.binder.as_deref());
+            if let Type::Record(r) = &scope.ty {
                 candidates.extend(r.fields.iter().map(|(n, _)| n.as_str()));
             }
         }

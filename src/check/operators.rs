@@ -17,25 +17,6 @@ impl Checker<'_> {
     pub(super) fn binary(&mut self, op: BinaryOp, a: &Ast, b: &Ast, span: Span) -> Expr {
         let node = |kind: ExprKind, ty: Type| Expr::new(kind, ty, span);
         match op {
-            BinaryOp::Where => {
-                let list = self.expr(a);
-                let Some(element) = list.ty.element().cloned() else {
-                    let help = match &a.node {
-                        syntax::Expr::Quantifier { quant, subject, .. } => Some(format!(
-                            "to test elements, write `{} {} has CONDITION`",
-                            quant.keyword(),
-                            self.text(subject.span)
-                        )),
-                        _ => None,
-                    };
-                    return self.mismatch(list, "a list or a set before `where`", help);
-                };
-                self.scopes.push((element, None));
-                let pred = self.condition(b);
-                self.scopes.pop();
-                let ty = list.ty.clone();
-                node(ExprKind::Where(boxed(list), boxed(pred)), ty)
-            }
             BinaryOp::And => {
                 let a = self.condition(a);
                 let b = self.with_narrowing(&a, true, b);

@@ -431,6 +431,16 @@ pub enum Expr {
     },
     /// `[a, b]`: an interval where one is expected, otherwise a list
     Bracket(Vec<Spanned<Expr>>),
+    /// `L where P`, `L where s has P`: the elements of `L` for which `P`
+    /// holds
+    Where {
+        /// The list or set filtered.
+        list: Box<Spanned<Expr>>,
+        /// `where s has`: the element's name.
+        binder: Option<Ident>,
+        /// The condition on each element.
+        condition: Box<Spanned<Expr>>,
+    },
 }
 
 /// A region literal's level.
@@ -467,8 +477,6 @@ pub enum Quant {
 /// An infix operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinaryOp {
-    /// `L where P`
-    Where,
     /// `or`: logical or, or a default for an optional value
     Or,
     /// `and`
@@ -507,7 +515,6 @@ impl BinaryOp {
     /// The operator as written.
     pub fn symbol(self) -> &'static str {
         match self {
-            BinaryOp::Where => "where",
             BinaryOp::Or => "or",
             BinaryOp::And => "and",
             BinaryOp::Eq => "=",

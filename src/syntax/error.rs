@@ -211,6 +211,7 @@ fn is_operator(rule: Rule) -> bool {
     matches!(
         rule,
         Rule::where_op
+            | Rule::where_kw
             | Rule::or_op
             | Rule::and_op
             | Rule::not_in_op
@@ -326,9 +327,10 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::optional_mark => "`?`",
         Rule::outcome_call => "an outcome like `green`",
         Rule::payload => "a payload like `(kind: \"...\")`",
-        Rule::payload_field => "a payload field like `kind: \"...\"`",
+        Rule::payload_field | Rule::payload_name => "a payload field like `kind: \"...\"`",
         Rule::expr | Rule::quant_subject => "an expression",
-        Rule::where_op => "`where`",
+        Rule::where_op | Rule::where_kw => "`where`",
+        Rule::where_binder => "a name for the element, like `s has`",
         Rule::or_op => "`or`",
         Rule::and_op => "`and`",
         Rule::not_in_op => "`not in`",

@@ -611,6 +611,17 @@ fn pratt(pairs: Pairs<'_, Rule>) -> Result<Deep> {
         .map_infix(|lhs, op, rhs| {
             let ((lhs, l), (rhs, r)) = (lhs?, rhs?);
             let whole = lhs.span.to(rhs.span);
+            if op.as_rule() == Rule::where_op {
+                let binder = children(op)
+                    .find(|p| p.as_rule() == Rule::where_binder)
+                    .map(|b| ident(next(&mut children(b))));
+                let node = Expr::Where {
+                    list: Box::new(lhs),
+                    binder,
+                    condition: Box::new(rhs),
+                };
+                return deeper(Spanned::new(node, whole), [l, r]);
+            }
             let op = binary_op(&op);
             deeper(
                 Spanned::new(Expr::Binary(op, Box::new(lhs), Box::new(rhs)), whole),
@@ -622,7 +633,6 @@ fn pratt(pairs: Pairs<'_, Rule>) -> Result<Deep> {
 
 fn binary_op(pair: &Pair<'_, Rule>) -> BinaryOp {
     match pair.as_rule() {
-        Rule::where_op => BinaryOp::Where,
         Rule::or_op => BinaryOp::Or,
         Rule::and_op => BinaryOp::And,
         Rule::in_op => BinaryOp::In,
