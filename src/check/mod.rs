@@ -452,7 +452,7 @@ impl Checker<'_> {
                 .map(|f| (f.name.node.clone(), self.type_expr(&f.ty)))
                 .collect(),
             required: (fields.iter().enumerate())
-                .filter(|(_, f)| f.required.is_some())
+                .filter(|(_, f)| f.required)
                 .map(|(slot, _)| slot)
                 .collect(),
             constraints: Vec::new(),

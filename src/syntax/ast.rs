@@ -311,7 +311,7 @@ pub struct FieldDecl {
     pub ty: Spanned<TypeExpr>,
     /// `required name: T`: the data must give it (for facts: one of the
     /// files), even when it is a list or optional.
-    pub required: Option<Span>,
+    pub required: bool,
 }
 
 /// A type as written.

@@ -468,9 +468,9 @@ fn record_type(pair: Pair<'_, Rule>) -> Result<Vec<FieldDecl>> {
 fn field_decl(pair: Pair<'_, Rule>) -> Result<FieldDecl> {
     if pair.as_rule() == Rule::required_field {
         let mut it = pair.into_inner();
-        let mark = span(&next(&mut it));
+        next(&mut it); // `required`
         let mut field = field_decl(next(&mut it))?;
-        field.required = Some(mark);
+        field.required = true;
         return Ok(field);
     }
     let mut it = children(pair);
@@ -479,7 +479,7 @@ fn field_decl(pair: Pair<'_, Rule>) -> Result<FieldDecl> {
     Ok(FieldDecl {
         name,
         ty,
-        required: None,
+        required: false,
     })
 }
 
