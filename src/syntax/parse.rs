@@ -114,12 +114,24 @@ fn limit_depth(pairs: &Pairs<'_, Rule>) -> Result<()> {
 
 /// The pair's span without the white space and comments that pest keeps at
 /// the end of a rule whose last part is optional and absent.
+///
+/// Computed along the chain of last children, bottom up, once: each level
+/// ends where its last child does when only trivia follows that child.
 fn span(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    let end = match pair.clone().into_inner().last() {
-        Some(last) if is_trivia(&s.get_input()[span(&last).end..s.end()]) => span(&last).end,
-        _ => s.end(),
-    };
+    let input = s.get_input();
+    let mut ends = vec![s.end()];
+    let mut current = pair.clone();
+    while let Some(last) = current.clone().into_inner().last() {
+        ends.push(last.as_span().end());
+        current = last;
+    }
+    let mut end = ends.pop().unwrap_or(s.end());
+    while let Some(outer) = ends.pop() {
+        if !input.get(end..outer).is_some_and(is_trivia) {
+            end = outer;
+        }
+    }
     Span::new(s.start(), end)
 }
 
