@@ -188,13 +188,12 @@ impl<'d> Excerpt<'d> {
         }
         for read in &contents {
             let mut offset = read.span().offset();
-            let mut number = read.line();
-            for line in read.data().split_inclusive(|b| *b == b'\n') {
+            let data = read.data().split_inclusive(|b| *b == b'\n');
+            for (number, line) in (read.line()..).zip(data) {
                 let text = line.strip_suffix(b"\n").unwrap_or(line);
                 let text = text.strip_suffix(b"\r").unwrap_or(text);
                 lines.entry(number).or_insert((offset, text));
                 offset += line.len();
-                number += 1;
             }
         }
         let long = |text: &[u8]| String::from_utf8_lossy(text).chars().count() > LONG_LINE;
@@ -282,7 +281,8 @@ impl Cut {
                 self.text.push('…');
             }
             let (start, end) = (byte(from), byte(to));
-            self.pieces.push((self.text.len(), offset + start, end - start));
+            self.pieces
+                .push((self.text.len(), offset + start, end - start));
             self.text.push_str(&text[start..end]);
             shown = to;
         }

@@ -54,15 +54,17 @@ impl SourceCode for Source {
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let contents = read_lines(self.text.as_bytes(), &self.lines, span, before, after)?;
-        Ok(Box::new(MietteSpanContents::new_named(
-            self.name.to_string(),
-            contents.data(),
-            *contents.span(),
-            contents.line(),
-            contents.column(),
-            contents.line_count(),
-        )
-        .with_language("policy")))
+        Ok(Box::new(
+            MietteSpanContents::new_named(
+                self.name.to_string(),
+                contents.data(),
+                *contents.span(),
+                contents.line(),
+                contents.column(),
+                contents.line_count(),
+            )
+            .with_language("policy"),
+        ))
     }
 }
 
@@ -98,7 +100,9 @@ pub(crate) fn read_lines<'a>(
 ) -> Result<MietteSpanContents<'a>, MietteError> {
     let span_end = span.offset() + span.len();
     // The span's line: the last that starts at or before it.
-    let line = starts.partition_point(|s| *s <= span.offset()).saturating_sub(1);
+    let line = starts
+        .partition_point(|s| *s <= span.offset())
+        .saturating_sub(1);
     // One line earlier than the first shown: miette's scan may stop on the
     // line break before the span.
     let first = line.saturating_sub(before + 1);
@@ -114,7 +118,12 @@ pub(crate) fn read_lines<'a>(
     let mut end_lines = 0usize;
     let mut post_span = false;
     let mut post_span_got_newline = false;
-    let mut iter = input.get(origin..).unwrap_or(&[]).iter().copied().peekable();
+    let mut iter = input
+        .get(origin..)
+        .unwrap_or(&[])
+        .iter()
+        .copied()
+        .peekable();
     while let Some(char) = iter.next() {
         if matches!(char, b'\r' | b'\n') {
             line_count += 1;
@@ -161,7 +170,9 @@ pub(crate) fn read_lines<'a>(
         None if before == 0 => span.offset(),
         None => origin,
     };
-    let data = input.get(starting..offset).ok_or(MietteError::OutOfBounds)?;
+    let data = input
+        .get(starting..offset)
+        .ok_or(MietteError::OutOfBounds)?;
     Ok(MietteSpanContents::new(
         data,
         (starting, offset - starting).into(),
@@ -246,8 +257,10 @@ mod tests {
                         let theirs = text.read_span(&span, before, after);
                         match (ours, theirs) {
                             (Ok(o), Ok(t)) => {
-                                let got = (o.data(), *o.span(), o.line(), o.column(), o.line_count());
-                                let want = (t.data(), *t.span(), t.line(), t.column(), t.line_count());
+                                let got =
+                                    (o.data(), *o.span(), o.line(), o.column(), o.line_count());
+                                let want =
+                                    (t.data(), *t.span(), t.line(), t.column(), t.line_count());
                                 assert_eq!(got, want, "{text:?} {offset}+{len} {before}/{after}");
                             }
                             (Err(_), Err(_)) => {}

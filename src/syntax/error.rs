@@ -99,6 +99,13 @@ pub(super) fn from_pest(error: &pest::error::Error<Rule>, text: &str) -> SyntaxE
         pest::error::InputLocation::Pos(pos) => pos,
         pest::error::InputLocation::Span((start, _)) => start,
     };
+    // pest's only custom errors are its own limits (stack or calls): input
+    // nested deeper than `parse` lets through.
+    if let pest::error::ErrorVariant::CustomError { .. } = error.variant {
+        return SyntaxError::TooDeep {
+            span: Span::new(pos, pos + token_at(text, pos).len()),
+        };
+    }
     let found_text = token_at(text, pos);
     let span = Span::new(pos, pos + found_text.len());
     let found = if found_text.is_empty() {

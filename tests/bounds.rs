@@ -1,0 +1,216 @@
+//! Policy text of any shape is read, checked and reported in bounded time
+//! and stack: nesting is refused past a limit with its own diagnostic, a
+//! flat chain is not nesting, and diagnostics render at any column.
+//!
+//! The tests run on the test harness's threads (2 MiB of stack, a quarter
+//! of a main thread's), so what passes here passes in the binary.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// Generous for a debug build: each case took seconds to days before.
+const BOUND: Duration = Duration::from_secs(2);
+
+const HEADER: &str = "policy p\noutcomes green < popup\n\
+    input person { a: bool, n: number, l: list of bool }\n";
+
+/// A policy with one rule firing when `condition` holds.
+fn with_rule(condition: &str) -> String {
+    format!("{HEADER}rule r when {condition} then popup\notherwise green\n")
+}
+
+/// Compiles `text`, within the time bound; the rendered diagnostics (errors,
+/// or the warnings of a policy that checks) are returned.
+fn compile(text: &str) -> Result<Vec<String>, Vec<String>> {
+    let started = Instant::now();
+    let human = policyc::ErrorFormat::Human { colour: false };
+    let result = match policyc::Policy::compile("bounds.policy", text) {
+        Ok(p) => Ok(p
+            .warnings()
+            .iter()
+            .map(|w| policyc::render(w, human))
+            .collect()),
+        Err(e) => Err(e
+            .errors
+            .iter()
+            .map(|d| policyc::render(d.as_ref(), human))
+            .collect()),
+    };
+    let took = started.elapsed();
+    assert!(took < BOUND, "took {took:?}");
+    result
+}
+
+/// The one error of a policy that does not check.
+fn error(text: &str) -> String {
+    match compile(text) {
+        Ok(_) => unreachable!("checks"),
+        Err(mut errors) => {
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            errors.remove(0)
+        }
+    }
+}
+
+#[test]
+fn brackets_nest_in_linear_time() {
+    for depth in [20, 26, 40] {
+        let text = with_rule(&format!(
+            "{}person.a{}",
+            "(".repeat(depth),
+            ")".repeat(depth)
+        ));
+        assert!(compile(&text).is_ok(), "{depth} parentheses");
+    }
+    let text = with_rule(&format!("{}true{}", "(".repeat(41), ")".repeat(41)));
+    assert!(error(&text).contains("policy::syntax::too_deep"));
+}
+
+#[test]
+fn nested_list_types_check_in_linear_time() {
+    let ty = format!("{}bool", "list of ".repeat(16));
+    let text =
+        format!("policy p\noutcomes green < popup\ninput person {{ a: {ty} }}\notherwise green\n");
+    assert!(compile(&text).is_ok());
+}
+
+#[test]
+fn nested_quantifiers_check_in_linear_time() {
+    let mut condition = "true".to_owned();
+    for i in 0..16 {
+        condition = format!("any a{i} in person.l has {condition}");
+    }
+    assert!(compile(&with_rule(&condition)).is_ok());
+}
+
+#[test]
+fn unbracketed_nesting_is_bounded() {
+    let has = with_rule(&format!("{}true", "any person.l has ".repeat(100_000)));
+    assert!(error(&has).contains("policy::syntax::too_deep"));
+    let ty = format!("{}bool", "list of ".repeat(100_000));
+    let of =
+        format!("policy p\noutcomes green < popup\ninput person {{ a: {ty} }}\notherwise green\n");
+    assert!(error(&of).contains("policy::syntax::too_deep"));
+}
+
+#[test]
+fn prefix_chains_are_bounded() {
+    for chain in [
+        "not ".repeat(100_000) + "true",
+        "person.n = ".to_owned() + &"- ".repeat(100_000) + "1",
+    ] {
+        let e = error(&with_rule(&chain));
+        assert!(e.contains("this expression nests too deeply"), "{e}");
+    }
+    assert!(compile(&with_rule(&format!("{}true", "not ".repeat(40)))).is_ok());
+}
+
+#[test]
+fn a_flat_chain_of_ors_is_not_nesting() {
+    // The last operand alone holds: every one is read.
+    let mut operands = vec!["person.n = 1"; 100_000];
+    operands.push("person.a");
+    let text = with_rule(&operands.join(" or "));
+    let policy =
+        policyc::Policy::compile("or.policy", &text).unwrap_or_else(|e| unreachable!("{e}"));
+    let facts = policyc::Facts::empty(policy.plan());
+    let now = 1_635_732_000_000_000;
+    let decide = |person: &str| {
+        let decision = policy
+            .decide_json(&facts, person, now)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        decision.outcome.to_owned()
+    };
+    assert_eq!(decide(r#"{"a": true, "n": 2, "l": []}"#), "popup");
+    assert_eq!(decide(r#"{"a": false, "n": 2, "l": []}"#), "green");
+    // And `and`s, 10,000 of them, within the time bound.
+    let text = with_rule(&vec!["person.a"; 10_000].join(" and "));
+    assert!(compile(&text).is_ok());
+}
+
+#[test]
+fn diagnostics_render_past_column_65535() {
+    let text = with_rule(&format!("{}true", " ".repeat(70_000)));
+    let warnings = compile(&text).unwrap_or_else(|e| unreachable!("{e:?}"));
+    insta::assert_snapshot!(warnings.join("\n"));
+    // Two labels far apart on one line, and a label over long lines.
+    let far = with_rule(&format!("1 {}= \"a\"", " ".repeat(70_000)));
+    insta::assert_snapshot!("two_labels_far_apart", error(&far));
+    let over = with_rule(&format!(
+        "(1 {}\n= \"a\" {})",
+        " ".repeat(70_000),
+        " ".repeat(70_000)
+    ));
+    insta::assert_snapshot!("a_label_over_long_lines", error(&over));
+}
+
+#[test]
+fn many_warnings_render_in_linear_time() {
+    let lets: String = (0..8_000)
+        .map(|i| format!("let unused_{i} = {i}\n"))
+        .collect();
+    let text = format!("{HEADER}{lets}rule r when person.a then popup\notherwise green\n");
+    let warnings = compile(&text).unwrap_or_else(|e| unreachable!("{e:?}"));
+    assert_eq!(warnings.len(), 8_000);
+}
+
+#[test]
+fn a_long_misspelt_name_is_reported_quickly() {
+    let name = "x".repeat(60_000);
+    let e = error(&with_rule(&format!("person.a and {name}")));
+    assert!(e.contains("policy::check::"), "{e}");
+}
+
+fn policyc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_policyc"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| unreachable!("cannot run policyc: {e}"))
+}
+
+/// `check`, `eval` and `test` neither crash nor overflow their stack on
+/// pathological policies: the deep one is refused (exit 1), the one with a
+/// warning at column 70,000 runs.
+#[test]
+fn the_binary_survives_pathological_policies() {
+    let dir = std::env::temp_dir().join(format!("policyc-bounds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| unreachable!("{e}"));
+    let deep = dir.join("deep.policy");
+    let wide = dir.join("wide.policy");
+    let input = dir.join("people.jsonl");
+    let write = |path: &std::path::Path, text: &str| {
+        std::fs::write(path, text).unwrap_or_else(|e| unreachable!("{e}"));
+    };
+    write(
+        &deep,
+        &with_rule(&format!("{}true", "not ".repeat(100_000))),
+    );
+    write(&wide, &with_rule(&format!("{}true", " ".repeat(70_000))));
+    write(&input, "{\"a\": true, \"n\": 1, \"l\": []}\n");
+    let (deep, wide, input) = (
+        deep.to_string_lossy().into_owned(),
+        wide.to_string_lossy().into_owned(),
+        input.to_string_lossy().into_owned(),
+    );
+    for (policy, code) in [(&deep, 1), (&wide, 0)] {
+        let eval = [
+            "eval",
+            policy,
+            "--input",
+            &input,
+            "--now",
+            "2021-11-01T10:00:00+08:00",
+        ];
+        for args in [&["check", policy][..], &eval[..], &["test", policy][..]] {
+            let o = policyc(args);
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(code), "{args:?}: {stderr}");
+            assert!(
+                !stderr.contains("panicked") && !stderr.contains("overflow"),
+                "{stderr}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
