@@ -214,3 +214,52 @@ fn the_binary_survives_pathological_policies() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The deepest expressions the parser lets through are checked, decided and
+/// explained on a test thread's stack.
+#[test]
+fn the_deepest_expressions_allowed_run() {
+    let deepest = |make: &dyn Fn(usize) -> String| {
+        let mut n = 1;
+        while compile(&with_rule(&make(n + 1))).is_ok() {
+            n += 1;
+        }
+        assert!(n > 30, "{n}: {}", make(n));
+        with_rule(&make(n))
+    };
+    let sum = deepest(&|n| format!("person.n = {}", vec!["1"; n].join(" + ")));
+    let nested = deepest(&|n| {
+        let mut e = "person.a".to_owned();
+        for i in 0..n {
+            e = match i % 3 {
+                0 => format!("({e} and not person.a)"),
+                1 => format!("any x{i} in person.l has {e}"),
+                _ => format!("count(person.l where {e}) = 1 or person.a"),
+            };
+        }
+        e
+    });
+    for text in [sum, nested] {
+        let policy =
+            policyc::Policy::compile("deep.policy", &text).unwrap_or_else(|e| unreachable!("{e}"));
+        let facts = policyc::Facts::empty(policy.plan());
+        // One element: nested quantifiers over more multiply, by design.
+        let person = r#"{"a": true, "n": 2, "l": [true]}"#;
+        let now = 1_635_732_000_000_000;
+        let all = policyc::Extras {
+            next_change: true,
+            timeline: true,
+            remedies: true,
+            witnesses: true,
+        };
+        let d = policy
+            .decide_json_with(&facts, person, now, all)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let _ = d.to_json();
+        let e = policy
+            .explain_json(&facts, person, now)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let words = policy.words(None).unwrap_or_else(|e| unreachable!("{e}"));
+        let _ = e.render(&words);
+    }
+}
