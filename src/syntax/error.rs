@@ -328,7 +328,7 @@ fn duration_habit(rest: &str, pos: usize) -> Option<SyntaxError> {
         return None;
     }
     let total = (value * seconds).round();
-    let help = if total >= 1.0 && total < 1e15 {
+    let help = if (1.0..1e15).contains(&total) {
         format!(
             "a duration is whole numbers of its units: write `{}`",
             crate::time::format_duration(total as i64 * 1_000_000)
