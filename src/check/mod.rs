@@ -254,7 +254,7 @@ impl Checker<'_> {
             self.facts = Arc::new(self.record_type(fields));
         }
         let lets = self.lets(policy);
-        let mut payload_types: HashMap<String, (Type, Span)> = HashMap::new();
+        let mut payload_uses = Vec::new();
         let mut rules = Vec::new();
         let mut warnings = Vec::new();
         let mut names: Vec<&Ident> = Vec::new();
@@ -264,7 +264,7 @@ impl Checker<'_> {
                     names.push(&r.name);
                     let when = self.condition(&r.when);
                     let unless = r.unless.as_ref().map(|u| self.condition(u));
-                    let then = self.outcome_call(&r.then, &outcomes, &mut payload_types);
+                    let then = self.outcome_call(&r.then, &outcomes, &mut payload_uses);
                     rules.push(Rule {
                         name: r.name.node.clone(),
                         title: r.title.as_ref().map(|t| t.node.clone()),
@@ -287,7 +287,7 @@ impl Checker<'_> {
         }
         self.unique("rule", names.into_iter());
         let otherwise = match once.otherwise {
-            Some(call) => self.outcome_call(call, &outcomes, &mut payload_types),
+            Some(call) => self.outcome_call(call, &outcomes, &mut payload_uses),
             None => {
                 self.errors.push(CheckError::Missing {
                     what: "otherwise",
@@ -300,6 +300,7 @@ impl Checker<'_> {
                 }
             }
         };
+        let payload_types = self.payload_types(payload_uses);
         let known_rules: Vec<String> = rules.iter().map(|r: &Rule| r.name.clone()).collect();
         let tests = self.tests(policy, &outcomes, &known_rules, &payload_types);
         let remedies = self.remedies(policy);
@@ -497,7 +498,7 @@ impl Checker<'_> {
         &mut self,
         call: &syntax::OutcomeCall,
         outcomes: &[String],
-        payload_types: &mut HashMap<String, (Type, Span)>,
+        payload_uses: &mut Vec<(String, Type, Span)>,
     ) -> Outcome {
         let index = match outcomes.iter().position(|o| *o == call.outcome.node) {
             Some(i) => i,
@@ -521,24 +522,64 @@ impl Checker<'_> {
         let mut payload = Vec::with_capacity(call.payload.len());
         for (name, value) in &call.payload {
             let value = self.expr(value);
-            match payload_types.get(&name.node) {
-                Some((first, first_span)) if !first.agrees(&value.ty) => {
-                    self.errors.push(CheckError::Payload {
-                        field: name.node.clone(),
-                        found: value.ty.to_string(),
-                        first: first.to_string(),
-                        span: value.span,
-                        first_span: *first_span,
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    payload_types.insert(name.node.clone(), (value.ty.clone(), value.span));
-                }
-            }
+            payload_uses.push((name.node.clone(), value.ty.clone(), value.span));
             payload.push((name.node.clone(), value));
         }
         Outcome { index, payload }
+    }
+
+    /// The type of each payload field: the one most places give it. Each
+    /// place that gives another is reported once, pointing at where the
+    /// expected type is given.
+    fn payload_types(&mut self, uses: Vec<(String, Type, Span)>) -> HashMap<String, (Type, Span)> {
+        /// Places whose types agree.
+        type Group = Vec<(Type, Span)>;
+        // For each field, its places grouped by agreeing types, in order.
+        let mut fields: Vec<(String, Vec<Group>)> = Vec::new();
+        for (field, ty, span) in uses {
+            let groups = match fields.iter_mut().find(|(f, _)| *f == field) {
+                Some((_, groups)) => groups,
+                None => {
+                    fields.push((field, Vec::new()));
+                    match fields.last_mut() {
+                        Some((_, groups)) => groups,
+                        None => unreachable!("just pushed"),
+                    }
+                }
+            };
+            match groups.iter_mut().find(|g| g[0].0.agrees(&ty)) {
+                Some(group) => group.push((ty, span)),
+                None => groups.push(vec![(ty, span)]),
+            }
+        }
+        let mut types = HashMap::new();
+        for (field, mut groups) in fields {
+            // The most given type; among as many, the first given.
+            let most = groups.iter().map(Vec::len).max().unwrap_or(0);
+            let Some(at) = groups.iter().position(|g| g.len() == most) else {
+                continue;
+            };
+            let expected = groups.remove(at);
+            let (ty, why) = expected[0].clone();
+            for (found, span) in groups.into_iter().flatten() {
+                let others = match expected.len() {
+                    1 => "another place gives it".to_owned(),
+                    n => format!("{n} other places give it"),
+                };
+                self.errors.push(CheckError::Payload {
+                    field: field.clone(),
+                    found: found.to_string(),
+                    expected: ty.to_string(),
+                    help: format!(
+                        "an outcome's payload field has one type: {others} a `{ty}`, so write a `{ty}` here too"
+                    ),
+                    span,
+                    why,
+                });
+            }
+            types.insert(field, (ty, why));
+        }
+        types
     }
 }
 
