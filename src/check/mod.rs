@@ -536,17 +536,13 @@ impl Checker<'_> {
         type Group = Vec<(Type, Span)>;
         // For each field, its places grouped by agreeing types, in order.
         let mut fields: Vec<(String, Vec<Group>)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         for (field, ty, span) in uses {
-            let groups = match fields.iter_mut().find(|(f, _)| *f == field) {
-                Some((_, groups)) => groups,
-                None => {
-                    fields.push((field, Vec::new()));
-                    match fields.last_mut() {
-                        Some((_, groups)) => groups,
-                        None => unreachable!("just pushed"),
-                    }
-                }
-            };
+            let at = *index.entry(field.clone()).or_insert_with(|| {
+                fields.push((field, Vec::new()));
+                fields.len() - 1
+            });
+            let groups = &mut fields[at].1;
             match groups.iter_mut().find(|g| g[0].0.agrees(&ty)) {
                 Some(group) => group.push((ty, span)),
                 None => groups.push(vec![(ty, span)]),
