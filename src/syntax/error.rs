@@ -39,6 +39,19 @@ pub enum SyntaxError {
         #[label("{label}")]
         span: Span,
     },
+    /// `expect rules` with no rule after it.
+    #[error("`expect rules` names no rule")]
+    #[diagnostic(
+        code(policy::syntax::empty_expect_rules),
+        help(
+            "`expect rules` lists the rules that fire, like `expect rules county_exposure`; to expect that no rule fires, write `expect rules none`"
+        )
+    )]
+    EmptyExpectRules {
+        /// The `expect rules` written.
+        #[label("which rules fire?")]
+        span: Span,
+    },
     /// Nesting too deep to be meant.
     #[error("this expression nests too deeply")]
     #[diagnostic(
@@ -243,6 +256,12 @@ fn habit(text: &str, pos: usize) -> Option<SyntaxError> {
             return foreign(message.into(), label, help.into(), pos, pos + written.len());
         }
     }
+    if let Some(empty) = empty_expect_rules(text, pos) {
+        return Some(empty);
+    }
+    if let Some(habit) = unicode_name(text, pos) {
+        return Some(habit);
+    }
     let word = token_at(text, pos);
     if word == "else" {
         return foreign(
@@ -274,6 +293,67 @@ fn habit(text: &str, pos: usize) -> Option<SyntaxError> {
     }
     if rest.starts_with('(') {
         return method_habit(text, pos);
+    }
+    None
+}
+
+/// `expect rules` with no rule after it: it says what it expects on its
+/// own line.
+fn empty_expect_rules(text: &str, pos: usize) -> Option<SyntaxError> {
+    let before = text[..pos].trim_end();
+    let rules = before.strip_suffix("rules")?;
+    let expect = rules.trim_end().strip_suffix("expect")?;
+    if expect.ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    Some(SyntaxError::EmptyExpectRules {
+        span: Span::new(expect.len(), before.len()),
+    })
+}
+
+/// A name with letters beyond ASCII (`café`, `病例`) on the line where the
+/// parser stopped: names are ASCII, whatever texts and comments hold.
+fn unicode_name(text: &str, pos: usize) -> Option<SyntaxError> {
+    let start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+    let line = &text[start..end];
+    let mut chars = line.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '#' => return None,
+            '"' => {
+                let mut escaped = false;
+                for (_, c) in chars.by_ref() {
+                    match c {
+                        '\\' => escaped = !escaped,
+                        '"' if !escaped => break,
+                        _ => escaped = false,
+                    }
+                }
+            }
+            c if c.is_alphanumeric() || c == '_' => {
+                let mut j = i + c.len_utf8();
+                let mut foreign = !c.is_ascii();
+                while let Some((k, c)) = chars.next_if(|(_, c)| c.is_alphanumeric() || *c == '_') {
+                    foreign |= !c.is_ascii();
+                    j = k + c.len_utf8();
+                }
+                if foreign {
+                    let name = &line[i..j];
+                    return Some(SyntaxError::Foreign {
+                        message: format!("`{name}` is not a name: names are written in ASCII"),
+                        help: "write names with the letters `a` to `z` and `A` to `Z`, digits and `_`; \
+                               texts in quotes and comments may hold any character, and a \
+                               `messages` block gives a name the words people read, like \
+                               `name cafe \"café\"`"
+                            .into(),
+                        label: "not ASCII".into(),
+                        span: Span::new(start + i, start + j),
+                    });
+                }
+            }
+            _ => {}
+        }
     }
     None
 }
