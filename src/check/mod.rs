@@ -177,6 +177,7 @@ pub fn check(policy: &syntax::Policy, source: &Source) -> Result<Program, Vec<Ch
         input: Arc::default(),
         facts: Arc::default(),
         lets: Vec::new(),
+        let_index: HashMap::new(),
         later_lets: HashMap::new(),
         scopes: Vec::new(),
         narrowed: Vec::new(),
@@ -204,6 +205,9 @@ pub(crate) struct Checker<'a> {
     facts: Arc<RecordType>,
     /// The `let`s checked so far: name, type, where defined.
     lets: Vec<(String, Type)>,
+    /// Where each name of `lets` first stands in it, so that a use of a
+    /// name costs the same however many `let`s there are.
+    let_index: HashMap<String, usize>,
     /// Every `let` of the policy, to tell "defined later" from "unknown".
     later_lets: HashMap<String, Span>,
     /// The elements bound by enclosing `where`/`has`, outermost first, with
@@ -485,6 +489,9 @@ impl Checker<'_> {
         let mut lets = Vec::with_capacity(decls.len());
         for decl in decls {
             let value = self.expr(&decl.value);
+            self.let_index
+                .entry(decl.name.node.clone())
+                .or_insert(self.lets.len());
             self.lets.push((decl.name.node.clone(), value.ty.clone()));
             lets.push(Let {
                 name: decl.name.node.clone(),

@@ -65,7 +65,7 @@ impl Checker<'_> {
                 ));
             }
         }
-        if let Some(i) = self.lets.iter().position(|(n, _)| n == name) {
+        if let Some(&i) = self.let_index.get(name) {
             let ty = self.lets[i].1.clone();
             return self.narrow(Expr::new(ExprKind::Let(i), ty, span));
         }
