@@ -280,3 +280,23 @@ fn the_deepest_expressions_allowed_run() {
         let _ = e.render(&words);
     }
 }
+
+/// Lints that compare rules look rules up instead of comparing every pair:
+/// 8,000 rules of one outcome, each with a payload field of its own and a
+/// condition sharing a conjunct with every other, took 9 s.
+#[test]
+fn lints_over_many_rules_are_not_quadratic() {
+    let rules: String = (0..8_000)
+        .map(|i| format!("rule r{i} when person.a and person.n = {i} then popup(kind: \"k\")\n"))
+        .collect();
+    let text = format!("{HEADER}{rules}otherwise green\n");
+    let warnings = compile_within(&text, 3 * BOUND).unwrap_or_else(|e| unreachable!("{e:?}"));
+    assert!(warnings.is_empty(), "{}", warnings.len());
+    // One rule shadowed by an earlier one is still seen.
+    let text = format!(
+        "{HEADER}{rules}rule late when person.n = 7 and person.a then popup(kind: \"k\")\notherwise green\n"
+    );
+    let warnings = compile_within(&text, 3 * BOUND).unwrap_or_else(|e| unreachable!("{e:?}"));
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].contains("`r7`"), "{}", warnings[0]);
+}

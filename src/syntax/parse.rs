@@ -185,7 +185,7 @@ fn span(pair: &Pair<'_, Rule>) -> Span {
     let input = s.get_input();
     let mut ends = vec![s.end()];
     let mut current = pair.clone();
-    while let Some(last) = current.clone().into_inner().last() {
+    while let Some(last) = current.clone().into_inner().next_back() {
         ends.push(last.as_span().end());
         current = last;
     }
