@@ -300,3 +300,54 @@ fn lints_over_many_rules_are_not_quadratic() {
     assert_eq!(warnings.len(), 1);
     assert!(warnings[0].contains("`r7`"), "{}", warnings[0]);
 }
+
+/// Pathological pieces, repeated up to thousands of times, spliced anywhere
+/// into a real policy: every result checks or is refused, and renders,
+/// within the time bound.
+#[test]
+fn spliced_repetitions_stay_within_bounds() {
+    const PIECES: &[&str] = &[
+        "(",
+        ")",
+        "[",
+        "{",
+        " not",
+        " -",
+        " any person.stays has",
+        " list of",
+        " or true",
+        " and true",
+        ".x",
+        " is none",
+        " ",
+        "\n",
+        "é",
+        "==",
+        "&&",
+        "1.5h",
+        "18y",
+        " where true",
+        "\"",
+        "#",
+        ",",
+        ":",
+    ];
+    let policy = include_str!("../policies/beijing-2021-10-30.policy");
+    let mut state: u64 = 2021_11_01;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize % n.max(1)
+    };
+    for _ in 0..200 {
+        let mut at = next(policy.len());
+        while !policy.is_char_boundary(at) {
+            at -= 1;
+        }
+        let piece = PIECES[next(PIECES.len())];
+        let times = 1 + next(20_000);
+        let text = format!("{}{}{}", &policy[..at], piece.repeat(times), &policy[at..]);
+        let _ = compile_within(&text, 3 * BOUND);
+    }
+}
