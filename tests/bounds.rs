@@ -333,7 +333,7 @@ fn spliced_repetitions_stay_within_bounds() {
         ":",
     ];
     let policy = include_str!("../policies/beijing-2021-10-30.policy");
-    let mut state: u64 = 2021_11_01;
+    let mut state: u64 = 20_211_101;
     let mut next = |n: usize| {
         state = state
             .wrapping_mul(6_364_136_223_846_793_005)
