@@ -586,9 +586,20 @@ fn deep_expr(pair: Pair<'_, Rule>) -> Result<Deep> {
 
 /// A node over children of the given depths.
 fn deeper(node: Spanned<Expr>, depths: impl IntoIterator<Item = usize>) -> Result<Deep> {
+    let at = node.span;
+    deeper_at(node, depths, at)
+}
+
+/// [`deeper`], saying that it is too deep from `at` on (the operand or
+/// operator that makes a chain too long).
+fn deeper_at(
+    node: Spanned<Expr>,
+    depths: impl IntoIterator<Item = usize>,
+    at: Span,
+) -> Result<Deep> {
     let depth = depths.into_iter().max().unwrap_or(0) + 1;
     if depth > MAX_DEPTH {
-        return Err(SyntaxError::TooDeep { span: node.span });
+        return Err(SyntaxError::TooDeep { span: at });
     }
     Ok((node, depth))
 }
@@ -623,9 +634,11 @@ impl Built {
 
 fn join(op: BinaryOp, (lhs, l): Deep, (rhs, r): Deep) -> Result<Deep> {
     let whole = lhs.span.to(rhs.span);
-    deeper(
+    let at = rhs.span;
+    deeper_at(
         Spanned::new(Expr::Binary(op, Box::new(lhs), Box::new(rhs)), whole),
         [l, r],
+        at,
     )
 }
 
@@ -668,17 +681,19 @@ fn pratt(pairs: Pairs<'_, Rule>) -> Result<Deep> {
         .map_primary(|p| primary(p).map(Built::Expr))
         .map_prefix(|op, rhs| {
             let (rhs, d) = rhs?.finish()?;
-            let whole = span(&op).to(rhs.span);
+            let at = span(&op);
+            let whole = at.to(rhs.span);
             let op = match op.as_rule() {
                 Rule::not_op => UnaryOp::Not,
                 Rule::neg_op => UnaryOp::Neg,
                 other => unreachable!("not a prefix operator: {other:?}"),
             };
-            deeper(Spanned::new(Expr::Unary(op, Box::new(rhs)), whole), [d]).map(Built::Expr)
+            deeper_at(Spanned::new(Expr::Unary(op, Box::new(rhs)), whole), [d], at).map(Built::Expr)
         })
         .map_postfix(|lhs, op| {
             let (lhs, d) = lhs?.finish()?;
-            let whole = lhs.span.to(span(&op));
+            let at = span(&op);
+            let whole = lhs.span.to(at);
             let node = match op.as_rule() {
                 Rule::field_access => Expr::Field(Box::new(lhs), ident(next(&mut children(op)))),
                 Rule::is_none => Expr::IsNone {
@@ -691,7 +706,7 @@ fn pratt(pairs: Pairs<'_, Rule>) -> Result<Deep> {
                 },
                 other => unreachable!("not a postfix operator: {other:?}"),
             };
-            deeper(Spanned::new(node, whole), [d]).map(Built::Expr)
+            deeper_at(Spanned::new(node, whole), [d], at).map(Built::Expr)
         })
         .map_infix(|lhs, op, rhs| {
             let op = binary_op(&op);
@@ -803,11 +818,13 @@ fn quant_subject(pair: Pair<'_, Rule>) -> Result<Deep> {
     let mut it = children(pair);
     let (mut subject, mut depth) = primary(next(&mut it))?;
     for access in it {
-        let whole = subject.span.to(span(&access));
+        let at = span(&access);
+        let whole = subject.span.to(at);
         let field = ident(next(&mut children(access)));
-        (subject, depth) = deeper(
+        (subject, depth) = deeper_at(
             Spanned::new(Expr::Field(Box::new(subject), field), whole),
             [depth],
+            at,
         )?;
     }
     Ok((subject, depth))
