@@ -145,6 +145,12 @@ const LONG_LINE: usize = 200;
 /// start and end.
 const KEPT: usize = 40;
 
+/// Whether a line is long enough to be cut (reading no more of it than
+/// that takes).
+fn is_long(text: &str) -> bool {
+    text.len() > LONG_LINE && text.chars().nth(LONG_LINE).is_some()
+}
+
 /// A diagnostic shown with its long lines cut around its labels: miette
 /// draws a label's place with padding as wide as its column, which it
 /// cannot do past column 65,535, and a line of thousands of characters
@@ -196,8 +202,10 @@ impl<'d> Excerpt<'d> {
                 offset += line.len();
             }
         }
-        let long = |text: &[u8]| String::from_utf8_lossy(text).chars().count() > LONG_LINE;
-        if !lines.values().any(|(_, text)| long(text)) {
+        if !lines
+            .values()
+            .any(|(_, text)| is_long(&String::from_utf8_lossy(text)))
+        {
             return None;
         }
         let points: Vec<usize> = labels
@@ -219,7 +227,12 @@ impl<'d> Excerpt<'d> {
             cut.starts.push(cut.text.len());
             cut.numbers.push(number);
             cut.line_offsets.push(offset);
-            cut.add_line(offset, &String::from_utf8_lossy(bytes), &points);
+            // A lone `\r` breaks a line for miette: here it is a space.
+            let mut text = String::from_utf8_lossy(bytes);
+            if text.contains('\r') {
+                text = text.replace('\r', " ").into();
+            }
+            cut.add_line(offset, &text, &points);
         }
         let labels = labels
             .iter()
@@ -246,47 +259,61 @@ impl<'d> Excerpt<'d> {
 impl Cut {
     /// Adds one line, cut around `points` if it is long.
     fn add_line(&mut self, offset: usize, text: &str, points: &[usize]) {
-        let chars: Vec<(usize, char)> = text.char_indices().collect();
-        if chars.len() <= LONG_LINE {
+        if !is_long(text) {
             self.pieces.push((self.text.len(), offset, text.len()));
             self.text.push_str(text);
             return;
         }
-        // The character ranges kept: around each point on the line, or the
-        // line's start when no label is on it.
-        let at = |byte: usize| chars.partition_point(|(i, _)| *i < byte);
+        // The byte ranges kept: `KEPT` characters each side of each point
+        // on the line, or the line's start when no label is on it. Only
+        // what is kept is read, so a label far into a long line costs what
+        // is shown.
+        let back = |p: usize| {
+            text[..p]
+                .char_indices()
+                .rev()
+                .nth(KEPT - 1)
+                .map_or(0, |(i, _)| i)
+        };
+        let forward = |p: usize, n: usize| {
+            text[p..]
+                .char_indices()
+                .nth(n)
+                .map_or(text.len(), |(i, _)| p + i)
+        };
         let mut ranges: Vec<(usize, usize)> = points
             .iter()
             .filter(|p| (offset..=offset + text.len()).contains(*p))
             .map(|p| {
-                let c = at(*p - offset);
-                (c.saturating_sub(KEPT), (c + KEPT).min(chars.len()))
+                let mut at = p - offset;
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                (back(at), forward(at, KEPT))
             })
             .collect();
         if ranges.is_empty() {
-            ranges.push((0, 2 * KEPT));
+            ranges.push((0, forward(0, 2 * KEPT)));
         }
         ranges.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::new();
         for (from, to) in ranges {
             match merged.last_mut() {
-                Some(last) if from <= last.1 + 1 => last.1 = last.1.max(to),
+                Some(last) if from <= last.1 => last.1 = last.1.max(to),
                 _ => merged.push((from, to)),
             }
         }
-        let byte = |c: usize| chars.get(c).map_or(text.len(), |(i, _)| *i);
         let mut shown = 0;
-        for (from, to) in merged {
-            if from > shown {
+        for (start, end) in merged {
+            if start > shown {
                 self.text.push('…');
             }
-            let (start, end) = (byte(from), byte(to));
             self.pieces
                 .push((self.text.len(), offset + start, end - start));
             self.text.push_str(&text[start..end]);
-            shown = to;
+            shown = end;
         }
-        if shown < chars.len() {
+        if shown < text.len() {
             self.text.push('…');
         }
     }

@@ -68,6 +68,22 @@ impl SourceCode for Source {
     }
 }
 
+/// Where the line holding `offset` ends: its line break, or the end.
+fn line_end(input: &[u8], starts: &[usize], offset: usize) -> usize {
+    let line = starts.partition_point(|s| *s <= offset);
+    match starts.get(line) {
+        Some(next) => {
+            let last = next - 1;
+            if input[last] == b'\n' && last > offset && input.get(last - 1) == Some(&b'\r') {
+                last - 1
+            } else {
+                last
+            }
+        }
+        None => input.len(),
+    }
+}
+
 /// Where each line of `text` starts. A line ends at `\n`, `\r\n` or a lone
 /// `\r`, as miette counts lines.
 pub(crate) fn line_starts(text: &[u8]) -> Vec<usize> {
@@ -106,28 +122,39 @@ pub(crate) fn read_lines<'a>(
     // One line earlier than the first shown: miette's scan may stop on the
     // line break before the span.
     let first = line.saturating_sub(before + 1);
-    let origin = starts.get(first).copied().unwrap_or(0);
+    let mut origin = starts.get(first).copied().unwrap_or(0);
     // From here on, the scan is miette's `context_info`, started at `origin`
     // in the state it has there.
-    let mut offset = origin;
     let mut line_count = first;
     let mut start_line = first;
     let mut start_column = 0usize;
-    let mut before_starts = std::collections::VecDeque::new();
     let mut current_line_start = origin;
+    // Without lines before, nothing happens between the start of the
+    // span's line and the span (unless it starts inside a `\r\n` or is
+    // empty): the scan starts at the span, so that a place far into a long
+    // line costs nothing to find.
+    let line_start = starts.get(line).copied().unwrap_or(0);
+    if before == 0
+        && span.len() > 0
+        && (span.offset() == line_start || input.get(span.offset() - 1) != Some(&b'\r'))
+    {
+        origin = span.offset();
+        line_count = line;
+        start_line = line;
+        start_column = span.offset() - line_start;
+        current_line_start = line_start;
+    }
+    let mut offset = origin;
+    let mut before_starts = std::collections::VecDeque::new();
     let mut end_lines = 0usize;
     let mut post_span = false;
     let mut post_span_got_newline = false;
-    let mut iter = input
-        .get(origin..)
-        .unwrap_or(&[])
-        .iter()
-        .copied()
-        .peekable();
-    while let Some(char) = iter.next() {
+    // The first place where the scan notes that the span is behind it.
+    let stop = span_end.saturating_sub(1);
+    while let Some(&char) = input.get(offset) {
         if matches!(char, b'\r' | b'\n') {
             line_count += 1;
-            if char == b'\r' && iter.next_if_eq(&b'\n').is_some() {
+            if char == b'\r' && input.get(offset + 1) == Some(&b'\n') {
                 offset += 1;
             }
             if offset < span.offset() {
@@ -150,17 +177,28 @@ pub(crate) fn read_lines<'a>(
                 }
             }
             current_line_start = offset + 1;
-        } else if offset < span.offset() {
-            start_column += 1;
-        }
-        if offset >= span_end.saturating_sub(1) {
-            post_span = true;
-            if end_lines >= after {
-                offset += 1;
-                break;
+            if offset >= stop {
+                post_span = true;
+                if end_lines >= after {
+                    offset += 1;
+                    break;
+                }
             }
+            offset += 1;
+            continue;
         }
-        offset += 1;
+        // A run of bytes up to the line's end, taken at once: in it only
+        // the column counts, and the scan may stop where it passes the span.
+        let run_end = line_end(input, starts, offset);
+        let fires = offset.max(stop);
+        if fires < run_end && end_lines >= after {
+            start_column += (fires + 1).min(span.offset()).saturating_sub(offset);
+            offset = fires + 1;
+            break;
+        }
+        start_column += run_end.min(span.offset()).saturating_sub(offset);
+        post_span |= fires < run_end;
+        offset = run_end;
     }
     if offset < span_end.saturating_sub(1) {
         return Err(MietteError::OutOfBounds);
@@ -246,6 +284,8 @@ mod tests {
             "a\r\nb\rc\n\nd\r\n",
             "\n\n\nx\n",
             "京 a\n\u{3000}b\nc",
+            "ab\r\ncd\r\n\r\nxyz\r",
+            "\r\r\n\n\rq",
         ];
         for text in texts {
             let starts = line_starts(text.as_bytes());

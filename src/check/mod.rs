@@ -178,6 +178,7 @@ pub fn check(policy: &syntax::Policy, source: &Source) -> Result<Program, Vec<Ch
         facts: Arc::default(),
         lets: Vec::new(),
         let_index: HashMap::new(),
+        suggested: 0,
         later_lets: HashMap::new(),
         scopes: Vec::new(),
         narrowed: Vec::new(),
@@ -208,6 +209,8 @@ pub(crate) struct Checker<'a> {
     /// Where each name of `lets` first stands in it, so that a use of a
     /// name costs the same however many `let`s there are.
     let_index: HashMap<String, usize>,
+    /// How many unknown names have been given a suggestion.
+    suggested: usize,
     /// Every `let` of the policy, to tell "defined later" from "unknown".
     later_lets: HashMap<String, Span>,
     /// The elements bound by enclosing `where`/`has`, outermost first, with

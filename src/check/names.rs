@@ -14,6 +14,9 @@ type Ast = Spanned<syntax::Expr>;
 
 use super::expr::boxed;
 
+/// How many unknown names of one policy get a "did you mean".
+const MAX_SUGGESTIONS: usize = 32;
+
 impl Checker<'_> {
     /// A key naming the place a value comes from, for narrowing.
     pub(super) fn path_key(e: &Expr) -> Option<String> {
@@ -92,7 +95,17 @@ impl Checker<'_> {
         self.error(span)
     }
 
-    pub(super) fn unknown_name_help(&self, name: &str) -> String {
+    pub(super) fn unknown_name_help(&mut self, name: &str) -> String {
+        // Each suggestion reads every name in scope: past a number of
+        // unknown names, they get the general help, so that a policy full
+        // of them is still checked in linear time.
+        self.suggested += 1;
+        if self.suggested > MAX_SUGGESTIONS {
+            return format!(
+                "names here are the `let`s, the facts, `{}` and, inside `where` or `has`, the element's fields",
+                self.input_name
+            );
+        }
         let mut candidates: Vec<&str> = Vec::new();
         for (scope, binder) in &self.scopes {
             candidates.extend(binder.as_deref());
