@@ -135,7 +135,7 @@ pub(crate) fn read_lines<'a>(
     // line costs nothing to find.
     let line_start = starts.get(line).copied().unwrap_or(0);
     if before == 0
-        && span.len() > 0
+        && !span.is_empty()
         && (span.offset() == line_start || input.get(span.offset() - 1) != Some(&b'\r'))
     {
         origin = span.offset();
