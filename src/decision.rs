@@ -384,7 +384,10 @@ impl Serialize for Json<'_> {
         match (self.value, self.ty.non_optional()) {
             (Value::None, _) => s.serialize_none(),
             (Value::Bool(b), _) => s.serialize_bool(*b),
-            (Value::Number(n), _) => s.serialize_f64(*n),
+            (Value::Number(n), _) => match crate::value::printed(*n) {
+                Ok(whole) => s.serialize_i64(whole),
+                Err(n) => s.serialize_f64(n),
+            },
             (Value::List(items) | Value::Set(items), ty) => {
                 let element = ty.element().unwrap_or(&Type::Error);
                 let mut seq = s.serialize_seq(Some(items.len()))?;
@@ -427,7 +430,7 @@ pub(crate) fn plain(value: &Value, ty: &Type, tz: &TimeZone) -> String {
             choices.get(*i as usize).cloned().unwrap_or_default()
         }
         (Value::Bool(b), _) => b.to_string(),
-        (Value::Number(n), _) => n.to_string(),
+        (Value::Number(n), _) => crate::value::number_text(*n),
         (Value::Interval(a, b), _) => format!(
             "[{}, {}]",
             time::format_instant(*a, tz),

@@ -36,6 +36,27 @@ pub enum Value {
     Interval(i64, i64),
 }
 
+/// A number as it is printed: a whole number as one (`2`, never `2.0`;
+/// `0` for `-0`), other numbers as the shortest decimal that reads back
+/// the same. `Ok` is the whole number.
+pub(crate) fn printed(n: f64) -> Result<i64, f64> {
+    // Up to 2^53 every whole number is exact.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if n.fract() == 0.0 && n.abs() <= EXACT {
+        Ok(n as i64)
+    } else {
+        Err(n)
+    }
+}
+
+/// A number as text, as [`printed`] gives it.
+pub(crate) fn number_text(n: f64) -> String {
+    match printed(n) {
+        Ok(whole) => whole.to_string(),
+        Err(n) => n.to_string(),
+    }
+}
+
 impl Value {
     /// The boolean inside, `false` for anything else.
     pub fn truthy(&self) -> bool {
@@ -142,7 +163,7 @@ impl Ord for Value {
 
 #[cfg(test)]
 mod tests {
-    use super::Value;
+    use super::{Value, number_text};
 
     #[test]
     fn minus_zero_is_zero() {
@@ -155,5 +176,13 @@ mod tests {
         );
         assert!(Value::Number(-0.5) < Value::Number(-0.0));
         assert!(Value::Number(-0.0) < Value::Number(f64::MIN_POSITIVE));
+    }
+
+    #[test]
+    fn whole_numbers_print_without_a_fraction() {
+        assert_eq!(number_text(2.0), "2");
+        assert_eq!(number_text(-0.0), "0");
+        assert_eq!(number_text(-3.0), "-3");
+        assert_eq!(number_text(0.5), "0.5");
     }
 }

@@ -171,9 +171,7 @@ fn describe_into(out: &mut String, v: &Value, ty: &Type, tz: &TimeZone) {
         (Value::Bool(b), _) => {
             let _ = write!(out, "{b}");
         }
-        (Value::Number(n), _) => {
-            let _ = write!(out, "{n}");
-        }
+        (Value::Number(n), _) => out.push_str(&crate::value::number_text(*n)),
         (Value::Text(t), _) => out.push_str(t),
         (Value::Time(t), _) => time::write_instant(out, *t, tz),
         (Value::Duration(d), _) => out.push_str(&time::format_duration(*d)),

@@ -315,25 +315,25 @@ pub enum CheckError {
         #[label("defined here, later")]
         defined: Span,
     },
-    /// A payload field whose type differs between rules.
-    #[error("payload field `{field}` is `{found}` here but `{first}` elsewhere")]
-    #[diagnostic(
-        code(policy::check::payload),
-        help("give `{field}` the same type in every rule")
-    )]
+    /// A payload field whose type differs from the one most rules give it.
+    #[error("payload field `{field}` is `{found}` here but `{expected}` elsewhere")]
+    #[diagnostic(code(policy::check::payload))]
     Payload {
         /// The field.
         field: String,
         /// Its type here.
         found: String,
-        /// Its type where first given.
-        first: String,
+        /// The type the other rules give it.
+        expected: String,
+        /// Why that type: how many other places give it.
+        #[help]
+        help: String,
         /// Here.
-        #[label("`{found}`")]
+        #[label("`{found}`, but `{field}` is `{expected}`")]
         span: Span,
-        /// Where first given.
-        #[label("`{first}`")]
-        first_span: Span,
+        /// The first place that gives the expected type.
+        #[label("`{field}` is `{expected}` here")]
+        why: Span,
     },
     /// `it` or a bare field outside `where`/`has`.
     #[error("`it` is only defined inside `where` or `has`")]

@@ -2,6 +2,8 @@
 //! meant. Each is decided from the program's text and types alone, never
 //! from data, so each says plainly what it can and cannot see.
 
+use std::collections::{HashMap, HashSet};
+
 use miette::Diagnostic;
 use thiserror::Error;
 
@@ -260,23 +262,32 @@ fn unused_outcomes(ast: &syntax::Policy, program: &Program, out: &mut Vec<Lint>)
 }
 
 fn missing_payload(program: &Program, out: &mut Vec<Lint>) {
+    // For each outcome, the payload fields its rules give, each with the
+    // first value given, in the order first given: one pass over the rules.
+    let mut given: HashMap<usize, Vec<(&str, Span)>> = HashMap::new();
+    let mut seen: HashSet<(usize, &str)> = HashSet::new();
+    for rule in &program.rules {
+        for (field, value) in &rule.then.payload {
+            if seen.insert((rule.then.index, field)) {
+                given
+                    .entry(rule.then.index)
+                    .or_default()
+                    .push((field, value.span));
+            }
+        }
+    }
     for rule in &program.rules {
         let outcome = rule.then.index;
-        let others = program.rules.iter().filter(|r| r.then.index == outcome);
-        let mut reported: Vec<&str> = Vec::new();
-        for other in others {
-            for (field, value) in &other.then.payload {
-                let has = rule.then.payload.iter().any(|(f, _)| f == field);
-                if !has && !reported.contains(&field.as_str()) {
-                    reported.push(field);
-                    out.push(Lint::MissingPayload {
-                        rule: rule.name.clone(),
-                        outcome: program.outcomes.get(outcome).cloned().unwrap_or_default(),
-                        field: field.clone(),
-                        span: rule.span,
-                        other: value.span,
-                    });
-                }
+        let has: HashSet<&str> = rule.then.payload.iter().map(|(f, _)| f.as_str()).collect();
+        for (field, other) in given.get(&outcome).into_iter().flatten() {
+            if !has.contains(field) {
+                out.push(Lint::MissingPayload {
+                    rule: rule.name.clone(),
+                    outcome: program.outcomes.get(outcome).cloned().unwrap_or_default(),
+                    field: (*field).to_owned(),
+                    span: rule.span,
+                    other: *other,
+                });
             }
         }
     }
@@ -328,15 +339,36 @@ fn shadowed_rules(ast: &syntax::Policy, program: &Program, out: &mut Vec<Lint>) 
             c
         })
         .collect();
+    // An earlier rule can only shadow a later one that has all its
+    // conjuncts, so in particular its rarest one: each earlier rule is
+    // looked up by that conjunct instead of comparing every pair of rules.
+    let mut frequency: HashMap<&str, usize> = HashMap::new();
+    for c in conditions.iter().flatten() {
+        *frequency.entry(c).or_default() += 1;
+    }
+    let sets: Vec<HashSet<&str>> = conditions
+        .iter()
+        .map(|c| c.iter().map(String::as_str).collect())
+        .collect();
+    let mut by_rarest: HashMap<&str, Vec<usize>> = HashMap::new();
     for (later, rule) in program.rules.iter().enumerate() {
-        let earlier = program.rules[..later]
+        let shadows = |i: &usize| {
+            let before = &program.rules[*i];
+            before.unless.is_none()
+                && before.then.index >= rule.then.index
+                && sets[*i].iter().all(|c| sets[later].contains(c))
+        };
+        let earlier = sets[later]
             .iter()
-            .enumerate()
-            .find(|(i, before)| {
-                before.unless.is_none()
-                    && before.then.index >= rule.then.index
-                    && conditions[*i].iter().all(|c| conditions[later].contains(c))
-            });
+            .filter_map(|c| by_rarest.get(c)?.iter().find(|i| shadows(i)))
+            .min()
+            .map(|i| (*i, &program.rules[*i]));
+        if let Some(rarest) = conditions[later]
+            .iter()
+            .min_by_key(|c| frequency.get(c.as_str()).copied().unwrap_or(0))
+        {
+            by_rarest.entry(rarest).or_default().push(later);
+        }
         if let Some((_, before)) = earlier {
             out.push(Lint::ShadowedRule {
                 rule: rule.name.clone(),

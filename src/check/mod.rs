@@ -185,6 +185,8 @@ pub fn check(policy: &syntax::Policy, source: &Source) -> Result<Program, Vec<Ch
         input: Arc::default(),
         facts: Arc::default(),
         lets: Vec::new(),
+        let_index: HashMap::new(),
+        suggested: 0,
         later_lets: HashMap::new(),
         scopes: Vec::new(),
         narrowed: Vec::new(),
@@ -213,6 +215,11 @@ pub(crate) struct Checker<'a> {
     facts: Arc<RecordType>,
     /// The `let`s checked so far: name, type, where defined.
     lets: Vec<(String, Type)>,
+    /// Where each name of `lets` first stands in it, so that a use of a
+    /// name costs the same however many `let`s there are.
+    let_index: HashMap<String, usize>,
+    /// How many unknown names have been given a suggestion.
+    suggested: usize,
     /// Every `let` of the policy, to tell "defined later" from "unknown".
     later_lets: HashMap<String, Span>,
     /// The elements bound by enclosing `where`/`has`, outermost first, with
@@ -272,7 +279,7 @@ impl Checker<'_> {
             d.node * crate::time::SECOND
         });
         let lets = self.lets(policy);
-        let mut payload_types: HashMap<String, (Type, Span)> = HashMap::new();
+        let mut payload_uses = Vec::new();
         let mut rules = Vec::new();
         let mut warnings = Vec::new();
         let mut names: Vec<&Ident> = Vec::new();
@@ -282,7 +289,7 @@ impl Checker<'_> {
                     names.push(&r.name);
                     let when = self.condition(&r.when);
                     let unless = r.unless.as_ref().map(|u| self.condition(u));
-                    let then = self.outcome_call(&r.then, &outcomes, &mut payload_types);
+                    let then = self.outcome_call(&r.then, &outcomes, &mut payload_uses);
                     rules.push(Rule {
                         name: r.name.node.clone(),
                         title: r.title.as_ref().map(|t| t.node.clone()),
@@ -305,7 +312,7 @@ impl Checker<'_> {
         }
         self.unique("rule", names.into_iter());
         let otherwise = match once.otherwise {
-            Some(call) => self.outcome_call(call, &outcomes, &mut payload_types),
+            Some(call) => self.outcome_call(call, &outcomes, &mut payload_uses),
             None => {
                 self.errors.push(CheckError::Missing {
                     what: "otherwise",
@@ -318,6 +325,7 @@ impl Checker<'_> {
                 }
             }
         };
+        let payload_types = self.payload_types(payload_uses);
         let known_rules: Vec<String> = rules.iter().map(|r: &Rule| r.name.clone()).collect();
         let tests = self.tests(policy, &outcomes, &known_rules, &payload_types);
         let remedies = self.remedies(policy);
@@ -525,6 +533,9 @@ impl Checker<'_> {
         let mut lets = Vec::with_capacity(decls.len());
         for decl in decls {
             let value = self.expr(&decl.value);
+            self.let_index
+                .entry(decl.name.node.clone())
+                .or_insert(self.lets.len());
             self.lets.push((decl.name.node.clone(), value.ty.clone()));
             lets.push(Let {
                 name: decl.name.node.clone(),
@@ -538,7 +549,7 @@ impl Checker<'_> {
         &mut self,
         call: &syntax::OutcomeCall,
         outcomes: &[String],
-        payload_types: &mut HashMap<String, (Type, Span)>,
+        payload_uses: &mut Vec<(String, Type, Span)>,
     ) -> Outcome {
         let index = match outcomes.iter().position(|o| *o == call.outcome.node) {
             Some(i) => i,
@@ -563,24 +574,60 @@ impl Checker<'_> {
         let mut payload = Vec::with_capacity(call.payload.len());
         for (name, value) in &call.payload {
             let value = self.expr(value);
-            match payload_types.get(&name.node) {
-                Some((first, first_span)) if !first.agrees(&value.ty) => {
-                    self.errors.push(CheckError::Payload {
-                        field: name.node.clone(),
-                        found: value.ty.to_string(),
-                        first: first.to_string(),
-                        span: value.span,
-                        first_span: *first_span,
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    payload_types.insert(name.node.clone(), (value.ty.clone(), value.span));
-                }
-            }
+            payload_uses.push((name.node.clone(), value.ty.clone(), value.span));
             payload.push((name.node.clone(), value));
         }
         Outcome { index, payload }
+    }
+
+    /// The type of each payload field: the one most places give it. Each
+    /// place that gives another is reported once, pointing at where the
+    /// expected type is given.
+    fn payload_types(&mut self, uses: Vec<(String, Type, Span)>) -> HashMap<String, (Type, Span)> {
+        /// Places whose types agree.
+        type Group = Vec<(Type, Span)>;
+        // For each field, its places grouped by agreeing types, in order.
+        let mut fields: Vec<(String, Vec<Group>)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (field, ty, span) in uses {
+            let at = *index.entry(field.clone()).or_insert_with(|| {
+                fields.push((field, Vec::new()));
+                fields.len() - 1
+            });
+            let groups = &mut fields[at].1;
+            match groups.iter_mut().find(|g| g[0].0.agrees(&ty)) {
+                Some(group) => group.push((ty, span)),
+                None => groups.push(vec![(ty, span)]),
+            }
+        }
+        let mut types = HashMap::new();
+        for (field, mut groups) in fields {
+            // The most given type; among as many, the first given.
+            let most = groups.iter().map(Vec::len).max().unwrap_or(0);
+            let Some(at) = groups.iter().position(|g| g.len() == most) else {
+                continue;
+            };
+            let expected = groups.remove(at);
+            let (ty, why) = expected[0].clone();
+            for (found, span) in groups.into_iter().flatten() {
+                let others = match expected.len() {
+                    1 => "another place gives it".to_owned(),
+                    n => format!("{n} other places give it"),
+                };
+                self.errors.push(CheckError::Payload {
+                    field: field.clone(),
+                    found: found.to_string(),
+                    expected: ty.to_string(),
+                    help: format!(
+                        "an outcome's payload field has one type: {others} a `{ty}`, so write a `{ty}` here too"
+                    ),
+                    span,
+                    why,
+                });
+            }
+            types.insert(field, (ty, why));
+        }
+        types
     }
 }
 

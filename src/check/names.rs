@@ -14,6 +14,9 @@ type Ast = Spanned<syntax::Expr>;
 
 use super::expr::boxed;
 
+/// How many unknown names of one policy get a "did you mean".
+const MAX_SUGGESTIONS: usize = 32;
+
 /// An element bound by an enclosing `where` or `has`.
 pub(super) struct Scope {
     /// The element's type.
@@ -199,7 +202,7 @@ impl Checker<'_> {
         if let Some(found) = self.element_name(name, span) {
             return found;
         }
-        if let Some(i) = self.lets.iter().position(|(n, _)| n == name) {
+        if let Some(&i) = self.let_index.get(name) {
             let ty = self.lets[i].1.clone();
             return self.narrow(Expr::new(ExprKind::Let(i), ty, span));
         }
@@ -226,7 +229,17 @@ impl Checker<'_> {
         self.error(span)
     }
 
-    pub(super) fn unknown_name_help(&self, name: &str) -> String {
+    pub(super) fn unknown_name_help(&mut self, name: &str) -> String {
+        // Each suggestion reads every name in scope: past a number of
+        // unknown names, they get the general help, so that a policy full
+        // of them is still checked in linear time.
+        self.suggested += 1;
+        if self.suggested > MAX_SUGGESTIONS {
+            return format!(
+                "names here are the `let`s, the facts, `{}` and, inside `where` or `has`, the element's fields",
+                self.input_name
+            );
+        }
         let mut candidates: Vec<&str> = Vec::new();
         for scope in &self.scopes {
             candidates.extend(scope.binder.as_deref());

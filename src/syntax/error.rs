@@ -24,6 +24,34 @@ pub enum SyntaxError {
         #[label("{label}")]
         span: Span,
     },
+    /// Something written as another language would write it.
+    #[error("{message}")]
+    #[diagnostic(code(policy::syntax::foreign))]
+    Foreign {
+        /// What is wrong, in words.
+        message: String,
+        /// What to write instead.
+        #[help]
+        help: String,
+        /// A short form of it for the label.
+        label: String,
+        /// Where.
+        #[label("{label}")]
+        span: Span,
+    },
+    /// `expect rules` with no rule after it.
+    #[error("`expect rules` names no rule")]
+    #[diagnostic(
+        code(policy::syntax::empty_expect_rules),
+        help(
+            "`expect rules` lists the rules that fire, like `expect rules county_exposure`; to expect that no rule fires, write `expect rules none`"
+        )
+    )]
+    EmptyExpectRules {
+        /// The `expect rules` written.
+        #[label("which rules fire?")]
+        span: Span,
+    },
     /// Nesting too deep to be meant.
     #[error("this expression nests too deeply")]
     #[diagnostic(
@@ -99,6 +127,16 @@ pub(super) fn from_pest(error: &pest::error::Error<Rule>, text: &str) -> SyntaxE
         pest::error::InputLocation::Pos(pos) => pos,
         pest::error::InputLocation::Span((start, _)) => start,
     };
+    // pest's only custom errors are its own limits (stack or calls): input
+    // nested deeper than `parse` lets through.
+    if let pest::error::ErrorVariant::CustomError { .. } = error.variant {
+        return SyntaxError::TooDeep {
+            span: Span::new(pos, pos + token_at(text, pos).len()),
+        };
+    }
+    if let Some(habit) = habit(text, pos) {
+        return habit;
+    }
     let found_text = token_at(text, pos);
     let span = Span::new(pos, pos + found_text.len());
     let found = if found_text.is_empty() {
@@ -136,6 +174,299 @@ pub(super) fn from_pest(error: &pest::error::Error<Rule>, text: &str) -> SyntaxE
         label,
         span,
     }
+}
+
+/// Operators of other languages, and what this one writes instead:
+/// (written, message, label, help). Longest first, so that `&&` is not
+/// taken for `&`.
+const FOREIGN_OPERATORS: [(&str, &str, &str, &str); 5] = [
+    (
+        "==",
+        "`==` is not an operator here",
+        "write `=`",
+        "write `=` to compare",
+    ),
+    (
+        "&&",
+        "`&&` is not an operator here",
+        "write `and`",
+        "write `and` for both conditions",
+    ),
+    (
+        "||",
+        "`||` is not an operator here",
+        "write `or`",
+        "write `or` for either condition",
+    ),
+    (
+        "&",
+        "`&` is not an operator here",
+        "write `and`",
+        "write `and` for both conditions",
+    ),
+    (
+        "!",
+        "`!` is not an operator here",
+        "write `not`",
+        "write `not` before a condition to negate it",
+    ),
+];
+
+/// Method names of other languages, and the expression that says the same
+/// here: `{0}` stands for the value, `{1}` for the argument.
+const FOREIGN_METHODS: [(&str, &str); 12] = [
+    ("contains", "{1} in {0}"),
+    ("includes", "{1} in {0}"),
+    ("has", "{1} in {0}"),
+    ("len", "count({0})"),
+    ("length", "count({0})"),
+    ("size", "count({0})"),
+    ("count", "count({0})"),
+    ("is_empty", "no {0}"),
+    ("isEmpty", "no {0}"),
+    ("empty", "no {0}"),
+    ("any", "any {0}"),
+    ("is_none", "{0} is none"),
+];
+
+/// A habit from another language where the parser stopped at `pos`: the
+/// error that says what to write instead.
+fn habit(text: &str, pos: usize) -> Option<SyntaxError> {
+    let rest = text.get(pos..)?;
+    let before = &text[..pos];
+    let foreign = |message: String, label: &str, help: String, start: usize, end: usize| {
+        Some(SyntaxError::Foreign {
+            message,
+            help,
+            label: label.to_owned(),
+            span: Span::new(start, end),
+        })
+    };
+    // `a == b`: the first `=` was taken for the comparison.
+    if rest.starts_with('=') && before.ends_with('=') && !before.ends_with("!=") {
+        let (message, label, help) = (
+            FOREIGN_OPERATORS[0].1,
+            FOREIGN_OPERATORS[0].2,
+            FOREIGN_OPERATORS[0].3,
+        );
+        return foreign(message.into(), label, help.into(), pos - 1, pos + 1);
+    }
+    for (written, message, label, help) in FOREIGN_OPERATORS {
+        if rest.starts_with(written) && !rest.starts_with("!=") {
+            return foreign(message.into(), label, help.into(), pos, pos + written.len());
+        }
+    }
+    if let Some(empty) = empty_expect_rules(text, pos) {
+        return Some(empty);
+    }
+    if let Some(habit) = unicode_name(text, pos) {
+        return Some(habit);
+    }
+    let word = token_at(text, pos);
+    if word == "else" {
+        return foreign(
+            "there is no `else`".into(),
+            "not a word of the language",
+            "a policy decides with rules: write `otherwise OUTCOME` for everyone no rule decides, \
+             or `unless CONDITION` in a rule for its exceptions"
+                .into(),
+            pos,
+            pos + word.len(),
+        );
+    }
+    let trimmed = before.trim_end();
+    if let Some(start) = trimmed.strip_suffix("if").map(str::len)
+        && !trimmed[..start].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+    {
+        return foreign(
+            "there is no `if`".into(),
+            "not a word of the language",
+            "a rule says when it applies: write `rule NAME when CONDITION then OUTCOME`, \
+             and `otherwise OUTCOME` for everyone else"
+                .into(),
+            start,
+            start + 2,
+        );
+    }
+    if rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return duration_habit(rest, pos);
+    }
+    if rest.starts_with('(') {
+        return method_habit(text, pos);
+    }
+    None
+}
+
+/// `expect rules` with no rule after it: it says what it expects on its
+/// own line.
+fn empty_expect_rules(text: &str, pos: usize) -> Option<SyntaxError> {
+    let before = text[..pos].trim_end();
+    let rules = before.strip_suffix("rules")?;
+    let expect = rules.trim_end().strip_suffix("expect")?;
+    if expect.ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    Some(SyntaxError::EmptyExpectRules {
+        span: Span::new(expect.len(), before.len()),
+    })
+}
+
+/// A name with letters beyond ASCII (`café`, `病例`) on the line where the
+/// parser stopped: names are ASCII, whatever texts and comments hold.
+fn unicode_name(text: &str, pos: usize) -> Option<SyntaxError> {
+    let start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+    let line = &text[start..end];
+    let mut chars = line.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '#' => return None,
+            '"' => {
+                let mut escaped = false;
+                for (_, c) in chars.by_ref() {
+                    match c {
+                        '\\' => escaped = !escaped,
+                        '"' if !escaped => break,
+                        _ => escaped = false,
+                    }
+                }
+            }
+            c if c.is_alphanumeric() || c == '_' => {
+                let mut j = i + c.len_utf8();
+                let mut foreign = !c.is_ascii();
+                while let Some((k, c)) = chars.next_if(|(_, c)| c.is_alphanumeric() || *c == '_') {
+                    foreign |= !c.is_ascii();
+                    j = k + c.len_utf8();
+                }
+                if foreign {
+                    let name = &line[i..j];
+                    return Some(SyntaxError::Foreign {
+                        message: format!("`{name}` is not a name: names are written in ASCII"),
+                        help: "write names with the letters `a` to `z` and `A` to `Z`, digits and `_`; \
+                               texts in quotes and comments may hold any character, and a \
+                               `messages` block gives a name the words people read, like \
+                               `name cafe \"café\"`"
+                            .into(),
+                        label: "not ASCII".into(),
+                        span: Span::new(start + i, start + j),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `18y`, `6mo`, `1.5h`: durations the language does not write.
+fn duration_habit(rest: &str, pos: usize) -> Option<SyntaxError> {
+    let number = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    let unit_len = rest[number..]
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(rest.len() - number);
+    let (digits, unit) = (&rest[..number], &rest[number..number + unit_len]);
+    if unit.is_empty() {
+        return None;
+    }
+    let written = &rest[..number + unit_len];
+    let span = Span::new(pos, pos + written.len());
+    let value: f64 = digits.parse().ok()?;
+    let seconds = match unit {
+        "w" => 7.0 * 86_400.0,
+        "d" => 86_400.0,
+        "h" => 3_600.0,
+        "m" => 60.0,
+        "s" => 1.0,
+        _ => {
+            let (days, what) = match unit {
+                "y" | "yr" | "yrs" | "year" | "years" => (365.0, "years"),
+                "mo" | "mon" | "month" | "months" => (30.0, "months"),
+                _ => {
+                    return Some(SyntaxError::Foreign {
+                        message: format!("`{unit}` is not a unit of duration"),
+                        help: "durations are written with `w`, `d`, `h`, `m` and `s`, like `14d` or `1d12h`".into(),
+                        label: "not a duration".into(),
+                        span,
+                    });
+                }
+            };
+            let example = (value * days).round();
+            return Some(SyntaxError::Foreign {
+                message: format!("`{unit}` is not a unit of duration"),
+                help: format!(
+                    "durations are written with `w`, `d`, `h`, `m` and `s`; {what} have no fixed length, \
+                     so write days, like `{example}d` for {digits} × {days} days"
+                ),
+                label: "not a duration".into(),
+                span,
+            });
+        }
+    };
+    if !digits.contains('.') {
+        return None;
+    }
+    let total = (value * seconds).round();
+    let help = if (1.0..1e15).contains(&total) {
+        format!(
+            "a duration is whole numbers of its units: write `{}`",
+            crate::time::format_duration(total as i64 * 1_000_000)
+        )
+    } else {
+        "a duration is whole numbers of its units, like `1d12h`".to_owned()
+    };
+    Some(SyntaxError::Foreign {
+        message: format!("`{written}` is not a duration"),
+        help,
+        label: "a fraction of a unit".into(),
+        span,
+    })
+}
+
+/// `x.contains("a")`, `stays.len()`: a method call, which the language has
+/// not.
+fn method_habit(text: &str, pos: usize) -> Option<SyntaxError> {
+    let before = &text[..pos];
+    let name_start = before
+        .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1);
+    let method = &before[name_start..];
+    let receiver_text = before[..name_start].strip_suffix('.')?;
+    let receiver_start = receiver_text
+        .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .map_or(0, |i| i + 1);
+    let receiver = &receiver_text[receiver_start..];
+    if method.is_empty() || receiver.is_empty() {
+        return None;
+    }
+    // The arguments, up to the closing bracket on the line.
+    let args_text = &text[pos + 1..];
+    let close = args_text.find([')', '\n']).unwrap_or(args_text.len());
+    let argument = args_text[..close].trim();
+    let end = pos + 1 + close + usize::from(args_text[close..].starts_with(')'));
+    let help = match FOREIGN_METHODS.iter().find(|(m, _)| *m == method) {
+        Some((_, form)) => format!(
+            "write `{}`",
+            form.replace("{0}", receiver).replace(
+                "{1}",
+                if argument.is_empty() {
+                    "VALUE"
+                } else {
+                    argument
+                }
+            )
+        ),
+        None => format!(
+            "the language has operators and a few functions called with their argument, like `count({receiver})`"
+        ),
+    };
+    Some(SyntaxError::Foreign {
+        message: format!("the language has no method calls like `.{method}()`"),
+        help,
+        label: "a method call".into(),
+        span: Span::new(name_start - 1, end),
+    })
 }
 
 /// Whether a string body continues to a closing quote on its line.

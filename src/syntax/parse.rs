@@ -39,7 +39,7 @@ type Result<T> = std::result::Result<T, SyntaxError>;
 
 /// Parses a whole policy.
 pub fn parse(text: &str) -> Result<Policy> {
-    limit_brackets(text)?;
+    limit_nesting(text)?;
     let mut pairs = PolicyParser::parse(Rule::policy, text).map_err(|e| from_pest(&e, text))?;
     limit_depth(&pairs)?;
     let Some(top) = pairs.next() else {
@@ -53,36 +53,99 @@ const MAX_NESTING: usize = 96;
 /// How deeply expressions may nest once operators are grouped.
 const MAX_DEPTH: usize = 160;
 
-/// Refuses brackets nested deeper than any policy needs, before the parser
-/// recurses into them.
-fn limit_brackets(text: &str) -> Result<()> {
-    let mut depth = 0usize;
-    let mut chars = text.char_indices();
-    while let Some((i, c)) = chars.next() {
+/// How deeply brackets, `has` conditions and `of` types may nest, together.
+const MAX_NESTING_WORDS: usize = MAX_DEPTH / 4;
+
+/// Refuses nesting deeper than any policy needs, before the parser recurses
+/// into it: brackets, and the constructs that nest without brackets, a
+/// quantifier's `has` condition (which runs to the end of the enclosing
+/// expression) and a type's `list of` or `set of`.
+fn limit_nesting(text: &str) -> Result<()> {
+    // For each open bracket (and the top level), how many `has` and `of`
+    // are open inside it; `total` adds them up with the brackets.
+    let mut open: Vec<usize> = vec![0];
+    let mut total = 0usize;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let start = i;
+        i += 1;
         match c {
-            '#' => {
-                chars.by_ref().find(|(_, c)| *c == '\n');
-            }
-            '"' => {
+            b'#' => i = text[i..].find('\n').map_or(bytes.len(), |n| i + n),
+            b'"' => {
                 let mut escaped = false;
-                for (_, c) in chars.by_ref() {
+                while let Some(&c) = bytes.get(i) {
+                    i += 1;
                     match c {
-                        '\\' => escaped = !escaped,
-                        '"' | '\n' if !escaped => break,
+                        b'\\' => escaped = !escaped,
+                        b'"' | b'\n' if !escaped => break,
                         _ => escaped = false,
                     }
                 }
             }
-            '(' | '[' | '{' => {
-                depth += 1;
-                if depth > MAX_DEPTH / 4 {
-                    return Err(SyntaxError::TooDeep {
-                        span: Span::new(i, i + 1),
-                    });
+            b'(' | b'[' | b'{' => {
+                open.push(0);
+                total += 1;
+            }
+            b')' | b']' | b'}' if open.len() > 1 => {
+                total -= open.pop().unwrap_or(0) + 1;
+            }
+            // A new field, payload field or argument: what was open in
+            // the one before it is closed.
+            b',' | b':' => {
+                if let Some(count) = open.last_mut() {
+                    total -= *count;
+                    *count = 0;
                 }
             }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            _ => {}
+            c if c.is_ascii_digit() => {
+                // A number, a duration or a time, colons included.
+                while bytes
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'.'))
+                {
+                    i += 1;
+                }
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
+                while bytes
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c >= 0x80)
+                {
+                    i += 1;
+                }
+                let Some(count) = open.last_mut() else {
+                    continue;
+                };
+                match &text[start..i] {
+                    "has" | "of" => {
+                        *count += 1;
+                        total += 1;
+                    }
+                    // A new clause or declaration closes every `has` and
+                    // `of` of the one before.
+                    "when" | "unless" | "then" | "let" | "rule" | "warning" | "otherwise"
+                    | "input" | "facts" | "outcomes" | "version" | "timezone" | "policy" => {
+                        total -= *count;
+                        *count = 0;
+                    }
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        }
+        if total > MAX_NESTING_WORDS {
+            let end = text[start..].chars().next().map_or(start, |c| {
+                if c.is_alphanumeric() {
+                    i
+                } else {
+                    start + c.len_utf8()
+                }
+            });
+            return Err(SyntaxError::TooDeep {
+                span: Span::new(start, end),
+            });
         }
     }
     Ok(())
@@ -114,12 +177,24 @@ fn limit_depth(pairs: &Pairs<'_, Rule>) -> Result<()> {
 
 /// The pair's span without the white space and comments that pest keeps at
 /// the end of a rule whose last part is optional and absent.
+///
+/// Computed along the chain of last children, bottom up, once: each level
+/// ends where its last child does when only trivia follows that child.
 fn span(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    let end = match pair.clone().into_inner().last() {
-        Some(last) if is_trivia(&s.get_input()[span(&last).end..s.end()]) => span(&last).end,
-        _ => s.end(),
-    };
+    let input = s.get_input();
+    let mut ends = vec![s.end()];
+    let mut current = pair.clone();
+    while let Some(last) = current.clone().into_inner().next_back() {
+        ends.push(last.as_span().end());
+        current = last;
+    }
+    let mut end = ends.pop().unwrap_or(s.end());
+    while let Some(outer) = ends.pop() {
+        if !input.get(end..outer).is_some_and(is_trivia) {
+            end = outer;
+        }
+    }
     Span::new(s.start(), end)
 }
 
@@ -571,29 +646,114 @@ fn deep_expr(pair: Pair<'_, Rule>) -> Result<Deep> {
 
 /// A node over children of the given depths.
 fn deeper(node: Spanned<Expr>, depths: impl IntoIterator<Item = usize>) -> Result<Deep> {
+    let at = node.span;
+    deeper_at(node, depths, at)
+}
+
+/// [`deeper`], saying that it is too deep from `at` on (the operand or
+/// operator that makes a chain too long).
+fn deeper_at(
+    node: Spanned<Expr>,
+    depths: impl IntoIterator<Item = usize>,
+    at: Span,
+) -> Result<Deep> {
     let depth = depths.into_iter().max().unwrap_or(0) + 1;
     if depth > MAX_DEPTH {
-        return Err(SyntaxError::TooDeep { span: node.span });
+        return Err(SyntaxError::TooDeep { span: at });
     }
     Ok((node, depth))
 }
 
+/// What the Pratt parser builds: an expression, or a run of one of the
+/// associative operators (`or`, `and`) still open to more operands.
+enum Built {
+    Expr(Deep),
+    Chain(BinaryOp, Vec<Deep>),
+}
+
+/// Runs of `or` or `and` up to this long keep the shape the operators'
+/// associativity gives them (each applies to the run before it); longer
+/// ones are grouped as a balanced tree, so that a flat chain of thousands
+/// of conditions does not become an expression thousands deep.
+const LEFT_DEEP_CHAIN: usize = 64;
+
+impl Built {
+    /// The expression built, a run of operands grouped.
+    fn finish(self) -> Result<Deep> {
+        match self {
+            Built::Expr(deep) => Ok(deep),
+            Built::Chain(op, mut operands) if operands.len() <= LEFT_DEEP_CHAIN => {
+                let rest = operands.split_off(1.min(operands.len()));
+                rest.into_iter()
+                    .try_fold(only(operands), |lhs, rhs| join(op, lhs, rhs))
+            }
+            Built::Chain(op, operands) => balanced(op, operands),
+        }
+    }
+}
+
+fn join(op: BinaryOp, (lhs, l): Deep, (rhs, r): Deep) -> Result<Deep> {
+    let whole = lhs.span.to(rhs.span);
+    let at = rhs.span;
+    deeper_at(
+        Spanned::new(Expr::Binary(op, Box::new(lhs), Box::new(rhs)), whole),
+        [l, r],
+        at,
+    )
+}
+
+/// `a op b op c op d` as `(a op b) op (c op d)`: as deep as the logarithm of
+/// the run's length.
+fn balanced(op: BinaryOp, mut operands: Vec<Deep>) -> Result<Deep> {
+    if operands.len() <= 1 {
+        return Ok(only(operands));
+    }
+    let right = operands.split_off(operands.len() / 2);
+    join(op, balanced(op, operands)?, balanced(op, right)?)
+}
+
+/// The one operand of a run cut down to one.
+fn only(mut operands: Vec<Deep>) -> Deep {
+    match operands.pop() {
+        Some(deep) => deep,
+        None => unreachable!("a run of operators has operands"),
+    }
+}
+
+/// The most prefix operators in a row (`not not ...`, `- - ...`).
+const MAX_PREFIXES: usize = MAX_DEPTH / 4;
+
 fn pratt(pairs: Pairs<'_, Rule>) -> Result<Deep> {
+    // The Pratt parser recurses once per prefix operator: a run of them is
+    // bounded before it starts.
+    let mut run = 0;
+    for pair in pairs.clone() {
+        if matches!(pair.as_rule(), Rule::not_op | Rule::neg_op) {
+            run += 1;
+            if run > MAX_PREFIXES {
+                return Err(SyntaxError::TooDeep { span: span(&pair) });
+            }
+        } else {
+            run = 0;
+        }
+    }
     PRATT
-        .map_primary(primary)
+        .map_primary(|p| primary(p).map(Built::Expr))
         .map_prefix(|op, rhs| {
-            let (rhs, d) = rhs?;
-            let whole = span(&op).to(rhs.span);
+            let (rhs, d) = rhs?.finish()?;
+            let at = span(&op);
+            let whole = at.to(rhs.span);
             let op = match op.as_rule() {
                 Rule::not_op => UnaryOp::Not,
                 Rule::neg_op => UnaryOp::Neg,
                 other => unreachable!("not a prefix operator: {other:?}"),
             };
-            deeper(Spanned::new(Expr::Unary(op, Box::new(rhs)), whole), [d])
+            deeper_at(Spanned::new(Expr::Unary(op, Box::new(rhs)), whole), [d], at).map(Built::Expr)
         })
         .map_postfix(|lhs, op| {
-            let (lhs, d) = lhs?;
-            let whole = lhs.span.to(span(&op));
+            let (lhs, d) = lhs?.finish()?;
+            let at = span(&op);
+            let whole = lhs.span.to(at);
             let node = match op.as_rule() {
                 Rule::field_access => Expr::Field(Box::new(lhs), ident(next(&mut children(op)))),
                 Rule::is_none => Expr::IsNone {
@@ -606,29 +766,39 @@ fn pratt(pairs: Pairs<'_, Rule>) -> Result<Deep> {
                 },
                 other => unreachable!("not a postfix operator: {other:?}"),
             };
-            deeper(Spanned::new(node, whole), [d])
+            deeper_at(Spanned::new(node, whole), [d], at).map(Built::Expr)
         })
         .map_infix(|lhs, op, rhs| {
-            let ((lhs, l), (rhs, r)) = (lhs?, rhs?);
-            let whole = lhs.span.to(rhs.span);
             if op.as_rule() == Rule::where_op {
                 let binder = children(op)
                     .find(|p| p.as_rule() == Rule::where_binder)
                     .map(|b| ident(next(&mut children(b))));
+                let ((lhs, l), (rhs, r)) = (lhs?.finish()?, rhs?.finish()?);
+                let (whole, at) = (lhs.span.to(rhs.span), rhs.span);
                 let node = Expr::Where {
                     list: Box::new(lhs),
                     binder,
                     condition: Box::new(rhs),
                 };
-                return deeper(Spanned::new(node, whole), [l, r]);
+                return deeper_at(Spanned::new(node, whole), [l, r], at).map(Built::Expr);
             }
             let op = binary_op(&op);
-            deeper(
-                Spanned::new(Expr::Binary(op, Box::new(lhs), Box::new(rhs)), whole),
-                [l, r],
-            )
+            let rhs = rhs?.finish()?;
+            match (lhs?, op) {
+                (Built::Chain(chained, mut operands), BinaryOp::Or | BinaryOp::And)
+                    if chained == op =>
+                {
+                    operands.push(rhs);
+                    Ok(Built::Chain(op, operands))
+                }
+                (lhs, BinaryOp::Or | BinaryOp::And) => {
+                    Ok(Built::Chain(op, vec![lhs.finish()?, rhs]))
+                }
+                (lhs, _) => join(op, lhs.finish()?, rhs).map(Built::Expr),
+            }
         })
-        .parse(pairs)
+        .parse(pairs)?
+        .finish()
 }
 
 fn binary_op(pair: &Pair<'_, Rule>) -> BinaryOp {
@@ -720,11 +890,13 @@ fn quant_subject(pair: Pair<'_, Rule>) -> Result<Deep> {
     let mut it = children(pair);
     let (mut subject, mut depth) = primary(next(&mut it))?;
     for access in it {
-        let whole = subject.span.to(span(&access));
+        let at = span(&access);
+        let whole = subject.span.to(at);
         let field = ident(next(&mut children(access)));
-        (subject, depth) = deeper(
+        (subject, depth) = deeper_at(
             Spanned::new(Expr::Field(Box::new(subject), field), whole),
             [depth],
+            at,
         )?;
     }
     Ok((subject, depth))
