@@ -102,7 +102,12 @@ impl JsonPlan {
             version: program.version.clone(),
         };
         let mut block = String::new();
-        write_policy(&mut block, &policy.name, policy.title.as_deref(), policy.version.as_deref());
+        write_policy(
+            &mut block,
+            &policy.name,
+            policy.title.as_deref(),
+            policy.version.as_deref(),
+        );
         let outcomes = program
             .outcomes
             .iter()
@@ -116,7 +121,10 @@ impl JsonPlan {
             .rules
             .iter()
             .map(|r| {
-                let outcome = program.outcomes.get(r.then.index).map_or("", String::as_str);
+                let outcome = program
+                    .outcomes
+                    .get(r.then.index)
+                    .map_or("", String::as_str);
                 let mut json = String::new();
                 write_rule_head(&mut json, &r.name, r.title.as_deref(), outcome);
                 RulePiece {
@@ -285,7 +293,12 @@ fn write_outcome(out: &mut String, plan: Option<&JsonPlan>, outcome: &str) {
 }
 
 /// `,"key":value` for each payload field.
-fn write_payload(out: &mut String, plan: &JsonPlan, payload: &[(&str, Value, &Type)], tz: &TimeZone) {
+fn write_payload(
+    out: &mut String,
+    plan: &JsonPlan,
+    payload: &[(&str, Value, &Type)],
+    tz: &TimeZone,
+) {
     for (name, value, ty) in payload {
         match find(&plan.payload, name, |p| &p.key) {
             Some(piece) => match (&piece.constant, value) {
@@ -320,7 +333,13 @@ fn write_rule_head(out: &mut String, name: &str, title: Option<&str>, outcome: &
 
 /// A fired rule: `name`, `title`, `outcome`, `because` and, when asked
 /// for, `witnesses`.
-fn write_rule(out: &mut String, plan: &JsonPlan, rule: &FiredRule<'_>, tz: &TimeZone, witnesses: bool) {
+fn write_rule(
+    out: &mut String,
+    plan: &JsonPlan,
+    rule: &FiredRule<'_>,
+    tz: &TimeZone,
+    witnesses: bool,
+) {
     match find(&plan.rules, rule.name, |r| &r.name) {
         Some(piece) if piece.title.as_deref() == rule.title && piece.outcome == rule.outcome => {
             out.push_str(&piece.name.json);
@@ -674,6 +693,49 @@ mod tests {
         out.push_str("x\"y\u{1}");
         escape_tail(&mut out, start);
         assert_eq!(out, "[\"a\\\"x\\\"y\\u0001");
+    }
+
+    /// A policy whose texts all need escaping: written with its plan, with
+    /// another policy's and with none, a decision is serde's.
+    #[test]
+    fn escaped_texts_are_written_as_serde_writes_them() -> Result<(), Box<dyn std::error::Error>> {
+        let text = |title: &str| {
+            format!(
+                r#"policy p{title}
+version "v\"1\u{{1}}"
+timezone "Asia/Shanghai"
+outcomes green < popup
+input person {{ id: text, n: number, at: time?, note: text? }}
+rule big "big \"one\"\t\\" when person.n > 1
+  then popup(message: "go\nhome \u{{7}}", n: person.n, seen: person.at or now, note: person.note)
+otherwise green(message: "fine")
+"#
+            )
+        };
+        let policy =
+            crate::Policy::compile("p", &text(r#" "title \"q\"""#)).map_err(|e| e.to_string())?;
+        let other = crate::Policy::compile("p", &text("")).map_err(|e| e.to_string())?;
+        let facts = policy.facts("{}")?;
+        let now = policy.instant("2021-11-01T10:00:00+08:00")?;
+        let every = crate::Extras {
+            next_change: true,
+            timeline: true,
+            remedies: true,
+            witnesses: true,
+        };
+        for person in [
+            r#"{"id": "a\"b\u0001\\", "n": 2.5, "note": "x\ty"}"#,
+            r#"{"id": "c", "n": 0, "at": "2021-10-01T00:00:00Z"}"#,
+        ] {
+            let decision = policy.decide_json_with(&facts, person, now, every)?;
+            let serde = serde_json::to_string(&decision)?;
+            for plan in [policy.json_plan(), other.json_plan(), &JsonPlan::default()] {
+                let mut out = String::from("before");
+                decision.write_json(&mut out, plan);
+                assert_eq!(out.strip_prefix("before"), Some(serde.as_str()));
+            }
+        }
+        Ok(())
     }
 
     #[test]
