@@ -109,6 +109,22 @@ fn large() -> bool {
     std::env::var_os("POLICYC_BENCH_LARGE").is_some_and(|v| v == "1")
 }
 
+/// Decides each line with `decide` and writes the decisions into `out`,
+/// one a line, as `policyc eval` does.
+fn decide_all<'p>(
+    out: &mut String,
+    policy: &'p Policy,
+    lines: &[&str],
+    decide: impl Fn(&str) -> policyc::Decision<'p>,
+) -> usize {
+    out.clear();
+    for line in black_box(lines) {
+        decide(line).write_json(out, policy.json_plan());
+        out.push('\n');
+    }
+    out.len()
+}
+
 /// Decoding, evaluating and writing, each alone and together, per person
 /// of a sample of the population.
 fn stages(c: &mut Criterion) {
@@ -168,16 +184,9 @@ fn stages(c: &mut Criterion) {
             bytes.len()
         })
     });
+    let decide = |line: &str| policy.decide_json(&facts, line, now).expect("decides");
     group.bench_function("decode_evaluate_write", |b| {
-        b.iter(|| {
-            out.clear();
-            for line in black_box(&lines) {
-                let decision = policy.decide_json(&facts, line, now).expect("decides");
-                decision.write_json(&mut out, policy.json_plan());
-                out.push('\n');
-            }
-            out.len()
-        })
+        b.iter(|| decide_all(&mut out, &policy, &lines, decide))
     });
     group.finish();
 }
@@ -197,27 +206,17 @@ fn extras(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("extras");
     group.throughput(Throughput::Elements(SAMPLE as u64));
+    let decide = |line: &str| policy.decide_json(&facts, line, now).expect("decides");
+    let with_next_change = |line: &str| {
+        policy
+            .decide_json_with(&facts, line, now, next_change)
+            .expect("decides")
+    };
     group.bench_function("decision", |b| {
-        b.iter(|| {
-            out.clear();
-            for line in black_box(&lines) {
-                let decision = policy.decide_json(&facts, line, now).expect("decides");
-                decision.write_json(&mut out, policy.json_plan());
-            }
-            out.len()
-        })
+        b.iter(|| decide_all(&mut out, &policy, &lines, decide))
     });
     group.bench_function("next_change", |b| {
-        b.iter(|| {
-            out.clear();
-            for line in black_box(&lines) {
-                let decision = policy
-                    .decide_json_with(&facts, line, now, next_change)
-                    .expect("decides");
-                decision.write_json(&mut out, policy.json_plan());
-            }
-            out.len()
-        })
+        b.iter(|| decide_all(&mut out, &policy, &lines, with_next_change))
     });
     group.bench_function("explain_json", |b| {
         b.iter(|| {
@@ -254,15 +253,9 @@ fn scaling(c: &mut Criterion) {
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function(format!("{n}"), |b| {
             let input: &String = input.get_or_init(|| population::population(n, SEED));
-            b.iter(|| {
-                out.clear();
-                for line in black_box(input).lines() {
-                    let decision = policy.decide_json(&facts, line, now).expect("decides");
-                    decision.write_json(&mut out, policy.json_plan());
-                    out.push('\n');
-                }
-                out.len()
-            })
+            let lines: Vec<&str> = input.lines().collect();
+            let decide = |line: &str| policy.decide_json(&facts, line, now).expect("decides");
+            b.iter(|| decide_all(&mut out, &policy, &lines, decide))
         });
     }
     group.finish();
