@@ -85,6 +85,8 @@ pub struct Extras {
 #[derive(Debug, Clone)]
 pub struct Policy {
     plan: Plan,
+    /// What every decision line has in common, as JSON escaped once.
+    json: decision::JsonPlan,
     warnings: Vec<source::Located<check::lint::Lint>>,
     /// Whether every field a record gives that the schema does not declare
     /// is an error (`--strict`).
@@ -127,8 +129,10 @@ impl Policy {
             .into_iter()
             .map(|l| source::Located::new(l, &source))
             .collect();
+        let plan = compile::compile(program);
         Ok(Policy {
-            plan: compile::compile(program),
+            json: decision::JsonPlan::new(&plan.program),
+            plan,
             warnings,
             strict: false,
         })
@@ -174,6 +178,12 @@ impl Policy {
     /// The compiled plan.
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// What every decision line of the policy has in common, as JSON
+    /// escaped once: for [`Decision::write_json`].
+    pub fn json_plan(&self) -> &decision::JsonPlan {
+        &self.json
     }
 
     /// Loads a facts document (JSON) as the only one; what depends only on

@@ -96,13 +96,40 @@ pub struct Window {
     pub to: Option<i64>,
 }
 
+/// Where `because` lines go: each is opened, written into the buffer
+/// `open` gives, and closed.
+pub(crate) trait Lines {
+    /// Starts a line and gives the buffer to write it into.
+    fn open(&mut self) -> &mut String;
+    /// Ends the line last opened.
+    fn close(&mut self) {}
+}
+
+/// Each line its own string.
+impl Lines for Vec<String> {
+    fn open(&mut self) -> &mut String {
+        let i = self.len();
+        self.push(String::new());
+        &mut self[i]
+    }
+}
+
 impl Witness<'_> {
     /// The witness as lines of text: the contract's `because`.
     pub fn lines(&self, tz: &TimeZone, out: &mut Vec<String>) {
+        self.write_lines(tz, out);
+    }
+
+    /// [`Witness::lines`], written where `out` says.
+    pub(crate) fn write_lines(&self, tz: &TimeZone, out: &mut impl Lines) {
         match self {
             Witness::Found { list, records, .. } => {
                 for r in records {
-                    out.push(format!("{list}: {}", describe(&r.record, r.ty, tz)));
+                    let line = out.open();
+                    line.push_str(list);
+                    line.push_str(": ");
+                    describe_into(line, &r.record, r.ty, tz);
+                    out.close();
                 }
             }
             Witness::Nothing {
@@ -110,19 +137,26 @@ impl Witness<'_> {
                 condition,
                 window,
             } => {
-                let mut line = format!("no element of {list} has {condition}");
+                let line = out.open();
+                let _ = write!(line, "no element of {list} has {condition}");
                 if let Some(w) = window {
                     let _ = write!(line, " ({} ", w.of);
-                    write_window(&mut line, w, tz);
+                    write_window(line, w, tz);
                     line.push(')');
                 }
-                out.push(line);
+                out.close();
             }
-            Witness::Condition { text, held: true } => out.push(text.clone()),
-            Witness::Condition { text, held: false } if syntax::enclosed(text) => {
-                out.push(format!("not {text}"));
+            Witness::Condition { text, held } => {
+                let line = out.open();
+                if *held {
+                    line.push_str(text);
+                } else if syntax::enclosed(text) {
+                    let _ = write!(line, "not {text}");
+                } else {
+                    let _ = write!(line, "not ({text})");
+                }
+                out.close();
             }
-            Witness::Condition { text, held: false } => out.push(format!("not ({text})")),
         }
     }
 }

@@ -56,3 +56,37 @@ fn boundary_cases_decide_as_expected() {
     );
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The JSON written without serde, from the policy's [`policyc::decision::JsonPlan`]
+/// and without one, is serde's, byte for byte, with every extra.
+#[test]
+fn written_json_is_serdes_with_every_extra() {
+    let (policy, facts) = support::beijing();
+    let every = policyc::Extras {
+        next_change: true,
+        timeline: true,
+        remedies: true,
+        witnesses: true,
+    };
+    let mut out = String::new();
+    let mut cases = 0;
+    for file in [
+        "examples/beijing/cases.jsonl",
+        "tests/corpus/decide/beijing-boundaries.jsonl",
+    ] {
+        for case in support::cases(&policy, &read(file)) {
+            for extras in [policyc::Extras::default(), every] {
+                let decision = policy
+                    .decide_json_with(&facts, &case.person, case.now, extras)
+                    .unwrap_or_else(|e| unreachable!("{}: {e}", case.name));
+                let serde = serde_json::to_string(&decision).unwrap_or_default();
+                out.clear();
+                decision.write_json(&mut out, policy.json_plan());
+                assert_eq!(out, serde, "{} with {extras:?}", case.name);
+                assert_eq!(decision.to_json(), serde, "{} with {extras:?}", case.name);
+                cases += 1;
+            }
+        }
+    }
+    assert!(cases > 20, "only {cases} decisions");
+}

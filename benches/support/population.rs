@@ -585,3 +585,46 @@ pub fn typical(seed: u64) -> String {
         .map(|p| p.to_json())
         .unwrap_or_default()
 }
+
+/// One person with `n` phones and `n` stays, one after the other over the
+/// last 30 days (a minute each at least), each stay on one of the phones:
+/// for the cost of one large record. Most stays are outside Beijing, one
+/// in a hundred in a prefecture with cases.
+pub fn large(n: usize, seed: u64) -> String {
+    let mut rng = SplitMix64::new(seed ^ n as u64);
+    let now = NOW_UNIX;
+    let phones: Vec<Phone> = (0..n.max(1))
+        .map(|i| Phone {
+            number: format!("139{i:08}"),
+            bound_at: minutes(now - 400 * DAY),
+            unbound_at: Unbound::Null,
+            itinerary_checked: true,
+        })
+        .collect();
+    let step = minutes(30 * DAY / n.max(1) as i64).max(MINUTE);
+    let start = minutes(now - 30 * DAY);
+    let stays = (0..n)
+        .map(|i| {
+            let prefecture: &[u32] = if rng.chance(0.01) {
+                rng.pick(CASE_PREFECTURES)
+            } else {
+                rng.pick(ELSEWHERE)
+            };
+            let from = start + i as i64 * step;
+            Stay {
+                phone: phones[i % phones.len()].number.clone(),
+                region: rng.pick(prefecture),
+                from,
+                to: Some((from + step).min(now)),
+            }
+        })
+        .collect();
+    Person {
+        id: format!("L-{n}"),
+        phones,
+        stays,
+        tests: Vec::new(),
+        visits: Vec::new(),
+    }
+    .to_json()
+}

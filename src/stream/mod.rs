@@ -98,7 +98,9 @@ impl<'a> Decider<'a> {
                 if matches!(self.output, Output::Pretty) {
                     decision.to_pretty()
                 } else {
-                    decision.to_json()
+                    let mut out = String::with_capacity(512);
+                    decision.write_json(&mut out, policy.json_plan());
+                    out
                 }
             }
         };

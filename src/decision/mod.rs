@@ -15,6 +15,11 @@ use crate::types::Type;
 use crate::value::Value;
 use crate::witness::{self, Witness, WitnessesJson};
 
+mod json;
+
+pub use json::JsonPlan;
+pub(crate) use json::plain;
+
 /// Every key a decision writes beside its payload, with what it holds. A
 /// payload field may not take one, so that no object has a key twice: the
 /// first nine stand in the decision itself, `at`, `remedy` and `rule` beside
@@ -120,9 +125,13 @@ impl Decision<'_> {
             .map(|r| r.name)
     }
 
-    /// The decision as one line of compact JSON.
+    /// The decision as one line of compact JSON. A caller writing many
+    /// decisions of one policy writes them with [`Decision::write_json`]
+    /// into one buffer, with the policy's [`JsonPlan`].
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()))
+        let mut out = String::new();
+        self.write_json(&mut out, &JsonPlan::default());
+        out
     }
 
     /// The decision for a person to read.
@@ -197,6 +206,9 @@ impl Decision<'_> {
     }
 }
 
+/// The decision for any serde serializer (`serde_json::to_string_pretty`,
+/// an explanation embedding it): the same document as
+/// [`Decision::write_json`], which writes compact JSON without serde.
 impl Serialize for Decision<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let tz = &self.policy.timezone;
@@ -415,27 +427,5 @@ impl Serialize for Json<'_> {
             }
             (value, ty) => s.serialize_str(&plain(value, ty, self.tz)),
         }
-    }
-}
-
-/// A scalar as the text data would give it.
-pub(crate) fn plain(value: &Value, ty: &Type, tz: &TimeZone) -> String {
-    match (value, ty.non_optional()) {
-        (Value::None, _) => "none".into(),
-        (Value::Text(t), _) => t.to_string(),
-        (Value::Time(t), _) => time::format_instant(*t, tz),
-        (Value::Duration(d), _) => time::format_duration(*d),
-        (Value::Region(code), _) => format!("{code:06}"),
-        (Value::Enum(i), Type::Enum(choices)) => {
-            choices.get(*i as usize).cloned().unwrap_or_default()
-        }
-        (Value::Bool(b), _) => b.to_string(),
-        (Value::Number(n), _) => crate::value::number_text(*n),
-        (Value::Interval(a, b), _) => format!(
-            "[{}, {}]",
-            time::format_instant(*a, tz),
-            time::format_instant(*b, tz)
-        ),
-        (other, _) => format!("{other:?}"),
     }
 }
