@@ -21,6 +21,8 @@ pub struct Plan {
     /// The `let`s (hidden ones included) in an order where each uses only
     /// earlier ones: the order they are computed in, once per person.
     pub let_order: Vec<usize>,
+    /// Which values move with `now`, for the horizons of `next_change`.
+    pub time_flow: crate::eval::horizon::TimeFlow,
 }
 
 /// Rewrites the program for evaluation.
@@ -68,10 +70,20 @@ pub fn compile(mut program: Program) -> Plan {
         specialise(e);
     }
     let let_order = let_order(&mut program.lets);
+    let time_flow = {
+        let roots: Vec<&Expr> = program
+            .rules
+            .iter()
+            .flat_map(|r| std::iter::once(&r.when).chain(r.unless.as_ref()))
+            .chain(program.warnings.iter().map(|w| &w.when))
+            .collect();
+        crate::eval::horizon::TimeFlow::of(&program.lets, &let_order, &roots)
+    };
     Plan {
         program,
         hoisted,
         let_order,
+        time_flow,
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::Evaluator;
+use super::{Evaluator, index};
 use crate::check::ir::{Builtin, Expr, ExprKind};
 use crate::region;
 use crate::syntax::{BinaryOp, Quant};
@@ -131,10 +131,7 @@ impl Evaluator<'_, '_> {
         Operand::Lent(lent.unwrap_or(&NONE))
     }
 
-    fn eval_in(&self, e: &Expr, env: Env<'_>) -> Value {
-        let bool2 = |a: &Expr, b: &Expr, f: fn(&Value, &Value) -> bool| {
-            Value::Bool(f(&self.operand(a, env), &self.operand(b, env)))
-        };
+    pub(super) fn eval_in(&self, e: &Expr, env: Env<'_>) -> Value {
         match &e.kind {
             ExprKind::Now => Value::Time(self.now),
             ExprKind::Const(_)
@@ -147,6 +144,9 @@ impl Evaluator<'_, '_> {
             | ExprKind::Field(..) => self.operand(e, env).into_value(),
             ExprKind::Project(base, slot) => {
                 let list = self.operand(base, env);
+                if !self.budget.take(list.elements().len() as u64) {
+                    return Value::empty_list();
+                }
                 // An exact-size iterator: the list is allocated once.
                 let items: Arc<[Value]> = list
                     .elements()
@@ -175,7 +175,11 @@ impl Evaluator<'_, '_> {
                 v => v.into_value(),
             },
             ExprKind::Compare(op, a, b) => {
-                Value::Bool(compare(*op, &self.operand(a, env), &self.operand(b, env)))
+                let (x, y) = (self.operand(a, env), self.operand(b, env));
+                if let Some(h) = &self.horizon {
+                    self.track_compare(h, *op, (a, &x), (b, &y), env);
+                }
+                Value::Bool(compare(*op, &x, &y))
             }
             ExprKind::Arith(op, a, b) => arith(*op, &self.operand(a, env), &self.operand(b, env)),
             ExprKind::Member {
@@ -184,8 +188,10 @@ impl Evaluator<'_, '_> {
                 collection,
             } => {
                 let v = self.operand(value, env);
-                let found =
-                    !matches!(*v, Value::None) && member(&v, &self.operand(collection, env));
+                let found = !matches!(*v, Value::None) && self.member(&v, collection, env);
+                if let Some(h) = &self.horizon {
+                    self.track_member(h, value);
+                }
                 Value::Bool(found != *negated)
             }
             ExprKind::InRegion {
@@ -202,16 +208,28 @@ impl Evaluator<'_, '_> {
             ExprKind::IsNone { negated, value } => {
                 Value::Bool(matches!(*self.operand(value, env), Value::None) != *negated)
             }
-            ExprKind::Within(t, w) => bool2(t, w, |t, w| match (t, w) {
-                (Value::Time(t), Value::Interval(a, b)) => a <= t && t <= b,
-                _ => false,
-            }),
-            ExprKind::Overlaps(i, w) => bool2(i, w, |i, w| match (i, w) {
-                (Value::Interval(a, b), Value::Interval(c, d)) => {
-                    a <= b && c <= d && a <= d && c <= b
+            ExprKind::Within(t, w) => {
+                let (tv, wv) = (self.operand(t, env), self.operand(w, env));
+                if let Some(h) = &self.horizon {
+                    self.track_within(h, (t, &tv), (w, &wv), env);
                 }
-                _ => false,
-            }),
+                Value::Bool(match (&*tv, &*wv) {
+                    (Value::Time(t), Value::Interval(a, b)) => a <= t && t <= b,
+                    _ => false,
+                })
+            }
+            ExprKind::Overlaps(i, w) => {
+                let (iv, wv) = (self.operand(i, env), self.operand(w, env));
+                if let Some(h) = &self.horizon {
+                    self.track_overlaps(h, (i, &iv), (w, &wv), env);
+                }
+                Value::Bool(match (&*iv, &*wv) {
+                    (Value::Interval(a, b), Value::Interval(c, d)) => {
+                        a <= b && c <= d && a <= d && c <= b
+                    }
+                    _ => false,
+                })
+            }
             ExprKind::Interval(a, b) => match (&*self.operand(a, env), &*self.operand(b, env)) {
                 (Value::Time(a), Value::Time(b)) => Value::Interval(*a, *b),
                 _ => Value::None,
@@ -222,6 +240,7 @@ impl Evaluator<'_, '_> {
                 kept.extend(
                     list.elements()
                         .iter()
+                        .take_while(|_| self.budget.take(1))
                         .filter(|item| self.holds_in(item, pred, env))
                         .cloned(),
                 );
@@ -237,18 +256,57 @@ impl Evaluator<'_, '_> {
                     (Quant::Any, None) => !items.is_empty(),
                     (Quant::No, None) => items.is_empty(),
                     (Quant::All, None) => true,
-                    (Quant::Any, Some(b)) => items.iter().any(|i| self.holds_in(i, b, env)),
-                    (Quant::All, Some(b)) => items.iter().all(|i| self.holds_in(i, b, env)),
-                    (Quant::No, Some(b)) => !items.iter().any(|i| self.holds_in(i, b, env)),
+                    // A spent budget ends every loop at its next element.
+                    (Quant::Any | Quant::No, Some(b)) => {
+                        let any = items
+                            .iter()
+                            .any(|i| !self.budget.take(1) || self.holds_in(i, b, env));
+                        any == matches!(quant, Quant::Any)
+                    }
+                    (Quant::All, Some(b)) => items
+                        .iter()
+                        .all(|i| self.budget.take(1) && self.holds_in(i, b, env)),
                 };
                 Value::Bool(held)
             }
             ExprKind::Call(builtin, args) => match args.first() {
-                Some(a) => call(*builtin, &self.operand(a, env)),
+                Some(a) => {
+                    let arg = self.operand(a, env);
+                    let steps = match builtin {
+                        Builtin::Count => 1,
+                        _ => arg.elements().len() as u64,
+                    };
+                    if self.budget.take(steps) {
+                        call(*builtin, &arg)
+                    } else {
+                        Value::None
+                    }
+                }
                 None => Value::None,
             },
             ExprKind::List(items) => {
                 Value::List(Arc::from_iter(items.iter().map(|i| self.eval_in(i, env))))
+            }
+        }
+    }
+}
+
+impl Evaluator<'_, '_> {
+    /// Whether `v` is in the collection `e`: a binary search in a set or in
+    /// the sorted copy of a long list that exists beyond this test, a scan
+    /// of any other list.
+    fn member(&self, v: &Value, e: &Expr, env: Env<'_>) -> bool {
+        match self.operand(e, env) {
+            Operand::Lent(Value::List(items)) if items.len() > index::SMALL => {
+                self.indexes
+                    .contains(&self.facts.indexes, items, v, &self.budget)
+            }
+            c => {
+                let steps = match *c {
+                    Value::List(ref items) => items.len() as u64,
+                    _ => 1,
+                };
+                self.budget.take(steps) && member(v, &c)
             }
         }
     }

@@ -9,8 +9,18 @@
 //! just after each such instant from `now` on, in order (between two of
 //! them it cannot change); the first that differs is the boundary. A window
 //! that closes exactly at `now` changes just after `now`.
+//!
+//! Not at every candidate, though: each evaluation also gives its
+//! *horizon* (`horizon.rs`), the first instant at which one of the
+//! comparisons it made may flip, and the candidates before it are skipped,
+//! since the decision is the same up to it. A record's past (windows that
+//! closed) adds no horizon, so the cost is the candidates' sort plus one
+//! evaluation per instant at which something the decision consulted flips:
+//! O(n log n) in the record's size for the shipped policies, where it was one
+//! evaluation per candidate, O(n²). The result is the same instant, found
+//! the same way.
 
-use super::{Evaluator, Facts};
+use super::{Budget, Evaluator, Facts};
 use crate::check::ir::{Expr, ExprKind};
 use crate::compile::Plan;
 use crate::decision::Decision;
@@ -37,19 +47,49 @@ pub fn next_change<'p>(
     person: &Value,
     now: i64,
 ) -> Option<Change<'p>> {
+    next_change_within(plan, facts, person, now, &Budget::unlimited())
+}
+
+/// [`next_change`], its evaluations taking their steps from `budget`
+/// (`None` once it is spent: [`Budget::exceeded`] tells).
+pub fn next_change_within<'p>(
+    plan: &'p Plan,
+    facts: &'p Facts,
+    person: &Value,
+    now: i64,
+    budget: &Budget,
+) -> Option<Change<'p>> {
     // Only the verdict at each candidate; the whole decision at the change.
-    let at = |t: i64| Evaluator::new(plan, facts, person, t);
-    let current = at(now).verdict();
+    let horizons = plan.horizons();
+    let at = |t: i64| {
+        if horizons {
+            Evaluator::tracking(plan, facts, person, t, budget)
+        } else {
+            Evaluator::within(plan, facts, person, t, budget)
+        }
+    };
+    let first = at(now);
+    let current = first.verdict();
+    // The decision is `current` at every instant before this one.
+    let mut stable_until = first.horizon();
     // Between two candidates the decision cannot change, so the decision
     // just after each candidate tells whether it changed there: at the
     // candidate itself (a window opening) or just after it (one closing),
     // it is the boundary either way.
     for c in candidates(plan, facts, person, now) {
-        let evaluator = at(c.saturating_add(1));
+        let t = c.saturating_add(1);
+        if t < stable_until {
+            continue;
+        }
+        if budget.exceeded() {
+            return None;
+        }
+        let evaluator = at(t);
         if evaluator.verdict() != current {
             let decision = evaluator.decide(Vec::new());
             return Some(Change { at: c, decision });
         }
+        stable_until = evaluator.horizon();
     }
     None
 }
@@ -159,21 +199,23 @@ fn collect_constants(e: &Expr, times: &mut Vec<i64>, durations: &mut Vec<i64>) {
 /// The decisions from `now` on, each with the instant after which it holds:
 /// the first at `now` itself, then every change until the decision stops
 /// changing, at most `limit` changes; and, when there are more, the instant
-/// of the first change left out.
+/// of the first change left out. Its evaluations take their steps from
+/// `budget`.
 pub fn timeline<'p>(
     plan: &'p Plan,
     facts: &'p Facts,
     person: &Value,
     now: i64,
     limit: usize,
+    budget: &Budget,
 ) -> (Vec<Change<'p>>, Option<i64>) {
     let mut out = vec![Change {
         at: now,
-        decision: Evaluator::new(plan, facts, person, now).decide(Vec::new()),
+        decision: Evaluator::within(plan, facts, person, now, budget).decide(Vec::new()),
     }];
     let mut from = now;
     while out.len() <= limit {
-        let Some(change) = next_change(plan, facts, person, from) else {
+        let Some(change) = next_change_within(plan, facts, person, from, budget) else {
             break;
         };
         // The new decision holds just after the boundary: look on from there.
@@ -181,7 +223,7 @@ pub fn timeline<'p>(
         out.push(change);
     }
     let cut = if out.len() > limit {
-        next_change(plan, facts, person, from).map(|c| c.at)
+        next_change_within(plan, facts, person, from, budget).map(|c| c.at)
     } else {
         None
     };
@@ -190,14 +232,16 @@ pub fn timeline<'p>(
 
 /// The policy's remedies that would change the decision at `now`, each with
 /// the decision it would give: the person, with the remedy's record added
-/// to its list (its `now` fields set to `now`), decided again.
+/// to its list (its `now` fields set to `now`), decided again, taking its
+/// steps from `budget`.
 pub fn remedies<'p>(
     plan: &'p Plan,
     facts: &'p Facts,
     person: &Value,
     now: i64,
+    budget: &Budget,
 ) -> Vec<(&'p str, Decision<'p>)> {
-    let current = Evaluator::new(plan, facts, person, now).verdict();
+    let current = Evaluator::within(plan, facts, person, now, budget).verdict();
     let Value::Record(fields) = person else {
         return Vec::new();
     };
@@ -223,7 +267,7 @@ pub fn remedies<'p>(
             *list = Value::List(items.into());
         }
         let changed = Value::Record(changed.into());
-        let evaluator = Evaluator::new(plan, facts, &changed, now);
+        let evaluator = Evaluator::within(plan, facts, &changed, now, budget);
         if evaluator.verdict() != current {
             out.push((remedy.title.as_str(), evaluator.decide(Vec::new())));
         }

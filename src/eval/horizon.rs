@@ -1,0 +1,282 @@
+//! How long a decision stays as it is: the *horizon* of an evaluation at
+//! `now`, the first instant after it at which one of the time comparisons
+//! it made may come out otherwise.
+//!
+//! Evaluation is deterministic: if every comparison it made comes out the
+//! same at a later instant, it takes the same path there and gives the same
+//! values. A comparison of instants and durations that move with `now` is
+//! linear in `now`: each side is a value plus `now` times a *slope* (0 for
+//! data, 1 for `now - 14d`, −1 for `x - now`; `to or now` takes the slope of
+//! the side it chose), so the instant at which it flips is solved for, not
+//! searched. The minimum over the comparisons made is the horizon; until
+//! then the decision cannot change, and `next_change` skips every
+//! candidate instant before it (see `what_if.rs`). Anything this does not
+//! model (a moving value in a list, or compared as a number) gives a horizon
+//! of the next microsecond: slower, never wrong.
+//!
+//! A comparison that can never flip back (a window that closed) adds
+//! nothing, so a record's past costs one evaluation, not one per event. In
+//! a plan arena the slope is per-node metadata of the time analysis, and the
+//! horizon one more value of the trace.
+
+use std::cell::Cell;
+
+use super::Evaluator;
+use super::expr::Env;
+use crate::check::ir::{Expr, ExprKind};
+use crate::compile::Plan;
+use crate::syntax::BinaryOp;
+use crate::value::Value;
+
+/// Which values of a plan move with `now`.
+#[derive(Debug, Clone, Default)]
+pub struct TimeFlow {
+    /// For each `let`, whether its value moves with `now` (an instant,
+    /// duration or interval computed from it).
+    lets: Vec<bool>,
+    /// Whether a list of the policy holds moving values: then its elements
+    /// move too, and horizons are not used.
+    moving_elements: bool,
+}
+
+impl TimeFlow {
+    /// The analysis of `plan`'s lets (in `let_order`) and lists.
+    pub(crate) fn of(lets: &[crate::check::Let], let_order: &[usize], roots: &[&Expr]) -> Self {
+        let mut flow = TimeFlow {
+            lets: vec![false; lets.len()],
+            moving_elements: false,
+        };
+        for &i in let_order {
+            if let Some(l) = lets.get(i) {
+                let moves = flow.moves(&l.value);
+                flow.lets[i] = moves;
+            }
+        }
+        let mut moving = false;
+        let mut stack: Vec<&Expr> = lets.iter().map(|l| &l.value).chain(roots.iter().copied()).collect();
+        while let Some(e) = stack.pop() {
+            if let ExprKind::List(items) = &e.kind {
+                moving |= items.iter().any(|i| flow.moves(i));
+            }
+            stack.extend(e.children().into_iter().map(|(c, _)| c));
+        }
+        flow.moving_elements = moving;
+        flow
+    }
+
+    /// Whether the value of `e` moves with `now`.
+    fn moves(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Now => true,
+            ExprKind::Let(i) => self.lets.get(*i).copied().unwrap_or(true),
+            ExprKind::Arith(_, a, b)
+            | ExprKind::Coalesce(a, b)
+            | ExprKind::Interval(a, b) => self.moves(a) || self.moves(b),
+            ExprKind::Neg(a) | ExprKind::Where(a, _) => self.moves(a),
+            ExprKind::List(items) => items.iter().any(|i| self.moves(i)),
+            _ => false,
+        }
+    }
+
+    /// Whether horizons can be worked out for this plan.
+    pub(crate) fn usable(&self) -> bool {
+        !self.moving_elements
+    }
+}
+
+/// The first change, `Δ > 0` microseconds on, of `x op 0` where `x` is `d`
+/// now and grows by one a microsecond; `None` if it never changes.
+fn flip_rising(op: BinaryOp, d: i128) -> Option<i128> {
+    match op {
+        BinaryOp::Lt | BinaryOp::Ge => (d < 0).then_some(-d),
+        BinaryOp::Le | BinaryOp::Gt => (d <= 0).then_some(1 - d),
+        BinaryOp::Eq | BinaryOp::Ne => match d {
+            0 => Some(1),
+            d if d < 0 => Some(-d),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `op` with its sides negated: `x < 0` is `-x > 0`.
+fn mirrored(op: BinaryOp) -> BinaryOp {
+    match op {
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::Le => BinaryOp::Ge,
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::Ge => BinaryOp::Le,
+        other => other,
+    }
+}
+
+/// Instants this far from zero are where saturating time arithmetic stops
+/// being linear: no horizon is solved for near them.
+const FAR: i128 = 1 << 60;
+
+impl Evaluator<'_, '_> {
+    /// Notes that something may change at `at`.
+    fn note(&self, h: &Cell<i64>, at: i64) {
+        if at < h.get() {
+            h.set(at);
+        }
+    }
+
+    /// Notes that something this does not model may change at any time.
+    fn note_unknown(&self, h: &Cell<i64>) {
+        self.note(h, self.now.saturating_add(1));
+    }
+
+    /// Notes where `x op y` may flip, `x` and `y` the values of `a` and `b`.
+    pub(super) fn track_compare(
+        &self,
+        h: &Cell<i64>,
+        op: BinaryOp,
+        (a, x): (&Expr, &Value),
+        (b, y): (&Expr, &Value),
+        env: Env<'_>,
+    ) {
+        let flow = &self.plan.time_flow;
+        if !flow.moves(a) && !flow.moves(b) {
+            return;
+        }
+        let (Some(sa), Some(sb)) = (self.slope(a, env), self.slope(b, env)) else {
+            return self.note_unknown(h);
+        };
+        match (x, y) {
+            (Value::Time(p), Value::Time(q)) | (Value::Duration(p), Value::Duration(q)) => {
+                self.track_difference(h, op, *p, *q, sa - sb)
+            }
+            _ => self.note_unknown(h),
+        }
+    }
+
+    /// Notes where `p op q` may flip, `p - q` moving by `slope` a
+    /// microsecond.
+    fn track_difference(&self, h: &Cell<i64>, op: BinaryOp, p: i64, q: i64, slope: i64) {
+        let (p, q) = (i128::from(p), i128::from(q));
+        if slope == 0 {
+            return;
+        }
+        if p.abs() > FAR || q.abs() > FAR {
+            return self.note_unknown(h);
+        }
+        let d = p - q;
+        let flip = match slope {
+            1 => flip_rising(op, d),
+            -1 => flip_rising(mirrored(op), -d),
+            _ => return self.note_unknown(h),
+        };
+        if let Some(delta) = flip {
+            let at = i128::from(self.now) + delta;
+            self.note(h, i64::try_from(at).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Notes where `t within w` may flip.
+    pub(super) fn track_within(
+        &self,
+        h: &Cell<i64>,
+        (te, t): (&Expr, &Value),
+        (we, w): (&Expr, &Value),
+        env: Env<'_>,
+    ) {
+        let flow = &self.plan.time_flow;
+        if !flow.moves(te) && !flow.moves(we) {
+            return;
+        }
+        let (Value::Time(t), Value::Interval(a, b)) = (t, w) else {
+            return;
+        };
+        let (Some(st), Some((sa, sb))) = (self.slope(te, env), self.ends(we, env)) else {
+            return self.note_unknown(h);
+        };
+        self.track_difference(h, BinaryOp::Le, *a, *t, sa - st);
+        self.track_difference(h, BinaryOp::Le, *t, *b, st - sb);
+    }
+
+    /// Notes where `i overlaps w` may flip.
+    pub(super) fn track_overlaps(
+        &self,
+        h: &Cell<i64>,
+        (ie, i): (&Expr, &Value),
+        (we, w): (&Expr, &Value),
+        env: Env<'_>,
+    ) {
+        let flow = &self.plan.time_flow;
+        if !flow.moves(ie) && !flow.moves(we) {
+            return;
+        }
+        let (Value::Interval(a, b), Value::Interval(c, d)) = (i, w) else {
+            return;
+        };
+        let (Some((sa, sb)), Some((sc, sd))) = (self.ends(ie, env), self.ends(we, env)) else {
+            return self.note_unknown(h);
+        };
+        self.track_difference(h, BinaryOp::Le, *a, *b, sa - sb);
+        self.track_difference(h, BinaryOp::Le, *c, *d, sc - sd);
+        self.track_difference(h, BinaryOp::Le, *a, *d, sa - sd);
+        self.track_difference(h, BinaryOp::Le, *c, *b, sc - sb);
+    }
+
+    /// Notes a membership test of a value that moves with `now`.
+    pub(super) fn track_member(&self, h: &Cell<i64>, value: &Expr) {
+        if self.plan.time_flow.moves(value) {
+            self.note_unknown(h);
+        }
+    }
+
+    /// How fast the value of `e`, an instant or a duration, moves with
+    /// `now`: `None` when it is not a linear function of it.
+    fn slope(&self, e: &Expr, env: Env<'_>) -> Option<i64> {
+        let flow = &self.plan.time_flow;
+        if !flow.moves(e) {
+            return Some(0);
+        }
+        match &e.kind {
+            ExprKind::Now => Some(1),
+            ExprKind::Let(i) => {
+                let l = self.plan.program.lets.get(*i)?;
+                self.slope(&l.value, None)
+            }
+            ExprKind::Arith(BinaryOp::Add, a, b) => {
+                self.slope(a, env)?.checked_add(self.slope(b, env)?)
+            }
+            ExprKind::Arith(BinaryOp::Sub, a, b) => {
+                self.slope(a, env)?.checked_sub(self.slope(b, env)?)
+            }
+            ExprKind::Neg(a) => self.slope(a, env)?.checked_neg(),
+            ExprKind::Coalesce(a, b) => {
+                if matches!(self.eval_in(a, env), Value::None) {
+                    self.slope(b, env)
+                } else {
+                    self.slope(a, env)
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The slopes of the two ends of the interval `e`.
+    fn ends(&self, e: &Expr, env: Env<'_>) -> Option<(i64, i64)> {
+        if !self.plan.time_flow.moves(e) {
+            return Some((0, 0));
+        }
+        match &e.kind {
+            ExprKind::Interval(a, b) => Some((self.slope(a, env)?, self.slope(b, env)?)),
+            _ => None,
+        }
+    }
+}
+
+/// The horizon an evaluator tracks: none noted yet.
+pub(super) fn open() -> Cell<i64> {
+    Cell::new(i64::MAX)
+}
+
+impl Plan {
+    /// Whether `next_change` may skip candidates with horizons.
+    pub(crate) fn horizons(&self) -> bool {
+        self.time_flow.usable()
+    }
+}
