@@ -92,7 +92,7 @@ impl Evaluator<'_, '_> {
         self.eval_in(e, Some(&scope))
     }
 
-    fn holds_in(&self, item: &Value, body: &Expr, env: Env<'_>) -> bool {
+    pub(super) fn holds_in(&self, item: &Value, body: &Expr, env: Env<'_>) -> bool {
         let scope = Scope {
             item,
             depth: env.map_or(0, |s| s.depth + 1),
@@ -108,7 +108,10 @@ impl Evaluator<'_, '_> {
             ExprKind::Const(v) => Some(v),
             ExprKind::Fact(slot) => self.facts.values.get(*slot),
             ExprKind::Hoisted(i) => self.facts.hoisted.get(*i),
-            ExprKind::Let(i) => self.lets.get(*i),
+            ExprKind::Let(i) => {
+                self.note_let(*i);
+                self.lets.get(*i)
+            }
             ExprKind::Input => Some(self.person),
             ExprKind::Element(depth) => element(env, *depth),
             ExprKind::ElementField(depth, slot) => match element(env, *depth) {
@@ -250,6 +253,16 @@ impl Evaluator<'_, '_> {
                 }
             }
             ExprKind::Quantifier(quant, subject, body) => {
+                if self.horizon.is_some() {
+                    let list = self.list_horizon(subject);
+                    let items = match (&subject.kind, list) {
+                        (ExprKind::Let(i), Some(_)) => Operand::Lent(self.lets.get(*i).unwrap_or(&NONE)),
+                        _ => self.operand(subject, env),
+                    };
+                    let held =
+                        self.quantifier_apart(*quant, list, items.elements(), body.as_deref(), env);
+                    return Value::Bool(held);
+                }
                 let subject = self.operand(subject, env);
                 let items = subject.elements();
                 let held = match (quant, body) {

@@ -25,7 +25,7 @@ use super::Evaluator;
 use super::expr::Env;
 use crate::check::ir::{Expr, ExprKind};
 use crate::compile::Plan;
-use crate::syntax::BinaryOp;
+use crate::syntax::{BinaryOp, Quant};
 use crate::value::Value;
 
 /// Which values of a plan move with `now`.
@@ -264,6 +264,8 @@ impl Evaluator<'_, '_> {
         }
         match &e.kind {
             ExprKind::Interval(a, b) => Some((self.slope(a, env)?, self.slope(b, env)?)),
+            // A window like `14d` inside a `where` is lifted into a `let`.
+            ExprKind::Let(i) => self.ends(&self.plan.program.lets.get(*i)?.value, None),
             _ => None,
         }
     }
@@ -278,5 +280,155 @@ impl Plan {
     /// Whether `next_change` may skip candidates with horizons.
     pub(crate) fn horizons(&self) -> bool {
         self.time_flow.usable()
+    }
+}
+
+/// The horizon of a list filtered by a `let`'s `where`, element by element:
+/// an element that leaves the list can only change an `any` that it made
+/// true, and one that enters only an `any` that was false, so a quantifier
+/// over the list takes from it only the horizons that can change its own
+/// value, not the first change of any element.
+#[derive(Debug, Clone)]
+pub(super) struct ListHorizon {
+    /// The first instant at which an element may enter the list.
+    enter: i64,
+    /// For each element, the first instant at which it may leave it.
+    leave: Vec<i64>,
+    /// The first instant at which the list may change at all.
+    any: i64,
+}
+
+impl ListHorizon {
+    fn new(enter: i64, leave: Vec<i64>) -> Self {
+        let any = leave.iter().copied().fold(enter, i64::min);
+        ListHorizon { enter, leave, any }
+    }
+
+    fn leave(&self, i: usize) -> i64 {
+        self.leave.get(i).copied().unwrap_or(i64::MIN)
+    }
+}
+
+impl Evaluator<'_, '_> {
+    /// The horizon of the value of `let` `i` noted where it is used other
+    /// than by a quantifier or a `where` over it.
+    pub(super) fn note_let(&self, i: usize) {
+        if let (Some(h), Some(Some(list))) = (&self.horizon, self.lists.get(i)) {
+            self.note(h, list.any);
+        }
+    }
+
+    /// The horizon of `list` if it is a `let` whose horizon is known
+    /// element by element.
+    pub(super) fn list_horizon(&self, list: &Expr) -> Option<&ListHorizon> {
+        match list.kind {
+            ExprKind::Let(i) if self.horizon.is_some() => self.lists.get(i)?.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// `body` for `item`, with its own horizon, apart from the rest.
+    fn holds_apart(&self, h: &Cell<i64>, item: &Value, body: &Expr, env: Env<'_>) -> (bool, i64) {
+        let saved = h.replace(i64::MAX);
+        let held = self.holds_in(item, body, env);
+        (held, h.replace(saved))
+    }
+
+    /// A `let`'s `list where pred`, with its horizon element by element;
+    /// only for an evaluator that tracks horizons.
+    pub(super) fn where_apart(&self, list: &Expr, pred: &Expr) -> (Value, Option<ListHorizon>) {
+        let Some(h) = &self.horizon else {
+            return (Value::None, None);
+        };
+        let source = self.list_horizon(list);
+        let items = match list.kind {
+            ExprKind::Let(i) => self.lets.get(i).cloned().unwrap_or_default(),
+            _ => self.eval(list),
+        };
+        let mut enter = source.map_or(i64::MAX, |s| s.enter);
+        let mut kept = Vec::new();
+        let mut leave = Vec::new();
+        for (j, item) in items.elements().iter().enumerate() {
+            if !self.budget.take(1) {
+                break;
+            }
+            let (held, at) = self.holds_apart(h, item, pred, None);
+            if held {
+                kept.push(item.clone());
+                leave.push(at.min(source.map_or(i64::MAX, |s| s.leave(j))));
+            } else {
+                enter = enter.min(at);
+            }
+        }
+        let value = match items {
+            Value::Set(_) => Value::Set(kept.into()),
+            _ => Value::List(kept.into()),
+        };
+        (value, Some(ListHorizon::new(enter, leave)))
+    }
+
+    /// A quantifier over `items`, the elements of a list with the horizon
+    /// `list` (`None`: a list whose own changes are noted already).
+    ///
+    /// Its value holds while one element that decides it (one that holds,
+    /// for `any` and `no`; one that does not, for `all`) stays in the list
+    /// and keeps deciding, so all are tried, not only the first, until one
+    /// decides for good; when none decides, while no element changes and
+    /// none enters.
+    pub(super) fn quantifier_apart(
+        &self,
+        quant: Quant,
+        list: Option<&ListHorizon>,
+        items: &[Value],
+        body: Option<&Expr>,
+        env: Env<'_>,
+    ) -> bool {
+        let Some(h) = &self.horizon else {
+            return false;
+        };
+        let enter = list.map_or(i64::MAX, |l| l.enter);
+        let leave = |j: usize| list.map_or(i64::MAX, |l| l.leave(j));
+        let Some(body) = body else {
+            // Not empty while one element stays; empty until one enters.
+            let at = if items.is_empty() {
+                enter
+            } else {
+                (0..items.len()).map(leave).max().unwrap_or(i64::MIN)
+            };
+            self.note(h, at);
+            return match quant {
+                Quant::Any => !items.is_empty(),
+                Quant::No => items.is_empty(),
+                Quant::All => true,
+            };
+        };
+        let deciding = !matches!(quant, Quant::All);
+        let mut decided: Option<i64> = None;
+        let mut agreed = enter;
+        for (j, item) in items.iter().enumerate() {
+            if !self.budget.take(1) {
+                return false;
+            }
+            let (held, at) = self.holds_apart(h, item, body, env);
+            if held == deciding {
+                let at = at.min(leave(j));
+                decided = Some(decided.map_or(at, |d| d.max(at)));
+                if at == i64::MAX {
+                    break;
+                }
+            } else {
+                agreed = agreed.min(at);
+            }
+        }
+        match decided {
+            Some(at) => {
+                self.note(h, at);
+                matches!(quant, Quant::Any)
+            }
+            None => {
+                self.note(h, agreed);
+                !matches!(quant, Quant::Any)
+            }
+        }
     }
 }

@@ -20,6 +20,7 @@ pub mod what_if;
 use std::cell::Cell;
 use std::sync::Arc;
 
+use crate::check::ir::ExprKind;
 use crate::compile::Plan;
 use crate::decision::{Decision, FiredRule};
 use crate::value::Value;
@@ -43,6 +44,9 @@ pub struct Evaluator<'p, 'v> {
     /// When `next_change` asks: the first instant after `now` at which a
     /// comparison made so far may flip (see `horizon.rs`).
     horizon: Option<Cell<i64>>,
+    /// When it tracks horizons: those of the `let`s that filter a list,
+    /// element by element.
+    lists: Vec<Option<horizon::ListHorizon>>,
 }
 
 impl<'p, 'v> Evaluator<'p, 'v> {
@@ -88,9 +92,19 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         ev.budget = budget.clone();
         ev.horizon = horizon;
         ev.lets = vec![Value::None; plan.program.lets.len()];
+        if ev.horizon.is_some() {
+            ev.lists = vec![None; plan.program.lets.len()];
+        }
         for &i in &plan.let_order {
             if let Some(l) = plan.program.lets.get(i) {
-                let v = ev.eval(&l.value);
+                let v = match &l.value.kind {
+                    ExprKind::Where(list, pred) if ev.horizon.is_some() => {
+                        let (v, list) = ev.where_apart(list, pred);
+                        ev.lists[i] = list;
+                        v
+                    }
+                    _ => ev.eval(&l.value),
+                };
                 ev.lets[i] = v;
             }
         }
@@ -116,6 +130,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             budget: Budget::unlimited(),
             indexes: index::Indexes::default(),
             horizon: None,
+            lists: Vec::new(),
         }
     }
 
