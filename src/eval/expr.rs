@@ -8,9 +8,10 @@
 
 use std::sync::Arc;
 
-use super::{Evaluator, index};
+use super::{Evaluator, horizon, index};
 use crate::check::ir::{Builtin, Expr, ExprKind};
 use crate::region;
+use crate::types::Type;
 use crate::syntax::{BinaryOp, Quant};
 use crate::value::Value;
 
@@ -167,12 +168,14 @@ impl Evaluator<'_, '_> {
                 Value::Duration(d) => Value::Duration(d.saturating_neg()),
                 _ => Value::None,
             },
-            ExprKind::And(a, b) => {
-                Value::Bool(self.operand(a, env).truthy() && self.operand(b, env).truthy())
-            }
-            ExprKind::Or(a, b) => {
-                Value::Bool(self.operand(a, env).truthy() || self.operand(b, env).truthy())
-            }
+            ExprKind::And(a, b) => Value::Bool(match &self.horizon {
+                Some(h) => self.logic_apart(h, true, a, b, env),
+                None => self.operand(a, env).truthy() && self.operand(b, env).truthy(),
+            }),
+            ExprKind::Or(a, b) => Value::Bool(match &self.horizon {
+                Some(h) => self.logic_apart(h, false, a, b, env),
+                None => self.operand(a, env).truthy() || self.operand(b, env).truthy(),
+            }),
             ExprKind::Coalesce(a, b) => match self.operand(a, env) {
                 v if matches!(*v, Value::None) => self.operand(b, env).into_value(),
                 v => v.into_value(),
@@ -253,6 +256,11 @@ impl Evaluator<'_, '_> {
                 }
             }
             ExprKind::Quantifier(quant, subject, body) => {
+                if let Some(b) = body
+                    && let Some(held) = self.by_bound(*quant, subject, b, env)
+                {
+                    return Value::Bool(held);
+                }
                 if self.horizon.is_some() {
                     let list = self.list_horizon(subject);
                     let items = match (&subject.kind, list) {
@@ -305,6 +313,51 @@ impl Evaluator<'_, '_> {
 }
 
 impl Evaluator<'_, '_> {
+    /// `any x in L has x.f <= bound` (or `all`, `no`, with any order) with
+    /// `bound` the same for every `x`, answered by the least or greatest
+    /// `f` of `L`, computed once per list (a long one that exists beyond
+    /// this test) instead of once per test: what makes a quantifier nested
+    /// in another over the same list linear. `None` where that does not
+    /// apply; numbers are left out, as their comparison is not their order.
+    fn by_bound(&self, quant: Quant, subject: &Expr, body: &Expr, env: Env<'_>) -> Option<bool> {
+        let ExprKind::Compare(op, l, r) = &body.kind else {
+            return None;
+        };
+        let depth = env.map_or(0, |s| s.depth + 1);
+        let (field, slot, bound, op) = match (&l.kind, &r.kind) {
+            (ExprKind::ElementField(d, slot), _) if *d == depth && !reads(r, depth) => {
+                (l, *slot, r, *op)
+            }
+            (_, ExprKind::ElementField(d, slot)) if *d == depth && !reads(l, depth) => {
+                (r, *slot, l, horizon::mirrored(*op))
+            }
+            _ => return None,
+        };
+        let ordered = matches!(op, BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge);
+        if !ordered || matches!(field.ty.non_optional(), Type::Number) {
+            return None;
+        }
+        if self.horizon.is_some()
+            && (self.plan.time_flow.moves(bound)
+                || self.list_horizon(subject).is_some_and(|l| !l.fixed()))
+        {
+            return None;
+        }
+        let Operand::Lent(Value::List(items) | Value::Set(items)) = self.operand(subject, env)
+        else {
+            return None;
+        };
+        if items.len() <= index::SMALL {
+            return None;
+        }
+        // `any`: the least (for `<`) or greatest (for `>`) element decides;
+        // `all`: the other one.
+        let greatest = matches!(op, BinaryOp::Gt | BinaryOp::Ge) != matches!(quant, Quant::All);
+        let extreme = self.indexes.extreme(items, slot, greatest, &self.budget)?;
+        let held = compare(op, &extreme, &self.operand(bound, env));
+        Some(held != matches!(quant, Quant::No))
+    }
+
     /// Whether `v` is in the collection `e`: a binary search in a set or in
     /// the sorted copy of a long list that exists beyond this test, a scan
     /// of any other list.
@@ -322,6 +375,14 @@ impl Evaluator<'_, '_> {
                 self.budget.take(steps) && member(v, &c)
             }
         }
+    }
+}
+
+/// Whether `e` reads the element bound at `depth`.
+fn reads(e: &Expr, depth: usize) -> bool {
+    match e.kind {
+        ExprKind::Element(d) | ExprKind::ElementField(d, _) => d == depth,
+        _ => e.children().iter().any(|(c, _)| reads(c, depth)),
     }
 }
 

@@ -65,7 +65,7 @@ impl TimeFlow {
     }
 
     /// Whether the value of `e` moves with `now`.
-    fn moves(&self, e: &Expr) -> bool {
+    pub(super) fn moves(&self, e: &Expr) -> bool {
         match &e.kind {
             ExprKind::Now => true,
             ExprKind::Let(i) => self.lets.get(*i).copied().unwrap_or(true),
@@ -100,7 +100,7 @@ fn flip_rising(op: BinaryOp, d: i128) -> Option<i128> {
 }
 
 /// `op` with its sides negated: `x < 0` is `-x > 0`.
-fn mirrored(op: BinaryOp) -> BinaryOp {
+pub(super) fn mirrored(op: BinaryOp) -> BinaryOp {
     match op {
         BinaryOp::Lt => BinaryOp::Gt,
         BinaryOp::Le => BinaryOp::Ge,
@@ -304,6 +304,11 @@ impl ListHorizon {
         ListHorizon { enter, leave, any }
     }
 
+    /// Whether it never changes.
+    pub(super) fn fixed(&self) -> bool {
+        self.any == i64::MAX
+    }
+
     fn leave(&self, i: usize) -> i64 {
         self.leave.get(i).copied().unwrap_or(i64::MIN)
     }
@@ -430,5 +435,32 @@ impl Evaluator<'_, '_> {
                 !matches!(quant, Quant::Any)
             }
         }
+    }
+}
+
+impl Evaluator<'_, '_> {
+    /// `a and b` (`conjunction`) or `a or b`, its horizon that of the side
+    /// that decides it: a false side holds a conjunction false whatever the
+    /// other does, a true one a disjunction true.
+    pub(super) fn logic_apart(
+        &self,
+        h: &Cell<i64>,
+        conjunction: bool,
+        a: &Expr,
+        b: &Expr,
+        env: Env<'_>,
+    ) -> bool {
+        let saved = h.replace(i64::MAX);
+        let x = self.eval_in(a, env).truthy();
+        let at_a = h.replace(i64::MAX);
+        if x != conjunction {
+            h.set(saved);
+            self.note(h, at_a);
+            return x;
+        }
+        let y = self.eval_in(b, env).truthy();
+        let at_b = h.replace(saved);
+        self.note(h, if y != conjunction { at_b } else { at_a.min(at_b) });
+        y
     }
 }

@@ -59,9 +59,13 @@ enum Entry {
     Sorted(Arc<[Value]>, Box<[Value]>),
 }
 
-/// The sorted copies made for one person.
+/// The sorted copies made for one person, and the least and greatest
+/// value of a field over a list (for `any x in L has x.f <= bound`).
 #[derive(Default)]
-pub(crate) struct Indexes(RefCell<HashMap<usize, Entry>>);
+pub(crate) struct Indexes {
+    sorted: RefCell<HashMap<usize, Entry>>,
+    extremes: RefCell<HashMap<(usize, usize), (Arc<[Value]>, Value, Value)>>,
+}
 
 impl Indexes {
     /// Whether `v` is among `items`, a list longer than [`SMALL`].
@@ -76,7 +80,7 @@ impl Indexes {
             return budget.take(1) && s.binary_search(v).is_ok();
         }
         let key = items.as_ptr() as *const u8 as usize;
-        let mut map = self.0.borrow_mut();
+        let mut map = self.sorted.borrow_mut();
         match map.get(&key) {
             Some(Entry::Sorted(list, s)) if Arc::ptr_eq(list, items) => {
                 budget.take(1) && s.binary_search(v).is_ok()
@@ -96,6 +100,44 @@ impl Indexes {
                 budget.take(items.len() as u64) && items.contains(v)
             }
         }
+    }
+}
+
+impl Indexes {
+    /// The greatest (`max`) or least value of field `slot` over the records
+    /// `items`, computed once per list and field.
+    pub(crate) fn extreme(
+        &self,
+        items: &Arc<[Value]>,
+        slot: usize,
+        max: bool,
+        budget: &Budget,
+    ) -> Option<Value> {
+        let key = (items.as_ptr() as *const u8 as usize, slot);
+        let mut map = self.extremes.borrow_mut();
+        let pick = |(_, lo, hi): &(Arc<[Value]>, Value, Value)| if max { hi.clone() } else { lo.clone() };
+        if let Some(entry) = map.get(&key).filter(|(list, ..)| Arc::ptr_eq(list, items)) {
+            return budget.take(1).then(|| pick(entry));
+        }
+        if !budget.take(items.len() as u64) {
+            return None;
+        }
+        let none = Value::None;
+        let field = |v: &'_ Value| -> Value {
+            match v {
+                Value::Record(fields) => fields.get(slot).unwrap_or(&none).clone(),
+                _ => Value::None,
+            }
+        };
+        let mut values = items.iter().map(field);
+        let first = values.next()?;
+        let (lo, hi) = values.fold((first.clone(), first), |(lo, hi), v| {
+            (lo.min(v.clone()), hi.max(v))
+        });
+        let entry = (Arc::clone(items), lo, hi);
+        let found = pick(&entry);
+        map.insert(key, entry);
+        Some(found)
     }
 }
 
