@@ -362,6 +362,9 @@ impl Evaluator<'_, '_> {
     /// the sorted copy of a long list that exists beyond this test, a scan
     /// of any other list.
     fn member(&self, v: &Value, e: &Expr, env: Env<'_>) -> bool {
+        if let Some(found) = self.member_apart(v, e) {
+            return found;
+        }
         match self.operand(e, env) {
             Operand::Lent(Value::List(items)) if items.len() > index::SMALL => {
                 self.indexes

@@ -296,12 +296,20 @@ pub(super) struct ListHorizon {
     leave: Vec<i64>,
     /// The first instant at which the list may change at all.
     any: i64,
+    /// Its elements, sorted, each with the last instant at which one equal
+    /// to it may leave: made on the first membership test in it.
+    members: std::cell::OnceCell<Vec<(Value, i64)>>,
 }
 
 impl ListHorizon {
     fn new(enter: i64, leave: Vec<i64>) -> Self {
         let any = leave.iter().copied().fold(enter, i64::min);
-        ListHorizon { enter, leave, any }
+        ListHorizon {
+            enter,
+            leave,
+            any,
+            members: std::cell::OnceCell::new(),
+        }
     }
 
     /// Whether it never changes.
@@ -315,6 +323,41 @@ impl ListHorizon {
 }
 
 impl Evaluator<'_, '_> {
+    /// Whether `v` is in the list of `let` `i` whose horizon is known
+    /// element by element, noting the horizon of the answer: a member stays
+    /// one while one element equal to it stays in the list, a non-member
+    /// until an element enters. `None` when `i` is no such `let`.
+    pub(super) fn member_apart(&self, v: &Value, collection: &Expr) -> Option<bool> {
+        let (Some(h), ExprKind::Let(i)) = (&self.horizon, &collection.kind) else {
+            return None;
+        };
+        let list = self.lists.get(*i)?.as_ref()?;
+        let members = list.members.get_or_init(|| {
+            let items = self.lets.get(*i).map_or(&[][..], Value::elements);
+            let mut members: Vec<(Value, i64)> = items
+                .iter()
+                .enumerate()
+                .map(|(j, item)| (item.clone(), list.leave(j)))
+                .collect();
+            members.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            members.dedup_by(|later, first| later.0 == first.0);
+            members
+        });
+        if !self.budget.take(1) {
+            return Some(false);
+        }
+        match members.binary_search_by(|(m, _)| m.cmp(v)) {
+            Ok(j) => {
+                self.note(h, members[j].1);
+                Some(true)
+            }
+            Err(_) => {
+                self.note(h, list.enter);
+                Some(false)
+            }
+        }
+    }
+
     /// The horizon of the value of `let` `i` noted where it is used other
     /// than by a quantifier or a `where` over it.
     pub(super) fn note_let(&self, i: usize) {
@@ -337,6 +380,26 @@ impl Evaluator<'_, '_> {
         let saved = h.replace(i64::MAX);
         let held = self.holds_in(item, body, env);
         (held, h.replace(saved))
+    }
+
+    /// A `let`'s `list.field`, with the horizon of `list` when it is known
+    /// element by element: each element enters and leaves with its record.
+    pub(super) fn project_apart(&self, list: &Expr, e: &Expr) -> (Value, Option<ListHorizon>) {
+        let horizon = self
+            .list_horizon(list)
+            .map(|l| ListHorizon::new(l.enter, l.leave.clone()));
+        match (horizon, &list.kind) {
+            (Some(h), ExprKind::Let(_)) => {
+                // Read without noting the list's own horizon.
+                let saved = self.horizon.as_ref().map(|c| c.replace(i64::MAX));
+                let value = self.eval(e);
+                if let (Some(c), Some(saved)) = (&self.horizon, saved) {
+                    c.set(saved);
+                }
+                (value, Some(h))
+            }
+            _ => (self.eval(e), None),
+        }
     }
 
     /// A `let`'s `list where pred`, with its horizon element by element;

@@ -103,6 +103,11 @@ impl<'p, 'v> Evaluator<'p, 'v> {
                         ev.lists[i] = list;
                         v
                     }
+                    ExprKind::Project(list, _) if ev.horizon.is_some() => {
+                        let (v, list) = ev.project_apart(list, &l.value);
+                        ev.lists[i] = list;
+                        v
+                    }
                     _ => ev.eval(&l.value),
                 };
                 ev.lets[i] = v;
@@ -243,3 +248,7 @@ fn winner(program: &crate::check::Program, fired: impl Iterator<Item = usize>) -
 
 #[cfg(test)]
 mod tests;
+/// The generated people of the benchmarks, for tests.
+#[cfg(test)]
+#[path = "../../benches/support/population.rs"]
+mod population;

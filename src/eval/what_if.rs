@@ -59,8 +59,19 @@ pub fn next_change_within<'p>(
     now: i64,
     budget: &Budget,
 ) -> Option<Change<'p>> {
+    first_change(plan, facts, person, now, budget, plan.horizons())
+}
+
+/// [`next_change_within`], skipping candidates by horizons or not.
+fn first_change<'p>(
+    plan: &'p Plan,
+    facts: &'p Facts,
+    person: &Value,
+    now: i64,
+    budget: &Budget,
+    horizons: bool,
+) -> Option<Change<'p>> {
     // Only the verdict at each candidate; the whole decision at the change.
-    let horizons = plan.horizons();
     let at = |t: i64| {
         if horizons {
             Evaluator::tracking(plan, facts, person, t, budget)
@@ -273,4 +284,75 @@ pub fn remedies<'p>(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Budget, Facts, first_change};
+    use crate::Policy;
+
+    use crate::eval::population;
+
+    /// 2021-11-01T10:00:00+08:00.
+    const NOW: i64 = 1_635_732_000_000_000;
+
+    /// Skipping by horizons finds the change that trying every candidate
+    /// finds, to the microsecond and in every field of the decision.
+    #[test]
+    fn horizons_change_nothing() {
+        let shipped = [
+            include_str!("../../policies/beijing-2021-10-30.policy"),
+            include_str!("../../policies/beijing-2022-winter-olympics.policy"),
+            include_str!("../../policies/quarantine-release.policy"),
+            include_str!("../../policies/three-colour-health-code.policy"),
+        ];
+        let mut compared = 0;
+        for text in shipped {
+            let policy = Policy::compile("p", text).unwrap_or_else(|e| unreachable!("{e}"));
+            let plan = policy.plan();
+            assert!(plan.horizons(), "no shipped policy puts `now` in a list");
+            let mut cases = Vec::new();
+            for test in &plan.program.tests {
+                let facts = match &test.facts {
+                    Some(record) => Facts::from_record(plan, record.clone()),
+                    None => Facts::empty(plan),
+                };
+                let instants = test.expects.iter().filter_map(|e| e.at);
+                for now in std::iter::once(test.now).chain(instants) {
+                    cases.push((facts.clone(), test.person.clone(), now));
+                }
+            }
+            if plan.program.name == "beijing_entry" {
+                let facts = policy
+                    .facts(include_str!("../../examples/beijing/facts.json"))
+                    .unwrap_or_else(|e| unreachable!("{e}"));
+                let generated = population::population(300, 3);
+                let people = include_str!("../../examples/beijing/people.jsonl")
+                    .lines()
+                    .chain(include_str!("../../tests/corpus/decide/beijing-boundaries.jsonl").lines())
+                    .map(str::to_owned)
+                    .chain(generated.lines().map(str::to_owned));
+                for line in people {
+                    let line = serde_json::from_str::<serde_json::Value>(&line)
+                        .ok()
+                        .and_then(|v| v.get("person").map(ToString::to_string))
+                        .unwrap_or(line);
+                    let Ok(person) = policy.person(&line) else { continue };
+                    for days in [-20, -3, 0, 1, 5, 13] {
+                        let now = NOW + days * 86_400_000_000;
+                        cases.push((facts.clone(), person.value.clone(), now));
+                    }
+                }
+            }
+            for (facts, person, now) in &cases {
+                let unlimited = Budget::unlimited();
+                let skipping = first_change(plan, facts, person, *now, &unlimited, true);
+                let trying = first_change(plan, facts, person, *now, &unlimited, false);
+                let show = |c: Option<super::Change<'_>>| c.map(|c| (c.at, c.decision.to_json()));
+                assert_eq!(show(skipping), show(trying), "{person:?} at {now}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 1500, "{compared}");
+    }
 }
