@@ -270,7 +270,8 @@ impl Policy {
         use eval::what_if;
         let now = decision.now;
         let first = if extras.timeline {
-            let (steps, cut) = what_if::timeline(&self.plan, facts, person, now, TIMELINE_LIMIT, budget);
+            let (steps, cut) =
+                what_if::timeline(&self.plan, facts, person, now, TIMELINE_LIMIT, budget);
             let first = steps.get(1).map(|c| (c.at, c.decision.clone()));
             decision.timeline = Some(steps.into_iter().map(|c| (c.at, c.decision)).collect());
             decision.timeline_cut = cut;
@@ -377,8 +378,8 @@ impl Policy {
         let decoded = self.person(json)?;
         let warnings = strings(&decoded.warnings);
         let budget = self.fresh_budget();
-        let decision =
-            eval::Evaluator::within(&self.plan, facts, &decoded.value, now, &budget).decide(warnings);
+        let decision = eval::Evaluator::within(&self.plan, facts, &decoded.value, now, &budget)
+            .decide(warnings);
         self.within_budget(&budget, decision)
     }
 }

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use super::{Evaluator, horizon, index};
 use crate::check::ir::{Builtin, Expr, ExprKind};
 use crate::region;
-use crate::types::Type;
 use crate::syntax::{BinaryOp, Quant};
+use crate::types::Type;
 use crate::value::Value;
 
 /// The element bound by one `where`/`has`, and those around it.
@@ -264,7 +264,9 @@ impl Evaluator<'_, '_> {
                 if self.horizon.is_some() {
                     let list = self.list_horizon(subject);
                     let items = match (&subject.kind, list) {
-                        (ExprKind::Let(i), Some(_)) => Operand::Lent(self.lets.get(*i).unwrap_or(&NONE)),
+                        (ExprKind::Let(i), Some(_)) => {
+                            Operand::Lent(self.lets.get(*i).unwrap_or(&NONE))
+                        }
                         _ => self.operand(subject, env),
                     };
                     let held =
@@ -333,7 +335,10 @@ impl Evaluator<'_, '_> {
             }
             _ => return None,
         };
-        let ordered = matches!(op, BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge);
+        let ordered = matches!(
+            op,
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+        );
         if !ordered || matches!(field.ty.non_optional(), Type::Number) {
             return None;
         }
@@ -366,10 +371,9 @@ impl Evaluator<'_, '_> {
             return found;
         }
         match self.operand(e, env) {
-            Operand::Lent(Value::List(items)) if items.len() > index::SMALL => {
-                self.indexes
-                    .contains(&self.facts.indexes, items, v, &self.budget)
-            }
+            Operand::Lent(Value::List(items)) if items.len() > index::SMALL => self
+                .indexes
+                .contains(&self.facts.indexes, items, v, &self.budget),
             c => {
                 let steps = match *c {
                     Value::List(ref items) => items.len() as u64,

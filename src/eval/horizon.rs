@@ -53,7 +53,11 @@ impl TimeFlow {
             }
         }
         let mut moving = false;
-        let mut stack: Vec<&Expr> = lets.iter().map(|l| &l.value).chain(roots.iter().copied()).collect();
+        let mut stack: Vec<&Expr> = lets
+            .iter()
+            .map(|l| &l.value)
+            .chain(roots.iter().copied())
+            .collect();
         while let Some(e) = stack.pop() {
             if let ExprKind::List(items) = &e.kind {
                 moving |= items.iter().any(|i| flow.moves(i));
@@ -69,9 +73,9 @@ impl TimeFlow {
         match &e.kind {
             ExprKind::Now => true,
             ExprKind::Let(i) => self.lets.get(*i).copied().unwrap_or(true),
-            ExprKind::Arith(_, a, b)
-            | ExprKind::Coalesce(a, b)
-            | ExprKind::Interval(a, b) => self.moves(a) || self.moves(b),
+            ExprKind::Arith(_, a, b) | ExprKind::Coalesce(a, b) | ExprKind::Interval(a, b) => {
+                self.moves(a) || self.moves(b)
+            }
             ExprKind::Neg(a) | ExprKind::Where(a, _) => self.moves(a),
             ExprKind::List(items) => items.iter().any(|i| self.moves(i)),
             _ => false,
@@ -523,7 +527,14 @@ impl Evaluator<'_, '_> {
         }
         let y = self.eval_in(b, env).truthy();
         let at_b = h.replace(saved);
-        self.note(h, if y != conjunction { at_b } else { at_a.min(at_b) });
+        self.note(
+            h,
+            if y != conjunction {
+                at_b
+            } else {
+                at_a.min(at_b)
+            },
+        );
         y
     }
 }

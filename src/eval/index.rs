@@ -36,7 +36,9 @@ impl FactIndexes {
         FactIndexes(
             values
                 .filter_map(|v| match v {
-                    Value::List(items) if items.len() > SMALL => Some((Arc::clone(items), sorted(items))),
+                    Value::List(items) if items.len() > SMALL => {
+                        Some((Arc::clone(items), sorted(items)))
+                    }
                     _ => None,
                 })
                 .collect(),
@@ -115,7 +117,8 @@ impl Indexes {
     ) -> Option<Value> {
         let key = (items.as_ptr() as *const u8 as usize, slot);
         let mut map = self.extremes.borrow_mut();
-        let pick = |(_, lo, hi): &(Arc<[Value]>, Value, Value)| if max { hi.clone() } else { lo.clone() };
+        let pick =
+            |(_, lo, hi): &(Arc<[Value]>, Value, Value)| if max { hi.clone() } else { lo.clone() };
         if let Some(entry) = map.get(&key).filter(|(list, ..)| Arc::ptr_eq(list, items)) {
             return budget.take(1).then(|| pick(entry));
         }

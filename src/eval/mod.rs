@@ -246,9 +246,9 @@ fn winner(program: &crate::check::Program, fired: impl Iterator<Item = usize>) -
     })
 }
 
-#[cfg(test)]
-mod tests;
 /// The generated people of the benchmarks, for tests.
 #[cfg(test)]
 #[path = "../../benches/support/population.rs"]
 mod population;
+#[cfg(test)]
+mod tests;

@@ -329,7 +329,9 @@ mod tests {
                 let generated = population::population(300, 3);
                 let people = include_str!("../../examples/beijing/people.jsonl")
                     .lines()
-                    .chain(include_str!("../../tests/corpus/decide/beijing-boundaries.jsonl").lines())
+                    .chain(
+                        include_str!("../../tests/corpus/decide/beijing-boundaries.jsonl").lines(),
+                    )
                     .map(str::to_owned)
                     .chain(generated.lines().map(str::to_owned));
                 for line in people {
@@ -337,7 +339,9 @@ mod tests {
                         .ok()
                         .and_then(|v| v.get("person").map(ToString::to_string))
                         .unwrap_or(line);
-                    let Ok(person) = policy.person(&line) else { continue };
+                    let Ok(person) = policy.person(&line) else {
+                        continue;
+                    };
                     for days in [-20, -3, 0, 1, 5, 13] {
                         let now = NOW + days * 86_400_000_000;
                         cases.push((facts.clone(), person.value.clone(), now));
