@@ -327,10 +327,8 @@ impl Evaluator<'_, '_> {
         };
         let depth = env.map_or(0, |s| s.depth + 1);
         let (field, slot, bound, op) = match (&l.kind, &r.kind) {
-            (ExprKind::ElementField(d, slot), _) if *d == depth && !reads(r, depth) => {
-                (l, *slot, r, *op)
-            }
-            (_, ExprKind::ElementField(d, slot)) if *d == depth && !reads(l, depth) => {
+            (ExprKind::ElementField(d, slot), _) if *d == depth => (l, *slot, r, *op),
+            (_, ExprKind::ElementField(d, slot)) if *d == depth => {
                 (r, *slot, l, horizon::mirrored(*op))
             }
             _ => return None,
@@ -352,7 +350,7 @@ impl Evaluator<'_, '_> {
         else {
             return None;
         };
-        if items.len() <= index::SMALL {
+        if items.len() <= index::SMALL || reads(bound, depth) {
             return None;
         }
         // `any`: the least (for `<`) or greatest (for `>`) element decides;

@@ -26,9 +26,15 @@ use crate::value::Value;
 /// Lists up to this length are scanned.
 pub(crate) const SMALL: usize = 16;
 
+/// A list, kept alive, and its elements sorted.
+type Sorted = (Arc<[Value]>, Box<[Value]>);
+
+/// A list, kept alive, and the least and greatest value of a field of it.
+type Extremes = (Arc<[Value]>, Value, Value);
+
 /// Sorted copies of the long lists among the facts and hoisted values.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct FactIndexes(Vec<(Arc<[Value]>, Box<[Value]>)>);
+pub(crate) struct FactIndexes(Vec<Sorted>);
 
 impl FactIndexes {
     /// Indexes every long list among `values`.
@@ -66,7 +72,7 @@ enum Entry {
 #[derive(Default)]
 pub(crate) struct Indexes {
     sorted: RefCell<HashMap<usize, Entry>>,
-    extremes: RefCell<HashMap<(usize, usize), (Arc<[Value]>, Value, Value)>>,
+    extremes: RefCell<HashMap<(usize, usize), Extremes>>,
 }
 
 impl Indexes {
