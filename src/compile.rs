@@ -6,6 +6,14 @@
 //!   `where`/`has` (`checked_phones.number` inside `person.stays where ...`)
 //!   is *lifted* into a hidden `let`: computed once per person, not once per
 //!   element.
+//!
+//! It also records which values move with `now` (`Plan::time_flow`), for
+//! the horizons that let `next_change` skip candidate instants
+//! (`eval/horizon.rs`). The evaluator adds the rest of what keeps the cost
+//! near-linear, each an idea a plan arena keeps as per-node metadata: sorted
+//! copies of the long lists tested for membership (`eval/index.rs`), the
+//! least and greatest field of a list a quantifier compares with a bound,
+//! and a budget of steps per record (`eval/budget.rs`).
 
 use crate::check::ir::{Expr, ExprKind};
 use crate::check::{Let, Program};
@@ -22,7 +30,7 @@ pub struct Plan {
     /// earlier ones: the order they are computed in, once per person.
     pub let_order: Vec<usize>,
     /// Which values move with `now`, for the horizons of `next_change`.
-    pub time_flow: crate::eval::horizon::TimeFlow,
+    pub(crate) time_flow: crate::eval::horizon::TimeFlow,
 }
 
 /// Rewrites the program for evaluation.

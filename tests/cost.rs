@@ -149,78 +149,66 @@ fn beijing_with_30000_phones_and_stays() {
     assert!(matches!(change, NextChange::Never), "{change:?}");
 }
 
-#[test]
-fn quarantine_with_30000_tests_none_24_hours_apart() {
-    // Every later test has no earlier one 24 hours before it: the nested
-    // quantifier looks through all of them for each.
+/// The quarantine policy's next change for 30,000 tests `every` apart,
+/// every third pending.
+fn quarantine(every: i64) -> NextChange<'static> {
     let person = format!(
         r#"{{"quarantine_started":"{}","tests":{}}}"#,
         instant(NOW - 20 * DAY),
-        tests(N, 20 * HOUR / N, |i| if i % 3 == 0 {
+        tests(N, every, |i| if i % 3 == 0 {
             "pending"
         } else {
             "negative"
         })
     );
-    let change = decide_huge(
+    decide_huge(
         include_str!("../policies/quarantine-release.policy"),
         "{}",
         &person,
-    );
+    )
+}
+
+#[test]
+fn quarantine_with_30000_tests_none_24_hours_apart() {
+    // No later test has an earlier one 24 hours before it: the nested
+    // quantifier looked through all of them for each.
+    let change = quarantine(20 * HOUR / N);
     assert!(matches!(change, NextChange::Never), "{change:?}");
 }
 
 #[test]
 fn quarantine_with_30000_tests_an_hour_apart() {
-    let person = format!(
-        r#"{{"quarantine_started":"{}","tests":{}}}"#,
-        instant(NOW - 20 * DAY),
-        tests(N, HOUR, |i| if i % 3 == 0 { "pending" } else { "negative" })
-    );
-    let change = decide_huge(
-        include_str!("../policies/quarantine-release.policy"),
-        "{}",
-        &person,
-    );
     // Released now; quarantined again once the last negative test is 48
     // hours old.
+    let change = quarantine(HOUR);
     assert!(matches!(change, NextChange::At { .. }), "{change:?}");
+}
+
+/// A person with [`stays`] and 30,000 tests 20 minutes apart, every other
+/// one pending, and `fields` beside them.
+fn stays_and_tests(fields: &str) -> String {
+    let tests = tests(N, 20 * 60 * SECOND, |i| {
+        if i % 2 == 0 { "negative" } else { "pending" }
+    });
+    format!(r#"{{{fields}"stays":{},"tests":{tests}}}"#, stays(false))
 }
 
 #[test]
 fn winter_olympics_with_30000_stays_and_tests() {
-    let person = format!(
-        r#"{{"stays":{},"tests":{}}}"#,
-        stays(false),
-        tests(N, 20 * 60 * SECOND, |i| if i % 2 == 0 {
-            "negative"
-        } else {
-            "pending"
-        })
-    );
     let change = decide_huge(
         include_str!("../policies/beijing-2022-winter-olympics.policy"),
         r#"{"risk_area_counties":["152923"]}"#,
-        &person,
+        &stays_and_tests(""),
     );
     assert!(matches!(change, NextChange::Never), "{change:?}");
 }
 
 #[test]
 fn three_colour_code_with_30000_stays_and_tests() {
-    let person = format!(
-        r#"{{"status":"none","test_every":"3d","stays":{},"tests":{}}}"#,
-        stays(false),
-        tests(N, 20 * 60 * SECOND, |i| if i % 2 == 0 {
-            "negative"
-        } else {
-            "pending"
-        })
-    );
     let change = decide_huge(
         include_str!("../policies/three-colour-health-code.policy"),
         r#"{"high_risk_counties":["110105"]}"#,
-        &person,
+        &stays_and_tests(r#""status":"none","test_every":"3d","#),
     );
     assert!(matches!(change, NextChange::Never), "{change:?}");
 }

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::{Evaluator, horizon, index};
+use super::{Evaluator, index};
 use crate::check::ir::{Builtin, Expr, ExprKind};
 use crate::region;
 use crate::syntax::{BinaryOp, Quant};
@@ -329,7 +329,7 @@ impl Evaluator<'_, '_> {
         let (field, slot, bound, op) = match (&l.kind, &r.kind) {
             (ExprKind::ElementField(d, slot), _) if *d == depth => (l, *slot, r, *op),
             (_, ExprKind::ElementField(d, slot)) if *d == depth => {
-                (r, *slot, l, horizon::mirrored(*op))
+                (r, *slot, l, super::explain::flip(*op))
             }
             _ => return None,
         };

@@ -103,17 +103,6 @@ fn flip_rising(op: BinaryOp, d: i128) -> Option<i128> {
     }
 }
 
-/// `op` with its sides negated: `x < 0` is `-x > 0`.
-pub(super) fn mirrored(op: BinaryOp) -> BinaryOp {
-    match op {
-        BinaryOp::Lt => BinaryOp::Gt,
-        BinaryOp::Le => BinaryOp::Ge,
-        BinaryOp::Gt => BinaryOp::Lt,
-        BinaryOp::Ge => BinaryOp::Le,
-        other => other,
-    }
-}
-
 /// Instants this far from zero are where saturating time arithmetic stops
 /// being linear: no horizon is solved for near them.
 const FAR: i128 = 1 << 60;
@@ -168,7 +157,8 @@ impl Evaluator<'_, '_> {
         let d = p - q;
         let flip = match slope {
             1 => flip_rising(op, d),
-            -1 => flip_rising(mirrored(op), -d),
+            // `x op 0` is `-x op' 0`, with `op` read from the other side.
+            -1 => flip_rising(super::explain::flip(op), -d),
             _ => return self.note_unknown(h),
         };
         if let Some(delta) = flip {

@@ -2,7 +2,9 @@
 //!
 //! What depends only on the facts is computed once, when the facts are
 //! loaded ([`Facts`]); each person is then evaluated by a small
-//! [`Evaluator`] that borrows the plan, the facts and the person.
+//! [`Evaluator`] that borrows the plan, the facts and the person, and takes
+//! its steps from a [`Budget`]. Its cost is near-linear in the record: see
+//! `index.rs` (membership), `horizon.rs` (`next_change`) and `budget.rs`.
 
 mod budget;
 pub use budget::{Budget, DEFAULT_BUDGET};

@@ -296,6 +296,60 @@ mod tests {
     /// 2021-11-01T10:00:00+08:00.
     const NOW: i64 = 1_635_732_000_000_000;
 
+    /// A person with many stays around `NOW`, past and future, some without
+    /// an end, some in case counties, and phones unbound within 14 days.
+    fn mixed(seed: i64) -> String {
+        let hour = 3_600_000_000;
+        let at = |t: i64| crate::time::format_instant(t, &jiff::tz::TimeZone::UTC);
+        let phones: Vec<String> = (0..40)
+            .map(|i| {
+                let unbound = if i % 5 == seed % 5 {
+                    format!(r#","unbound_at":"{}""#, at(NOW - (i + seed) * 7 * hour))
+                } else {
+                    String::new()
+                };
+                format!(
+                    r#"{{"number":"{i}","bound_at":"{}","itinerary_checked":{}{unbound}}}"#,
+                    at(NOW - 300 * 24 * hour + i * (seed + 1) * 50 * hour),
+                    (i + seed) % 13 != 0
+                )
+            })
+            .collect();
+        let stays: Vec<String> = (0..150)
+            .map(|i| {
+                let from = NOW - 20 * 24 * hour + i * (3 + seed) * hour;
+                let region =
+                    ["152923", "610104", "120116", "110105", "620103"][((i + seed) % 5) as usize];
+                let to = if (i + seed) % 6 == 0 {
+                    String::new()
+                } else {
+                    format!(r#","to":"{}""#, at(from + (i % 4 + 1) * hour))
+                };
+                format!(
+                    r#"{{"phone":"{}","region":"{region}","from":"{}"{to}}}"#,
+                    (i * 7) % 45,
+                    at(from)
+                )
+            })
+            .collect();
+        let tests: Vec<String> = (0..10)
+            .map(|i| {
+                let result = ["negative", "pending", "positive"][((i + seed) % 3) as usize];
+                format!(
+                    r#"{{"sampled_at":"{}","result":"{result}"}}"#,
+                    at(NOW - (i * 11 - 30) * hour)
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"phones":[{}],"stays":[{}],"tests":[{}],"beijing_area_visits":[{{"area":"110105-sanlitun","at":"{}"}}]}}"#,
+            phones.join(","),
+            stays.join(","),
+            tests.join(","),
+            at(NOW - (seed + 2) * 24 * hour)
+        )
+    }
+
     /// Skipping by horizons finds the change that trying every candidate
     /// finds, to the microsecond and in every field of the decision.
     #[test]
@@ -306,7 +360,7 @@ mod tests {
             include_str!("../../policies/quarantine-release.policy"),
             include_str!("../../policies/three-colour-health-code.policy"),
         ];
-        let mut compared = 0;
+        let (mut compared, mut changing) = (0, 0);
         for text in shipped {
             let policy = Policy::compile("p", text).unwrap_or_else(|e| unreachable!("{e}"));
             let plan = policy.plan();
@@ -326,6 +380,10 @@ mod tests {
                 let facts = policy
                     .facts(include_str!("../../examples/beijing/facts.json"))
                     .unwrap_or_else(|e| unreachable!("{e}"));
+                for seed in 0..4 {
+                    let decoded = policy.person(&mixed(seed));
+                    assert!(decoded.is_ok(), "{:?}", decoded.err());
+                }
                 let generated = population::population(300, 3);
                 let people = include_str!("../../examples/beijing/people.jsonl")
                     .lines()
@@ -333,7 +391,8 @@ mod tests {
                         include_str!("../../tests/corpus/decide/beijing-boundaries.jsonl").lines(),
                     )
                     .map(str::to_owned)
-                    .chain(generated.lines().map(str::to_owned));
+                    .chain(generated.lines().map(str::to_owned))
+                    .chain((0..4).map(mixed));
                 for line in people {
                     let line = serde_json::from_str::<serde_json::Value>(&line)
                         .ok()
@@ -352,11 +411,16 @@ mod tests {
                 let unlimited = Budget::unlimited();
                 let skipping = first_change(plan, facts, person, *now, &unlimited, true);
                 let trying = first_change(plan, facts, person, *now, &unlimited, false);
+                changing += usize::from(skipping.is_some());
                 let show = |c: Option<super::Change<'_>>| c.map(|c| (c.at, c.decision.to_json()));
                 assert_eq!(show(skipping), show(trying), "{person:?} at {now}");
                 compared += 1;
             }
         }
         assert!(compared > 1500, "{compared}");
+        assert!(
+            changing > 500,
+            "most decisions change at some point: {changing}"
+        );
     }
 }
