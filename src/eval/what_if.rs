@@ -419,8 +419,8 @@ mod tests {
         }
         assert!(compared > 1500, "{compared}");
         assert!(
-            changing > 500,
-            "most decisions change at some point: {changing}"
+            changing > 150,
+            "many decisions change at some point: {changing}"
         );
     }
 }
