@@ -6,6 +6,14 @@
 //!   `where`/`has` (`checked_phones.number` inside `person.stays where ...`)
 //!   is *lifted* into a hidden `let`: computed once per person, not once per
 //!   element.
+//!
+//! It also records which values move with `now` (`Plan::time_flow`), for
+//! the horizons that let `next_change` skip candidate instants
+//! (`eval/horizon.rs`). The evaluator adds the rest of what keeps the cost
+//! near-linear, each an idea a plan arena keeps as per-node metadata: sorted
+//! copies of the long lists tested for membership (`eval/index.rs`), the
+//! least and greatest field of a list a quantifier compares with a bound,
+//! and a budget of steps per record (`eval/budget.rs`).
 
 use crate::check::ir::{Expr, ExprKind};
 use crate::check::{Let, Program};
@@ -21,6 +29,8 @@ pub struct Plan {
     /// The `let`s (hidden ones included) in an order where each uses only
     /// earlier ones: the order they are computed in, once per person.
     pub let_order: Vec<usize>,
+    /// Which values move with `now`, for the horizons of `next_change`.
+    pub(crate) time_flow: crate::eval::horizon::TimeFlow,
 }
 
 /// Rewrites the program for evaluation.
@@ -68,10 +78,20 @@ pub fn compile(mut program: Program) -> Plan {
         specialise(e);
     }
     let let_order = let_order(&mut program.lets);
+    let time_flow = {
+        let roots: Vec<&Expr> = program
+            .rules
+            .iter()
+            .flat_map(|r| std::iter::once(&r.when).chain(r.unless.as_ref()))
+            .chain(program.warnings.iter().map(|w| &w.when))
+            .collect();
+        crate::eval::horizon::TimeFlow::of(&program.lets, &let_order, &roots)
+    };
     Plan {
         program,
         hoisted,
         let_order,
+        time_flow,
     }
 }
 

@@ -91,6 +91,8 @@ pub struct Policy {
     /// Whether every field a record gives that the schema does not declare
     /// is an error (`--strict`).
     strict: bool,
+    /// The steps deciding one record may take (`--budget`).
+    budget: u64,
 }
 
 /// Everything wrong with a policy's text: one syntax error, or every check
@@ -135,6 +137,7 @@ impl Policy {
             plan,
             warnings,
             strict: false,
+            budget: eval::DEFAULT_BUDGET,
         })
     }
 
@@ -145,6 +148,35 @@ impl Policy {
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;
         self
+    }
+
+    /// The policy deciding each record within `steps` steps of evaluation
+    /// (elements visited by `where`, `has`, projections and membership
+    /// scans), the decision and its extras together: a record that needs
+    /// more is an error, not a stall. [`eval::DEFAULT_BUDGET`] unless set.
+    pub fn budget(mut self, steps: u64) -> Self {
+        self.budget = steps;
+        self
+    }
+
+    /// A fresh budget for one record.
+    fn fresh_budget(&self) -> eval::Budget {
+        eval::Budget::new(self.budget)
+    }
+
+    /// `done`, unless `budget` ran out while it was made.
+    fn within_budget<T>(&self, budget: &eval::Budget, done: T) -> Result<T, DataError> {
+        if budget.exceeded() {
+            return Err(DataError {
+                message: format!(
+                    "deciding this record exceeds the evaluation budget of {} steps; it is not decided (a larger `--budget` allows it)",
+                    budget.limit()
+                ),
+                line: None,
+                column: None,
+            });
+        }
+        Ok(done)
     }
 
     /// How person records are read.
@@ -225,12 +257,14 @@ impl Policy {
     ) -> Result<Decision<'p>, DataError> {
         let decoded = self.person(json)?;
         let person = &decoded.value;
-        let mut evaluator = eval::Evaluator::new(&self.plan, facts, person, now);
+        let budget = self.fresh_budget();
+        let mut evaluator = eval::Evaluator::within(&self.plan, facts, person, now, &budget);
         if extras.witnesses {
             evaluator = evaluator.detailed();
         }
         let decision = evaluator.decide(strings(&decoded.warnings));
-        Ok(self.with_extras(decision, facts, person, extras))
+        let decision = self.with_extras(decision, facts, person, extras, &budget);
+        self.within_budget(&budget, decision)
     }
 
     /// Adds the `extras` asked for to the decision for `person`.
@@ -240,18 +274,21 @@ impl Policy {
         facts: &'p Facts,
         person: &value::Value,
         extras: Extras,
+        budget: &eval::Budget,
     ) -> Decision<'p> {
         use decision::NextChange;
         use eval::what_if;
         let now = decision.now;
         let first = if extras.timeline {
-            let (steps, cut) = what_if::timeline(&self.plan, facts, person, now, TIMELINE_LIMIT);
+            let (steps, cut) =
+                what_if::timeline(&self.plan, facts, person, now, TIMELINE_LIMIT, budget);
             let first = steps.get(1).map(|c| (c.at, c.decision.clone()));
             decision.timeline = Some(steps.into_iter().map(|c| (c.at, c.decision)).collect());
             decision.timeline_cut = cut;
             first
         } else if extras.next_change {
-            what_if::next_change(&self.plan, facts, person, now).map(|c| (c.at, c.decision))
+            what_if::next_change_within(&self.plan, facts, person, now, budget)
+                .map(|c| (c.at, c.decision))
         } else {
             None
         };
@@ -265,7 +302,7 @@ impl Policy {
             };
         }
         if extras.remedies {
-            decision.remedies = Some(what_if::remedies(&self.plan, facts, person, now));
+            decision.remedies = Some(what_if::remedies(&self.plan, facts, person, now, budget));
         }
         decision.show_witnesses = extras.witnesses;
         decision
@@ -322,7 +359,8 @@ impl Policy {
     ) -> Result<explain::Explanation<'p>, DataError> {
         let decoded = self.person(json)?;
         let person = &decoded.value;
-        let evaluator = eval::Evaluator::new(&self.plan, facts, person, now).detailed();
+        let budget = self.fresh_budget();
+        let evaluator = eval::Evaluator::within(&self.plan, facts, person, now, &budget).detailed();
         let rules = evaluator.rule_reports();
         let warnings = evaluator.warning_reports();
         let decision = evaluator.decide(Vec::new());
@@ -331,12 +369,13 @@ impl Policy {
             remedies: true,
             ..Extras::default()
         };
-        Ok(explain::Explanation {
-            decision: self.with_extras(decision, facts, person, extras),
+        let explanation = explain::Explanation {
+            decision: self.with_extras(decision, facts, person, extras, &budget),
             rules,
             warnings,
             data_warnings: decoded.warnings,
-        })
+        };
+        self.within_budget(&budget, explanation)
     }
 
     /// Decides one person given as a JSON object.
@@ -348,6 +387,9 @@ impl Policy {
     ) -> Result<Decision<'p>, DataError> {
         let decoded = self.person(json)?;
         let warnings = strings(&decoded.warnings);
-        Ok(eval::Evaluator::new(&self.plan, facts, &decoded.value, now).decide(warnings))
+        let budget = self.fresh_budget();
+        let decision = eval::Evaluator::within(&self.plan, facts, &decoded.value, now, &budget)
+            .decide(warnings);
+        self.within_budget(&budget, decision)
     }
 }

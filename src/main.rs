@@ -71,6 +71,12 @@ struct Run {
     /// when it looks like a misspelt declared field).
     #[arg(long)]
     strict: bool,
+    /// The most steps of evaluation (elements visited) deciding one record
+    /// may take, its extras included; a record that needs more is an error
+    /// line, not a stall.
+    #[arg(long, default_value_t = policyc::eval::DEFAULT_BUDGET,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    budget: u64,
 }
 
 #[derive(Subcommand)]
@@ -615,7 +621,7 @@ fn eval(
     let Some(policy) = load(policy, strictness)? else {
         return Ok(Exit::Policy.into());
     };
-    let policy = policy.strict(run.strict);
+    let policy = policy.strict(run.strict).budget(run.budget);
     let words = match format {
         Format::Explain | Format::ExplainJson => Some(policy.words(lang).map_err(CliError::from)?),
         Format::Json | Format::Pretty => None,

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::Policy;
 use crate::check::Expected;
 use crate::decision::Decision;
-use crate::eval::{Evaluator, Facts};
+use crate::eval::{Budget, DEFAULT_BUDGET, Evaluator, Facts};
 use crate::value::Value;
 
 /// What became of one test.
@@ -57,7 +57,16 @@ pub fn run(policy: &Policy) -> Vec<TestReport> {
             }
             for expect in &test.expects {
                 let at = expect.at.unwrap_or(test.now);
-                let decision = Evaluator::new(plan, &facts, &test.person, at).decide(Vec::new());
+                // The budget of `eval`'s default, as for any record.
+                let budget = Budget::new(DEFAULT_BUDGET);
+                let decision =
+                    Evaluator::within(plan, &facts, &test.person, at, &budget).decide(Vec::new());
+                if budget.exceeded() {
+                    report.failures.push(format!(
+                        "deciding it exceeds the evaluation budget of {DEFAULT_BUDGET} steps"
+                    ));
+                    continue;
+                }
                 for rule in &decision.rules {
                     if !report.fired.iter().any(|r| r == rule.name) {
                         report.fired.push(rule.name.to_owned());

@@ -335,7 +335,7 @@ impl<'p> Evaluator<'p, '_> {
 }
 
 /// `A < B` read from `B`'s side: `B > A`.
-fn flip(op: BinaryOp) -> BinaryOp {
+pub(super) fn flip(op: BinaryOp) -> BinaryOp {
     match op {
         BinaryOp::Lt => BinaryOp::Gt,
         BinaryOp::Le => BinaryOp::Ge,

@@ -8,10 +8,11 @@
 
 use std::sync::Arc;
 
-use super::Evaluator;
+use super::{Evaluator, index};
 use crate::check::ir::{Builtin, Expr, ExprKind};
 use crate::region;
 use crate::syntax::{BinaryOp, Quant};
+use crate::types::Type;
 use crate::value::Value;
 
 /// The element bound by one `where`/`has`, and those around it.
@@ -92,7 +93,7 @@ impl Evaluator<'_, '_> {
         self.eval_in(e, Some(&scope))
     }
 
-    fn holds_in(&self, item: &Value, body: &Expr, env: Env<'_>) -> bool {
+    pub(super) fn holds_in(&self, item: &Value, body: &Expr, env: Env<'_>) -> bool {
         let scope = Scope {
             item,
             depth: env.map_or(0, |s| s.depth + 1),
@@ -108,7 +109,10 @@ impl Evaluator<'_, '_> {
             ExprKind::Const(v) => Some(v),
             ExprKind::Fact(slot) => self.facts.values.get(*slot),
             ExprKind::Hoisted(i) => self.facts.hoisted.get(*i),
-            ExprKind::Let(i) => self.lets.get(*i),
+            ExprKind::Let(i) => {
+                self.note_let(*i);
+                self.lets.get(*i)
+            }
             ExprKind::Input => Some(self.person),
             ExprKind::Element(depth) => element(env, *depth),
             ExprKind::ElementField(depth, slot) => match element(env, *depth) {
@@ -131,10 +135,7 @@ impl Evaluator<'_, '_> {
         Operand::Lent(lent.unwrap_or(&NONE))
     }
 
-    fn eval_in(&self, e: &Expr, env: Env<'_>) -> Value {
-        let bool2 = |a: &Expr, b: &Expr, f: fn(&Value, &Value) -> bool| {
-            Value::Bool(f(&self.operand(a, env), &self.operand(b, env)))
-        };
+    pub(super) fn eval_in(&self, e: &Expr, env: Env<'_>) -> Value {
         match &e.kind {
             ExprKind::Now => Value::Time(self.now),
             ExprKind::Const(_)
@@ -147,6 +148,9 @@ impl Evaluator<'_, '_> {
             | ExprKind::Field(..) => self.operand(e, env).into_value(),
             ExprKind::Project(base, slot) => {
                 let list = self.operand(base, env);
+                if !self.budget.take(list.elements().len() as u64) {
+                    return Value::empty_list();
+                }
                 // An exact-size iterator: the list is allocated once.
                 let items: Arc<[Value]> = list
                     .elements()
@@ -164,18 +168,24 @@ impl Evaluator<'_, '_> {
                 Value::Duration(d) => Value::Duration(d.saturating_neg()),
                 _ => Value::None,
             },
-            ExprKind::And(a, b) => {
-                Value::Bool(self.operand(a, env).truthy() && self.operand(b, env).truthy())
-            }
-            ExprKind::Or(a, b) => {
-                Value::Bool(self.operand(a, env).truthy() || self.operand(b, env).truthy())
-            }
+            ExprKind::And(a, b) => Value::Bool(match &self.horizon {
+                Some(h) => self.logic_apart(h, true, a, b, env),
+                None => self.operand(a, env).truthy() && self.operand(b, env).truthy(),
+            }),
+            ExprKind::Or(a, b) => Value::Bool(match &self.horizon {
+                Some(h) => self.logic_apart(h, false, a, b, env),
+                None => self.operand(a, env).truthy() || self.operand(b, env).truthy(),
+            }),
             ExprKind::Coalesce(a, b) => match self.operand(a, env) {
                 v if matches!(*v, Value::None) => self.operand(b, env).into_value(),
                 v => v.into_value(),
             },
             ExprKind::Compare(op, a, b) => {
-                Value::Bool(compare(*op, &self.operand(a, env), &self.operand(b, env)))
+                let (x, y) = (self.operand(a, env), self.operand(b, env));
+                if let Some(h) = &self.horizon {
+                    self.track_compare(h, *op, (a, &x), (b, &y), env);
+                }
+                Value::Bool(compare(*op, &x, &y))
             }
             ExprKind::Arith(op, a, b) => arith(*op, &self.operand(a, env), &self.operand(b, env)),
             ExprKind::Member {
@@ -184,8 +194,10 @@ impl Evaluator<'_, '_> {
                 collection,
             } => {
                 let v = self.operand(value, env);
-                let found =
-                    !matches!(*v, Value::None) && member(&v, &self.operand(collection, env));
+                let found = !matches!(*v, Value::None) && self.member(&v, collection, env);
+                if let Some(h) = &self.horizon {
+                    self.track_member(h, value);
+                }
                 Value::Bool(found != *negated)
             }
             ExprKind::InRegion {
@@ -202,16 +214,28 @@ impl Evaluator<'_, '_> {
             ExprKind::IsNone { negated, value } => {
                 Value::Bool(matches!(*self.operand(value, env), Value::None) != *negated)
             }
-            ExprKind::Within(t, w) => bool2(t, w, |t, w| match (t, w) {
-                (Value::Time(t), Value::Interval(a, b)) => a <= t && t <= b,
-                _ => false,
-            }),
-            ExprKind::Overlaps(i, w) => bool2(i, w, |i, w| match (i, w) {
-                (Value::Interval(a, b), Value::Interval(c, d)) => {
-                    a <= b && c <= d && a <= d && c <= b
+            ExprKind::Within(t, w) => {
+                let (tv, wv) = (self.operand(t, env), self.operand(w, env));
+                if let Some(h) = &self.horizon {
+                    self.track_within(h, (t, &tv), (w, &wv), env);
                 }
-                _ => false,
-            }),
+                Value::Bool(match (&*tv, &*wv) {
+                    (Value::Time(t), Value::Interval(a, b)) => a <= t && t <= b,
+                    _ => false,
+                })
+            }
+            ExprKind::Overlaps(i, w) => {
+                let (iv, wv) = (self.operand(i, env), self.operand(w, env));
+                if let Some(h) = &self.horizon {
+                    self.track_overlaps(h, (i, &iv), (w, &wv), env);
+                }
+                Value::Bool(match (&*iv, &*wv) {
+                    (Value::Interval(a, b), Value::Interval(c, d)) => {
+                        a <= b && c <= d && a <= d && c <= b
+                    }
+                    _ => false,
+                })
+            }
             ExprKind::Interval(a, b) => match (&*self.operand(a, env), &*self.operand(b, env)) {
                 (Value::Time(a), Value::Time(b)) => Value::Interval(*a, *b),
                 _ => Value::None,
@@ -222,6 +246,7 @@ impl Evaluator<'_, '_> {
                 kept.extend(
                     list.elements()
                         .iter()
+                        .take_while(|_| self.budget.take(1))
                         .filter(|item| self.holds_in(item, pred, env))
                         .cloned(),
                 );
@@ -231,26 +256,138 @@ impl Evaluator<'_, '_> {
                 }
             }
             ExprKind::Quantifier(quant, subject, body) => {
+                if let Some(b) = body
+                    && let Some(held) = self.by_bound(*quant, subject, b, env)
+                {
+                    return Value::Bool(held);
+                }
+                if self.horizon.is_some() {
+                    let list = self.list_horizon(subject);
+                    let items = match (&subject.kind, list) {
+                        (ExprKind::Let(i), Some(_)) => {
+                            Operand::Lent(self.lets.get(*i).unwrap_or(&NONE))
+                        }
+                        _ => self.operand(subject, env),
+                    };
+                    let held =
+                        self.quantifier_apart(*quant, list, items.elements(), body.as_deref(), env);
+                    return Value::Bool(held);
+                }
                 let subject = self.operand(subject, env);
                 let items = subject.elements();
                 let held = match (quant, body) {
                     (Quant::Any, None) => !items.is_empty(),
                     (Quant::No, None) => items.is_empty(),
                     (Quant::All, None) => true,
-                    (Quant::Any, Some(b)) => items.iter().any(|i| self.holds_in(i, b, env)),
-                    (Quant::All, Some(b)) => items.iter().all(|i| self.holds_in(i, b, env)),
-                    (Quant::No, Some(b)) => !items.iter().any(|i| self.holds_in(i, b, env)),
+                    // A spent budget ends every loop at its next element.
+                    (Quant::Any | Quant::No, Some(b)) => {
+                        let any = items
+                            .iter()
+                            .any(|i| !self.budget.take(1) || self.holds_in(i, b, env));
+                        any == matches!(quant, Quant::Any)
+                    }
+                    (Quant::All, Some(b)) => items
+                        .iter()
+                        .all(|i| self.budget.take(1) && self.holds_in(i, b, env)),
                 };
                 Value::Bool(held)
             }
             ExprKind::Call(builtin, args) => match args.first() {
-                Some(a) => call(*builtin, &self.operand(a, env)),
+                Some(a) => {
+                    let arg = self.operand(a, env);
+                    let steps = match builtin {
+                        Builtin::Count => 1,
+                        _ => arg.elements().len() as u64,
+                    };
+                    if self.budget.take(steps) {
+                        call(*builtin, &arg)
+                    } else {
+                        Value::None
+                    }
+                }
                 None => Value::None,
             },
             ExprKind::List(items) => {
                 Value::List(Arc::from_iter(items.iter().map(|i| self.eval_in(i, env))))
             }
         }
+    }
+}
+
+impl Evaluator<'_, '_> {
+    /// `any x in L has x.f <= bound` (or `all`, `no`, with any order) with
+    /// `bound` the same for every `x`, answered by the least or greatest
+    /// `f` of `L`, computed once per list (a long one that exists beyond
+    /// this test) instead of once per test: what makes a quantifier nested
+    /// in another over the same list linear. `None` where that does not
+    /// apply; numbers are left out, as their comparison is not their order.
+    fn by_bound(&self, quant: Quant, subject: &Expr, body: &Expr, env: Env<'_>) -> Option<bool> {
+        let ExprKind::Compare(op, l, r) = &body.kind else {
+            return None;
+        };
+        let depth = env.map_or(0, |s| s.depth + 1);
+        let (field, slot, bound, op) = match (&l.kind, &r.kind) {
+            (ExprKind::ElementField(d, slot), _) if *d == depth => (l, *slot, r, *op),
+            (_, ExprKind::ElementField(d, slot)) if *d == depth => {
+                (r, *slot, l, super::explain::flip(*op))
+            }
+            _ => return None,
+        };
+        let ordered = matches!(
+            op,
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+        );
+        if !ordered || matches!(field.ty.non_optional(), Type::Number) {
+            return None;
+        }
+        if self.horizon.is_some()
+            && (self.plan.time_flow.moves(bound)
+                || self.list_horizon(subject).is_some_and(|l| !l.fixed()))
+        {
+            return None;
+        }
+        let Operand::Lent(Value::List(items) | Value::Set(items)) = self.operand(subject, env)
+        else {
+            return None;
+        };
+        if items.len() <= index::SMALL || reads(bound, depth) {
+            return None;
+        }
+        // `any`: the least (for `<`) or greatest (for `>`) element decides;
+        // `all`: the other one.
+        let greatest = matches!(op, BinaryOp::Gt | BinaryOp::Ge) != matches!(quant, Quant::All);
+        let extreme = self.indexes.extreme(items, slot, greatest, &self.budget)?;
+        let held = compare(op, &extreme, &self.operand(bound, env));
+        Some(held != matches!(quant, Quant::No))
+    }
+
+    /// Whether `v` is in the collection `e`: a binary search in a set or in
+    /// the sorted copy of a long list that exists beyond this test, a scan
+    /// of any other list.
+    fn member(&self, v: &Value, e: &Expr, env: Env<'_>) -> bool {
+        if let Some(found) = self.member_apart(v, e) {
+            return found;
+        }
+        match self.operand(e, env) {
+            Operand::Lent(Value::List(items)) if items.len() > index::SMALL => self
+                .indexes
+                .contains(&self.facts.indexes, items, v, &self.budget),
+            c => {
+                let steps = match *c {
+                    Value::List(ref items) => items.len() as u64,
+                    _ => 1,
+                };
+                self.budget.take(steps) && member(v, &c)
+            }
+        }
+    }
+}
+
+/// Whether `e` reads the element bound at `depth`.
+fn reads(e: &Expr, depth: usize) -> bool {
+    match e.kind {
+        ExprKind::Element(d) | ExprKind::ElementField(d, _) => d == depth,
+        _ => e.children().iter().any(|(c, _)| reads(c, depth)),
     }
 }
 

@@ -27,6 +27,8 @@ pub const AS_OF: &str = "as_of";
 pub struct Facts {
     pub(super) values: Vec<Value>,
     pub(super) hoisted: Vec<Value>,
+    /// Sorted copies of the long lists among them, for membership.
+    pub(super) indexes: super::index::FactIndexes,
     /// Warnings from decoding the facts.
     pub warnings: Vec<String>,
     /// When the facts were published (the oldest `as_of` of their files),
@@ -194,6 +196,7 @@ impl Facts {
         Facts {
             values: Vec::new(),
             hoisted: Vec::new(),
+            indexes: Default::default(),
             warnings: Vec::new(),
             as_of: None,
         }
@@ -328,6 +331,7 @@ impl Facts {
         let mut facts = Facts {
             values,
             hoisted: Vec::with_capacity(plan.hoisted.len()),
+            indexes: Default::default(),
             warnings: Vec::new(),
             as_of,
         };
@@ -337,6 +341,7 @@ impl Facts {
             let v = Evaluator::bare(plan, &facts, &none, 0).eval(expr);
             facts.hoisted.push(v);
         }
+        facts.indexes = super::index::FactIndexes::of(facts.values.iter().chain(&facts.hoisted));
         facts
     }
 }

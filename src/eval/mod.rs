@@ -2,19 +2,27 @@
 //!
 //! What depends only on the facts is computed once, when the facts are
 //! loaded ([`Facts`]); each person is then evaluated by a small
-//! [`Evaluator`] that borrows the plan, the facts and the person.
+//! [`Evaluator`] that borrows the plan, the facts and the person, and takes
+//! its steps from a [`Budget`]. Its cost is near-linear in the record: see
+//! `index.rs` (membership), `horizon.rs` (`next_change`) and `budget.rs`.
 
+mod budget;
+pub use budget::{Budget, DEFAULT_BUDGET};
 pub(crate) mod constraints;
 mod explain;
 pub use explain::{RuleReport, RuleState};
 mod expr;
 mod facts;
+pub(crate) mod horizon;
+mod index;
 pub(crate) use facts::with_as_of;
 pub use facts::{AS_OF, Facts, FactsError, FactsFile};
 pub mod what_if;
 
+use std::cell::Cell;
 use std::sync::Arc;
 
+use crate::check::ir::ExprKind;
 use crate::compile::Plan;
 use crate::decision::{Decision, FiredRule};
 use crate::value::Value;
@@ -31,17 +39,79 @@ pub struct Evaluator<'p, 'v> {
     /// Whether witnesses name the entries of the data each record matched
     /// (for `--witnesses` and explanations; `because` does not need them).
     detailed: bool,
+    /// The steps left for this record.
+    budget: Budget,
+    /// Sorted copies of the long lists it tests membership in.
+    indexes: index::Indexes,
+    /// When `next_change` asks: the first instant after `now` at which a
+    /// comparison made so far may flip (see `horizon.rs`).
+    horizon: Option<Cell<i64>>,
+    /// When it tracks horizons: those of the `let`s that filter a list,
+    /// element by element.
+    lists: Vec<Option<horizon::ListHorizon>>,
 }
 
 impl<'p, 'v> Evaluator<'p, 'v> {
     /// An evaluator for `person` at `now` (microseconds since the epoch),
     /// with the `let`s computed, each once.
     pub fn new(plan: &'p Plan, facts: &'p Facts, person: &'v Value, now: i64) -> Self {
+        Self::within(plan, facts, person, now, &Budget::unlimited())
+    }
+
+    /// [`Evaluator::new`], taking its steps from `budget`: when it runs
+    /// out, what is computed is meaningless and [`Budget::exceeded`] says
+    /// so.
+    pub fn within(
+        plan: &'p Plan,
+        facts: &'p Facts,
+        person: &'v Value,
+        now: i64,
+        budget: &Budget,
+    ) -> Self {
+        Self::made(plan, facts, person, now, budget, None)
+    }
+
+    /// [`Evaluator::within`], noting the horizon of what it evaluates.
+    pub(crate) fn tracking(
+        plan: &'p Plan,
+        facts: &'p Facts,
+        person: &'v Value,
+        now: i64,
+        budget: &Budget,
+    ) -> Self {
+        Self::made(plan, facts, person, now, budget, Some(horizon::open()))
+    }
+
+    fn made(
+        plan: &'p Plan,
+        facts: &'p Facts,
+        person: &'v Value,
+        now: i64,
+        budget: &Budget,
+        horizon: Option<Cell<i64>>,
+    ) -> Self {
         let mut ev = Self::bare(plan, facts, person, now);
+        ev.budget = budget.clone();
+        ev.horizon = horizon;
         ev.lets = vec![Value::None; plan.program.lets.len()];
+        if ev.horizon.is_some() {
+            ev.lists = vec![None; plan.program.lets.len()];
+        }
         for &i in &plan.let_order {
             if let Some(l) = plan.program.lets.get(i) {
-                let v = ev.eval(&l.value);
+                let v = match &l.value.kind {
+                    ExprKind::Where(list, pred) if ev.horizon.is_some() => {
+                        let (v, list) = ev.where_apart(list, pred);
+                        ev.lists[i] = list;
+                        v
+                    }
+                    ExprKind::Project(list, _) if ev.horizon.is_some() => {
+                        let (v, list) = ev.project_apart(list, &l.value);
+                        ev.lists[i] = list;
+                        v
+                    }
+                    _ => ev.eval(&l.value),
+                };
                 ev.lets[i] = v;
             }
         }
@@ -64,7 +134,19 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             now,
             lets: Vec::new(),
             detailed: false,
+            budget: Budget::unlimited(),
+            indexes: index::Indexes::default(),
+            horizon: None,
+            lists: Vec::new(),
         }
+    }
+
+    /// For an evaluator made with [`Evaluator::tracking`]: the first
+    /// instant after `now` at which what it evaluated so far may change.
+    pub(crate) fn horizon(&self) -> i64 {
+        self.horizon
+            .as_ref()
+            .map_or(self.now.saturating_add(1), Cell::get)
     }
 
     /// Whether rule `i` fires: its condition holds and its exception does
@@ -166,5 +248,9 @@ fn winner(program: &crate::check::Program, fired: impl Iterator<Item = usize>) -
     })
 }
 
+/// The generated people of the benchmarks, for tests.
+#[cfg(test)]
+#[path = "../../benches/support/population.rs"]
+mod population;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,530 @@
+//! How long a decision stays as it is: the *horizon* of an evaluation at
+//! `now`, the first instant after it at which one of the time comparisons
+//! it made may come out otherwise.
+//!
+//! Evaluation is deterministic: if every comparison it made comes out the
+//! same at a later instant, it takes the same path there and gives the same
+//! values. A comparison of instants and durations that move with `now` is
+//! linear in `now`: each side is a value plus `now` times a *slope* (0 for
+//! data, 1 for `now - 14d`, −1 for `x - now`; `to or now` takes the slope of
+//! the side it chose), so the instant at which it flips is solved for, not
+//! searched. The minimum over the comparisons made is the horizon; until
+//! then the decision cannot change, and `next_change` skips every
+//! candidate instant before it (see `what_if.rs`). Anything this does not
+//! model (a moving value in a list, or compared as a number) gives a horizon
+//! of the next microsecond: slower, never wrong.
+//!
+//! A comparison that can never flip back (a window that closed) adds
+//! nothing, so a record's past costs one evaluation, not one per event. In
+//! a plan arena the slope is per-node metadata of the time analysis, and the
+//! horizon one more value of the trace.
+
+use std::cell::Cell;
+
+use super::Evaluator;
+use super::expr::Env;
+use crate::check::ir::{Expr, ExprKind};
+use crate::compile::Plan;
+use crate::syntax::{BinaryOp, Quant};
+use crate::value::Value;
+
+/// Which values of a plan move with `now`.
+#[derive(Debug, Clone, Default)]
+pub struct TimeFlow {
+    /// For each `let`, whether its value moves with `now` (an instant,
+    /// duration or interval computed from it).
+    lets: Vec<bool>,
+    /// Whether a list of the policy holds moving values: then its elements
+    /// move too, and horizons are not used.
+    moving_elements: bool,
+}
+
+impl TimeFlow {
+    /// The analysis of `plan`'s lets (in `let_order`) and lists.
+    pub(crate) fn of(lets: &[crate::check::Let], let_order: &[usize], roots: &[&Expr]) -> Self {
+        let mut flow = TimeFlow {
+            lets: vec![false; lets.len()],
+            moving_elements: false,
+        };
+        for &i in let_order {
+            if let Some(l) = lets.get(i) {
+                let moves = flow.moves(&l.value);
+                flow.lets[i] = moves;
+            }
+        }
+        let mut moving = false;
+        let mut stack: Vec<&Expr> = lets
+            .iter()
+            .map(|l| &l.value)
+            .chain(roots.iter().copied())
+            .collect();
+        while let Some(e) = stack.pop() {
+            if let ExprKind::List(items) = &e.kind {
+                moving |= items.iter().any(|i| flow.moves(i));
+            }
+            stack.extend(e.children().into_iter().map(|(c, _)| c));
+        }
+        flow.moving_elements = moving;
+        flow
+    }
+
+    /// Whether the value of `e` moves with `now`.
+    pub(super) fn moves(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Now => true,
+            ExprKind::Let(i) => self.lets.get(*i).copied().unwrap_or(true),
+            ExprKind::Arith(_, a, b) | ExprKind::Coalesce(a, b) | ExprKind::Interval(a, b) => {
+                self.moves(a) || self.moves(b)
+            }
+            ExprKind::Neg(a) | ExprKind::Where(a, _) => self.moves(a),
+            ExprKind::List(items) => items.iter().any(|i| self.moves(i)),
+            _ => false,
+        }
+    }
+
+    /// Whether horizons can be worked out for this plan.
+    pub(crate) fn usable(&self) -> bool {
+        !self.moving_elements
+    }
+}
+
+/// The first change, `Δ > 0` microseconds on, of `x op 0` where `x` is `d`
+/// now and grows by one a microsecond; `None` if it never changes.
+fn flip_rising(op: BinaryOp, d: i128) -> Option<i128> {
+    match op {
+        BinaryOp::Lt | BinaryOp::Ge => (d < 0).then_some(-d),
+        BinaryOp::Le | BinaryOp::Gt => (d <= 0).then_some(1 - d),
+        BinaryOp::Eq | BinaryOp::Ne => match d {
+            0 => Some(1),
+            d if d < 0 => Some(-d),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Instants this far from zero are where saturating time arithmetic stops
+/// being linear: no horizon is solved for near them.
+const FAR: i128 = 1 << 60;
+
+impl Evaluator<'_, '_> {
+    /// Notes that something may change at `at`.
+    fn note(&self, h: &Cell<i64>, at: i64) {
+        if at < h.get() {
+            h.set(at);
+        }
+    }
+
+    /// Notes that something this does not model may change at any time.
+    fn note_unknown(&self, h: &Cell<i64>) {
+        self.note(h, self.now.saturating_add(1));
+    }
+
+    /// Notes where `x op y` may flip, `x` and `y` the values of `a` and `b`.
+    pub(super) fn track_compare(
+        &self,
+        h: &Cell<i64>,
+        op: BinaryOp,
+        (a, x): (&Expr, &Value),
+        (b, y): (&Expr, &Value),
+        env: Env<'_>,
+    ) {
+        let flow = &self.plan.time_flow;
+        if !flow.moves(a) && !flow.moves(b) {
+            return;
+        }
+        let (Some(sa), Some(sb)) = (self.slope(a, env), self.slope(b, env)) else {
+            return self.note_unknown(h);
+        };
+        match (x, y) {
+            (Value::Time(p), Value::Time(q)) | (Value::Duration(p), Value::Duration(q)) => {
+                self.track_difference(h, op, *p, *q, sa - sb)
+            }
+            _ => self.note_unknown(h),
+        }
+    }
+
+    /// Notes where `p op q` may flip, `p - q` moving by `slope` a
+    /// microsecond.
+    fn track_difference(&self, h: &Cell<i64>, op: BinaryOp, p: i64, q: i64, slope: i64) {
+        let (p, q) = (i128::from(p), i128::from(q));
+        if slope == 0 {
+            return;
+        }
+        if p.abs() > FAR || q.abs() > FAR {
+            return self.note_unknown(h);
+        }
+        let d = p - q;
+        let flip = match slope {
+            1 => flip_rising(op, d),
+            // `x op 0` is `-x op' 0`, with `op` read from the other side.
+            -1 => flip_rising(super::explain::flip(op), -d),
+            _ => return self.note_unknown(h),
+        };
+        if let Some(delta) = flip {
+            let at = i128::from(self.now) + delta;
+            self.note(h, i64::try_from(at).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Notes where `t within w` may flip.
+    pub(super) fn track_within(
+        &self,
+        h: &Cell<i64>,
+        (te, t): (&Expr, &Value),
+        (we, w): (&Expr, &Value),
+        env: Env<'_>,
+    ) {
+        let flow = &self.plan.time_flow;
+        if !flow.moves(te) && !flow.moves(we) {
+            return;
+        }
+        let (Value::Time(t), Value::Interval(a, b)) = (t, w) else {
+            return;
+        };
+        let (Some(st), Some((sa, sb))) = (self.slope(te, env), self.ends(we, env)) else {
+            return self.note_unknown(h);
+        };
+        self.track_difference(h, BinaryOp::Le, *a, *t, sa - st);
+        self.track_difference(h, BinaryOp::Le, *t, *b, st - sb);
+    }
+
+    /// Notes where `i overlaps w` may flip.
+    pub(super) fn track_overlaps(
+        &self,
+        h: &Cell<i64>,
+        (ie, i): (&Expr, &Value),
+        (we, w): (&Expr, &Value),
+        env: Env<'_>,
+    ) {
+        let flow = &self.plan.time_flow;
+        if !flow.moves(ie) && !flow.moves(we) {
+            return;
+        }
+        let (Value::Interval(a, b), Value::Interval(c, d)) = (i, w) else {
+            return;
+        };
+        let (Some((sa, sb)), Some((sc, sd))) = (self.ends(ie, env), self.ends(we, env)) else {
+            return self.note_unknown(h);
+        };
+        self.track_difference(h, BinaryOp::Le, *a, *b, sa - sb);
+        self.track_difference(h, BinaryOp::Le, *c, *d, sc - sd);
+        self.track_difference(h, BinaryOp::Le, *a, *d, sa - sd);
+        self.track_difference(h, BinaryOp::Le, *c, *b, sc - sb);
+    }
+
+    /// Notes a membership test of a value that moves with `now`.
+    pub(super) fn track_member(&self, h: &Cell<i64>, value: &Expr) {
+        if self.plan.time_flow.moves(value) {
+            self.note_unknown(h);
+        }
+    }
+
+    /// How fast the value of `e`, an instant or a duration, moves with
+    /// `now`: `None` when it is not a linear function of it.
+    fn slope(&self, e: &Expr, env: Env<'_>) -> Option<i64> {
+        let flow = &self.plan.time_flow;
+        if !flow.moves(e) {
+            return Some(0);
+        }
+        match &e.kind {
+            ExprKind::Now => Some(1),
+            ExprKind::Let(i) => {
+                let l = self.plan.program.lets.get(*i)?;
+                self.slope(&l.value, None)
+            }
+            ExprKind::Arith(BinaryOp::Add, a, b) => {
+                self.slope(a, env)?.checked_add(self.slope(b, env)?)
+            }
+            ExprKind::Arith(BinaryOp::Sub, a, b) => {
+                self.slope(a, env)?.checked_sub(self.slope(b, env)?)
+            }
+            ExprKind::Neg(a) => self.slope(a, env)?.checked_neg(),
+            ExprKind::Coalesce(a, b) => {
+                if matches!(self.eval_in(a, env), Value::None) {
+                    self.slope(b, env)
+                } else {
+                    self.slope(a, env)
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The slopes of the two ends of the interval `e`.
+    fn ends(&self, e: &Expr, env: Env<'_>) -> Option<(i64, i64)> {
+        if !self.plan.time_flow.moves(e) {
+            return Some((0, 0));
+        }
+        match &e.kind {
+            ExprKind::Interval(a, b) => Some((self.slope(a, env)?, self.slope(b, env)?)),
+            // A window like `14d` inside a `where` is lifted into a `let`.
+            ExprKind::Let(i) => self.ends(&self.plan.program.lets.get(*i)?.value, None),
+            _ => None,
+        }
+    }
+}
+
+/// The horizon an evaluator tracks: none noted yet.
+pub(super) fn open() -> Cell<i64> {
+    Cell::new(i64::MAX)
+}
+
+impl Plan {
+    /// Whether `next_change` may skip candidates with horizons.
+    pub(crate) fn horizons(&self) -> bool {
+        self.time_flow.usable()
+    }
+}
+
+/// The horizon of a list filtered by a `let`'s `where`, element by element:
+/// an element that leaves the list can only change an `any` that it made
+/// true, and one that enters only an `any` that was false, so a quantifier
+/// over the list takes from it only the horizons that can change its own
+/// value, not the first change of any element.
+#[derive(Debug, Clone)]
+pub(super) struct ListHorizon {
+    /// The first instant at which an element may enter the list.
+    enter: i64,
+    /// For each element, the first instant at which it may leave it.
+    leave: Vec<i64>,
+    /// The first instant at which the list may change at all.
+    any: i64,
+    /// Its elements, sorted, each with the last instant at which one equal
+    /// to it may leave: made on the first membership test in it.
+    members: std::cell::OnceCell<Vec<(Value, i64)>>,
+}
+
+impl ListHorizon {
+    fn new(enter: i64, leave: Vec<i64>) -> Self {
+        let any = leave.iter().copied().fold(enter, i64::min);
+        ListHorizon {
+            enter,
+            leave,
+            any,
+            members: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Whether it never changes.
+    pub(super) fn fixed(&self) -> bool {
+        self.any == i64::MAX
+    }
+
+    fn leave(&self, i: usize) -> i64 {
+        self.leave.get(i).copied().unwrap_or(i64::MIN)
+    }
+}
+
+impl Evaluator<'_, '_> {
+    /// Whether `v` is in the list of `let` `i` whose horizon is known
+    /// element by element, noting the horizon of the answer: a member stays
+    /// one while one element equal to it stays in the list, a non-member
+    /// until an element enters. `None` when `i` is no such `let`.
+    pub(super) fn member_apart(&self, v: &Value, collection: &Expr) -> Option<bool> {
+        let (Some(h), ExprKind::Let(i)) = (&self.horizon, &collection.kind) else {
+            return None;
+        };
+        let list = self.lists.get(*i)?.as_ref()?;
+        let members = list.members.get_or_init(|| {
+            let items = self.lets.get(*i).map_or(&[][..], Value::elements);
+            let mut members: Vec<(Value, i64)> = items
+                .iter()
+                .enumerate()
+                .map(|(j, item)| (item.clone(), list.leave(j)))
+                .collect();
+            members.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            members.dedup_by(|later, first| later.0 == first.0);
+            members
+        });
+        if !self.budget.take(1) {
+            return Some(false);
+        }
+        match members.binary_search_by(|(m, _)| m.cmp(v)) {
+            Ok(j) => {
+                self.note(h, members[j].1);
+                Some(true)
+            }
+            Err(_) => {
+                self.note(h, list.enter);
+                Some(false)
+            }
+        }
+    }
+
+    /// The horizon of the value of `let` `i` noted where it is used other
+    /// than by a quantifier or a `where` over it.
+    pub(super) fn note_let(&self, i: usize) {
+        if let (Some(h), Some(Some(list))) = (&self.horizon, self.lists.get(i)) {
+            self.note(h, list.any);
+        }
+    }
+
+    /// The horizon of `list` if it is a `let` whose horizon is known
+    /// element by element.
+    pub(super) fn list_horizon(&self, list: &Expr) -> Option<&ListHorizon> {
+        match list.kind {
+            ExprKind::Let(i) if self.horizon.is_some() => self.lists.get(i)?.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// `body` for `item`, with its own horizon, apart from the rest.
+    fn holds_apart(&self, h: &Cell<i64>, item: &Value, body: &Expr, env: Env<'_>) -> (bool, i64) {
+        let saved = h.replace(i64::MAX);
+        let held = self.holds_in(item, body, env);
+        (held, h.replace(saved))
+    }
+
+    /// A `let`'s `list.field`, with the horizon of `list` when it is known
+    /// element by element: each element enters and leaves with its record.
+    pub(super) fn project_apart(&self, list: &Expr, e: &Expr) -> (Value, Option<ListHorizon>) {
+        let horizon = self
+            .list_horizon(list)
+            .map(|l| ListHorizon::new(l.enter, l.leave.clone()));
+        match (horizon, &list.kind) {
+            (Some(h), ExprKind::Let(_)) => {
+                // Read without noting the list's own horizon.
+                let saved = self.horizon.as_ref().map(|c| c.replace(i64::MAX));
+                let value = self.eval(e);
+                if let (Some(c), Some(saved)) = (&self.horizon, saved) {
+                    c.set(saved);
+                }
+                (value, Some(h))
+            }
+            _ => (self.eval(e), None),
+        }
+    }
+
+    /// A `let`'s `list where pred`, with its horizon element by element;
+    /// only for an evaluator that tracks horizons.
+    pub(super) fn where_apart(&self, list: &Expr, pred: &Expr) -> (Value, Option<ListHorizon>) {
+        let Some(h) = &self.horizon else {
+            return (Value::None, None);
+        };
+        let source = self.list_horizon(list);
+        let items = match list.kind {
+            ExprKind::Let(i) => self.lets.get(i).cloned().unwrap_or_default(),
+            _ => self.eval(list),
+        };
+        let mut enter = source.map_or(i64::MAX, |s| s.enter);
+        let mut kept = Vec::new();
+        let mut leave = Vec::new();
+        for (j, item) in items.elements().iter().enumerate() {
+            if !self.budget.take(1) {
+                break;
+            }
+            let (held, at) = self.holds_apart(h, item, pred, None);
+            if held {
+                kept.push(item.clone());
+                leave.push(at.min(source.map_or(i64::MAX, |s| s.leave(j))));
+            } else {
+                enter = enter.min(at);
+            }
+        }
+        let value = match items {
+            Value::Set(_) => Value::Set(kept.into()),
+            _ => Value::List(kept.into()),
+        };
+        (value, Some(ListHorizon::new(enter, leave)))
+    }
+
+    /// A quantifier over `items`, the elements of a list with the horizon
+    /// `list` (`None`: a list whose own changes are noted already).
+    ///
+    /// Its value holds while one element that decides it (one that holds,
+    /// for `any` and `no`; one that does not, for `all`) stays in the list
+    /// and keeps deciding, so all are tried, not only the first, until one
+    /// decides for good; when none decides, while no element changes and
+    /// none enters.
+    pub(super) fn quantifier_apart(
+        &self,
+        quant: Quant,
+        list: Option<&ListHorizon>,
+        items: &[Value],
+        body: Option<&Expr>,
+        env: Env<'_>,
+    ) -> bool {
+        let Some(h) = &self.horizon else {
+            return false;
+        };
+        let enter = list.map_or(i64::MAX, |l| l.enter);
+        let leave = |j: usize| list.map_or(i64::MAX, |l| l.leave(j));
+        let Some(body) = body else {
+            // Not empty while one element stays; empty until one enters.
+            let at = if items.is_empty() {
+                enter
+            } else {
+                (0..items.len()).map(leave).max().unwrap_or(i64::MIN)
+            };
+            self.note(h, at);
+            return match quant {
+                Quant::Any => !items.is_empty(),
+                Quant::No => items.is_empty(),
+                Quant::All => true,
+            };
+        };
+        let deciding = !matches!(quant, Quant::All);
+        let mut decided: Option<i64> = None;
+        let mut agreed = enter;
+        for (j, item) in items.iter().enumerate() {
+            if !self.budget.take(1) {
+                return false;
+            }
+            let (held, at) = self.holds_apart(h, item, body, env);
+            if held == deciding {
+                let at = at.min(leave(j));
+                decided = Some(decided.map_or(at, |d| d.max(at)));
+                if at == i64::MAX {
+                    break;
+                }
+            } else {
+                agreed = agreed.min(at);
+            }
+        }
+        match decided {
+            Some(at) => {
+                self.note(h, at);
+                matches!(quant, Quant::Any)
+            }
+            None => {
+                self.note(h, agreed);
+                !matches!(quant, Quant::Any)
+            }
+        }
+    }
+}
+
+impl Evaluator<'_, '_> {
+    /// `a and b` (`conjunction`) or `a or b`, its horizon that of the side
+    /// that decides it: a false side holds a conjunction false whatever the
+    /// other does, a true one a disjunction true.
+    pub(super) fn logic_apart(
+        &self,
+        h: &Cell<i64>,
+        conjunction: bool,
+        a: &Expr,
+        b: &Expr,
+        env: Env<'_>,
+    ) -> bool {
+        let saved = h.replace(i64::MAX);
+        let x = self.eval_in(a, env).truthy();
+        let at_a = h.replace(i64::MAX);
+        if x != conjunction {
+            h.set(saved);
+            self.note(h, at_a);
+            return x;
+        }
+        let y = self.eval_in(b, env).truthy();
+        let at_b = h.replace(saved);
+        self.note(
+            h,
+            if y != conjunction {
+                at_b
+            } else {
+                at_a.min(at_b)
+            },
+        );
+        y
+    }
+}
