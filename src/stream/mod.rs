@@ -5,7 +5,9 @@
 //! several threads deciding records while one writes them in order):
 //! [`Records`] reads the input as bytes into records, [`Decider::answer`]
 //! decides one record into the text of its output line, and [`run`] writes
-//! the answers in order.
+//! the answers in order. With [`Options::jobs`] above 1, [`run`] decides on
+//! that many threads and still writes the answers, and reports the errors,
+//! in input order.
 //!
 //! No line stops the stream: a line that is not UTF-8, is longer than the
 //! limit, or is not a person gets its error line `{"line": N, "error":
@@ -13,9 +15,11 @@
 //! only an input whose line has no end within 16 times the limit
 //! (`/dev/zero`) is read no further.
 
+mod parallel;
 mod records;
 
 use std::io::{self, BufRead, Write};
+use std::num::NonZeroUsize;
 
 pub use records::{Body, MAX_LINE_BYTES, Record, Records};
 
@@ -195,9 +199,13 @@ pub struct Summary {
 pub struct Options {
     /// The longest line read, in bytes; a longer one is an error line.
     pub max_line_bytes: usize,
-    /// Whether each answer is flushed as soon as it is written, for a
-    /// program that writes a line and waits for its answer.
+    /// Whether each answer is flushed as soon as it can be written in
+    /// order, for a program that writes a line and waits for its answer.
     pub flush_each: bool,
+    /// The threads that decide: 1 decides on the calling thread alone;
+    /// more read on one thread, decide on `jobs` and write on the calling
+    /// one, with a bounded number of records in flight.
+    pub jobs: NonZeroUsize,
 }
 
 impl Default for Options {
@@ -205,42 +213,64 @@ impl Default for Options {
         Options {
             max_line_bytes: MAX_LINE_BYTES,
             flush_each: true,
+            jobs: NonZeroUsize::MIN,
         }
     }
 }
 
+/// The threads the machine can run at once, for [`Options::jobs`]: 1 if
+/// that cannot be known.
+pub fn all_cores() -> NonZeroUsize {
+    std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
+}
+
 /// Decides every record of `input` and writes the answers to `out` in
 /// order, one per record; `report` hears of each record that could not be
-/// decided, in order, after its error line is written.
+/// decided, in order, after its error line is written. A read error ends
+/// the run after the answers to the records before it.
 pub fn run(
     decider: &Decider<'_>,
-    input: impl BufRead,
+    input: impl BufRead + Send,
     mut out: impl Write,
     options: Options,
     mut report: impl FnMut(&DataError),
 ) -> Result<Summary, StreamError> {
+    if options.jobs.get() > 1 {
+        return parallel::run(decider, input, out, options, options.jobs.get(), report);
+    }
     let mut summary = Summary::default();
     for record in Records::new(input, options.max_line_bytes) {
         let answer = decider.answer(record.map_err(StreamError::Read)?);
-        summary.records += 1;
-        out.write_all(answer.text.as_bytes())
-            .map_err(StreamError::Write)?;
-        if options.flush_each {
-            out.flush().map_err(StreamError::Write)?;
-        }
-        if let Some(e) = &answer.error {
-            summary.bad += 1;
-            report(e);
-        }
+        write_answer(
+            &mut out,
+            &answer,
+            &mut summary,
+            &mut report,
+            options.flush_each,
+        )?;
     }
     out.flush().map_err(StreamError::Write)?;
     Ok(summary)
 }
 
-/// `--jobs` will decide records on several threads at once.
-const _: fn() = || {
-    fn shared<T: Send + Sync>() {}
-    shared::<Decider<'static>>();
-    shared::<Record>();
-    shared::<Answer>();
-};
+/// Writes one answer (and flushes it if `flush`), counts it, and reports
+/// its error.
+fn write_answer(
+    out: &mut impl Write,
+    answer: &Answer,
+    summary: &mut Summary,
+    report: &mut impl FnMut(&DataError),
+    flush: bool,
+) -> Result<(), StreamError> {
+    summary.records += 1;
+    out.write_all(answer.text.as_bytes())
+        .map_err(StreamError::Write)?;
+    if flush {
+        out.flush().map_err(StreamError::Write)?;
+    }
+    if let Some(e) = &answer.error {
+        summary.bad += 1;
+        report(e);
+    }
+    Ok(())
+}

@@ -1,0 +1,284 @@
+//! Deciding records on several threads while the answers are written in
+//! input order.
+//!
+//! One thread reads the input into batches of records, `jobs` threads
+//! decide them (each answer formatted where it is decided), and the calling
+//! thread writes the answers in order, so the output and the error reports
+//! are those of one thread. At most [`WINDOW`] batches per job are read and
+//! not yet written: a slow record holds the reader back instead of letting
+//! the answers after it pile up.
+
+use std::collections::VecDeque;
+use std::io::{self, BufRead, Write};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use super::{Answer, Decider, Options, Records, StreamError, Summary, write_answer};
+use crate::DataError;
+
+/// The batches in flight per job: read and not yet written.
+const WINDOW: usize = 4;
+
+/// The most records a batch holds.
+const BATCH_RECORDS: usize = 256;
+
+/// A batch is handed on once it holds this many bytes, so that the window
+/// stays small in bytes even when lines are long.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// Records read together, and the read error that ended the input after
+/// them.
+struct Batch<T> {
+    seq: usize,
+    items: Vec<T>,
+    error: Option<io::Error>,
+}
+
+/// Decides every record of `input` on `jobs` threads (at least 2) and
+/// writes the answers in order; as [`super::run`].
+pub(super) fn run(
+    decider: &Decider<'_>,
+    input: impl BufRead + Send,
+    out: impl Write,
+    options: Options,
+    jobs: usize,
+    report: impl FnMut(&DataError),
+) -> Result<Summary, StreamError> {
+    let window = jobs.saturating_mul(WINDOW);
+    // A program that writes a line and waits for its answer gets it: no
+    // batch waits for records that are not there yet.
+    let batch = if options.flush_each { 1 } else { BATCH_RECORDS };
+    thread::scope(|s| {
+        // A token per batch read and not yet written: the reader waits for
+        // room in the window.
+        let (room, freed) = sync_channel::<()>(window);
+        let (work, todo) = sync_channel(window);
+        let (done, answers) = sync_channel(window);
+        s.spawn(move || read(input, options.max_line_bytes, batch, &room, &work));
+        let todo = Arc::new(Mutex::new(todo));
+        for _ in 0..jobs {
+            let (todo, done) = (Arc::clone(&todo), done.clone());
+            s.spawn(move || decide(decider, &todo, &done));
+        }
+        drop(done);
+        write(&answers, &freed, out, options.flush_each, report)
+        // Leaving drops the receivers: the threads stop at their next send.
+    })
+}
+
+/// Reads the input into batches, each sent once the window has room.
+fn read(
+    input: impl BufRead,
+    limit: usize,
+    batch: usize,
+    room: &SyncSender<()>,
+    work: &SyncSender<Batch<super::Record>>,
+) {
+    let mut records = Records::new(input, limit);
+    for seq in 0.. {
+        let (mut items, mut bytes, mut error, mut ended) =
+            (Vec::with_capacity(batch), 0, None, false);
+        while items.len() < batch && bytes < BATCH_BYTES {
+            match records.next() {
+                Some(Ok(record)) => {
+                    bytes += record.size();
+                    items.push(record);
+                }
+                Some(Err(e)) => error = Some(e),
+                None => ended = true,
+            }
+            if ended || error.is_some() {
+                break;
+            }
+        }
+        let stop = ended || error.is_some();
+        if items.is_empty() && error.is_none() {
+            return;
+        }
+        if room.send(()).is_err() || work.send(Batch { seq, items, error }).is_err() || stop {
+            return;
+        }
+    }
+}
+
+/// Decides batches until there are none.
+fn decide(
+    decider: &Decider<'_>,
+    todo: &Mutex<Receiver<Batch<super::Record>>>,
+    done: &SyncSender<Batch<Answer>>,
+) {
+    loop {
+        // Only the wait for a batch is under the lock, not the deciding.
+        let next = match todo.lock() {
+            Ok(todo) => todo.recv(),
+            Err(_) => return,
+        };
+        let Ok(Batch { seq, items, error }) = next else {
+            return;
+        };
+        let items = items.into_iter().map(|r| decider.answer(r)).collect();
+        if done.send(Batch { seq, items, error }).is_err() {
+            return;
+        }
+    }
+}
+
+/// Writes the answers in input order as they come, freeing their room in
+/// the window.
+fn write(
+    answers: &Receiver<Batch<Answer>>,
+    freed: &Receiver<()>,
+    mut out: impl Write,
+    flush_each: bool,
+    mut report: impl FnMut(&DataError),
+) -> Result<Summary, StreamError> {
+    let mut summary = Summary::default();
+    let mut order = Reorder::default();
+    let mut next = answers.recv().ok();
+    while let Some(batch) = next {
+        order.put(batch.seq, batch);
+        while let Some(batch) = order.take() {
+            for answer in &batch.items {
+                write_answer(&mut out, answer, &mut summary, &mut report, false)?;
+            }
+            if let Some(e) = batch.error {
+                out.flush().map_err(StreamError::Write)?;
+                return Err(StreamError::Read(e));
+            }
+            // The batch's token: there is one for each batch sent.
+            let _ = freed.try_recv();
+        }
+        next = answers.try_recv().ok();
+        if next.is_none() {
+            // Nothing more to write yet: what was written goes out now.
+            if flush_each {
+                out.flush().map_err(StreamError::Write)?;
+            }
+            next = answers.recv().ok();
+        }
+    }
+    out.flush().map_err(StreamError::Write)?;
+    Ok(summary)
+}
+
+/// Items numbered 0, 1, 2, ... that arrive in any order, given back in
+/// theirs; it holds only those that came before their turn.
+#[derive(Debug)]
+pub(super) struct Reorder<T> {
+    /// The number of the next item to give.
+    next: usize,
+    /// Items `next`, `next + 1`, ...: `None` where one has not come yet.
+    waiting: VecDeque<Option<T>>,
+}
+
+impl<T> Default for Reorder<T> {
+    fn default() -> Self {
+        Reorder {
+            next: 0,
+            waiting: VecDeque::new(),
+        }
+    }
+}
+
+impl<T> Reorder<T> {
+    /// Takes in item `seq`; one already given, or already held, is ignored.
+    pub(super) fn put(&mut self, seq: usize, item: T) {
+        let Some(at) = seq.checked_sub(self.next) else {
+            return;
+        };
+        if self.waiting.len() <= at {
+            self.waiting.resize_with(at + 1, || None);
+        }
+        if let Some(slot @ None) = self.waiting.get_mut(at) {
+            *slot = Some(item);
+        }
+    }
+
+    /// The next item in order, if it has come.
+    pub(super) fn take(&mut self) -> Option<T> {
+        let item = self.waiting.front_mut()?.take()?;
+        self.waiting.pop_front();
+        self.next += 1;
+        Some(item)
+    }
+
+    /// How many items are held.
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.waiting.iter().filter(|w| w.is_some()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_come_back_in_their_order_whatever_order_they_came_in() {
+        let mut order = Reorder::default();
+        let mut given = Vec::new();
+        for seq in [2, 0, 1, 5, 3, 4, 7, 6] {
+            order.put(seq, seq * 10);
+            while let Some(item) = order.take() {
+                given.push(item);
+            }
+        }
+        assert_eq!(given, [0, 10, 20, 30, 40, 50, 60, 70]);
+        assert_eq!(order.held(), 0);
+    }
+
+    #[test]
+    fn nothing_is_given_before_its_turn_and_only_early_items_are_held() {
+        let mut order = Reorder::default();
+        order.put(3, 'd');
+        order.put(1, 'b');
+        assert_eq!(order.take(), None, "0 has not come");
+        assert_eq!(order.held(), 2);
+        order.put(0, 'a');
+        assert_eq!(order.take(), Some('a'));
+        assert_eq!(order.take(), Some('b'));
+        assert_eq!(order.take(), None, "2 has not come");
+        assert_eq!(order.held(), 1);
+        // One given already, or held already, changes nothing.
+        order.put(0, 'x');
+        order.put(3, 'x');
+        order.put(2, 'c');
+        assert_eq!(order.take(), Some('c'));
+        assert_eq!(order.take(), Some('d'));
+        assert_eq!(order.take(), None);
+    }
+
+    /// Every permutation of a few items, and a long reversed run.
+    #[test]
+    fn every_order_of_arrival_gives_the_input_order() {
+        fn permutations(n: usize) -> Vec<Vec<usize>> {
+            if n == 0 {
+                return vec![Vec::new()];
+            }
+            let mut all = Vec::new();
+            for p in permutations(n - 1) {
+                for at in 0..=p.len() {
+                    let mut q = p.clone();
+                    q.insert(at, n - 1);
+                    all.push(q);
+                }
+            }
+            all
+        }
+        let mut arrivals = permutations(5);
+        arrivals.push((0..1000).rev().collect());
+        for arrival in arrivals {
+            let mut order = Reorder::default();
+            let mut given = Vec::new();
+            for &seq in &arrival {
+                order.put(seq, seq);
+                while let Some(item) = order.take() {
+                    given.push(item);
+                }
+            }
+            let expected: Vec<usize> = (0..arrival.len()).collect();
+            assert_eq!(given, expected, "arrival {arrival:?}");
+        }
+    }
+}
