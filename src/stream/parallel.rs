@@ -14,7 +14,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use super::{Answer, Decider, Options, Records, StreamError, Summary, write_answer};
+use super::{Decider, Options, Record, Records, StreamError, Summary};
 use crate::DataError;
 
 /// The batches in flight per job: read and not yet written.
@@ -27,12 +27,21 @@ const BATCH_RECORDS: usize = 256;
 /// stays small in bytes even when lines are long.
 const BATCH_BYTES: usize = 1 << 20;
 
-/// Records read together, and the read error that ended the input after
-/// them.
+/// Records read together (or their answers), and the read error that
+/// ended the input after them.
 struct Batch<T> {
     seq: usize,
-    items: Vec<T>,
+    items: T,
     error: Option<io::Error>,
+}
+
+/// The answers to a batch of records: their text one after the other (so
+/// that the writer only copies bytes, and frees one buffer a batch), and
+/// the errors among them in order.
+struct Answers {
+    records: usize,
+    text: String,
+    errors: Vec<DataError>,
 }
 
 /// Decides every record of `input` on `jobs` threads (at least 2) and
@@ -73,7 +82,7 @@ fn read(
     limit: usize,
     batch: usize,
     room: &SyncSender<()>,
-    work: &SyncSender<Batch<super::Record>>,
+    work: &SyncSender<Batch<Vec<Record>>>,
 ) {
     let mut records = Records::new(input, limit);
     for seq in 0.. {
@@ -105,8 +114,8 @@ fn read(
 /// Decides batches until there are none.
 fn decide(
     decider: &Decider<'_>,
-    todo: &Mutex<Receiver<Batch<super::Record>>>,
-    done: &SyncSender<Batch<Answer>>,
+    todo: &Mutex<Receiver<Batch<Vec<Record>>>>,
+    done: &SyncSender<Batch<Answers>>,
 ) {
     loop {
         // Only the wait for a batch is under the lock, not the deciding.
@@ -117,7 +126,21 @@ fn decide(
         let Ok(Batch { seq, items, error }) = next else {
             return;
         };
-        let items = items.into_iter().map(|r| decider.answer(r)).collect();
+        let mut answers = Answers {
+            records: items.len(),
+            text: String::new(),
+            errors: Vec::new(),
+        };
+        for record in items {
+            let answer = decider.answer(record);
+            if answers.text.is_empty() {
+                answers.text = answer.text;
+            } else {
+                answers.text.push_str(&answer.text);
+            }
+            answers.errors.extend(answer.error);
+        }
+        let items = answers;
         if done.send(Batch { seq, items, error }).is_err() {
             return;
         }
@@ -127,7 +150,7 @@ fn decide(
 /// Writes the answers in input order as they come, freeing their room in
 /// the window.
 fn write(
-    answers: &Receiver<Batch<Answer>>,
+    answers: &Receiver<Batch<Answers>>,
     freed: &Receiver<()>,
     mut out: impl Write,
     flush_each: bool,
@@ -139,9 +162,12 @@ fn write(
     while let Some(batch) = next {
         order.put(batch.seq, batch);
         while let Some(batch) = order.take() {
-            for answer in &batch.items {
-                write_answer(&mut out, answer, &mut summary, &mut report, false)?;
-            }
+            let answers = batch.items;
+            out.write_all(answers.text.as_bytes())
+                .map_err(StreamError::Write)?;
+            summary.records += answers.records;
+            summary.bad += answers.errors.len();
+            answers.errors.iter().for_each(&mut report);
             if let Some(e) = batch.error {
                 out.flush().map_err(StreamError::Write)?;
                 return Err(StreamError::Read(e));
