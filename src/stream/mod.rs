@@ -112,39 +112,49 @@ impl<'a> Decider<'a> {
 
     /// The answer for one record.
     pub fn answer(&self, record: Record) -> Answer {
-        let line = record.line;
-        let result = match record.body {
-            Body::Bytes(bytes) => match std::str::from_utf8(&bytes) {
-                Ok(text) => self.decide(text),
-                Err(e) => Err(not_utf8(&bytes, e)),
-            },
-            Body::TooLong { limit } => Err(DataError {
+        let error = match record.body {
+            Body::Bytes(bytes) => return self.answer_bytes(record.line, &bytes),
+            Body::TooLong { limit } => DataError {
                 message: format!("the line is longer than {limit} bytes, the limit; it is skipped"),
                 line: None,
                 column: None,
-            }),
-            Body::Endless { limit, skipped } => Err(DataError {
+            },
+            Body::Endless { limit, skipped } => DataError {
                 message: format!(
                     "the line is longer than {limit} bytes, the limit, and has no end in the {skipped} bytes after; the rest of the input is not read"
                 ),
                 line: None,
                 column: None,
-            }),
-        };
-        match result {
-            Ok(text) => Answer {
-                line,
-                text,
-                error: None,
             },
-            Err(mut e) => {
-                // A record over several lines places its errors itself.
-                e.line = Some(line + e.line.unwrap_or(1) - 1);
-                Answer {
-                    line,
-                    text: error_line(line, &e.to_string()),
-                    error: Some(e),
-                }
+        };
+        answer(record.line, Err(error))
+    }
+
+    /// The answer for the bytes of a record whose first line is `line`.
+    pub fn answer_bytes(&self, line: usize, bytes: &[u8]) -> Answer {
+        let result = match std::str::from_utf8(bytes) {
+            Ok(text) => self.decide(text),
+            Err(e) => Err(not_utf8(bytes, e)),
+        };
+        answer(line, result)
+    }
+}
+
+/// The answer for the record at `line`: its output, or its error line.
+fn answer(line: usize, result: Result<String, DataError>) -> Answer {
+    match result {
+        Ok(text) => Answer {
+            line,
+            text,
+            error: None,
+        },
+        Err(mut e) => {
+            // A record over several lines places its errors itself.
+            e.line = Some(line + e.line.unwrap_or(1) - 1);
+            Answer {
+                line,
+                text: error_line(line, &e.to_string()),
+                error: Some(e),
             }
         }
     }

@@ -14,7 +14,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use super::{Decider, Options, Record, Records, StreamError, Summary};
+use super::{Body, Decider, Options, Record, Records, StreamError, Summary};
 use crate::DataError;
 
 /// The batches in flight per job: read and not yet written.
@@ -33,6 +33,39 @@ struct Batch<T> {
     seq: usize,
     items: T,
     error: Option<io::Error>,
+}
+
+/// Records read together: the bytes of each one after the other, copied
+/// out of the record by the thread that read it (memory is cheaper freed
+/// by the thread that allocated it, and one buffer a batch is freed by the
+/// thread that decides it).
+struct Lines {
+    bytes: Vec<u8>,
+    items: Vec<Item>,
+}
+
+/// One record of a batch.
+enum Item {
+    /// Its bytes end at `end` in the batch's bytes, after those of the
+    /// record before.
+    Bytes { line: usize, end: usize },
+    /// A record without bytes.
+    Other(Record),
+}
+
+impl Lines {
+    fn push(&mut self, record: Record) {
+        match record.body {
+            Body::Bytes(bytes) => {
+                self.bytes.extend_from_slice(&bytes);
+                self.items.push(Item::Bytes {
+                    line: record.line,
+                    end: self.bytes.len(),
+                });
+            }
+            Body::TooLong { .. } | Body::Endless { .. } => self.items.push(Item::Other(record)),
+        }
+    }
 }
 
 /// The answers to a batch of records: their text one after the other (so
@@ -82,18 +115,20 @@ fn read(
     limit: usize,
     batch: usize,
     room: &SyncSender<()>,
-    work: &SyncSender<Batch<Vec<Record>>>,
+    work: &SyncSender<Batch<Lines>>,
 ) {
     let mut records = Records::new(input, limit);
+    let mut size = 0;
     for seq in 0.. {
-        let (mut items, mut bytes, mut error, mut ended) =
-            (Vec::with_capacity(batch), 0, None, false);
-        while items.len() < batch && bytes < BATCH_BYTES {
+        let mut lines = Lines {
+            // About the size of the last batch.
+            bytes: Vec::with_capacity(size),
+            items: Vec::with_capacity(batch),
+        };
+        let (mut error, mut ended) = (None, false);
+        while lines.items.len() < batch && lines.bytes.len() < BATCH_BYTES {
             match records.next() {
-                Some(Ok(record)) => {
-                    bytes += record.size();
-                    items.push(record);
-                }
+                Some(Ok(record)) => lines.push(record),
                 Some(Err(e)) => error = Some(e),
                 None => ended = true,
             }
@@ -102,10 +137,16 @@ fn read(
             }
         }
         let stop = ended || error.is_some();
-        if items.is_empty() && error.is_none() {
+        if lines.items.is_empty() && error.is_none() {
             return;
         }
-        if room.send(()).is_err() || work.send(Batch { seq, items, error }).is_err() || stop {
+        size = lines.bytes.len();
+        let batch = Batch {
+            seq,
+            items: lines,
+            error,
+        };
+        if room.send(()).is_err() || work.send(batch).is_err() || stop {
             return;
         }
     }
@@ -114,7 +155,7 @@ fn read(
 /// Decides batches until there are none.
 fn decide(
     decider: &Decider<'_>,
-    todo: &Mutex<Receiver<Batch<Vec<Record>>>>,
+    todo: &Mutex<Receiver<Batch<Lines>>>,
     done: &SyncSender<Batch<Answers>>,
 ) {
     loop {
@@ -127,12 +168,20 @@ fn decide(
             return;
         };
         let mut answers = Answers {
-            records: items.len(),
+            records: items.items.len(),
             text: String::new(),
             errors: Vec::new(),
         };
-        for record in items {
-            let answer = decider.answer(record);
+        let mut start = 0;
+        for item in items.items {
+            let answer = match item {
+                Item::Bytes { line, end } => {
+                    let bytes = items.bytes.get(start..end).unwrap_or_default();
+                    start = end;
+                    decider.answer_bytes(line, bytes)
+                }
+                Item::Other(record) => decider.answer(record),
+            };
             if answers.text.is_empty() {
                 answers.text = answer.text;
             } else {

@@ -21,16 +21,6 @@ pub struct Record {
     pub body: Body,
 }
 
-impl Record {
-    /// The bytes it holds.
-    pub fn size(&self) -> usize {
-        match &self.body {
-            Body::Bytes(bytes) => bytes.len(),
-            Body::TooLong { .. } | Body::Endless { .. } => 0,
-        }
-    }
-}
-
 /// What a record holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
