@@ -134,6 +134,17 @@ fn explanations_on_several_threads_are_those_of_one_thread() {
 }
 
 #[test]
+fn more_jobs_than_threads_can_run_decide_as_one() {
+    let (input, limit) = population(50);
+    let args = args("eval", "-", limit, &[]);
+    let one = with_jobs(&args, 1, &input);
+    let many = with_jobs(&args, 1_000_000, &input);
+    assert_eq!(many.status.code(), Some(3), "{}", stderr(&many));
+    assert!(many.stdout == one.stdout);
+    assert_eq!(stderr(&many), stderr(&one));
+}
+
+#[test]
 fn no_jobs_is_a_usage_error() {
     let o = with_jobs(&args("eval", "-", 1000, &[]), 0, b"{}\n");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

@@ -213,8 +213,9 @@ pub struct Options {
     /// order, for a program that writes a line and waits for its answer.
     pub flush_each: bool,
     /// The threads that decide: 1 decides on the calling thread alone;
-    /// more read on one thread, decide on `jobs` and write on the calling
-    /// one, with a bounded number of records in flight.
+    /// more read on one thread, decide on `jobs` (at most 256) and write on
+    /// the calling one, with a bounded number of records in flight. If no
+    /// thread can be started, the calling thread decides alone.
     pub jobs: NonZeroUsize,
 }
 
@@ -245,9 +246,15 @@ pub fn run(
     options: Options,
     mut report: impl FnMut(&DataError),
 ) -> Result<Summary, StreamError> {
-    if options.jobs.get() > 1 {
-        return parallel::run(decider, input, out, options, options.jobs.get(), report);
-    }
+    let input = if options.jobs.get() > 1 {
+        match parallel::run(decider, input, &mut out, options, &mut report) {
+            Ok(done) => return done,
+            // No thread could be started: this one decides.
+            Err(input) => input,
+        }
+    } else {
+        input
+    };
     let mut summary = Summary::default();
     for record in Records::new(input, options.max_line_bytes) {
         let answer = decider.answer(record.map_err(StreamError::Read)?);

@@ -77,16 +77,20 @@ struct Answers {
     errors: Vec<DataError>,
 }
 
-/// Decides every record of `input` on `jobs` threads (at least 2) and
-/// writes the answers in order; as [`super::run`].
-pub(super) fn run(
+/// The most threads started to decide: more would only cost memory.
+const MAX_JOBS: usize = 256;
+
+/// Decides every record of `input` on `jobs` threads (at least 2, at most
+/// [`MAX_JOBS`]) and writes the answers in order, as [`super::run`]; gives
+/// `input` back untouched if no thread could be started.
+pub(super) fn run<R: BufRead + Send>(
     decider: &Decider<'_>,
-    input: impl BufRead + Send,
-    out: impl Write,
+    input: R,
+    out: &mut impl Write,
     options: Options,
-    jobs: usize,
-    report: impl FnMut(&DataError),
-) -> Result<Summary, StreamError> {
+    report: &mut impl FnMut(&DataError),
+) -> Result<Result<Summary, StreamError>, R> {
+    let jobs = options.jobs.get().min(MAX_JOBS);
     let window = jobs.saturating_mul(WINDOW);
     // A program that writes a line and waits for its answer gets it: no
     // batch waits for records that are not there yet.
@@ -97,14 +101,32 @@ pub(super) fn run(
         let (room, freed) = sync_channel::<()>(window);
         let (work, todo) = sync_channel(window);
         let (done, answers) = sync_channel(window);
-        s.spawn(move || read(input, options.max_line_bytes, batch, &room, &work));
         let todo = Arc::new(Mutex::new(todo));
+        let mut started = 0;
         for _ in 0..jobs {
             let (todo, done) = (Arc::clone(&todo), done.clone());
-            s.spawn(move || decide(decider, &todo, &done));
+            let worker =
+                thread::Builder::new().spawn_scoped(s, move || decide(decider, &todo, &done));
+            if worker.is_err() {
+                break;
+            }
+            started += 1;
         }
         drop(done);
-        write(&answers, &freed, out, options.flush_each, report)
+        // The input goes to the reader once it runs, so that it is still
+        // here if it cannot (then the workers stop: `work` is gone).
+        let (give, take) = sync_channel::<R>(1);
+        let limit = options.max_line_bytes;
+        let reader = thread::Builder::new().spawn_scoped(s, move || {
+            if let Ok(input) = take.recv() {
+                read(input, limit, batch, &room, &work);
+            }
+        });
+        if started == 0 || reader.is_err() {
+            return Err(input);
+        }
+        give.send(input).map_err(|e| e.0)?;
+        Ok(write(&answers, &freed, out, options.flush_each, report))
         // Leaving drops the receivers: the threads stop at their next send.
     })
 }
@@ -201,9 +223,9 @@ fn decide(
 fn write(
     answers: &Receiver<Batch<Answers>>,
     freed: &Receiver<()>,
-    mut out: impl Write,
+    out: &mut impl Write,
     flush_each: bool,
-    mut report: impl FnMut(&DataError),
+    report: &mut impl FnMut(&DataError),
 ) -> Result<Summary, StreamError> {
     let mut summary = Summary::default();
     let mut order = Reorder::default();
@@ -216,7 +238,7 @@ fn write(
                 .map_err(StreamError::Write)?;
             summary.records += answers.records;
             summary.bad += answers.errors.len();
-            answers.errors.iter().for_each(&mut report);
+            answers.errors.iter().for_each(&mut *report);
             if let Some(e) = batch.error {
                 out.flush().map_err(StreamError::Write)?;
                 return Err(StreamError::Read(e));
