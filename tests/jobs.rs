@@ -54,6 +54,17 @@ fn population(people: usize) -> (Vec<u8>, usize) {
     (input, limit)
 }
 
+fn count_lines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
+}
+
+/// A temporary file holding `bytes`, by its path.
+fn file(name: &str, bytes: &[u8]) -> String {
+    let path = temp(name);
+    let _ = std::fs::write(&path, bytes);
+    path.to_string_lossy().into_owned()
+}
+
 /// `policyc` with `args` and `--jobs jobs`, on `stdin`.
 fn with_jobs(args: &[String], jobs: usize, stdin: &[u8]) -> Output {
     let mut args = args.to_vec();
@@ -68,7 +79,7 @@ fn same_with_every_jobs(args: &[String], stdin: &[u8], lines: Option<usize>) {
     assert_eq!(one.status.code(), Some(3), "{}", stderr(&one));
     if let Some(lines) = lines {
         assert_eq!(
-            one.stdout.iter().filter(|&&b| b == b'\n').count(),
+            count_lines(&one.stdout),
             lines,
             "one output line per input line"
         );
@@ -92,10 +103,7 @@ fn args(command: &str, input: &str, limit: usize, extra: &[&str]) -> Vec<String>
 #[test]
 fn a_file_decided_on_several_threads_gives_what_one_thread_gives() {
     let (input, limit) = population(3000);
-    let lines = input.iter().filter(|&&b| b == b'\n').count();
-    let path = temp("jobs-people.jsonl");
-    let _ = std::fs::write(&path, &input);
-    let path = path.to_string_lossy().into_owned();
+    let (lines, path) = (count_lines(&input), file("jobs-people.jsonl", &input));
     // A file is decided in batches; every error report is on stderr too.
     same_with_every_jobs(&args("eval", &path, limit, &[]), b"", Some(lines));
     same_with_every_jobs(
@@ -109,7 +117,7 @@ fn a_file_decided_on_several_threads_gives_what_one_thread_gives() {
 fn stdin_decided_on_several_threads_gives_what_one_thread_gives() {
     // A pipe is decided a record at a time, each answer flushed.
     let (input, limit) = population(1500);
-    let lines = input.iter().filter(|&&b| b == b'\n').count();
+    let lines = count_lines(&input);
     same_with_every_jobs(
         &args("eval", "-", limit, &["--next-change"]),
         &input,
@@ -120,10 +128,7 @@ fn stdin_decided_on_several_threads_gives_what_one_thread_gives() {
 #[test]
 fn explanations_on_several_threads_are_those_of_one_thread() {
     let (input, limit) = population(300);
-    let lines = input.iter().filter(|&&b| b == b'\n').count();
-    let path = temp("jobs-explain.jsonl");
-    let _ = std::fs::write(&path, &input);
-    let path = path.to_string_lossy().into_owned();
+    let (lines, path) = (count_lines(&input), file("jobs-explain.jsonl", &input));
     // An explanation for people is several lines.
     same_with_every_jobs(&args("explain", &path, limit, &["--lang", "en"]), b"", None);
     same_with_every_jobs(

@@ -291,3 +291,20 @@ fn write_answer(
     }
     Ok(())
 }
+
+/// A reader that fails after its text.
+#[cfg(test)]
+struct Failing(Vec<u8>);
+
+#[cfg(test)]
+impl io::Read for Failing {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.0.is_empty() {
+            return Err(io::Error::other("disk on fire"));
+        }
+        let n = self.0.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0.drain(..n);
+        Ok(n)
+    }
+}

@@ -310,9 +310,22 @@ impl<T> Reorder<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stream::{Failing, Output};
     use crate::{Extras, Facts, Policy};
 
     const GREEN: &str = r#"{"id": "a", "phones": [{"number": "1", "bound_at": "2021-01-05T09:00:00+08:00", "itinerary_checked": true}]}"#;
+
+    /// Runs `f` with a decider of the Beijing policy.
+    fn with_decider(f: impl FnOnce(&Decider<'_>)) {
+        let (policy, facts, now) = beijing();
+        f(&Decider::new(
+            &policy,
+            &facts,
+            now,
+            Extras::default(),
+            Output::Json,
+        ));
+    }
 
     fn beijing() -> (Policy, Facts, i64) {
         let policy = Policy::compile(
@@ -327,21 +340,6 @@ mod tests {
             .instant("2021-11-01T10:00:00+08:00")
             .unwrap_or_else(|e| unreachable!("{e}"));
         (policy, facts, now)
-    }
-
-    /// A reader that fails after its text.
-    struct Failing(Vec<u8>);
-
-    impl io::Read for Failing {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            if self.0.is_empty() {
-                return Err(io::Error::other("disk on fire"));
-            }
-            let n = self.0.len().min(buf.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0.drain(..n);
-            Ok(n)
-        }
     }
 
     /// A writer that fails once it has taken `left` bytes.
@@ -374,70 +372,58 @@ mod tests {
 
     #[test]
     fn the_records_before_a_read_error_are_answered_then_the_error_given() {
-        let (policy, facts, now) = beijing();
-        let decider = Decider::new(
-            &policy,
-            &facts,
-            now,
-            Extras::default(),
-            super::super::Output::Json,
-        );
-        let text: String = (0..700)
-            .map(|i| {
-                if i == 300 {
-                    "x\n".to_owned()
-                } else {
-                    format!("{GREEN}\n")
-                }
-            })
-            .collect();
-        for (jobs, flush_each) in [(1, false), (2, false), (3, true)] {
-            let mut out = Vec::new();
-            let mut reported = Vec::new();
-            let input = io::BufReader::with_capacity(1000, Failing(text.clone().into_bytes()));
-            let result =
-                super::super::run(&decider, input, &mut out, options(jobs, flush_each), |e| {
-                    reported.push(e.line);
-                });
-            assert!(
-                matches!(&result, Err(StreamError::Read(e)) if e.to_string() == "disk on fire"),
-                "{result:?}"
-            );
-            let out = String::from_utf8(out).unwrap_or_default();
-            assert_eq!(out.lines().count(), 700, "--jobs {jobs}");
-            assert!(
-                out.lines()
-                    .nth(300)
-                    .is_some_and(|l| l.starts_with(r#"{"line":301,"#))
-            );
-            assert_eq!(reported, [Some(301)]);
-        }
+        with_decider(|decider| {
+            let text: String = (0..700)
+                .map(|i| {
+                    if i == 300 {
+                        "x\n".to_owned()
+                    } else {
+                        format!("{GREEN}\n")
+                    }
+                })
+                .collect();
+            for (jobs, flush_each) in [(1, false), (2, false), (3, true)] {
+                let mut out = Vec::new();
+                let mut reported = Vec::new();
+                let input = io::BufReader::with_capacity(1000, Failing(text.clone().into_bytes()));
+                let result =
+                    super::super::run(decider, input, &mut out, options(jobs, flush_each), |e| {
+                        reported.push(e.line);
+                    });
+                assert!(
+                    matches!(&result, Err(StreamError::Read(e)) if e.to_string() == "disk on fire"),
+                    "{result:?}"
+                );
+                let out = String::from_utf8(out).unwrap_or_default();
+                assert_eq!(out.lines().count(), 700, "--jobs {jobs}");
+                assert!(
+                    out.lines()
+                        .nth(300)
+                        .is_some_and(|l| l.starts_with(r#"{"line":301,"#))
+                );
+                assert_eq!(reported, [Some(301)]);
+            }
+        });
     }
 
     #[test]
     fn a_failed_write_ends_the_run_with_what_was_read_unwritten() {
-        let (policy, facts, now) = beijing();
-        let decider = Decider::new(
-            &policy,
-            &facts,
-            now,
-            Extras::default(),
-            super::super::Output::Json,
-        );
-        let text: String = (0..2000).map(|_| format!("{GREEN}\n")).collect();
-        for flush_each in [false, true] {
-            let result = super::super::run(
-                &decider,
-                text.as_bytes(),
-                Full { left: 5000 },
-                options(2, flush_each),
-                |_| {},
-            );
-            assert!(
-                matches!(&result, Err(StreamError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe),
-                "{result:?}"
-            );
-        }
+        with_decider(|decider| {
+            let text: String = (0..2000).map(|_| format!("{GREEN}\n")).collect();
+            for flush_each in [false, true] {
+                let result = super::super::run(
+                    decider,
+                    text.as_bytes(),
+                    Full { left: 5000 },
+                    options(2, flush_each),
+                    |_| {},
+                );
+                assert!(
+                    matches!(&result, Err(StreamError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe),
+                    "{result:?}"
+                );
+            }
+        });
     }
 
     #[test]

@@ -233,6 +233,7 @@ impl<R: BufRead> Iterator for Records<R> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Failing;
     use super::*;
 
     fn records(input: &[u8], limit: usize) -> Vec<Record> {
@@ -330,24 +331,12 @@ mod tests {
         );
     }
 
-    /// A reader that fails after its text.
-    struct Failing(&'static [u8]);
-
-    impl io::Read for Failing {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            if self.0.is_empty() {
-                return Err(io::Error::other("disk on fire"));
-            }
-            let n = self.0.len().min(buf.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
-    }
-
     #[test]
     fn lines_read_before_a_read_error_are_given_first() {
-        let mut all = Records::new(io::BufReader::new(Failing(b"{\"a\": [\n 1\n")), 100);
+        let mut all = Records::new(
+            io::BufReader::new(Failing(b"{\"a\": [\n 1\n".to_vec())),
+            100,
+        );
         assert_eq!(
             all.next().map(|r| r.ok()),
             Some(Some(bytes(1, "{\"a\": [")))
