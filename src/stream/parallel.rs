@@ -14,7 +14,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use super::{Body, Decider, Options, Record, Records, StreamError, Summary};
+use super::{Decider, Options, Record, Records, StreamError, Summary};
 use crate::DataError;
 
 /// The batches in flight per job: read and not yet written.
@@ -35,10 +35,8 @@ struct Batch<T> {
     error: Option<io::Error>,
 }
 
-/// Records read together: the bytes of each one after the other, copied
-/// out of the record by the thread that read it (memory is cheaper freed
-/// by the thread that allocated it, and one buffer a batch is freed by the
-/// thread that decides it).
+/// Records read together: the bytes of each one after the other, read
+/// straight into one buffer (which the thread that decides them frees).
 struct Lines {
     bytes: Vec<u8>,
     items: Vec<Item>,
@@ -54,17 +52,20 @@ enum Item {
 }
 
 impl Lines {
-    fn push(&mut self, record: Record) {
-        match record.body {
-            Body::Bytes(bytes) => {
-                self.bytes.extend_from_slice(&bytes);
-                self.items.push(Item::Bytes {
-                    line: record.line,
-                    end: self.bytes.len(),
-                });
-            }
-            Body::TooLong { .. } | Body::Endless { .. } => self.items.push(Item::Other(record)),
-        }
+    /// Reads the next record into the batch; `None` at the end.
+    fn read<R: BufRead>(&mut self, records: &mut Records<R>) -> Option<io::Result<()>> {
+        let (line, other) = match records.next_into(&mut self.bytes)? {
+            Ok(read) => read,
+            Err(e) => return Some(Err(e)),
+        };
+        self.items.push(match other {
+            None => Item::Bytes {
+                line,
+                end: self.bytes.len(),
+            },
+            Some(body) => Item::Other(Record { line, body }),
+        });
+        Some(Ok(()))
     }
 }
 
@@ -92,34 +93,34 @@ pub(super) fn run<R: BufRead + Send>(
 ) -> Result<Result<Summary, StreamError>, R> {
     let jobs = options.jobs.get().min(MAX_JOBS);
     let window = jobs.saturating_mul(WINDOW);
-    // A program that writes a line and waits for its answer gets it: no
-    // batch waits for records that are not there yet.
-    let batch = if options.flush_each { 1 } else { BATCH_RECORDS };
     thread::scope(|s| {
         // A token per batch read and not yet written: the reader waits for
         // room in the window.
         let (room, freed) = sync_channel::<()>(window);
         let (work, todo) = sync_channel(window);
         let (done, answers) = sync_channel(window);
+        // The buffers of batches decided, back to the reader to fill again.
+        let (spare, spares) = sync_channel(window);
         let todo = Arc::new(Mutex::new(todo));
         let mut started = 0;
         for _ in 0..jobs {
-            let (todo, done) = (Arc::clone(&todo), done.clone());
-            let worker =
-                thread::Builder::new().spawn_scoped(s, move || decide(decider, &todo, &done));
+            let (todo, done, spare) = (Arc::clone(&todo), done.clone(), spare.clone());
+            let worker = thread::Builder::new()
+                .spawn_scoped(s, move || decide(decider, &todo, &done, &spare));
             if worker.is_err() {
                 break;
             }
             started += 1;
         }
-        drop(done);
+        drop((done, spare));
         // The input goes to the reader once it runs, so that it is still
         // here if it cannot (then the workers stop: `work` is gone).
         let (give, take) = sync_channel::<R>(1);
         let limit = options.max_line_bytes;
         let reader = thread::Builder::new().spawn_scoped(s, move || {
             if let Ok(input) = take.recv() {
-                read(input, limit, batch, &room, &work);
+                let input = Tracked { input, buffered: 0 };
+                read(input, limit, options.flush_each, &room, &work, &spares);
             }
         });
         if started == 0 || reader.is_err() {
@@ -131,30 +132,67 @@ pub(super) fn run<R: BufRead + Send>(
     })
 }
 
-/// Reads the input into batches, each sent once the window has room.
-fn read(
-    input: impl BufRead,
+/// An input that knows how much of what it has read is not consumed yet.
+struct Tracked<R> {
+    input: R,
+    buffered: usize,
+}
+
+impl<R: BufRead> io::Read for Tracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // Not known any more: taken as nothing left.
+        self.buffered = 0;
+        self.input.read(buf)
+    }
+}
+
+impl<R: BufRead> BufRead for Tracked<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let buf = self.input.fill_buf()?;
+        self.buffered = buf.len();
+        Ok(buf)
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.buffered = self.buffered.saturating_sub(n);
+        self.input.consume(n);
+    }
+}
+
+/// Reads the input into batches, each sent once the window has room; when
+/// each answer must be flushed, a batch is sent as soon as the next record
+/// is not read yet (a program that writes a line and waits for its answer
+/// gets it), and otherwise once it is full.
+fn read<R: BufRead>(
+    input: Tracked<R>,
     limit: usize,
-    batch: usize,
+    flush_each: bool,
     room: &SyncSender<()>,
     work: &SyncSender<Batch<Lines>>,
+    spares: &Receiver<Vec<u8>>,
 ) {
     let mut records = Records::new(input, limit);
     let mut size = 0;
     for seq in 0.. {
+        // A buffer already used, or one about the size of the last batch:
+        // fresh memory costs a page fault per page.
+        let mut bytes = spares
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(size));
+        bytes.clear();
         let mut lines = Lines {
-            // About the size of the last batch.
-            bytes: Vec::with_capacity(size),
-            items: Vec::with_capacity(batch),
+            bytes,
+            items: Vec::with_capacity(BATCH_RECORDS),
         };
         let (mut error, mut ended) = (None, false);
-        while lines.items.len() < batch && lines.bytes.len() < BATCH_BYTES {
-            match records.next() {
-                Some(Ok(record)) => lines.push(record),
+        while lines.items.len() < BATCH_RECORDS && lines.bytes.len() < BATCH_BYTES {
+            match lines.read(&mut records) {
+                Some(Ok(())) => {}
                 Some(Err(e)) => error = Some(e),
                 None => ended = true,
             }
-            if ended || error.is_some() {
+            let waits = flush_each && records.get_ref().buffered == 0;
+            if ended || error.is_some() || waits {
                 break;
             }
         }
@@ -179,6 +217,7 @@ fn decide(
     decider: &Decider<'_>,
     todo: &Mutex<Receiver<Batch<Lines>>>,
     done: &SyncSender<Batch<Answers>>,
+    spare: &SyncSender<Vec<u8>>,
 ) {
     loop {
         // Only the wait for a batch is under the lock, not the deciding.
@@ -211,6 +250,8 @@ fn decide(
             }
             answers.errors.extend(answer.error);
         }
+        // Dropped if the reader has enough, or has stopped.
+        let _ = spare.try_send(items.bytes);
         let items = answers;
         if done.send(Batch { seq, items, error }).is_err() {
             return;
