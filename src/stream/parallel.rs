@@ -467,6 +467,44 @@ mod tests {
         });
     }
 
+    /// An input that arrives in pieces, one a read, like a pipe.
+    struct Pieces(VecDeque<&'static [u8]>);
+
+    impl io::Read for Pieces {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some(piece) = self.0.pop_front() else {
+                return Ok(0);
+            };
+            buf[..piece.len()].copy_from_slice(piece);
+            Ok(piece.len())
+        }
+    }
+
+    /// The number of records in each batch read from `pieces`.
+    fn batches(pieces: &[&'static [u8]], flush_each: bool) -> Vec<usize> {
+        let (room, _freed) = sync_channel(100);
+        let (work, todo) = sync_channel(100);
+        let (_spare, spares) = sync_channel(1);
+        let input = Tracked {
+            input: io::BufReader::new(Pieces(pieces.iter().copied().collect())),
+            buffered: 0,
+        };
+        read(input, 100, flush_each, &room, &work, &spares);
+        todo.try_iter()
+            .map(|batch| batch.items.items.len())
+            .collect()
+    }
+
+    #[test]
+    fn from_a_pipe_a_batch_holds_the_records_already_read_and_no_more() {
+        let pieces: [&[u8]; 4] = [b"{}\n", b"{}\n{}\n", b"{}\n{}\n{", b"}\n"];
+        // What came in one piece goes on at once: its answers can be given
+        // before the next piece comes.
+        assert_eq!(batches(&pieces, true), [1, 2, 3]);
+        // From a file, batches are full.
+        assert_eq!(batches(&pieces, false), [6]);
+    }
+
     #[test]
     fn items_come_back_in_their_order_whatever_order_they_came_in() {
         let mut order = Reorder::default();
