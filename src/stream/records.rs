@@ -144,17 +144,18 @@ impl<R: BufRead> Records<R> {
                 })
             });
         }
-        match self.read_line(bytes) {
-            Ok(Some(other)) => Some(Ok((self.lines, other))),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
+        let next = self.read_line(bytes);
+        let next = next.map(|read| read.map(|other| (self.lines, other)));
+        self.stop_at_end(next)
+    }
+
+    /// What was read, as the iterator gives it; at the end or at an error,
+    /// nothing more is read.
+    fn stop_at_end<T>(&mut self, next: io::Result<Option<T>>) -> Option<io::Result<T>> {
+        if !matches!(next, Ok(Some(_))) {
+            self.done = true;
         }
+        next.transpose()
     }
 
     /// Skips the rest of a line that broke the limit, up to its end.
@@ -264,15 +265,7 @@ impl<R: BufRead> Iterator for Records<R> {
                 line: 1,
                 body: Body::Bytes(bytes),
             })) if is_incomplete(&bytes) => self.gather(bytes).map(Ok).or_else(|| self.next()),
-            Ok(Some(record)) => Some(Ok(record)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
+            other => self.stop_at_end(other),
         }
     }
 }
