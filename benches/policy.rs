@@ -44,8 +44,12 @@ fn evaluate(c: &mut Criterion) {
     let (policy, facts, now) = setup();
     let line = population::typical(SEED);
     let program = policy.program();
-    let decoded =
-        policyc::data::decode(&line, &program.input, &program.timezone).expect("the line decodes");
+    let decoded = policyc::data::decode(
+        &line,
+        &program.input,
+        policyc::data::Reading::new(&program.timezone, program.resolve),
+    )
+    .expect("the line decodes");
 
     let mut group = c.benchmark_group("evaluate");
     group.throughput(Throughput::Elements(1));

@@ -63,6 +63,9 @@ pub struct Decision<'p> {
     /// Every decision from now on, if that was asked for: each holds just
     /// after its instant (the first, at `now`).
     pub timeline: Option<Vec<(i64, Decision<'p>)>>,
+    /// When the timeline was cut short: the instant of the first change it
+    /// leaves out.
+    pub timeline_cut: Option<i64>,
     /// The policy's remedies that would change the decision now, each with
     /// the decision it would give, if that was asked for.
     pub remedies: Option<Vec<(&'p str, Decision<'p>)>>,
@@ -181,6 +184,13 @@ impl Decision<'_> {
                 });
                 step(&mut out, *at, then);
             }
+            if let Some(next) = self.timeline_cut {
+                let _ = write!(
+                    out,
+                    "\n    (cut here: it changes again just after {})",
+                    time::format_instant(next, tz)
+                );
+            }
         }
         out.push('\n');
         out
@@ -229,6 +239,16 @@ impl Serialize for Decision<'_> {
                 .map(|(at, then)| Upcoming::at(*at, then))
                 .collect();
             map.serialize_entry("timeline", &steps)?;
+            if let Some(next) = self.timeline_cut {
+                let after = timeline.last().map_or(self.now, |(at, _)| *at);
+                map.serialize_entry(
+                    "timeline_cut",
+                    &serde_json::json!({
+                        "after": time::format_instant(after, tz),
+                        "next_at": time::format_instant(next, tz),
+                    }),
+                )?;
+            }
         }
         if let Some(remedies) = &self.remedies {
             let helps: Vec<Upcoming<'_, '_>> = remedies

@@ -232,6 +232,7 @@ pub struct Phrases {
     warnings: &'static str,
     /// `{code}`, `{path}`
     unknown_region: &'static str,
+    near_field: &'static str,
     yes: &'static str,
     no: &'static str,
     none: &'static str,
@@ -285,6 +286,7 @@ static ZH: Phrases = Phrases {
     nothing_to_do_wait: "目前没有能立即改变结果的办法；结果将在 {at} 之后自动变化",
     warnings: "提示",
     unknown_region: "地区代码 {code}（{path}）不在区划表中，只能按代码本身匹配",
+    near_field: "记录中的 {path} 未被规则声明，已忽略；是否应为 {field}？",
     yes: "是",
     no: "否",
     none: "无",
@@ -327,6 +329,7 @@ static EN: Phrases = Phrases {
     nothing_to_do_wait: "nothing you can do now changes this decision; it changes by itself just after {at}",
     warnings: "Note",
     unknown_region: "region code {code} ({path}) is not in the region table; it matches only by its exact code",
+    near_field: "{path} is not a field the policy knows and was ignored; did you mean {field}?",
     yes: "yes",
     no: "no",
     none: "none",
@@ -508,6 +511,9 @@ impl<'a, 'w> Writer<'a, 'w> {
                 let line = match w {
                     DataWarning::UnknownRegion { path, code } => {
                         fill(p.unknown_region, &[("code", code), ("path", path)])
+                    }
+                    DataWarning::NearField { path, field } => {
+                        fill(p.near_field, &[("path", path), ("field", field)])
                     }
                 };
                 let _ = write!(self.out, "\n  • {line}");

@@ -195,6 +195,8 @@ pub fn format(text: &str) -> String {
             let closing = matches!(t, ")" | "]" | "}");
             indent = match open.last() {
                 Some((_, opener)) if closing => *opener,
+                // `requiring` continues the record type above it.
+                Some((_, opener)) if t == "requiring" => opener + 4,
                 Some((_, opener)) => opener + 2,
                 None if starts_item || t.starts_with('#') || prev.is_none() => 0,
                 None => match (item, t) {

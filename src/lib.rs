@@ -54,7 +54,7 @@ use thiserror::Error;
 pub use compile::Plan;
 pub use data::DataError;
 pub use decision::Decision;
-pub use eval::Facts;
+pub use eval::{Facts, FactsError, FactsFile};
 pub use report::{ErrorFormat, render};
 pub use source::Source;
 
@@ -62,6 +62,10 @@ pub use source::Source;
 fn strings(warnings: &[data::DataWarning]) -> Vec<String> {
     warnings.iter().map(ToString::to_string).collect()
 }
+
+/// How many changes `--timeline` lists; a longer timeline says where it
+/// was cut (`timeline_cut`).
+pub const TIMELINE_LIMIT: usize = 100;
 
 /// What to work out beyond a decision itself; each costs further
 /// evaluations of the person, so each is asked for.
@@ -82,6 +86,9 @@ pub struct Extras {
 pub struct Policy {
     plan: Plan,
     warnings: Vec<source::Located<check::lint::Lint>>,
+    /// Whether every field a record gives that the schema does not declare
+    /// is an error (`--strict`).
+    strict: bool,
 }
 
 /// Everything wrong with a policy's text: one syntax error, or every check
@@ -123,7 +130,34 @@ impl Policy {
         Ok(Policy {
             plan: compile::compile(program),
             warnings,
+            strict: false,
         })
+    }
+
+    /// The policy reading records strictly (`--strict`) or not: strictly,
+    /// every field a record gives that the schema does not declare is bad
+    /// input; otherwise it is skipped, with a warning on the decision when
+    /// it is spelt nearly like a declared field that the record leaves out.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// How person records are read.
+    fn reading(&self) -> data::Reading<'_> {
+        let program = &self.plan.program;
+        data::Reading {
+            strict: self.strict,
+            ..data::Reading::new(&program.timezone, program.resolve)
+        }
+    }
+
+    /// Decodes one person record and checks its constraints.
+    fn person(&self, json: &str) -> Result<data::Decoded, DataError> {
+        let schema = &self.plan.program.input;
+        let decoded = data::decode(json, schema, self.reading())?;
+        eval::constraints::check(&self.plan, &decoded.value, schema)?;
+        Ok(decoded)
     }
 
     /// Warnings about the policy's text: it checks, but may not say what
@@ -142,15 +176,31 @@ impl Policy {
         &self.plan
     }
 
-    /// Loads a facts document (JSON); what depends only on the facts is
-    /// computed here, once.
+    /// Loads a facts document (JSON) as the only one; what depends only on
+    /// the facts is computed here, once.
     pub fn facts(&self, json: &str) -> Result<Facts, DataError> {
         Facts::parse(&self.plan, json)
     }
 
-    /// Reads an instant; without an offset, in the policy's time zone.
+    /// Reads one of several facts files (JSON); `name` is how errors
+    /// refer to it. Join them with [`Policy::combine_facts`].
+    pub fn facts_file(&self, name: &str, json: &str) -> Result<FactsFile, DataError> {
+        FactsFile::read(&self.plan, name, json)
+    }
+
+    /// The facts of a run deciding at `now`, from all its files: none is
+    /// an error when the policy declares facts, two files must not give a
+    /// scalar fact different values, every `required` fact must be given,
+    /// and the facts must not be older than the policy's `facts expire`.
+    pub fn combine_facts(&self, files: Vec<FactsFile>, now: i64) -> Result<Facts, FactsError> {
+        Facts::combine(&self.plan, files, Some(now))
+    }
+
+    /// Reads an instant as data is read: without an offset, in the
+    /// policy's time zone.
     pub fn instant(&self, text: &str) -> Result<i64, time::TimeError> {
-        time::parse_instant(text, &self.plan.program.timezone, time::Precision::Seconds)
+        let program = &self.plan.program;
+        time::parse_instant(text, &program.timezone, program.resolve)
     }
 
     /// Decides one person given as a JSON object, and works out the
@@ -163,7 +213,7 @@ impl Policy {
         now: i64,
         extras: Extras,
     ) -> Result<Decision<'p>, DataError> {
-        let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
+        let decoded = self.person(json)?;
         let person = &decoded.value;
         let mut evaluator = eval::Evaluator::new(&self.plan, facts, person, now);
         if extras.witnesses {
@@ -185,9 +235,10 @@ impl Policy {
         use eval::what_if;
         let now = decision.now;
         let first = if extras.timeline {
-            let steps = what_if::timeline(&self.plan, facts, person, now, 100);
+            let (steps, cut) = what_if::timeline(&self.plan, facts, person, now, TIMELINE_LIMIT);
             let first = steps.get(1).map(|c| (c.at, c.decision.clone()));
             decision.timeline = Some(steps.into_iter().map(|c| (c.at, c.decision)).collect());
+            decision.timeline_cut = cut;
             first
         } else if extras.next_change {
             what_if::next_change(&self.plan, facts, person, now).map(|c| (c.at, c.decision))
@@ -259,7 +310,7 @@ impl Policy {
         json: &str,
         now: i64,
     ) -> Result<explain::Explanation<'p>, DataError> {
-        let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
+        let decoded = self.person(json)?;
         let person = &decoded.value;
         let evaluator = eval::Evaluator::new(&self.plan, facts, person, now).detailed();
         let rules = evaluator.rule_reports();
@@ -285,7 +336,7 @@ impl Policy {
         json: &str,
         now: i64,
     ) -> Result<Decision<'p>, DataError> {
-        let decoded = data::decode(json, &self.plan.program.input, &self.plan.program.timezone)?;
+        let decoded = self.person(json)?;
         let warnings = strings(&decoded.warnings);
         Ok(eval::Evaluator::new(&self.plan, facts, &decoded.value, now).decide(warnings))
     }

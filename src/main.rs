@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 use policyc::report::{Place, render_at};
-use policyc::{DataError, ErrorFormat, Extras, Facts, Policy, stream};
+use policyc::{DataError, ErrorFormat, Extras, Policy, stream};
 use thiserror::Error;
 
 /// Declarative entry policies: check them, and decide people against them.
@@ -57,7 +57,8 @@ struct Run {
     /// A facts file (JSON); may be given more than once.
     #[arg(long)]
     facts: Vec<PathBuf>,
-    /// The instant to decide at (RFC 3339); default: the current time.
+    /// The instant to decide at (RFC 3339, a local date-time, or a date);
+    /// default: the current time.
     #[arg(long)]
     now: Option<String>,
     /// The longest input line read, in bytes; a longer line is an error
@@ -65,6 +66,11 @@ struct Run {
     #[arg(long, default_value_t = stream::MAX_LINE_BYTES as u64,
           value_parser = clap::value_parser!(u64).range(1..))]
     max_line_bytes: u64,
+    /// Make every field a record gives that the policy does not declare
+    /// an error for that record (by default it is skipped, with a warning
+    /// when it looks like a misspelt declared field).
+    #[arg(long)]
+    strict: bool,
     /// The threads that decide people (at least 1); the output stays in
     /// input order; default: all cores.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -125,6 +131,10 @@ enum Command {
         /// decided, and flag those no test exercises.
         #[arg(long)]
         coverage: bool,
+        /// Accepted as for `eval`: a test's data is always read strictly
+        /// (a field its schema does not declare fails the check).
+        #[arg(long)]
+        strict: bool,
     },
     /// Rewrite policies in the canonical layout (`--check`: only say which
     /// ones are not).
@@ -199,14 +209,14 @@ enum CliError {
         column: usize,
         byte: u8,
     },
-    #[error("`{text}` is not an instant")]
+    #[error("`{text}` is not an instant ({reason})")]
     #[diagnostic(
         code(policyc::now),
         help(
-            "give `--now` as RFC 3339, like `2021-11-01T10:00:00+08:00`; without an offset it is read in the policy's time zone"
+            "give `--now` like `2021-11-01T10:00:00+08:00`, `2021-11-01T10:00` or `2021-11-01`; without an offset it is read in the policy's time zone"
         )
     )]
-    Now { text: String },
+    Now { text: String, reason: String },
     #[error("bad facts in `{path}`")]
     #[diagnostic(code(policyc::facts))]
     Facts {
@@ -218,6 +228,9 @@ enum CliError {
     #[error("cannot write the output")]
     #[diagnostic(code(policyc::write))]
     Write(#[source] io::Error),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    FactSet(Box<policyc::FactsError>),
     #[error(transparent)]
     #[diagnostic(transparent)]
     Language(#[from] policyc::explain::LanguageError),
@@ -243,7 +256,10 @@ impl CliError {
                 line: Some(*line),
                 column: Some(*column),
             },
-            CliError::Now { .. } | CliError::Write(_) | CliError::Language(_) => Place::default(),
+            CliError::Now { .. }
+            | CliError::Write(_)
+            | CliError::Language(_)
+            | CliError::FactSet(_) => Place::default(),
         }
     }
 
@@ -255,11 +271,13 @@ impl CliError {
     fn exit(&self) -> Exit {
         match self {
             CliError::Facts { .. } => Exit::Data,
+            CliError::FactSet(e) if !e.is_usage() => Exit::Data,
             CliError::Read { .. }
             | CliError::NotUtf8 { .. }
             | CliError::Now { .. }
             | CliError::Write(_)
-            | CliError::Language(_) => Exit::Usage,
+            | CliError::Language(_)
+            | CliError::FactSet(_) => Exit::Usage,
         }
     }
 }
@@ -302,7 +320,9 @@ fn main() -> ExitCode {
             strictness,
         ),
         Command::Check { policies } => check(&policies, strictness),
-        Command::Test { paths, coverage } => test(&paths, coverage, strictness),
+        Command::Test {
+            paths, coverage, ..
+        } => test(&paths, coverage, strictness),
         Command::Fmt { paths, check } => fmt(&paths, check, cli.error_format),
     };
     match result {
@@ -599,29 +619,36 @@ fn eval(
     let Some(policy) = load(policy, strictness)? else {
         return Ok(Exit::Policy.into());
     };
+    let policy = policy.strict(run.strict);
     let words = match format {
         Format::Explain | Format::ExplainJson => Some(policy.words(lang).map_err(CliError::from)?),
         Format::Json | Format::Pretty => None,
     };
     let now = match now {
-        Some(text) => policy
-            .instant(text)
-            .map_err(|_| CliError::Now { text: text.into() })?,
+        Some(text) => policy.instant(text).map_err(|e| CliError::Now {
+            text: text.into(),
+            reason: e.reason(),
+        })?,
         None => jiff::Timestamp::now().as_microsecond(),
     };
     let mut parts = Vec::with_capacity(facts.len());
     for path in facts {
         let text = read(path)?;
-        let f = policy.facts(&text).map_err(|source| CliError::Facts {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let name = path.display().to_string();
+        let f = policy
+            .facts_file(&name, &text)
+            .map_err(|source| CliError::Facts {
+                path: name.clone(),
+                source,
+            })?;
         for w in &f.warnings {
             warn(errors, &path.display().to_string(), w);
         }
         parts.push(f);
     }
-    let facts = Facts::combine(policy.plan(), parts);
+    let facts = policy
+        .combine_facts(parts, now)
+        .map_err(|e| CliError::FactSet(Box::new(e)))?;
     let options = stream::Options {
         max_line_bytes: usize::try_from(run.max_line_bytes).unwrap_or(usize::MAX),
         // A program that writes a line and waits for its answer must get

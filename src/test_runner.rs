@@ -48,6 +48,13 @@ pub fn run(policy: &Policy) -> Vec<TestReport> {
                 fired: Vec::new(),
                 decisive: Vec::new(),
             };
+            // Data that breaks a constraint of its schema is bad input, as
+            // it would be for `eval`: the test decides nothing.
+            let bad = crate::eval::constraints::check(plan, &test.person, &program.input).err();
+            if let Some(e) = bad {
+                report.failures.push(format!("bad input: {}", e.message));
+                return report;
+            }
             for expect in &test.expects {
                 let at = expect.at.unwrap_or(test.now);
                 let decision = Evaluator::new(plan, &facts, &test.person, at).decide(Vec::new());

@@ -3,15 +3,28 @@
 //!
 //! Instants are microseconds since the Unix epoch; durations are
 //! microseconds. The interpreter never reads the clock: `now` is an input.
+//!
+//! Every instant a person writes — in data, in facts, in `--now`, in a
+//! test block or in a policy literal — is read by [`parse_instant`], so all
+//! accept the same forms: RFC 3339 (`2021-10-31T09:00:00+08:00`), a space
+//! for the `T`, minutes without seconds, a fraction of a second, an offset
+//! written `+0800` as well as `+08:00` (range-checked), a local date-time
+//! without an offset (read in the policy's zone), and a date alone (the
+//! start of that day there).
 
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
 use jiff::civil::DateTime;
-use jiff::tz::TimeZone;
+use jiff::tz::{AmbiguousOffset, TimeZone};
 
 /// Microseconds in a second.
 pub const SECOND: i64 = 1_000_000;
+
+/// The first instant the reader accepts: `0000-01-01T00:00:00Z`.
+pub const MIN_INSTANT: i64 = -62_167_219_200 * SECOND;
+/// The last instant the reader accepts: `9999-12-31T23:59:59.999999Z`.
+pub const MAX_INSTANT: i64 = 253_402_300_800 * SECOND - 1;
 
 /// Why a text is not an instant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,22 +35,99 @@ pub enum TimeError {
     /// The shape is right but the date or time does not exist.
     #[error("`{0}` is not a real date and time")]
     Invalid(String),
+    /// The offset's hours or minutes are out of range (`+08:99`).
+    #[error("`{0}` has an offset out of range (at most 23 hours and 59 minutes)")]
+    Offset(String),
+    /// A local time that the zone skips (clocks going forward).
+    #[error(
+        "`{text}` does not exist in {zone}: the clocks skip it; give an offset, or say how to read such times after the policy's `timezone` (`resolving gaps later`)"
+    )]
+    Gap {
+        /// The text.
+        text: String,
+        /// The zone's name.
+        zone: String,
+    },
+    /// A local time that the zone repeats (clocks going back).
+    #[error(
+        "`{text}` happens twice in {zone}: the clocks go back over it; give an offset, or say how to read such times after the policy's `timezone` (`resolving folds earlier`)"
+    )]
+    Fold {
+        /// The text.
+        text: String,
+        /// The zone's name.
+        zone: String,
+    },
+    /// Before year 0 or after year 9999 (in UTC).
+    #[error("`{0}` is outside the years 0000 to 9999")]
+    Range(String),
 }
 
-/// How much of an instant the text must spell out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precision {
-    /// Data: date, hours, minutes and seconds (RFC 3339).
-    Seconds,
-    /// Policy literals: a date alone means midnight, seconds may be left out.
-    Relaxed,
-}
-
-/// Reads an instant. Text without an offset is read in `tz`.
-pub fn parse_instant(text: &str, tz: &TimeZone, precision: Precision) -> Result<i64, TimeError> {
-    if let Some(t) = parse_rfc3339_seconds(text.as_bytes()) {
-        return Ok(t);
+impl TimeError {
+    /// What is wrong, in a few words, for a diagnostic that shows the text.
+    pub fn reason(&self) -> String {
+        match self {
+            TimeError::Shape(_) => "not a date and time".into(),
+            TimeError::Invalid(_) => "no such date or time".into(),
+            TimeError::Offset(_) => "the offset is out of range".into(),
+            TimeError::Gap { zone, .. } => format!("the clocks of {zone} skip this local time"),
+            TimeError::Fold { zone, .. } => {
+                format!("this local time happens twice in {zone}")
+            }
+            TimeError::Range(_) => "outside the years 0000 to 9999".into(),
+        }
     }
+
+    /// What to write instead, for a diagnostic.
+    pub fn help(&self) -> String {
+        match self {
+            TimeError::Gap { zone, .. } | TimeError::Fold { zone, .. } => format!(
+                "give the offset, like `2024-10-27T02:30+01:00`, or say how to read such times: `timezone \"{zone}\" resolving gaps later, folds earlier`"
+            ),
+            TimeError::Offset(_) => "write the offset like `+08:00` or `+0800`".into(),
+            _ => "write a date like `2021-10-25`, or a date and time like `2021-11-01T10:00+08:00`"
+                .into(),
+        }
+    }
+}
+
+/// Which of two readings of a local time to take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The earlier instant.
+    Earlier,
+    /// The later instant.
+    Later,
+}
+
+/// How local times that the policy's zone skips (gaps) or repeats (folds)
+/// are read: `timezone "Europe/Paris" resolving gaps later, folds earlier`.
+/// Unsaid, such a time is an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Resolve {
+    /// A local time in a gap: the instant it would be with the offset
+    /// before the gap (`later`) or after it (`earlier`).
+    pub gaps: Option<Side>,
+    /// A local time in a fold: its first or its second occurrence.
+    pub folds: Option<Side>,
+}
+
+/// Reads an instant (see the module's documentation for the forms). Text
+/// without an offset is read in `tz`; a local time that `tz` skips or
+/// repeats is read as `resolve` says, or is an error.
+pub fn parse_instant(text: &str, tz: &TimeZone, resolve: Resolve) -> Result<i64, TimeError> {
+    let t = match parse_rfc3339_seconds(text.as_bytes()) {
+        Some(t) => t,
+        None => parse_general(text, tz, resolve)?,
+    };
+    if (MIN_INSTANT..=MAX_INSTANT).contains(&t) {
+        Ok(t)
+    } else {
+        Err(TimeError::Range(text.to_owned()))
+    }
+}
+
+fn parse_general(text: &str, tz: &TimeZone, resolve: Resolve) -> Result<i64, TimeError> {
     let shape = || TimeError::Shape(text.to_owned());
     let b = text.as_bytes();
     // Two digits at `i`, or `None`.
@@ -57,40 +147,41 @@ pub fn parse_instant(text: &str, tz: &TimeZone, precision: Precision) -> Result<
     };
     let (mut hour, mut minute, mut second, mut nanos) = (0, 0, 0, 0);
     let mut i = 10;
-    match b.get(10) {
-        None if precision == Precision::Relaxed => {}
-        Some(b'T' | b't' | b' ') => {
-            let (Some(h), Some(m), Some(b':')) = (two(11), two(14), b.get(13)) else {
-                return Err(shape());
-            };
-            (hour, minute, i) = (h, m, 16);
-            if b.get(16) == Some(&b':') {
-                second = two(17).ok_or_else(shape)?;
-                i = 19;
-                if b.get(19) == Some(&b'.') {
-                    let digits = b[20..].iter().take_while(|d| d.is_ascii_digit()).count();
-                    if digits == 0 || digits > 9 {
-                        return Err(shape());
-                    }
-                    let frac = b[20..20 + digits]
-                        .iter()
-                        .fold(0i32, |acc, d| acc * 10 + i32::from(d - b'0'));
-                    nanos = frac * 10i32.pow(9 - digits as u32);
-                    i = 20 + digits;
+    let date_only = b.len() == 10;
+    if !date_only {
+        let (Some(b'T' | b't' | b' '), Some(h), Some(b':'), Some(m)) =
+            (b.get(10), two(11), b.get(13), two(14))
+        else {
+            return Err(shape());
+        };
+        (hour, minute, i) = (h, m, 16);
+        if b.get(16) == Some(&b':') {
+            second = two(17).ok_or_else(shape)?;
+            i = 19;
+            if b.get(19) == Some(&b'.') {
+                let digits = b[20..].iter().take_while(|d| d.is_ascii_digit()).count();
+                if digits == 0 || digits > 9 {
+                    return Err(shape());
                 }
-            } else if precision == Precision::Seconds {
-                return Err(shape());
+                let frac = b[20..20 + digits]
+                    .iter()
+                    .fold(0i32, |acc, d| acc * 10 + i32::from(d - b'0'));
+                nanos = frac * 10i32.pow(9 - digits as u32);
+                i = 20 + digits;
             }
         }
-        _ => return Err(shape()),
     }
     let offset = match &b[i..] {
         [] => None,
         [b'Z' | b'z'] => Some(0),
-        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
-            let (Some(h), Some(m)) = (two(i + 1), two(i + 4)) else {
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] | [sign @ (b'+' | b'-'), _, _, _, _] => {
+            let colon = usize::from(b.get(i + 3) == Some(&b':'));
+            let (Some(h), Some(m)) = (two(i + 1), two(i + 3 + colon)) else {
                 return Err(shape());
             };
+            if h > 23 || m > 59 {
+                return Err(TimeError::Offset(text.to_owned()));
+            }
             let secs = h * 3600 + m * 60;
             Some(if *sign == b'-' { -secs } else { secs })
         }
@@ -103,6 +194,9 @@ pub fn parse_instant(text: &str, tz: &TimeZone, precision: Precision) -> Result<
             .map(|t| t + i64::from(nanos / 1000))
             .ok_or_else(invalid);
     }
+    // Local: the fields must be a real date and time before the zone reads
+    // them.
+    to_micros([year, month, day, hour, minute, second, 0]).ok_or_else(invalid)?;
     let civil = DateTime::new(
         year as i16,
         month as i8,
@@ -113,8 +207,40 @@ pub fn parse_instant(text: &str, tz: &TimeZone, precision: Precision) -> Result<
         nanos,
     )
     .map_err(|_| invalid())?;
-    let ts = tz.to_timestamp(civil).map_err(|_| invalid())?;
-    Ok(ts.as_microsecond())
+    let ambiguous = tz.to_ambiguous_timestamp(civil);
+    let zone = || {
+        tz.iana_name()
+            .unwrap_or("the policy's time zone")
+            .to_owned()
+    };
+    let resolved = match (ambiguous.offset(), date_only) {
+        (AmbiguousOffset::Unambiguous { .. }, _) => ambiguous.compatible(),
+        // A date alone is the start of that day, whatever the clocks do.
+        (_, true) => ambiguous.compatible(),
+        (AmbiguousOffset::Gap { .. }, false) => match resolve.gaps {
+            Some(Side::Earlier) => ambiguous.earlier(),
+            Some(Side::Later) => ambiguous.later(),
+            None => {
+                return Err(TimeError::Gap {
+                    text: text.to_owned(),
+                    zone: zone(),
+                });
+            }
+        },
+        (AmbiguousOffset::Fold { .. }, false) => match resolve.folds {
+            Some(Side::Earlier) => ambiguous.earlier(),
+            Some(Side::Later) => ambiguous.later(),
+            None => {
+                return Err(TimeError::Fold {
+                    text: text.to_owned(),
+                    zone: zone(),
+                });
+            }
+        },
+    };
+    resolved
+        .map(|ts| ts.as_microsecond())
+        .map_err(|_| TimeError::Range(text.to_owned()))
 }
 
 /// The shape nearly all data has, `2021-10-31T09:00:00+08:00`, read without
@@ -159,6 +285,9 @@ pub(crate) fn parse_rfc3339_seconds(b: &[u8]) -> Option<i64> {
         return None;
     }
     let n = |i: usize| i32::from(digits[i]) * 10 + i32::from(digits[i + 1]);
+    if n(16) > 59 {
+        return None;
+    }
     let offset = (n(14) * 3600 + n(16) * 60) * if sign == b'-' { -1 } else { 1 };
     to_micros([n(0) * 100 + n(2), n(4), n(6), n(8), n(10), n(12), offset])
 }
@@ -206,45 +335,80 @@ pub fn format_instant(micros: i64, tz: &TimeZone) -> String {
     out
 }
 
-/// [`format_instant`] into a buffer.
+/// [`format_instant`] into a buffer. Every instant the reader accepts is
+/// written as RFC 3339: in `tz`, or in UTC where the zone's offset is not a
+/// whole number of minutes (local mean time before 1901) or its local year
+/// would leave 0000 to 9999. Computed instants beyond those years (an
+/// instant plus a long duration) are written with an expanded year
+/// (`+010000-01-01T00:00:00Z`, ISO 8601), never in another form.
 pub fn write_instant(out: &mut String, micros: i64, tz: &TimeZone) {
-    let Ok(ts) = Timestamp::from_microsecond(micros) else {
-        let _ = write!(out, "@{micros}us");
-        return;
+    // The zone's offset at the instant, or at the nearest one it knows.
+    let clamped = micros.clamp(
+        Timestamp::MIN.as_second() * SECOND,
+        Timestamp::MAX.as_second() * SECOND,
+    );
+    let offset = Timestamp::from_microsecond(clamped)
+        .map(|ts| tz.to_offset(ts).seconds())
+        .unwrap_or(0);
+    let local = |offset: i32| {
+        let local = micros.saturating_add(i64::from(offset) * SECOND);
+        let (days, rest) = (
+            local.div_euclid(86_400 * SECOND),
+            local.rem_euclid(86_400 * SECOND),
+        );
+        (civil_from_days(days), rest)
     };
-    let offset = tz.to_offset(ts);
-    let dt = offset.to_datetime(ts);
-    // By hand rather than with `write!`: instants are most of every decision.
-    let year = i32::from(dt.year());
-    if year < 0 {
-        out.push('-');
+    let (mut offset, (mut date, mut rest)) = (offset, local(offset));
+    if offset % 60 != 0 || !(0..=9999).contains(&date.0) {
+        offset = 0;
+        (date, rest) = local(0);
     }
-    digits(out, year.unsigned_abs(), 4);
+    let (year, month, day) = date;
+    if (0..=9999).contains(&year) {
+        digits(out, year as u32, 4);
+    } else {
+        out.push(if year < 0 { '-' } else { '+' });
+        let _ = write!(out, "{:06}", year.unsigned_abs());
+    }
+    let secs = rest / SECOND;
     for (sep, n) in [
-        ('-', dt.month()),
-        ('-', dt.day()),
-        ('T', dt.hour()),
-        (':', dt.minute()),
-        (':', dt.second()),
+        ('-', month),
+        ('-', day),
+        ('T', secs / 3600),
+        (':', secs / 60 % 60),
+        (':', secs % 60),
     ] {
         out.push(sep);
-        digits(out, n.unsigned_abs().into(), 2);
+        digits(out, n as u32, 2);
     }
-    let sub = micros.rem_euclid(SECOND);
+    let sub = rest % SECOND;
     if sub != 0 {
         out.push('.');
-        digits(out, sub.unsigned_abs() as u32, 6);
+        digits(out, sub as u32, 6);
     }
-    let secs = offset.seconds();
-    if secs == 0 {
+    if offset == 0 {
         out.push('Z');
     } else {
-        out.push(if secs < 0 { '-' } else { '+' });
-        let abs = secs.unsigned_abs();
+        out.push(if offset < 0 { '-' } else { '+' });
+        let abs = offset.unsigned_abs();
         digits(out, abs / 3600, 2);
         out.push(':');
         digits(out, abs % 3600 / 60, 2);
     }
+}
+
+/// The proleptic Gregorian date of a day counted from 1970-01-01
+/// (H. Hinnant's `civil_from_days`): year, month, day.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 /// `n` in decimal, padded with zeros to `width` digits.
@@ -321,49 +485,110 @@ mod tests {
         TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::UTC)
     }
 
-    #[test]
-    fn offsets_and_zones_agree() {
-        let tz = shanghai();
-        let a = parse_instant("2021-10-31T09:00:00+08:00", &tz, Precision::Seconds);
-        let b = parse_instant("2021-10-31T01:00:00Z", &tz, Precision::Seconds);
-        let c = parse_instant("2021-10-31T09:00:00", &tz, Precision::Seconds);
-        let d = parse_instant("2021-10-31 09:00:00", &tz, Precision::Seconds);
-        assert_eq!(a, Ok(1_635_642_000 * SECOND));
-        assert_eq!(a, b);
-        assert_eq!(a, c);
-        assert_eq!(a, d);
+    fn paris() -> TimeZone {
+        TimeZone::get("Europe/Paris").unwrap_or(TimeZone::UTC)
+    }
+
+    fn read(text: &str) -> Result<i64, TimeError> {
+        parse_instant(text, &shanghai(), Resolve::default())
     }
 
     #[test]
-    fn data_needs_seconds_but_literals_do_not() {
-        let tz = shanghai();
-        assert!(parse_instant("2021-10-31T09:00+08:00", &tz, Precision::Seconds).is_err());
-        assert!(parse_instant("2021-10-31", &tz, Precision::Seconds).is_err());
+    fn offsets_and_zones_agree() {
+        let a = read("2021-10-31T09:00:00+08:00");
+        assert_eq!(a, Ok(1_635_642_000 * SECOND));
+        for same in [
+            "2021-10-31T01:00:00Z",
+            "2021-10-31T09:00:00",
+            "2021-10-31 09:00:00",
+            "2021-10-31T09:00",
+            "2021-10-31T09:00+08:00",
+            "2021-10-31T09:00:00+0800",
+            "2021-10-31T09:00+0800",
+            "2021-10-31T01:00:00.000z",
+            "2021-10-31t09:00:00",
+        ] {
+            assert_eq!(read(same), a, "{same}");
+        }
+    }
+
+    #[test]
+    fn a_date_alone_is_the_start_of_that_day_there() {
+        assert_eq!(read("2021-10-31"), read("2021-10-31T00:00:00+08:00"));
+        // São Paulo skipped midnight on 2018-11-04: the day began at 01:00.
+        let sao_paulo = TimeZone::get("America/Sao_Paulo").unwrap_or(TimeZone::UTC);
+        let day = parse_instant("2018-11-04", &sao_paulo, Resolve::default());
         assert_eq!(
-            parse_instant("2021-10-31", &tz, Precision::Relaxed),
-            parse_instant("2021-10-31T00:00:00+08:00", &tz, Precision::Seconds)
+            day.map(|t| format_instant(t, &sao_paulo)).as_deref(),
+            Ok("2018-11-04T01:00:00-02:00")
         );
     }
 
     #[test]
+    fn offsets_are_range_checked() {
+        for bad in [
+            "2021-10-31T09:00:00+08:99",
+            "2021-10-31T09:00+0860",
+            "2021-10-31T09:00:00+24:00",
+        ] {
+            assert_eq!(read(bad), Err(TimeError::Offset(bad.into())), "{bad}");
+        }
+        assert_eq!(read("2021-10-31T09:00:00-23:59").map(|_| ()), Ok(()));
+    }
+
+    #[test]
     fn bad_instants_are_refused() {
-        let tz = shanghai();
         for bad in [
             "",
             "yesterday",
             "2021-13-01T00:00:00Z",
             "2021-02-29T00:00:00Z",
+            "2021-02-29",
             "2021-10-31T24:00:00Z",
-            "2021-10-31T09:00:00+0800",
+            "2021-10-31T09:00:00+08",
+            "2021-10-31T09:00:00+8:00",
             "2021-10-31T09:00:00.Z",
             "2021-10-31T09:00:00Zjunk",
+            "2021-10-31T09",
+            "2021-10-31T",
+            "2021-10-31 ",
             "２０２１-10-31T09:00:00Z",
         ] {
-            assert!(
-                parse_instant(bad, &tz, Precision::Seconds).is_err(),
-                "{bad}"
-            );
+            assert!(read(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn daylight_saving_gaps_and_folds_are_errors_unless_resolved() {
+        let tz = paris();
+        // 2024-03-31: 02:00 → 03:00. 2024-10-27: 03:00 → 02:00.
+        let gap = "2024-03-31T02:30:00";
+        let fold = "2024-10-27T02:30:00";
+        assert!(matches!(
+            parse_instant(gap, &tz, Resolve::default()),
+            Err(TimeError::Gap { zone, .. }) if zone == "Europe/Paris"
+        ));
+        assert!(matches!(
+            parse_instant(fold, &tz, Resolve::default()),
+            Err(TimeError::Fold { .. })
+        ));
+        let at = |text: &str, gaps, folds| {
+            parse_instant(text, &tz, Resolve { gaps, folds }).map(|t| format_instant(t, &tz))
+        };
+        let (e, l) = (Some(Side::Earlier), Some(Side::Later));
+        assert_eq!(at(gap, l, None).as_deref(), Ok("2024-03-31T03:30:00+02:00"));
+        assert_eq!(at(gap, e, None).as_deref(), Ok("2024-03-31T01:30:00+01:00"));
+        assert_eq!(
+            at(fold, None, e).as_deref(),
+            Ok("2024-10-27T02:30:00+02:00")
+        );
+        assert_eq!(
+            at(fold, None, l).as_deref(),
+            Ok("2024-10-27T02:30:00+01:00")
+        );
+        // An offset says which it is; a time outside the change is plain.
+        assert!(parse_instant("2024-10-27T02:30:00+01:00", &tz, Resolve::default()).is_ok());
+        assert!(parse_instant("2024-10-27T04:30:00", &tz, Resolve::default()).is_ok());
     }
 
     #[test]
@@ -377,7 +602,7 @@ mod tests {
             "2100-12-31T00:00:00-23:59",
             "9999-12-30T00:00:00Z",
         ] {
-            let ours = parse_instant(text, &utc, Precision::Seconds);
+            let ours = parse_instant(text, &utc, Resolve::default());
             let theirs = text.parse::<Timestamp>().map(|t| t.as_microsecond());
             assert_eq!(ours.ok(), theirs.ok(), "{text}");
         }
@@ -386,23 +611,111 @@ mod tests {
             "2021-04-31T00:00:00Z",
             "2021-01-01T00:60:00Z",
             "2021-01-01T00:00:00+24:00",
+            "2021-01-01T00:00:00+08:99",
         ] {
             assert!(
-                parse_instant(bad, &utc, Precision::Seconds).is_err(),
+                parse_instant(bad, &utc, Resolve::default()).is_err(),
                 "{bad}"
             );
         }
     }
 
     #[test]
+    fn every_instant_read_is_written_as_rfc_3339() {
+        let tz = shanghai();
+        let round = |text: &str| read(text).map(|t| format_instant(t, &tz));
+        // The last and first instants the reader accepts.
+        assert_eq!(
+            round("9999-12-31T23:59:59.999999Z").as_deref(),
+            Ok("9999-12-31T23:59:59.999999Z")
+        );
+        assert_eq!(
+            round("9999-12-31T15:59:59Z").as_deref(),
+            Ok("9999-12-31T23:59:59+08:00")
+        );
+        assert_eq!(
+            round("9999-12-31T16:00:00Z").as_deref(),
+            Ok("9999-12-31T16:00:00Z")
+        );
+        assert_eq!(
+            round("0000-01-01T00:00:00Z").as_deref(),
+            Ok("0000-01-01T00:00:00Z")
+        );
+        // Before 1901 Shanghai kept local mean time, +08:05:43: in UTC.
+        assert_eq!(
+            round("1900-01-01T00:00:00Z").as_deref(),
+            Ok("1900-01-01T00:00:00Z")
+        );
+        for beyond in ["0000-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"] {
+            assert_eq!(
+                read(beyond),
+                Err(TimeError::Range(beyond.into())),
+                "{beyond}"
+            );
+        }
+        // A computed instant beyond them still reads as a date.
+        assert_eq!(
+            format_instant(MAX_INSTANT + 1, &tz),
+            "+010000-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            format_instant(MIN_INSTANT - SECOND, &tz),
+            "-000001-12-31T23:59:59Z"
+        );
+        assert_eq!(format_instant(i64::MAX, &tz).get(..1), Some("+"));
+        assert_eq!(format_instant(i64::MIN, &tz).get(..1), Some("-"));
+    }
+
+    #[test]
+    fn every_instant_written_reads_back_as_itself() {
+        let zones = [
+            "Asia/Shanghai",
+            "Europe/Paris",
+            "America/Sao_Paulo",
+            "Asia/Kolkata",
+            "UTC",
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let span = (MAX_INSTANT - MIN_INSTANT) as u64;
+        for zone in zones {
+            let tz = TimeZone::get(zone).unwrap_or(TimeZone::UTC);
+            for i in 0..2000 {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                // Whole seconds half the time, microseconds the other half;
+                // the edges of the range too.
+                let t = match i {
+                    0 => MIN_INSTANT,
+                    1 => MAX_INSTANT,
+                    _ => MIN_INSTANT + ((x >> 1) % span) as i64,
+                };
+                let t = if i % 2 == 0 {
+                    t - t.rem_euclid(SECOND)
+                } else {
+                    t
+                };
+                let text = format_instant(t, &tz);
+                assert_eq!(
+                    parse_instant(&text, &tz, Resolve::default()),
+                    Ok(t),
+                    "{zone}: {text}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn fractions_survive_a_round_trip() {
         let tz = shanghai();
-        let t = parse_instant("2021-10-31T09:00:00.25+08:00", &tz, Precision::Seconds);
+        let t = read("2021-10-31T09:00:00.25+08:00");
         assert_eq!(
             t.map(|t| format_instant(t, &tz)).as_deref(),
             Ok("2021-10-31T09:00:00.250000+08:00")
         );
         assert_eq!(format_instant(0, &TimeZone::UTC), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            format_instant(-1, &TimeZone::UTC),
+            "1969-12-31T23:59:59.999999Z"
+        );
     }
 
     #[test]

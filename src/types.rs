@@ -40,7 +40,31 @@ pub enum Type {
 pub struct RecordType {
     /// Names and types, in declaration order.
     pub fields: Vec<(String, Type)>,
+    /// The slots of the fields marked `required`: the data must give them
+    /// even when they are lists or optional.
+    pub required: Vec<usize>,
+    /// `requiring ...`: what every record of the type must satisfy.
+    pub constraints: Vec<Constraint>,
 }
+
+/// `requiring to is none or to >= from`: a condition on each record of a
+/// type, over its fields; a record that breaks it is bad input.
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    /// The condition as written in the policy.
+    pub text: String,
+    /// The condition, checked, with the record as its element.
+    pub condition: crate::check::ir::Expr,
+}
+
+/// Two constraints are the same when they read the same.
+impl PartialEq for Constraint {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Constraint {}
 
 impl RecordType {
     /// The slot and type of the field called `name`.
@@ -50,6 +74,20 @@ impl RecordType {
             .enumerate()
             .find(|(_, (n, _))| n == name)
             .map(|(i, (_, t))| (i, t))
+    }
+
+    /// Whether the data must give the field in `slot`: it is marked
+    /// `required`, or it is neither optional nor a list nor a set.
+    pub fn is_required(&self, slot: usize) -> bool {
+        self.required.contains(&slot)
+            || self.fields.get(slot).is_some_and(|(_, ty)| {
+                !matches!(ty, Type::Optional(_) | Type::List(_) | Type::Set(_))
+            })
+    }
+
+    /// Whether a record of this type, or one nested in it, has constraints.
+    pub fn is_constrained(&self) -> bool {
+        !self.constraints.is_empty() || self.fields.iter().any(|(_, ty)| ty.is_constrained())
     }
 }
 
@@ -68,6 +106,15 @@ impl Type {
             Type::List(t) | Type::Set(t) => Some(t),
             Type::Error => Some(&Type::Error),
             _ => None,
+        }
+    }
+
+    /// Whether this type holds records with constraints.
+    pub fn is_constrained(&self) -> bool {
+        match self {
+            Type::Optional(t) | Type::List(t) | Type::Set(t) => t.is_constrained(),
+            Type::Record(r) => r.is_constrained(),
+            _ => false,
         }
     }
 

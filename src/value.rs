@@ -121,12 +121,13 @@ impl PartialOrd for Value {
 }
 
 /// A total order, so that sets can be sorted and searched; numbers compare
-/// by `f64::total_cmp`.
+/// by `f64::total_cmp`, with `-0` and `0` one number.
 impl Ord for Value {
     fn cmp(&self, other: &Self) -> Ordering {
         match (self, other) {
             (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
-            (Value::Number(a), Value::Number(b)) => a.total_cmp(b),
+            // Adding zero makes `-0` into `0` and changes nothing else.
+            (Value::Number(a), Value::Number(b)) => (a + 0.0).total_cmp(&(b + 0.0)),
             (Value::Text(a), Value::Text(b)) => a.cmp(b),
             (Value::Time(a), Value::Time(b)) | (Value::Duration(a), Value::Duration(b)) => a.cmp(b),
             (Value::Region(a), Value::Region(b)) => a.cmp(b),
@@ -136,5 +137,23 @@ impl Ord for Value {
             (Value::Interval(a, b), Value::Interval(c, d)) => (a, b).cmp(&(c, d)),
             (a, b) => a.rank().cmp(&b.rank()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Value;
+
+    #[test]
+    fn minus_zero_is_zero() {
+        assert_eq!(Value::Number(-0.0), Value::Number(0.0));
+        assert_eq!(
+            Value::set_of(vec![Value::Number(0.0), Value::Number(-0.0)])
+                .elements()
+                .len(),
+            1
+        );
+        assert!(Value::Number(-0.5) < Value::Number(-0.0));
+        assert!(Value::Number(-0.0) < Value::Number(f64::MIN_POSITIVE));
     }
 }

@@ -558,7 +558,9 @@ fn read_errors_say_what_failed() {
     for args in [
         vec!["check", "no/such.policy"],
         vec!["check", "policies"],
-        vec!["eval", POLICY, "--input", "policies", "--now", NOW],
+        vec![
+            "eval", POLICY, "--input", "policies", "--facts", FACTS, "--now", NOW,
+        ],
         vec!["check", &bad],
     ] {
         let mut args = args.clone();

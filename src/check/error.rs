@@ -195,6 +195,50 @@ pub enum CheckError {
         #[label("first given here")]
         first: Span,
     },
+    /// `resolving gaps later, gaps earlier`: one case said twice.
+    #[error("`{case}` is resolved twice")]
+    #[diagnostic(
+        code(policy::check::resolving),
+        help("say once how to read them: `resolving gaps later, folds earlier`")
+    )]
+    Resolving {
+        /// `gaps` or `folds`.
+        case: &'static str,
+        /// The second one.
+        #[label("said again here")]
+        span: Span,
+        /// The first one.
+        #[label("first said here")]
+        first: Span,
+    },
+    /// A record's constraint that uses something other than the record.
+    #[error("a record's constraint can use only the fields of the record, not {what}")]
+    #[diagnostic(
+        code(policy::check::constraint_scope),
+        help(
+            "a constraint says what each record satisfies on its own, like `to is none or to >= from`; conditions on facts or `now` belong in rules"
+        )
+    )]
+    ConstraintScope {
+        /// What it used, in words.
+        what: String,
+        /// Where.
+        #[label("not a field of this record")]
+        span: Span,
+    },
+    /// `facts expire ...` without a facts declaration.
+    #[error("`facts expire` needs facts")]
+    #[diagnostic(
+        code(policy::check::facts_expire),
+        help(
+            "declare the facts, like `facts {{ case_counties: set of region }}`, or remove this line"
+        )
+    )]
+    ExpireWithoutFacts {
+        /// Where.
+        #[label("the policy declares no facts")]
+        span: Span,
+    },
     /// A time zone the bundled database does not know.
     #[error("unknown time zone `{name}`")]
     #[diagnostic(code(policy::check::time_zone))]
@@ -210,10 +254,7 @@ pub enum CheckError {
     },
     /// A time literal that is not an instant.
     #[error("`{text}` is not a time")]
-    #[diagnostic(
-        code(policy::check::time),
-        help("write a date like `2021-10-25`, or a date and time like `2021-11-01T10:00+08:00`")
-    )]
+    #[diagnostic(code(policy::check::time))]
     Time {
         /// The literal.
         text: String,
@@ -222,6 +263,9 @@ pub enum CheckError {
         span: Span,
         /// Why.
         reason: String,
+        /// What to write instead.
+        #[help]
+        help: String,
     },
     /// A region literal that is not in the table at that level.
     #[error("`{code}` is not a {level} in the region table")]

@@ -6,7 +6,7 @@ use super::error::CheckError;
 use super::ir::{Expr, ExprKind};
 use super::names::Scope;
 use crate::syntax::{self, Quant, Span, Spanned, UnaryOp};
-use crate::time::{self, Precision};
+use crate::time;
 use crate::types::Type;
 use crate::value::Value;
 
@@ -36,17 +36,14 @@ impl Checker<'_> {
                 konst(Value::Duration(secs * time::SECOND), Type::Duration)
             }
             syntax::Expr::Time(text) => {
-                match time::parse_instant(text, &self.timezone, Precision::Relaxed) {
+                match time::parse_instant(text, &self.timezone, self.resolve) {
                     Ok(t) => konst(Value::Time(t), Type::Time),
                     Err(err) => {
-                        let reason = match err {
-                            time::TimeError::Invalid(_) => "no such date or time".into(),
-                            time::TimeError::Shape(_) => "not a date and time".into(),
-                        };
                         self.errors.push(CheckError::Time {
                             text: text.clone(),
                             span,
-                            reason,
+                            reason: err.reason(),
+                            help: err.help(),
                         });
                         self.error(span)
                     }

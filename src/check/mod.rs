@@ -2,6 +2,7 @@
 //! consistent. Every error is reported, not only the first.
 
 mod builtins;
+mod constraints;
 mod error;
 mod expr;
 pub mod ir;
@@ -37,6 +38,12 @@ pub struct Program {
     pub version: Option<String>,
     /// `timezone "..."`: where instants without an offset are read
     pub timezone: TimeZone,
+    /// `timezone "..." resolving ...`: how local times that the zone skips
+    /// or repeats are read (unsaid: they are errors).
+    pub resolve: crate::time::Resolve,
+    /// `facts expire 36h after as_of`: how old the facts may be at `now`,
+    /// in microseconds.
+    pub facts_expire: Option<i64>,
     /// Outcome names, least severe first.
     pub outcomes: Vec<String>,
     /// The name the input goes by (`person`).
@@ -173,6 +180,7 @@ pub fn check(policy: &syntax::Policy, source: &Source) -> Result<Program, Vec<Ch
         errors: Vec::new(),
         source,
         timezone: TimeZone::UTC,
+        resolve: crate::time::Resolve::default(),
         input_name: "input".to_owned(),
         input: Arc::default(),
         facts: Arc::default(),
@@ -199,6 +207,7 @@ pub(crate) struct Checker<'a> {
     errors: Vec<CheckError>,
     source: &'a Source,
     timezone: TimeZone,
+    resolve: crate::time::Resolve,
     input_name: String,
     input: Arc<RecordType>,
     facts: Arc<RecordType>,
@@ -217,7 +226,8 @@ pub(crate) struct Checker<'a> {
 #[derive(Default)]
 struct Once<'p> {
     version: Option<&'p Spanned<String>>,
-    timezone: Option<&'p Spanned<String>>,
+    timezone: Option<&'p syntax::TimezoneDecl>,
+    facts_expire: Option<&'p Spanned<i64>>,
     language: Option<&'p Spanned<String>>,
     outcomes: Option<(&'p [Ident], Span)>,
     input: Option<(&'p Ident, &'p [syntax::FieldDecl])>,
@@ -229,7 +239,8 @@ impl Checker<'_> {
     fn policy(&mut self, policy: &syntax::Policy) -> Program {
         let once = self.declarations(policy);
         if let Some(tz) = once.timezone {
-            self.timezone = self.time_zone(tz);
+            self.timezone = self.time_zone(&tz.name);
+            self.resolve = self.resolving(&tz.resolving);
         }
         let outcomes: Vec<String> = match once.outcomes {
             Some((names, _)) => {
@@ -253,6 +264,13 @@ impl Checker<'_> {
         if let Some(fields) = once.facts {
             self.facts = Arc::new(self.record_type(fields));
         }
+        let facts_expire = once.facts_expire.map(|d| {
+            if self.facts.fields.is_empty() {
+                self.errors
+                    .push(CheckError::ExpireWithoutFacts { span: d.span });
+            }
+            d.node * crate::time::SECOND
+        });
         let lets = self.lets(policy);
         let mut payload_types: HashMap<String, (Type, Span)> = HashMap::new();
         let mut rules = Vec::new();
@@ -314,6 +332,8 @@ impl Checker<'_> {
             title: policy.title.as_ref().map(|t| t.node.clone()),
             version: once.version.map(|v| v.node.clone()),
             timezone: self.timezone.clone(),
+            resolve: self.resolve,
+            facts_expire,
             outcomes,
             input_name: self.input_name.clone(),
             input: Arc::clone(&self.input),
@@ -338,7 +358,16 @@ impl Checker<'_> {
         for item in &policy.items {
             let (what, span, repeated) = match item {
                 Item::Version(v) => ("version", v.span, once.version.replace(v).map(|f| f.span)),
-                Item::Timezone(t) => ("timezone", t.span, once.timezone.replace(t).map(|f| f.span)),
+                Item::Timezone(t) => (
+                    "timezone",
+                    t.name.span,
+                    once.timezone.replace(t).map(|f| f.name.span),
+                ),
+                Item::FactsExpire(d) => (
+                    "facts expire",
+                    d.span,
+                    once.facts_expire.replace(d).map(|f| f.span),
+                ),
                 Item::Outcomes(names) => {
                     let span = names.first().map_or(policy.name.span, |f| {
                         f.span.to(names.last().map_or(f.span, |l| l.span))
@@ -422,6 +451,11 @@ impl Checker<'_> {
                 .iter()
                 .map(|f| (f.name.node.clone(), self.type_expr(&f.ty)))
                 .collect(),
+            required: (fields.iter().enumerate())
+                .filter(|(_, f)| f.required)
+                .map(|(slot, _)| slot)
+                .collect(),
+            constraints: Vec::new(),
         }
     }
 
@@ -471,6 +505,13 @@ impl Checker<'_> {
             TypeExpr::List(inner) => Type::List(Box::new(self.type_expr(inner))),
             TypeExpr::Set(inner) => Type::Set(Box::new(self.type_expr(inner))),
             TypeExpr::Record(fields) => Type::Record(Arc::new(self.record_type(fields))),
+            TypeExpr::Constrained { fields, requiring } => {
+                let mut record = self.record_type(fields);
+                if let Some(c) = self.constraint(&record, requiring) {
+                    record.constraints.push(c);
+                }
+                Type::Record(Arc::new(record))
+            }
         }
     }
 

@@ -8,7 +8,7 @@ use super::{Checker, Expect, Expected, Remedy, Test, quoted_list};
 use crate::data;
 use crate::suggest;
 use crate::syntax::{self, Data, Expectation, Span, Spanned, TestStep};
-use crate::time::{self, Precision};
+use crate::time;
 use crate::types::{RecordType, Type};
 use crate::value::Value;
 
@@ -55,7 +55,10 @@ impl Checker<'_> {
             match step {
                 TestStep::Now(t) => now = self.test_time(t),
                 TestStep::Facts(d) => {
-                    let schema = std::sync::Arc::clone(&self.facts);
+                    // `as_of` is allowed, as in a facts file (and dropped:
+                    // a test decides at the instants it says).
+                    let facts_schema = std::sync::Arc::clone(&self.facts);
+                    let (schema, _) = crate::eval::with_as_of(&facts_schema);
                     facts = self.test_data(d, &schema, now.unwrap_or(0));
                 }
                 TestStep::Input(name, d) => {
@@ -238,13 +241,14 @@ impl Checker<'_> {
     }
 
     fn test_time(&mut self, t: &Spanned<String>) -> Option<i64> {
-        match time::parse_instant(&t.node, &self.timezone, Precision::Relaxed) {
+        match time::parse_instant(&t.node, &self.timezone, self.resolve) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.errors.push(CheckError::Time {
                     text: t.node.clone(),
                     span: t.span,
-                    reason: e.to_string(),
+                    reason: e.reason(),
+                    help: e.help(),
                 });
                 None
             }
@@ -255,7 +259,13 @@ impl Checker<'_> {
     /// real data, so that tests see exactly what data would.
     fn test_data(&mut self, d: &Spanned<Data>, schema: &RecordType, now: i64) -> Option<Value> {
         let json = self.data_json(d, now)?;
-        match data::decode(&json.to_string(), schema, &self.timezone) {
+        // Strictly: a test's data is written beside its schema, so a field
+        // the schema does not declare can only be a mistake.
+        let reading = data::Reading {
+            strict: true,
+            ..data::Reading::new(&self.timezone, self.resolve)
+        };
+        match data::decode(&json.to_string(), schema, reading) {
             Ok(decoded) => Some(decoded.value),
             Err(e) => {
                 self.errors.push(CheckError::TestData {

@@ -4,14 +4,20 @@
 //! Bad data is never guessed at: a wrong type, an unreadable instant, a
 //! region that is not six digits or a value outside a listed choice is an
 //! error that names its JSON path (`stays[3].region`).
+//!
+//! A field the schema does not declare is skipped, but not unseen: when it
+//! is a near miss of a declared field that the record leaves out (`test`
+//! for `tests`), the decision warns; read strictly (`--strict`, and facts
+//! always), it is an error.
 
-mod path;
+pub(crate) mod path;
 mod reader;
 
 use jiff::tz::TimeZone;
 use miette::Diagnostic;
 use thiserror::Error;
 
+use crate::time::Resolve;
 use crate::types::RecordType;
 use crate::value::Value;
 use reader::Reader;
@@ -50,6 +56,37 @@ pub struct Decoded {
     /// Things worth knowing that are not errors, e.g. a region code missing
     /// from the table.
     pub warnings: Vec<DataWarning>,
+    /// Which of the record's fields the document gave, by slot (read
+    /// `partial` only; otherwise empty).
+    pub given: Vec<bool>,
+}
+
+/// How a document is read.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading<'a> {
+    /// The zone instants without an offset are read in.
+    pub timezone: &'a TimeZone,
+    /// How local times that the zone skips or repeats are read.
+    pub resolve: Resolve,
+    /// Every field the schema does not declare is an error, not only
+    /// skipped.
+    pub strict: bool,
+    /// The document may leave out any field of its own record (a facts
+    /// file, one of several): whether the required ones are given is
+    /// decided over all of them.
+    pub partial: bool,
+}
+
+impl<'a> Reading<'a> {
+    /// Reading in `timezone`, lenient about undeclared fields.
+    pub fn new(timezone: &'a TimeZone, resolve: Resolve) -> Self {
+        Reading {
+            timezone,
+            resolve,
+            strict: false,
+            partial: false,
+        }
+    }
 }
 
 /// Something worth knowing about data that is not an error.
@@ -63,6 +100,14 @@ pub enum DataWarning {
         /// The code.
         code: String,
     },
+    /// A field the schema does not declare, spelt nearly like a declared
+    /// one that the record leaves out: `test` for `tests`.
+    NearField {
+        /// The undeclared field, as a JSON path: `stays[0].regoin`.
+        path: String,
+        /// The declared field it is near.
+        field: String,
+    },
 }
 
 impl std::fmt::Display for DataWarning {
@@ -72,6 +117,10 @@ impl std::fmt::Display for DataWarning {
                 f,
                 "`{path}`: region {code} is not in the shipped GB/T 2260 table; it matches only by its exact code"
             ),
+            DataWarning::NearField { path, field } => write!(
+                f,
+                "`{path}` is not declared by the policy and was ignored; did you mean `{field}`, which this record leaves out?"
+            ),
         }
     }
 }
@@ -79,14 +128,15 @@ impl std::fmt::Display for DataWarning {
 /// The message of every error that means the text ended inside a value.
 pub(crate) const EOF: &str = "the JSON ends too early";
 
-/// Decodes one JSON document (a person or the facts) against `schema`.
-/// Instants without an offset are read in `timezone`.
-pub fn decode(text: &str, schema: &RecordType, timezone: &TimeZone) -> Result<Decoded, DataError> {
-    let mut reader = Reader::new(text, timezone);
+/// Decodes one JSON document (a person or the facts) against `schema`,
+/// read as `reading` says.
+pub fn decode(text: &str, schema: &RecordType, reading: Reading<'_>) -> Result<Decoded, DataError> {
+    let mut reader = Reader::new(text, reading);
     let value = reader.document(schema)?;
     Ok(Decoded {
         value,
         warnings: reader.warnings,
+        given: reader.given,
     })
 }
 

@@ -11,9 +11,10 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::path::Path;
-use super::{DataError, EOF};
+use super::{DataError, DataWarning, EOF, Reading};
 use crate::region;
-use crate::time::{self, Precision};
+use crate::suggest;
+use crate::time;
 use crate::types::{RecordType, Type};
 use crate::value::Value;
 
@@ -25,8 +26,10 @@ pub(crate) struct Reader<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
-    timezone: &'a jiff::tz::TimeZone,
-    pub(crate) warnings: Vec<super::DataWarning>,
+    reading: Reading<'a>,
+    pub(crate) warnings: Vec<DataWarning>,
+    /// Which fields of the document's own record were given.
+    pub(crate) given: Vec<bool>,
     /// The texts read last: a phone number repeats on every stay it reports,
     /// and sharing one allocation makes later comparisons cheap too.
     recent: [Option<Arc<str>>; RECENT],
@@ -39,13 +42,14 @@ pub(crate) struct Reader<'a> {
 type Result<T> = std::result::Result<T, DataError>;
 
 impl<'a> Reader<'a> {
-    pub(crate) fn new(text: &'a str, timezone: &'a jiff::tz::TimeZone) -> Self {
+    pub(crate) fn new(text: &'a str, reading: Reading<'a>) -> Self {
         Reader {
             text,
             bytes: text.as_bytes(),
             pos: 0,
-            timezone,
+            reading,
             warnings: Vec::new(),
+            given: Vec::new(),
             recent: Default::default(),
             next: 0,
             buffers: Vec::new(),
@@ -191,9 +195,10 @@ impl<'a> Reader<'a> {
         let (len, value) = match ty {
             Type::Time => (
                 25,
-                Value::Time(time::parse_rfc3339_seconds(
-                    self.bytes.get(self.pos + 1..self.pos + 26)?,
-                )?),
+                Value::Time(
+                    time::parse_rfc3339_seconds(self.bytes.get(self.pos + 1..self.pos + 26)?)
+                        .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))?,
+                ),
             ),
             Type::Region => {
                 let code = region::parse_code(self.text.get(self.pos + 1..self.pos + 7)?)?;
@@ -219,7 +224,7 @@ impl<'a> Reader<'a> {
         let bad = |what: String| format!("{}: {what}", path.quoted());
         match ty {
             Type::Text => Ok(Value::Text(self.text(text))),
-            Type::Time => time::parse_instant(text, self.timezone, Precision::Seconds)
+            Type::Time => time::parse_instant(text, self.reading.timezone, self.reading.resolve)
                 .map(Value::Time)
                 .map_err(|e| bad(e.to_string())),
             Type::Duration => time::parse_duration(text)
@@ -232,7 +237,7 @@ impl<'a> Reader<'a> {
                     ))
                 })?;
                 if region::lookup(code).is_none() {
-                    self.warnings.push(super::DataWarning::UnknownRegion {
+                    self.warnings.push(DataWarning::UnknownRegion {
                         path: path.to_string(),
                         code: text.to_owned(),
                     });
@@ -302,6 +307,9 @@ impl<'a> Reader<'a> {
             &mut large
         };
         let mut given = Given::new(fields.len());
+        // Fields the schema does not declare, kept (only when met) to see
+        // whether one is a misspelling of a field left out.
+        let mut unknown: Vec<String> = Vec::new();
         let mut expected = 0;
         self.ws();
         if self.peek()? == b'}' {
@@ -331,7 +339,18 @@ impl<'a> Reader<'a> {
                     }
                     _ => {
                         let key = self.string()?;
-                        fields.iter().position(|(name, _)| *name == *key)
+                        let slot = fields.iter().position(|(name, _)| *name == *key);
+                        if slot.is_none() {
+                            if self.reading.strict {
+                                return Err(self.undeclared(&key, fields, path, key_at));
+                            }
+                            // A key much longer than any name is no misspelling
+                            // of one.
+                            if key.len() <= MAX_NEAR_KEY {
+                                unknown.push(key.into_owned());
+                            }
+                        }
+                        slot
                     }
                 };
                 self.expect(b':', "`:`")?;
@@ -364,11 +383,26 @@ impl<'a> Reader<'a> {
                 }
             }
         }
+        for key in &unknown {
+            let absent = (fields.iter().enumerate())
+                .filter(|(slot, _)| !given.contains(*slot))
+                .map(|(_, (name, _))| name.as_str());
+            if let Some(near) = suggest::did_you_mean(key, absent) {
+                self.warnings.push(DataWarning::NearField {
+                    path: Path::Field(path, key).to_string(),
+                    field: near.to_owned(),
+                });
+            }
+        }
+        let partial = self.reading.partial && matches!(path, Path::Root);
+        if partial {
+            self.given = (0..fields.len()).map(|slot| given.contains(slot)).collect();
+        }
         for (slot, ((name, ty), value)) in fields.iter().zip(values.iter_mut()).enumerate() {
             if given.contains(slot) {
                 continue;
             }
-            if !matches!(ty, Type::Optional(_) | Type::List(_) | Type::Set(_)) {
+            if record.is_required(slot) && !partial {
                 let record = match path {
                     Path::Root => "the record".to_owned(),
                     p => p.quoted(),
@@ -381,6 +415,25 @@ impl<'a> Reader<'a> {
             *value = Value::absent(ty);
         }
         Ok(values.iter_mut().map(std::mem::take).collect())
+    }
+
+    /// The error for a field the schema does not declare (`--strict`, and
+    /// facts always).
+    fn undeclared(
+        &self,
+        key: &str,
+        fields: &[(String, Type)],
+        path: &Path<'_>,
+        at: usize,
+    ) -> DataError {
+        let here = Path::Field(path, key);
+        let hint = suggest::did_you_mean(key, fields.iter().map(|(n, _)| n.as_str()))
+            .map(|near| format!("; did you mean `{near}`?"))
+            .unwrap_or_default();
+        self.error(
+            at,
+            format!("{}: not declared by the policy{hint}", here.quoted()),
+        )
     }
 
     fn literal(&mut self, word: &str) -> Result<()> {
@@ -600,6 +653,9 @@ impl<'a> Reader<'a> {
         }
     }
 }
+
+/// The longest undeclared key compared with the declared names.
+const MAX_NEAR_KEY: usize = 64;
 
 /// How many recent texts are kept for sharing.
 const RECENT: usize = 4;

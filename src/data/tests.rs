@@ -10,6 +10,7 @@ fn schema() -> RecordType {
             ("from".into(), Type::Time),
             ("to".into(), Type::Optional(Box::new(Type::Time))),
         ],
+        ..RecordType::default()
     };
     RecordType {
         fields: vec![
@@ -25,6 +26,7 @@ fn schema() -> RecordType {
                 ))),
             ),
         ],
+        ..RecordType::default()
     }
 }
 
@@ -32,8 +34,12 @@ fn tz() -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
+fn lenient(tz: &jiff::tz::TimeZone) -> Reading<'_> {
+    Reading::new(tz, crate::time::Resolve::default())
+}
+
 fn err(text: &str) -> String {
-    match decode(text, &schema(), &tz()) {
+    match decode(text, &schema(), lenient(&tz())) {
         Ok(_) => "decoded".into(),
         Err(e) => e.to_string(),
     }
@@ -42,7 +48,7 @@ fn err(text: &str) -> String {
 #[test]
 fn absent_and_null_lists_are_empty() {
     for text in [r#"{}"#, r#"{"stays": null, "id": null}"#] {
-        let d = decode(text, &schema(), &tz()).map(|d| d.value);
+        let d = decode(text, &schema(), lenient(&tz())).map(|d| d.value);
         let Ok(Value::Record(r)) = d else {
             unreachable!("decodes: {d:?}")
         };
@@ -77,8 +83,12 @@ fn errors_name_the_json_path() {
         "column 23: `stays[0].region`: expected a six-digit region code like \"110105\", found a number"
     );
     assert_eq!(
-        err(r#"{"stays": [{"region": "110105", "from": "2021-10-31"}]}"#),
-        "column 41: `stays[0].from`: expected an instant like `2021-10-31T09:00:00+08:00`, found `2021-10-31`"
+        err(r#"{"stays": [{"region": "110105", "from": "2021-10-31 9am"}]}"#),
+        "column 41: `stays[0].from`: expected an instant like `2021-10-31T09:00:00+08:00`, found `2021-10-31 9am`"
+    );
+    assert_eq!(
+        err(r#"{"stays": [{"region": "110105", "from": "2021-10-31T09:00:00+08:99"}]}"#),
+        "column 41: `stays[0].from`: `2021-10-31T09:00:00+08:99` has an offset out of range (at most 23 hours and 59 minutes)"
     );
     assert_eq!(
         err(r#"{"id": "a", "id": "b"}"#),
@@ -100,7 +110,7 @@ fn unknown_regions_warn_but_decode() {
     let d = decode(
         r#"{"stays": [{"region": "999999", "from": "2021-10-31T09:00:00"}]}"#,
         &schema(),
-        &tz(),
+        lenient(&tz()),
     );
     let warnings = d.map(|d| d.warnings).unwrap_or_default();
     assert_eq!(
@@ -122,7 +132,7 @@ fn strings_unescape_fully() {
     let d = decode(
         r#"{"id": "a\"b\\c\/\u00e9\ud83d\ude00\n\t京"}"#,
         &schema(),
-        &tz(),
+        lenient(&tz()),
     );
     let Ok(Value::Record(r)) = d.map(|d| d.value) else {
         unreachable!("decodes")
@@ -160,5 +170,139 @@ fn errors_point_at_their_line() {
     assert_eq!(
         err(text),
         "line 3, column 13: `result`: expected one of \"negative\" | \"positive\", found \"maybe\""
+    );
+}
+
+/// The value of `stays[0].from` in `text`.
+fn first_from(text: &str) -> Option<i64> {
+    let d = decode(text, &schema(), lenient(&tz())).ok()?;
+    let Value::Record(r) = d.value else {
+        return None;
+    };
+    match r[1].elements().first() {
+        Some(Value::Record(stay)) => match stay[1] {
+            Value::Time(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[test]
+fn data_reads_every_form_of_time_the_language_does() {
+    let at = |from: &str| {
+        first_from(&format!(
+            r#"{{"stays": [{{"region": "110105", "from": "{from}"}}]}}"#
+        ))
+    };
+    let nine = at("2021-10-31T09:00:00+08:00");
+    assert!(nine.is_some());
+    for same in [
+        "2021-10-31T09:00:00",
+        "2021-10-31 09:00:00",
+        "2021-10-31T09:00",
+        "2021-10-31T09:00+0800",
+        "2021-10-31T01:00:00Z",
+    ] {
+        assert_eq!(at(same), nine, "{same}");
+    }
+    assert_eq!(at("2021-10-31"), at("2021-10-31T00:00:00+08:00"));
+}
+
+fn warnings(text: &str) -> Vec<DataWarning> {
+    decode(text, &schema(), lenient(&tz()))
+        .map(|d| d.warnings)
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_near_miss_of_an_absent_field_warns_at_every_level() {
+    assert_eq!(
+        warnings(r#"{"stay": [], "id": "x"}"#),
+        [DataWarning::NearField {
+            path: "stay".into(),
+            field: "stays".into()
+        }]
+    );
+    assert_eq!(
+        warnings(
+            r#"{"stays": [{"regoin": "110105", "from": "2021-10-31T09:00:00Z", "region": "110105"}, {"region": "110105", "from": "2021-10-31T09:00:00Z", "ot": null}]}"#
+        ),
+        [DataWarning::NearField {
+            path: "stays[1].ot".into(),
+            field: "to".into()
+        }],
+        "`regoin` beside a given `region` is only an extra field"
+    );
+    assert!(
+        warnings(r#"{"source": "carrier", "id": "x"}"#).is_empty(),
+        "a field far from every declared one stays silent"
+    );
+    let w = warnings(
+        r#"{"stays": [{"region": "110105", "from": "2021-10-31T09:00:00Z", "ot": null}]}"#,
+    );
+    assert_eq!(
+        w.first().map(ToString::to_string).as_deref(),
+        Some(
+            "`stays[0].ot` is not declared by the policy and was ignored; did you mean `to`, which this record leaves out?"
+        )
+    );
+}
+
+#[test]
+fn read_strictly_every_undeclared_field_is_an_error() {
+    let tz = tz();
+    let strict = Reading {
+        strict: true,
+        ..lenient(&tz)
+    };
+    let err = |text: &str| match decode(text, &schema(), strict) {
+        Ok(_) => "decoded".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    assert_eq!(
+        err(r#"{"id": "x", "source": "carrier"}"#),
+        "column 13: `source`: not declared by the policy"
+    );
+    assert_eq!(
+        err(r#"{"stays": [{"region": "110105", "from": "2021-10-31T09:00:00Z", "ot": null}]}"#),
+        "column 65: `stays[0].ot`: not declared by the policy; did you mean `to`?"
+    );
+    assert_eq!(err(r#"{"id": "x", "stays": []}"#), "decoded");
+}
+
+#[test]
+fn partial_documents_may_leave_out_what_is_required() {
+    let tz = tz();
+    let text = r#"{"stays": [{"region": "110105"}]}"#;
+    let partial = Reading {
+        partial: true,
+        ..lenient(&tz)
+    };
+    // Only the document's own fields: a stay still needs its `from`.
+    assert!(decode(text, &schema(), partial).is_err());
+    let given = decode(r#"{"id": "x"}"#, &schema(), partial).map(|d| d.given);
+    assert_eq!(given.ok(), Some(vec![true, false, false]));
+}
+
+#[test]
+fn a_required_list_must_be_given_and_instants_stay_in_range() {
+    let mut schema = schema();
+    schema.required.push(1);
+    let tz = tz();
+    let read = |text: &str| {
+        decode(text, &schema, lenient(&tz))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        read(r#"{"id": "x"}"#),
+        Err("column 11: the record: required field `stays` is missing".into())
+    );
+    assert_eq!(read(r#"{"stays": []}"#), Ok(()));
+    // The shape the reader takes fastest is range-checked too.
+    assert_eq!(
+        read(r#"{"stays": [{"region": "110105", "from": "0000-01-01T00:00:00+01:00"}]}"#),
+        Err("column 41: `stays[0].from`: `0000-01-01T00:00:00+01:00` is outside the years 0000 to 9999".into())
     );
 }

@@ -4,103 +4,21 @@
 //! loaded ([`Facts`]); each person is then evaluated by a small
 //! [`Evaluator`] that borrows the plan, the facts and the person.
 
+pub(crate) mod constraints;
 mod explain;
 pub use explain::{RuleReport, RuleState};
 mod expr;
+mod facts;
+pub(crate) use facts::with_as_of;
+pub use facts::{AS_OF, Facts, FactsError, FactsFile};
 pub mod what_if;
 
 use std::sync::Arc;
 
 use crate::compile::Plan;
-use crate::data::{self, DataError};
 use crate::decision::{Decision, FiredRule};
 use crate::value::Value;
 use crate::witness;
-
-/// The facts of a run, with every fact-only expression of the plan already
-/// computed.
-#[derive(Debug, Clone)]
-pub struct Facts {
-    values: Vec<Value>,
-    hoisted: Vec<Value>,
-    /// Warnings from decoding the facts.
-    pub warnings: Vec<String>,
-}
-
-impl Facts {
-    /// No facts: every list and set empty, every optional none.
-    pub fn empty(plan: &Plan) -> Facts {
-        Self::merge(plan, std::iter::empty())
-    }
-
-    /// Decodes one facts document (JSON) against the plan's facts schema.
-    pub fn parse(plan: &Plan, text: &str) -> Result<Facts, DataError> {
-        let decoded = data::decode(text, &plan.program.facts, &plan.program.timezone)?;
-        let mut facts = Self::merge(plan, std::iter::once(decoded.value));
-        facts.warnings = decoded.warnings.iter().map(ToString::to_string).collect();
-        Ok(facts)
-    }
-
-    /// Facts from a record already decoded against the facts schema.
-    pub fn from_record(plan: &Plan, record: Value) -> Facts {
-        Self::merge(plan, std::iter::once(record))
-    }
-
-    /// Several facts documents as one: lists and sets are joined, and a
-    /// later document's other values replace an earlier one's.
-    pub fn combine(plan: &Plan, mut parts: Vec<Facts>) -> Facts {
-        if parts.len() == 1
-            && let Some(only) = parts.pop()
-        {
-            return only;
-        }
-        let warnings = parts
-            .iter()
-            .flat_map(|p| p.warnings.iter().cloned())
-            .collect();
-        let records = parts.into_iter().map(|p| Value::Record(p.values.into()));
-        let mut facts = Self::merge(plan, records);
-        facts.warnings = warnings;
-        facts
-    }
-
-    fn merge(plan: &Plan, records: impl Iterator<Item = Value>) -> Facts {
-        let schema = &plan.program.facts.fields;
-        let mut values: Vec<Value> = schema.iter().map(|(_, ty)| Value::absent(ty)).collect();
-        for record in records {
-            let Value::Record(fields) = record else {
-                continue;
-            };
-            for (slot, value) in fields.iter().enumerate() {
-                let Some(current) = values.get_mut(slot) else {
-                    continue;
-                };
-                *current = match (&*current, value) {
-                    (Value::List(a), Value::List(b)) => {
-                        Value::List(a.iter().chain(b.iter()).cloned().collect())
-                    }
-                    (Value::Set(a), Value::Set(b)) => {
-                        Value::set_of(a.iter().chain(b.iter()).cloned().collect())
-                    }
-                    (_, Value::None) => continue,
-                    (_, v) => v.clone(),
-                };
-            }
-        }
-        let mut facts = Facts {
-            values,
-            hoisted: Vec::with_capacity(plan.hoisted.len()),
-            warnings: Vec::new(),
-        };
-        // Each hoisted expression uses only the facts and earlier entries.
-        for expr in &plan.hoisted {
-            let none = Value::None;
-            let v = Evaluator::bare(plan, &facts, &none, 0).eval(expr);
-            facts.hoisted.push(v);
-        }
-        facts
-    }
-}
 
 /// The state of one person's evaluation.
 pub struct Evaluator<'p, 'v> {
@@ -229,6 +147,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             warnings,
             next_change: crate::decision::NextChange::NotAsked,
             timeline: None,
+            timeline_cut: None,
             remedies: None,
             show_witnesses: false,
         }

@@ -175,7 +175,8 @@ fn changes_at(cond: &str, facts: &str, person: &str) -> Option<String> {
     let p = policy(cond);
     let facts = p.facts(facts).unwrap_or_else(|e| unreachable!("{e}"));
     let now = p.instant(NOW).unwrap_or_else(|e| unreachable!("{e}"));
-    let person = crate::data::decode(person, &p.program().input, &p.program().timezone)
+    let reading = crate::data::Reading::new(&p.program().timezone, p.program().resolve);
+    let person = crate::data::decode(person, &p.program().input, reading)
         .unwrap_or_else(|e| unreachable!("{e}"))
         .value;
     let decide = |at: i64| {

@@ -158,14 +158,15 @@ fn collect_constants(e: &Expr, times: &mut Vec<i64>, durations: &mut Vec<i64>) {
 
 /// The decisions from `now` on, each with the instant after which it holds:
 /// the first at `now` itself, then every change until the decision stops
-/// changing (at most `limit` changes).
+/// changing, at most `limit` changes; and, when there are more, the instant
+/// of the first change left out.
 pub fn timeline<'p>(
     plan: &'p Plan,
     facts: &'p Facts,
     person: &Value,
     now: i64,
     limit: usize,
-) -> Vec<Change<'p>> {
+) -> (Vec<Change<'p>>, Option<i64>) {
     let mut out = vec![Change {
         at: now,
         decision: Evaluator::new(plan, facts, person, now).decide(Vec::new()),
@@ -179,7 +180,12 @@ pub fn timeline<'p>(
         from = change.at.saturating_add(1);
         out.push(change);
     }
-    out
+    let cut = if out.len() > limit {
+        next_change(plan, facts, person, from).map(|c| c.at)
+    } else {
+        None
+    };
+    (out, cut)
 }
 
 /// The policy's remedies that would change the decision at `now`, each with

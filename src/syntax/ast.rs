@@ -112,8 +112,8 @@ impl Policy {
 pub enum Item {
     /// `version "2021-10-30"`
     Version(Spanned<String>),
-    /// `timezone "Asia/Shanghai"`
-    Timezone(Spanned<String>),
+    /// `timezone "Asia/Shanghai"`, `timezone "Europe/Paris" resolving gaps later`
+    Timezone(TimezoneDecl),
     /// `outcomes green < popup`
     Outcomes(Vec<Ident>),
     /// `input person { ... }`
@@ -125,6 +125,8 @@ pub enum Item {
     },
     /// `facts { ... }`
     Facts(Vec<FieldDecl>),
+    /// `facts expire 36h after as_of`: the duration, in seconds
+    FactsExpire(Spanned<i64>),
     /// `let NAME = EXPR`
     Let(LetDecl),
     /// `rule NAME "title" when EXPR unless EXPR then OUTCOME(...)`
@@ -141,6 +143,33 @@ pub enum Item {
     Language(Spanned<String>),
     /// `messages "en" { ... }`
     Messages(MessagesDecl),
+}
+
+/// `timezone "Europe/Paris" resolving gaps later, folds earlier`
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimezoneDecl {
+    /// The IANA name.
+    pub name: Spanned<String>,
+    /// How local times that the zone skips or repeats are read, as written.
+    pub resolving: Vec<Resolution>,
+}
+
+/// `gaps later`: one case of local time and how to read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolution {
+    /// `gaps` or `folds`.
+    pub case: Spanned<LocalCase>,
+    /// `earlier` or `later`.
+    pub side: crate::time::Side,
+}
+
+/// Local times a zone's clocks do not show exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalCase {
+    /// `gaps`: skipped when the clocks go forward
+    Gaps,
+    /// `folds`: repeated when the clocks go back
+    Folds,
 }
 
 /// `messages "en" { ... }`: the policy's texts in one language.
@@ -280,6 +309,9 @@ pub struct FieldDecl {
     pub name: Ident,
     /// Its declared type.
     pub ty: Spanned<TypeExpr>,
+    /// `required name: T`: the data must give it (for facts: one of the
+    /// files), even when it is a list or optional.
+    pub required: bool,
 }
 
 /// A type as written.
@@ -297,6 +329,13 @@ pub enum TypeExpr {
     Set(Box<Spanned<TypeExpr>>),
     /// `{ a: T, b: U }`
     Record(Vec<FieldDecl>),
+    /// `{ from: time, to: time? } requiring to is none or to >= from`
+    Constrained {
+        /// The record's fields.
+        fields: Vec<FieldDecl>,
+        /// What every record of the type must satisfy.
+        requiring: Box<Spanned<Expr>>,
+    },
 }
 
 /// `let NAME = EXPR`

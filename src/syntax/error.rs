@@ -277,6 +277,13 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::header | Rule::POLICY => "`policy NAME \"title\"`",
         Rule::version_decl | Rule::VERSION => "`version`",
         Rule::timezone_decl | Rule::TIMEZONE => "`timezone`",
+        Rule::resolving | Rule::RESOLVING => "`resolving gaps later, folds earlier`",
+        Rule::resolution | Rule::local_case => "`gaps` or `folds`",
+        Rule::side => "`earlier` or `later`",
+        Rule::facts_expiry | Rule::EXPIRE => "`facts expire 36h after as_of`",
+        Rule::AFTER => "`after`",
+        Rule::AS_OF => "`as_of`",
+        Rule::requiring | Rule::REQUIRING => "`requiring`",
         Rule::outcomes_decl | Rule::OUTCOMES => "`outcomes`",
         Rule::input_decl | Rule::INPUT => "`input`",
         Rule::facts_decl | Rule::FACTS => "`facts`",
@@ -310,7 +317,7 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::when_clause | Rule::WHEN => "`when`",
         Rule::unless_clause | Rule::UNLESS => "`unless`",
         Rule::then_clause | Rule::THEN => "`then`",
-        Rule::record_type => "a record type like `{ name: text }`",
+        Rule::record_type | Rule::record_shape => "a record type like `{ name: text }`",
         Rule::field_decl => "a field like `name: text`",
         Rule::type_expr | Rule::named_type => "a type like `text` or `list of time`",
         Rule::list_type | Rule::LIST => "`list of`",
@@ -353,7 +360,11 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::bool_lit => "`true` or `false`",
         Rule::now_kw => "`now`",
         Rule::it_kw => "`it`",
-        Rule::policy
+        // An optional word before a field's name: naming it would only
+        // hide the name that is expected.
+        Rule::REQUIRED
+        | Rule::required_field
+        | Rule::policy
         | Rule::item
         | Rule::test_step
         | Rule::data

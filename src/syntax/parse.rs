@@ -170,6 +170,12 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::ADDS
             | Rule::LANGUAGE
             | Rule::MESSAGES
+            | Rule::RESOLVING
+            | Rule::EXPIRE
+            | Rule::AFTER
+            | Rule::AS_OF
+            | Rule::REQUIRING
+            | Rule::REQUIRED
             | Rule::EOI
     )
 }
@@ -199,10 +205,15 @@ fn header(pair: Pair<'_, Rule>) -> Result<(Ident, Option<Spanned<String>>)> {
 fn item(pair: Pair<'_, Rule>) -> Result<Item> {
     Ok(match pair.as_rule() {
         Rule::version_decl => Item::Version(string(next(&mut children(pair)))?),
-        Rule::timezone_decl => Item::Timezone(string(next(&mut children(pair)))?),
+        Rule::timezone_decl => Item::Timezone(timezone_decl(pair)?),
         Rule::outcomes_decl => Item::Outcomes(children(pair).map(ident).collect()),
         Rule::input_decl => input_decl(pair)?,
         Rule::facts_decl => Item::Facts(record_type(next(&mut children(pair)))?),
+        Rule::facts_expiry => {
+            let lit = next(&mut children(pair));
+            let whole = span(&lit);
+            Item::FactsExpire(Spanned::new(duration_lit(lit.as_str(), whole)?, whole))
+        }
         Rule::let_decl => Item::Let(let_decl(pair)?),
         Rule::rule_decl => Item::Rule(rule_decl(pair)?),
         Rule::warning_decl => Item::Warning(warning_decl(pair)?),
@@ -266,6 +277,34 @@ fn message(pair: Pair<'_, Rule>) -> Result<Message> {
     };
     let text = string(next(&mut it))?;
     Ok(Message { key, text })
+}
+
+fn timezone_decl(pair: Pair<'_, Rule>) -> Result<TimezoneDecl> {
+    let mut it = children(pair);
+    let name = string(next(&mut it))?;
+    let resolving = it
+        .next()
+        .map(|r| children(r).map(resolution).collect())
+        .unwrap_or_default();
+    Ok(TimezoneDecl { name, resolving })
+}
+
+/// `gaps later`
+fn resolution(pair: Pair<'_, Rule>) -> Resolution {
+    let mut it = children(pair);
+    let case = next(&mut it);
+    let side = match next(&mut it).as_str() {
+        "earlier" => crate::time::Side::Earlier,
+        _ => crate::time::Side::Later,
+    };
+    let kind = match case.as_str() {
+        "gaps" => LocalCase::Gaps,
+        _ => LocalCase::Folds,
+    };
+    Resolution {
+        case: Spanned::new(kind, span(&case)),
+        side,
+    }
 }
 
 fn input_decl(pair: Pair<'_, Rule>) -> Result<Item> {
@@ -427,10 +466,21 @@ fn record_type(pair: Pair<'_, Rule>) -> Result<Vec<FieldDecl>> {
 }
 
 fn field_decl(pair: Pair<'_, Rule>) -> Result<FieldDecl> {
+    if pair.as_rule() == Rule::required_field {
+        let mut it = pair.into_inner();
+        next(&mut it); // `required`
+        let mut field = field_decl(next(&mut it))?;
+        field.required = true;
+        return Ok(field);
+    }
     let mut it = children(pair);
     let name = ident(next(&mut it));
     let ty = type_expr(next(&mut it))?;
-    Ok(FieldDecl { name, ty })
+    Ok(FieldDecl {
+        name,
+        ty,
+        required: false,
+    })
 }
 
 fn type_expr(pair: Pair<'_, Rule>) -> Result<Spanned<TypeExpr>> {
@@ -441,7 +491,17 @@ fn type_expr(pair: Pair<'_, Rule>) -> Result<Spanned<TypeExpr>> {
     let ty = match base.as_rule() {
         Rule::list_type => TypeExpr::List(Box::new(type_expr(next(&mut children(base)))?)),
         Rule::set_type => TypeExpr::Set(Box::new(type_expr(next(&mut children(base)))?)),
-        Rule::record_type => TypeExpr::Record(record_type(base)?),
+        Rule::record_shape => {
+            let mut parts = children(base);
+            let fields = record_type(next(&mut parts))?;
+            match parts.next() {
+                Some(requiring) => TypeExpr::Constrained {
+                    fields,
+                    requiring: Box::new(expr(next(&mut children(requiring)))?),
+                },
+                None => TypeExpr::Record(fields),
+            }
+        }
         Rule::enum_type => TypeExpr::Enum(children(base).map(string).collect::<Result<_>>()?),
         Rule::named_type => TypeExpr::Named(base.as_str().to_owned()),
         other => unreachable!("not a type: {other:?}"),
