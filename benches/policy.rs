@@ -1,6 +1,8 @@
 //! The interpreter on the Beijing entry policy: compiling it, deciding one
 //! typical person (from a decoded value and from its JSON line), and deciding
-//! a generated population of 100,000 people as JSON Lines.
+//! a generated population of 100,000 people as JSON Lines (decided line by
+//! line, and by the streaming engine of `policyc eval` on one thread and on
+//! two).
 //!
 //! Then what a decision costs, stage by stage, on the first 1,000 people of
 //! the population (`stages`: decoding only, evaluating decoded records,
@@ -20,9 +22,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
+use std::num::NonZeroUsize;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use policyc::Policy;
+use policyc::{Policy, stream};
 
 #[path = "support/group.rs"]
 mod group;
@@ -97,6 +100,37 @@ fn jsonl(c: &mut Criterion) {
             out.len()
         })
     });
+    // The engine of `policyc eval` on a file: one thread, then two.
+    let decider = stream::Decider::new(
+        &policy,
+        &facts,
+        now,
+        Default::default(),
+        stream::Output::Json,
+    );
+    for (name, jobs) in [("100k_stream_1_thread", 1), ("100k_stream_2_threads", 2)] {
+        let options = stream::Options {
+            flush_each: false,
+            jobs: NonZeroUsize::new(jobs).expect("not zero"),
+            ..stream::Options::default()
+        };
+        group.bench_function(name, |b| {
+            let input: &String = input.get_or_init(|| population::population(PEOPLE, SEED));
+            b.iter(|| {
+                out.clear();
+                let summary = stream::run(
+                    &decider,
+                    black_box(input.as_bytes()),
+                    &mut out,
+                    options,
+                    |_| {},
+                )
+                .expect("decides");
+                assert_eq!(summary.bad, 0);
+                out.len()
+            })
+        });
+    }
     group.finish();
 }
 

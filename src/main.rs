@@ -77,6 +77,10 @@ struct Run {
     #[arg(long, default_value_t = policyc::eval::DEFAULT_BUDGET,
           value_parser = clap::value_parser!(u64).range(1..))]
     budget: u64,
+    /// The threads that decide people (at least 1); the output stays in
+    /// input order; default: all cores.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    jobs: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -656,9 +660,14 @@ fn eval(
         // A program that writes a line and waits for its answer must get
         // it; a file is read to its end anyway.
         flush_each: !is_regular_file(input),
+        jobs: run
+            .jobs
+            .and_then(|n| usize::try_from(n).ok())
+            .and_then(std::num::NonZeroUsize::new)
+            .unwrap_or_else(stream::all_cores),
     };
-    let reader: Box<dyn Read> = if input == Path::new("-") {
-        Box::new(io::stdin().lock())
+    let reader: Box<dyn Read + Send> = if input == Path::new("-") {
+        Box::new(io::stdin())
     } else {
         Box::new(fs::File::open(input).map_err(|source| CliError::Read {
             path: input.display().to_string(),

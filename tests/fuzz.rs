@@ -347,6 +347,7 @@ fn decide_batch(input: &[u8]) {
         let options = stream::Options {
             max_line_bytes: 2000,
             flush_each: false,
+            ..stream::Options::default()
         };
         let summary = stream::run(&decider, input, &mut out, options, |_| {})
             .unwrap_or_else(|_| unreachable!("writing to memory cannot fail"));

@@ -32,7 +32,14 @@ fn eval_bytes(stdin: Vec<u8>, extra: &[&str]) -> Output {
 
 #[test]
 fn each_answer_comes_while_stdin_stays_open() {
-    let mut child = spawn(&eval_args("-", &[]));
+    // The default, all cores; then one thread, and more than the cores.
+    for jobs in [&[][..], &["--jobs", "1"], &["--jobs", "3"]] {
+        answers_come_while_stdin_stays_open(jobs);
+    }
+}
+
+fn answers_come_while_stdin_stays_open(extra: &[&str]) {
+    let mut child = spawn(&eval_args("-", extra));
     let mut input = child
         .stdin
         .take()

@@ -5,7 +5,9 @@
 //! several threads deciding records while one writes them in order):
 //! [`Records`] reads the input as bytes into records, [`Decider::answer`]
 //! decides one record into the text of its output line, and [`run`] writes
-//! the answers in order.
+//! the answers in order. With [`Options::jobs`] above 1, [`run`] decides on
+//! that many threads and still writes the answers, and reports the errors,
+//! in input order.
 //!
 //! No line stops the stream: a line that is not UTF-8, is longer than the
 //! limit, or is not a person gets its error line `{"line": N, "error":
@@ -13,9 +15,11 @@
 //! only an input whose line has no end within 16 times the limit
 //! (`/dev/zero`) is read no further.
 
+mod parallel;
 mod records;
 
 use std::io::{self, BufRead, Write};
+use std::num::NonZeroUsize;
 
 pub use records::{Body, MAX_LINE_BYTES, Record, Records};
 
@@ -110,39 +114,49 @@ impl<'a> Decider<'a> {
 
     /// The answer for one record.
     pub fn answer(&self, record: Record) -> Answer {
-        let line = record.line;
-        let result = match record.body {
-            Body::Bytes(bytes) => match std::str::from_utf8(&bytes) {
-                Ok(text) => self.decide(text),
-                Err(e) => Err(not_utf8(&bytes, e)),
-            },
-            Body::TooLong { limit } => Err(DataError {
+        let error = match record.body {
+            Body::Bytes(bytes) => return self.answer_bytes(record.line, &bytes),
+            Body::TooLong { limit } => DataError {
                 message: format!("the line is longer than {limit} bytes, the limit; it is skipped"),
                 line: None,
                 column: None,
-            }),
-            Body::Endless { limit, skipped } => Err(DataError {
+            },
+            Body::Endless { limit, skipped } => DataError {
                 message: format!(
                     "the line is longer than {limit} bytes, the limit, and has no end in the {skipped} bytes after; the rest of the input is not read"
                 ),
                 line: None,
                 column: None,
-            }),
-        };
-        match result {
-            Ok(text) => Answer {
-                line,
-                text,
-                error: None,
             },
-            Err(mut e) => {
-                // A record over several lines places its errors itself.
-                e.line = Some(line + e.line.unwrap_or(1) - 1);
-                Answer {
-                    line,
-                    text: error_line(line, &e.to_string()),
-                    error: Some(e),
-                }
+        };
+        answer(record.line, Err(error))
+    }
+
+    /// The answer for the bytes of a record whose first line is `line`.
+    pub fn answer_bytes(&self, line: usize, bytes: &[u8]) -> Answer {
+        let result = match std::str::from_utf8(bytes) {
+            Ok(text) => self.decide(text),
+            Err(e) => Err(not_utf8(bytes, e)),
+        };
+        answer(line, result)
+    }
+}
+
+/// The answer for the record at `line`: its output, or its error line.
+fn answer(line: usize, result: Result<String, DataError>) -> Answer {
+    match result {
+        Ok(text) => Answer {
+            line,
+            text,
+            error: None,
+        },
+        Err(mut e) => {
+            // A record over several lines places its errors itself.
+            e.line = Some(line + e.line.unwrap_or(1) - 1);
+            Answer {
+                line,
+                text: error_line(line, &e.to_string()),
+                error: Some(e),
             }
         }
     }
@@ -197,9 +211,14 @@ pub struct Summary {
 pub struct Options {
     /// The longest line read, in bytes; a longer one is an error line.
     pub max_line_bytes: usize,
-    /// Whether each answer is flushed as soon as it is written, for a
-    /// program that writes a line and waits for its answer.
+    /// Whether each answer is flushed as soon as it can be written in
+    /// order, for a program that writes a line and waits for its answer.
     pub flush_each: bool,
+    /// The threads that decide: 1 decides on the calling thread alone;
+    /// more read on one thread, decide on `jobs` (at most 256) and write on
+    /// the calling one, with a bounded number of records in flight. If no
+    /// thread can be started, the calling thread decides alone.
+    pub jobs: NonZeroUsize,
 }
 
 impl Default for Options {
@@ -207,42 +226,87 @@ impl Default for Options {
         Options {
             max_line_bytes: MAX_LINE_BYTES,
             flush_each: true,
+            jobs: NonZeroUsize::MIN,
         }
     }
 }
 
+/// The threads the machine can run at once, for [`Options::jobs`]: 1 if
+/// that cannot be known.
+pub fn all_cores() -> NonZeroUsize {
+    std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
+}
+
 /// Decides every record of `input` and writes the answers to `out` in
 /// order, one per record; `report` hears of each record that could not be
-/// decided, in order, after its error line is written.
+/// decided, in order, after its error line is written. A read error ends
+/// the run after the answers to the records before it.
 pub fn run(
     decider: &Decider<'_>,
-    input: impl BufRead,
+    input: impl BufRead + Send,
     mut out: impl Write,
     options: Options,
     mut report: impl FnMut(&DataError),
 ) -> Result<Summary, StreamError> {
+    let input = if options.jobs.get() > 1 {
+        match parallel::run(decider, input, &mut out, options, &mut report) {
+            Ok(done) => return done,
+            // No thread could be started: this one decides.
+            Err(input) => input,
+        }
+    } else {
+        input
+    };
     let mut summary = Summary::default();
     for record in Records::new(input, options.max_line_bytes) {
         let answer = decider.answer(record.map_err(StreamError::Read)?);
-        summary.records += 1;
-        out.write_all(answer.text.as_bytes())
-            .map_err(StreamError::Write)?;
-        if options.flush_each {
-            out.flush().map_err(StreamError::Write)?;
-        }
-        if let Some(e) = &answer.error {
-            summary.bad += 1;
-            report(e);
-        }
+        write_answer(
+            &mut out,
+            &answer,
+            &mut summary,
+            &mut report,
+            options.flush_each,
+        )?;
     }
     out.flush().map_err(StreamError::Write)?;
     Ok(summary)
 }
 
-/// `--jobs` will decide records on several threads at once.
-const _: fn() = || {
-    fn shared<T: Send + Sync>() {}
-    shared::<Decider<'static>>();
-    shared::<Record>();
-    shared::<Answer>();
-};
+/// Writes one answer (and flushes it if `flush`), counts it, and reports
+/// its error.
+fn write_answer(
+    out: &mut impl Write,
+    answer: &Answer,
+    summary: &mut Summary,
+    report: &mut impl FnMut(&DataError),
+    flush: bool,
+) -> Result<(), StreamError> {
+    summary.records += 1;
+    out.write_all(answer.text.as_bytes())
+        .map_err(StreamError::Write)?;
+    if flush {
+        out.flush().map_err(StreamError::Write)?;
+    }
+    if let Some(e) = &answer.error {
+        summary.bad += 1;
+        report(e);
+    }
+    Ok(())
+}
+
+/// A reader that fails after its text.
+#[cfg(test)]
+struct Failing(Vec<u8>);
+
+#[cfg(test)]
+impl io::Read for Failing {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.0.is_empty() {
+            return Err(io::Error::other("disk on fire"));
+        }
+        let n = self.0.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0.drain(..n);
+        Ok(n)
+    }
+}

@@ -77,38 +77,85 @@ impl<R: BufRead> Records<R> {
         }
     }
 
+    /// The input it reads.
+    pub fn get_ref(&self) -> &R {
+        &self.input
+    }
+
     /// The next line as a record; `None` at the end.
     fn line(&mut self) -> io::Result<Option<Record>> {
-        let limit = self.limit;
         let mut bytes = Vec::new();
+        let Some(other) = self.read_line(&mut bytes)? else {
+            return Ok(None);
+        };
+        Ok(Some(Record {
+            line: self.lines,
+            body: other.unwrap_or(Body::Bytes(bytes)),
+        }))
+    }
+
+    /// Appends the next line to `bytes`, without its line end; `None` at
+    /// the end, `Some(Some(body))` for a line without bytes (then nothing
+    /// is appended).
+    fn read_line(&mut self, bytes: &mut Vec<u8>) -> io::Result<Option<Option<Body>>> {
+        let (limit, start) = (self.limit, bytes.len());
         let bound = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
         if Read::by_ref(&mut self.input)
             .take(bound)
-            .read_until(b'\n', &mut bytes)?
+            .read_until(b'\n', bytes)?
             == 0
         {
             return Ok(None);
         }
         self.lines += 1;
-        let body = if bytes.last() == Some(&b'\n') || bytes.len() <= limit {
-            if bytes.last() == Some(&b'\n') {
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+            if bytes.len() > start && bytes.last() == Some(&b'\r') {
                 bytes.pop();
-                if bytes.last() == Some(&b'\r') {
-                    bytes.pop();
-                }
             }
-            if self.lines == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
-                bytes.drain(..3);
-            }
-            Body::Bytes(bytes)
-        } else {
-            drop(bytes);
-            self.skip_line()?
-        };
-        Ok(Some(Record {
-            line: self.lines,
-            body,
-        }))
+        } else if bytes.len() - start > limit {
+            bytes.truncate(start);
+            return self.skip_line().map(|body| Some(Some(body)));
+        }
+        if self.lines == 1
+            && bytes
+                .get(start..)
+                .is_some_and(|b| b.starts_with(b"\xEF\xBB\xBF"))
+        {
+            bytes.drain(start..start + 3);
+        }
+        Ok(Some(None))
+    }
+
+    /// The next record as [`Iterator::next`] gives it, with its bytes
+    /// appended to `bytes` instead of in a vector of their own: its first
+    /// line, and its body if it has no bytes. For a caller that gathers
+    /// records into one buffer.
+    pub fn next_into(&mut self, bytes: &mut Vec<u8>) -> Option<io::Result<(usize, Option<Body>)>> {
+        // The first line may start one object over several lines.
+        if self.lines == 0 || self.done || self.error.is_some() || !self.queue.is_empty() {
+            return self.next().map(|record| {
+                record.map(|record| match record.body {
+                    Body::Bytes(b) => {
+                        bytes.extend_from_slice(&b);
+                        (record.line, None)
+                    }
+                    other => (record.line, Some(other)),
+                })
+            });
+        }
+        let next = self.read_line(bytes);
+        let next = next.map(|read| read.map(|other| (self.lines, other)));
+        self.stop_at_end(next)
+    }
+
+    /// What was read, as the iterator gives it; at the end or at an error,
+    /// nothing more is read.
+    fn stop_at_end<T>(&mut self, next: io::Result<Option<T>>) -> Option<io::Result<T>> {
+        if !matches!(next, Ok(Some(_))) {
+            self.done = true;
+        }
+        next.transpose()
     }
 
     /// Skips the rest of a line that broke the limit, up to its end.
@@ -218,21 +265,14 @@ impl<R: BufRead> Iterator for Records<R> {
                 line: 1,
                 body: Body::Bytes(bytes),
             })) if is_incomplete(&bytes) => self.gather(bytes).map(Ok).or_else(|| self.next()),
-            Ok(Some(record)) => Some(Ok(record)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
+            other => self.stop_at_end(other),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::Failing;
     use super::*;
 
     fn records(input: &[u8], limit: usize) -> Vec<Record> {
@@ -330,24 +370,49 @@ mod tests {
         );
     }
 
-    /// A reader that fails after its text.
-    struct Failing(&'static [u8]);
-
-    impl io::Read for Failing {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            if self.0.is_empty() {
-                return Err(io::Error::other("disk on fire"));
-            }
-            let n = self.0.len().min(buf.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
+    /// What `next_into` gives, as records.
+    fn records_into(input: &[u8], limit: usize) -> Vec<Record> {
+        let mut all = Records::new(input, limit);
+        let mut out = Vec::new();
+        let mut bytes = Vec::new();
+        while let Some(next) = all.next_into(&mut bytes) {
+            let (line, other) = next.unwrap_or_else(|e| unreachable!("{e}"));
+            let body = other.unwrap_or_else(|| Body::Bytes(std::mem::take(&mut bytes)));
+            out.push(Record { line, body });
         }
+        out
+    }
+
+    #[test]
+    fn records_read_into_one_buffer_are_those_read_one_by_one() {
+        for (input, limit) in [
+            (&b"{}\n{\"a\": 1}\r\n\n\r\n{}"[..], 100),
+            (b"\xEF\xBB\xBF{}\n\xEF\xBB\xBF{}\n", 100),
+            (b"1234\n12345\nab\n123456789\r\n", 4),
+            (b"{\n  \"id\": \"a\",\n  \"stays\": []\n}\n\n", 100),
+            (b"{\"id\": [\n{}\n{}\n", 100),
+            (b"{\"id\": [\n 1,\n 2]}\n", 12),
+            (b"\xEF\xBB\xBF{\"id\": [\n1\n", 100),
+        ] {
+            assert_eq!(records_into(input, limit), records(input, limit));
+        }
+        // Appended: each record after those before it.
+        let mut all = Records::new(&b"{}\n\n{\"a\": 1}\r\n"[..], 100);
+        let mut bytes = Vec::new();
+        let mut lines = Vec::new();
+        while let Some(Ok((line, None))) = all.next_into(&mut bytes) {
+            lines.push((line, bytes.len()));
+        }
+        assert_eq!(bytes, b"{}{\"a\": 1}");
+        assert_eq!(lines, [(1, 2), (2, 2), (3, 10)]);
     }
 
     #[test]
     fn lines_read_before_a_read_error_are_given_first() {
-        let mut all = Records::new(io::BufReader::new(Failing(b"{\"a\": [\n 1\n")), 100);
+        let mut all = Records::new(
+            io::BufReader::new(Failing(b"{\"a\": [\n 1\n".to_vec())),
+            100,
+        );
         assert_eq!(
             all.next().map(|r| r.ok()),
             Some(Some(bytes(1, "{\"a\": [")))

@@ -1,0 +1,575 @@
+//! Deciding records on several threads while the answers are written in
+//! input order.
+//!
+//! One thread reads the input into batches of records, `jobs` threads
+//! decide them (each answer formatted where it is decided), and the calling
+//! thread writes the answers in order, so the output and the error reports
+//! are those of one thread. At most [`WINDOW`] batches per job are read and
+//! not yet written: a slow record holds the reader back instead of letting
+//! the answers after it pile up.
+
+use std::collections::VecDeque;
+use std::io::{self, BufRead, Write};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use super::{Decider, Options, Record, Records, StreamError, Summary};
+use crate::DataError;
+
+/// The batches in flight per job: read and not yet written.
+const WINDOW: usize = 4;
+
+/// The most records a batch holds.
+const BATCH_RECORDS: usize = 256;
+
+/// A batch is handed on once it holds this many bytes, so that the window
+/// stays small in bytes even when lines are long.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// Records read together (or their answers), and the read error that
+/// ended the input after them.
+struct Batch<T> {
+    seq: usize,
+    items: T,
+    error: Option<io::Error>,
+}
+
+/// Records read together: the bytes of each one after the other, read
+/// straight into one buffer (which the thread that decides them frees).
+struct Lines {
+    bytes: Vec<u8>,
+    items: Vec<Item>,
+}
+
+/// One record of a batch.
+enum Item {
+    /// Its bytes end at `end` in the batch's bytes, after those of the
+    /// record before.
+    Bytes { line: usize, end: usize },
+    /// A record without bytes.
+    Other(Record),
+}
+
+impl Lines {
+    /// Reads the next record into the batch; `None` at the end.
+    fn read<R: BufRead>(&mut self, records: &mut Records<R>) -> Option<io::Result<()>> {
+        let (line, other) = match records.next_into(&mut self.bytes)? {
+            Ok(read) => read,
+            Err(e) => return Some(Err(e)),
+        };
+        self.items.push(match other {
+            None => Item::Bytes {
+                line,
+                end: self.bytes.len(),
+            },
+            Some(body) => Item::Other(Record { line, body }),
+        });
+        Some(Ok(()))
+    }
+}
+
+/// The answers to a batch of records: their text one after the other (so
+/// that the writer only copies bytes, and frees one buffer a batch), and
+/// the errors among them in order.
+struct Answers {
+    records: usize,
+    text: String,
+    errors: Vec<DataError>,
+}
+
+/// The most threads started to decide: more would only cost memory.
+const MAX_JOBS: usize = 256;
+
+/// Decides every record of `input` on `jobs` threads (at least 2, at most
+/// [`MAX_JOBS`]) and writes the answers in order, as [`super::run`]; gives
+/// `input` back untouched if no thread could be started.
+pub(super) fn run<R: BufRead + Send>(
+    decider: &Decider<'_>,
+    input: R,
+    out: &mut impl Write,
+    options: Options,
+    report: &mut impl FnMut(&DataError),
+) -> Result<Result<Summary, StreamError>, R> {
+    let jobs = options.jobs.get().min(MAX_JOBS);
+    let window = jobs.saturating_mul(WINDOW);
+    thread::scope(|s| {
+        // A token per batch read and not yet written: the reader waits for
+        // room in the window.
+        let (room, freed) = sync_channel::<()>(window);
+        let (work, todo) = sync_channel(window);
+        let (done, answers) = sync_channel(window);
+        // The buffers of batches decided, back to the reader to fill again.
+        let (spare, spares) = sync_channel(window);
+        let todo = Arc::new(Mutex::new(todo));
+        let mut started = 0;
+        for _ in 0..jobs {
+            let (todo, done, spare) = (Arc::clone(&todo), done.clone(), spare.clone());
+            let worker = thread::Builder::new()
+                .spawn_scoped(s, move || decide(decider, &todo, &done, &spare));
+            if worker.is_err() {
+                break;
+            }
+            started += 1;
+        }
+        drop((done, spare));
+        // The input goes to the reader once it runs, so that it is still
+        // here if it cannot (then the workers stop: `work` is gone).
+        let (give, take) = sync_channel::<R>(1);
+        let limit = options.max_line_bytes;
+        let reader = thread::Builder::new().spawn_scoped(s, move || {
+            if let Ok(input) = take.recv() {
+                let input = Tracked { input, buffered: 0 };
+                read(input, limit, options.flush_each, &room, &work, &spares);
+            }
+        });
+        if started == 0 || reader.is_err() {
+            return Err(input);
+        }
+        give.send(input).map_err(|e| e.0)?;
+        Ok(write(&answers, &freed, out, options.flush_each, report))
+        // Leaving drops the receivers: the threads stop at their next send.
+    })
+}
+
+/// An input that knows how much of what it has read is not consumed yet.
+struct Tracked<R> {
+    input: R,
+    buffered: usize,
+}
+
+impl<R: BufRead> io::Read for Tracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // Not known any more: taken as nothing left.
+        self.buffered = 0;
+        self.input.read(buf)
+    }
+}
+
+impl<R: BufRead> BufRead for Tracked<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let buf = self.input.fill_buf()?;
+        self.buffered = buf.len();
+        Ok(buf)
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.buffered = self.buffered.saturating_sub(n);
+        self.input.consume(n);
+    }
+}
+
+/// Reads the input into batches, each sent once the window has room; when
+/// each answer must be flushed, a batch is sent as soon as the next record
+/// is not read yet (a program that writes a line and waits for its answer
+/// gets it), and otherwise once it is full.
+fn read<R: BufRead>(
+    input: Tracked<R>,
+    limit: usize,
+    flush_each: bool,
+    room: &SyncSender<()>,
+    work: &SyncSender<Batch<Lines>>,
+    spares: &Receiver<Vec<u8>>,
+) {
+    let mut records = Records::new(input, limit);
+    let mut size = 0;
+    for seq in 0.. {
+        // A buffer already used, or one about the size of the last batch:
+        // fresh memory costs a page fault per page.
+        let mut bytes = spares
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(size));
+        bytes.clear();
+        let mut lines = Lines {
+            bytes,
+            items: Vec::with_capacity(BATCH_RECORDS),
+        };
+        let (mut error, mut ended) = (None, false);
+        while lines.items.len() < BATCH_RECORDS && lines.bytes.len() < BATCH_BYTES {
+            match lines.read(&mut records) {
+                Some(Ok(())) => {}
+                Some(Err(e)) => error = Some(e),
+                None => ended = true,
+            }
+            let waits = flush_each && records.get_ref().buffered == 0;
+            if ended || error.is_some() || waits {
+                break;
+            }
+        }
+        let stop = ended || error.is_some();
+        if lines.items.is_empty() && error.is_none() {
+            return;
+        }
+        size = lines.bytes.len();
+        let batch = Batch {
+            seq,
+            items: lines,
+            error,
+        };
+        if room.send(()).is_err() || work.send(batch).is_err() || stop {
+            return;
+        }
+    }
+}
+
+/// Decides batches until there are none.
+fn decide(
+    decider: &Decider<'_>,
+    todo: &Mutex<Receiver<Batch<Lines>>>,
+    done: &SyncSender<Batch<Answers>>,
+    spare: &SyncSender<Vec<u8>>,
+) {
+    loop {
+        // Only the wait for a batch is under the lock, not the deciding.
+        let next = match todo.lock() {
+            Ok(todo) => todo.recv(),
+            Err(_) => return,
+        };
+        let Ok(Batch { seq, items, error }) = next else {
+            return;
+        };
+        let mut answers = Answers {
+            records: items.items.len(),
+            text: String::new(),
+            errors: Vec::new(),
+        };
+        let mut start = 0;
+        for item in items.items {
+            let answer = match item {
+                Item::Bytes { line, end } => {
+                    let bytes = items.bytes.get(start..end).unwrap_or_default();
+                    start = end;
+                    decider.answer_bytes(line, bytes)
+                }
+                Item::Other(record) => decider.answer(record),
+            };
+            if answers.text.is_empty() {
+                answers.text = answer.text;
+            } else {
+                answers.text.push_str(&answer.text);
+            }
+            answers.errors.extend(answer.error);
+        }
+        // Dropped if the reader has enough, or has stopped.
+        let _ = spare.try_send(items.bytes);
+        let items = answers;
+        if done.send(Batch { seq, items, error }).is_err() {
+            return;
+        }
+    }
+}
+
+/// Writes the answers in input order as they come, freeing their room in
+/// the window.
+fn write(
+    answers: &Receiver<Batch<Answers>>,
+    freed: &Receiver<()>,
+    out: &mut impl Write,
+    flush_each: bool,
+    report: &mut impl FnMut(&DataError),
+) -> Result<Summary, StreamError> {
+    let mut summary = Summary::default();
+    let mut order = Reorder::default();
+    let mut next = answers.recv().ok();
+    while let Some(batch) = next {
+        order.put(batch.seq, batch);
+        while let Some(batch) = order.take() {
+            let answers = batch.items;
+            out.write_all(answers.text.as_bytes())
+                .map_err(StreamError::Write)?;
+            summary.records += answers.records;
+            summary.bad += answers.errors.len();
+            answers.errors.iter().for_each(&mut *report);
+            if let Some(e) = batch.error {
+                out.flush().map_err(StreamError::Write)?;
+                return Err(StreamError::Read(e));
+            }
+            // The batch's token: there is one for each batch sent.
+            let _ = freed.try_recv();
+        }
+        next = answers.try_recv().ok();
+        if next.is_none() {
+            // Nothing more to write yet: what was written goes out now.
+            if flush_each {
+                out.flush().map_err(StreamError::Write)?;
+            }
+            next = answers.recv().ok();
+        }
+    }
+    out.flush().map_err(StreamError::Write)?;
+    Ok(summary)
+}
+
+/// Items numbered 0, 1, 2, ... that arrive in any order, given back in
+/// theirs; it holds only those that came before their turn.
+#[derive(Debug)]
+pub(super) struct Reorder<T> {
+    /// The number of the next item to give.
+    next: usize,
+    /// Items `next`, `next + 1`, ...: `None` where one has not come yet.
+    waiting: VecDeque<Option<T>>,
+}
+
+impl<T> Default for Reorder<T> {
+    fn default() -> Self {
+        Reorder {
+            next: 0,
+            waiting: VecDeque::new(),
+        }
+    }
+}
+
+impl<T> Reorder<T> {
+    /// Takes in item `seq`; one already given, or already held, is ignored.
+    pub(super) fn put(&mut self, seq: usize, item: T) {
+        let Some(at) = seq.checked_sub(self.next) else {
+            return;
+        };
+        if self.waiting.len() <= at {
+            self.waiting.resize_with(at + 1, || None);
+        }
+        if let Some(slot @ None) = self.waiting.get_mut(at) {
+            *slot = Some(item);
+        }
+    }
+
+    /// The next item in order, if it has come.
+    pub(super) fn take(&mut self) -> Option<T> {
+        let item = self.waiting.front_mut()?.take()?;
+        self.waiting.pop_front();
+        self.next += 1;
+        Some(item)
+    }
+
+    /// How many items are held.
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.waiting.iter().filter(|w| w.is_some()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::{Failing, Output};
+    use crate::{Extras, Facts, Policy};
+
+    const GREEN: &str = r#"{"id": "a", "phones": [{"number": "1", "bound_at": "2021-01-05T09:00:00+08:00", "itinerary_checked": true}]}"#;
+
+    /// Runs `f` with a decider of the Beijing policy.
+    fn with_decider(f: impl FnOnce(&Decider<'_>)) {
+        let (policy, facts, now) = beijing();
+        f(&Decider::new(
+            &policy,
+            &facts,
+            now,
+            Extras::default(),
+            Output::Json,
+        ));
+    }
+
+    fn beijing() -> (Policy, Facts, i64) {
+        let policy = Policy::compile(
+            "beijing.policy",
+            include_str!("../../policies/beijing-2021-10-30.policy"),
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        let facts = policy
+            .facts(include_str!("../../examples/beijing/facts.json"))
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let now = policy
+            .instant("2021-11-01T10:00:00+08:00")
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        (policy, facts, now)
+    }
+
+    /// A writer that fails once it has taken `left` bytes.
+    struct Full {
+        left: usize,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.left == 0 {
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+            let n = buf.len().min(self.left);
+            self.left -= n;
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn options(jobs: usize, flush_each: bool) -> Options {
+        Options {
+            flush_each,
+            jobs: std::num::NonZeroUsize::new(jobs).unwrap_or(std::num::NonZeroUsize::MIN),
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn the_records_before_a_read_error_are_answered_then_the_error_given() {
+        with_decider(|decider| {
+            let text: String = (0..700)
+                .map(|i| {
+                    if i == 300 {
+                        "x\n".to_owned()
+                    } else {
+                        format!("{GREEN}\n")
+                    }
+                })
+                .collect();
+            for (jobs, flush_each) in [(1, false), (2, false), (3, true)] {
+                let mut out = Vec::new();
+                let mut reported = Vec::new();
+                let input = io::BufReader::with_capacity(1000, Failing(text.clone().into_bytes()));
+                let result =
+                    super::super::run(decider, input, &mut out, options(jobs, flush_each), |e| {
+                        reported.push(e.line);
+                    });
+                assert!(
+                    matches!(&result, Err(StreamError::Read(e)) if e.to_string() == "disk on fire"),
+                    "{result:?}"
+                );
+                let out = String::from_utf8(out).unwrap_or_default();
+                assert_eq!(out.lines().count(), 700, "--jobs {jobs}");
+                assert!(
+                    out.lines()
+                        .nth(300)
+                        .is_some_and(|l| l.starts_with(r#"{"line":301,"#))
+                );
+                assert_eq!(reported, [Some(301)]);
+            }
+        });
+    }
+
+    #[test]
+    fn a_failed_write_ends_the_run_with_what_was_read_unwritten() {
+        with_decider(|decider| {
+            let text: String = (0..2000).map(|_| format!("{GREEN}\n")).collect();
+            for flush_each in [false, true] {
+                let result = super::super::run(
+                    decider,
+                    text.as_bytes(),
+                    Full { left: 5000 },
+                    options(2, flush_each),
+                    |_| {},
+                );
+                assert!(
+                    matches!(&result, Err(StreamError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe),
+                    "{result:?}"
+                );
+            }
+        });
+    }
+
+    /// An input that arrives in pieces, one a read, like a pipe.
+    struct Pieces(VecDeque<&'static [u8]>);
+
+    impl io::Read for Pieces {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some(piece) = self.0.pop_front() else {
+                return Ok(0);
+            };
+            buf[..piece.len()].copy_from_slice(piece);
+            Ok(piece.len())
+        }
+    }
+
+    /// The number of records in each batch read from `pieces`.
+    fn batches(pieces: &[&'static [u8]], flush_each: bool) -> Vec<usize> {
+        let (room, _freed) = sync_channel(100);
+        let (work, todo) = sync_channel(100);
+        let (_spare, spares) = sync_channel(1);
+        let input = Tracked {
+            input: io::BufReader::new(Pieces(pieces.iter().copied().collect())),
+            buffered: 0,
+        };
+        read(input, 100, flush_each, &room, &work, &spares);
+        todo.try_iter()
+            .map(|batch| batch.items.items.len())
+            .collect()
+    }
+
+    #[test]
+    fn from_a_pipe_a_batch_holds_the_records_already_read_and_no_more() {
+        let pieces: [&[u8]; 4] = [b"{}\n", b"{}\n{}\n", b"{}\n{}\n{", b"}\n"];
+        // What came in one piece goes on at once: its answers can be given
+        // before the next piece comes.
+        assert_eq!(batches(&pieces, true), [1, 2, 3]);
+        // From a file, batches are full.
+        assert_eq!(batches(&pieces, false), [6]);
+    }
+
+    #[test]
+    fn items_come_back_in_their_order_whatever_order_they_came_in() {
+        let mut order = Reorder::default();
+        let mut given = Vec::new();
+        for seq in [2, 0, 1, 5, 3, 4, 7, 6] {
+            order.put(seq, seq * 10);
+            while let Some(item) = order.take() {
+                given.push(item);
+            }
+        }
+        assert_eq!(given, [0, 10, 20, 30, 40, 50, 60, 70]);
+        assert_eq!(order.held(), 0);
+    }
+
+    #[test]
+    fn nothing_is_given_before_its_turn_and_only_early_items_are_held() {
+        let mut order = Reorder::default();
+        order.put(3, 'd');
+        order.put(1, 'b');
+        assert_eq!(order.take(), None, "0 has not come");
+        assert_eq!(order.held(), 2);
+        order.put(0, 'a');
+        assert_eq!(order.take(), Some('a'));
+        assert_eq!(order.take(), Some('b'));
+        assert_eq!(order.take(), None, "2 has not come");
+        assert_eq!(order.held(), 1);
+        // One given already, or held already, changes nothing.
+        order.put(0, 'x');
+        order.put(3, 'x');
+        order.put(2, 'c');
+        assert_eq!(order.take(), Some('c'));
+        assert_eq!(order.take(), Some('d'));
+        assert_eq!(order.take(), None);
+    }
+
+    /// Every permutation of a few items, and a long reversed run.
+    #[test]
+    fn every_order_of_arrival_gives_the_input_order() {
+        fn permutations(n: usize) -> Vec<Vec<usize>> {
+            if n == 0 {
+                return vec![Vec::new()];
+            }
+            let mut all = Vec::new();
+            for p in permutations(n - 1) {
+                for at in 0..=p.len() {
+                    let mut q = p.clone();
+                    q.insert(at, n - 1);
+                    all.push(q);
+                }
+            }
+            all
+        }
+        let mut arrivals = permutations(5);
+        arrivals.push((0..1000).rev().collect());
+        for arrival in arrivals {
+            let mut order = Reorder::default();
+            let mut given = Vec::new();
+            for &seq in &arrival {
+                order.put(seq, seq);
+                while let Some(item) = order.take() {
+                    given.push(item);
+                }
+            }
+            let expected: Vec<usize> = (0..arrival.len()).collect();
+            assert_eq!(given, expected, "arrival {arrival:?}");
+        }
+    }
+}
