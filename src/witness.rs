@@ -201,14 +201,6 @@ pub fn describe(v: &Value, ty: &Type, tz: &TimeZone) -> String {
 
 fn describe_into(out: &mut String, v: &Value, ty: &Type, tz: &TimeZone) {
     match (v, ty.non_optional()) {
-        (Value::None, _) => out.push_str("none"),
-        (Value::Bool(b), _) => {
-            let _ = write!(out, "{b}");
-        }
-        (Value::Number(n), _) => out.push_str(&crate::value::number_text(*n)),
-        (Value::Text(t), _) => out.push_str(t),
-        (Value::Time(t), _) => time::write_instant(out, *t, tz),
-        (Value::Duration(d), _) => out.push_str(&time::format_duration(*d)),
         (Value::Region(code), _) => {
             let _ = write!(out, "{code:06}");
             if let Some(name) = region::full_name(*code) {
@@ -243,17 +235,12 @@ fn describe_into(out: &mut String, v: &Value, ty: &Type, tz: &TimeZone) {
             }
             out.push(']');
         }
-        (Value::Interval(a, b), _) => {
-            out.push('[');
-            time::write_instant(out, *a, tz);
-            out.push_str(", ");
-            time::write_instant(out, *b, tz);
-            out.push(']');
-        }
         (Value::Enum(i), _) => {
             let _ = write!(out, "#{i}");
         }
         (Value::Record(_), _) => out.push_str("{…}"),
+        // Scalars read as the data gives them.
+        (scalar, _) => crate::decision::write_plain(out, scalar, ty, tz),
     }
 }
 

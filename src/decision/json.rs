@@ -583,7 +583,7 @@ pub(crate) fn plain(value: &Value, ty: &Type, tz: &TimeZone) -> String {
 }
 
 /// [`plain`] into a buffer.
-fn write_plain(out: &mut String, value: &Value, ty: &Type, tz: &TimeZone) {
+pub(crate) fn write_plain(out: &mut String, value: &Value, ty: &Type, tz: &TimeZone) {
     match (value, ty.non_optional()) {
         (Value::None, _) => out.push_str("none"),
         (Value::Text(t), _) => out.push_str(t),
