@@ -374,7 +374,8 @@ impl Policy {
         let evaluator = eval::Evaluator::within(&self.plan, facts, person, now, &budget).detailed();
         let rules = evaluator.rule_reports();
         let warnings = evaluator.warning_reports();
-        let decision = evaluator.decide(Vec::new());
+        // The decision carries the data's warnings as `eval` gives them.
+        let decision = evaluator.decide(strings(&decoded.warnings));
         let extras = Extras {
             next_change: true,
             remedies: true,
