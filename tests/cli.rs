@@ -687,3 +687,10 @@ fn explain_json_gives_the_data_warnings_eval_gives() {
     );
     assert_eq!(explain, eval);
 }
+
+#[test]
+fn test_blocks_check_their_facts_as_eval_does() {
+    let o = policyc(&["test", "tests/corpus/test/stale-facts.policy"], "");
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&o));
+}
