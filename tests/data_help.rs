@@ -75,7 +75,11 @@ fn a_record_beyond_the_budget_says_how_to_allow_it() {
         r#"{"stays": [{"phone": "1", "region": "152923", "from": "2021-10-24T08:00:00+08:00"}]}"#;
     let o = eval(record.into(), &["--budget", "1", "--error-format", "plain"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(stderr(&o).contains("(help: allow more steps with `--budget`"));
+    assert!(
+        stderr(&o).contains("(help: allow more steps with a larger `--budget`)"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

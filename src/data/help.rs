@@ -21,7 +21,7 @@ pub(crate) fn help(message: &str, schema: Option<&RecordType>) -> String {
         return "split the record, or allow longer lines with `--max-line-bytes`".into();
     }
     if message.contains("exceeds the evaluation budget") {
-        return "allow more steps with `--budget`, or split the record's lists".into();
+        return "allow more steps with a larger `--budget`".into();
     }
     if message.starts_with("an empty line") {
         return "write one JSON object on each line, and no empty lines".into();
