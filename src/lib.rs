@@ -224,6 +224,17 @@ impl Policy {
         Facts::parse(&self.plan, json)
     }
 
+    /// What to write instead of the data `error` is about: a person record,
+    /// or (`facts`) a facts file.
+    pub fn data_help(&self, error: &DataError, facts: bool) -> String {
+        let program = &self.plan.program;
+        if facts {
+            error.help_with(&eval::with_as_of(&program.facts).0)
+        } else {
+            error.help_with(&program.input)
+        }
+    }
+
     /// Reads one of several facts files (JSON); `name` is how errors
     /// refer to it. Join them with [`Policy::combine_facts`].
     pub fn facts_file(&self, name: &str, json: &str) -> Result<FactsFile, DataError> {
@@ -363,7 +374,8 @@ impl Policy {
         let evaluator = eval::Evaluator::within(&self.plan, facts, person, now, &budget).detailed();
         let rules = evaluator.rule_reports();
         let warnings = evaluator.warning_reports();
-        let decision = evaluator.decide(Vec::new());
+        // The decision carries the data's warnings as `eval` gives them.
+        let decision = evaluator.decide(strings(&decoded.warnings));
         let extras = Extras {
             next_change: true,
             remedies: true,

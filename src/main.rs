@@ -223,13 +223,12 @@ enum CliError {
         )
     )]
     Now { text: String, reason: String },
-    #[error("bad facts in `{path}`")]
-    #[diagnostic(code(policyc::facts))]
+    #[error("bad facts in `{path}`: {error}")]
+    #[diagnostic(code(policyc::facts), help("{help}"))]
     Facts {
         path: String,
-        #[source]
-        #[diagnostic_source]
-        source: DataError,
+        error: DataError,
+        help: String,
     },
     #[error("cannot write the output")]
     #[diagnostic(code(policyc::write))]
@@ -246,10 +245,10 @@ impl CliError {
     /// Where the error points: the data file and the place in it.
     fn place(&self) -> Place {
         match self {
-            CliError::Facts { path, source } => Place {
+            CliError::Facts { path, error, .. } => Place {
                 file: Some(path.clone()),
-                line: source.line.or(Some(1)),
-                column: source.column,
+                line: error.line.or(Some(1)),
+                column: error.column,
             },
             CliError::Read { path, .. } => Place {
                 file: Some(path.clone()),
@@ -643,9 +642,10 @@ fn eval(
         let name = path.display().to_string();
         let f = policy
             .facts_file(&name, &text)
-            .map_err(|source| CliError::Facts {
+            .map_err(|error| CliError::Facts {
                 path: name.clone(),
-                source,
+                help: policy.data_help(&error, true),
+                error,
             })?;
         for w in &f.warnings {
             warn(errors, &path.display().to_string(), w);
@@ -687,7 +687,7 @@ fn eval(
         BufReader::with_capacity(1 << 18, reader),
         BufWriter::with_capacity(1 << 16, io::stdout().lock()),
         options,
-        |e| report_bad_record(errors, &name, e),
+        |e| report_bad_record(errors, &name, e, &policy.data_help(e, false)),
     )
     .map_err(|e| match e {
         stream::StreamError::Read(source) => CliError::Read {
@@ -729,18 +729,29 @@ fn is_regular_file(input: &Path) -> bool {
 
 /// Tells stderr of a record that could not be decided (its error line is
 /// on stdout).
-fn report_bad_record(errors: Errors, name: &str, e: &DataError) {
+fn report_bad_record(errors: Errors, name: &str, e: &DataError, help: &str) {
     match errors {
-        Errors::Human => eprintln!("error: {name}: {e}"),
+        Errors::Human => eprintln!("error: {name}: {e}\n  help: {help}"),
         other => {
             let place = Place {
                 file: Some(name.to_owned()),
                 line: e.line,
                 column: e.column,
             };
-            eprint!("{}", render_at(e, other.format(), &place));
+            let record = BadRecord { error: e, help };
+            eprint!("{}", render_at(&record, other.format(), &place));
         }
     }
+}
+
+/// A record that could not be decided, with the help that knows the
+/// policy's schema.
+#[derive(Debug, Error, Diagnostic)]
+#[error("{error}")]
+#[diagnostic(code(policy::data::invalid), help("{help}"))]
+struct BadRecord<'e> {
+    error: &'e DataError,
+    help: &'e str,
 }
 
 #[cfg(test)]

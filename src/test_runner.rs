@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::Policy;
 use crate::check::Expected;
 use crate::decision::Decision;
-use crate::eval::{Budget, DEFAULT_BUDGET, Evaluator, Facts};
+use crate::eval::{Budget, DEFAULT_BUDGET, Evaluator, Facts, FactsFile};
 use crate::value::Value;
 
 /// What became of one test.
@@ -38,15 +38,21 @@ pub fn run(policy: &Policy) -> Vec<TestReport> {
         .tests
         .iter()
         .map(|test| {
-            let facts = match &test.facts {
-                Some(record) => Facts::from_record(plan, record.clone()),
-                None => Facts::empty(plan),
-            };
             let mut report = TestReport {
                 name: test.name.clone(),
                 failures: Vec::new(),
                 fired: Vec::new(),
                 decisive: Vec::new(),
+            };
+            // The test's facts are checked as `eval`'s are, at its `now`:
+            // every `required` fact given, none older than `facts expire`.
+            let file = FactsFile::of_test(plan, test.facts.as_ref(), &test.facts_given);
+            let facts = match Facts::combine(plan, vec![file], Some(test.now)) {
+                Ok(facts) => facts,
+                Err(e) => {
+                    report.failures.push(format!("bad facts: {e}"));
+                    return report;
+                }
             };
             // Data that breaks a constraint of its schema is bad input, as
             // it would be for `eval`: the test decides nothing.

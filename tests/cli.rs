@@ -648,3 +648,49 @@ fn a_closed_stdout_ends_test_quietly() {
     assert_eq!(stderr(&o), "", "no message, no panic");
     assert_eq!(o.status.code(), Some(0));
 }
+
+#[test]
+fn explain_json_gives_the_data_warnings_eval_gives() {
+    let near = r#"{"id": "near", "test": []}"#;
+    let unknown = r#"{"id": "unknown", "stays": [{"phone": "1", "region": "110199", "from": "2021-10-30T08:00:00+08:00"}]}"#;
+    let input = format!("{near}\n{unknown}\n");
+    let rows = |o: &Output, key: &str| -> Vec<serde_json::Value> {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+        stdout(o)
+            .lines()
+            .map(|l| {
+                let row: serde_json::Value =
+                    serde_json::from_str(l).unwrap_or_else(|e| unreachable!("not JSON: {l}: {e}"));
+                let row = if key.is_empty() { &row } else { &row[key] };
+                row["warnings"].clone()
+            })
+            .collect()
+    };
+    let eval = rows(&eval_stdin(&input, &[]), "");
+    let explain = policyc(
+        &[
+            "explain", POLICY, "--input", "-", "--facts", FACTS, "--now", NOW, "--format", "json",
+        ],
+        &input,
+    );
+    let explain = rows(&explain, "decision");
+    assert_eq!(eval.len(), 2);
+    assert!(
+        eval[0][0]
+            .as_str()
+            .is_some_and(|w| w.contains("did you mean `tests`"))
+    );
+    assert!(
+        eval[1][0]
+            .as_str()
+            .is_some_and(|w| w.contains("region 110199"))
+    );
+    assert_eq!(explain, eval);
+}
+
+#[test]
+fn test_blocks_check_their_facts_as_eval_does() {
+    let o = policyc(&["test", "tests/corpus/test/stale-facts.policy"], "");
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&o));
+}

@@ -97,6 +97,10 @@ pub struct Test {
     pub now: i64,
     /// The facts record, if given.
     pub facts: Option<crate::value::Value>,
+    /// Which fields of the facts record its `facts` step gives, by slot
+    /// (none without one): read like a facts file, so that `required`
+    /// facts are checked when the test runs.
+    pub facts_given: Vec<bool>,
     /// The input record.
     pub person: crate::value::Value,
     /// Its expectations, in order.

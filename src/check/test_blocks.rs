@@ -49,17 +49,23 @@ impl Checker<'_> {
     ) -> Option<Test> {
         let mut now = None;
         let mut facts = None;
+        let mut facts_given = Vec::new();
         let mut person = None;
         let mut expects = Vec::new();
         for step in &decl.steps {
             match step {
                 TestStep::Now(t) => now = self.test_time(t),
                 TestStep::Facts(d) => {
-                    // `as_of` is allowed, as in a facts file (and dropped:
-                    // a test decides at the instants it says).
+                    // Read as a facts file is, `as_of` and all: whether the
+                    // `required` facts are given, and whether they are too
+                    // old at the test's `now`, is decided when it runs.
                     let facts_schema = std::sync::Arc::clone(&self.facts);
                     let (schema, _) = crate::eval::with_as_of(&facts_schema);
-                    facts = self.test_data(d, &schema, now.unwrap_or(0));
+                    if let Some(decoded) = self.decode_test_data(d, &schema, now.unwrap_or(0), true)
+                    {
+                        facts = Some(decoded.value);
+                        facts_given = decoded.given;
+                    }
                 }
                 TestStep::Input(name, d) => {
                     if name.node != self.input_name {
@@ -129,6 +135,7 @@ impl Checker<'_> {
             span: decl.name.span,
             now: now?,
             facts,
+            facts_given,
             person,
             expects,
         })
@@ -258,15 +265,29 @@ impl Checker<'_> {
     /// Decodes test data against `schema`, through the same reader as
     /// real data, so that tests see exactly what data would.
     fn test_data(&mut self, d: &Spanned<Data>, schema: &RecordType, now: i64) -> Option<Value> {
+        self.decode_test_data(d, schema, now, false)
+            .map(|decoded| decoded.value)
+    }
+
+    /// A test's data decoded against `schema`; `partial`, it may leave out
+    /// required fields, as one facts file of several may.
+    fn decode_test_data(
+        &mut self,
+        d: &Spanned<Data>,
+        schema: &RecordType,
+        now: i64,
+        partial: bool,
+    ) -> Option<data::Decoded> {
         let json = self.data_json(d, now)?;
         // Strictly: a test's data is written beside its schema, so a field
         // the schema does not declare can only be a mistake.
         let reading = data::Reading {
             strict: true,
+            partial,
             ..data::Reading::new(&self.timezone, self.resolve)
         };
         match data::decode(&json.to_string(), schema, reading) {
-            Ok(decoded) => Some(decoded.value),
+            Ok(decoded) => Some(decoded),
             Err(e) => {
                 self.errors.push(CheckError::TestData {
                     message: e.message,

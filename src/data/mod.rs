@@ -10,6 +10,7 @@
 //! for `tests`), the decision warns; read strictly (`--strict`, and facts
 //! always), it is an error.
 
+mod help;
 pub(crate) mod path;
 mod reader;
 
@@ -27,9 +28,7 @@ use reader::Reader;
 #[error("{}{message}", line.map(|l| format!("line {l}, ")).unwrap_or_default() + &column.map(|c| format!("column {c}: ")).unwrap_or_default())]
 #[diagnostic(
     code(policy::data::invalid),
-    help(
-        "the input must match the schema the policy declares; see `policyc check` and the contract"
-    )
+    help("{}", help::help(.message, None))
 )]
 pub struct DataError {
     /// What is wrong, with the JSON path.
@@ -45,6 +44,13 @@ impl DataError {
     pub fn on_line(mut self, line: usize) -> Self {
         self.line = Some(line);
         self
+    }
+
+    /// What to write instead, knowing the `schema` the data was read
+    /// against: with it, the help names a missing field's type and the
+    /// fields a record declares.
+    pub fn help_with(&self, schema: &RecordType) -> String {
+        help::help(&self.message, Some(schema))
     }
 }
 

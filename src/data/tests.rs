@@ -306,3 +306,58 @@ fn a_required_list_must_be_given_and_instants_stay_in_range() {
         Err("column 41: `stays[0].from`: `0000-01-01T00:00:00+01:00` is outside the years 0000 to 9999".into())
     );
 }
+
+/// The help of the error `json` gives, read strictly against `schema()`.
+fn help_for(json: &str) -> String {
+    let tz = tz();
+    let reading = Reading {
+        strict: true,
+        ..lenient(&tz)
+    };
+    match decode(json, &schema(), reading) {
+        Ok(_) => unreachable!("{json} decodes"),
+        Err(e) => e.help_with(&schema()),
+    }
+}
+
+#[test]
+fn helps_name_what_the_schema_asks_for_where_the_error_is() {
+    // A missing field inside a list's record: its name and type.
+    assert_eq!(
+        help_for(r#"{"stays": [{"region": "110105"}]}"#),
+        "give the field `from` (of type `time`)"
+    );
+    // An undeclared field inside a list's record: the fields declared
+    // there, not at the top.
+    assert_eq!(
+        help_for(r#"{"stays": [{"region": "110105", "from": "2021-11-01", "regoin": 1}]}"#),
+        "remove it; the fields declared here are `region`, `from`, `to`"
+    );
+    assert_eq!(
+        help_for(r#"{"results": "negative"}"#),
+        "remove it; the fields declared here are `id`, `stays`, `result`"
+    );
+    assert_eq!(
+        help_for(r#"{"result": "neg"}"#),
+        "write exactly one of \"negative\" | \"positive\""
+    );
+    assert_eq!(help_for(r#"{"id": 3}"#), "write a string here");
+    assert_eq!(
+        help_for(r#"{"id": "a""#),
+        "close every string, list and object the record opens"
+    );
+}
+
+#[test]
+fn without_the_schema_the_help_still_says_what_to_write() {
+    let tz = tz();
+    let e = decode(
+        r#"{"stays": [{"region": "110105"}]}"#,
+        &schema(),
+        lenient(&tz),
+    )
+    .err()
+    .unwrap_or_else(|| unreachable!("a field is missing"));
+    let help = miette::Diagnostic::help(&e).map(|h| h.to_string());
+    assert_eq!(help.as_deref(), Some("give the field `from`"));
+}

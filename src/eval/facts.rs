@@ -185,6 +185,31 @@ impl FactsFile {
     }
 }
 
+impl FactsFile {
+    /// The facts a `test` block gives (`given`: which of its fields), as
+    /// the one file of a run: checked by [`Facts::combine`] like any.
+    pub(crate) fn of_test(plan: &Plan, record: Option<&Value>, given: &[bool]) -> FactsFile {
+        let program = &plan.program;
+        let (_, as_of_slot) = with_as_of(&program.facts);
+        let fields = match record {
+            Some(Value::Record(fields)) => &fields[..],
+            _ => &[],
+        };
+        let as_of = as_of_slot.and_then(|slot| match fields.get(slot) {
+            Some(Value::Time(t)) => Some(*t),
+            _ => None,
+        });
+        let declared = program.facts.fields.len();
+        FactsFile {
+            name: "facts { ... }".to_owned(),
+            values: fields.iter().take(declared).cloned().collect(),
+            given: given.iter().copied().take(declared).collect(),
+            as_of,
+            warnings: Vec::new(),
+        }
+    }
+}
+
 impl Facts {
     /// No facts: every list and set empty, every optional none.
     pub fn empty(plan: &Plan) -> Facts {
