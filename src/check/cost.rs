@@ -421,7 +421,7 @@ impl Estimator<'_> {
                     let mut c = self.cost(list, env, outer, g);
                     // The extreme is found once per list: once per person
                     // for a list that does not depend on an element.
-                    if depends_on_element(list) {
+                    if list.reads_element() {
                         self.note(e.span, &size, outer, g);
                         c = c.plus(&size);
                     } else {
@@ -446,7 +446,7 @@ impl Estimator<'_> {
                     return c;
                 }
                 let size = self.size(collection, env);
-                if lent(collection) && !depends_on_element(collection) {
+                if lent(collection) && !collection.reads_element() {
                     // A sorted copy, made once per person (or per facts
                     // load), then a lookup.
                     if !matches!(
@@ -500,10 +500,9 @@ impl Estimator<'_> {
         outer: &Cost,
         g: &mut Gathered,
     ) -> Cost {
-        let size = self.size(list, env);
-        self.note(e.span, &size, outer, g);
-        let mut c = self.cost(list, env, outer, g).plus(&size);
+        let mut c = self.scan(e, list, env, outer, g);
         if let Some(body) = body {
+            let size = self.size(list, env);
             let inside = outer.times(&size);
             env.push(self.binder(list, env));
             let b = self.cost(body, env, &inside, g);
@@ -555,7 +554,7 @@ impl Estimator<'_> {
         ordered
             && !matches!(field.ty.non_optional(), Type::Number)
             && lent(list)
-            && bound_of(body, depth).is_some_and(|b| !reads(b, depth))
+            && bound_of(body, depth).is_some_and(|b| !b.reads_element_at(depth))
     }
 }
 
@@ -584,22 +583,6 @@ fn lent(e: &Expr) -> bool {
         | ExprKind::ElementField(..) => true,
         ExprKind::Field(base, _) => lent(base),
         _ => false,
-    }
-}
-
-/// Whether `e` reads an element bound by an enclosing `where`/`has`.
-fn depends_on_element(e: &Expr) -> bool {
-    match e.kind {
-        ExprKind::Element(_) | ExprKind::ElementField(..) => true,
-        _ => e.children().iter().any(|(c, _)| depends_on_element(c)),
-    }
-}
-
-/// Whether `e` reads the element bound at `depth`.
-fn reads(e: &Expr, depth: usize) -> bool {
-    match e.kind {
-        ExprKind::Element(d) | ExprKind::ElementField(d, _) => d == depth,
-        _ => e.children().iter().any(|(c, _)| reads(c, depth)),
     }
 }
 
