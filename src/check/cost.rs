@@ -117,16 +117,36 @@ impl Cost {
         self.0.iter().map(Term::degree).max().unwrap_or(0)
     }
 
+    /// The terms, without those another divides. Terms of one degree
+    /// divide each other only when equal, so each is compared with those
+    /// of a higher degree only: near-linear when most are linear.
     fn reduced(mut terms: Vec<Term>) -> Self {
         terms.sort_by(|a, b| b.degree().cmp(&a.degree()).then_with(|| a.cmp(b)));
         terms.dedup();
         let mut kept: Vec<Term> = Vec::with_capacity(terms.len());
+        let mut higher = 0;
         for t in terms {
-            if !kept.iter().any(|k| t.divides(k)) {
+            let d = t.degree();
+            while kept.get(higher).is_some_and(|k| k.degree() > d) {
+                higher += 1;
+            }
+            if !kept[..higher].iter().any(|k| t.divides(k)) {
                 kept.push(t);
             }
         }
         Cost(kept)
+    }
+
+    /// The sum of `costs`, reduced once.
+    pub fn sum<'a>(costs: impl IntoIterator<Item = &'a Cost>) -> Cost {
+        let terms: Vec<Term> = costs
+            .into_iter()
+            .flat_map(|c| c.0.iter().cloned())
+            .collect();
+        if terms.is_empty() {
+            return Cost::one();
+        }
+        Cost::reduced(terms)
     }
 
     /// `self + other`.
@@ -266,12 +286,7 @@ pub fn estimate(plan: &Plan) -> Estimate {
         }
         let mut g = Gathered::default();
         let cost = est.cost(&l.value, &mut Vec::new(), &Cost::one(), &mut g);
-        let mut t = g.once.iter().fold(cost.clone(), |a, c| a.plus(c));
-        for &u in &g.lifted {
-            if let Some(c) = total.get(u) {
-                t = t.plus(c);
-            }
-        }
+        let t = whole(&cost, &g, &total);
         if let Some(slot) = total.get_mut(i) {
             *slot = t;
         }
@@ -309,7 +324,7 @@ pub fn estimate(plan: &Plan) -> Estimate {
         let roots: Vec<&Expr> = program.otherwise.payload.iter().map(|(_, v)| v).collect();
         items.push(item("otherwise", String::new(), &roots, &est));
     }
-    let per_person = items.iter().fold(Cost::one(), |a, i| a.plus(&i.cost));
+    let per_person = Cost::sum(items.iter().map(|i| &i.cost));
     // A remedy decides the person again with one more record.
     for r in &program.remedies {
         items.push(Item {
@@ -322,17 +337,18 @@ pub fn estimate(plan: &Plan) -> Estimate {
     Estimate { items, per_person }
 }
 
+/// What an item costs in all: its evaluation, what it pays once per
+/// person, and the lifted lets it uses (`total`: each let's whole cost).
+fn whole(cost: &Cost, g: &Gathered, total: &[Cost]) -> Cost {
+    let lifted = g.lifted.iter().filter_map(|&u| total.get(u));
+    Cost::sum(std::iter::once(cost).chain(&g.once).chain(lifted))
+}
+
 fn finish(kind: &'static str, name: String, cost: Cost, g: Gathered, total: &[Cost]) -> Item {
-    let mut cost = g.once.iter().fold(cost, |a, c| a.plus(c));
-    for &u in &g.lifted {
-        if let Some(c) = total.get(u) {
-            cost = cost.plus(c);
-        }
-    }
     Item {
         kind,
         name,
-        cost,
+        cost: whole(&cost, &g, total),
         superlinear: g.superlinear,
     }
 }
@@ -467,11 +483,12 @@ impl Estimator<'_> {
                 None => Cost::one(),
             },
             _ => {
-                let mut c = Cost::one();
-                for (child, _) in e.children() {
-                    c = c.plus(&self.cost(child, env, outer, g));
-                }
-                c
+                let children: Vec<Cost> = e
+                    .children()
+                    .into_iter()
+                    .map(|(child, _)| self.cost(child, env, outer, g))
+                    .collect();
+                Cost::sum(&children)
             }
         }
     }
