@@ -187,3 +187,24 @@ fn each_level_of_a_deep_nesting_counts_once() {
     let e = of(&body);
     assert_eq!(e.per_person.degree(), 12);
 }
+
+#[test]
+fn a_cost_keeps_only_its_highest_terms() {
+    use super::Cost;
+    let (stays, tests) = (Cost::var("stays".into()), Cost::var("tests".into()));
+    let product = stays.times(&tests);
+    assert_eq!(product.to_string(), "O(stays × tests)");
+    // A term another divides is dropped, and so is the constant.
+    let all = Cost::sum([&Cost::one(), &stays, &product, &tests]);
+    assert_eq!(all.to_string(), "O(stays × tests)");
+    assert_eq!(stays.plus(&tests).to_string(), "O(stays + tests)");
+    assert_eq!(tests.times(&tests).times(&tests).to_string(), "O(tests³)");
+    assert_eq!(Cost::sum([]).to_string(), "O(1)");
+    // The lists of each stay, over all stays, absorb one power of `stays`.
+    let contacts = Cost::var("stays.contacts".into());
+    assert_eq!(stays.times(&contacts).to_string(), "O(stays.contacts)");
+    assert_eq!(
+        stays.times(&stays).times(&contacts).to_string(),
+        "O(stays × stays.contacts)"
+    );
+}
