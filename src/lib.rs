@@ -127,11 +127,16 @@ impl Policy {
                     .collect(),
             )
         })?;
-        let warnings = check::lint::lints(&ast, &program)
+        let mut lints = check::lint::lints(&ast, &program);
+        let plan = compile::compile(program);
+        check::lint::merge(
+            &mut lints,
+            check::cost::lints(&check::cost::estimate(&plan)),
+        );
+        let warnings = lints
             .into_iter()
             .map(|l| source::Located::new(l, &source))
             .collect();
-        let plan = compile::compile(program);
         Ok(Policy {
             json: decision::JsonPlan::new(&plan.program),
             plan,

@@ -154,6 +154,10 @@ enum Command {
     },
     /// Check policies for errors without running them.
     Check {
+        /// Print what each item costs per person, in the sizes of the lists
+        /// it reads.
+        #[arg(long)]
+        cost: bool,
         /// The `.policy` files.
         #[arg(required = true)]
         policies: Vec<PathBuf>,
@@ -324,7 +328,7 @@ fn main() -> ExitCode {
             ),
             strictness,
         ),
-        Command::Check { policies } => check(&policies, strictness),
+        Command::Check { policies, cost } => check(&policies, cost, strictness),
         Command::Test {
             paths, coverage, ..
         } => test(&paths, coverage, strictness),
@@ -471,7 +475,7 @@ fn warn(errors: Errors, file: &str, message: &str) {
     }
 }
 
-fn check(paths: &[PathBuf], strictness: Strictness) -> miette::Result<ExitCode> {
+fn check(paths: &[PathBuf], cost: bool, strictness: Strictness) -> miette::Result<ExitCode> {
     let mut failed = false;
     for path in paths {
         match load(path, strictness)? {
@@ -479,6 +483,9 @@ fn check(paths: &[PathBuf], strictness: Strictness) -> miette::Result<ExitCode> 
                 let rules = p.program().rules.len();
                 let plural = if rules == 1 { "" } else { "s" };
                 say!("ok: {} ({rules} rule{plural})", path.display());
+                if cost {
+                    say!("{}", policyc::check::cost::estimate(p.plan()).table());
+                }
             }
             None => failed = true,
         }

@@ -33,6 +33,43 @@ fn check_accepts_the_shipped_policy() {
     assert!(stdout(&o).starts_with("ok: policies/beijing-2021-10-30.policy"));
 }
 
+/// `check --cost`: what each item of the shipped policies costs per person,
+/// in the sizes of the lists it reads; both are linear by design, the
+/// quarantine policy's nested quantifier too (it compares with a bound).
+#[test]
+fn check_cost_prints_each_items_cost() {
+    let o = policyc(
+        &[
+            "check",
+            "--cost",
+            "--deny-warnings",
+            POLICY,
+            "policies/quarantine-release.policy",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+/// A superlinear policy is said so, on the inner loop, and denied with
+/// `--deny-warnings`.
+#[test]
+fn check_cost_names_a_superlinear_item() {
+    let path = "tests/corpus/lint/superlinear.policy";
+    let o = policyc(&["check", "--cost", path], "");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("  rule differing_results: O(tests²)\n"),
+        "{out}"
+    );
+    assert!(out.contains("  rule tested_before: O(tests)\n"), "{out}");
+    assert!(stderr(&o).contains("policy::lint::superlinear"));
+    let o = policyc(&["check", "--deny-warnings", path], "");
+    assert_eq!(o.status.code(), Some(1));
+}
+
 #[test]
 fn check_rejects_a_broken_policy_with_file_line_and_column() {
     let o = policyc(

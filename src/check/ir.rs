@@ -179,6 +179,23 @@ impl Expr {
         children!(&self.kind)
     }
 
+    /// Whether it reads an element bound by an enclosing `where`/`has`.
+    pub fn reads_element(&self) -> bool {
+        matches!(self.kind, ExprKind::Element(_) | ExprKind::ElementField(..))
+            || self.children().into_iter().any(|(c, _)| c.reads_element())
+    }
+
+    /// Whether it reads the element bound at `depth` (0 is the outermost).
+    pub fn reads_element_at(&self, depth: usize) -> bool {
+        match self.kind {
+            ExprKind::Element(d) | ExprKind::ElementField(d, _) => d == depth,
+            _ => self
+                .children()
+                .into_iter()
+                .any(|(c, _)| c.reads_element_at(depth)),
+        }
+    }
+
     /// [`Expr::children`], mutably.
     pub fn children_mut(&mut self) -> Vec<(&mut Expr, usize)> {
         children!(&mut self.kind, mut)

@@ -145,6 +145,27 @@ pub enum Lint {
         #[help]
         help: String,
     },
+    /// An item whose cost grows faster than the record: a loop nested in
+    /// another over the lists of the record or the facts.
+    #[error("{item} costs {cost} per person")]
+    #[diagnostic(
+        code(policy::lint::superlinear),
+        severity(Warning),
+        help(
+            "to make it linear, name what the inner loop looks for in a `let` (`let numbers = person.phones.number`) and test it with `in`, a lookup, or compare the element's field with a bound the same for every element; otherwise the evaluation budget (`--budget`) bounds what one record may cost"
+        )
+    )]
+    Superlinear {
+        /// The item: rule `name`, let `name`, ...
+        item: String,
+        /// What it costs.
+        cost: String,
+        /// How many times the inner loop visits an element, in all.
+        inner: String,
+        /// The inner loop.
+        #[label("{inner} steps in all: this runs once per element of the loop around it")]
+        span: Span,
+    },
 }
 
 /// Every warning about `program`, in source order. `ast` is the policy it
@@ -161,11 +182,25 @@ pub fn lints(ast: &syntax::Policy, program: &Program) -> Vec<Lint> {
     for e in roots(program) {
         fixed_windows(e, &mut out);
     }
-    out.sort_by_key(|l| {
+    sort(&mut out);
+    out
+}
+
+/// Adds `more` to `lints`, keeping them in source order.
+pub fn merge(lints: &mut Vec<Lint>, more: Vec<Lint>) {
+    if !more.is_empty() {
+        lints.extend(more);
+        sort(lints);
+    }
+}
+
+/// Sorts warnings in source order (a stable sort: those at one place keep
+/// their order).
+fn sort(lints: &mut [Lint]) {
+    lints.sort_by_key(|l| {
         use miette::Diagnostic as _;
         l.labels().and_then(|mut l| l.next()).map(|l| l.offset())
     });
-    out
 }
 
 /// Translations that leave texts out. A block in the policy's own

@@ -3,6 +3,7 @@
 
 mod builtins;
 mod constraints;
+pub mod cost;
 mod error;
 mod expr;
 pub mod ir;

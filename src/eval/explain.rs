@@ -307,12 +307,13 @@ impl<'p> Evaluator<'p, '_> {
             _ => None,
         };
         match &c.kind {
-            ExprKind::Within(t, w) if reads_element(t) && !reads_element(w) => match self.eval(w) {
+            ExprKind::Within(t, w) if t.reads_element() && !w.reads_element() => match self.eval(w)
+            {
                 Value::Interval(a, b) => Some((t, Some(a), Some(b))),
                 _ => None,
             },
-            ExprKind::Compare(op, a, b) if reads_element(a) != reads_element(b) => {
-                let (of, bound, op) = if reads_element(a) {
+            ExprKind::Compare(op, a, b) if a.reads_element() != b.reads_element() => {
+                let (of, bound, op) = if a.reads_element() {
                     (a, b, *op)
                 } else {
                     (b, a, flip(*op))
@@ -365,12 +366,6 @@ fn conjuncts(e: &Expr) -> Vec<&Expr> {
     }
 }
 
-/// Whether `e` reads an element bound by a `where`/`has`.
-fn reads_element(e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::Element(_) | ExprKind::ElementField(..))
-        || e.children().into_iter().any(|(c, _)| reads_element(c))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,12 +405,12 @@ mod tests {
         assert_eq!(flip(BinaryOp::Eq), BinaryOp::Eq);
         let field = expr(ExprKind::ElementField(0, 1), Type::Time);
         let now = expr(ExprKind::Now, Type::Time);
-        assert!(reads_element(&field));
-        assert!(!reads_element(&now));
+        assert!(field.reads_element());
+        assert!(!now.reads_element());
         let cmp = expr(
             ExprKind::Compare(BinaryOp::Lt, Box::new(now), Box::new(field)),
             Type::Bool,
         );
-        assert!(reads_element(&cmp));
+        assert!(cmp.reads_element());
     }
 }

@@ -350,7 +350,7 @@ impl Evaluator<'_, '_> {
         else {
             return None;
         };
-        if items.len() <= index::SMALL || reads(bound, depth) {
+        if items.len() <= index::SMALL || bound.reads_element_at(depth) {
             return None;
         }
         // `any`: the least (for `<`) or greatest (for `>`) element decides;
@@ -380,14 +380,6 @@ impl Evaluator<'_, '_> {
                 self.budget.take(steps) && member(v, &c)
             }
         }
-    }
-}
-
-/// Whether `e` reads the element bound at `depth`.
-fn reads(e: &Expr, depth: usize) -> bool {
-    match e.kind {
-        ExprKind::Element(d) | ExprKind::ElementField(d, _) => d == depth,
-        _ => e.children().iter().any(|(c, _)| reads(c, depth)),
     }
 }
 
