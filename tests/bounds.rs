@@ -5,8 +5,12 @@
 //! The tests run on the test harness's threads (2 MiB of stack, a quarter
 //! of a main thread's), so what passes here passes in the binary.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
+
+#[path = "support/binary.rs"]
+#[allow(dead_code, reason = "each test file uses a part of it")]
+mod binary;
 
 /// Generous for a debug build: each case took seconds to days before.
 const BOUND: Duration = Duration::from_secs(2);
@@ -179,11 +183,7 @@ fn a_long_misspelt_name_is_reported_quickly() {
 }
 
 fn policyc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policyc"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| unreachable!("cannot run policyc: {e}"))
+    binary::run(args, "")
 }
 
 /// `check`, `eval` and `test` neither crash nor overflow their stack on

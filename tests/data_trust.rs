@@ -4,7 +4,10 @@
 //! time, read one way.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+
+#[path = "support/binary.rs"]
+#[allow(dead_code, reason = "each test file uses a part of it")]
+mod binary;
 
 const POLICY: &str = "policies/beijing-2021-10-30.policy";
 const FACTS: &str = "examples/beijing/facts.json";
@@ -31,13 +34,12 @@ impl Dir {
 /// Runs `policyc` from the repository's root, stdin closed, errors one
 /// per line.
 fn run(args: &[&str]) -> (Option<i32>, String, String) {
-    let o: Output = Command::new(env!("CARGO_BIN_EXE_policyc"))
-        .args(args)
-        .args(["--error-format", "plain"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| unreachable!("cannot run policyc: {e}"));
+    let args: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(["--error-format", "plain"])
+        .collect();
+    let o = binary::run(&args, "");
     (
         o.status.code(),
         String::from_utf8_lossy(&o.stdout).into_owned(),

@@ -2,7 +2,9 @@
 //! computed by a policy is printed: decisions as JSON and for people, and
 //! the failures of `policyc test`.
 
-use std::process::Command;
+#[path = "support/binary.rs"]
+#[allow(dead_code, reason = "each test file uses a part of it")]
+mod binary;
 
 const POLICY: &str = r#"policy numbers
 outcomes green < popup
@@ -37,12 +39,7 @@ fn test_failures_print_whole_numbers_whole() {
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| unreachable!("{e}"));
     let path = dir.join("numbers.policy");
     std::fs::write(&path, POLICY).unwrap_or_else(|e| unreachable!("{e}"));
-    let o = Command::new(env!("CARGO_BIN_EXE_policyc"))
-        .arg("test")
-        .arg(&path)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| unreachable!("{e}"));
+    let o = binary::run(&["test".as_ref(), path.as_os_str()], "");
     let _ = std::fs::remove_dir_all(&dir);
     let out =
         String::from_utf8_lossy(&o.stdout).replace(&path.display().to_string(), "numbers.policy");
