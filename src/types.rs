@@ -43,6 +43,9 @@ pub struct RecordType {
     /// The slots of the fields marked `required`: the data must give them
     /// even when they are lists or optional.
     pub required: Vec<usize>,
+    /// The slots of the fields marked `private`: personal data that the
+    /// service's decision log masks.
+    pub private: Vec<usize>,
     /// `requiring ...`: what every record of the type must satisfy.
     pub constraints: Vec<Constraint>,
 }
