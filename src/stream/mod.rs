@@ -24,7 +24,7 @@ use std::num::NonZeroUsize;
 pub use records::{Body, MAX_LINE_BYTES, Record, Records};
 
 use crate::explain::Words;
-use crate::{DataError, Extras, Facts, Policy};
+use crate::{DataError, Decision, Extras, Facts, Policy};
 
 /// What each answer is written as.
 #[derive(Clone, Copy)]
@@ -82,6 +82,15 @@ impl<'a> Decider<'a> {
 
     /// The output text for one person's JSON, ending in a newline.
     pub fn decide(&self, text: &str) -> Result<String, DataError> {
+        self.decide_then(text, &mut |_, _| {})
+    }
+
+    /// The output text for one person's JSON, ending in a newline, with
+    /// `add` told of the decision: for the JSON outputs it is given the
+    /// object's text without its closing `}` and may append members to it
+    /// (`,"key":value`), which the service does; for the text outputs it
+    /// is given a scratch buffer.
+    pub fn decide_then(&self, text: &str, add: &mut Add<'_>) -> Result<String, DataError> {
         if text.trim().is_empty() {
             return Err(DataError {
                 message: "an empty line, not a JSON object".into(),
@@ -91,8 +100,17 @@ impl<'a> Decider<'a> {
         }
         let (policy, facts, now) = (self.policy, self.facts, self.now);
         let mut out = match self.output {
-            Output::Explain(words) => policy.explain_json(facts, text, now)?.render(words),
-            Output::ExplainJson(words) => policy.explain_json(facts, text, now)?.to_json(words),
+            Output::Explain(words) => {
+                let explanation = policy.explain_json(facts, text, now)?;
+                add(&explanation.decision, &mut String::new());
+                explanation.render(words)
+            }
+            Output::ExplainJson(words) => {
+                let explanation = policy.explain_json(facts, text, now)?;
+                let mut out = explanation.to_json(words);
+                close_with(&mut out, |out| add(&explanation.decision, out));
+                out
+            }
             Output::Json | Output::Pretty => {
                 let decision = if self.extras == Extras::default() {
                     policy.decide_json(facts, text, now)?
@@ -100,10 +118,12 @@ impl<'a> Decider<'a> {
                     policy.decide_json_with(facts, text, now, self.extras)?
                 };
                 if matches!(self.output, Output::Pretty) {
+                    add(&decision, &mut String::new());
                     decision.to_pretty()
                 } else {
                     let mut out = String::with_capacity(512);
                     decision.write_json(&mut out, policy.json_plan());
+                    close_with(&mut out, |out| add(&decision, out));
                     out
                 }
             }
@@ -114,8 +134,14 @@ impl<'a> Decider<'a> {
 
     /// The answer for one record.
     pub fn answer(&self, record: Record) -> Answer {
+        self.answer_then(record, &mut |_, _| {})
+    }
+
+    /// The answer for one record, with `add` told of its decision as
+    /// [`Decider::decide_then`] tells it.
+    pub fn answer_then(&self, record: Record, add: &mut Add<'_>) -> Answer {
         let error = match record.body {
-            Body::Bytes(bytes) => return self.answer_bytes(record.line, &bytes),
+            Body::Bytes(bytes) => return self.answer_bytes_then(record.line, &bytes, add),
             Body::TooLong { limit } => DataError {
                 message: format!("the line is longer than {limit} bytes, the limit; it is skipped"),
                 line: None,
@@ -134,11 +160,31 @@ impl<'a> Decider<'a> {
 
     /// The answer for the bytes of a record whose first line is `line`.
     pub fn answer_bytes(&self, line: usize, bytes: &[u8]) -> Answer {
+        self.answer_bytes_then(line, bytes, &mut |_, _| {})
+    }
+
+    /// [`Decider::answer_bytes`], with `add` told of the decision as
+    /// [`Decider::decide_then`] tells it.
+    pub fn answer_bytes_then(&self, line: usize, bytes: &[u8], add: &mut Add<'_>) -> Answer {
         let result = match std::str::from_utf8(bytes) {
-            Ok(text) => self.decide(text),
+            Ok(text) => self.decide_then(text, add),
             Err(e) => Err(not_utf8(bytes, e)),
         };
         answer(line, result)
+    }
+}
+
+/// What [`Decider::decide_then`] tells of each decision: the decision, and
+/// the output to append to.
+pub type Add<'f> = dyn FnMut(&Decision<'_>, &mut String) + 'f;
+
+/// Lets `add` append members to the JSON object in `out` before its
+/// closing brace.
+fn close_with(out: &mut String, add: impl FnOnce(&mut String)) {
+    if out.ends_with('}') {
+        out.pop();
+        add(out);
+        out.push('}');
     }
 }
 
