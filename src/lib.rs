@@ -38,6 +38,7 @@ pub mod explain;
 pub mod format;
 pub mod region;
 pub mod report;
+pub mod serve;
 pub mod source;
 pub mod stream;
 pub mod suggest;
