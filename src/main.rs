@@ -333,7 +333,9 @@ enum CliError {
     #[error("`{addr}` is not a loopback address")]
     #[diagnostic(
         code(policyc::serve::remote),
-        help("the service listens on loopback unless told: add `--allow-remote` to listen on `{addr}`")
+        help(
+            "the service listens on loopback unless told: add `--allow-remote` to listen on `{addr}`"
+        )
     )]
     Remote { addr: std::net::SocketAddr },
 }
@@ -833,7 +835,11 @@ fn serve(args: ServeArgs) -> miette::Result<ExitCode> {
     let config = serve::Config {
         sources: catalog::Sources {
             policies: args.policies,
-            facts: args.facts.iter().map(|f| catalog::FactsSpec::parse(f)).collect(),
+            facts: args
+                .facts
+                .iter()
+                .map(|f| catalog::FactsSpec::parse(f))
+                .collect(),
             strict: args.strict,
             budget: args.budget,
         },

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use super::State;
 use super::catalog::Loaded;
-use super::http::{Ask, log_line, stamp, ApiError};
+use super::http::{ApiError, Ask, log_line, stamp};
 use crate::stream::{Body as RecordBody, Records};
 
 /// How many bytes of answers make a block.

@@ -173,7 +173,7 @@ pub enum LoadError {
     /// The facts files cannot be used together.
     #[error(transparent)]
     #[diagnostic(transparent)]
-    FactSet(crate::FactsError),
+    FactSet(Box<crate::FactsError>),
     /// Two files declare a policy of one name.
     #[error("`{path}` declares policy `{name}`, as `{first}` does")]
     #[diagnostic(
@@ -394,7 +394,7 @@ fn load_one(
     }
     let combined = policy
         .combine_facts(files.clone(), now)
-        .map_err(|e| one(&LoadError::FactSet(e)))?;
+        .map_err(|e| one(&LoadError::FactSet(Box::new(e))))?;
     Ok(Arc::new(Loaded {
         policy,
         facts: combined,

@@ -196,9 +196,19 @@ impl Ask {
         let policy = &loaded.policy;
         if self.explain {
             let words = policy.words(self.lang.as_deref()).map_err(|e| {
-                ApiError::new(StatusCode::BAD_REQUEST, "policy::serve::lang", e.to_string())
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "policy::serve::lang",
+                    e.to_string(),
+                )
             })?;
-            let decider = Decider::new(policy, &loaded.facts, now, self.extras(), Output::ExplainJson(&words));
+            let decider = Decider::new(
+                policy,
+                &loaded.facts,
+                now,
+                self.extras(),
+                Output::ExplainJson(&words),
+            );
             return Ok(f(&decider));
         }
         let decider = Decider::new(policy, &loaded.facts, now, self.extras(), Output::Json);
@@ -295,10 +305,12 @@ pub fn find(state: &State, name: &str) -> Result<Arc<Loaded>, ApiError> {
                 "policy::serve::unknown_policy",
                 format!("there is no policy `{name}`"),
             )
-            .help(match crate::suggest::help_for(name, known.iter().map(String::as_str)) {
-                Some(help) => help,
-                None => format!("the policies served are {}", known.join(", ")),
-            })
+            .help(
+                match crate::suggest::help_for(name, known.iter().map(String::as_str)) {
+                    Some(help) => help,
+                    None => format!("the policies served are {}", known.join(", ")),
+                },
+            )
         } else {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -557,20 +569,32 @@ async fn test_clock(Shared(state): Shared<Arc<State>>, headers: HeaderMap, body:
         let ask: ClockMove = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
         let utc = jiff::tz::TimeZone::UTC;
         let to = match (ask.set, ask.advance) {
-            (Some(at), None) => crate::time::parse_instant(&at, &utc, crate::time::Resolve::default())
-                .map_err(|e| bad(format!("`{at}` is not an instant ({})", e.reason())))?,
+            (Some(at), None) => {
+                crate::time::parse_instant(&at, &utc, crate::time::Resolve::default())
+                    .map_err(|e| bad(format!("`{at}` is not an instant ({})", e.reason())))?
+            }
             (None, Some(by)) => {
                 let by = crate::time::parse_duration(&by)
                     .ok_or_else(|| bad(format!("`{by}` is not a duration like `14d`")))?;
-                state.clock.now().saturating_add(by.saturating_mul(1_000_000))
+                state
+                    .clock
+                    .now()
+                    .saturating_add(by.saturating_mul(1_000_000))
             }
-            _ => return Err(bad("give `set` (an instant) or `advance` (a duration)".into())),
+            _ => {
+                return Err(bad(
+                    "give `set` (an instant) or `advance` (a duration)".into()
+                ));
+            }
         };
         let now = state.clock.set(to);
         Ok(crate::time::format_instant(now, &utc))
     };
     match moved.await {
-        Ok(now) => json(StatusCode::OK, serde_json::json!({ "now": now }).to_string()),
+        Ok(now) => json(
+            StatusCode::OK,
+            serde_json::json!({ "now": now }).to_string(),
+        ),
         Err(e) => e.into_response(),
     }
 }

@@ -310,11 +310,7 @@ mod files {
     /// reload).
     pub fn watch(state: &Arc<State>) -> Option<notify::RecommendedWatcher> {
         let sources = &state.config.sources;
-        let facts: Vec<PathBuf> = sources
-            .facts
-            .iter()
-            .map(|f| absolute(&f.path))
-            .collect();
+        let facts: Vec<PathBuf> = sources.facts.iter().map(|f| absolute(&f.path)).collect();
         let policies: Vec<PathBuf> = sources.policies.iter().map(|p| absolute(p)).collect();
         let (wake, mut woken) = tokio::sync::mpsc::channel::<()>(1);
         let interesting = {
@@ -326,14 +322,15 @@ mod files {
                         && policies.iter().any(|p| path.parent() == Some(p.as_path()))
             }
         };
-        let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            if let Ok(event) = event
-                && event.paths.iter().any(|p| interesting(p))
-            {
-                let _ = wake.try_send(());
-            }
-        })
-        .ok()?;
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                if let Ok(event) = event
+                    && event.paths.iter().any(|p| interesting(p))
+                {
+                    let _ = wake.try_send(());
+                }
+            })
+            .ok()?;
         let mut folders: Vec<PathBuf> = facts
             .iter()
             .chain(&policies)

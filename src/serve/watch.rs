@@ -31,6 +31,9 @@ struct Pushed {
     key: String,
     /// When it changes with no new data.
     next_at: Option<i64>,
+    /// The instant it was made at: the next is never made earlier, so a
+    /// stream never goes back to a decision it has left.
+    now: i64,
     decided: Option<Decided>,
 }
 
@@ -60,6 +63,7 @@ fn decide(loaded: &Loaded, ask: &Ask, now: i64, input: &str) -> Result<Pushed, A
         key,
         next_at,
         decided: seen,
+        now,
     })
 }
 
@@ -127,14 +131,17 @@ async fn open(
     let stream = futures_util::stream::unfold(receive, |mut rx| async move {
         rx.recv().await.map(|e| (Ok::<Event, Infallible>(e), rx))
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 /// The event for one decision, sent for `reason`.
 fn event(reason: &str, pushed: &Pushed) -> Event {
-    Event::default()
-        .event("decision")
-        .data(format!("{{\"reason\":\"{reason}\",\"decision\":{}}}", pushed.text))
+    Event::default().event("decision").data(format!(
+        "{{\"reason\":\"{reason}\",\"decision\":{}}}",
+        pushed.text
+    ))
 }
 
 /// The last event of a stream.
@@ -192,7 +199,7 @@ async fn follow(
                 if changed.is_err() {
                     return;
                 }
-                now = state.clock.now();
+                now = state.clock.now().max(current.now);
                 let Some(next) = state.policy(&name, now) else {
                     let _ = events.send(end("removed")).await;
                     return;
@@ -209,7 +216,7 @@ async fn follow(
             () = state.clock.sleep_until(current.next_at) => {
                 // The decision changes just after its instant.
                 let at = current.next_at.unwrap_or_default();
-                now = state.clock.now().max(at.saturating_add(1));
+                now = state.clock.now().max(at.saturating_add(1)).max(current.now);
                 reason = "next_change";
             }
         }
