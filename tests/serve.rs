@@ -802,3 +802,101 @@ fn a_policy_that_does_not_load_leaves_the_service_not_ready_with_its_diagnostics
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+#[test]
+fn metrics_count_requests_decisions_and_the_log() {
+    let dir = folder("metrics");
+    let log = dir.join("log.jsonl");
+    let server = beijing_server(&["--decision-log", &path_str(&log), "--max-body-bytes", "100"]);
+    let people = support::read("examples/beijing/people.jsonl");
+    let decide = "/v1/policies/beijing_entry/decide?now=2021-11-01T10:00:00%2B08:00";
+    assert_eq!(server.post(decide, "{}").status, 200);
+    assert_eq!(server.post(decide, &"x".repeat(200)).status, 413);
+    let batch = server.request(
+        "POST",
+        decide,
+        &[("content-type", "application/x-ndjson")],
+        people.as_bytes(),
+    );
+    assert_eq!(batch.status, 200);
+    let text = server.get("/metrics").text();
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')))
+            .unwrap_or_else(|| unreachable!("no `{name}` in\n{text}"))
+            .to_owned()
+    };
+    assert_eq!(
+        value("policyc_decisions_total{policy=\"beijing_entry\",outcome=\"green\"}"),
+        "4"
+    );
+    assert_eq!(
+        value("policyc_decisions_total{policy=\"beijing_entry\",outcome=\"popup\"}"),
+        "6"
+    );
+    assert_eq!(
+        value("policyc_requests_total{route=\"decide\",status=\"413\"}"),
+        "1"
+    );
+    assert_eq!(
+        value("policyc_requests_total{route=\"batch\",status=\"200\"}"),
+        "1"
+    );
+    assert_eq!(
+        value("policyc_request_seconds_count{route=\"decide\"}"),
+        "2"
+    );
+    assert_eq!(value("policyc_reloads_succeeded_total"), "1");
+    assert_eq!(value("policyc_reloads_failed_total"), "0");
+    assert_eq!(value("policyc_watch_streams"), "0");
+    assert_eq!(value("policyc_decision_log_dropped_total"), "0");
+    assert!(
+        value("policyc_last_activation_timestamp_seconds")
+            .parse::<i64>()
+            .is_ok_and(|t| t > 1_600_000_000)
+    );
+    assert!(
+        value("policyc_decision_log_queue_depth")
+            .parse::<u64>()
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_failed_update_left_longer_than_max_stale_makes_the_service_not_ready() {
+    let dir = folder("stale");
+    let (policy, facts, _) = setup(&dir);
+    let server = Server::start(&[
+        "--policies",
+        &path_str(&policy),
+        "--facts",
+        &path_str(&facts),
+        "--max-stale",
+        "1s",
+    ]);
+    assert_eq!(server.get("/health/ready").status, 200);
+    let good = support::read(support::POLICY);
+    replace(
+        &policy,
+        &good.replace("outcomes green < popup", "outcomes green <"),
+    );
+    until(&server, "the update fails", |(_, failed, _)| *failed);
+    // Still serving the old revision, and ready until the limit.
+    assert_eq!(
+        server
+            .post("/v1/policies/beijing_entry/decide", "{}")
+            .status,
+        200
+    );
+    let failed_at = Instant::now();
+    let deadline = failed_at + Duration::from_secs(20);
+    while server.get("/health/ready").status == 200 {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(failed_at.elapsed() >= Duration::from_millis(900));
+    assert_eq!(server.get("/v1/status").json()["ready"], false);
+    replace(&policy, &good);
+    until(&server, "the fix loads", |(_, failed, _)| !*failed);
+    assert_eq!(server.get("/health/ready").status, 200);
+}

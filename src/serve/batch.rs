@@ -185,11 +185,13 @@ fn decide_all(
             }
         }
     });
-    if let Ok(mut out) = outbox.lock() {
-        out.send();
-    }
+    // Counted before the last answers go, so that a client that has them
+    // all sees them counted.
     let name = loaded.name();
     for (outcome, n) in outcomes {
         state.metrics.decided(name, &outcome, n);
+    }
+    if let Ok(mut out) = outbox.lock() {
+        out.send();
     }
 }
