@@ -258,6 +258,25 @@ fn main() {
     watches(quick);
 }
 
+/// The service on two threads with the admin token `t` (kept in `dir`).
+fn admin_server(dir: &std::path::Path, policies: &str, extra: &[&str]) -> Server {
+    let token = dir.join("token");
+    std::fs::write(&token, "t").unwrap();
+    let token = token.display().to_string();
+    let mut args = vec![
+        "--policies",
+        policies,
+        "--facts",
+        FACTS,
+        "--threads",
+        "2",
+        "--admin-token-file",
+        &token,
+    ];
+    args.extend(extra);
+    Server::start(&args)
+}
+
 /// 1,000 reloads (by rename, a broken version every tenth) under load.
 fn reloads(people: &[String], quick: bool) {
     let dir = binary::temp("serve-bench-reload");
@@ -265,17 +284,7 @@ fn reloads(people: &[String], quick: bool) {
     let policy = dir.join("beijing.policy");
     let original = std::fs::read_to_string(POLICY).unwrap();
     std::fs::write(&policy, &original).unwrap();
-    std::fs::write(dir.join("token"), "t").unwrap();
-    let server = Server::start(&[
-        "--policies",
-        &policy.display().to_string(),
-        "--facts",
-        FACTS,
-        "--threads",
-        "2",
-        "--admin-token-file",
-        &dir.join("token").display().to_string(),
-    ]);
+    let server = admin_server(&dir, &policy.display().to_string(), &[]);
     let stop = Arc::new(AtomicBool::new(false));
     let seen: Arc<Mutex<BTreeSet<(String, String)>>> = Arc::default();
     let failed = Arc::new(AtomicU64::new(0));
@@ -382,19 +391,7 @@ fn watches(quick: bool) {
     let n = if quick { 2_000 } else { 10_000 };
     let dir = binary::temp("serve-bench-watch");
     let _ = std::fs::create_dir_all(&dir);
-    std::fs::write(dir.join("token"), "t").unwrap();
-    let server = Server::start(&[
-        "--policies",
-        POLICY,
-        "--facts",
-        FACTS,
-        "--threads",
-        "2",
-        "--admin-token-file",
-        &dir.join("token").display().to_string(),
-        "--test-clock",
-        "2021-11-01T02:00:00Z",
-    ]);
+    let server = admin_server(&dir, POLICY, &["--test-clock", "2021-11-01T02:00:00Z"]);
     let pid = server.child.id();
     let idle = rss_mb(pid);
     let addr = server.addr;

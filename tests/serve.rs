@@ -85,8 +85,14 @@ fn plain(mut decision: Value) -> Value {
 
 /// `eval`'s decisions of `input` (JSON Lines) at `now` with `flags`.
 fn eval(now: &str, input: &str, flags: &[&str]) -> Vec<Value> {
+    run("eval", now, input, flags)
+}
+
+/// `policyc COMMAND` of the Beijing policy and facts on `input` at `now`,
+/// with `flags`: its output lines.
+fn run(command: &str, now: &str, input: &str, flags: &[&str]) -> Vec<Value> {
     let mut args = vec![
-        "eval",
+        command,
         support::POLICY,
         "--facts",
         support::FACTS,
@@ -97,6 +103,14 @@ fn eval(now: &str, input: &str, flags: &[&str]) -> Vec<Value> {
     ];
     args.extend(flags);
     binary::lines(&binary::run(&args, input))
+}
+
+/// The service on `policies` (a file or folder) and `facts`, with `extra`.
+fn start(policies: &Path, facts: &Path, extra: &[&str]) -> Server {
+    let (policies, facts) = (path_str(policies), path_str(facts));
+    let mut args = vec!["--policies", &policies, "--facts", &facts];
+    args.extend(extra);
+    Server::start(&args)
 }
 
 fn beijing_server(extra: &[&str]) -> Server {
@@ -144,24 +158,13 @@ fn every_example_case_decided_over_http_equals_eval() {
         ),
         &case.person,
     );
-    let explain = binary::run(
-        &[
-            "explain",
-            support::POLICY,
-            "--facts",
-            support::FACTS,
-            "--now",
-            now,
-            "--input",
-            "-",
-            "--format",
-            "json",
-            "--lang",
-            "en",
-        ],
-        case.person.as_str(),
+    let explain = run(
+        "explain",
+        now,
+        &case.person,
+        &["--format", "json", "--lang", "en"],
     );
-    assert_eq!(vec![plain(r.json())], binary::lines(&explain));
+    assert_eq!(vec![plain(r.json())], explain);
 }
 
 #[test]
@@ -260,14 +263,7 @@ fn reloads_under_load_never_fail_a_request_nor_serve_a_broken_version() {
     let dir = folder("reload");
     let (policy, facts, token) = setup(&dir);
     let original = support::read(support::POLICY);
-    let server = Server::start(&[
-        "--policies",
-        &path_str(&dir),
-        "--facts",
-        &path_str(&facts),
-        "--admin-token-file",
-        &path_str(&token),
-    ]);
+    let server = start(&dir, &facts, &["--admin-token-file", &path_str(&token)]);
     let person = r#"{"id": "L", "stays": [{"phone": "1", "region": "152923", "from": "2021-10-24T08:00:00+08:00", "to": "2021-10-26T18:00:00+08:00"}]}"#;
     // Each response: when its request started, and its version and revision.
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
@@ -388,16 +384,17 @@ fn reloads_under_load_never_fail_a_request_nor_serve_a_broken_version() {
 fn a_watch_stream_gets_each_change_at_its_instant() {
     let dir = folder("watch");
     let (policy, facts, token) = setup(&dir);
-    let server = Server::start(&[
-        "--policies",
-        &path_str(&policy),
-        "--facts",
-        &path_str(&facts),
-        "--admin-token-file",
-        &path_str(&token),
-        "--test-clock",
-        "2021-11-01T02:00:00Z",
-    ]);
+    let token = path_str(&token);
+    let server = start(
+        &policy,
+        &facts,
+        &[
+            "--admin-token-file",
+            &token,
+            "--test-clock",
+            "2021-11-01T02:00:00Z",
+        ],
+    );
     let clock = |body: &str| {
         let r = server.request(
             "POST",
@@ -866,14 +863,7 @@ fn metrics_count_requests_decisions_and_the_log() {
 fn a_failed_update_left_longer_than_max_stale_makes_the_service_not_ready() {
     let dir = folder("stale");
     let (policy, facts, _) = setup(&dir);
-    let server = Server::start(&[
-        "--policies",
-        &path_str(&policy),
-        "--facts",
-        &path_str(&facts),
-        "--max-stale",
-        "1s",
-    ]);
+    let server = start(&policy, &facts, &["--max-stale", "1s"]);
     assert_eq!(server.get("/health/ready").status, 200);
     let good = support::read(support::POLICY);
     replace(
