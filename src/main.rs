@@ -217,6 +217,11 @@ struct ServeArgs {
     /// given up (a duration like `10s`).
     #[arg(long, default_value = "10s", value_parser = duration)]
     read_timeout: u64,
+    /// How long a connection may be silent (nothing read or written, as
+    /// a client that stops half-way through a request's head) before it is
+    /// closed.
+    #[arg(long, default_value = "60s", value_parser = duration)]
+    idle_timeout: u64,
     /// Report not ready once a failed update has gone unresolved this
     /// long (a duration like `10m`).
     #[arg(long, value_parser = duration)]
@@ -854,6 +859,7 @@ fn serve(args: ServeArgs) -> miette::Result<ExitCode> {
         max_body_bytes: size(args.max_body_bytes),
         max_line_bytes: size(args.max_line_bytes),
         read_timeout: std::time::Duration::from_secs(args.read_timeout),
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
         max_stale: args.max_stale.map(std::time::Duration::from_secs),
         threads: args
             .threads

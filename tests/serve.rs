@@ -622,6 +622,8 @@ fn bad_input_gets_a_clear_error_with_the_status_that_fits() {
         "2000",
         "--read-timeout",
         "1s",
+        "--idle-timeout",
+        "2s",
         "--admin-token-file",
         &path_str(&token),
     ]);
@@ -711,10 +713,14 @@ fn bad_input_gets_a_clear_error_with_the_status_that_fits() {
     let r = slow.response();
     assert_eq!(r.status, 408, "{}", r.text());
     assert!(started.elapsed() < Duration::from_secs(10));
-    // A header that never ends does not stop the service either.
+    // A head that never ends does not stop the service either, and its
+    // connection is closed once idle.
     let mut stalled = server.connect();
     let _ = stalled.send_raw(b"POST /v1/policies/beijing_entry/decide HTTP/1.1\r\nhost: x\r\n");
     assert_eq!(server.get("/health/live").status, 200);
+    let started = Instant::now();
+    assert!(stalled.closed(), "an idle connection stays open");
+    assert!(started.elapsed() < Duration::from_secs(10));
     // Without a token file, the admin endpoints are closed.
     let open = beijing_server(&[]);
     assert_eq!(open.request("POST", "/v1/reload", &[], b"").status, 403);

@@ -12,6 +12,7 @@ pub mod batch;
 pub mod catalog;
 pub mod clock;
 pub mod http;
+pub mod idle;
 pub mod log;
 pub mod metrics;
 pub mod watch;
@@ -53,6 +54,9 @@ pub struct Config {
     pub max_line_bytes: usize,
     /// How long a request body may send nothing before it is given up.
     pub read_timeout: Duration,
+    /// How long a connection may be silent (nothing read or written)
+    /// before it is closed.
+    pub idle_timeout: Duration,
     /// Not ready once a failed update has stood this long.
     pub max_stale: Option<Duration>,
     /// The threads that serve.
@@ -242,6 +246,10 @@ async fn serve(config: Config, listening: impl FnOnce(SocketAddr)) -> Result<(),
             terminated().await;
             state.stopping.send_replace(true);
         }
+    };
+    let listener = idle::IdleListener {
+        inner: listener,
+        idle: state.config.idle_timeout,
     };
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stop)

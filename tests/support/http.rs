@@ -175,6 +175,19 @@ impl Conn {
             .unwrap_or_else(|e| unreachable!("{e}"))
     }
 
+    /// Whether the service closes the connection (within the patience)
+    /// without sending anything.
+    pub fn closed(&mut self) -> bool {
+        let mut byte = [0u8; 1];
+        match self.reader.read(&mut byte) {
+            Ok(n) => n == 0,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        }
+    }
+
     /// Writes raw bytes.
     pub fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.writer.write_all(bytes)
