@@ -5,6 +5,7 @@
 //! ```text
 //! cargo bench --bench serve              # every phase, about a minute
 //! cargo bench --bench serve -- --quick   # shorter phases
+//! cargo bench --bench serve -- --only=watch   # one phase: watch or reload
 //! ```
 //!
 //! It measures, at 1 and 2 server threads: single decisions over
@@ -157,6 +158,17 @@ fn eval(file: &str, flags: &[&str], jobs: &str) -> (f64, f64, usize) {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    // `-- --only=watch` or `--only=reload` runs that phase alone.
+    let only = std::env::args().find_map(|a| a.strip_prefix("--only=").map(str::to_owned));
+    match only.as_deref() {
+        Some("watch") => return watches(quick),
+        Some("reload") => {
+            let people = population::population(1000, population::SEED);
+            let people: Vec<String> = people.lines().map(str::to_owned).collect();
+            return reloads(&people, quick);
+        }
+        _ => {}
+    }
     let phase = Duration::from_millis(if quick { 800 } else { 2000 });
     let people_n = if quick { 5_000 } else { 20_000 };
     let text = population::population(people_n, population::SEED);
@@ -231,11 +243,11 @@ fn main() {
             ),
         ] {
             let started = Instant::now();
-            let r = server.request(
+            let r = server.connect().request_streaming(
                 "POST",
                 &format!("/v1/policies/beijing_entry/decide?now={NOW}{query}"),
                 &[("content-type", "application/x-ndjson")],
-                text.as_bytes(),
+                text.clone().into_bytes(),
             );
             let took = started.elapsed().as_secs_f64();
             let lines = r.body.iter().filter(|b| **b == b'\n').count();

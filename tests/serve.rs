@@ -540,20 +540,13 @@ fn kill_9_while_logging_leaves_whole_lines_and_a_restart_serves_again() {
     let many = people.repeat(3000);
     let addr = server.addr;
     let blast = std::thread::spawn(move || {
-        let mut conn = http::Conn::new(addr);
-        conn.send_head(
+        // The answers are read, as a client does, until the service dies.
+        let _ = http::Conn::new(addr).request_streaming(
             "POST",
             "/v1/policies/beijing_entry/decide",
             &[("content-type", "application/x-ndjson")],
-            Some(many.len()),
+            many.into_bytes(),
         );
-        let mut writer = conn.writer();
-        std::thread::spawn(move || {
-            use std::io::Write as _;
-            let _ = writer.write_all(many.as_bytes());
-        });
-        // The answers are read, as a client does, until the service dies.
-        let _ = conn.response();
     });
     // Once the log grows, the service is killed mid-write.
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -783,6 +776,21 @@ fn a_policy_that_does_not_load_leaves_the_service_not_ready_with_its_diagnostics
             .flat_map(|f| f["diagnostics"].as_array().into_iter().flatten())
             .all(|d| d["severity"] == "error" && d["message"].is_string())
     );
+    // SIGHUP reads every file again: one more reload that fails.
+    let failed_reloads = || {
+        let text = server.get("/metrics").text();
+        text.lines()
+            .find_map(|l| l.strip_prefix("policyc_reloads_failed_total "))
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or_default()
+    };
+    let before = failed_reloads();
+    server.signal("HUP");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while failed_reloads() == before {
+        assert!(Instant::now() < deadline, "SIGHUP did not reload");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     // The good one serves; a name that may be the broken one's is 503.
     assert_eq!(
         server

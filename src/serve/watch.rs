@@ -185,9 +185,21 @@ async fn follow(
         return;
     }
     let mut current = first;
+    current.text = String::new();
+    // The decision just after `current.next_at`, made ahead of the
+    // instant: at the instant it is only sent, so that thousands of streams
+    // changing at one instant are all told at once.
+    let mut upcoming: Option<Pushed> = None;
     loop {
+        if upcoming.is_none()
+            && let Some(at) = current.next_at
+        {
+            // The others waking at this instant send theirs first.
+            tokio::task::yield_now().await;
+            upcoming = decide_after(&loaded, &ask, at.saturating_add(1).max(current.now), &input);
+        }
         let reason;
-        let now;
+        let pushed;
         tokio::select! {
             biased;
             _ = async { stopping.wait_for(|s| *s).await.is_ok() } => {
@@ -199,7 +211,7 @@ async fn follow(
                 if changed.is_err() {
                     return;
                 }
-                now = state.clock.now().max(current.now);
+                let now = state.clock.now().max(current.now);
                 let Some(next) = state.policy(&name, now) else {
                     let _ = events.send(end("removed")).await;
                     return;
@@ -212,17 +224,25 @@ async fn follow(
                     continue;
                 };
                 loaded = next;
+                upcoming = None;
+                pushed = decide(&loaded, &ask, now, &input);
             }
             () = state.clock.sleep_until(current.next_at) => {
-                // The decision changes just after its instant.
-                let at = current.next_at.unwrap_or_default();
-                now = state.clock.now().max(at.saturating_add(1)).max(current.now);
                 reason = "next_change";
+                pushed = match upcoming.take() {
+                    Some(p) => Ok(p),
+                    // The decision changes just after its instant.
+                    None => {
+                        let at = current.next_at.unwrap_or_default();
+                        let now = state.clock.now().max(at.saturating_add(1)).max(current.now);
+                        decide(&loaded, &ask, now, &input)
+                    }
+                };
             }
         }
-        let pushed = match decide(&loaded, &ask, now, &input) {
+        let mut pushed = match pushed {
             Ok(mut p) => {
-                if p.next_at.is_some_and(|at| at <= now) {
+                if p.next_at.is_some_and(|at| at <= p.now) {
                     p.next_at = None;
                 }
                 p
@@ -239,6 +259,13 @@ async fn follow(
         {
             return;
         }
+        pushed.text = String::new();
         current = pushed;
     }
+}
+
+/// The decision at `now`, made ahead of time; `None` if it cannot be
+/// made (then it is made, and its error sent, at the instant).
+fn decide_after(loaded: &Loaded, ask: &Ask, now: i64, input: &str) -> Option<Pushed> {
+    decide(loaded, ask, now, input).ok()
 }

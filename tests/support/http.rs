@@ -233,6 +233,25 @@ impl Conn {
         self.response()
     }
 
+    /// One request whose body is written on another thread while this
+    /// one reads the answer, as a client of a streamed batch must: a
+    /// client that writes all before it reads stalls once the answers
+    /// fill the connection.
+    pub fn request_streaming(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Response {
+        self.send_head(method, path, headers, Some(body.len()));
+        let mut writer = self.writer();
+        let sending = std::thread::spawn(move || writer.write_all(&body));
+        let response = self.response();
+        let _ = sending.join();
+        response
+    }
+
     /// Reads a response's status and headers.
     pub fn head(&mut self) -> (u16, Vec<(String, String)>) {
         let mut line = String::new();
