@@ -52,6 +52,21 @@ fn cpu(pid: u32) -> f64 {
     ticks / 100.0
 }
 
+/// CPU seconds used by the children this process has waited for.
+fn children_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields.get(13..15).map_or(0.0, |f| {
+        f.iter().filter_map(|x| x.parse::<f64>().ok()).sum()
+    });
+    ticks / 100.0
+}
+
 /// Resident memory of a process, in MB.
 fn rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -132,8 +147,8 @@ fn load(
     (all.len() as f64 / took, all, failed.load(Ordering::Relaxed))
 }
 
-/// `eval` of `file` with `flags` on `jobs` threads: its time (with one
-/// thread, its CPU), throughput and decisions.
+/// `eval` of `file` with `flags` on `jobs` threads: its CPU seconds,
+/// throughput and decisions.
 fn eval(file: &str, flags: &[&str], jobs: &str) -> (f64, f64, usize) {
     let mut args = vec![
         "eval",
@@ -148,12 +163,12 @@ fn eval(file: &str, flags: &[&str], jobs: &str) -> (f64, f64, usize) {
         jobs,
     ];
     args.extend(flags);
-    let started = Instant::now();
+    let (started, cpu_before) = (Instant::now(), children_cpu());
     let child = binary::spawn(&args);
     let output = binary::finish(child, Vec::new());
     let took = started.elapsed().as_secs_f64();
     let n = output.stdout.iter().filter(|b| **b == b'\n').count();
-    (took, n as f64 / took, n)
+    (children_cpu() - cpu_before, n as f64 / took, n)
 }
 
 fn main() {
