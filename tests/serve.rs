@@ -904,3 +904,51 @@ fn a_failed_update_left_longer_than_max_stale_makes_the_service_not_ready() {
     until(&server, "the fix loads", |(_, failed, _)| !*failed);
     assert_eq!(server.get("/health/ready").status, 200);
 }
+
+/// The decision log's lines and the metric of lines dropped, once the
+/// service has stopped on SIGTERM after a batch of `n`.
+fn logged(dir: &Path, n: usize, mode: &str) -> (usize, u64) {
+    let log = dir.join(format!("log-{mode}.jsonl"));
+    let log_arg = path_str(&log);
+    let mut server = beijing_server(&[
+        "--decision-log",
+        &log_arg,
+        "--decision-log-queue",
+        "1",
+        "--decision-log-full",
+        mode,
+    ]);
+    let person = r#"{"id": "Q"}"#;
+    let batch = format!("{person}\n").repeat(n);
+    let r = server.connect().request_streaming(
+        "POST",
+        "/v1/policies/beijing_entry/decide",
+        &[("content-type", "application/x-ndjson")],
+        batch.into_bytes(),
+    );
+    assert_eq!(r.text().lines().count(), n);
+    let metrics = server.get("/metrics").text();
+    let dropped = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("policyc_decision_log_dropped_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| unreachable!("{metrics}"));
+    server.signal("TERM");
+    assert_eq!(server.wait(), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    (text.lines().count(), dropped)
+}
+
+#[test]
+fn every_decision_is_logged_or_counted_as_dropped() {
+    let dir = folder("full");
+    // Blocking on a full queue (the default) loses nothing.
+    assert_eq!(logged(&dir, 3000, "block"), (3000, 0));
+    // Dropping loses only what it counts.
+    let (lines, dropped) = logged(&dir, 3000, "drop");
+    assert_eq!(
+        lines as u64 + dropped,
+        3000,
+        "{lines} logged, {dropped} dropped"
+    );
+}
