@@ -754,6 +754,17 @@ fn a_policy_that_does_not_load_leaves_the_service_not_ready_with_its_diagnostics
     let status = server.get("/v1/status").json();
     assert_eq!(status["ready"], false);
     let failures = status["failures"].as_array().cloned().unwrap_or_default();
+    // The diagnostics as `--error-format json` gives them, pinned (the
+    // folder and the instants, which change from run to run, left out).
+    let mut pinned = String::new();
+    for f in &failures {
+        let f = f.to_string().replace(&path_str(&dir), "DIR");
+        let mut f: Value = serde_json::from_str(&f).unwrap_or_default();
+        f["since"] = Value::from("SINCE");
+        pinned.push_str(&serde_json::to_string_pretty(&f).unwrap_or_default());
+        pinned.push('\n');
+    }
+    insta::assert_snapshot!(pinned);
     let files: Vec<&str> = failures.iter().filter_map(|f| f["file"].as_str()).collect();
     assert!(
         files.iter().any(|f| f.ends_with("broken.policy"))
@@ -951,4 +962,93 @@ fn every_decision_is_logged_or_counted_as_dropped() {
         3000,
         "{lines} logged, {dropped} dropped"
     );
+}
+
+#[test]
+fn error_answers_say_what_is_wrong_and_what_to_do() {
+    let dir = folder("errors");
+    let (_, _, token) = setup(&dir);
+    let token = path_str(&token);
+    let server = beijing_server(&["--max-body-bytes", "200", "--admin-token-file", &token]);
+    let closed = beijing_server(&[]);
+    let decide = "/v1/policies/beijing_entry/decide";
+    let bearer = format!("Bearer {TOKEN}");
+    let wrong = "Bearer wrong".to_owned();
+    let big = format!("{{\"id\": \"{}\"}}", "x".repeat(300));
+    let cases: Vec<(&Server, &str, String, Vec<(&str, &str)>, &str)> = vec![
+        (&server, "POST", decide.into(), vec![], big.as_str()),
+        (&server, "POST", decide.into(), vec![], "{\"stays\": ["),
+        (
+            &server,
+            "POST",
+            decide.into(),
+            vec![],
+            r#"{"stays": [{"phone": "1", "region": "15292", "from": "2021-10-24"}]}"#,
+        ),
+        (
+            &server,
+            "POST",
+            decide.into(),
+            vec![],
+            r#"{"tests": [{"sampled_at": "2021-10-31", "result": "negtive"}]}"#,
+        ),
+        (
+            &server,
+            "POST",
+            "/v1/policies/beijing_entri/decide".into(),
+            vec![],
+            "{}",
+        ),
+        (
+            &server,
+            "POST",
+            format!("{decide}?now=yesterday"),
+            vec![],
+            "{}",
+        ),
+        (
+            &server,
+            "POST",
+            format!("{decide}?nxt_change=true"),
+            vec![],
+            "{}",
+        ),
+        (
+            &server,
+            "POST",
+            format!("{decide}?explain=true&lang=fr"),
+            vec![],
+            "{}",
+        ),
+        (
+            &server,
+            "POST",
+            "/v1/policies/beijing_entry/watch?now=2021-11-01".into(),
+            vec![],
+            "{}",
+        ),
+        (&server, "GET", "/v2/nothing".into(), vec![], ""),
+        (&server, "POST", "/v1/reload".into(), vec![], ""),
+        (
+            &server,
+            "POST",
+            "/v1/reload".into(),
+            vec![("authorization", wrong.as_str())],
+            "",
+        ),
+        (
+            &server,
+            "POST",
+            "/v1/test/clock".into(),
+            vec![("authorization", bearer.as_str())],
+            "{\"advance\": \"1d\"}",
+        ),
+        (&closed, "POST", "/v1/reload".into(), vec![], ""),
+    ];
+    let mut out = String::new();
+    for (server, method, path, headers, body) in cases {
+        let r = server.request(method, &path, &headers, body.as_bytes());
+        out.push_str(&format!("{method} {path}\n{} {}\n\n", r.status, r.text()));
+    }
+    insta::assert_snapshot!(out);
 }

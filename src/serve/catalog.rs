@@ -367,7 +367,11 @@ fn load_one(
         for failure in &report.failures {
             let error = LoadError::Test {
                 test: report.name.clone(),
-                failure: failure.replace('\n', "; "),
+                failure: failure
+                    .lines()
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join("; "),
             };
             failures.push(diagnostic(&error, Some(file)));
         }

@@ -146,7 +146,12 @@ impl Ask {
     /// The query, or a 400 saying what is wrong with it.
     pub fn of(query: Result<Query<Ask>, QueryRejection>) -> Result<Ask, ApiError> {
         query.map(|Query(a)| a).map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, "policy::serve::query", e.body_text()).help(
+            let text = e.body_text();
+            let why = text
+                .strip_prefix("Failed to deserialize query string: ")
+                .unwrap_or(&text);
+            let message = format!("the query string cannot be read: {why}");
+            ApiError::new(StatusCode::BAD_REQUEST, "policy::serve::query", message).help(
                 "the query may give `now`, `next_change`, `timeline`, `remedies`, `witnesses` (`true` or `false`), `explain` and `lang`",
             )
         })
@@ -196,11 +201,15 @@ impl Ask {
         let policy = &loaded.policy;
         if self.explain {
             let words = policy.words(self.lang.as_deref()).map_err(|e| {
-                ApiError::new(
+                let error = ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "policy::serve::lang",
                     e.to_string(),
-                )
+                );
+                match miette::Diagnostic::help(&e) {
+                    Some(help) => error.help(help.to_string()),
+                    None => error,
+                }
             })?;
             let decider = Decider::new(
                 policy,
