@@ -964,6 +964,15 @@ fn every_decision_is_logged_or_counted_as_dropped() {
     );
 }
 
+/// A request of a test: the service, method, path, headers and body.
+type Ask<'a> = (
+    &'a Server,
+    &'a str,
+    String,
+    Vec<(&'a str, &'a str)>,
+    &'a str,
+);
+
 #[test]
 fn error_answers_say_what_is_wrong_and_what_to_do() {
     let dir = folder("errors");
@@ -975,7 +984,7 @@ fn error_answers_say_what_is_wrong_and_what_to_do() {
     let bearer = format!("Bearer {TOKEN}");
     let wrong = "Bearer wrong".to_owned();
     let big = format!("{{\"id\": \"{}\"}}", "x".repeat(300));
-    let cases: Vec<(&Server, &str, String, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<Ask> = vec![
         (&server, "POST", decide.into(), vec![], big.as_str()),
         (&server, "POST", decide.into(), vec![], "{\"stays\": ["),
         (
