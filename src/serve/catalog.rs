@@ -501,6 +501,45 @@ mod tests {
     }
 
     #[test]
+    fn a_reload_keeps_what_did_not_change_and_what_fails() -> std::io::Result<()> {
+        let dir = std::env::temp_dir().join(format!("policyc-catalog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let good = "policy p\ntimezone \"UTC\"\noutcomes green\notherwise green\n";
+        std::fs::write(dir.join("p.policy"), good)?;
+        let sources = Sources {
+            policies: vec![dir.clone()],
+            facts: Vec::new(),
+            strict: false,
+            budget: crate::eval::DEFAULT_BUDGET,
+        };
+        let first = reload(&sources, &Catalog::default(), &BTreeMap::new(), 1);
+        let first = first
+            .catalog
+            .unwrap_or_else(|| unreachable!("a first catalog"));
+        let p = first.get("p", 1).unwrap_or_else(|| unreachable!("p loads"));
+        // Nothing changed: no new catalog.
+        let again = reload(&sources, &first, &BTreeMap::new(), 2);
+        assert!(again.catalog.is_none() && again.failures.is_empty() && again.complete);
+        // A broken version: the old revision keeps serving, and the failure
+        // is told.
+        std::fs::write(dir.join("p.policy"), "policy p\noutcomes\n")?;
+        let broken = reload(&sources, &first, &BTreeMap::new(), 3);
+        assert!(broken.catalog.is_none(), "nothing new to serve");
+        assert_eq!(broken.failures.len(), 1);
+        assert!(broken.complete, "p still has a revision serving");
+        // Fixed with another text: a new revision, since then.
+        std::fs::write(dir.join("p.policy"), good.replace("green\n", "green \n"))?;
+        let fixed = reload(&sources, &first, &broken.failures, 4);
+        let fixed = fixed
+            .catalog
+            .unwrap_or_else(|| unreachable!("a new catalog"));
+        let q = fixed.get("p", 4).unwrap_or_else(|| unreachable!("p loads"));
+        assert_ne!(p.revision, q.revision);
+        assert_eq!((q.since, fixed.generation), (4, first.generation + 1));
+        std::fs::remove_dir_all(&dir)
+    }
+
+    #[test]
     fn a_digest_names_its_bytes() {
         assert_eq!(digest([b"ab".as_slice()]), digest([b"a".as_slice(), b"b"]));
         assert_ne!(digest([b"ab".as_slice()]), digest([b"ba".as_slice()]));
