@@ -479,7 +479,15 @@ fn a_watch_stream_gets_each_change_at_its_instant() {
 
 #[test]
 fn sigterm_during_a_batch_finishes_it() {
-    let server = beijing_server(&[]);
+    for threads in ["1", "2"] {
+        sigterm_during_a_batch_on(threads);
+    }
+}
+
+/// A batch that waits for its first answers before it sends the rest,
+/// SIGTERM between: on `threads` threads.
+fn sigterm_during_a_batch_on(threads: &str) {
+    let server = beijing_server(&["--threads", threads]);
     let person = support::read("examples/beijing/people.jsonl")
         .lines()
         .next()

@@ -1,13 +1,15 @@
 //! A JSON Lines batch over HTTP: the request body is read as it comes, by
-//! the library's stream engine ([`Records`], [`crate::stream::Decider`]),
-//! and each answer is sent back in order as soon as it is made, so that
-//! memory stays bounded by a few lines whatever the batch's length.
+//! the library's stream engine ([`crate::stream::run`], on `--threads`
+//! threads, with a hook that stamps and logs each decision), and the
+//! answers are sent back in order as they are made, so that memory stays
+//! bounded by a few batches of lines whatever the batch's length.
 //! Answers are sent in blocks; a block goes out whenever the body has
 //! nothing more yet, so a client that sends a line and waits gets its
 //! answer.
 
-use std::collections::BTreeMap;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Write};
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
@@ -19,7 +21,8 @@ use tokio::sync::mpsc;
 use super::State;
 use super::catalog::Loaded;
 use super::http::{ApiError, Ask, log_line, stamp};
-use crate::stream::{Body as RecordBody, Records};
+use crate::Decision;
+use crate::stream::{Options, StreamError};
 
 /// How many bytes of answers make a block.
 const BLOCK: usize = 32 << 10;
@@ -87,12 +90,58 @@ impl Outbox {
     }
 }
 
+/// The answers' side, shared by the reader (which sends what is made
+/// before it waits for more of the body) and the writer of the answers.
+#[derive(Clone)]
+struct Shared {
+    outbox: Arc<Mutex<Outbox>>,
+    /// The reader waits for more of the body: each answer written meanwhile
+    /// goes out at once.
+    waiting: Arc<AtomicBool>,
+}
+
+impl Shared {
+    /// Sends what is made, always (`force`) or when it makes a block or
+    /// the reader waits.
+    fn send(&self, force: bool) {
+        if let Ok(mut out) = self.outbox.lock()
+            && (force || out.pending.len() >= BLOCK || self.waiting.load(Ordering::SeqCst))
+        {
+            out.send();
+        }
+    }
+}
+
+/// Where [`crate::stream::run`] writes the answers, in order.
+struct Answers(Shared);
+
+impl Write for Answers {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Ok(mut out) = self.0.outbox.lock() else {
+            return Err(io::Error::other("the answers are lost"));
+        };
+        if out.closed {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the client is gone",
+            ));
+        }
+        out.pending.push_str(&String::from_utf8_lossy(buf));
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.send(false);
+        Ok(())
+    }
+}
+
 /// The body as a reader; before it waits for more of the body, it sends
 /// the answers made so far.
 struct BodyReader {
     chunks: mpsc::Receiver<io::Result<Bytes>>,
     chunk: Bytes,
-    outbox: Arc<Mutex<Outbox>>,
+    shared: Shared,
 }
 
 impl Read for BodyReader {
@@ -102,10 +151,13 @@ impl Read for BodyReader {
                 Ok(next) => Some(next),
                 Err(mpsc::error::TryRecvError::Disconnected) => None,
                 Err(mpsc::error::TryRecvError::Empty) => {
-                    if let Ok(mut out) = self.outbox.lock() {
-                        out.send();
-                    }
-                    self.chunks.blocking_recv()
+                    // Waiting first, then sending: an answer written in
+                    // between goes out with the writer's own flush.
+                    self.shared.waiting.store(true, Ordering::SeqCst);
+                    self.shared.send(true);
+                    let next = self.chunks.blocking_recv();
+                    self.shared.waiting.store(false, Ordering::SeqCst);
+                    next
                 }
             };
             match next {
@@ -120,7 +172,8 @@ impl Read for BodyReader {
     }
 }
 
-/// Decides every record of the body in order, on a thread that may block.
+/// Decides every record of the body in order, by the stream engine on
+/// `--threads` threads, on a thread that may block.
 fn decide_all(
     state: &State,
     loaded: &Loaded,
@@ -129,69 +182,50 @@ fn decide_all(
     chunks: mpsc::Receiver<io::Result<Bytes>>,
     answers: mpsc::Sender<io::Result<Bytes>>,
 ) {
-    let outbox = Arc::new(Mutex::new(Outbox {
-        pending: String::with_capacity(BLOCK + 4096),
-        answers,
-        closed: false,
-    }));
+    let shared = Shared {
+        outbox: Arc::new(Mutex::new(Outbox {
+            pending: String::with_capacity(BLOCK + 4096),
+            answers,
+            closed: false,
+        })),
+        waiting: Arc::new(AtomicBool::new(false)),
+    };
     let reader = BodyReader {
         chunks,
         chunk: Bytes::new(),
-        outbox: Arc::clone(&outbox),
+        shared: shared.clone(),
     };
-    let records = Records::new(
-        BufReader::with_capacity(1 << 16, reader),
-        state.config.max_line_bytes,
-    );
-    let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
+    let name = loaded.name();
+    let stamp_and_log = |decision: &Decision<'_>, input: &str, out: &mut String| {
+        let mut seen = None;
+        stamp(loaded, &mut seen)(decision, out);
+        if let Some(seen) = &seen {
+            state.metrics.decided(name, &seen.outcome, 1);
+            if let Some(log) = &state.log {
+                log.write_blocking(log_line(loaded, seen, input));
+            }
+        }
+    };
+    let options = Options {
+        max_line_bytes: state.config.max_line_bytes,
+        flush_each: true,
+        jobs: NonZeroUsize::new(state.config.threads).unwrap_or(NonZeroUsize::MIN),
+    };
     let _ = ask.with_decider(loaded, now, |decider| {
-        for record in records {
-            let record = match record {
-                Ok(record) => record,
-                Err(e) => {
-                    let end = ApiError::new(
-                        StatusCode::REQUEST_TIMEOUT,
-                        "policy::serve::body",
-                        e.to_string(),
-                    );
-                    if let Ok(mut out) = outbox.lock() {
-                        out.pending.push_str(&end.body());
-                        out.pending.push('\n');
-                    }
-                    break;
-                }
-            };
-            let input = match &record.body {
-                RecordBody::Bytes(b) if state.log.is_some() => {
-                    Some(String::from_utf8_lossy(b).into_owned())
-                }
-                _ => None,
-            };
-            let mut seen = None;
-            let answer = decider.answer_then(record, &mut stamp(loaded, &mut seen));
-            if let Some(seen) = &seen {
-                *outcomes.entry(seen.outcome.clone()).or_default() += 1;
-                if let (Some(log), Some(input)) = (&state.log, &input) {
-                    log.write_blocking(log_line(loaded, seen, input));
-                }
-            }
-            let Ok(mut out) = outbox.lock() else { break };
-            out.pending.push_str(&answer.text);
-            if out.pending.len() >= BLOCK {
-                out.send();
-            }
-            if out.closed {
-                break;
+        let decider = decider.with_hook(&stamp_and_log);
+        let input = BufReader::with_capacity(1 << 16, reader);
+        let done = crate::stream::run(&decider, input, Answers(shared.clone()), options, |_| {});
+        if let Err(StreamError::Read(e)) = done {
+            let end = ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "policy::serve::body",
+                e.to_string(),
+            );
+            if let Ok(mut out) = shared.outbox.lock() {
+                out.pending.push_str(&end.body());
+                out.pending.push('\n');
             }
         }
     });
-    // Counted before the last answers go, so that a client that has them
-    // all sees them counted.
-    let name = loaded.name();
-    for (outcome, n) in outcomes {
-        state.metrics.decided(name, &outcome, n);
-    }
-    if let Ok(mut out) = outbox.lock() {
-        out.send();
-    }
+    shared.send(true);
 }

@@ -47,7 +47,13 @@ pub struct Decider<'a> {
     now: i64,
     extras: Extras,
     output: Output<'a>,
+    hook: Option<&'a Hook<'a>>,
 }
+
+/// What [`Decider::with_hook`] calls for each decision: with the decision,
+/// the record's text and the output, as [`Decider::decide_then`] calls its
+/// `add`; shared by the threads that decide.
+pub type Hook<'h> = dyn Fn(&Decision<'_>, &str, &mut String) + Sync + 'h;
 
 /// The output for one record: its text, ending in a newline, and the error
 /// if it could not be decided (then the text is its error line).
@@ -77,12 +83,26 @@ impl<'a> Decider<'a> {
             now,
             extras,
             output,
+            hook: None,
+        }
+    }
+
+    /// The same decider, calling `hook` for each decision it makes through
+    /// [`Decider::decide`], [`Decider::answer`] and [`run`] (on every
+    /// thread): how the service stamps and logs each line of a batch.
+    pub fn with_hook(self, hook: &'a Hook<'a>) -> Self {
+        Decider {
+            hook: Some(hook),
+            ..self
         }
     }
 
     /// The output text for one person's JSON, ending in a newline.
     pub fn decide(&self, text: &str) -> Result<String, DataError> {
-        self.decide_then(text, &mut |_, _| {})
+        match self.hook {
+            Some(hook) => self.decide_then(text, &mut |d, out| hook(d, text, out)),
+            None => self.decide_then(text, &mut |_, _| {}),
+        }
     }
 
     /// The output text for one person's JSON, ending in a newline, with
@@ -134,44 +154,59 @@ impl<'a> Decider<'a> {
 
     /// The answer for one record.
     pub fn answer(&self, record: Record) -> Answer {
-        self.answer_then(record, &mut |_, _| {})
+        answer_with(record, |text| self.decide(text))
     }
 
     /// The answer for one record, with `add` told of its decision as
     /// [`Decider::decide_then`] tells it.
     pub fn answer_then(&self, record: Record, add: &mut Add<'_>) -> Answer {
-        let error = match record.body {
-            Body::Bytes(bytes) => return self.answer_bytes_then(record.line, &bytes, add),
-            Body::TooLong { limit } => DataError {
-                message: format!("the line is longer than {limit} bytes, the limit; it is skipped"),
-                line: None,
-                column: None,
-            },
-            Body::Endless { limit, skipped } => DataError {
-                message: format!(
-                    "the line is longer than {limit} bytes, the limit, and has no end in the {skipped} bytes after; the rest of the input is not read"
-                ),
-                line: None,
-                column: None,
-            },
-        };
-        answer(record.line, Err(error))
+        answer_with(record, |text| self.decide_then(text, add))
     }
 
     /// The answer for the bytes of a record whose first line is `line`.
     pub fn answer_bytes(&self, line: usize, bytes: &[u8]) -> Answer {
-        self.answer_bytes_then(line, bytes, &mut |_, _| {})
+        bytes_answer(line, bytes, |text| self.decide(text))
     }
 
     /// [`Decider::answer_bytes`], with `add` told of the decision as
     /// [`Decider::decide_then`] tells it.
     pub fn answer_bytes_then(&self, line: usize, bytes: &[u8], add: &mut Add<'_>) -> Answer {
-        let result = match std::str::from_utf8(bytes) {
-            Ok(text) => self.decide_then(text, add),
-            Err(e) => Err(not_utf8(bytes, e)),
-        };
-        answer(line, result)
+        bytes_answer(line, bytes, |text| self.decide_then(text, add))
     }
+}
+
+/// The answer for one record, its text decided by `decide`.
+fn answer_with(record: Record, decide: impl FnOnce(&str) -> Result<String, DataError>) -> Answer {
+    let error = match record.body {
+        Body::Bytes(bytes) => return bytes_answer(record.line, &bytes, decide),
+        Body::TooLong { limit } => DataError {
+            message: format!("the line is longer than {limit} bytes, the limit; it is skipped"),
+            line: None,
+            column: None,
+        },
+        Body::Endless { limit, skipped } => DataError {
+            message: format!(
+                "the line is longer than {limit} bytes, the limit, and has no end in the {skipped} bytes after; the rest of the input is not read"
+            ),
+            line: None,
+            column: None,
+        },
+    };
+    answer(record.line, Err(error))
+}
+
+/// The answer for the bytes of a record whose first line is `line`, its
+/// text decided by `decide`.
+fn bytes_answer(
+    line: usize,
+    bytes: &[u8],
+    decide: impl FnOnce(&str) -> Result<String, DataError>,
+) -> Answer {
+    let result = match std::str::from_utf8(bytes) {
+        Ok(text) => decide(text),
+        Err(e) => Err(not_utf8(bytes, e)),
+    };
+    answer(line, result)
 }
 
 /// What [`Decider::decide_then`] tells of each decision: the decision, and
