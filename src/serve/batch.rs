@@ -74,7 +74,7 @@ pub fn respond(
 
 /// The answers not yet sent, and where they go.
 struct Outbox {
-    pending: String,
+    pending: Vec<u8>,
     answers: mpsc::Sender<io::Result<Bytes>>,
     /// The client is gone.
     closed: bool,
@@ -85,7 +85,8 @@ impl Outbox {
         if self.pending.is_empty() || self.closed {
             return;
         }
-        let block = Bytes::from(std::mem::take(&mut self.pending));
+        let next = Vec::with_capacity(BLOCK + 4096);
+        let block = Bytes::from(std::mem::replace(&mut self.pending, next));
         self.closed = self.answers.blocking_send(Ok(block)).is_err();
     }
 }
@@ -126,7 +127,7 @@ impl Write for Answers {
                 "the client is gone",
             ));
         }
-        out.pending.push_str(&String::from_utf8_lossy(buf));
+        out.pending.extend_from_slice(buf);
         Ok(buf.len())
     }
 
@@ -184,7 +185,7 @@ fn decide_all(
 ) {
     let shared = Shared {
         outbox: Arc::new(Mutex::new(Outbox {
-            pending: String::with_capacity(BLOCK + 4096),
+            pending: Vec::with_capacity(BLOCK + 4096),
             answers,
             closed: false,
         })),
@@ -222,8 +223,8 @@ fn decide_all(
                 e.to_string(),
             );
             if let Ok(mut out) = shared.outbox.lock() {
-                out.pending.push_str(&end.body());
-                out.pending.push('\n');
+                out.pending.extend_from_slice(end.body().as_bytes());
+                out.pending.push(b'\n');
             }
         }
     });

@@ -86,8 +86,9 @@ impl Metrics {
     /// Counts `n` decisions of `policy` with `outcome`.
     pub fn decided(&self, policy: &str, outcome: &str, n: u64) {
         if let Ok(mut d) = self.decisions.lock() {
-            match d.get_mut(&(policy.to_owned(), outcome.to_owned())) {
-                Some(count) => *count += n,
+            // A few entries: found without making a key.
+            match d.iter_mut().find(|((p, o), _)| p == policy && o == outcome) {
+                Some((_, count)) => *count += n,
                 None => {
                     d.insert((policy.to_owned(), outcome.to_owned()), n);
                 }
