@@ -202,12 +202,6 @@ impl Policy {
         Ok(decoded)
     }
 
-    /// Reads one person given as a JSON object against the policy's
-    /// schema and checks its constraints, for the `*_record` functions.
-    pub fn read_person(&self, json: &str) -> Result<data::Decoded, DataError> {
-        self.person(json)
-    }
-
     /// Checks a person's constraints (`requiring ...`): those of a record
     /// read against another policy's schema, when the two schemas are the
     /// same ([`Policy::reads_as`]).
@@ -403,8 +397,8 @@ impl Policy {
     }
 
     /// [`Policy::explain_json`] for a person already read against the
-    /// policy's schema (by [`Policy::read_person`], or from another
-    /// source).
+    /// policy's schema and checked ([`Policy::check_person`]), from JSON
+    /// or from another source.
     pub fn explain_record<'p>(
         &'p self,
         facts: &'p Facts,

@@ -278,17 +278,19 @@ impl<'a> Differ<'a> {
     }
 
     /// Adds one person's JSON record, read once when both versions read it
-    /// alike.
+    /// alike (then each checks its own constraints).
     pub fn json(&self, tally: &mut Tally, line: usize, text: &str) {
-        let old = self.old.policy.read_person(text);
-        let new = match &old {
-            Ok(decoded) if self.shared => self
-                .new
-                .policy
-                .check_person(&decoded.value)
-                .map(|()| decoded.clone()),
-            Err(e) if self.shared => Err(e.clone()),
-            _ => self.new.policy.read_person(text),
+        let (a, b) = (self.old.policy, self.new.policy);
+        let (old, new) = if self.shared {
+            match crate::data::decode(text, &a.program().input, a.reading()) {
+                Ok(decoded) => (
+                    a.check_person(&decoded.value).map(|()| decoded.clone()),
+                    b.check_person(&decoded.value).map(|()| decoded),
+                ),
+                Err(e) => (Err(e.clone()), Err(e)),
+            }
+        } else {
+            (a.person(text), b.person(text))
         };
         self.person(tally, line, old, new);
     }

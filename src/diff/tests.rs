@@ -301,3 +301,59 @@ fn a_malformed_condition_says_where_and_why() {
         )
     );
 }
+
+#[test]
+fn each_version_checks_its_own_constraints() {
+    let text = |requiring: &str| {
+        format!(
+            "policy p\ntimezone \"UTC\"\noutcomes green < popup\ninput person {{ xs: list of {{ a: number }}{requiring} }}\nrule big \"big\"\n  when any person.xs has a > 5\n  then popup\notherwise green\n"
+        )
+    };
+    let old = Policy::compile("old.policy", &text("")).unwrap_or_else(|e| unreachable!("{e}"));
+    let new = Policy::compile("new.policy", &text("\n    requiring a >= 0"))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let (f, g) = (
+        old.facts("{}").unwrap_or_else(|e| unreachable!("{e}")),
+        new.facts("{}").unwrap_or_else(|e| unreachable!("{e}")),
+    );
+    let differ = Differ::new(
+        Version {
+            policy: &old,
+            facts: &f,
+        },
+        Version {
+            policy: &new,
+            facts: &g,
+        },
+        0,
+        Settings::default(),
+    );
+    let mut tally = Tally::default();
+    for (line, person) in [r#"{"xs": [{"a": -1}]}"#, r#"{"xs": [{"a": 7}]}"#, "{"]
+        .iter()
+        .enumerate()
+    {
+        differ.json(&mut tally, line + 1, person);
+    }
+    let words = (
+        old.words(None).unwrap_or_else(|e| unreachable!("{e}")),
+        new.words(None).unwrap_or_else(|e| unreachable!("{e}")),
+    );
+    let report = differ.report(tally, ("old", "new"), (&words.0, &words.1));
+    let e = &report.errors;
+    assert_eq!(
+        (report.decided, e.new_only, e.old_only, e.both),
+        (1, 1, 0, 1)
+    );
+    assert_eq!(e.first[0].line, 1);
+    assert!(e.first[0].old.is_none());
+    assert!(
+        e.first[0]
+            .new
+            .as_deref()
+            .is_some_and(|m| m.starts_with("line 1, ")),
+        "{:?}",
+        e.first[0]
+    );
+    assert_eq!(report.outcomes.counts, [[0, 0], [0, 1]]);
+}
