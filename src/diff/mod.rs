@@ -193,6 +193,27 @@ fn keep(sample: &mut Vec<Kept>, k: Kept, size: usize) {
     sample.truncate(size);
 }
 
+/// Keeps the person of `line`, whose place in the sample is `hash`, if
+/// they enter it.
+fn offer(
+    sample: &mut Vec<Kept>,
+    size: usize,
+    (hash, line): (u64, usize),
+    (old, new): (Decoded, Decoded),
+    parts: Option<(i64, Verdict, Verdict)>,
+) {
+    if enters(sample, hash, size) {
+        let k = Kept {
+            hash,
+            line,
+            old,
+            new,
+            parts,
+        };
+        keep(sample, k, size);
+    }
+}
+
 /// splitmix64 of the seed and the line: the person's place in the sample.
 fn hash(seed: u64, line: usize) -> u64 {
     let mut z = seed ^ (line as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -334,20 +355,7 @@ impl<'a> Differ<'a> {
         let h = hash(self.settings.seed, line);
         if !self.same(a, b) {
             let sample = sample_of(&mut tally.samples, (Some(a), Some(b)));
-            if enters(sample, h, size) {
-                let parts = None;
-                keep(
-                    sample,
-                    Kept {
-                        hash: h,
-                        line,
-                        old,
-                        new,
-                        parts,
-                    },
-                    size,
-                );
-            }
+            offer(sample, size, (h, line), (old, new), None);
             return;
         }
         let Some(horizon) = self.settings.horizon else {
@@ -376,20 +384,14 @@ impl<'a> Differ<'a> {
             })
             .collect();
         add(&mut tally.differ_by_bucket, &differ);
-        if enters(&tally.horizon_sample, h, size) {
-            let parts = Some((at, at_instant(&was, at), at_instant(&will, at)));
-            keep(
-                &mut tally.horizon_sample,
-                Kept {
-                    hash: h,
-                    line,
-                    old,
-                    new,
-                    parts,
-                },
-                size,
-            );
-        }
+        let parts = Some((at, at_instant(&was, at), at_instant(&will, at)));
+        offer(
+            &mut tally.horizon_sample,
+            size,
+            (h, line),
+            (old, new),
+            parts,
+        );
     }
 
     /// The first instant after now at which the two timelines differ.
