@@ -235,6 +235,8 @@ pub struct Differ<'a> {
     settings: Settings,
     /// Whether a record read by the old version is read alike by the new.
     shared: bool,
+    /// Whether it also has the same constraints (`requiring`) under both.
+    same_constraints: bool,
     /// The new version's index of each old outcome and rule, by name.
     outcomes: Vec<Option<usize>>,
     rules: Vec<Option<usize>>,
@@ -268,6 +270,7 @@ impl<'a> Differ<'a> {
             now,
             settings,
             shared: old.policy.reads_as(new.policy),
+            same_constraints: a.input == b.input,
             outcomes,
             rules,
             bucket,
@@ -304,10 +307,15 @@ impl<'a> Differ<'a> {
         let (a, b) = (self.old.policy, self.new.policy);
         let (old, new) = if self.shared {
             match crate::data::decode(text, &a.program().input, a.reading()) {
-                Ok(decoded) => (
-                    a.check_person(&decoded.value).map(|()| decoded.clone()),
-                    b.check_person(&decoded.value).map(|()| decoded),
-                ),
+                Ok(decoded) => {
+                    let old = a.check_person(&decoded.value);
+                    let new = if self.same_constraints {
+                        old.clone()
+                    } else {
+                        b.check_person(&decoded.value)
+                    };
+                    (old.map(|()| decoded.clone()), new.map(|()| decoded))
+                }
                 Err(e) => (Err(e.clone()), Err(e)),
             }
         } else {
