@@ -170,9 +170,10 @@ enum Command {
         /// policies' `messages` languages; default: each policy's own.
         #[arg(long)]
         lang: Option<String>,
-        /// The people sampled and explained for each change.
-        #[arg(long, default_value_t = 3)]
-        sample: usize,
+        /// The people sampled and explained for each change (at most
+        /// 1000: each is held until the end).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(0..=1000))]
+        sample: u16,
         /// The seed of the sample.
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -783,7 +784,7 @@ struct Asked {
     format: DiffFormat,
     html: Option<PathBuf>,
     lang: Option<String>,
-    sample: usize,
+    sample: u16,
     seed: u64,
 }
 
@@ -820,7 +821,7 @@ fn diff(
         load_facts(&b, &people.facts, now, errors)?,
     );
     let settings = Settings {
-        sample: asked.sample,
+        sample: usize::from(asked.sample),
         seed: asked.seed,
         horizon: asked.horizon,
     };
