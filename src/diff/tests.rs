@@ -1,3 +1,4 @@
+use super::tally::keep;
 use super::*;
 use crate::eval::population;
 use crate::explain::Words;
