@@ -24,7 +24,10 @@ mod tally;
 use std::io::BufRead;
 
 pub use condition::{Comparison, Condition, ConditionError, Subject};
-pub use report::{Horizon, Report, Sample, Transition};
+pub use report::{
+    About, Bucket, Checked, ErrorLine, Errors, Horizon, Matrix, Named, Parting, Report, RuleChange,
+    RuleSide, Sample, Transition,
+};
 pub use tally::{BadRecord, Tally};
 
 use tally::{ERRORS_KEPT, Kept, add, hash, offer, sample_of};
