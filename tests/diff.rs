@@ -299,3 +299,36 @@ fn the_html_page_holds_everything_it_shows() {
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| unreachable!("{e}"));
     assert_eq!(embedded, printed);
 }
+
+#[test]
+fn a_line_past_the_limit_and_an_unwritable_page_say_so() {
+    let input = temp("diff-long.jsonl");
+    let long = format!(r#"{{"id": "{}"}}"#, "x".repeat(100));
+    std::fs::write(&input, format!("{{}}\n{long}\n")).unwrap_or_else(|e| unreachable!("{e}"));
+    let input = input.display().to_string();
+    let base = [
+        "diff", OLD, NEW, "--input", &input, "--facts", FACTS, "--now", NOW,
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--max-line-bytes", "50", "--format", "json"]);
+    let out = run(&args, "");
+    assert_eq!(out.status.code(), Some(3));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| unreachable!("{e}"));
+    assert_eq!(
+        (r["people"].clone(), r["decided"].clone()),
+        (2.into(), 1.into())
+    );
+    assert_eq!(
+        r["errors"]["first"][0]["new"],
+        "line 2, the line is longer than 50 bytes, the limit; it is skipped"
+    );
+    let mut args = base.to_vec();
+    args.extend(["--html", "/nonexistent-folder/diff.html"]);
+    let out = run(&args, "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot write `/nonexistent-folder/diff.html`"),
+        "{}",
+        stderr(&out)
+    );
+}
