@@ -326,6 +326,9 @@ enum CliError {
     FactSet(Box<policyc::FactsError>),
     #[error(transparent)]
     #[diagnostic(transparent)]
+    Condition(Box<policyc::diff::ConditionError>),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Language(#[from] policyc::explain::LanguageError),
 }
 
@@ -351,6 +354,11 @@ impl CliError {
                 line: Some(*line),
                 column: Some(*column),
             },
+            // Where in the condition, as `--fail-if` is the file.
+            CliError::Condition(e) => Place {
+                file: Some("--fail-if".to_owned()),
+                ..Place::of(e.as_ref())
+            },
             CliError::Now { .. }
             | CliError::Write(_)
             | CliError::Language(_)
@@ -371,6 +379,7 @@ impl CliError {
             | CliError::WriteFile { .. }
             | CliError::NoVersion { .. }
             | CliError::NotUtf8 { .. }
+            | CliError::Condition(_)
             | CliError::Now { .. }
             | CliError::Write(_)
             | CliError::Language(_)
@@ -814,7 +823,8 @@ fn diff(
         .fail_if
         .iter()
         .map(|c| Condition::parse(c, &a.program().outcomes, &b.program().outcomes))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::Condition(Box::new(e)))?;
     let now = instant(&a, now_text)?;
     let facts = (
         load_facts(&a, &people.facts, now, errors)?,
