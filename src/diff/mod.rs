@@ -261,14 +261,15 @@ impl<'a> Differ<'a> {
         );
     }
 
-    /// The first instant after now at which the two timelines differ.
+    /// The first instant from now on just after which the two timelines
+    /// differ (now itself when a window closes exactly then).
     fn parting(&self, was: &[(i64, Verdict)], will: &[(i64, Verdict)]) -> Option<i64> {
         let mut instants: Vec<i64> = was.iter().chain(will).map(|c| c.0).collect();
         instants.sort_unstable();
         instants.dedup();
         instants
             .into_iter()
-            .filter(|&t| t > self.now)
+            .filter(|&t| t >= self.now)
             .find(|&t| !self.same(at_instant(was, t), at_instant(will, t)))
     }
 

@@ -358,3 +358,29 @@ fn each_version_checks_its_own_constraints() {
     );
     assert_eq!(report.outcomes.counts, [[0, 0], [0, 1]]);
 }
+
+#[test]
+fn decisions_that_part_just_after_now_part_at_now() {
+    // The negative test is exactly 24 hours old: it still counts now under
+    // both versions, and just after now only under the 48-hour one.
+    let person = r#"{"id": "n", "phones": [{"number": "1", "bound_at": "2021-01-01T00:00:00+08:00", "itinerary_checked": true}], "stays": [{"phone": "1", "region": "620105", "from": "2021-10-28T08:00:00+08:00", "to": "2021-10-29T08:00:00+08:00"}], "tests": [{"sampled_at": "2021-10-31T10:00:00+08:00", "result": "negative"}]}"#;
+    let settings = Settings {
+        horizon: Some(86_400_000_000),
+        ..Settings::default()
+    };
+    with_differ(settings, |differ, a, b| {
+        let mut tally = Tally::default();
+        differ.json(&mut tally, 1, person);
+        let report = differ.report(tally, ("o", "n"), (a, b));
+        assert_eq!(report.changed, 0);
+        let h = report.horizon.unwrap_or_else(|| unreachable!());
+        assert_eq!(h.people, 1);
+        let at = h
+            .sample
+            .first()
+            .and_then(|s| s.parts.as_ref())
+            .map(|p| p.at.as_str());
+        assert_eq!(at, Some(NOW));
+        assert_eq!(h.buckets.first().map(|b| b.parting), Some(1));
+    });
+}
