@@ -251,6 +251,6 @@ fn winner(program: &crate::check::Program, fired: impl Iterator<Item = usize>) -
 /// The generated people of the benchmarks, for tests.
 #[cfg(test)]
 #[path = "../../benches/support/population.rs"]
-mod population;
+pub(crate) mod population;
 #[cfg(test)]
 mod tests;
