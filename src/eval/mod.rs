@@ -22,8 +22,7 @@ pub mod what_if;
 use std::cell::Cell;
 use std::sync::Arc;
 
-use crate::check::ir::ExprKind;
-use crate::compile::Plan;
+use crate::compile::{Op, Plan};
 use crate::decision::{Decision, FiredRule};
 use crate::value::Value;
 use crate::witness;
@@ -93,24 +92,24 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         let mut ev = Self::bare(plan, facts, person, now);
         ev.budget = budget.clone();
         ev.horizon = horizon;
-        ev.lets = vec![Value::None; plan.program.lets.len()];
+        ev.lets = vec![Value::None; plan.lets.len()];
         if ev.horizon.is_some() {
-            ev.lists = vec![None; plan.program.lets.len()];
+            ev.lists = vec![None; plan.lets.len()];
         }
         for &i in &plan.let_order {
-            if let Some(l) = plan.program.lets.get(i) {
-                let v = match &l.value.kind {
-                    ExprKind::Where(list, pred) if ev.horizon.is_some() => {
+            if let Some(&l) = plan.lets.get(i) {
+                let v = match *plan.op(l) {
+                    Op::Where(list, pred) if ev.horizon.is_some() => {
                         let (v, list) = ev.where_apart(list, pred);
                         ev.lists[i] = list;
                         v
                     }
-                    ExprKind::Project(list, _) if ev.horizon.is_some() => {
-                        let (v, list) = ev.project_apart(list, &l.value);
+                    Op::Project(list, _) if ev.horizon.is_some() => {
+                        let (v, list) = ev.project_apart(list, l);
                         ev.lists[i] = list;
                         v
                     }
-                    _ => ev.eval(&l.value),
+                    _ => ev.eval(l),
                 };
                 ev.lets[i] = v;
             }
@@ -153,10 +152,9 @@ impl<'p, 'v> Evaluator<'p, 'v> {
     /// not.
     fn fires(&self, i: usize) -> bool {
         self.plan
-            .program
             .rules
             .get(i)
-            .is_some_and(|r| self.test(&r.when) && !r.unless.as_ref().is_some_and(|u| self.test(u)))
+            .is_some_and(|r| self.test(r.when) && !r.unless.is_some_and(|u| self.test(u)))
     }
 
     /// The outcome (by index) and the deciding rule (by index), without the
@@ -177,18 +175,19 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             .collect();
         let winner = winner(program, fired.iter().copied());
         let outcome = winner.map_or(&program.otherwise, |i| &program.rules[i].then);
-        let payload = outcome
-            .payload
-            .iter()
-            .map(|(name, e)| (name.as_str(), self.eval(e), &e.ty))
+        let plan: &'p Plan = self.plan;
+        let roots = winner.map_or(&plan.otherwise, |i| &plan.rules[i].payload);
+        let payload = (outcome.payload.iter().zip(roots))
+            .map(|((name, _), &e)| (name.as_str(), self.eval(e), &plan.node(e).ty))
             .collect();
         let rules = fired
             .iter()
             .map(|&i| {
                 let rule = &program.rules[i];
+                let roots = &plan.rules[i];
                 let mut witnesses = Vec::new();
-                self.witnesses(&rule.when, true, &mut witnesses);
-                if let Some(u) = &rule.unless {
+                self.witnesses(roots.when, true, &mut witnesses);
+                if let Some(u) = roots.unless {
                     self.witnesses(u, false, &mut witnesses);
                 }
                 FiredRule {
@@ -200,10 +199,10 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             })
             .collect();
         let mut warnings = data_warnings;
-        for w in &program.warnings {
-            if self.test(&w.when) {
+        for (w, &when) in program.warnings.iter().zip(&plan.warnings) {
+            if self.test(when) {
                 let mut witnesses = Vec::new();
-                self.witnesses(&w.when, true, &mut witnesses);
+                self.witnesses(when, true, &mut witnesses);
                 let because = witness::because(&witnesses, &program.timezone);
                 warnings.push(if because.is_empty() {
                     format!("{}: {}", w.name, w.message)
