@@ -130,9 +130,11 @@ pub(super) fn plan(program: Program) -> Plan {
         constraints,
         expected,
         let_order: Vec::new(),
+        witnessed_lets: Vec::new(),
         time_flow: Default::default(),
     };
     plan.let_order = let_order(&plan);
+    plan.witnessed_lets = witnessed_lets(&plan);
     plan.time_flow = crate::eval::horizon::TimeFlow::of(&plan);
     plan
 }
@@ -168,6 +170,32 @@ fn let_order(plan: &Plan) -> Vec<usize> {
         visit(i, &deps, &mut done, &mut order);
     }
     order
+}
+
+/// For each `let`, whether its value is a condition a witness explains:
+/// one named in the `and`/`or`/`not` of a rule's or warning's condition.
+fn witnessed_lets(plan: &Plan) -> Vec<bool> {
+    let mut witnessed = vec![false; plan.lets.len()];
+    let conditions = plan
+        .roots()
+        .filter(|(r, _)| matches!(r, Root::When(_) | Root::Unless(_) | Root::Warning(_)));
+    let mut stack: Vec<Id> = conditions.map(|(_, id)| id).collect();
+    while let Some(id) = stack.pop() {
+        match *plan.op(id) {
+            Op::And(a, b) | Op::Or(a, b) => stack.extend([a, b]),
+            Op::Not(a) => stack.push(a),
+            Op::Let(i) if matches!(plan.node(id).ty, Type::Bool) => {
+                if let (Some(w), Some(&l)) = (witnessed.get_mut(i), plan.lets.get(i))
+                    && !*w
+                {
+                    *w = true;
+                    stack.push(l);
+                }
+            }
+            _ => {}
+        }
+    }
+    witnessed
 }
 
 /// Rewrites `Field(Element(d), slot)` into `ElementField(d, slot)`.

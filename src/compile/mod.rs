@@ -68,6 +68,10 @@ pub struct Plan {
     /// The `let`s (hidden ones included) in an order where each uses only
     /// earlier ones: the order they are computed in, once per person.
     pub let_order: Vec<usize>,
+    /// For each `let`, whether it is a condition witnesses explain (named
+    /// in the `and`/`or`/`not` of a rule's or warning's condition): its
+    /// evaluation is traced.
+    pub(crate) witnessed_lets: Vec<bool>,
     /// Which values move with `now`, for the horizons of `next_change`.
     pub(crate) time_flow: crate::eval::horizon::TimeFlow,
 }

@@ -3,6 +3,7 @@
 //! explain`, for the rest), so deciding stays cheap.
 
 use super::Evaluator;
+use super::trace::{Scan, Trace};
 use crate::check::ir::Builtin;
 use crate::check::{Rule, Warning};
 use crate::compile::{Id, Op, Plan};
@@ -46,11 +47,13 @@ impl<'p> Evaluator<'p, '_> {
     /// by explanations.
     pub fn rule_reports(&self) -> Vec<RuleReport<'p>> {
         let plan: &'p Plan = self.plan;
+        let mut trace = Trace::default();
         (plan.program.rules.iter().zip(&plan.rules))
             .map(|(rule, roots)| {
-                let when = self.test(roots.when);
+                trace.clear();
+                let when = self.traced(roots.when, &mut trace);
                 let mut witnesses = Vec::new();
-                self.witnesses(roots.when, when, &mut witnesses);
+                self.witnesses(&mut trace, roots.when, when, &mut witnesses);
                 let mut exception = Vec::new();
                 let mut state = if when {
                     RuleState::Fired
@@ -58,8 +61,8 @@ impl<'p> Evaluator<'p, '_> {
                     RuleState::NotMet
                 };
                 if let (true, Some(u)) = (when, roots.unless) {
-                    let unless = self.test(u);
-                    self.witnesses(u, unless, &mut exception);
+                    let unless = self.traced(u, &mut trace);
+                    self.witnesses(&mut trace, u, unless, &mut exception);
                     if unless {
                         state = RuleState::Excepted;
                     }
@@ -77,86 +80,91 @@ impl<'p> Evaluator<'p, '_> {
     /// The policy's warnings that hold, each with its records.
     pub fn warning_reports(&self) -> Vec<(&'p Warning, Vec<Witness<'p>>)> {
         let plan: &'p Plan = self.plan;
+        let mut trace = Trace::default();
         (plan.program.warnings.iter().zip(&plan.warnings))
-            .filter(|(_, when)| self.test(**when))
-            .map(|(w, &when)| {
-                let mut witnesses = Vec::new();
-                self.witnesses(when, true, &mut witnesses);
-                (w, witnesses)
+            .filter_map(|(w, &when)| {
+                trace.clear();
+                self.traced(when, &mut trace).then(|| {
+                    let mut witnesses = Vec::new();
+                    self.witnesses(&mut trace, when, true, &mut witnesses);
+                    (w, witnesses)
+                })
             })
             .collect()
     }
 
-    /// Adds to `out` what made `cond` come out as `held`.
-    pub(crate) fn witnesses(&self, cond: Id, held: bool, out: &mut Vec<Witness<'p>>) {
+    /// Whether the condition `id` holds for `trace`, evaluated by
+    /// [`Evaluator::traced`].
+    fn held(&self, trace: &Trace, id: Id) -> bool {
+        match trace.held(id).or_else(|| self.lets_trace.held(id)) {
+            Some(held) => held,
+            None => self.test(id),
+        }
+    }
+
+    /// Adds to `out` what made `cond` come out as `held`, as `trace`
+    /// recorded it.
+    pub(crate) fn witnesses(
+        &self,
+        trace: &mut Trace,
+        cond: Id,
+        held: bool,
+        out: &mut Vec<Witness<'p>>,
+    ) {
         let plan: &'p Plan = self.plan;
         match (plan.op(cond), held) {
             (&Op::And(a, b), true) => {
-                self.witnesses(a, true, out);
-                self.witnesses(b, true, out);
+                self.witnesses(trace, a, true, out);
+                self.witnesses(trace, b, true, out);
             }
             (&Op::Or(a, b), false) => {
-                self.witnesses(a, false, out);
-                self.witnesses(b, false, out);
+                self.witnesses(trace, a, false, out);
+                self.witnesses(trace, b, false, out);
             }
             (&Op::Or(a, b), true) => {
-                let side = if self.test(a) { a } else { b };
-                self.witnesses(side, true, out);
+                let side = if self.held(trace, a) { a } else { b };
+                self.witnesses(trace, side, true, out);
             }
             (&Op::And(a, b), false) => {
-                let side = if self.test(a) { b } else { a };
-                self.witnesses(side, false, out);
+                let side = if self.held(trace, a) { b } else { a };
+                self.witnesses(trace, side, false, out);
             }
-            (&Op::Not(a), _) => self.witnesses(a, !held, out),
+            (&Op::Not(a), _) => self.witnesses(trace, a, !held, out),
             // Elements that match: the witnesses of `any`, the
-            // counter-examples of a failed `no`.
-            (&Op::Quantifier(Quant::Any, subject, body), true)
-            | (&Op::Quantifier(Quant::No, subject, body), false) => {
-                let list = self.eval(subject);
+            // counter-examples of a failed `no`; the records that break an
+            // `all`.
+            (&Op::Quantifier(quant, subject, body), _)
+                if matches!(
+                    (quant, held),
+                    (Quant::Any, true) | (Quant::No | Quant::All, false)
+                ) && (body.is_some() || quant != Quant::All) =>
+            {
                 let ty = plan.node(subject).ty.element().unwrap_or(&UNKNOWN);
-                let records = list
-                    .elements()
-                    .iter()
-                    .filter(|item| body.is_none_or(|b| self.holds_for(item, b)))
-                    .map(|item| Found {
-                        record: item.clone(),
-                        ty,
-                        matched: match body {
-                            Some(b) if self.detailed => self.matches(item, b),
-                            _ => Vec::new(),
-                        },
-                    })
-                    .collect();
+                let records = match self.scan_of(trace, cond) {
+                    Some(scan) => self.found(scan, body, ty),
+                    None => Vec::new(),
+                };
+                let condition = match (quant, body) {
+                    (Quant::All, Some(b)) => Some(format!("not ({})", plan.text(b))),
+                    (_, b) => b.map(|b| plan.text(b)),
+                };
                 out.push(Witness::Found {
                     list: plan.text(subject),
-                    condition: body.map(|b| plan.text(b)),
-                    records,
-                });
-            }
-            // The records that break an `all`.
-            (&Op::Quantifier(Quant::All, subject, Some(body)), false) => {
-                let list = self.eval(subject);
-                let ty = plan.node(subject).ty.element().unwrap_or(&UNKNOWN);
-                let records = list
-                    .elements()
-                    .iter()
-                    .filter(|item| !self.holds_for(item, body))
-                    .map(|item| Found {
-                        record: item.clone(),
-                        ty,
-                        matched: Vec::new(),
-                    })
-                    .collect();
-                out.push(Witness::Found {
-                    list: plan.text(subject),
-                    condition: Some(format!("not ({})", plan.text(body))),
+                    condition,
                     records,
                 });
             }
             // A condition given a name: what stands behind the name.
             (&Op::Let(i), _) if matches!(plan.node(cond).ty, Type::Bool) => {
                 match plan.lets.get(i) {
-                    Some(&l) => self.witnesses(l, held, out),
+                    Some(&l) => {
+                        if trace.held(l).or_else(|| self.lets_trace.held(l)).is_none() {
+                            // Traced where the `let` was computed, unless its
+                            // evaluator tracked horizons: then here.
+                            self.traced(l, trace);
+                        }
+                        self.witnesses(trace, l, held, out)
+                    }
                     None => out.push(Witness::Condition {
                         text: plan.text(cond),
                         held,
@@ -178,34 +186,49 @@ impl<'p> Evaluator<'p, '_> {
         }
     }
 
-    /// The memberships among the conjuncts of `body` that `item` satisfies,
-    /// each with the entries of the data that gave it.
-    fn matches(&self, item: &Value, body: Id) -> Vec<Match<'p>> {
+    /// The records quantifier `id` found, from `trace` or the `let`s'.
+    fn scan_of<'t>(&'t self, trace: &'t Trace, id: Id) -> Option<&'t Scan> {
+        trace.scan(id).or_else(|| self.lets_trace.scan(id))
+    }
+
+    /// The records of a scan, as witnesses show them.
+    fn found(&self, scan: &Scan, body: Option<Id>, ty: &'p Type) -> Vec<Found<'p>> {
+        let items = scan.list.elements();
+        let found = |item: &Value, looked_for: &[(Id, Value)]| Found {
+            record: item.clone(),
+            ty,
+            matched: match body {
+                Some(_) if self.detailed => self.matches(item, looked_for),
+                _ => Vec::new(),
+            },
+        };
+        match &scan.hits {
+            None => items.iter().map(|item| found(item, &[])).collect(),
+            Some(hits) => (hits.iter())
+                .filter_map(|h| Some(found(items.get(h.index)?, &h.looked_for)))
+                .collect(),
+        }
+    }
+
+    /// The memberships among the conjuncts of a body that `item`
+    /// satisfied, as the scan recorded them, each with the entries of the
+    /// data that gave it.
+    fn matches(&self, item: &Value, looked_for: &[(Id, Value)]) -> Vec<Match<'p>> {
         let plan: &'p Plan = self.plan;
         let mut out = Vec::new();
-        for c in conjuncts(plan, body) {
-            let (value, collection) = match *plan.op(c) {
+        for (c, found) in looked_for {
+            let (value, collection) = match *plan.op(*c) {
                 Op::Member {
-                    negated: false,
-                    value,
-                    collection,
+                    value, collection, ..
                 } => (value, collection),
-                Op::InRegion {
-                    negated: false,
-                    inner,
-                    outer,
-                } => (inner, outer),
+                Op::InRegion { inner, outer, .. } => (inner, outer),
                 _ => continue,
             };
-            if !self.holds_for(item, c) {
-                continue;
-            }
-            let found = self.eval_for(item, value);
-            let (origin, members) = self.origins(collection, &found, item);
+            let (origin, members) = self.origins(collection, found, item);
             let origin_ty = &plan.node(origin).ty;
             out.push(Match {
-                condition: plan.text(c),
-                value: found,
+                condition: plan.text(*c),
+                value: found.clone(),
                 ty: &plan.node(value).ty,
                 collection: plan.text(collection),
                 members_of: plan.text(origin),
@@ -340,7 +363,7 @@ fn same_read(plan: &Plan, a: Id, b: Id) -> bool {
 }
 
 /// The conjuncts of a condition: `A and B and C` gives A, B, C.
-fn conjuncts(plan: &Plan, e: Id) -> Vec<Id> {
+pub(super) fn conjuncts(plan: &Plan, e: Id) -> Vec<Id> {
     match *plan.op(e) {
         Op::And(a, b) => {
             let mut out = conjuncts(plan, a);

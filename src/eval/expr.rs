@@ -59,7 +59,7 @@ impl std::ops::Deref for Operand<'_> {
 }
 
 impl Operand<'_> {
-    fn into_value(self) -> Value {
+    pub(super) fn into_value(self) -> Value {
         match self {
             Operand::Lent(v) => v.clone(),
             Operand::Made(v) => v,
@@ -95,12 +95,22 @@ impl Evaluator<'_, '_> {
     }
 
     pub(super) fn holds_in(&self, item: &Value, body: Id, env: Env<'_>) -> bool {
+        self.within_element(item, env, |scope| self.operand(body, scope).truthy())
+    }
+
+    /// `f` with `item` bound by a `where`/`has` inside `env`.
+    pub(super) fn within_element<T>(
+        &self,
+        item: &Value,
+        env: Env<'_>,
+        f: impl FnOnce(Env<'_>) -> T,
+    ) -> T {
         let scope = Scope {
             item,
             depth: env.map_or(0, |s| s.depth + 1),
             parent: env,
         };
-        self.operand(body, Some(&scope)).truthy()
+        f(Some(&scope))
     }
 
     /// `e`'s value, lent without a clone when it already exists: a constant,
@@ -194,25 +204,12 @@ impl Evaluator<'_, '_> {
                 negated,
                 value,
                 collection,
-            } => {
-                let v = self.operand(value, env);
-                let found = !matches!(*v, Value::None) && self.member(&v, collection, env);
-                if let Some(h) = &self.horizon {
-                    self.track_member(h, value);
-                }
-                Value::Bool(found != negated)
-            }
+            } => Value::Bool(self.membership(negated, value, collection, env).0),
             &Op::InRegion {
                 negated,
                 inner,
                 outer,
-            } => {
-                let inside = match (&*self.operand(inner, env), &*self.operand(outer, env)) {
-                    (Value::Region(i), Value::Region(o)) => region::contains(*o, *i),
-                    _ => false,
-                };
-                Value::Bool(inside != negated)
-            }
+            } => Value::Bool(self.in_region(negated, inner, outer, env).0),
             &Op::IsNone { negated, value } => {
                 Value::Bool(matches!(*self.operand(value, env), Value::None) != negated)
             }
@@ -314,13 +311,53 @@ impl Evaluator<'_, '_> {
 }
 
 impl Evaluator<'_, '_> {
+    /// Whether `value in collection` holds (`not in` when `negated`), with
+    /// the value looked for.
+    pub(super) fn membership<'a>(
+        &'a self,
+        negated: bool,
+        value: Id,
+        collection: Id,
+        env: Env<'a>,
+    ) -> (bool, Operand<'a>) {
+        let v = self.operand(value, env);
+        let found = !matches!(*v, Value::None) && self.member(&v, collection, env);
+        if let Some(h) = &self.horizon {
+            self.track_member(h, value);
+        }
+        (found != negated, v)
+    }
+
+    /// Whether the region `inner` is inside `outer` (not, when `negated`),
+    /// with the region tested.
+    pub(super) fn in_region<'a>(
+        &'a self,
+        negated: bool,
+        inner: Id,
+        outer: Id,
+        env: Env<'a>,
+    ) -> (bool, Operand<'a>) {
+        let i = self.operand(inner, env);
+        let inside = match (&*i, &*self.operand(outer, env)) {
+            (Value::Region(i), Value::Region(o)) => region::contains(*o, *i),
+            _ => false,
+        };
+        (inside != negated, i)
+    }
+
     /// `any x in L has x.f <= bound` (or `all`, `no`, with any order) with
     /// `bound` the same for every `x`, answered by the least or greatest
     /// `f` of `L`, computed once per list (a long one that exists beyond
     /// this test) instead of once per test: what makes a quantifier nested
     /// in another over the same list linear. `None` where that does not
     /// apply; numbers are left out, as their comparison is not their order.
-    fn by_bound(&self, quant: Quant, subject: Id, body: Id, env: Env<'_>) -> Option<bool> {
+    pub(super) fn by_bound(
+        &self,
+        quant: Quant,
+        subject: Id,
+        body: Id,
+        env: Env<'_>,
+    ) -> Option<bool> {
         let plan = self.plan;
         let &Op::Compare(op, l, r) = plan.op(body) else {
             return None;

@@ -15,6 +15,7 @@ mod expr;
 mod facts;
 pub(crate) mod horizon;
 mod index;
+mod trace;
 pub(crate) use facts::with_as_of;
 pub use facts::{AS_OF, Facts, FactsError, FactsFile};
 pub mod what_if;
@@ -48,6 +49,8 @@ pub struct Evaluator<'p, 'v> {
     /// When it tracks horizons: those of the `let`s that filter a list,
     /// element by element.
     lists: Vec<Option<horizon::ListHorizon>>,
+    /// What the evaluation of the `let`s that witnesses explain recorded.
+    lets_trace: trace::Trace,
 }
 
 impl<'p, 'v> Evaluator<'p, 'v> {
@@ -109,6 +112,14 @@ impl<'p, 'v> Evaluator<'p, 'v> {
                         ev.lists[i] = list;
                         v
                     }
+                    Op::And(..) | Op::Or(..) | Op::Not(_) | Op::Quantifier(..)
+                        if ev.horizon.is_none() && plan.witnessed_lets.get(i) == Some(&true) =>
+                    {
+                        let mut trace = std::mem::take(&mut ev.lets_trace);
+                        let held = ev.traced(l, &mut trace);
+                        ev.lets_trace = trace;
+                        Value::Bool(held)
+                    }
                     _ => ev.eval(l),
                 };
                 ev.lets[i] = v;
@@ -137,6 +148,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             indexes: index::Indexes::default(),
             horizon: None,
             lists: Vec::new(),
+            lets_trace: trace::Trace::default(),
         }
     }
 
@@ -170,39 +182,43 @@ impl<'p, 'v> Evaluator<'p, 'v> {
     /// rules that fired and the warnings.
     pub fn decide(self, data_warnings: Vec<String>) -> Decision<'p> {
         let program: &'p crate::check::Program = &self.plan.program;
-        let fired: Vec<usize> = (0..program.rules.len())
-            .filter(|&i| self.fires(i))
-            .collect();
+        let plan: &'p Plan = self.plan;
+        // Each rule evaluated once, recording what its witnesses read.
+        let mut trace = trace::Trace::default();
+        let mut fired: Vec<usize> = Vec::new();
+        let mut rules: Vec<FiredRule<'p>> = Vec::new();
+        for (i, (rule, roots)) in program.rules.iter().zip(&plan.rules).enumerate() {
+            trace.clear();
+            let fires = self.traced(roots.when, &mut trace)
+                && !roots.unless.is_some_and(|u| self.traced(u, &mut trace));
+            if !fires {
+                continue;
+            }
+            let mut witnesses = Vec::new();
+            self.witnesses(&mut trace, roots.when, true, &mut witnesses);
+            if let Some(u) = roots.unless {
+                self.witnesses(&mut trace, u, false, &mut witnesses);
+            }
+            fired.push(i);
+            rules.push(FiredRule {
+                name: &rule.name,
+                title: rule.title.as_deref(),
+                outcome: &program.outcomes[rule.then.index],
+                witnesses,
+            });
+        }
         let winner = winner(program, fired.iter().copied());
         let outcome = winner.map_or(&program.otherwise, |i| &program.rules[i].then);
-        let plan: &'p Plan = self.plan;
         let roots = winner.map_or(&plan.otherwise, |i| &plan.rules[i].payload);
         let payload = (outcome.payload.iter().zip(roots))
             .map(|((name, _), &e)| (name.as_str(), self.eval(e), &plan.node(e).ty))
             .collect();
-        let rules = fired
-            .iter()
-            .map(|&i| {
-                let rule = &program.rules[i];
-                let roots = &plan.rules[i];
-                let mut witnesses = Vec::new();
-                self.witnesses(roots.when, true, &mut witnesses);
-                if let Some(u) = roots.unless {
-                    self.witnesses(u, false, &mut witnesses);
-                }
-                FiredRule {
-                    name: &rule.name,
-                    title: rule.title.as_deref(),
-                    outcome: &program.outcomes[rule.then.index],
-                    witnesses,
-                }
-            })
-            .collect();
         let mut warnings = data_warnings;
         for (w, &when) in program.warnings.iter().zip(&plan.warnings) {
-            if self.test(when) {
+            trace.clear();
+            if self.traced(when, &mut trace) {
                 let mut witnesses = Vec::new();
-                self.witnesses(when, true, &mut witnesses);
+                self.witnesses(&mut trace, when, true, &mut witnesses);
                 let because = witness::because(&witnesses, &program.timezone);
                 warnings.push(if because.is_empty() {
                     format!("{}: {}", w.name, w.message)
