@@ -19,7 +19,7 @@ pub(super) fn plan(program: Program) -> Plan {
     };
     let mut lets: Vec<Id> = Vec::with_capacity(program.lets.len());
     for l in &program.lets {
-        let id = c.lower(&l.value);
+        let id = c.lower(&program, &l.value);
         let fact_only = c.root(id);
         c.fact_only_lets
             .push(fact_only.then(|| c.nodes[id.index()].op.clone()));
@@ -27,13 +27,13 @@ pub(super) fn plan(program: Program) -> Plan {
     }
     let mut rules = Vec::with_capacity(program.rules.len());
     for r in &program.rules {
-        let when = c.lowered_root(&r.when);
-        let unless = r.unless.as_ref().map(|u| c.lowered_root(u));
+        let when = c.lowered_root(&program, &r.when);
+        let unless = r.unless.as_ref().map(|u| c.lowered_root(&program, u));
         let payload = r
             .then
             .payload
             .iter()
-            .map(|(_, v)| c.lowered_root(v))
+            .map(|(_, v)| c.lowered_root(&program, v))
             .collect();
         rules.push(RuleRoots {
             when,
@@ -44,17 +44,17 @@ pub(super) fn plan(program: Program) -> Plan {
     let warnings: Vec<Id> = program
         .warnings
         .iter()
-        .map(|w| c.lowered_root(&w.when))
+        .map(|w| c.lowered_root(&program, &w.when))
         .collect();
     let otherwise: Vec<Id> = (program.otherwise.payload.iter())
-        .map(|(_, v)| c.lowered_root(v))
+        .map(|(_, v)| c.lowered_root(&program, v))
         .collect();
     let expected: Vec<Vec<Vec<Id>>> = (program.tests.iter())
         .map(|t| {
             (t.expects.iter())
                 .map(|e| match &e.what {
                     Expected::Outcome { payload, .. } => {
-                        payload.iter().map(|(_, v)| c.lower(v)).collect()
+                        payload.iter().map(|(_, v)| c.lower(&program, v)).collect()
                     }
                     Expected::Rules(_) => Vec::new(),
                 })
@@ -63,7 +63,7 @@ pub(super) fn plan(program: Program) -> Plan {
         .collect();
     let mut constraints = Vec::new();
     for schema in [&program.input, &program.facts] {
-        c.constraints(schema, &mut constraints);
+        c.constraints(&program, schema, &mut constraints);
     }
     lets.append(&mut c.lifted);
     let hoisted = std::mem::take(&mut c.hoisted);
@@ -298,12 +298,44 @@ impl Compiler {
             ty,
             span,
             stage: Stage::Constant,
+            name: None,
         });
         id
     }
 
+    /// The name of a checked expression written as a name or a path of
+    /// names; `base` is the lowered node of its record, for a field.
+    fn name(&self, program: &Program, e: &Expr, base: Option<Id>) -> Option<Box<str>> {
+        let field = |ty: &Type, slot: usize| match ty.non_optional() {
+            Type::Record(r) => r.fields.get(slot).map(|(n, _)| n.as_str().into()),
+            _ => None,
+        };
+        let path = |b: Id| {
+            let node = &self.nodes[b.index()];
+            node.name.is_some() || matches!(node.op, Op::Element(_))
+        };
+        match &e.kind {
+            ExprKind::Fact(slot) => program
+                .facts
+                .fields
+                .get(*slot)
+                .map(|(n, _)| n.as_str().into()),
+            ExprKind::Let(i) => program.lets.get(*i).map(|l| l.name.as_str().into()),
+            ExprKind::Input => Some(program.input_name.as_str().into()),
+            ExprKind::Field(record, slot) => base
+                .filter(|b| path(*b))
+                .and_then(|_| field(&record.ty, *slot)),
+            ExprKind::Project(list, slot) => {
+                let element = list.ty.element()?;
+                base.filter(|b| path(*b))
+                    .and_then(|_| field(element, *slot))
+            }
+            _ => None,
+        }
+    }
+
     /// Copies a checked expression into the arena, children first.
-    fn lower(&mut self, e: &Expr) -> Id {
+    fn lower(&mut self, program: &Program, e: &Expr) -> Id {
         let op = match &e.kind {
             ExprKind::Const(v) => Op::Const(v.clone()),
             ExprKind::Now => Op::Now,
@@ -311,23 +343,29 @@ impl Compiler {
             ExprKind::Fact(s) => Op::Fact(*s),
             ExprKind::Let(i) => Op::Let(*i),
             ExprKind::Element(d) => Op::Element(*d),
-            ExprKind::Field(a, s) => Op::Field(self.lower(a), *s),
-            ExprKind::Project(a, s) => Op::Project(self.lower(a), *s),
-            ExprKind::Not(a) => Op::Not(self.lower(a)),
-            ExprKind::Neg(a) => Op::Neg(self.lower(a)),
-            ExprKind::And(a, b) => Op::And(self.lower(a), self.lower(b)),
-            ExprKind::Or(a, b) => Op::Or(self.lower(a), self.lower(b)),
-            ExprKind::Coalesce(a, b) => Op::Coalesce(self.lower(a), self.lower(b)),
-            ExprKind::Compare(op, a, b) => Op::Compare(*op, self.lower(a), self.lower(b)),
-            ExprKind::Arith(op, a, b) => Op::Arith(*op, self.lower(a), self.lower(b)),
+            ExprKind::Field(a, s) => Op::Field(self.lower(program, a), *s),
+            ExprKind::Project(a, s) => Op::Project(self.lower(program, a), *s),
+            ExprKind::Not(a) => Op::Not(self.lower(program, a)),
+            ExprKind::Neg(a) => Op::Neg(self.lower(program, a)),
+            ExprKind::And(a, b) => Op::And(self.lower(program, a), self.lower(program, b)),
+            ExprKind::Or(a, b) => Op::Or(self.lower(program, a), self.lower(program, b)),
+            ExprKind::Coalesce(a, b) => {
+                Op::Coalesce(self.lower(program, a), self.lower(program, b))
+            }
+            ExprKind::Compare(op, a, b) => {
+                Op::Compare(*op, self.lower(program, a), self.lower(program, b))
+            }
+            ExprKind::Arith(op, a, b) => {
+                Op::Arith(*op, self.lower(program, a), self.lower(program, b))
+            }
             ExprKind::Member {
                 negated,
                 value,
                 collection,
             } => Op::Member {
                 negated: *negated,
-                value: self.lower(value),
-                collection: self.lower(collection),
+                value: self.lower(program, value),
+                collection: self.lower(program, collection),
             },
             ExprKind::InRegion {
                 negated,
@@ -335,36 +373,53 @@ impl Compiler {
                 outer,
             } => Op::InRegion {
                 negated: *negated,
-                inner: self.lower(inner),
-                outer: self.lower(outer),
+                inner: self.lower(program, inner),
+                outer: self.lower(program, outer),
             },
             ExprKind::IsNone { negated, value } => Op::IsNone {
                 negated: *negated,
-                value: self.lower(value),
+                value: self.lower(program, value),
             },
-            ExprKind::Within(a, b) => Op::Within(self.lower(a), self.lower(b)),
-            ExprKind::Overlaps(a, b) => Op::Overlaps(self.lower(a), self.lower(b)),
-            ExprKind::Interval(a, b) => Op::Interval(self.lower(a), self.lower(b)),
-            ExprKind::Where(a, b) => Op::Where(self.lower(a), self.lower(b)),
-            ExprKind::Quantifier(q, a, b) => {
-                Op::Quantifier(*q, self.lower(a), b.as_ref().map(|b| self.lower(b)))
+            ExprKind::Within(a, b) => Op::Within(self.lower(program, a), self.lower(program, b)),
+            ExprKind::Overlaps(a, b) => {
+                Op::Overlaps(self.lower(program, a), self.lower(program, b))
             }
-            ExprKind::Call(f, args) => Op::Call(*f, args.iter().map(|a| self.lower(a)).collect()),
-            ExprKind::List(items) => Op::List(items.iter().map(|a| self.lower(a)).collect()),
+            ExprKind::Interval(a, b) => {
+                Op::Interval(self.lower(program, a), self.lower(program, b))
+            }
+            ExprKind::Where(a, b) => Op::Where(self.lower(program, a), self.lower(program, b)),
+            ExprKind::Quantifier(q, a, b) => Op::Quantifier(
+                *q,
+                self.lower(program, a),
+                b.as_ref().map(|b| self.lower(program, b)),
+            ),
+            ExprKind::Call(f, args) => {
+                Op::Call(*f, args.iter().map(|a| self.lower(program, a)).collect())
+            }
+            ExprKind::List(items) => {
+                Op::List(items.iter().map(|a| self.lower(program, a)).collect())
+            }
         };
-        self.push(op, e.ty.clone(), e.span)
+        let base = match op {
+            Op::Field(b, _) | Op::Project(b, _) => Some(b),
+            _ => None,
+        };
+        let name = self.name(program, e, base);
+        let id = self.push(op, e.ty.clone(), e.span);
+        self.nodes[id.index()].name = name;
+        id
     }
 
     /// Lowers and rewrites a top-level expression.
-    fn lowered_root(&mut self, e: &Expr) -> Id {
-        let id = self.lower(e);
+    fn lowered_root(&mut self, program: &Program, e: &Expr) -> Id {
+        let id = self.lower(program, e);
         self.root(id);
         id
     }
 
     /// Lowers the constraints of `schema` and of the records nested in it,
     /// each once, into `out` by id.
-    fn constraints(&mut self, schema: &RecordType, out: &mut Vec<Option<Id>>) {
+    fn constraints(&mut self, program: &Program, schema: &RecordType, out: &mut Vec<Option<Id>>) {
         for c in &schema.constraints {
             if out.get(c.id).is_some_and(Option::is_some) {
                 continue;
@@ -372,7 +427,7 @@ impl Compiler {
             if out.len() <= c.id {
                 out.resize(c.id + 1, None);
             }
-            out[c.id] = Some(self.lower(&c.condition));
+            out[c.id] = Some(self.lower(program, &c.condition));
         }
         for (_, ty) in &schema.fields {
             let mut ty = ty;
@@ -380,7 +435,7 @@ impl Compiler {
                 match ty {
                     Type::Optional(t) | Type::List(t) | Type::Set(t) => ty = t,
                     Type::Record(r) => {
-                        self.constraints(r, out);
+                        self.constraints(program, r, out);
                         break;
                     }
                     _ => break,
@@ -450,6 +505,7 @@ impl Compiler {
         }
         let node = self.nodes[id.index()].clone();
         let copy = self.push(node.op, node.ty, node.span);
+        self.nodes[copy.index()].name = node.name;
         self.nodes[id.index()].op = placeholder;
         self.unbind(copy, depth);
         Some(copy)

@@ -45,6 +45,10 @@ pub struct Node {
     pub span: Span,
     /// When its value is known.
     pub stage: Stage,
+    /// The name people call it by, when it is written as a name or a path
+    /// of names (`outside`, `person.tests`: `tests`): what explanations
+    /// show for a list, translated by the policy's messages.
+    pub name: Option<Box<str>>,
 }
 
 /// What a node computes; children are node ids.

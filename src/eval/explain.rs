@@ -150,6 +150,7 @@ impl<'p> Evaluator<'p, '_> {
                 };
                 out.push(Witness::Found {
                     list: plan.text(subject),
+                    list_name: plan.node(subject).name.as_deref(),
                     condition,
                     records,
                 });
@@ -175,6 +176,7 @@ impl<'p> Evaluator<'p, '_> {
             | (&Op::Quantifier(Quant::No, subject, Some(body)), true) => {
                 out.push(Witness::Nothing {
                     list: plan.text(subject),
+                    list_name: plan.node(subject).name.as_deref(),
                     condition: plan.text(body),
                     window: self.window(body),
                 });
@@ -232,6 +234,7 @@ impl<'p> Evaluator<'p, '_> {
                 ty: &plan.node(value).ty,
                 collection: plan.text(collection),
                 members_of: plan.text(origin),
+                members_of_name: plan.node(origin).name.as_deref(),
                 members,
                 members_ty: origin_ty.element().unwrap_or(origin_ty),
             });
