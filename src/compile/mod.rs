@@ -94,11 +94,13 @@ pub fn compile(program: Program) -> Plan {
 
 impl Plan {
     /// The node `id`.
+    #[inline]
     pub fn node(&self, id: Id) -> &Node {
         &self.nodes[id.index()]
     }
 
     /// What node `id` computes.
+    #[inline]
     pub fn op(&self, id: Id) -> &Op {
         &self.node(id).op
     }

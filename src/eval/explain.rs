@@ -2,8 +2,8 @@
 //! [`Witness`]es. Only run for rules that fired (and, for `policyc
 //! explain`, for the rest), so deciding stays cheap.
 
-use super::Evaluator;
 use super::trace::{Scan, Trace};
+use super::{Evaluator, window};
 use crate::check::ir::Builtin;
 use crate::check::{Rule, Warning};
 use crate::compile::{Id, Op, Plan};
@@ -313,13 +313,21 @@ impl<'p> Evaluator<'p, '_> {
     fn bounds(&self, c: Id) -> Option<(Id, Option<i64>, Option<i64>)> {
         let plan = self.plan;
         let instant = |e: Id| match self.eval(e) {
-            Value::Time(t) => Some(t),
+            Value::Time(t) => Some(i128::from(t)),
             _ => None,
+        };
+        let clamp = |v: Option<i128>| {
+            v.map(|v| i64::try_from(v).unwrap_or(if v > 0 { i64::MAX } else { i64::MIN }))
         };
         match *plan.op(c) {
             Op::Within(t, w) if plan.reads_element(t) && !plan.reads_element(w) => {
                 match self.eval(w) {
-                    Value::Interval(a, b) => Some((t, Some(a), Some(b))),
+                    // `a <= t and t <= b`
+                    Value::Interval(a, b) => {
+                        let (from, _) = window::holding(BinaryOp::Ge, a.into())?;
+                        let (_, to) = window::holding(BinaryOp::Le, b.into())?;
+                        Some((t, clamp(from), clamp(to)))
+                    }
                     _ => None,
                 }
             }
@@ -327,33 +335,20 @@ impl<'p> Evaluator<'p, '_> {
                 let (of, bound, op) = if plan.reads_element(a) {
                     (a, b, op)
                 } else {
-                    (b, a, flip(op))
+                    (b, a, window::flip(op))
                 };
-                if !matches!(plan.node(of).ty.non_optional(), Type::Time) {
+                let ordered = matches!(
+                    op,
+                    BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+                );
+                if !ordered || !matches!(plan.node(of).ty.non_optional(), Type::Time) {
                     return None;
                 }
-                let t = instant(bound)?;
-                match op {
-                    BinaryOp::Ge => Some((of, Some(t), None)),
-                    BinaryOp::Gt => Some((of, Some(t.saturating_add(1)), None)),
-                    BinaryOp::Le => Some((of, None, Some(t))),
-                    BinaryOp::Lt => Some((of, None, Some(t.saturating_sub(1)))),
-                    _ => None,
-                }
+                let (from, to) = window::holding(op, instant(bound)?)?;
+                Some((of, clamp(from), clamp(to)))
             }
             _ => None,
         }
-    }
-}
-
-/// `A < B` read from `B`'s side: `B > A`.
-pub(super) fn flip(op: BinaryOp) -> BinaryOp {
-    match op {
-        BinaryOp::Lt => BinaryOp::Gt,
-        BinaryOp::Le => BinaryOp::Ge,
-        BinaryOp::Gt => BinaryOp::Lt,
-        BinaryOp::Ge => BinaryOp::Le,
-        other => other,
     }
 }
 
@@ -404,9 +399,6 @@ mod tests {
 
     #[test]
     fn a_comparison_reads_from_the_side_of_the_record() {
-        assert_eq!(flip(BinaryOp::Lt), BinaryOp::Gt);
-        assert_eq!(flip(BinaryOp::Ge), BinaryOp::Le);
-        assert_eq!(flip(BinaryOp::Eq), BinaryOp::Eq);
         let policy = plan("any person.tests has now < at");
         let plan = policy.plan();
         let &Op::Quantifier(_, _, Some(body)) = plan.op(plan.rules[0].when) else {

@@ -115,9 +115,15 @@ impl Evaluator<'_, '_> {
 
     /// `e`'s value, lent without a clone when it already exists: a constant,
     /// a fact, a `let`, the input, an element, or a field of one of these.
+    #[inline]
     pub(super) fn operand<'a>(&'a self, e: Id, env: Env<'a>) -> Operand<'a> {
         let plan: &'a crate::compile::Plan = self.plan;
-        let lent = match plan.op(e) {
+        self.operand_of(plan.op(e), env)
+    }
+
+    /// [`Evaluator::operand`] of a node's op, looked up once.
+    fn operand_of<'a>(&'a self, op: &'a Op, env: Env<'a>) -> Operand<'a> {
+        let lent = match op {
             Op::Const(v) => Some(v),
             Op::Fact(slot) => self.facts.values.get(*slot),
             Op::Hoisted(i) => self.facts.hoisted.get(*i),
@@ -142,13 +148,19 @@ impl Evaluator<'_, '_> {
                     _ => Operand::Lent(&NONE),
                 };
             }
-            _ => return Operand::Made(self.eval_in(e, env)),
+            _ => return Operand::Made(self.eval_op(op, env)),
         };
         Operand::Lent(lent.unwrap_or(&NONE))
     }
 
+    #[inline]
     pub(super) fn eval_in(&self, e: Id, env: Env<'_>) -> Value {
-        match self.plan.op(e) {
+        self.eval_op(self.plan.op(e), env)
+    }
+
+    /// [`Evaluator::eval_in`] of a node's op, looked up once.
+    fn eval_op(&self, op: &Op, env: Env<'_>) -> Value {
+        match op {
             Op::Now => Value::Time(self.now),
             Op::Const(_)
             | Op::Fact(_)
@@ -157,7 +169,7 @@ impl Evaluator<'_, '_> {
             | Op::Input
             | Op::Element(_)
             | Op::ElementField(..)
-            | Op::Field(..) => self.operand(e, env).into_value(),
+            | Op::Field(..) => self.operand_of(op, env).into_value(),
             &Op::Project(base, slot) => {
                 let list = self.operand(base, env);
                 if !self.budget.take(list.elements().len() as u64) {
@@ -313,6 +325,7 @@ impl Evaluator<'_, '_> {
 impl Evaluator<'_, '_> {
     /// Whether `value in collection` holds (`not in` when `negated`), with
     /// the value looked for.
+    #[inline]
     pub(super) fn membership<'a>(
         &'a self,
         negated: bool,
@@ -330,6 +343,7 @@ impl Evaluator<'_, '_> {
 
     /// Whether the region `inner` is inside `outer` (not, when `negated`),
     /// with the region tested.
+    #[inline]
     pub(super) fn in_region<'a>(
         &'a self,
         negated: bool,
@@ -365,9 +379,7 @@ impl Evaluator<'_, '_> {
         let depth = env.map_or(0, |s| s.depth + 1);
         let (field, slot, bound, op) = match (plan.op(l), plan.op(r)) {
             (Op::ElementField(d, slot), _) if *d == depth => (l, *slot, r, op),
-            (_, Op::ElementField(d, slot)) if *d == depth => {
-                (r, *slot, l, super::explain::flip(op))
-            }
+            (_, Op::ElementField(d, slot)) if *d == depth => (r, *slot, l, super::window::flip(op)),
             _ => return None,
         };
         let ordered = matches!(

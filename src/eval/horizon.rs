@@ -21,8 +21,8 @@
 
 use std::cell::Cell;
 
-use super::Evaluator;
 use super::expr::Env;
+use super::{Evaluator, window};
 use crate::compile::{Id, Op, Plan, Root};
 use crate::syntax::{BinaryOp, Quant};
 use crate::value::Value;
@@ -85,21 +85,6 @@ impl TimeFlow {
     }
 }
 
-/// The first change, `Δ > 0` microseconds on, of `x op 0` where `x` is `d`
-/// now and grows by one a microsecond; `None` if it never changes.
-fn flip_rising(op: BinaryOp, d: i128) -> Option<i128> {
-    match op {
-        BinaryOp::Lt | BinaryOp::Ge => (d < 0).then_some(-d),
-        BinaryOp::Le | BinaryOp::Gt => (d <= 0).then_some(1 - d),
-        BinaryOp::Eq | BinaryOp::Ne => match d {
-            0 => Some(1),
-            d if d < 0 => Some(-d),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// Instants this far from zero are where saturating time arithmetic stops
 /// being linear: no horizon is solved for near them.
 const FAR: i128 = 1 << 60;
@@ -153,9 +138,9 @@ impl Evaluator<'_, '_> {
         }
         let d = p - q;
         let flip = match slope {
-            1 => flip_rising(op, d),
+            1 => window::first_flip(op, d),
             // `x op 0` is `-x op' 0`, with `op` read from the other side.
-            -1 => flip_rising(super::explain::flip(op), -d),
+            -1 => window::first_flip(window::flip(op), -d),
             _ => return self.note_unknown(h),
         };
         if let Some(delta) = flip {

@@ -16,6 +16,7 @@ mod facts;
 pub(crate) mod horizon;
 mod index;
 mod trace;
+mod window;
 pub(crate) use facts::with_as_of;
 pub use facts::{AS_OF, Facts, FactsError, FactsFile};
 pub mod what_if;
