@@ -118,9 +118,11 @@ pub(super) fn plan(program: Program) -> Plan {
     // A constraint's record is the element bound around it.
     let at = |r: &(Root, Id)| (r.1, usize::from(matches!(r.0, Root::Constraint(_))));
     stages(&mut nodes, &roots.iter().map(at).collect::<Vec<_>>());
+    let ops = nodes.iter().map(|n| n.op.clone()).collect();
     let mut plan = Plan {
         program,
         nodes,
+        ops,
         roots,
         lets,
         rules,

@@ -47,6 +47,9 @@ pub struct Plan {
     pub program: Program,
     /// The nodes, by [`Id`].
     nodes: Vec<Node>,
+    /// Their ops again, side by side: what the evaluator reads at every
+    /// step, in one small array.
+    ops: Box<[Op]>,
     /// Every root, with what it is, in the order of the program.
     roots: Vec<(Root, Id)>,
     /// The value of each `let`: the program's, then the hidden ones
@@ -102,7 +105,7 @@ impl Plan {
     /// What node `id` computes.
     #[inline]
     pub fn op(&self, id: Id) -> &Op {
-        &self.node(id).op
+        &self.ops[id.index()]
     }
 
     /// Every root, with what it is, in the order of the program.

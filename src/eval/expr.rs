@@ -94,11 +94,13 @@ impl Evaluator<'_, '_> {
         self.eval_in(e, Some(&scope))
     }
 
+    #[inline]
     pub(super) fn holds_in(&self, item: &Value, body: Id, env: Env<'_>) -> bool {
         self.within_element(item, env, |scope| self.operand(body, scope).truthy())
     }
 
     /// `f` with `item` bound by a `where`/`has` inside `env`.
+    #[inline]
     pub(super) fn within_element<T>(
         &self,
         item: &Value,
@@ -413,6 +415,7 @@ impl Evaluator<'_, '_> {
     /// Whether `v` is in the collection `e`: a binary search in a set or in
     /// the sorted copy of a long list that exists beyond this test, a scan
     /// of any other list.
+    #[inline]
     fn member(&self, v: &Value, e: Id, env: Env<'_>) -> bool {
         if let Some(found) = self.member_apart(v, e) {
             return found;
