@@ -108,6 +108,11 @@ impl Plan {
         &self.ops[id.index()]
     }
 
+    /// Every node's op, by [`Id`].
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+
     /// Every root, with what it is, in the order of the program.
     pub fn roots(&self) -> impl Iterator<Item = (Root, Id)> + '_ {
         self.roots.iter().copied()

@@ -119,8 +119,8 @@ impl Evaluator<'_, '_> {
     /// a fact, a `let`, the input, an element, or a field of one of these.
     #[inline]
     pub(super) fn operand<'a>(&'a self, e: Id, env: Env<'a>) -> Operand<'a> {
-        let plan: &'a crate::compile::Plan = self.plan;
-        self.operand_of(plan.op(e), env)
+        let ops: &'a [Op] = self.ops;
+        self.operand_of(&ops[e.index()], env)
     }
 
     /// [`Evaluator::operand`] of a node's op, looked up once.
@@ -157,7 +157,7 @@ impl Evaluator<'_, '_> {
 
     #[inline]
     pub(super) fn eval_in(&self, e: Id, env: Env<'_>) -> Value {
-        self.eval_op(self.plan.op(e), env)
+        self.eval_op(&self.ops[e.index()], env)
     }
 
     /// [`Evaluator::eval_in`] of a node's op, looked up once.

@@ -15,9 +15,9 @@
 //! of the next microsecond: slower, never wrong.
 //!
 //! A comparison that can never flip back (a window that closed) adds
-//! nothing, so a record's past costs one evaluation, not one per event. In
-//! a plan arena the slope is per-node metadata of the time analysis, and the
-//! horizon one more value of the trace.
+//! nothing, so a record's past costs one evaluation, not one per event.
+//! Where a comparison flips is read from the one model of a time
+//! comparison, `window.rs`, which also gives witnesses their windows.
 
 use std::cell::Cell;
 

@@ -32,6 +32,8 @@ use crate::witness;
 /// The state of one person's evaluation.
 pub struct Evaluator<'p, 'v> {
     plan: &'p Plan,
+    /// The plan's ops, what each step reads.
+    ops: &'p [Op],
     facts: &'p Facts,
     person: &'v Value,
     now: i64,
@@ -140,6 +142,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
     fn bare(plan: &'p Plan, facts: &'p Facts, person: &'v Value, now: i64) -> Self {
         Evaluator {
             plan,
+            ops: plan.ops(),
             facts,
             person,
             now,
