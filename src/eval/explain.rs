@@ -140,6 +140,9 @@ impl<'p> Evaluator<'p, '_> {
                 ) && (body.is_some() || quant != Quant::All) =>
             {
                 let ty = plan.node(subject).ty.element().unwrap_or(&UNKNOWN);
+                if let Some(scan) = trace.scan_mut(cond) {
+                    self.complete(scan);
+                }
                 let records = match self.scan_of(trace, cond) {
                     Some(scan) => self.found(scan, body, ty),
                     None => Vec::new(),

@@ -120,6 +120,9 @@ impl<'p, 'v> Evaluator<'p, 'v> {
                     {
                         let mut trace = std::mem::take(&mut ev.lets_trace);
                         let held = ev.traced(l, &mut trace);
+                        for scan in trace.scans_mut() {
+                            ev.complete(scan);
+                        }
                         ev.lets_trace = trace;
                         Value::Bool(held)
                     }

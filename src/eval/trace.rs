@@ -27,6 +27,12 @@ pub(crate) struct Scan {
     /// The records, by index, each with the values its membership
     /// conjuncts looked for; `None` for every record (a bare `any L`).
     pub(crate) hits: Option<Vec<Hit>>,
+    /// The body, and whether a record that satisfies it decides (`any`,
+    /// `no`) or one that fails it (`all`).
+    body: Option<(Id, bool)>,
+    /// Where the evaluation stopped, once the value was decided: the
+    /// records from there on are read only if a witness shows them.
+    next: Option<usize>,
 }
 
 /// One record a quantifier found.
@@ -59,6 +65,16 @@ impl Trace {
     /// The records quantifier `id` found, if a witness needs them.
     pub(crate) fn scan(&self, id: Id) -> Option<&Scan> {
         self.scans.iter().rev().find(|s| s.id == id)
+    }
+
+    /// [`Trace::scan`], to read the rest of its records.
+    pub(crate) fn scan_mut(&mut self, id: Id) -> Option<&mut Scan> {
+        self.scans.iter_mut().rev().find(|s| s.id == id)
+    }
+
+    /// Every scan, to read the rest of their records.
+    pub(crate) fn scans_mut(&mut self) -> impl Iterator<Item = &mut Scan> {
+        self.scans.iter_mut()
     }
 
     /// Forgets everything, keeping the storage.
@@ -113,33 +129,17 @@ impl Evaluator<'_, '_> {
                     id,
                     list: list.into_value(),
                     hits: None,
+                    body: None,
+                    next: None,
                 });
             }
             return held;
         };
         // The records that decide: those that hold for `any` and `no`,
-        // those that fail for `all`.
+        // those that fail for `all`. The first decides the value.
         let deciding = !matches!(quant, Quant::All);
-        let conjuncts = match (self.detailed, deciding) {
-            (true, true) => super::explain::conjuncts(self.plan, body),
-            _ => Vec::new(),
-        };
         let mut hits = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            // A spent budget ends the loop: what is computed is then
-            // meaningless, and the caller says so.
-            if !self.budget.take(1) {
-                break;
-            }
-            let (held, looked_for) = if conjuncts.is_empty() {
-                (self.holds_in(item, body, None), Vec::new())
-            } else {
-                self.within_element(item, None, |env| self.conjuncts_hold(&conjuncts, env))
-            };
-            if held == deciding {
-                hits.push(Hit { index, looked_for });
-            }
-        }
+        let next = self.read(items, 0, (body, deciding), true, &mut hits);
         let held = match quant {
             Quant::Any => !hits.is_empty(),
             Quant::No | Quant::All => hits.is_empty(),
@@ -149,9 +149,65 @@ impl Evaluator<'_, '_> {
                 id,
                 list: list.into_value(),
                 hits: Some(hits),
+                body: Some((body, deciding)),
+                next,
             });
         }
         held
+    }
+
+    /// Reads the rest of a scan's records, each once: those after the one
+    /// that decided its value.
+    pub(crate) fn complete(&self, scan: &mut Scan) {
+        let Scan {
+            list,
+            hits: Some(hits),
+            body: Some(body),
+            next,
+            ..
+        } = scan
+        else {
+            return;
+        };
+        if let Some(start) = next.take() {
+            self.read(list.elements(), start, *body, false, hits);
+        }
+    }
+
+    /// Reads `items` from `start`, adding to `hits` each that decides
+    /// (`body` holds for it, or fails for `all`); after the first, when
+    /// `first`, stops and gives the index to go on from.
+    fn read(
+        &self,
+        items: &[Value],
+        start: usize,
+        (body, deciding): (Id, bool),
+        first: bool,
+        hits: &mut Vec<Hit>,
+    ) -> Option<usize> {
+        let conjuncts = match (self.detailed, deciding) {
+            (true, true) => super::explain::conjuncts(self.plan, body),
+            _ => Vec::new(),
+        };
+        for (index, item) in items.iter().enumerate().skip(start) {
+            // A spent budget ends the loop: what is computed is then
+            // meaningless, and the caller says so.
+            if !self.budget.take(1) {
+                return None;
+            }
+            let (held, looked_for) = if conjuncts.is_empty() {
+                (self.holds_in(item, body, None), Vec::new())
+            } else {
+                self.within_element(item, None, |env| self.conjuncts_hold(&conjuncts, env))
+            };
+            if held == deciding {
+                hits.push(Hit { index, looked_for });
+                if first {
+                    return Some(index + 1);
+                }
+            }
+        }
+        None
     }
 
     /// Whether every one of `conjuncts` holds, in order, as their `and`
@@ -223,9 +279,15 @@ mod tests {
         let when = plan.rules[0].when;
         assert!(evaluator.traced(when, &mut trace));
         assert_eq!(trace.held(when), Some(true));
-        let scan = trace.scan(when).unwrap_or_else(|| unreachable!("a scan"));
-        let found: Vec<usize> = (scan.hits.iter().flatten()).map(|h| h.index).collect();
-        assert_eq!(found, [1, 3]);
+        let found = |trace: &mut Trace| -> Vec<usize> {
+            let scan = trace.scan(when).unwrap_or_else(|| unreachable!("a scan"));
+            (scan.hits.iter().flatten()).map(|h| h.index).collect()
+        };
+        assert_eq!(found(&mut trace), [1], "the first record decides");
+        if let Some(scan) = trace.scan_mut(when) {
+            evaluator.complete(scan);
+        }
+        assert_eq!(found(&mut trace), [1, 3], "a witness reads the rest");
         // One that failed needs no records.
         let person = record(&policy, &[false, false]);
         let evaluator = Evaluator::new(plan, &facts, &person, 0);
@@ -252,5 +314,16 @@ mod tests {
         assert!(!d.rules[0].witnesses.is_empty());
         assert!(verdict.spent() > 0);
         assert_eq!(decision.spent(), verdict.spent());
+        // The first record holds: deciding alone stops there, the
+        // witnesses read the others, each record once (a step for the
+        // record, one for its `count`).
+        let person = record(&policy, &[true, true, false, true]);
+        let decision = Budget::unlimited();
+        let d = Evaluator::within(plan, &facts, &person, 0, &decision).decide(Vec::new());
+        let crate::witness::Witness::Found { records, .. } = &d.rules[0].witnesses[0] else {
+            unreachable!("records found")
+        };
+        assert_eq!(records.len(), 3);
+        assert_eq!(decision.spent(), 2 * 4);
     }
 }
