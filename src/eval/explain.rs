@@ -165,7 +165,7 @@ impl<'p> Evaluator<'p, '_> {
                         if trace.held(l).or_else(|| self.lets_trace.held(l)).is_none() {
                             // Traced where the `let` was computed, unless its
                             // evaluator tracked horizons: then here.
-                            self.traced(l, trace);
+                            self.noted(l, trace);
                         }
                         self.witnesses(trace, l, held, out)
                     }

@@ -119,7 +119,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
                         if ev.horizon.is_none() && plan.witnessed_lets.get(i) == Some(&true) =>
                     {
                         let mut trace = std::mem::take(&mut ev.lets_trace);
-                        let held = ev.traced(l, &mut trace);
+                        let held = ev.noted(l, &mut trace);
                         for scan in trace.scans_mut() {
                             ev.complete(scan);
                         }

@@ -1,5 +1,5 @@
 //! What the evaluation of a condition records for its witnesses: the value
-//! of each node of its `and`/`or`/`not` structure it evaluated, and for
+//! of the left side of each `and`/`or` it evaluated, and for
 //! each quantifier whose records a witness shows, its list and the indices
 //! of those records (with, for detailed witnesses, the values each looked
 //! for in a set). Witnesses are then read from the trace (`explain.rs`),
@@ -45,7 +45,9 @@ pub(crate) struct Hit {
     pub(crate) looked_for: Vec<(Id, Value)>,
 }
 
-/// What the evaluation of conditions recorded.
+/// What the evaluation of conditions recorded: the value of the left side
+/// of each `and`/`or` evaluated (and of each condition traced whole, with
+/// [`Evaluator::noted`]), and the quantifiers' records.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Trace {
     held: Vec<(Id, bool)>,
@@ -96,13 +98,19 @@ impl Evaluator<'_, '_> {
     /// Whether condition `id` holds at the top of a rule, recording in
     /// `trace` what its witnesses read.
     pub(crate) fn traced(&self, id: Id, trace: &mut Trace) -> bool {
-        let held = match *self.plan.op(id) {
-            Op::And(a, b) => self.traced(a, trace) && self.traced(b, trace),
-            Op::Or(a, b) => self.traced(a, trace) || self.traced(b, trace),
+        match *self.plan.op(id) {
+            // The left side's value tells a witness which side decided.
+            Op::And(a, b) => self.noted(a, trace) && self.traced(b, trace),
+            Op::Or(a, b) => self.noted(a, trace) || self.traced(b, trace),
             Op::Not(a) => !self.traced(a, trace),
             Op::Quantifier(quant, subject, body) => self.scan(id, quant, subject, body, trace),
             _ => self.test(id),
-        };
+        }
+    }
+
+    /// [`Evaluator::traced`], its value noted in `trace`.
+    pub(crate) fn noted(&self, id: Id, trace: &mut Trace) -> bool {
+        let held = self.traced(id, trace);
         trace.held.push((id, held));
         held
     }
@@ -277,7 +285,7 @@ mod tests {
         let evaluator = Evaluator::new(plan, &facts, &person, 0);
         let mut trace = Trace::default();
         let when = plan.rules[0].when;
-        assert!(evaluator.traced(when, &mut trace));
+        assert!(evaluator.noted(when, &mut trace));
         assert_eq!(trace.held(when), Some(true));
         let found = |trace: &mut Trace| -> Vec<usize> {
             let scan = trace.scan(when).unwrap_or_else(|| unreachable!("a scan"));
