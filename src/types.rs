@@ -51,6 +51,8 @@ pub struct RecordType {
 /// type, over its fields; a record that breaks it is bad input.
 #[derive(Debug, Clone)]
 pub struct Constraint {
+    /// Its place among the program's constraints.
+    pub id: usize,
     /// The condition as written in the policy.
     pub text: String,
     /// The condition, checked, with the record as its element.
