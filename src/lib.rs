@@ -33,6 +33,7 @@ pub mod check;
 pub mod compile;
 pub mod data;
 pub mod decision;
+pub mod diff;
 pub mod eval;
 pub mod explain;
 pub mod format;
@@ -198,8 +199,27 @@ impl Policy {
     fn person(&self, json: &str) -> Result<data::Decoded, DataError> {
         let schema = &self.plan.program.input;
         let decoded = data::decode(json, schema, self.reading())?;
-        eval::constraints::check(&self.plan, &decoded.value, schema)?;
+        self.check_person(&decoded.value)?;
         Ok(decoded)
+    }
+
+    /// Checks a person's constraints (`requiring ...`): those of a record
+    /// read against another policy's schema, when the two schemas are the
+    /// same ([`Policy::reads_as`]).
+    pub fn check_person(&self, person: &value::Value) -> Result<(), DataError> {
+        eval::constraints::check(&self.plan, person, &self.plan.program.input)
+    }
+
+    /// Whether a person read by `other` is read the same way by this
+    /// policy: the same fields of the same types, the same time zone and
+    /// the same strictness (the constraints may differ).
+    pub fn reads_as(&self, other: &Policy) -> bool {
+        let (a, b) = (&self.plan.program, &other.plan.program);
+        a.input.fields == b.input.fields
+            && a.input.required == b.input.required
+            && a.timezone == b.timezone
+            && a.resolve == b.resolve
+            && self.strict == other.strict
     }
 
     /// Warnings about the policy's text: it checks, but may not say what
@@ -374,7 +394,18 @@ impl Policy {
         json: &str,
         now: i64,
     ) -> Result<explain::Explanation<'p>, DataError> {
-        let decoded = self.person(json)?;
+        self.explain_record(facts, &self.person(json)?, now)
+    }
+
+    /// [`Policy::explain_json`] for a person already read against the
+    /// policy's schema and checked ([`Policy::check_person`]), from JSON
+    /// or from another source.
+    pub fn explain_record<'p>(
+        &'p self,
+        facts: &'p Facts,
+        decoded: &data::Decoded,
+        now: i64,
+    ) -> Result<explain::Explanation<'p>, DataError> {
         let person = &decoded.value;
         let budget = self.fresh_budget();
         let evaluator = eval::Evaluator::within(&self.plan, facts, person, now, &budget).detailed();
@@ -391,7 +422,7 @@ impl Policy {
             decision: self.with_extras(decision, facts, person, extras, &budget),
             rules,
             warnings,
-            data_warnings: decoded.warnings,
+            data_warnings: decoded.warnings.clone(),
         };
         self.within_budget(&budget, explanation)
     }

@@ -1,5 +1,6 @@
 //! The `policyc` command: parses arguments, calls the library, prints, and
-//! chooses the exit code (0 decided, 1 policy errors, 2 usage, 3 bad data).
+//! chooses the exit code (0 decided, 1 policy errors, 2 usage, 3 bad data,
+//! 4 a `diff --fail-if` condition holds).
 
 use std::fs;
 use std::io::{self, BufReader, BufWriter, IsTerminal as _, Read, Write as _};
@@ -51,6 +52,13 @@ impl Errors {
 struct Run {
     /// The `.policy` file.
     policy: PathBuf,
+    #[command(flatten)]
+    people: People,
+}
+
+/// The people to decide, the facts, the instant and how to read them.
+#[derive(Args)]
+struct People {
     /// One JSON object, or JSON Lines (one person per line); `-` is stdin.
     #[arg(long)]
     input: PathBuf,
@@ -128,6 +136,48 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
         format: ExplainFormat,
     },
+    /// Decide every person under an old and a new version of a policy, and
+    /// report what changed.
+    ///
+    /// The transition matrix of outcomes and of deciding rules, a seeded
+    /// sample of the people of each change with the rules whose state
+    /// changed and why, and (`--horizon`) the people decided alike now but
+    /// not later. Exit code 4 when a `--fail-if` condition holds.
+    Diff {
+        /// The old version: a `.policy` file, or a folder of dated
+        /// versions (`2021-10-30.policy`: the latest not after `--now`).
+        old: PathBuf,
+        /// The new version, likewise.
+        new: PathBuf,
+        #[command(flatten)]
+        people: People,
+        /// Also follow the people decided alike now this far ahead (`14d`)
+        /// and report those decided differently later, with when.
+        #[arg(long, value_parser = horizon)]
+        horizon: Option<i64>,
+        /// Fail (exit code 4) if the change is larger than intended:
+        /// `green->popup > 1000`, `*->popup > 5%`, `changed >= 1%`,
+        /// `errors > 0`; may be given more than once.
+        #[arg(long)]
+        fail_if: Vec<String>,
+        /// `table`: for people; `json`: one document for programs.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+        format: DiffFormat,
+        /// Also write the report as one self-contained HTML page.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// The language of the sampled people's explanations, one of both
+        /// policies' `messages` languages; default: each policy's own.
+        #[arg(long)]
+        lang: Option<String>,
+        /// The people sampled and explained for each change (at most
+        /// 1000: each is held until the end).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(0..=1000))]
+        sample: u16,
+        /// The seed of the sample.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Run the `test` blocks of every policy under the paths.
     Test {
         /// `.policy` files, or folders to search for them (default:
@@ -159,7 +209,7 @@ enum Command {
     /// batch (`application/x-ndjson`), `POST /v1/policies/NAME/watch`
     /// pushes each change of a decision, `GET /v1/status`,
     /// `GET /health/live`, `GET /health/ready` and `GET /metrics` tell how
-    /// it goes (docs/contract.md, section 8).
+    /// it goes (docs/contract.md, section 9).
     Serve(Box<ServeArgs>),
     /// Check policies for errors without running them.
     Check {
@@ -257,6 +307,20 @@ fn duration(text: &str) -> Result<u64, String> {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DiffFormat {
+    Table,
+    Json,
+}
+
+/// A `--horizon`, in microseconds.
+fn horizon(text: &str) -> Result<i64, String> {
+    policyc::time::parse_duration(text)
+        .filter(|&s| s > 0)
+        .map(|s| s * 1_000_000)
+        .ok_or_else(|| format!("`{text}` is not a duration like `14d`, `36h` or `1d12h`"))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ExplainFormat {
     Text,
     Json,
@@ -285,6 +349,8 @@ enum Exit {
     Usage = 2,
     /// Bad input data, also when only some records were bad.
     Data = 3,
+    /// `diff`: a `--fail-if` condition holds.
+    Refused = 4,
 }
 
 impl From<Exit> for ExitCode {
@@ -329,9 +395,30 @@ enum CliError {
     #[error("cannot write the output")]
     #[diagnostic(code(policyc::write))]
     Write(#[source] io::Error),
+    #[error("cannot write `{path}`")]
+    #[diagnostic(
+        code(policyc::write),
+        help("check that its folder exists and may be written to")
+    )]
+    WriteFile {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("`{path}` has no dated version not after {now}")]
+    #[diagnostic(
+        code(policyc::version),
+        help(
+            "a folder of versions holds files named by the day they take effect, like `2021-10-30.policy`; give `--now` on or after one, or the file itself"
+        )
+    )]
+    NoVersion { path: String, now: String },
     #[error(transparent)]
     #[diagnostic(transparent)]
     FactSet(Box<policyc::FactsError>),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Condition(Box<policyc::diff::ConditionError>),
     #[error(transparent)]
     #[diagnostic(transparent)]
     Language(#[from] policyc::explain::LanguageError),
@@ -354,7 +441,9 @@ impl CliError {
                 line: error.line.or(Some(1)),
                 column: error.column,
             },
-            CliError::Read { path, .. } => Place {
+            CliError::Read { path, .. }
+            | CliError::WriteFile { path, .. }
+            | CliError::NoVersion { path, .. } => Place {
                 file: Some(path.clone()),
                 ..Place::default()
             },
@@ -364,6 +453,11 @@ impl CliError {
                 file: Some(path.clone()),
                 line: Some(*line),
                 column: Some(*column),
+            },
+            // Where in the condition, as `--fail-if` is the file.
+            CliError::Condition(e) => Place {
+                file: Some("--fail-if".to_owned()),
+                ..Place::of(e.as_ref())
             },
             CliError::Now { .. }
             | CliError::Write(_)
@@ -383,7 +477,10 @@ impl CliError {
             CliError::Facts { .. } => Exit::Data,
             CliError::FactSet(e) if !e.is_usage() => Exit::Data,
             CliError::Read { .. }
+            | CliError::WriteFile { .. }
+            | CliError::NoVersion { .. }
             | CliError::NotUtf8 { .. }
+            | CliError::Condition(_)
             | CliError::Now { .. }
             | CliError::Write(_)
             | CliError::Language(_)
@@ -428,6 +525,31 @@ fn main() -> ExitCode {
                 Extras::default(),
                 lang.as_deref(),
             ),
+            strictness,
+        ),
+        Command::Diff {
+            old,
+            new,
+            people,
+            horizon,
+            fail_if,
+            format,
+            html,
+            lang,
+            sample,
+            seed,
+        } => diff(
+            (&old, &new),
+            &people,
+            &Asked {
+                horizon,
+                fail_if,
+                format,
+                html,
+                lang,
+                sample,
+                seed,
+            },
             strictness,
         ),
         Command::Check { policies, cost } => check(&policies, cost, strictness),
@@ -728,62 +850,18 @@ fn eval(
     (format, extras, lang): (Format, Extras, Option<&str>),
     strictness: Strictness,
 ) -> miette::Result<ExitCode> {
-    let (policy, input, facts) = (&run.policy, &run.input, &run.facts);
-    let now = run.now.as_deref();
+    let (input, people) = (&run.people.input, &run.people);
     let errors = strictness.0;
-    let Some(policy) = load(policy, strictness)? else {
+    let Some(policy) = load(&run.policy, strictness)? else {
         return Ok(Exit::Policy.into());
     };
-    let policy = policy.strict(run.strict).budget(run.budget);
+    let policy = policy.strict(people.strict).budget(people.budget);
     let words = match format {
         Format::Explain | Format::ExplainJson => Some(policy.words(lang).map_err(CliError::from)?),
         Format::Json | Format::Pretty => None,
     };
-    let now = match now {
-        Some(text) => policy.instant(text).map_err(|e| CliError::Now {
-            text: text.into(),
-            reason: e.reason(),
-        })?,
-        None => jiff::Timestamp::now().as_microsecond(),
-    };
-    let mut parts = Vec::with_capacity(facts.len());
-    for path in facts {
-        let text = read(path)?;
-        let name = path.display().to_string();
-        let f = policy
-            .facts_file(&name, &text)
-            .map_err(|error| CliError::Facts {
-                path: name.clone(),
-                help: policy.data_help(&error, true),
-                error,
-            })?;
-        for w in &f.warnings {
-            warn(errors, &path.display().to_string(), w);
-        }
-        parts.push(f);
-    }
-    let facts = policy
-        .combine_facts(parts, now)
-        .map_err(|e| CliError::FactSet(Box::new(e)))?;
-    let options = stream::Options {
-        max_line_bytes: usize::try_from(run.max_line_bytes).unwrap_or(usize::MAX),
-        // A program that writes a line and waits for its answer must get
-        // it; a file is read to its end anyway.
-        flush_each: !is_regular_file(input),
-        jobs: run
-            .jobs
-            .and_then(|n| usize::try_from(n).ok())
-            .and_then(std::num::NonZeroUsize::new)
-            .unwrap_or_else(stream::all_cores),
-    };
-    let reader: Box<dyn Read + Send> = if input == Path::new("-") {
-        Box::new(io::stdin())
-    } else {
-        Box::new(fs::File::open(input).map_err(|source| CliError::Read {
-            path: input.display().to_string(),
-            source,
-        })?)
-    };
+    let now = instant(&policy, people.now.as_deref())?;
+    let facts = load_facts(&policy, &people.facts, now, errors)?;
     let output = match (format, words.as_ref()) {
         (Format::Explain, Some(words)) => stream::Output::Explain(words),
         (Format::ExplainJson, Some(words)) => stream::Output::ExplainJson(words),
@@ -794,18 +872,12 @@ fn eval(
     let name = input.display().to_string();
     let summary = stream::run(
         &decider,
-        BufReader::with_capacity(1 << 18, reader),
+        open_input(input)?,
         BufWriter::with_capacity(1 << 16, io::stdout().lock()),
-        options,
+        options(people),
         |e| report_bad_record(errors, &name, e, &policy.data_help(e, false)),
     )
-    .map_err(|e| match e {
-        stream::StreamError::Read(source) => CliError::Read {
-            path: name.clone(),
-            source,
-        },
-        stream::StreamError::Write(source) => CliError::Write(source),
-    })?;
+    .map_err(|e| stream_failure(&name, e))?;
     if summary.bad > 0 {
         if errors == Errors::Human {
             let bad = summary.bad;
@@ -873,6 +945,207 @@ fn serve(args: ServeArgs) -> miette::Result<ExitCode> {
         let _ = io::stdout().flush();
     })?;
     Ok(Exit::Decided.into())
+}
+
+/// What `diff` is asked beyond the people.
+struct Asked {
+    horizon: Option<i64>,
+    fail_if: Vec<String>,
+    format: DiffFormat,
+    html: Option<PathBuf>,
+    lang: Option<String>,
+    sample: u16,
+    seed: u64,
+}
+
+fn diff(
+    (old, new): (&Path, &Path),
+    people: &People,
+    asked: &Asked,
+    strictness: Strictness,
+) -> miette::Result<ExitCode> {
+    use policyc::diff::{self, Condition, Differ, Settings, Version};
+    let errors = strictness.0;
+    let now_text = people.now.as_deref();
+    let (old, new) = (version(old, now_text)?, version(new, now_text)?);
+    let (Some(a), Some(b)) = (load(&old, strictness)?, load(&new, strictness)?) else {
+        return Ok(Exit::Policy.into());
+    };
+    let (a, b) = (
+        a.strict(people.strict).budget(people.budget),
+        b.strict(people.strict).budget(people.budget),
+    );
+    let lang = asked.lang.as_deref();
+    let words = (
+        a.words(lang).map_err(CliError::from)?,
+        b.words(lang).map_err(CliError::from)?,
+    );
+    let conditions = asked
+        .fail_if
+        .iter()
+        .map(|c| Condition::parse(c, &a.program().outcomes, &b.program().outcomes))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::Condition(Box::new(e)))?;
+    let now = instant(&a, now_text)?;
+    let facts = (
+        load_facts(&a, &people.facts, now, errors)?,
+        load_facts(&b, &people.facts, now, errors)?,
+    );
+    let settings = Settings {
+        sample: usize::from(asked.sample),
+        seed: asked.seed,
+        horizon: asked.horizon,
+    };
+    let differ = Differ::new(
+        Version {
+            policy: &a,
+            facts: &facts.0,
+        },
+        Version {
+            policy: &b,
+            facts: &facts.1,
+        },
+        now,
+        settings,
+    );
+    let name = people.input.display().to_string();
+    let tally = diff::run(&differ, open_input(&people.input)?, options(people))
+        .map_err(|e| stream_failure(&name, e))?;
+    let files = (old.display().to_string(), new.display().to_string());
+    let mut report = differ.report(tally, (&files.0, &files.1), (&words.0, &words.1));
+    report.conditions = conditions.iter().map(|c| c.check(&report)).collect();
+    match asked.format {
+        DiffFormat::Table => say!("{}", report.table().trim_end()),
+        DiffFormat::Json => say!("{}", report.to_json()),
+    }
+    if let Some(path) = &asked.html {
+        let language = words.1.language().or(words.0.language());
+        fs::write(path, report.html(language)).map_err(|source| CliError::WriteFile {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    let e = &report.errors;
+    let bad = e.both + e.old_only + e.new_only;
+    if bad > 0 && errors == Errors::Human {
+        let plural = if bad == 1 { "" } else { "s" };
+        eprintln!("error: {bad} record{plural} could not be decided under one version or both");
+    }
+    Ok(if report.conditions.iter().any(|c| c.holds) {
+        Exit::Refused
+    } else if bad > 0 {
+        Exit::Data
+    } else {
+        Exit::Decided
+    }
+    .into())
+}
+
+/// The policy file a `diff` version names: the file itself, or in a
+/// folder of dated versions the latest whose name starts with a date
+/// (`2021-10-30.policy`) not after the day of `--now` (default: today).
+fn version(path: &Path, now: Option<&str>) -> Result<PathBuf, CliError> {
+    if !path.is_dir() {
+        return Ok(path.to_owned());
+    }
+    let today = jiff::Timestamp::now().to_string();
+    let day = now
+        .or(Some(&today))
+        .and_then(|n| n.get(..10))
+        .unwrap_or_default();
+    let files = policy_files(&[path.to_owned()])?;
+    files
+        .into_iter()
+        .filter_map(|f| {
+            let name = f.file_name()?.to_str()?.get(..10)?.to_owned();
+            name.parse::<jiff::civil::Date>().ok()?;
+            (name.as_str() <= day).then_some((name, f))
+        })
+        .max()
+        .map(|(_, f)| f)
+        .ok_or_else(|| CliError::NoVersion {
+            path: path.display().to_string(),
+            now: day.to_owned(),
+        })
+}
+
+/// The instant of `--now` (default: the current time), read as the
+/// policy reads data.
+fn instant(policy: &Policy, now: Option<&str>) -> Result<i64, CliError> {
+    match now {
+        Some(text) => policy.instant(text).map_err(|e| CliError::Now {
+            text: text.into(),
+            reason: e.reason(),
+        }),
+        None => Ok(jiff::Timestamp::now().as_microsecond()),
+    }
+}
+
+/// The facts of a run at `now`, from all the facts files.
+fn load_facts(
+    policy: &Policy,
+    paths: &[PathBuf],
+    now: i64,
+    errors: Errors,
+) -> Result<policyc::Facts, CliError> {
+    let mut parts = Vec::with_capacity(paths.len());
+    for path in paths {
+        let text = read(path)?;
+        let name = path.display().to_string();
+        let f = policy
+            .facts_file(&name, &text)
+            .map_err(|error| CliError::Facts {
+                path: name.clone(),
+                help: policy.data_help(&error, true),
+                error,
+            })?;
+        for w in &f.warnings {
+            warn(errors, &name, w);
+        }
+        parts.push(f);
+    }
+    policy
+        .combine_facts(parts, now)
+        .map_err(|e| CliError::FactSet(Box::new(e)))
+}
+
+/// How the people are read and decided.
+fn options(people: &People) -> stream::Options {
+    stream::Options {
+        max_line_bytes: usize::try_from(people.max_line_bytes).unwrap_or(usize::MAX),
+        // A program that writes a line and waits for its answer must get
+        // it; a file is read to its end anyway.
+        flush_each: !is_regular_file(&people.input),
+        jobs: people
+            .jobs
+            .and_then(|n| usize::try_from(n).ok())
+            .and_then(std::num::NonZeroUsize::new)
+            .unwrap_or_else(stream::all_cores),
+    }
+}
+
+/// The input of people (`-`: stdin), buffered.
+fn open_input(input: &Path) -> Result<BufReader<Box<dyn Read + Send>>, CliError> {
+    let reader: Box<dyn Read + Send> = if input == Path::new("-") {
+        Box::new(io::stdin())
+    } else {
+        Box::new(fs::File::open(input).map_err(|source| CliError::Read {
+            path: input.display().to_string(),
+            source,
+        })?)
+    };
+    Ok(BufReader::with_capacity(1 << 18, reader))
+}
+
+/// Why a stream of people stopped.
+fn stream_failure(name: &str, e: stream::StreamError) -> CliError {
+    match e {
+        stream::StreamError::Read(source) => CliError::Read {
+            path: name.to_owned(),
+            source,
+        },
+        stream::StreamError::Write(source) => CliError::Write(source),
+    }
 }
 
 /// Whether the input (`-`: stdin) is a regular file.

@@ -195,6 +195,7 @@ pub fn check(policy: &syntax::Policy, source: &Source) -> Result<Program, Vec<Ch
         later_lets: HashMap::new(),
         scopes: Vec::new(),
         narrowed: Vec::new(),
+        constraints: 0,
     };
     let program = c.policy(policy);
     if c.errors.is_empty() {
@@ -232,6 +233,8 @@ pub(crate) struct Checker<'a> {
     scopes: Vec<names::Scope>,
     /// Paths known not to be none here (`x is none or x > 1`).
     narrowed: Vec<String>,
+    /// How many constraints it has made: the next one's id.
+    constraints: usize,
 }
 
 /// Declarations that may be given once.

@@ -427,6 +427,7 @@ fn write_witness(out: &mut String, w: &Witness<'_>, tz: &TimeZone) {
             list,
             condition,
             records,
+            ..
         } => {
             out.push_str("{\"kind\":\"found\",\"list\":");
             string(out, list);
@@ -472,6 +473,7 @@ fn write_witness(out: &mut String, w: &Witness<'_>, tz: &TimeZone) {
             list,
             condition,
             window,
+            ..
         } => {
             out.push_str("{\"kind\":\"nothing\",\"list\":");
             string(out, list);

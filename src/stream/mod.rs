@@ -21,6 +21,7 @@ mod records;
 use std::io::{self, BufRead, Write};
 use std::num::NonZeroUsize;
 
+pub(crate) use parallel::{Sink, Work};
 pub use records::{Body, MAX_LINE_BYTES, Record, Records};
 
 use crate::explain::Words;
@@ -112,11 +113,7 @@ impl<'a> Decider<'a> {
     /// is given a scratch buffer.
     pub fn decide_then(&self, text: &str, add: &mut Add<'_>) -> Result<String, DataError> {
         if text.trim().is_empty() {
-            return Err(DataError {
-                message: "an empty line, not a JSON object".into(),
-                line: None,
-                column: None,
-            });
+            return Err(empty_line());
         }
         let (policy, facts, now) = (self.policy, self.facts, self.now);
         let mut out = match self.output {
@@ -154,59 +151,34 @@ impl<'a> Decider<'a> {
 
     /// The answer for one record.
     pub fn answer(&self, record: Record) -> Answer {
-        answer_with(record, |text| self.decide(text))
+        match bytes(&record.body) {
+            Ok(bytes) => self.answer_bytes(record.line, bytes),
+            Err(e) => answer(record.line, Err(e)),
+        }
     }
 
     /// The answer for one record, with `add` told of its decision as
     /// [`Decider::decide_then`] tells it.
     pub fn answer_then(&self, record: Record, add: &mut Add<'_>) -> Answer {
-        answer_with(record, |text| self.decide_then(text, add))
+        match bytes(&record.body) {
+            Ok(bytes) => self.answer_bytes_then(record.line, bytes, add),
+            Err(e) => answer(record.line, Err(e)),
+        }
     }
 
     /// The answer for the bytes of a record whose first line is `line`.
     pub fn answer_bytes(&self, line: usize, bytes: &[u8]) -> Answer {
-        bytes_answer(line, bytes, |text| self.decide(text))
+        answer(line, text(bytes).and_then(|text| self.decide(text)))
     }
 
     /// [`Decider::answer_bytes`], with `add` told of the decision as
     /// [`Decider::decide_then`] tells it.
     pub fn answer_bytes_then(&self, line: usize, bytes: &[u8], add: &mut Add<'_>) -> Answer {
-        bytes_answer(line, bytes, |text| self.decide_then(text, add))
+        answer(
+            line,
+            text(bytes).and_then(|text| self.decide_then(text, add)),
+        )
     }
-}
-
-/// The answer for one record, its text decided by `decide`.
-fn answer_with(record: Record, decide: impl FnOnce(&str) -> Result<String, DataError>) -> Answer {
-    let error = match record.body {
-        Body::Bytes(bytes) => return bytes_answer(record.line, &bytes, decide),
-        Body::TooLong { limit } => DataError {
-            message: format!("the line is longer than {limit} bytes, the limit; it is skipped"),
-            line: None,
-            column: None,
-        },
-        Body::Endless { limit, skipped } => DataError {
-            message: format!(
-                "the line is longer than {limit} bytes, the limit, and has no end in the {skipped} bytes after; the rest of the input is not read"
-            ),
-            line: None,
-            column: None,
-        },
-    };
-    answer(record.line, Err(error))
-}
-
-/// The answer for the bytes of a record whose first line is `line`, its
-/// text decided by `decide`.
-fn bytes_answer(
-    line: usize,
-    bytes: &[u8],
-    decide: impl FnOnce(&str) -> Result<String, DataError>,
-) -> Answer {
-    let result = match std::str::from_utf8(bytes) {
-        Ok(text) => decide(text),
-        Err(e) => Err(not_utf8(bytes, e)),
-    };
-    answer(line, result)
 }
 
 /// What [`Decider::decide_then`] tells of each decision: the decision, and
@@ -220,6 +192,42 @@ fn close_with(out: &mut String, add: impl FnOnce(&mut String)) {
         out.pop();
         add(out);
         out.push('}');
+    }
+}
+
+/// The bytes of a record, or why it has none.
+pub(crate) fn bytes(body: &Body) -> Result<&[u8], DataError> {
+    let message = match *body {
+        Body::Bytes(ref bytes) => return Ok(bytes),
+        Body::TooLong { limit } => {
+            format!("the line is longer than {limit} bytes, the limit; it is skipped")
+        }
+        Body::Endless { limit, skipped } => format!(
+            "the line is longer than {limit} bytes, the limit, and has no end in the {skipped} bytes after; the rest of the input is not read"
+        ),
+    };
+    Err(DataError {
+        message,
+        line: None,
+        column: None,
+    })
+}
+
+/// A record's bytes as text: an error if they are not UTF-8 or are blank.
+pub(crate) fn text(bytes: &[u8]) -> Result<&str, DataError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| not_utf8(bytes, e))?;
+    if text.trim().is_empty() {
+        return Err(empty_line());
+    }
+    Ok(text)
+}
+
+/// The error of a blank record.
+fn empty_line() -> DataError {
+    DataError {
+        message: "an empty line, not a JSON object".into(),
+        line: None,
+        column: None,
     }
 }
 
@@ -351,6 +359,46 @@ pub fn run(
     }
     out.flush().map_err(StreamError::Write)?;
     Ok(summary)
+}
+
+/// Does `work` on every record of `input`, on [`Options::jobs`] threads,
+/// and gives `sink` the results in input order: what [`run`] does with a
+/// [`Decider`], for other work (`policyc diff`). A read error ends the run
+/// after the results of the records before it.
+pub(crate) fn each<W: Work>(
+    work: &W,
+    input: impl BufRead + Send,
+    options: Options,
+    sink: &mut impl Sink<W::Done>,
+) -> Result<(), StreamError> {
+    let input = if options.jobs.get() > 1 {
+        match parallel::each(work, input, options, sink) {
+            Ok(done) => return done,
+            // No thread could be started: this one works.
+            Err(input) => input,
+        }
+    } else {
+        input
+    };
+    let mut records = Records::new(input, options.max_line_bytes).peekable();
+    while records.peek().is_some() {
+        let mut done = work.start();
+        for record in records.by_ref().take(parallel::BATCH_RECORDS) {
+            let record = match record {
+                Ok(record) => record,
+                Err(e) => {
+                    sink.take(done)?;
+                    return Err(StreamError::Read(e));
+                }
+            };
+            match record.body {
+                Body::Bytes(bytes) => work.bytes(&mut done, record.line, &bytes),
+                _ => work.other(&mut done, record),
+            }
+        }
+        sink.take(done)?;
+    }
+    sink.idle()
 }
 
 /// Writes one answer (and flushes it if `flush`), counts it, and reports

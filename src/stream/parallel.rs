@@ -7,6 +7,9 @@
 //! are those of one thread. At most [`WINDOW`] batches per job are read and
 //! not yet written: a slow record holds the reader back instead of letting
 //! the answers after it pile up.
+//!
+//! What is done with a record is a [`Work`]: [`super::Decider`] writes
+//! answers; `policyc diff` counts transitions (`crate::diff`).
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Write};
@@ -21,11 +24,35 @@ use crate::DataError;
 const WINDOW: usize = 4;
 
 /// The most records a batch holds.
-const BATCH_RECORDS: usize = 256;
+pub(crate) const BATCH_RECORDS: usize = 256;
 
 /// A batch is handed on once it holds this many bytes, so that the window
 /// stays small in bytes even when lines are long.
 const BATCH_BYTES: usize = 1 << 20;
+
+/// What the threads of a run do with the records of a batch, each
+/// gathering what it found into one `Done` per batch, which the calling
+/// thread then takes in input order.
+pub(crate) trait Work: Sync {
+    /// What a batch gives.
+    type Done: Send;
+    /// An empty result, for a batch of records.
+    fn start(&self) -> Self::Done;
+    /// Adds the record whose first line is `line` and whose bytes are
+    /// `bytes`.
+    fn bytes(&self, done: &mut Self::Done, line: usize, bytes: &[u8]);
+    /// Adds a record without bytes (a line past the limit).
+    fn other(&self, done: &mut Self::Done, record: Record);
+}
+
+/// What the calling thread does with the batches' results, in order.
+pub(crate) trait Sink<T> {
+    /// Takes the result of the next batch.
+    fn take(&mut self, done: T) -> Result<(), StreamError>;
+    /// Nothing more can be taken yet (the threads are deciding), or the
+    /// input failed: what was taken may go out now.
+    fn idle(&mut self) -> Result<(), StreamError>;
+}
 
 /// Records read together (or their answers), and the read error that
 /// ended the input after them.
@@ -72,10 +99,70 @@ impl Lines {
 /// The answers to a batch of records: their text one after the other (so
 /// that the writer only copies bytes, and frees one buffer a batch), and
 /// the errors among them in order.
-struct Answers {
+pub(crate) struct Answers {
     records: usize,
     text: String,
     errors: Vec<DataError>,
+}
+
+impl Decider<'_> {
+    /// Adds an answer to those of its batch.
+    fn add(answers: &mut Answers, answer: super::Answer) {
+        answers.records += 1;
+        if answers.text.is_empty() {
+            answers.text = answer.text;
+        } else {
+            answers.text.push_str(&answer.text);
+        }
+        answers.errors.extend(answer.error);
+    }
+}
+
+impl Work for Decider<'_> {
+    type Done = Answers;
+
+    fn start(&self) -> Answers {
+        Answers {
+            records: 0,
+            text: String::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn bytes(&self, done: &mut Answers, line: usize, bytes: &[u8]) {
+        Decider::add(done, self.answer_bytes(line, bytes));
+    }
+
+    fn other(&self, done: &mut Answers, record: Record) {
+        Decider::add(done, self.answer(record));
+    }
+}
+
+/// Writes answers in order, counting them and reporting their errors.
+struct Writer<'a, W, F> {
+    out: &'a mut W,
+    flush_each: bool,
+    report: &'a mut F,
+    summary: Summary,
+}
+
+impl<W: Write, F: FnMut(&DataError)> Sink<Answers> for Writer<'_, W, F> {
+    fn take(&mut self, answers: Answers) -> Result<(), StreamError> {
+        self.out
+            .write_all(answers.text.as_bytes())
+            .map_err(StreamError::Write)?;
+        self.summary.records += answers.records;
+        self.summary.bad += answers.errors.len();
+        answers.errors.iter().for_each(&mut *self.report);
+        Ok(())
+    }
+
+    fn idle(&mut self) -> Result<(), StreamError> {
+        if self.flush_each {
+            self.out.flush().map_err(StreamError::Write)?;
+        }
+        Ok(())
+    }
 }
 
 /// The most threads started to decide: more would only cost memory.
@@ -91,13 +178,40 @@ pub(super) fn run<R: BufRead + Send>(
     options: Options,
     report: &mut impl FnMut(&DataError),
 ) -> Result<Result<Summary, StreamError>, R> {
+    let mut writer = Writer {
+        out,
+        flush_each: options.flush_each,
+        report,
+        summary: Summary::default(),
+    };
+    let done = each(decider, input, options, &mut writer)?;
+    // The answers before a read error go out before it is told.
+    Ok(match done {
+        Ok(()) | Err(StreamError::Read(_)) => match writer.out.flush() {
+            Ok(()) => done.map(|()| writer.summary),
+            Err(e) => Err(StreamError::Write(e)),
+        },
+        Err(e) => Err(e),
+    })
+}
+
+/// Does `work` on every record of `input` on `jobs` threads (at least 2,
+/// at most [`MAX_JOBS`]), and gives `sink` the batches' results in input
+/// order; gives `input` back untouched if no thread could be started. A
+/// read error ends the run after the results of the records before it.
+pub(crate) fn each<R: BufRead + Send, W: Work>(
+    work: &W,
+    input: R,
+    options: Options,
+    sink: &mut impl Sink<W::Done>,
+) -> Result<Result<(), StreamError>, R> {
     let jobs = options.jobs.get().min(MAX_JOBS);
     let window = jobs.saturating_mul(WINDOW);
     thread::scope(|s| {
         // A token per batch read and not yet written: the reader waits for
         // room in the window.
         let (room, freed) = sync_channel::<()>(window);
-        let (work, todo) = sync_channel(window);
+        let (work_to_do, todo) = sync_channel(window);
         let (done, answers) = sync_channel(window);
         // The buffers of batches decided, back to the reader to fill again.
         let (spare, spares) = sync_channel(window);
@@ -105,8 +219,8 @@ pub(super) fn run<R: BufRead + Send>(
         let mut started = 0;
         for _ in 0..jobs {
             let (todo, done, spare) = (Arc::clone(&todo), done.clone(), spare.clone());
-            let worker = thread::Builder::new()
-                .spawn_scoped(s, move || decide(decider, &todo, &done, &spare));
+            let worker =
+                thread::Builder::new().spawn_scoped(s, move || decide(work, &todo, &done, &spare));
             if worker.is_err() {
                 break;
             }
@@ -120,14 +234,21 @@ pub(super) fn run<R: BufRead + Send>(
         let reader = thread::Builder::new().spawn_scoped(s, move || {
             if let Ok(input) = take.recv() {
                 let input = Tracked { input, buffered: 0 };
-                read(input, limit, options.flush_each, &room, &work, &spares);
+                read(
+                    input,
+                    limit,
+                    options.flush_each,
+                    &room,
+                    &work_to_do,
+                    &spares,
+                );
             }
         });
         if started == 0 || reader.is_err() {
             return Err(input);
         }
         give.send(input).map_err(|e| e.0)?;
-        Ok(write(&answers, &freed, out, options.flush_each, report))
+        Ok(write(&answers, &freed, sink))
         // Leaving drops the receivers: the threads stop at their next send.
     })
 }
@@ -212,11 +333,11 @@ fn read<R: BufRead>(
     }
 }
 
-/// Decides batches until there are none.
-fn decide(
-    decider: &Decider<'_>,
+/// Does the work of batches until there are none.
+fn decide<W: Work>(
+    work: &W,
     todo: &Mutex<Receiver<Batch<Lines>>>,
-    done: &SyncSender<Batch<Answers>>,
+    done: &SyncSender<Batch<W::Done>>,
     spare: &SyncSender<Vec<u8>>,
 ) {
     loop {
@@ -228,60 +349,42 @@ fn decide(
         let Ok(Batch { seq, items, error }) = next else {
             return;
         };
-        let mut answers = Answers {
-            records: items.items.len(),
-            text: String::new(),
-            errors: Vec::new(),
-        };
+        let mut result = work.start();
         let mut start = 0;
         for item in items.items {
-            let answer = match item {
+            match item {
                 Item::Bytes { line, end } => {
                     let bytes = items.bytes.get(start..end).unwrap_or_default();
                     start = end;
-                    decider.answer_bytes(line, bytes)
+                    work.bytes(&mut result, line, bytes);
                 }
-                Item::Other(record) => decider.answer(record),
-            };
-            if answers.text.is_empty() {
-                answers.text = answer.text;
-            } else {
-                answers.text.push_str(&answer.text);
+                Item::Other(record) => work.other(&mut result, record),
             }
-            answers.errors.extend(answer.error);
         }
         // Dropped if the reader has enough, or has stopped.
         let _ = spare.try_send(items.bytes);
-        let items = answers;
+        let items = result;
         if done.send(Batch { seq, items, error }).is_err() {
             return;
         }
     }
 }
 
-/// Writes the answers in input order as they come, freeing their room in
-/// the window.
-fn write(
-    answers: &Receiver<Batch<Answers>>,
+/// Gives the batches' results to `sink` in input order as they come,
+/// freeing their room in the window.
+fn write<T>(
+    answers: &Receiver<Batch<T>>,
     freed: &Receiver<()>,
-    out: &mut impl Write,
-    flush_each: bool,
-    report: &mut impl FnMut(&DataError),
-) -> Result<Summary, StreamError> {
-    let mut summary = Summary::default();
+    sink: &mut impl Sink<T>,
+) -> Result<(), StreamError> {
     let mut order = Reorder::default();
     let mut next = answers.recv().ok();
     while let Some(batch) = next {
         order.put(batch.seq, batch);
         while let Some(batch) = order.take() {
-            let answers = batch.items;
-            out.write_all(answers.text.as_bytes())
-                .map_err(StreamError::Write)?;
-            summary.records += answers.records;
-            summary.bad += answers.errors.len();
-            answers.errors.iter().for_each(&mut *report);
+            sink.take(batch.items)?;
             if let Some(e) = batch.error {
-                out.flush().map_err(StreamError::Write)?;
+                sink.idle()?;
                 return Err(StreamError::Read(e));
             }
             // The batch's token: there is one for each batch sent.
@@ -289,15 +392,12 @@ fn write(
         }
         next = answers.try_recv().ok();
         if next.is_none() {
-            // Nothing more to write yet: what was written goes out now.
-            if flush_each {
-                out.flush().map_err(StreamError::Write)?;
-            }
+            // Nothing more to take yet: what was taken goes out now.
+            sink.idle()?;
             next = answers.recv().ok();
         }
     }
-    out.flush().map_err(StreamError::Write)?;
-    Ok(summary)
+    Ok(())
 }
 
 /// Items numbered 0, 1, 2, ... that arrive in any order, given back in
