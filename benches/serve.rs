@@ -37,34 +37,30 @@ const POLICY: &str = "policies/beijing-2021-10-30.policy";
 const FACTS: &str = "examples/beijing/facts.json";
 const NOW: &str = "2021-11-01T10:00:00%2B08:00";
 
-/// CPU seconds a process has used (user + system).
-fn cpu(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
+/// The sum of fields `fields` (0 is the state) of a `/proc/.../stat`, in
+/// clock ticks, as seconds.
+fn stat_seconds(path: &str, fields: std::ops::Range<usize>) -> f64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = stat
         .rsplit(')')
         .next()
         .unwrap_or("")
         .split_whitespace()
         .collect();
-    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+    let ticks: f64 = all.get(fields).map_or(0.0, |f| {
         f.iter().filter_map(|x| x.parse::<f64>().ok()).sum()
     });
     ticks / 100.0
 }
 
+/// CPU seconds a process has used (user + system).
+fn cpu(pid: u32) -> f64 {
+    stat_seconds(&format!("/proc/{pid}/stat"), 11..13)
+}
+
 /// CPU seconds used by the children this process has waited for.
 fn children_cpu() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: f64 = fields.get(13..15).map_or(0.0, |f| {
-        f.iter().filter_map(|x| x.parse::<f64>().ok()).sum()
-    });
-    ticks / 100.0
+    stat_seconds("/proc/self/stat", 13..15)
 }
 
 /// Resident memory of a process, in MB.

@@ -76,6 +76,29 @@ impl Idle {
     }
 }
 
+impl Idle {
+    /// A write by `write`: activity if it wrote, an error if it waits past
+    /// the deadline.
+    fn written(
+        &mut self,
+        cx: &mut Context<'_>,
+        write: impl FnOnce(&mut TcpStream, &mut Context<'_>) -> Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        match write(&mut self.stream, cx) {
+            Poll::Ready(done) => {
+                if done.as_ref().is_ok_and(|n| *n > 0) {
+                    self.active();
+                }
+                Poll::Ready(done)
+            }
+            Poll::Pending => match self.expired(cx) {
+                Some(e) => Poll::Ready(Err(e)),
+                None => Poll::Pending,
+            },
+        }
+    }
+}
+
 impl AsyncRead for Idle {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -105,19 +128,8 @@ impl AsyncWrite for Idle {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        match Pin::new(&mut this.stream).poll_write(cx, buf) {
-            Poll::Ready(done) => {
-                if done.as_ref().is_ok_and(|n| *n > 0) {
-                    this.active();
-                }
-                Poll::Ready(done)
-            }
-            Poll::Pending => match this.expired(cx) {
-                Some(e) => Poll::Ready(Err(e)),
-                None => Poll::Pending,
-            },
-        }
+        self.get_mut()
+            .written(cx, |stream, cx| Pin::new(stream).poll_write(cx, buf))
     }
 
     fn poll_write_vectored(
@@ -125,19 +137,9 @@ impl AsyncWrite for Idle {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        match Pin::new(&mut this.stream).poll_write_vectored(cx, bufs) {
-            Poll::Ready(done) => {
-                if done.as_ref().is_ok_and(|n| *n > 0) {
-                    this.active();
-                }
-                Poll::Ready(done)
-            }
-            Poll::Pending => match this.expired(cx) {
-                Some(e) => Poll::Ready(Err(e)),
-                None => Poll::Pending,
-            },
-        }
+        self.get_mut().written(cx, |stream, cx| {
+            Pin::new(stream).poll_write_vectored(cx, bufs)
+        })
     }
 
     fn is_write_vectored(&self) -> bool {
