@@ -471,6 +471,10 @@ impl Checker<'_> {
                 .filter(|(_, f)| f.required)
                 .map(|(slot, _)| slot)
                 .collect(),
+            private: (fields.iter().enumerate())
+                .filter(|(_, f)| f.private)
+                .map(|(slot, _)| slot)
+                .collect(),
             constraints: Vec::new(),
         }
     }

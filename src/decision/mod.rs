@@ -24,8 +24,8 @@ pub(crate) use json::{plain, write_plain};
 /// payload field may not take one, so that no object has a key twice: the
 /// first nine stand in the decision itself, `at`, `remedy` and `rule` beside
 /// the payload of the brief decisions in `next_change`, `timeline` and
-/// `remedies`.
-pub const KEYS: [(&str, &str); 12] = [
+/// `remedies`, and the last two in the decisions of `policyc serve`.
+pub const KEYS: [(&str, &str); 14] = [
     ("id", "the input's `id`"),
     ("outcome", "the outcome"),
     ("policy", "the policy that decided"),
@@ -43,6 +43,11 @@ pub const KEYS: [(&str, &str); 12] = [
     (
         "rule",
         "the deciding rule, in `next_change`, `timeline` and `remedies`",
+    ),
+    ("decision_id", "the decision's id, in `policyc serve`"),
+    (
+        "revisions",
+        "the policy and facts revisions, in `policyc serve`",
     ),
 ];
 

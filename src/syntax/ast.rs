@@ -312,6 +312,9 @@ pub struct FieldDecl {
     /// `required name: T`: the data must give it (for facts: one of the
     /// files), even when it is a list or optional.
     pub required: bool,
+    /// `private name: T`: personal data, masked where decisions are
+    /// logged.
+    pub private: bool,
 }
 
 /// A type as written.

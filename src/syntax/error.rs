@@ -695,6 +695,8 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         // hide the name that is expected.
         Rule::REQUIRED
         | Rule::required_field
+        | Rule::PRIVATE
+        | Rule::private_field
         | Rule::policy
         | Rule::item
         | Rule::test_step
