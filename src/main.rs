@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 use policyc::report::{Place, render_at};
-use policyc::{DataError, ErrorFormat, Extras, Policy, stream};
+use policyc::{DataError, ErrorFormat, Extras, Policy, columnar, stream};
 use thiserror::Error;
 
 /// Declarative entry policies: check them, and decide people against them.
@@ -51,7 +51,9 @@ impl Errors {
 struct Run {
     /// The `.policy` file.
     policy: PathBuf,
-    /// One JSON object, or JSON Lines (one person per line); `-` is stdin.
+    /// One JSON object, JSON Lines (one person per line), or Parquet (a
+    /// `.parquet` file, or one starting with `PAR1`: one person per row);
+    /// `-` is stdin.
     #[arg(long)]
     input: PathBuf,
     /// A facts file (JSON); may be given more than once.
@@ -109,6 +111,10 @@ enum Command {
         /// in which nothing qualified.
         #[arg(long)]
         witnesses: bool,
+        /// Write the decisions to this file instead of stdout; a `.parquet`
+        /// file gets them as Parquet, one row per person (docs/contract.md).
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
     /// Explain each person's decision, for them to read.
     ///
@@ -243,6 +249,20 @@ enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Language(#[from] policyc::explain::LanguageError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Columnar(#[from] columnar::ColumnarError),
+    #[error("cannot read the input")]
+    #[diagnostic(code(policyc::read))]
+    Input(#[from] io::Error),
+    #[error("decisions written as Parquet have no `--{flag}`")]
+    #[diagnostic(
+        code(policyc::parquet_output),
+        help(
+            "leave out `--{flag}`, or write JSON Lines (no `--output`, or a file not ending in `.parquet`)"
+        )
+    )]
+    ParquetOutput { flag: &'static str },
 }
 
 impl CliError {
@@ -268,7 +288,10 @@ impl CliError {
             CliError::Now { .. }
             | CliError::Write(_)
             | CliError::Language(_)
-            | CliError::FactSet(_) => Place::default(),
+            | CliError::FactSet(_)
+            | CliError::Columnar(_)
+            | CliError::Input(_)
+            | CliError::ParquetOutput { .. } => Place::default(),
         }
     }
 
@@ -281,7 +304,14 @@ impl CliError {
         match self {
             CliError::Facts { .. } => Exit::Data,
             CliError::FactSet(e) if !e.is_usage() => Exit::Data,
+            CliError::Columnar(
+                columnar::ColumnarError::WrongType { .. }
+                | columnar::ColumnarError::Undeclared { .. },
+            ) => Exit::Data,
             CliError::Read { .. }
+            | CliError::Columnar(_)
+            | CliError::Input(_)
+            | CliError::ParquetOutput { .. }
             | CliError::NotUtf8 { .. }
             | CliError::Now { .. }
             | CliError::Write(_)
@@ -302,6 +332,7 @@ fn main() -> ExitCode {
             timeline,
             remedies,
             witnesses,
+            output,
         } => eval(
             &run,
             (
@@ -314,6 +345,7 @@ fn main() -> ExitCode {
                 },
                 None,
             ),
+            output.as_deref(),
             strictness,
         ),
         Command::Explain { run, lang, format } => eval(
@@ -326,6 +358,7 @@ fn main() -> ExitCode {
                 Extras::default(),
                 lang.as_deref(),
             ),
+            None,
             strictness,
         ),
         Command::Check { policies, cost } => check(&policies, cost, strictness),
@@ -623,6 +656,7 @@ fn test(paths: &[PathBuf], coverage: bool, strictness: Strictness) -> miette::Re
 fn eval(
     run: &Run,
     (format, extras, lang): (Format, Extras, Option<&str>),
+    output: Option<&Path>,
     strictness: Strictness,
 ) -> miette::Result<ExitCode> {
     let (policy, input, facts) = (&run.policy, &run.input, &run.facts);
@@ -673,36 +707,92 @@ fn eval(
             .and_then(std::num::NonZeroUsize::new)
             .unwrap_or_else(stream::all_cores),
     };
-    let reader: Box<dyn Read + Send> = if input == Path::new("-") {
-        Box::new(io::stdin())
-    } else {
-        Box::new(fs::File::open(input).map_err(|source| CliError::Read {
-            path: input.display().to_string(),
-            source,
-        })?)
-    };
-    let output = match (format, words.as_ref()) {
+    let parquet_out = output.filter(|o| o.extension().is_some_and(|e| e == "parquet"));
+    if parquet_out.is_some() {
+        let flag = [
+            (extras.timeline, "timeline"),
+            (extras.remedies, "remedies"),
+            (extras.witnesses, "witnesses"),
+            (format == Format::Pretty, "format pretty"),
+        ];
+        if let Some((_, flag)) = flag.into_iter().find(|(asked, _)| *asked) {
+            return Err(CliError::ParquetOutput { flag }.into());
+        }
+    }
+    let stream_output = match (format, words.as_ref()) {
         (Format::Explain, Some(words)) => stream::Output::Explain(words),
         (Format::ExplainJson, Some(words)) => stream::Output::ExplainJson(words),
         (Format::Pretty, _) => stream::Output::Pretty,
         _ => stream::Output::Json,
     };
-    let decider = stream::Decider::new(&policy, &facts, now, extras, output);
+    let decider = stream::Decider::new(&policy, &facts, now, extras, stream_output);
     let name = input.display().to_string();
-    let summary = stream::run(
-        &decider,
-        BufReader::with_capacity(1 << 18, reader),
-        BufWriter::with_capacity(1 << 16, io::stdout().lock()),
-        options,
-        |e| report_bad_record(errors, &name, e, &policy.data_help(e, false)),
-    )
-    .map_err(|e| match e {
-        stream::StreamError::Read(source) => CliError::Read {
-            path: name.clone(),
+    let mut summary = stream::Summary::default();
+    let mut report =
+        |e: &DataError| report_bad_record(errors, &name, e, &policy.data_help(e, false));
+    let parquet_in = input != Path::new("-") && columnar::is_parquet(input);
+    let rows = || columnar::ParquetFile::open(input, &policy);
+    let open = |path: &Path| -> Result<Box<dyn Read + Send>, CliError> {
+        if path == Path::new("-") {
+            return Ok(Box::new(io::stdin()));
+        }
+        let file = fs::File::open(path).map_err(|source| CliError::Read {
+            path: path.display().to_string(),
             source,
-        },
-        stream::StreamError::Write(source) => CliError::Write(source),
-    })?;
+        })?;
+        Ok(Box::new(file))
+    };
+    if let Some(path) = parquet_out {
+        let mut writer = columnar::DecisionWriter::create(path, &policy, now, extras.next_change)?;
+        let decide = |line, person: Result<_, DataError>| {
+            person
+                .and_then(|p| policy.decide_decoded_with(&facts, p, now, extras))
+                .map_err(|e| stream::placed(line, e))
+        };
+        let sink = |decisions: Vec<Result<policyc::Decision<'_>, DataError>>| {
+            for d in &decisions {
+                writer.push(d.as_ref())?;
+                summary.records += 1;
+                if let Err(e) = d {
+                    summary.bad += 1;
+                    report(e);
+                }
+            }
+            Ok::<(), CliError>(())
+        };
+        if parquet_in {
+            columnar::run(&policy, rows()?, options.jobs, decide, sink)?;
+        } else {
+            let reader = BufReader::with_capacity(1 << 18, open(input)?);
+            let limit = options.max_line_bytes;
+            columnar::run_lines(&policy, reader, limit, options.jobs, decide, sink)?;
+        }
+        writer.finish()?;
+    } else {
+        let out: Box<dyn io::Write> = match output {
+            Some(path) => Box::new(fs::File::create(path).map_err(|source| CliError::Read {
+                path: path.display().to_string(),
+                source,
+            })?),
+            None => Box::new(io::stdout().lock()),
+        };
+        let mut out = BufWriter::with_capacity(1 << 16, out);
+        if parquet_in {
+            let answer = |line, person| decider.answer_decoded(line, person);
+            columnar::run(&policy, rows()?, options.jobs, answer, |answers| {
+                for answer in &answers {
+                    stream::write_answer(&mut out, answer, &mut summary, &mut report, false)
+                        .map_err(stream_error(&name))?;
+                }
+                Ok::<(), CliError>(())
+            })?;
+            out.flush().map_err(CliError::Write)?;
+        } else {
+            let reader = BufReader::with_capacity(1 << 18, open(input)?);
+            summary =
+                stream::run(&decider, reader, out, options, report).map_err(stream_error(&name))?;
+        }
+    }
     if summary.bad > 0 {
         if errors == Errors::Human {
             let bad = summary.bad;
@@ -712,6 +802,17 @@ fn eval(
         return Ok(Exit::Data.into());
     }
     Ok(Exit::Decided.into())
+}
+
+/// The command's error for a stream's failure to read `name` or to write.
+fn stream_error(name: &str) -> impl Fn(stream::StreamError) -> CliError + '_ {
+    move |e| match e {
+        stream::StreamError::Read(source) => CliError::Read {
+            path: name.to_owned(),
+            source,
+        },
+        stream::StreamError::Write(source) => CliError::Write(source),
+    }
 }
 
 /// Whether the input (`-`: stdin) is a regular file.

@@ -221,34 +221,9 @@ impl<'a> Reader<'a> {
         ty: &Type,
         path: &Path<'_>,
     ) -> std::result::Result<Value, String> {
-        let bad = |what: String| format!("{}: {what}", path.quoted());
         match ty {
             Type::Text => Ok(Value::Text(self.text(text))),
-            Type::Time => time::parse_instant(text, self.reading.timezone, self.reading.resolve)
-                .map(Value::Time)
-                .map_err(|e| bad(e.to_string())),
-            Type::Duration => time::parse_duration(text)
-                .map(|s| Value::Duration(s * time::SECOND))
-                .ok_or_else(|| bad(format!("expected a duration like \"48h\", found {text:?}"))),
-            Type::Region => {
-                let code = region::parse_code(text).ok_or_else(|| {
-                    bad(format!(
-                        "expected a six-digit region code like \"110105\", found {text:?}"
-                    ))
-                })?;
-                if region::lookup(code).is_none() {
-                    self.warnings.push(DataWarning::UnknownRegion {
-                        path: path.to_string(),
-                        code: text.to_owned(),
-                    });
-                }
-                Ok(Value::Region(code))
-            }
-            Type::Enum(choices) => match choices.iter().position(|c| c == text) {
-                Some(i) => Ok(Value::Enum(i as u32)),
-                None => Err(bad(format!("expected one of {ty}, found {text:?}"))),
-            },
-            _ => Err(bad(format!("expected {}", expecting(ty)))),
+            _ => scalar(text, ty, path, self.reading, &mut self.warnings),
         }
     }
 
@@ -729,8 +704,49 @@ fn plain_run(bytes: &[u8], mut pos: usize) -> usize {
     pos
 }
 
+/// A string-valued scalar of type `ty` at `path`, read as `reading` says;
+/// a region code missing from the table adds to `warnings`. The JSON
+/// reader and the columnar one ([`crate::columnar`]) read strings alike.
+pub(crate) fn scalar(
+    text: &str,
+    ty: &Type,
+    path: &Path<'_>,
+    reading: Reading<'_>,
+    warnings: &mut Vec<DataWarning>,
+) -> std::result::Result<Value, String> {
+    let bad = |what: String| format!("{}: {what}", path.quoted());
+    match ty {
+        Type::Text => Ok(Value::Text(text.into())),
+        Type::Time => time::parse_instant(text, reading.timezone, reading.resolve)
+            .map(Value::Time)
+            .map_err(|e| bad(e.to_string())),
+        Type::Duration => time::parse_duration(text)
+            .map(|s| Value::Duration(s * time::SECOND))
+            .ok_or_else(|| bad(format!("expected a duration like \"48h\", found {text:?}"))),
+        Type::Region => {
+            let code = region::parse_code(text).ok_or_else(|| {
+                bad(format!(
+                    "expected a six-digit region code like \"110105\", found {text:?}"
+                ))
+            })?;
+            if region::lookup(code).is_none() {
+                warnings.push(DataWarning::UnknownRegion {
+                    path: path.to_string(),
+                    code: text.to_owned(),
+                });
+            }
+            Ok(Value::Region(code))
+        }
+        Type::Enum(choices) => match choices.iter().position(|c| c == text) {
+            Some(i) => Ok(Value::Enum(i as u32)),
+            None => Err(bad(format!("expected one of {ty}, found {text:?}"))),
+        },
+        _ => Err(bad(format!("expected {}", expecting(ty)))),
+    }
+}
+
 /// What a value of `ty` must look like, for messages.
-fn expecting(ty: &Type) -> String {
+pub(crate) fn expecting(ty: &Type) -> String {
     match ty {
         Type::Bool => "`true` or `false`".into(),
         Type::Number => "a number".into(),

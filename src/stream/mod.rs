@@ -23,6 +23,7 @@ use std::num::NonZeroUsize;
 
 pub use records::{Body, MAX_LINE_BYTES, Record, Records};
 
+use crate::data::Decoded;
 use crate::explain::Words;
 use crate::{DataError, Extras, Facts, Policy};
 
@@ -83,22 +84,22 @@ impl<'a> Decider<'a> {
     /// The output text for one person's JSON, ending in a newline.
     pub fn decide(&self, text: &str) -> Result<String, DataError> {
         if text.trim().is_empty() {
-            return Err(DataError {
-                message: "an empty line, not a JSON object".into(),
-                line: None,
-                column: None,
-            });
+            return Err(empty_line());
         }
+        self.decide_decoded(self.policy.read_json(text)?)
+    }
+
+    /// The output text for one person already decoded (from Parquet, say:
+    /// [`crate::columnar`]), ending in a newline.
+    pub fn decide_decoded(&self, person: Decoded) -> Result<String, DataError> {
         let (policy, facts, now) = (self.policy, self.facts, self.now);
         let mut out = match self.output {
-            Output::Explain(words) => policy.explain_json(facts, text, now)?.render(words),
-            Output::ExplainJson(words) => policy.explain_json(facts, text, now)?.to_json(words),
+            Output::Explain(words) => policy.explain_decoded(facts, person, now)?.render(words),
+            Output::ExplainJson(words) => {
+                policy.explain_decoded(facts, person, now)?.to_json(words)
+            }
             Output::Json | Output::Pretty => {
-                let decision = if self.extras == Extras::default() {
-                    policy.decide_json(facts, text, now)?
-                } else {
-                    policy.decide_json_with(facts, text, now, self.extras)?
-                };
+                let decision = policy.decide_decoded_with(facts, person, now, self.extras)?;
                 if matches!(self.output, Output::Pretty) {
                     decision.to_pretty()
                 } else {
@@ -114,22 +115,16 @@ impl<'a> Decider<'a> {
 
     /// The answer for one record.
     pub fn answer(&self, record: Record) -> Answer {
-        let error = match record.body {
-            Body::Bytes(bytes) => return self.answer_bytes(record.line, &bytes),
-            Body::TooLong { limit } => DataError {
-                message: format!("the line is longer than {limit} bytes, the limit; it is skipped"),
-                line: None,
-                column: None,
-            },
-            Body::Endless { limit, skipped } => DataError {
-                message: format!(
-                    "the line is longer than {limit} bytes, the limit, and has no end in the {skipped} bytes after; the rest of the input is not read"
-                ),
-                line: None,
-                column: None,
-            },
-        };
-        answer(record.line, Err(error))
+        match record.body {
+            Body::Bytes(bytes) => self.answer_bytes(record.line, &bytes),
+            body => answer(record.line, Err(unread(&body))),
+        }
+    }
+
+    /// The answer for a record decoded elsewhere (or its error), placed at
+    /// `line` (for Parquet, its row from 1).
+    pub fn answer_decoded(&self, line: usize, person: Result<Decoded, DataError>) -> Answer {
+        answer(line, person.and_then(|p| self.decide_decoded(p)))
     }
 
     /// The answer for the bytes of a record whose first line is `line`.
@@ -142,6 +137,54 @@ impl<'a> Decider<'a> {
     }
 }
 
+/// Why a record that is not bytes could not be read.
+fn unread(body: &Body) -> DataError {
+    let message = match body {
+        Body::Bytes(_) => "the record was read".to_owned(),
+        Body::TooLong { limit } => {
+            format!("the line is longer than {limit} bytes, the limit; it is skipped")
+        }
+        Body::Endless { limit, skipped } => format!(
+            "the line is longer than {limit} bytes, the limit, and has no end in the {skipped} bytes after; the rest of the input is not read"
+        ),
+    };
+    DataError {
+        message,
+        line: None,
+        column: None,
+    }
+}
+
+/// The person a record of JSON Lines gives under `policy` (decoded, its
+/// constraints not yet checked), or why it is bad input, with the line
+/// it is on.
+pub fn read_record(policy: &Policy, record: &Record) -> Result<Decoded, DataError> {
+    let read = match &record.body {
+        Body::Bytes(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) if text.trim().is_empty() => Err(empty_line()),
+            Ok(text) => policy.read_json(text),
+            Err(e) => Err(not_utf8(bytes, e)),
+        },
+        body => Err(unread(body)),
+    };
+    read.map_err(|e| placed(record.line, e))
+}
+
+fn empty_line() -> DataError {
+    DataError {
+        message: "an empty line, not a JSON object".into(),
+        line: None,
+        column: None,
+    }
+}
+
+/// An error of the record whose first line is `line`, placed in the
+/// input: a record over several lines places its errors itself, from 1.
+pub fn placed(line: usize, mut e: DataError) -> DataError {
+    e.line = Some(line + e.line.unwrap_or(1) - 1);
+    e
+}
+
 /// The answer for the record at `line`: its output, or its error line.
 fn answer(line: usize, result: Result<String, DataError>) -> Answer {
     match result {
@@ -150,9 +193,8 @@ fn answer(line: usize, result: Result<String, DataError>) -> Answer {
             text,
             error: None,
         },
-        Err(mut e) => {
-            // A record over several lines places its errors itself.
-            e.line = Some(line + e.line.unwrap_or(1) - 1);
+        Err(e) => {
+            let e = placed(line, e);
             Answer {
                 line,
                 text: error_line(line, &e.to_string()),
@@ -274,7 +316,7 @@ pub fn run(
 
 /// Writes one answer (and flushes it if `flush`), counts it, and reports
 /// its error.
-fn write_answer(
+pub fn write_answer(
     out: &mut impl Write,
     answer: &Answer,
     summary: &mut Summary,

@@ -1,0 +1,614 @@
+//! Arrow arrays → values, row by row, in the shape the policy's schema
+//! declares.
+//!
+//! A batch is matched with the schema once ([`Rows::new`]): each declared
+//! field finds its column by name, and the column's type is checked then,
+//! so that a row only reads values. Reading a row builds its record just
+//! as the JSON reader would from the same person, with the same errors for
+//! bad values (named by the same paths: `stays[3].region`).
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray as _;
+use arrow_array::types::{
+    DurationMicrosecondType, DurationMillisecondType, DurationNanosecondType, DurationSecondType,
+    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type,
+    UInt32Type, UInt64Type,
+};
+use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StructArray};
+use arrow_buffer::{NullBuffer, OffsetBuffer};
+use arrow_schema::{DataType, TimeUnit};
+
+use super::ColumnarError;
+use crate::data::path::Path;
+use crate::data::reader::{expecting, scalar};
+use crate::data::{DataError, DataWarning, Decoded, Reading};
+use crate::types::{RecordType, Type};
+use crate::value::Value;
+use crate::{Policy, region, suggest, time};
+
+/// The rows of one batch, matched with a policy's schema: decode each with
+/// [`Rows::decode`].
+pub struct Rows<'p> {
+    root: Record<'p>,
+    len: usize,
+    reading: Reading<'p>,
+}
+
+impl<'p> Rows<'p> {
+    /// Matches `batch` with the schema of `policy`: every declared field
+    /// with its column (by name; a field without one is as if every row
+    /// left it out), every column's type with its field's.
+    pub fn new(batch: &RecordBatch, policy: &'p Policy) -> Result<Rows<'p>, ColumnarError> {
+        let reading = policy.reading();
+        let root = StructArray::from(batch.clone());
+        Ok(Rows {
+            root: Record::build(&root, &policy.program().input, "", reading.strict)?,
+            len: batch.num_rows(),
+            reading,
+        })
+    }
+
+    /// How many rows there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The person in row `row` (from 0), or why it is bad input. Its
+    /// constraints are checked when it is decided.
+    pub fn decode(&self, row: usize) -> Result<Decoded, DataError> {
+        let mut warnings = Vec::new();
+        let fields = self
+            .root
+            .value(row, &Path::Root, self.reading, &mut warnings)
+            .map_err(|message| DataError {
+                message,
+                line: None,
+                column: None,
+            })?;
+        Ok(Decoded {
+            value: Value::Record(fields),
+            warnings,
+            given: Vec::new(),
+        })
+    }
+}
+
+/// A struct column matched with a record type.
+struct Record<'p> {
+    schema: &'p RecordType,
+    /// The column of each declared field, by slot.
+    fields: Vec<Option<Column<'p>>>,
+    nulls: Option<NullBuffer>,
+    /// Undeclared columns spelt nearly like a declared field that has no
+    /// column, with that field: each record warns of them, as in JSON.
+    near: Vec<(String, &'p str)>,
+}
+
+/// A column matched with the type of its field or element.
+struct Column<'p> {
+    ty: &'p Type,
+    nulls: Option<NullBuffer>,
+    data: Data<'p>,
+}
+
+/// A column's values, in the form they are read in.
+enum Data<'p> {
+    /// Only nulls (Arrow's null type, as a column that is always empty is
+    /// often written).
+    Null,
+    Bool(BooleanArray),
+    Number(Vec<f64>),
+    /// Strings, read as the type asks (text, instant, duration, region or
+    /// choice).
+    Strings(Strings),
+    /// Microseconds since the epoch; `naive`: a wall-clock time, read in
+    /// the policy's zone.
+    Time {
+        micros: Vec<i64>,
+        naive: bool,
+    },
+    /// Microseconds.
+    Duration(Vec<i64>),
+    List {
+        offsets: Offsets,
+        element: Box<Column<'p>>,
+    },
+    Record(Box<Record<'p>>),
+    /// A type data does not give (an interval): read as none.
+    Skip,
+}
+
+/// The string arrays of Arrow, as one.
+enum Strings {
+    Small(arrow_array::StringArray),
+    Large(arrow_array::LargeStringArray),
+    View(arrow_array::StringViewArray),
+    Dictionary {
+        keys: Vec<usize>,
+        values: Box<Strings>,
+    },
+}
+
+impl Strings {
+    fn of(array: &dyn Array) -> Option<Strings> {
+        Some(match array.data_type() {
+            DataType::Utf8 => Strings::Small(array.as_string::<i32>().clone()),
+            DataType::LargeUtf8 => Strings::Large(array.as_string::<i64>().clone()),
+            DataType::Utf8View => Strings::View(array.as_string_view().clone()),
+            DataType::Dictionary(..) => {
+                let dictionary = array.as_any_dictionary_opt()?;
+                let values = dictionary.values();
+                Strings::Dictionary {
+                    // A dictionary without values has only null keys.
+                    keys: if values.is_empty() {
+                        vec![0; array.len()]
+                    } else {
+                        dictionary.normalized_keys()
+                    },
+                    values: Box::new(Strings::of(values.as_ref())?),
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    fn get(&self, i: usize) -> &str {
+        match self {
+            Strings::Small(a) => a.value(i),
+            Strings::Large(a) => a.value(i),
+            Strings::View(a) => a.value(i),
+            Strings::Dictionary { keys, values } => match keys.get(i) {
+                Some(&k) if k < values.len() => values.get(k),
+                _ => "",
+            },
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Strings::Small(a) => a.len(),
+            Strings::Large(a) => a.len(),
+            Strings::View(a) => a.len(),
+            Strings::Dictionary { keys, .. } => keys.len(),
+        }
+    }
+}
+
+/// The offsets of a list column.
+enum Offsets {
+    Small(OffsetBuffer<i32>),
+    Large(OffsetBuffer<i64>),
+}
+
+impl Offsets {
+    /// The elements of row `i`, as indices into the element column.
+    fn range(&self, i: usize) -> std::ops::Range<usize> {
+        let bound = |o: i64| usize::try_from(o).unwrap_or(0);
+        match self {
+            Offsets::Small(o) => bound(o[i].into())..bound(o[i + 1].into()),
+            Offsets::Large(o) => bound(o[i])..bound(o[i + 1]),
+        }
+    }
+}
+
+impl<'p> Record<'p> {
+    /// Matches the fields of `array` with `schema`; `column` is the
+    /// struct's own column path (empty at the root).
+    fn build(
+        array: &StructArray,
+        schema: &'p RecordType,
+        column: &str,
+        strict: bool,
+    ) -> Result<Record<'p>, ColumnarError> {
+        let names = array.column_names();
+        let path = |name: &str| {
+            if column.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{column}.{name}")
+            }
+        };
+        let mut near = Vec::new();
+        for name in &names {
+            if schema.field(name).is_some() {
+                continue;
+            }
+            let absent = schema
+                .fields
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .filter(|n| !names.contains(n));
+            let suggestion = suggest::did_you_mean(name, absent);
+            if strict {
+                let hint =
+                    suggest::did_you_mean(name, schema.fields.iter().map(|(n, _)| n.as_str()))
+                        .map(|n| format!("; did you mean `{n}`?"))
+                        .unwrap_or_default();
+                return Err(ColumnarError::Undeclared {
+                    column: path(name),
+                    hint,
+                });
+            }
+            if let Some(field) = suggestion {
+                near.push(((*name).to_owned(), field));
+            }
+        }
+        let fields = schema
+            .fields
+            .iter()
+            .map(|(name, ty)| {
+                array
+                    .column_by_name(name)
+                    .map(|a| Column::build(a, ty, &path(name), name, strict))
+                    .transpose()
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Record {
+            schema,
+            fields,
+            nulls: array.logical_nulls(),
+            near,
+        })
+    }
+
+    fn is_null(&self, row: usize) -> bool {
+        self.nulls.as_ref().is_some_and(|n| n.is_null(row))
+    }
+
+    /// The record in row `row`, at `path`.
+    fn value(
+        &self,
+        row: usize,
+        path: &Path<'_>,
+        reading: Reading<'_>,
+        warnings: &mut Vec<DataWarning>,
+    ) -> Result<Arc<[Value]>, String> {
+        let mut values = Vec::with_capacity(self.fields.len());
+        for (slot, ((name, ty), column)) in self.schema.fields.iter().zip(&self.fields).enumerate()
+        {
+            let here = Path::Field(path, name);
+            let given = column.as_ref().filter(|c| !c.is_null(row));
+            let value = match (column, given) {
+                (_, Some(column)) => column.value(row, &here, reading, warnings)?,
+                // Null, where the type has a way to say nothing.
+                (Some(_), None)
+                    if matches!(ty, Type::Optional(_) | Type::List(_) | Type::Set(_)) =>
+                {
+                    Value::absent(ty)
+                }
+                (None, None) if !self.schema.is_required(slot) => Value::absent(ty),
+                _ => {
+                    let record = match path {
+                        Path::Root => "the record".to_owned(),
+                        p => p.quoted(),
+                    };
+                    return Err(format!("{record}: required field `{name}` is missing"));
+                }
+            };
+            values.push(value);
+        }
+        for (key, field) in &self.near {
+            warnings.push(DataWarning::NearField {
+                path: Path::Field(path, key).to_string(),
+                field: (*field).to_owned(),
+            });
+        }
+        Ok(values.into())
+    }
+}
+
+impl<'p> Column<'p> {
+    /// Matches `array` with `ty`, the type of field `field` whose column is
+    /// `column`.
+    fn build(
+        array: &ArrayRef,
+        ty: &'p Type,
+        column: &str,
+        field: &str,
+        strict: bool,
+    ) -> Result<Column<'p>, ColumnarError> {
+        let inner = ty.non_optional();
+        let wrong = || ColumnarError::WrongType {
+            column: column.to_owned(),
+            field: field.to_owned(),
+            declared: declared(ty),
+            found: found(array.data_type()),
+            expected: accepted(inner),
+        };
+        let stringy = matches!(
+            inner,
+            Type::Text | Type::Time | Type::Duration | Type::Region | Type::Enum(_)
+        );
+        let data =
+            match (inner, array.data_type()) {
+                (_, DataType::Null) => Data::Null,
+                (Type::Interval | Type::Error, _) => Data::Skip,
+                (Type::Bool, DataType::Boolean) => Data::Bool(array.as_boolean().clone()),
+                (Type::Number, dt) => Data::Number(numbers(array.as_ref(), dt).ok_or_else(wrong)?),
+                (
+                    _,
+                    DataType::Utf8
+                    | DataType::LargeUtf8
+                    | DataType::Utf8View
+                    | DataType::Dictionary(..),
+                ) if stringy => Data::Strings(Strings::of(array.as_ref()).ok_or_else(wrong)?),
+                (Type::Time, DataType::Timestamp(unit, zone)) => Data::Time {
+                    micros: timestamps(array.as_ref(), *unit),
+                    naive: zone.is_none(),
+                },
+                (Type::Duration, DataType::Duration(unit)) => {
+                    Data::Duration(durations(array.as_ref(), *unit))
+                }
+                (Type::List(element) | Type::Set(element), DataType::List(_)) => {
+                    let list = array.as_list::<i32>();
+                    Data::List {
+                        offsets: Offsets::Small(list.offsets().clone()),
+                        element: Box::new(Column::build(
+                            list.values(),
+                            element,
+                            &format!("{column}[]"),
+                            field,
+                            strict,
+                        )?),
+                    }
+                }
+                (Type::List(element) | Type::Set(element), DataType::LargeList(_)) => {
+                    let list = array.as_list::<i64>();
+                    Data::List {
+                        offsets: Offsets::Large(list.offsets().clone()),
+                        element: Box::new(Column::build(
+                            list.values(),
+                            element,
+                            &format!("{column}[]"),
+                            field,
+                            strict,
+                        )?),
+                    }
+                }
+                (Type::Record(record), DataType::Struct(_)) => Data::Record(Box::new(
+                    Record::build(array.as_struct(), record, column, strict)?,
+                )),
+                _ => return Err(wrong()),
+            };
+        Ok(Column {
+            ty,
+            nulls: array.logical_nulls(),
+            data,
+        })
+    }
+
+    fn is_null(&self, row: usize) -> bool {
+        matches!(self.data, Data::Null) || self.nulls.as_ref().is_some_and(|n| n.is_null(row))
+    }
+
+    /// The value in row `row` (not null), at `path`.
+    fn value(
+        &self,
+        row: usize,
+        path: &Path<'_>,
+        reading: Reading<'_>,
+        warnings: &mut Vec<DataWarning>,
+    ) -> Result<Value, String> {
+        let inner = self.ty.non_optional();
+        Ok(match &self.data {
+            Data::Null | Data::Skip => Value::None,
+            Data::Bool(a) => Value::Bool(a.value(row)),
+            Data::Number(n) => match n.get(row) {
+                Some(&n) if n.is_finite() => Value::Number(n),
+                _ => return Err(format!("{}: expected a finite number", path.quoted())),
+            },
+            Data::Strings(s) => string(s.get(row), inner, path, reading, warnings)?,
+            Data::Time { micros, naive } => {
+                let t = micros.get(row).copied().unwrap_or(i64::MIN);
+                if *naive {
+                    local(t, path, reading)?
+                } else if (time::MIN_INSTANT..=time::MAX_INSTANT).contains(&t) {
+                    Value::Time(t)
+                } else {
+                    return Err(out_of_range(path));
+                }
+            }
+            Data::Duration(d) => Value::Duration(d.get(row).copied().unwrap_or_default()),
+            Data::List { offsets, element } => {
+                let mut items = Vec::with_capacity(offsets.range(row).len());
+                for (index, i) in offsets.range(row).enumerate() {
+                    let here = Path::Index(path, index);
+                    if element.is_null(i) {
+                        match element.ty {
+                            Type::Optional(_) => items.push(Value::None),
+                            Type::List(_) | Type::Set(_) => items.push(Value::absent(element.ty)),
+                            ty => {
+                                return Err(format!(
+                                    "{}: expected {}, found null",
+                                    here.quoted(),
+                                    expecting(ty)
+                                ));
+                            }
+                        }
+                    } else {
+                        items.push(element.value(i, &here, reading, warnings)?);
+                    }
+                }
+                match inner {
+                    _ if items.is_empty() => Value::absent(inner),
+                    Type::Set(_) => Value::set_of(items),
+                    _ => Value::List(items.into()),
+                }
+            }
+            Data::Record(record) => {
+                if record.is_null(row) {
+                    return Err(format!("{}: expected an object, found null", path.quoted()));
+                }
+                Value::Record(record.value(row, path, reading, warnings)?)
+            }
+        })
+    }
+}
+
+/// A string read as `ty` asks, the common instants and region codes
+/// straight from their bytes.
+fn string(
+    text: &str,
+    ty: &Type,
+    path: &Path<'_>,
+    reading: Reading<'_>,
+    warnings: &mut Vec<DataWarning>,
+) -> Result<Value, String> {
+    match ty {
+        Type::Time if text.len() == 25 => {
+            if let Some(t) = time::parse_rfc3339_seconds(text.as_bytes())
+                .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))
+            {
+                return Ok(Value::Time(t));
+            }
+        }
+        Type::Region if text.len() == 6 => {
+            if let Some(code) = region::parse_code(text).filter(|c| region::lookup(*c).is_some()) {
+                return Ok(Value::Region(code));
+            }
+        }
+        _ => {}
+    }
+    scalar(text, ty, path, reading, warnings)
+}
+
+/// A wall-clock time (an Arrow timestamp without a zone), read in the
+/// policy's zone as an instant without an offset is.
+fn local(micros: i64, path: &Path<'_>, reading: Reading<'_>) -> Result<Value, String> {
+    let clock = jiff::tz::TimeZone::UTC
+        .to_datetime(jiff::Timestamp::from_microsecond(micros).map_err(|_| out_of_range(path))?);
+    time::parse_instant(&clock.to_string(), reading.timezone, reading.resolve)
+        .map(Value::Time)
+        .map_err(|e| format!("{}: {e}", path.quoted()))
+}
+
+fn out_of_range(path: &Path<'_>) -> String {
+    format!(
+        "{}: the instant is out of range (years 0000 to 9999)",
+        path.quoted()
+    )
+}
+
+/// A numeric column's values as numbers; `None` for another type.
+fn numbers(array: &dyn Array, dt: &DataType) -> Option<Vec<f64>> {
+    macro_rules! each {
+        ($($variant:ident => $ty:ty),*) => {
+            match dt {
+                $(DataType::$variant => array
+                    .as_primitive::<$ty>()
+                    .values()
+                    .iter()
+                    .map(|&v| v as f64)
+                    .collect(),)*
+                _ => return None,
+            }
+        };
+    }
+    Some(each!(
+        Int8 => Int8Type, Int16 => Int16Type, Int32 => Int32Type, Int64 => Int64Type,
+        UInt8 => UInt8Type, UInt16 => UInt16Type, UInt32 => UInt32Type, UInt64 => UInt64Type,
+        Float32 => Float32Type, Float64 => Float64Type
+    ))
+}
+
+/// A timestamp column's values in microseconds; one out of range becomes
+/// `i64::MIN`, which no instant is.
+fn timestamps(array: &dyn Array, unit: TimeUnit) -> Vec<i64> {
+    let values = match unit {
+        TimeUnit::Second => array.as_primitive::<TimestampSecondType>().values(),
+        TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().values(),
+        TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().values(),
+        TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().values(),
+    };
+    values.iter().map(|&v| micros(v, unit)).collect()
+}
+
+/// A duration column's values in microseconds.
+fn durations(array: &dyn Array, unit: TimeUnit) -> Vec<i64> {
+    let values = match unit {
+        TimeUnit::Second => array.as_primitive::<DurationSecondType>().values(),
+        TimeUnit::Millisecond => array.as_primitive::<DurationMillisecondType>().values(),
+        TimeUnit::Microsecond => array.as_primitive::<DurationMicrosecondType>().values(),
+        TimeUnit::Nanosecond => array.as_primitive::<DurationNanosecondType>().values(),
+    };
+    values.iter().map(|&v| micros(v, unit)).collect()
+}
+
+fn micros(v: i64, unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Second => v.checked_mul(time::SECOND).unwrap_or(i64::MIN),
+        TimeUnit::Millisecond => v.checked_mul(1000).unwrap_or(i64::MIN),
+        TimeUnit::Microsecond => v,
+        TimeUnit::Nanosecond => v.div_euclid(1000),
+    }
+}
+
+/// A field's type as the policy writes it, records left short.
+fn declared(ty: &Type) -> String {
+    match ty {
+        Type::Record(_) => "a record".into(),
+        Type::List(e) => format!("a list of {}", plural(e)),
+        Type::Set(e) => format!("a set of {}", plural(e)),
+        Type::Optional(t) => format!("{}?", declared(t)),
+        other => format!("`{other}`"),
+    }
+}
+
+fn plural(ty: &Type) -> String {
+    match ty.non_optional() {
+        Type::Record(_) => "records".into(),
+        other => format!("`{other}`"),
+    }
+}
+
+/// The column types that hold a value of `ty`.
+fn accepted(ty: &Type) -> String {
+    match ty.non_optional() {
+        Type::Bool => "booleans".into(),
+        Type::Number => "integers or floating-point numbers".into(),
+        Type::Text => "strings".into(),
+        Type::Time => "timestamps, or strings like \"2021-10-31T09:00:00+08:00\"".into(),
+        Type::Duration => "durations, or strings like \"48h\"".into(),
+        Type::Region => "strings of six-digit region codes like \"110105\"".into(),
+        Type::Enum(_) => format!("strings, each one of {ty}"),
+        Type::List(_) | Type::Set(_) => "a list".into(),
+        Type::Record(_) => "a struct".into(),
+        Type::Optional(_) | Type::Interval | Type::Error => "any type".into(),
+    }
+}
+
+/// What a column of Arrow type `dt` holds, in words.
+fn found(dt: &DataType) -> String {
+    match dt {
+        DataType::Boolean => "booleans".into(),
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => "integers".into(),
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
+            "floating-point numbers".into()
+        }
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "strings".into(),
+        DataType::Timestamp(..) => "timestamps".into(),
+        DataType::Date32 | DataType::Date64 => "dates".into(),
+        DataType::Duration(_) => "durations".into(),
+        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..) => "a list".into(),
+        DataType::Struct(_) => "a struct".into(),
+        DataType::Dictionary(_, values) => found(values),
+        other => format!("values of Arrow type `{other}`"),
+    }
+}
+
+#[cfg(test)]
+mod tests;
