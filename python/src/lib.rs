@@ -66,7 +66,15 @@ impl Policy {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(&path)
             .map_err(|e| PyOSError::new_err(format!("cannot read `{name}`: {e}")))?;
-        let policy = engine::Policy::compile(&name, &text).map_err(|all| {
+        Policy::compile(&text, &name, strict)
+    }
+
+    /// Checks and compiles a policy's text; `name` is how its errors refer
+    /// to it. For executors that have the text but not the file.
+    #[staticmethod]
+    #[pyo3(signature = (text, name = "policy", strict = false))]
+    fn compile(text: &str, name: &str, strict: bool) -> PyResult<Policy> {
+        let policy = engine::Policy::compile(name, text).map_err(|all| {
             let errors: Vec<String> = all.errors.iter().map(|e| plain(e.as_ref())).collect();
             PyValueError::new_err(format!("{all}\n{}", errors.join("\n")))
         })?;

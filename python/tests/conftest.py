@@ -24,11 +24,12 @@ def binary(name):
     return str(path)
 
 
-def cli_eval(people_path, *extra):
-    """`policyc eval` of the people in `people_path`: its decisions by line."""
+def cli_eval(people_path, *extra, now=NOW):
+    """`policyc eval` of the people in `people_path` at `now`: its decisions
+    by line."""
     out = subprocess.run(
         [binary("policyc"), "eval", POLICY, "--input", people_path, "--facts", FACTS,
-         "--now", NOW, *extra],
+         "--now", now, *extra],
         check=False, capture_output=True, text=True,
     )
     assert out.returncode in (0, 3), out.stderr
@@ -39,3 +40,34 @@ def deciding_rule(decision):
     """The rule that decided: the first fired rule with the outcome."""
     return next((r["name"] for r in decision.get("rules", [])
                  if r["outcome"] == decision["outcome"]), None)
+
+
+def _zoned(ty):
+    """`ty` with every timestamp marked UTC: pyarrow's JSON reader turns
+    `2021-10-31T09:00:00+08:00` into the UTC instant but leaves the zone
+    off, which would make it a wall-clock time."""
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(ty) and ty.tz is None:
+        return pa.timestamp(ty.unit, tz="UTC")
+    if pa.types.is_list(ty):
+        return pa.list_(ty.value_field.with_type(_zoned(ty.value_type)))
+    if pa.types.is_struct(ty):
+        return pa.struct([f.with_type(_zoned(f.type)) for f in ty])
+    return ty
+
+
+def to_parquet(jsonl, parquet):
+    """JSON Lines people as Parquet, their instants as timestamps."""
+    import pyarrow.json as pj
+    import pyarrow.parquet as pq
+
+    table = pj.read_json(jsonl)
+    schema = pa_schema(table.schema)
+    pq.write_table(table.cast(schema), parquet)
+
+
+def pa_schema(schema):
+    import pyarrow as pa
+
+    return pa.schema([f.with_type(_zoned(f.type)) for f in schema])
