@@ -173,9 +173,7 @@ impl Policy {
             }
             decisions.finish()
         });
-        decided
-            .map(PyArrowType)
-            .map_err(|e| bad(plain(&e), ""))
+        decided.map(PyArrowType).map_err(|e| bad(plain(&e), ""))
     }
 
     /// The schema of [`Policy::decide_batch`]'s batches: `id`, `outcome`,
@@ -183,8 +181,7 @@ impl Policy {
     /// and `next_outcome` if asked for, and `error`.
     #[pyo3(signature = (next_change = false))]
     fn decision_schema(&self, next_change: bool) -> PyResult<PyArrowType<Schema>> {
-        let decisions =
-            Decisions::new(&self.inner, next_change).map_err(|e| bad(plain(&e), ""))?;
+        let decisions = Decisions::new(&self.inner, next_change).map_err(|e| bad(plain(&e), ""))?;
         Ok(PyArrowType(decisions.schema().as_ref().clone()))
     }
 }
@@ -197,9 +194,12 @@ impl Policy {
         } else {
             now.extract()?
         };
-        self.inner
-            .instant(&text)
-            .map_err(|e| bad(format!("`{text}` is not an instant ({})", e.reason()), &e.help()))
+        self.inner.instant(&text).map_err(|e| {
+            bad(
+                format!("`{text}` is not an instant ({})", e.reason()),
+                &e.help(),
+            )
+        })
     }
 
     /// The facts, if they were loaded for this policy.

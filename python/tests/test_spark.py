@@ -4,6 +4,7 @@ people read from Parquet with `mapInArrow`, and every decision equals
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -25,7 +26,9 @@ def population(tmp_path_factory):
         subprocess.run([binary("examples/population"), str(PEOPLE), "12"], stdout=out, check=True)
     parquet = folder / "people.parquet"
     to_parquet(jsonl, parquet)
-    return jsonl, parquet, folder
+    yield jsonl, parquet, folder
+    # Half a gigabyte of people: not kept for pytest's next runs.
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
