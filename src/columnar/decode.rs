@@ -22,7 +22,7 @@ use arrow_schema::{DataType, TimeUnit};
 
 use super::ColumnarError;
 use crate::data::path::Path;
-use crate::data::reader::{expecting, scalar};
+use crate::data::reader::{Recent, expecting, scalar};
 use crate::data::{DataError, DataWarning, Decoded, Reading};
 use crate::types::{RecordType, Type};
 use crate::value::Value;
@@ -63,10 +63,15 @@ impl<'p> Rows<'p> {
     /// The person in row `row` (from 0), or why it is bad input. Its
     /// constraints are checked when it is decided.
     pub fn decode(&self, row: usize) -> Result<Decoded, DataError> {
-        let mut warnings = Vec::new();
+        let mut scratch = Scratch {
+            reading: self.reading,
+            warnings: Vec::new(),
+            buffers: Vec::new(),
+            recent: Recent::default(),
+        };
         let fields = self
             .root
-            .value(row, &Path::Root, self.reading, &mut warnings)
+            .value(row, &Path::Root, &mut scratch)
             .map_err(|message| DataError {
                 message,
                 line: None,
@@ -74,11 +79,25 @@ impl<'p> Rows<'p> {
             })?;
         Ok(Decoded {
             value: Value::Record(fields),
-            warnings,
+            warnings: scratch.warnings,
             given: Vec::new(),
         })
     }
 }
+
+/// What decoding one row carries along: how to read, the warnings so far,
+/// and spare buffers for the elements of lists (one per level of nesting),
+/// so that a list is allocated once, at its length.
+struct Scratch<'r> {
+    reading: Reading<'r>,
+    warnings: Vec<DataWarning>,
+    buffers: Vec<Vec<Value>>,
+    /// The texts read last, shared.
+    recent: Recent,
+}
+
+/// Records with at most this many fields are gathered on the stack.
+const SMALL: usize = 12;
 
 /// A struct column matched with a record type.
 struct Record<'p> {
@@ -267,16 +286,25 @@ impl<'p> Record<'p> {
         &self,
         row: usize,
         path: &Path<'_>,
-        reading: Reading<'_>,
-        warnings: &mut Vec<DataWarning>,
+        scratch: &mut Scratch<'_>,
     ) -> Result<Arc<[Value]>, String> {
-        let mut values = Vec::with_capacity(self.fields.len());
-        for (slot, ((name, ty), column)) in self.schema.fields.iter().zip(&self.fields).enumerate()
-        {
+        // Small records are gathered on the stack, so that a record costs a
+        // single allocation.
+        let mut small: [Value; SMALL] = [const { Value::None }; SMALL];
+        let mut large: Vec<Value> = Vec::new();
+        let n = self.fields.len();
+        let values: &mut [Value] = if n <= SMALL {
+            &mut small[..n]
+        } else {
+            large.resize(n, Value::None);
+            &mut large
+        };
+        let fields = self.schema.fields.iter().zip(&self.fields);
+        for (slot, (((name, ty), column), out)) in fields.zip(values.iter_mut()).enumerate() {
             let here = Path::Field(path, name);
             let given = column.as_ref().filter(|c| !c.is_null(row));
             let value = match (column, given) {
-                (_, Some(column)) => column.value(row, &here, reading, warnings)?,
+                (_, Some(column)) => column.value(row, &here, scratch)?,
                 // Null, where the type has a way to say nothing.
                 (Some(_), None)
                     if matches!(ty, Type::Optional(_) | Type::List(_) | Type::Set(_)) =>
@@ -292,15 +320,15 @@ impl<'p> Record<'p> {
                     return Err(format!("{record}: required field `{name}` is missing"));
                 }
             };
-            values.push(value);
+            *out = value;
         }
         for (key, field) in &self.near {
-            warnings.push(DataWarning::NearField {
+            scratch.warnings.push(DataWarning::NearField {
                 path: Path::Field(path, key).to_string(),
                 field: (*field).to_owned(),
             });
         }
-        Ok(values.into())
+        Ok(values.iter_mut().map(std::mem::take).collect())
     }
 }
 
@@ -393,8 +421,7 @@ impl<'p> Column<'p> {
         &self,
         row: usize,
         path: &Path<'_>,
-        reading: Reading<'_>,
-        warnings: &mut Vec<DataWarning>,
+        scratch: &mut Scratch<'_>,
     ) -> Result<Value, String> {
         let inner = self.ty.non_optional();
         Ok(match &self.data {
@@ -404,11 +431,11 @@ impl<'p> Column<'p> {
                 Some(&n) if n.is_finite() => Value::Number(n),
                 _ => return Err(format!("{}: expected a finite number", path.quoted())),
             },
-            Data::Strings(s) => string(s.get(row), inner, path, reading, warnings)?,
+            Data::Strings(s) => string(s.get(row), inner, path, scratch)?,
             Data::Time { micros, naive } => {
                 let t = micros.get(row).copied().unwrap_or(i64::MIN);
                 if *naive {
-                    local(t, path, reading)?
+                    local(t, path, scratch.reading)?
                 } else if (time::MIN_INSTANT..=time::MAX_INSTANT).contains(&t) {
                     Value::Time(t)
                 } else {
@@ -417,38 +444,58 @@ impl<'p> Column<'p> {
             }
             Data::Duration(d) => Value::Duration(d.get(row).copied().unwrap_or_default()),
             Data::List { offsets, element } => {
-                let mut items = Vec::with_capacity(offsets.range(row).len());
-                for (index, i) in offsets.range(row).enumerate() {
-                    let here = Path::Index(path, index);
-                    if element.is_null(i) {
-                        match element.ty {
-                            Type::Optional(_) => items.push(Value::None),
-                            Type::List(_) | Type::Set(_) => items.push(Value::absent(element.ty)),
-                            ty => {
-                                return Err(format!(
-                                    "{}: expected {}, found null",
-                                    here.quoted(),
-                                    expecting(ty)
-                                ));
-                            }
-                        }
-                    } else {
-                        items.push(element.value(i, &here, reading, warnings)?);
-                    }
+                let range = offsets.range(row);
+                if range.is_empty() {
+                    return Ok(Value::absent(inner));
                 }
-                match inner {
-                    _ if items.is_empty() => Value::absent(inner),
-                    Type::Set(_) => Value::set_of(items),
-                    _ => Value::List(items.into()),
-                }
+                let mut items = scratch.buffers.pop().unwrap_or_default();
+                let read = element.elements(range, path, scratch, &mut items);
+                let value = match inner {
+                    Type::Set(_) => Value::set_of(std::mem::take(&mut items)),
+                    _ => Value::List(items.drain(..).collect()),
+                };
+                items.clear();
+                scratch.buffers.push(items);
+                read?;
+                value
             }
             Data::Record(record) => {
                 if record.is_null(row) {
                     return Err(format!("{}: expected an object, found null", path.quoted()));
                 }
-                Value::Record(record.value(row, path, reading, warnings)?)
+                Value::Record(record.value(row, path, scratch)?)
             }
         })
+    }
+
+    /// The elements in `range` of this element column, of the list at
+    /// `path`, into `items`.
+    fn elements(
+        &self,
+        range: std::ops::Range<usize>,
+        path: &Path<'_>,
+        scratch: &mut Scratch<'_>,
+        items: &mut Vec<Value>,
+    ) -> Result<(), String> {
+        for (index, i) in range.enumerate() {
+            let here = Path::Index(path, index);
+            if !self.is_null(i) {
+                items.push(self.value(i, &here, scratch)?);
+                continue;
+            }
+            match self.ty {
+                Type::Optional(_) => items.push(Value::None),
+                Type::List(_) | Type::Set(_) => items.push(Value::absent(self.ty)),
+                ty => {
+                    return Err(format!(
+                        "{}: expected {}, found null",
+                        here.quoted(),
+                        expecting(ty)
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -458,10 +505,10 @@ fn string(
     text: &str,
     ty: &Type,
     path: &Path<'_>,
-    reading: Reading<'_>,
-    warnings: &mut Vec<DataWarning>,
+    scratch: &mut Scratch<'_>,
 ) -> Result<Value, String> {
     match ty {
+        Type::Text => return Ok(Value::Text(scratch.recent.share(text))),
         Type::Time if text.len() == 25 => {
             if let Some(t) = time::parse_rfc3339_seconds(text.as_bytes())
                 .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))
@@ -476,7 +523,7 @@ fn string(
         }
         _ => {}
     }
-    scalar(text, ty, path, reading, warnings)
+    scalar(text, ty, path, scratch.reading, &mut scratch.warnings)
 }
 
 /// A wall-clock time (an Arrow timestamp without a zone), read in the

@@ -30,10 +30,8 @@ pub(crate) struct Reader<'a> {
     pub(crate) warnings: Vec<DataWarning>,
     /// Which fields of the document's own record were given.
     pub(crate) given: Vec<bool>,
-    /// The texts read last: a phone number repeats on every stay it reports,
-    /// and sharing one allocation makes later comparisons cheap too.
-    recent: [Option<Arc<str>>; RECENT],
-    next: usize,
+    /// The texts read last, shared.
+    recent: Recent,
     /// Spare buffers for the elements of lists being read, one per level
     /// of nesting.
     buffers: Vec<Vec<Value>>,
@@ -50,21 +48,14 @@ impl<'a> Reader<'a> {
             reading,
             warnings: Vec::new(),
             given: Vec::new(),
-            recent: Default::default(),
-            next: 0,
+            recent: Recent::default(),
             buffers: Vec::new(),
         }
     }
 
     /// `text` as a shared string, reusing a recent one with the same content.
     fn text(&mut self, text: &str) -> Arc<str> {
-        if let Some(same) = self.recent.iter().flatten().find(|r| ***r == *text) {
-            return Arc::clone(same);
-        }
-        let fresh: Arc<str> = text.into();
-        self.recent[self.next % RECENT] = Some(Arc::clone(&fresh));
-        self.next += 1;
-        fresh
+        self.recent.share(text)
     }
 
     /// The whole document: one record, then nothing but white space.
@@ -634,6 +625,27 @@ const MAX_NEAR_KEY: usize = 64;
 
 /// How many recent texts are kept for sharing.
 const RECENT: usize = 4;
+
+/// The texts a reader read last: a phone number repeats on every stay it
+/// reports, and sharing one allocation makes later comparisons cheap too.
+#[derive(Default)]
+pub(crate) struct Recent {
+    texts: [Option<Arc<str>>; RECENT],
+    next: usize,
+}
+
+impl Recent {
+    /// `text` as a shared string, reusing a recent one with the same content.
+    pub(crate) fn share(&mut self, text: &str) -> Arc<str> {
+        if let Some(same) = self.texts.iter().flatten().find(|r| ***r == *text) {
+            return Arc::clone(same);
+        }
+        let fresh: Arc<str> = text.into();
+        self.texts[self.next % RECENT] = Some(Arc::clone(&fresh));
+        self.next += 1;
+        fresh
+    }
+}
 
 /// Records with at most this many fields are gathered on the stack.
 const SMALL: usize = 12;
