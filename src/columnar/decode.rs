@@ -379,29 +379,13 @@ impl<'p> Column<'p> {
                 }
                 (Type::List(element) | Type::Set(element), DataType::List(_)) => {
                     let list = array.as_list::<i32>();
-                    Data::List {
-                        offsets: Offsets::Small(list.offsets().clone()),
-                        element: Box::new(Column::build(
-                            list.values(),
-                            element,
-                            &format!("{column}[]"),
-                            field,
-                            strict,
-                        )?),
-                    }
+                    let offsets = Offsets::Small(list.offsets().clone());
+                    Column::list(offsets, list.values(), element, column, field, strict)?
                 }
                 (Type::List(element) | Type::Set(element), DataType::LargeList(_)) => {
                     let list = array.as_list::<i64>();
-                    Data::List {
-                        offsets: Offsets::Large(list.offsets().clone()),
-                        element: Box::new(Column::build(
-                            list.values(),
-                            element,
-                            &format!("{column}[]"),
-                            field,
-                            strict,
-                        )?),
-                    }
+                    let offsets = Offsets::Large(list.offsets().clone());
+                    Column::list(offsets, list.values(), element, column, field, strict)?
                 }
                 (Type::Record(record), DataType::Struct(_)) => Data::Record(Box::new(
                     Record::build(array.as_struct(), record, column, strict)?,
@@ -412,6 +396,23 @@ impl<'p> Column<'p> {
             ty,
             nulls: array.logical_nulls(),
             data,
+        })
+    }
+
+    /// A list column: its `offsets`, and its elements `values` matched
+    /// with `element`.
+    fn list(
+        offsets: Offsets,
+        values: &ArrayRef,
+        element: &'p Type,
+        column: &str,
+        field: &str,
+        strict: bool,
+    ) -> Result<Data<'p>, ColumnarError> {
+        let column = format!("{column}[]");
+        Ok(Data::List {
+            offsets,
+            element: Box::new(Column::build(values, element, &column, field, strict)?),
         })
     }
 
