@@ -12,6 +12,7 @@
 //! columns the policy declares; [`run`] decides them on several threads
 //! in row order; [`DecisionWriter`] writes decisions as Parquet.
 
+mod arrays;
 mod decode;
 mod file;
 mod run;
