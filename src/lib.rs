@@ -30,6 +30,7 @@
 //! ```
 
 pub mod check;
+pub mod columnar;
 pub mod compile;
 pub mod data;
 pub mod decision;
@@ -195,10 +196,23 @@ impl Policy {
         }
     }
 
+    /// Decodes one person record given as a JSON object against the
+    /// policy's schema, without checking its constraints (the `decide_*`
+    /// and `explain_*` functions do): for callers that decode on one thread
+    /// and decide on another, or read records from elsewhere (Parquet:
+    /// [`columnar`]).
+    pub fn read_json(&self, json: &str) -> Result<data::Decoded, DataError> {
+        data::decode(json, &self.plan.program.input, self.reading())
+    }
+
     /// Decodes one person record and checks its constraints.
+    #[cfg(test)]
     fn person(&self, json: &str) -> Result<data::Decoded, DataError> {
-        let schema = &self.plan.program.input;
-        let decoded = data::decode(json, schema, self.reading())?;
+        self.checked(self.read_json(json)?)
+    }
+
+    /// A decoded person record whose constraints (`requiring ...`) hold.
+    pub(crate) fn checked(&self, decoded: data::Decoded) -> Result<data::Decoded, DataError> {
         self.check_person(&decoded.value)?;
         Ok(decoded)
     }
@@ -292,7 +306,23 @@ impl Policy {
         now: i64,
         extras: Extras,
     ) -> Result<Decision<'p>, DataError> {
-        let decoded = self.person(json)?;
+        self.decide_decoded_with(facts, self.read_json(json)?, now, extras)
+    }
+
+    /// [`Policy::decide_json_with`] for a record already decoded against
+    /// the policy's schema ([`Policy::read_json`], [`columnar`]); its
+    /// constraints are checked here.
+    pub fn decide_decoded_with<'p>(
+        &'p self,
+        facts: &'p Facts,
+        decoded: data::Decoded,
+        now: i64,
+        extras: Extras,
+    ) -> Result<Decision<'p>, DataError> {
+        if extras == Extras::default() {
+            return self.decide_decoded(facts, decoded, now);
+        }
+        let decoded = self.checked(decoded)?;
         let person = &decoded.value;
         let budget = self.fresh_budget();
         let mut evaluator = eval::Evaluator::within(&self.plan, facts, person, now, &budget);
@@ -394,7 +424,19 @@ impl Policy {
         json: &str,
         now: i64,
     ) -> Result<explain::Explanation<'p>, DataError> {
-        self.explain_record(facts, &self.person(json)?, now)
+        self.explain_decoded(facts, self.read_json(json)?, now)
+    }
+
+    /// [`Policy::explain_json`] for a record already decoded against the
+    /// policy's schema ([`Policy::read_json`], [`columnar`]); its
+    /// constraints are checked here.
+    pub fn explain_decoded<'p>(
+        &'p self,
+        facts: &'p Facts,
+        decoded: data::Decoded,
+        now: i64,
+    ) -> Result<explain::Explanation<'p>, DataError> {
+        self.explain_record(facts, &self.checked(decoded)?, now)
     }
 
     /// [`Policy::explain_json`] for a person already read against the
@@ -434,7 +476,18 @@ impl Policy {
         json: &str,
         now: i64,
     ) -> Result<Decision<'p>, DataError> {
-        let decoded = self.person(json)?;
+        self.decide_decoded(facts, self.read_json(json)?, now)
+    }
+
+    /// [`Policy::decide_json`] for a record already decoded against the
+    /// policy's schema; its constraints are checked here.
+    pub fn decide_decoded<'p>(
+        &'p self,
+        facts: &'p Facts,
+        decoded: data::Decoded,
+        now: i64,
+    ) -> Result<Decision<'p>, DataError> {
+        let decoded = self.checked(decoded)?;
         let warnings = strings(&decoded.warnings);
         let budget = self.fresh_budget();
         let decision = eval::Evaluator::within(&self.plan, facts, &decoded.value, now, &budget)

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 use policyc::report::{Place, render_at};
-use policyc::{DataError, ErrorFormat, Extras, Policy, stream};
+use policyc::{DataError, ErrorFormat, Extras, Policy, columnar, stream};
 use thiserror::Error;
 
 /// Declarative entry policies: check them, and decide people against them.
@@ -59,7 +59,9 @@ struct Run {
 /// The people to decide, the facts, the instant and how to read them.
 #[derive(Args)]
 struct People {
-    /// One JSON object, or JSON Lines (one person per line); `-` is stdin.
+    /// One JSON object, JSON Lines (one person per line), or Parquet (a
+    /// `.parquet` file, or one starting with `PAR1`: one person per row);
+    /// `-` is stdin.
     #[arg(long)]
     input: PathBuf,
     /// A facts file (JSON); may be given more than once.
@@ -117,6 +119,10 @@ enum Command {
         /// in which nothing qualified.
         #[arg(long)]
         witnesses: bool,
+        /// Write the decisions to this file instead of stdout; a `.parquet`
+        /// file gets them as Parquet, one row per person (docs/contract.md).
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
     /// Explain each person's decision, for them to read.
     ///
@@ -430,6 +436,20 @@ enum CliError {
         )
     )]
     Remote { addr: std::net::SocketAddr },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Columnar(#[from] columnar::ColumnarError),
+    #[error("cannot read the input")]
+    #[diagnostic(code(policyc::read))]
+    Input(#[from] io::Error),
+    #[error("decisions written as Parquet have no `--{flag}`")]
+    #[diagnostic(
+        code(policyc::parquet_output),
+        help(
+            "leave out `--{flag}`, or write JSON Lines (no `--output`, or a file not ending in `.parquet`)"
+        )
+    )]
+    ParquetOutput { flag: &'static str },
 }
 
 impl CliError {
@@ -463,7 +483,10 @@ impl CliError {
             | CliError::Write(_)
             | CliError::Language(_)
             | CliError::Remote { .. }
-            | CliError::FactSet(_) => Place::default(),
+            | CliError::FactSet(_)
+            | CliError::Columnar(_)
+            | CliError::Input(_)
+            | CliError::ParquetOutput { .. } => Place::default(),
         }
     }
 
@@ -476,9 +499,16 @@ impl CliError {
         match self {
             CliError::Facts { .. } => Exit::Data,
             CliError::FactSet(e) if !e.is_usage() => Exit::Data,
+            CliError::Columnar(
+                columnar::ColumnarError::WrongType { .. }
+                | columnar::ColumnarError::Undeclared { .. },
+            ) => Exit::Data,
             CliError::Read { .. }
             | CliError::WriteFile { .. }
             | CliError::NoVersion { .. }
+            | CliError::Columnar(_)
+            | CliError::Input(_)
+            | CliError::ParquetOutput { .. }
             | CliError::NotUtf8 { .. }
             | CliError::Condition(_)
             | CliError::Now { .. }
@@ -501,6 +531,7 @@ fn main() -> ExitCode {
             timeline,
             remedies,
             witnesses,
+            output,
         } => eval(
             &run,
             (
@@ -513,6 +544,7 @@ fn main() -> ExitCode {
                 },
                 None,
             ),
+            output.as_deref(),
             strictness,
         ),
         Command::Explain { run, lang, format } => eval(
@@ -525,6 +557,7 @@ fn main() -> ExitCode {
                 Extras::default(),
                 lang.as_deref(),
             ),
+            None,
             strictness,
         ),
         Command::Diff {
@@ -848,6 +881,7 @@ fn test(paths: &[PathBuf], coverage: bool, strictness: Strictness) -> miette::Re
 fn eval(
     run: &Run,
     (format, extras, lang): (Format, Extras, Option<&str>),
+    output: Option<&Path>,
     strictness: Strictness,
 ) -> miette::Result<ExitCode> {
     let (input, people) = (&run.people.input, &run.people);
@@ -862,22 +896,87 @@ fn eval(
     };
     let now = instant(&policy, people.now.as_deref())?;
     let facts = load_facts(&policy, &people.facts, now, errors)?;
-    let output = match (format, words.as_ref()) {
+    let options = options(people);
+    let parquet_out = output.filter(|o| o.extension().is_some_and(|e| e == "parquet"));
+    if parquet_out.is_some() {
+        let flag = [
+            (extras.timeline, "timeline"),
+            (extras.remedies, "remedies"),
+            (extras.witnesses, "witnesses"),
+            (format == Format::Pretty, "format pretty"),
+        ];
+        if let Some((_, flag)) = flag.into_iter().find(|(asked, _)| *asked) {
+            return Err(CliError::ParquetOutput { flag }.into());
+        }
+    }
+    let stream_output = match (format, words.as_ref()) {
         (Format::Explain, Some(words)) => stream::Output::Explain(words),
         (Format::ExplainJson, Some(words)) => stream::Output::ExplainJson(words),
         (Format::Pretty, _) => stream::Output::Pretty,
         _ => stream::Output::Json,
     };
-    let decider = stream::Decider::new(&policy, &facts, now, extras, output);
+    let decider = stream::Decider::new(&policy, &facts, now, extras, stream_output);
     let name = input.display().to_string();
-    let summary = stream::run(
-        &decider,
-        open_input(input)?,
-        BufWriter::with_capacity(1 << 16, io::stdout().lock()),
-        options(people),
-        |e| report_bad_record(errors, &name, e, &policy.data_help(e, false)),
-    )
-    .map_err(|e| stream_failure(&name, e))?;
+    let mut summary = stream::Summary::default();
+    let mut report =
+        |e: &DataError| report_bad_record(errors, &name, e, &policy.data_help(e, false));
+    let parquet_in = input != Path::new("-") && columnar::is_parquet(input);
+    let rows = || columnar::ParquetFile::open(input, &policy);
+    if let Some(path) = parquet_out {
+        let mut writer = columnar::DecisionWriter::create(path, &policy, now, extras.next_change)?;
+        let decide = |line, person: Result<_, DataError>| {
+            person
+                .and_then(|p| policy.decide_decoded_with(&facts, p, now, extras))
+                .map_err(|e| stream::placed(line, e))
+        };
+        let sink = |decisions: Vec<Result<policyc::Decision<'_>, DataError>>| {
+            for d in &decisions {
+                writer.push(d.as_ref())?;
+                summary.records += 1;
+                if let Err(e) = d {
+                    summary.bad += 1;
+                    report(e);
+                }
+            }
+            Ok::<(), CliError>(())
+        };
+        if parquet_in {
+            columnar::run(&policy, rows()?, options.jobs, decide, sink)?;
+        } else {
+            let reader = open_input(input)?;
+            let limit = options.max_line_bytes;
+            columnar::run_lines(&policy, reader, limit, options.jobs, decide, sink)?;
+        }
+        writer.finish()?;
+    } else {
+        let out: Box<dyn io::Write> = match output {
+            Some(path) => {
+                Box::new(
+                    fs::File::create(path).map_err(|source| CliError::WriteFile {
+                        path: path.display().to_string(),
+                        source,
+                    })?,
+                )
+            }
+            None => Box::new(io::stdout().lock()),
+        };
+        let mut out = BufWriter::with_capacity(1 << 16, out);
+        if parquet_in {
+            let answer = |line, person| decider.answer_decoded(line, person);
+            columnar::run(&policy, rows()?, options.jobs, answer, |answers| {
+                for answer in &answers {
+                    stream::write_answer(&mut out, answer, &mut summary, &mut report, false)
+                        .map_err(|e| stream_failure(&name, e))?;
+                }
+                Ok::<(), CliError>(())
+            })?;
+            out.flush().map_err(CliError::Write)?;
+        } else {
+            let reader = open_input(input)?;
+            summary = stream::run(&decider, reader, out, options, report)
+                .map_err(|e| stream_failure(&name, e))?;
+        }
+    }
     if summary.bad > 0 {
         if errors == Errors::Human {
             let bad = summary.bad;

@@ -12,7 +12,7 @@
 
 mod help;
 pub(crate) mod path;
-mod reader;
+pub(crate) mod reader;
 
 use jiff::tz::TimeZone;
 use miette::Diagnostic;

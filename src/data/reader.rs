@@ -30,10 +30,8 @@ pub(crate) struct Reader<'a> {
     pub(crate) warnings: Vec<DataWarning>,
     /// Which fields of the document's own record were given.
     pub(crate) given: Vec<bool>,
-    /// The texts read last: a phone number repeats on every stay it reports,
-    /// and sharing one allocation makes later comparisons cheap too.
-    recent: [Option<Arc<str>>; RECENT],
-    next: usize,
+    /// The texts read last, shared.
+    recent: Recent,
     /// Spare buffers for the elements of lists being read, one per level
     /// of nesting.
     buffers: Vec<Vec<Value>>,
@@ -50,21 +48,14 @@ impl<'a> Reader<'a> {
             reading,
             warnings: Vec::new(),
             given: Vec::new(),
-            recent: Default::default(),
-            next: 0,
+            recent: Recent::default(),
             buffers: Vec::new(),
         }
     }
 
     /// `text` as a shared string, reusing a recent one with the same content.
     fn text(&mut self, text: &str) -> Arc<str> {
-        if let Some(same) = self.recent.iter().flatten().find(|r| ***r == *text) {
-            return Arc::clone(same);
-        }
-        let fresh: Arc<str> = text.into();
-        self.recent[self.next % RECENT] = Some(Arc::clone(&fresh));
-        self.next += 1;
-        fresh
+        self.recent.share(text)
     }
 
     /// The whole document: one record, then nothing but white space.
@@ -221,34 +212,9 @@ impl<'a> Reader<'a> {
         ty: &Type,
         path: &Path<'_>,
     ) -> std::result::Result<Value, String> {
-        let bad = |what: String| format!("{}: {what}", path.quoted());
         match ty {
             Type::Text => Ok(Value::Text(self.text(text))),
-            Type::Time => time::parse_instant(text, self.reading.timezone, self.reading.resolve)
-                .map(Value::Time)
-                .map_err(|e| bad(e.to_string())),
-            Type::Duration => time::parse_duration(text)
-                .map(|s| Value::Duration(s * time::SECOND))
-                .ok_or_else(|| bad(format!("expected a duration like \"48h\", found {text:?}"))),
-            Type::Region => {
-                let code = region::parse_code(text).ok_or_else(|| {
-                    bad(format!(
-                        "expected a six-digit region code like \"110105\", found {text:?}"
-                    ))
-                })?;
-                if region::lookup(code).is_none() {
-                    self.warnings.push(DataWarning::UnknownRegion {
-                        path: path.to_string(),
-                        code: text.to_owned(),
-                    });
-                }
-                Ok(Value::Region(code))
-            }
-            Type::Enum(choices) => match choices.iter().position(|c| c == text) {
-                Some(i) => Ok(Value::Enum(i as u32)),
-                None => Err(bad(format!("expected one of {ty}, found {text:?}"))),
-            },
-            _ => Err(bad(format!("expected {}", expecting(ty)))),
+            _ => scalar(text, ty, path, self.reading, &mut self.warnings),
         }
     }
 
@@ -660,6 +626,27 @@ const MAX_NEAR_KEY: usize = 64;
 /// How many recent texts are kept for sharing.
 const RECENT: usize = 4;
 
+/// The texts a reader read last: a phone number repeats on every stay it
+/// reports, and sharing one allocation makes later comparisons cheap too.
+#[derive(Default)]
+pub(crate) struct Recent {
+    texts: [Option<Arc<str>>; RECENT],
+    next: usize,
+}
+
+impl Recent {
+    /// `text` as a shared string, reusing a recent one with the same content.
+    pub(crate) fn share(&mut self, text: &str) -> Arc<str> {
+        if let Some(same) = self.texts.iter().flatten().find(|r| ***r == *text) {
+            return Arc::clone(same);
+        }
+        let fresh: Arc<str> = text.into();
+        self.texts[self.next % RECENT] = Some(Arc::clone(&fresh));
+        self.next += 1;
+        fresh
+    }
+}
+
 /// Records with at most this many fields are gathered on the stack.
 const SMALL: usize = 12;
 
@@ -729,8 +716,49 @@ fn plain_run(bytes: &[u8], mut pos: usize) -> usize {
     pos
 }
 
+/// A string-valued scalar of type `ty` at `path`, read as `reading` says;
+/// a region code missing from the table adds to `warnings`. The JSON
+/// reader and the columnar one ([`crate::columnar`]) read strings alike.
+pub(crate) fn scalar(
+    text: &str,
+    ty: &Type,
+    path: &Path<'_>,
+    reading: Reading<'_>,
+    warnings: &mut Vec<DataWarning>,
+) -> std::result::Result<Value, String> {
+    let bad = |what: String| format!("{}: {what}", path.quoted());
+    match ty {
+        Type::Text => Ok(Value::Text(text.into())),
+        Type::Time => time::parse_instant(text, reading.timezone, reading.resolve)
+            .map(Value::Time)
+            .map_err(|e| bad(e.to_string())),
+        Type::Duration => time::parse_duration(text)
+            .map(|s| Value::Duration(s * time::SECOND))
+            .ok_or_else(|| bad(format!("expected a duration like \"48h\", found {text:?}"))),
+        Type::Region => {
+            let code = region::parse_code(text).ok_or_else(|| {
+                bad(format!(
+                    "expected a six-digit region code like \"110105\", found {text:?}"
+                ))
+            })?;
+            if region::lookup(code).is_none() {
+                warnings.push(DataWarning::UnknownRegion {
+                    path: path.to_string(),
+                    code: text.to_owned(),
+                });
+            }
+            Ok(Value::Region(code))
+        }
+        Type::Enum(choices) => match choices.iter().position(|c| c == text) {
+            Some(i) => Ok(Value::Enum(i as u32)),
+            None => Err(bad(format!("expected one of {ty}, found {text:?}"))),
+        },
+        _ => Err(bad(format!("expected {}", expecting(ty)))),
+    }
+}
+
 /// What a value of `ty` must look like, for messages.
-fn expecting(ty: &Type) -> String {
+pub(crate) fn expecting(ty: &Type) -> String {
     match ty {
         Type::Bool => "`true` or `false`".into(),
         Type::Number => "a number".into(),

@@ -18,7 +18,7 @@ use crate::witness::{self, Witness, WitnessesJson};
 mod json;
 
 pub use json::JsonPlan;
-pub(crate) use json::{plain, write_plain};
+pub(crate) use json::{plain, write_plain, write_value};
 
 /// Every key a decision writes beside its payload, with what it holds. A
 /// payload field may not take one, so that no object has a key twice: the

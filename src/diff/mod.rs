@@ -165,7 +165,7 @@ impl<'a> Differ<'a> {
     pub fn json(&self, tally: &mut Tally, line: usize, text: &str) {
         let (a, b) = (self.old.policy, self.new.policy);
         let (old, new) = if self.shared {
-            match crate::data::decode(text, &a.program().input, a.reading()) {
+            match a.read_json(text) {
                 Ok(decoded) => {
                     let old = a.check_person(&decoded.value);
                     let new = if self.same_constraints {
@@ -178,7 +178,10 @@ impl<'a> Differ<'a> {
                 Err(e) => (Err(e.clone()), Err(e)),
             }
         } else {
-            (a.person(text), b.person(text))
+            (
+                a.read_json(text).and_then(|d| a.checked(d)),
+                b.read_json(text).and_then(|d| b.checked(d)),
+            )
         };
         self.person(tally, line, old, new);
     }

@@ -24,6 +24,7 @@ use std::num::NonZeroUsize;
 pub(crate) use parallel::{Sink, Work};
 pub use records::{Body, MAX_LINE_BYTES, Record, Records};
 
+use crate::data::Decoded;
 use crate::explain::Words;
 use crate::{DataError, Decision, Extras, Facts, Policy};
 
@@ -115,25 +116,35 @@ impl<'a> Decider<'a> {
         if text.trim().is_empty() {
             return Err(empty_line());
         }
+        self.decided_then(self.policy.read_json(text)?, add)
+    }
+
+    /// The output text for one person already decoded (from Parquet, say:
+    /// [`crate::columnar`]), ending in a newline. The hook of
+    /// [`Decider::with_hook`], which is given a record's JSON text, is not
+    /// called: a decoded record has none.
+    pub fn decide_decoded(&self, person: Decoded) -> Result<String, DataError> {
+        self.decided_then(person, &mut |_, _| {})
+    }
+
+    /// The output text for one decoded person, with `add` told of the
+    /// decision as [`Decider::decide_then`] tells it.
+    fn decided_then(&self, person: Decoded, add: &mut Add<'_>) -> Result<String, DataError> {
         let (policy, facts, now) = (self.policy, self.facts, self.now);
         let mut out = match self.output {
             Output::Explain(words) => {
-                let explanation = policy.explain_json(facts, text, now)?;
+                let explanation = policy.explain_decoded(facts, person, now)?;
                 add(&explanation.decision, &mut String::new());
                 explanation.render(words)
             }
             Output::ExplainJson(words) => {
-                let explanation = policy.explain_json(facts, text, now)?;
+                let explanation = policy.explain_decoded(facts, person, now)?;
                 let mut out = explanation.to_json(words);
                 close_with(&mut out, |out| add(&explanation.decision, out));
                 out
             }
             Output::Json | Output::Pretty => {
-                let decision = if self.extras == Extras::default() {
-                    policy.decide_json(facts, text, now)?
-                } else {
-                    policy.decide_json_with(facts, text, now, self.extras)?
-                };
+                let decision = policy.decide_decoded_with(facts, person, now, self.extras)?;
                 if matches!(self.output, Output::Pretty) {
                     add(&decision, &mut String::new());
                     decision.to_pretty()
@@ -164,6 +175,12 @@ impl<'a> Decider<'a> {
             Ok(bytes) => self.answer_bytes_then(record.line, bytes, add),
             Err(e) => answer(record.line, Err(e)),
         }
+    }
+
+    /// The answer for a record decoded elsewhere (or its error), placed at
+    /// `line` (for Parquet, its row from 1).
+    pub fn answer_decoded(&self, line: usize, person: Result<Decoded, DataError>) -> Answer {
+        answer(line, person.and_then(|p| self.decide_decoded(p)))
     }
 
     /// The answer for the bytes of a record whose first line is `line`.
@@ -231,6 +248,23 @@ fn empty_line() -> DataError {
     }
 }
 
+/// The person a record of JSON Lines gives under `policy` (decoded, its
+/// constraints not yet checked), or why it is bad input, with the line
+/// it is on.
+pub fn read_record(policy: &Policy, record: &Record) -> Result<Decoded, DataError> {
+    bytes(&record.body)
+        .and_then(text)
+        .and_then(|text| policy.read_json(text))
+        .map_err(|e| placed(record.line, e))
+}
+
+/// An error of the record whose first line is `line`, placed in the
+/// input: a record over several lines places its errors itself, from 1.
+pub fn placed(line: usize, mut e: DataError) -> DataError {
+    e.line = Some(line + e.line.unwrap_or(1) - 1);
+    e
+}
+
 /// The answer for the record at `line`: its output, or its error line.
 fn answer(line: usize, result: Result<String, DataError>) -> Answer {
     match result {
@@ -239,9 +273,8 @@ fn answer(line: usize, result: Result<String, DataError>) -> Answer {
             text,
             error: None,
         },
-        Err(mut e) => {
-            // A record over several lines places its errors itself.
-            e.line = Some(line + e.line.unwrap_or(1) - 1);
+        Err(e) => {
+            let e = placed(line, e);
             Answer {
                 line,
                 text: error_line(line, &e.to_string()),
@@ -403,7 +436,7 @@ pub(crate) fn each<W: Work>(
 
 /// Writes one answer (and flushes it if `flush`), counts it, and reports
 /// its error.
-fn write_answer(
+pub fn write_answer(
     out: &mut impl Write,
     answer: &Answer,
     summary: &mut Summary,

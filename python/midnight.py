@@ -1,0 +1,90 @@
+"""The midnight job: re-decide every resident with tonight's facts.
+
+Reads the residents' Parquet, decides each person under the policy with
+`policyc` on every Spark executor (`DataFrame.mapInArrow`), writes the
+decisions as Parquet, and counts the transitions of outcome against
+yesterday's decisions:
+
+    python midnight.py --policy beijing.policy --facts facts.json \\
+        --residents residents.parquet --now 2021-11-01T00:00:00+08:00 \\
+        --out decisions/2021-11-01 --yesterday decisions/2021-10-31
+
+On one machine it runs in `local[*]`; on a cluster submit the same file
+with `spark-submit --master yarn` (or `k8s://...`), the `policyc` wheel
+installed on every executor (or shipped with `--py-files`/a packed
+environment). The policy and the facts travel with the job as text: the
+executors need no access to the files.
+"""
+
+import argparse
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
+
+
+def decide(spark: SparkSession, residents: DataFrame, policy_path: str, facts_path: str,
+           now: str, next_change: bool = False) -> DataFrame:
+    """The decisions for every resident at `now`: one row per person."""
+    import policyc
+
+    with open(policy_path, encoding="utf-8") as f:
+        policy_text = f.read()
+    with open(facts_path, encoding="utf-8") as f:
+        facts_text = f.read()
+    # Checked here, on the driver, before any executor starts.
+    policy = policyc.Policy.compile(policy_text, policy_path)
+    policy.facts(facts_text, now=now)
+    schema = from_arrow_schema(policy.decision_schema(next_change=next_change))
+
+    def decide_batches(batches):
+        import policyc
+
+        policy = policyc.Policy.compile(policy_text, policy_path)
+        facts = policy.facts(facts_text, now=now)
+        for batch in batches:
+            yield policy.decide_batch(batch, facts, now, next_change=next_change)
+
+    return residents.mapInArrow(decide_batches, schema)
+
+
+def transitions(yesterday: DataFrame, today: DataFrame) -> DataFrame:
+    """How many people went from each outcome to each other one (null: not
+    decided that day)."""
+    before = yesterday.select("id", F.col("outcome").alias("yesterday"))
+    after = today.select("id", F.col("outcome").alias("today"))
+    return (
+        before.join(after, "id", "full_outer")
+        .groupBy("yesterday", "today")
+        .agg(F.count("*").alias("people"))
+        .orderBy("yesterday", "today")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--policy", required=True)
+    parser.add_argument("--facts", required=True)
+    parser.add_argument("--residents", required=True, help="Parquet: one person per row")
+    parser.add_argument("--now", required=True)
+    parser.add_argument("--out", required=True, help="where tonight's decisions go")
+    parser.add_argument("--yesterday", help="yesterday's decisions, to count transitions")
+    parser.add_argument("--master", help="e.g. local[2]; default: as spark-submit says")
+    args = parser.parse_args()
+    builder = SparkSession.builder.appName("policyc-midnight")
+    if args.master:
+        builder = builder.master(args.master)
+    spark = builder.getOrCreate()
+    residents = spark.read.parquet(args.residents)
+    decide(spark, residents, args.policy, args.facts, args.now).write.mode("overwrite").parquet(
+        args.out)
+    today = spark.read.parquet(args.out)
+    undecided = today.filter(F.col("error").isNotNull()).count()
+    print(f"{today.count()} people decided, {undecided} could not be")
+    if args.yesterday:
+        transitions(spark.read.parquet(args.yesterday), today).show(100, truncate=False)
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main()

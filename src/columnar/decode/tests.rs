@@ -1,0 +1,173 @@
+use std::sync::Arc;
+
+use arrow_array::builder::{ListBuilder, StringBuilder, StringDictionaryBuilder, StructBuilder};
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    ArrayRef, BooleanArray, NullArray, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
+use arrow_schema::{DataType, Field, Fields};
+
+use super::Rows;
+use crate::Policy;
+
+fn policy() -> Policy {
+    Policy::compile(
+        "p.policy",
+        r#"
+        policy p
+        timezone "Asia/Shanghai"
+        outcomes green < popup
+        input person {
+          id: text?,
+          at: time,
+          tags: set of "a" | "b",
+          stays: list of { region: region, from: time, to: time? }
+        }
+        rule late "late" when person.at > 2021-11-01T00:00:00+08:00 then popup
+        otherwise green
+        "#,
+    )
+    .unwrap_or_else(|e| unreachable!("{e:?}"))
+}
+
+fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+    RecordBatch::try_from_iter(columns).unwrap_or_else(|e| unreachable!("{e}"))
+}
+
+/// Two rows of stays, the first with one stay, the second with none.
+fn stays() -> ArrayRef {
+    let fields = Fields::from(vec![
+        Field::new("region", DataType::Utf8, true),
+        Field::new("from", DataType::Utf8, true),
+    ]);
+    let mut list = ListBuilder::new(StructBuilder::from_fields(fields, 2));
+    let stay = list.values();
+    if let Some(b) = stay.field_builder::<StringBuilder>(0) {
+        b.append_value("152923");
+    }
+    if let Some(b) = stay.field_builder::<StringBuilder>(1) {
+        b.append_value("2021-10-24T08:00:00+08:00");
+    }
+    stay.append(true);
+    list.append(true);
+    list.append(true);
+    Arc::new(list.finish())
+}
+
+/// Typed timestamps, a dictionary of choices, a column of only nulls and
+/// a list of structs decode as the same people written in JSON do.
+#[test]
+fn arrow_types_decode_as_their_json() {
+    let policy = policy();
+    let at = TimestampMicrosecondArray::from(vec![1_635_724_800_000_000, 1_635_638_400_000_000])
+        .with_timezone("+00:00");
+    let mut tags = ListBuilder::new(StringDictionaryBuilder::<Int32Type>::new());
+    tags.values().append_value("b");
+    tags.values().append_value("a");
+    tags.values().append_value("b");
+    tags.append(true);
+    tags.append(false);
+    let rows = batch(vec![
+        ("id", Arc::new(NullArray::new(2)) as ArrayRef),
+        ("at", Arc::new(at)),
+        ("tags", Arc::new(tags.finish())),
+        ("stays", stays()),
+    ]);
+    let rows = Rows::new(&rows, &policy).unwrap_or_else(|e| unreachable!("{e}"));
+    let json = [
+        r#"{"at": "2021-11-01T00:00:00Z", "tags": ["a", "b"], "stays": [{"region": "152923", "from": "2021-10-24T08:00:00+08:00"}]}"#,
+        r#"{"at": "2021-10-31T00:00:00Z"}"#,
+    ];
+    for (row, json) in json.iter().enumerate() {
+        let decoded = rows.decode(row).unwrap_or_else(|e| unreachable!("{e}"));
+        let expected = policy
+            .read_json(json)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(decoded.value, expected.value, "row {row}");
+    }
+}
+
+/// A timestamp without a zone is a wall-clock time in the policy's zone,
+/// as an instant written without an offset is.
+#[test]
+fn a_timestamp_without_a_zone_is_read_in_the_policys() {
+    let policy = policy();
+    let at = TimestampMicrosecondArray::from(vec![1_635_724_800_000_000]);
+    let rows = batch(vec![("at", Arc::new(at) as ArrayRef)]);
+    let rows = Rows::new(&rows, &policy).unwrap_or_else(|e| unreachable!("{e}"));
+    let decoded = rows.decode(0).unwrap_or_else(|e| unreachable!("{e}"));
+    let expected = policy
+        .read_json(r#"{"at": "2021-11-01T00:00:00"}"#)
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert_eq!(decoded.value, expected.value);
+}
+
+#[test]
+fn a_null_in_a_required_field_is_that_rows_error() {
+    let policy = policy();
+    let at = TimestampMicrosecondArray::from(vec![Some(0), None]).with_timezone("+00:00");
+    let rows = batch(vec![("at", Arc::new(at) as ArrayRef)]);
+    let rows = Rows::new(&rows, &policy).unwrap_or_else(|e| unreachable!("{e}"));
+    assert!(rows.decode(0).is_ok());
+    let error = rows.decode(1).err().map(|e| e.message);
+    assert_eq!(
+        error.as_deref(),
+        Some("the record: required field `at` is missing")
+    );
+}
+
+#[test]
+fn a_missing_column_of_a_required_field_fails_each_row() {
+    let policy = policy();
+    let rows = batch(vec![(
+        "id",
+        Arc::new(StringArray::from(vec!["x"])) as ArrayRef,
+    )]);
+    let rows = Rows::new(&rows, &policy).unwrap_or_else(|e| unreachable!("{e}"));
+    let error = rows.decode(0).err().map(|e| e.message);
+    assert_eq!(
+        error.as_deref(),
+        Some("the record: required field `at` is missing")
+    );
+}
+
+#[test]
+fn a_column_of_the_wrong_type_is_refused_before_any_row() {
+    let policy = policy();
+    let rows = batch(vec![(
+        "at",
+        Arc::new(BooleanArray::from(vec![true])) as ArrayRef,
+    )]);
+    let error = Rows::new(&rows, &policy).err().map(|e| e.to_string());
+    assert_eq!(
+        error.as_deref(),
+        Some("column `at` holds booleans, but the policy declares `at` as `time`")
+    );
+    let typed = TimestampMicrosecondArray::from(vec![0]).with_timezone("+00:00");
+    let rows = batch(vec![("id", Arc::new(typed) as ArrayRef)]);
+    let error = Rows::new(&rows, &policy).err().map(|e| e.to_string());
+    assert_eq!(
+        error.as_deref(),
+        Some("column `id` holds timestamps, but the policy declares `id` as `text`?")
+    );
+}
+
+#[test]
+fn strictly_an_undeclared_column_is_an_error_and_otherwise_a_near_one_warns() {
+    let policy = policy();
+    let at = TimestampMicrosecondArray::from(vec![0]).with_timezone("+00:00");
+    let rows = batch(vec![
+        ("at", Arc::new(at) as ArrayRef),
+        ("stay", Arc::new(StringArray::from(vec!["x"]))),
+    ]);
+    let lenient = Rows::new(&rows, &policy).unwrap_or_else(|e| unreachable!("{e}"));
+    let warnings = lenient.decode(0).map(|d| d.warnings).unwrap_or_default();
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].to_string().contains("did you mean `stays`"));
+    let strict = policy.clone().strict(true);
+    let error = Rows::new(&rows, &strict).err().map(|e| e.to_string());
+    assert_eq!(
+        error.as_deref(),
+        Some("column `stay` is not declared by the policy; did you mean `stays`?")
+    );
+}

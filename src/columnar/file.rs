@@ -1,0 +1,86 @@
+//! Reading a Parquet file as Arrow batches.
+
+use std::fs::File;
+use std::io::Read as _;
+use std::path::Path;
+
+use arrow_array::RecordBatch;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+
+use super::{BATCH_ROWS, ColumnarError};
+use crate::Policy;
+
+/// Whether `path` names a Parquet file: it ends in `.parquet`, or it
+/// starts with Parquet's magic bytes `PAR1`.
+pub fn is_parquet(path: &Path) -> bool {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    {
+        return true;
+    }
+    let mut magic = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| &magic == b"PAR1")
+}
+
+/// A Parquet file being read in batches of [`BATCH_ROWS`] rows.
+pub struct ParquetFile {
+    name: String,
+    reader: ParquetRecordBatchReader,
+    /// How many rows the file holds.
+    pub rows: usize,
+}
+
+impl ParquetFile {
+    /// Opens `path` to read the people of `policy`: only the columns it
+    /// declares are read, unless it reads strictly (then every column is,
+    /// so that an undeclared one is found).
+    pub fn open(path: &Path, policy: &Policy) -> Result<ParquetFile, ColumnarError> {
+        let name = path.display().to_string();
+        let fail = |e: &dyn std::fmt::Display| ColumnarError::Read {
+            path: name.clone(),
+            message: e.to_string(),
+        };
+        let file = File::open(path).map_err(|e| fail(&e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| fail(&e))?;
+        let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+        let builder = if policy.reading().strict {
+            builder
+        } else {
+            let schema = &policy.program().input;
+            let roots = builder.parquet_schema().root_schema().get_fields();
+            let declared = || schema.fields.iter().map(|(n, _)| n.as_str());
+            // A column spelt nearly like a declared field is read too: it
+            // may be that field misspelt, which the decisions warn of.
+            let wanted: Vec<usize> = (roots.iter().enumerate())
+                .filter(|(_, f)| {
+                    schema.field(f.name()).is_some()
+                        || crate::suggest::did_you_mean(f.name(), declared()).is_some()
+                })
+                .map(|(i, _)| i)
+                .collect();
+            let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
+            builder.with_projection(mask)
+        };
+        let reader = builder
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(|e| fail(&e))?;
+        Ok(ParquetFile { name, reader, rows })
+    }
+}
+
+impl Iterator for ParquetFile {
+    type Item = Result<RecordBatch, ColumnarError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let next = self.reader.next()?;
+        Some(next.map_err(|e| ColumnarError::Read {
+            path: self.name.clone(),
+            message: e.to_string(),
+        }))
+    }
+}

@@ -1,0 +1,374 @@
+//! Decisions as Arrow batches, and as a Parquet file.
+//!
+//! One row per person, in input order: `id`, `outcome`, each payload field
+//! of the policy (null where the decision's payload lacks it), `rule` (the
+//! deciding rule), `rules` (every rule that fired), `warnings`, with
+//! `next_change` and `next_outcome` when they are asked for, and `error`:
+//! why the row could not be decided (then every other column is null).
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    ArrayBuilder as _, BooleanBuilder, DurationMicrosecondBuilder, Float64Builder, ListBuilder,
+    StringBuilder, TimestampMicrosecondBuilder,
+};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use super::ColumnarError;
+use crate::data::DataError;
+use crate::decision::{Decision, NextChange, write_plain, write_value};
+use crate::types::Type;
+use crate::value::Value;
+use crate::{Policy, time};
+
+/// The columns every decision has, beside its payload's.
+const OWN: [&str; 8] = [
+    "id",
+    "outcome",
+    "rule",
+    "rules",
+    "warnings",
+    "next_change",
+    "next_outcome",
+    "error",
+];
+
+/// Gathers decisions into Arrow batches of the decisions' schema.
+pub struct Decisions<'p> {
+    policy: &'p Policy,
+    schema: SchemaRef,
+    next_change: bool,
+    payload: Vec<(&'p str, Payload)>,
+    id: StringBuilder,
+    outcome: StringBuilder,
+    rule: StringBuilder,
+    rules: ListBuilder<StringBuilder>,
+    warnings: ListBuilder<StringBuilder>,
+    at: TimestampMicrosecondBuilder,
+    then: StringBuilder,
+    error: StringBuilder,
+    scratch: String,
+}
+
+/// The column of one payload field.
+enum Payload {
+    Number(Float64Builder),
+    Bool(BooleanBuilder),
+    Time(TimestampMicrosecondBuilder),
+    Duration(DurationMicrosecondBuilder),
+    /// Text, regions and choices as their text; anything else (a list,
+    /// a field that has different types in different rules) as JSON.
+    Text(StringBuilder, bool),
+}
+
+/// Instants are written in UTC (`+00:00`): Arrow's timestamps carry one zone per
+/// column, and readers show them in their own.
+const UTC: &str = "+00:00";
+
+fn instant() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some(UTC.into()))
+}
+
+fn strings() -> DataType {
+    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
+}
+
+impl<'p> Decisions<'p> {
+    /// The decisions of `policy`, with `next_change` columns if asked for.
+    pub fn new(policy: &'p Policy, next_change: bool) -> Result<Decisions<'p>, ColumnarError> {
+        let program = policy.program();
+        let mut fields: Vec<(&'p str, &'p Type, bool)> = Vec::new();
+        let outcomes = (program.rules.iter().map(|r| &r.then)).chain([&program.otherwise]);
+        for (name, expr) in outcomes.flat_map(|o| &o.payload) {
+            match fields.iter_mut().find(|(n, ..)| n == name) {
+                Some((_, ty, same)) => *same &= ty.non_optional() == expr.ty.non_optional(),
+                None => fields.push((name, &expr.ty, true)),
+            }
+        }
+        if let Some((name, ..)) = fields.iter().find(|(n, ..)| OWN.contains(n)) {
+            return Err(ColumnarError::PayloadName {
+                field: (*name).to_owned(),
+            });
+        }
+        let mut columns = vec![
+            Field::new("id", DataType::Utf8, true),
+            Field::new("outcome", DataType::Utf8, true),
+        ];
+        let mut payload = Vec::with_capacity(fields.len());
+        for (name, ty, same) in fields {
+            let (column, dt) = match ty.non_optional() {
+                _ if !same => (Payload::Text(StringBuilder::new(), true), DataType::Utf8),
+                Type::Number => (Payload::Number(Float64Builder::new()), DataType::Float64),
+                Type::Bool => (Payload::Bool(BooleanBuilder::new()), DataType::Boolean),
+                Type::Time => (
+                    Payload::Time(TimestampMicrosecondBuilder::new().with_timezone(UTC)),
+                    instant(),
+                ),
+                Type::Duration => (
+                    Payload::Duration(DurationMicrosecondBuilder::new()),
+                    DataType::Duration(TimeUnit::Microsecond),
+                ),
+                Type::Text | Type::Region | Type::Enum(_) => {
+                    (Payload::Text(StringBuilder::new(), false), DataType::Utf8)
+                }
+                _ => (Payload::Text(StringBuilder::new(), true), DataType::Utf8),
+            };
+            columns.push(Field::new(name, dt, true));
+            payload.push((name, column));
+        }
+        columns.extend([
+            Field::new("rule", DataType::Utf8, true),
+            Field::new("rules", strings(), true),
+            Field::new("warnings", strings(), true),
+        ]);
+        if next_change {
+            columns.extend([
+                Field::new("next_change", instant(), true),
+                Field::new("next_outcome", DataType::Utf8, true),
+            ]);
+        }
+        columns.push(Field::new("error", DataType::Utf8, true));
+        Ok(Decisions {
+            policy,
+            schema: Arc::new(Schema::new(columns)),
+            next_change,
+            payload,
+            id: StringBuilder::new(),
+            outcome: StringBuilder::new(),
+            rule: StringBuilder::new(),
+            rules: ListBuilder::new(StringBuilder::new()),
+            warnings: ListBuilder::new(StringBuilder::new()),
+            at: TimestampMicrosecondBuilder::new().with_timezone(UTC),
+            then: StringBuilder::new(),
+            error: StringBuilder::new(),
+            scratch: String::new(),
+        })
+    }
+
+    /// The schema of the batches.
+    pub fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    /// Adds the row of one person: the decision, or why there is none.
+    pub fn push(&mut self, decision: Result<&Decision<'_>, &DataError>) {
+        let decision = match decision {
+            Ok(d) => d,
+            Err(e) => {
+                self.id.append_null();
+                self.outcome.append_null();
+                for (_, column) in &mut self.payload {
+                    column.null();
+                }
+                self.rule.append_null();
+                self.rules.append_null();
+                self.warnings.append_null();
+                if self.next_change {
+                    self.at.append_null();
+                    self.then.append_null();
+                }
+                self.error.append_value(e.to_string());
+                return;
+            }
+        };
+        self.id.append_option(decision.id.as_deref());
+        self.outcome.append_value(decision.outcome);
+        let tz = &self.policy.program().timezone;
+        for (name, column) in &mut self.payload {
+            match decision.payload.iter().find(|(n, ..)| n == name) {
+                Some((_, value, ty)) => column.value(value, ty, tz, &mut self.scratch),
+                None => column.null(),
+            }
+        }
+        self.rule.append_option(decision.deciding_rule());
+        for rule in &decision.rules {
+            self.rules.values().append_value(rule.name);
+        }
+        self.rules.append(true);
+        for warning in &decision.warnings {
+            self.warnings.values().append_value(warning);
+        }
+        self.warnings.append(true);
+        if self.next_change {
+            match &decision.next_change {
+                NextChange::At { at, then } => {
+                    self.at.append_value(*at);
+                    self.then.append_value(then.outcome);
+                }
+                NextChange::Never | NextChange::NotAsked => {
+                    self.at.append_null();
+                    self.then.append_null();
+                }
+            }
+        }
+        self.error.append_null();
+    }
+
+    /// How many rows were added since the last batch.
+    pub fn len(&self) -> usize {
+        self.outcome.len()
+    }
+
+    /// Whether no row was added since the last batch.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The rows added since the last batch, as one.
+    pub fn finish(&mut self) -> Result<RecordBatch, ColumnarError> {
+        let mut columns: Vec<ArrayRef> =
+            vec![Arc::new(self.id.finish()), Arc::new(self.outcome.finish())];
+        columns.extend(self.payload.iter_mut().map(|(_, c)| c.finish()));
+        columns.push(Arc::new(self.rule.finish()));
+        columns.push(Arc::new(self.rules.finish()));
+        columns.push(Arc::new(self.warnings.finish()));
+        if self.next_change {
+            columns.push(Arc::new(self.at.finish()));
+            columns.push(Arc::new(self.then.finish()));
+        }
+        columns.push(Arc::new(self.error.finish()));
+        RecordBatch::try_new(self.schema(), columns).map_err(|e| ColumnarError::Write {
+            path: "the decisions".into(),
+            message: e.to_string(),
+        })
+    }
+}
+
+impl Payload {
+    fn null(&mut self) {
+        match self {
+            Payload::Number(b) => b.append_null(),
+            Payload::Bool(b) => b.append_null(),
+            Payload::Time(b) => b.append_null(),
+            Payload::Duration(b) => b.append_null(),
+            Payload::Text(b, _) => b.append_null(),
+        }
+    }
+
+    fn value(&mut self, value: &Value, ty: &Type, tz: &jiff::tz::TimeZone, scratch: &mut String) {
+        match (self, value) {
+            (column, Value::None) => column.null(),
+            (Payload::Number(b), Value::Number(n)) => b.append_value(*n),
+            (Payload::Bool(b), Value::Bool(v)) => b.append_value(*v),
+            (Payload::Time(b), Value::Time(t)) => b.append_value(*t),
+            (Payload::Duration(b), Value::Duration(d)) => b.append_value(*d),
+            (Payload::Text(b, json), value) => {
+                scratch.clear();
+                if *json {
+                    write_value(scratch, value, ty, tz, false);
+                } else {
+                    write_plain(scratch, value, ty, tz);
+                }
+                b.append_value(scratch.as_str());
+            }
+            // A value of another type than its column's cannot be, since
+            // a field of two types is written as JSON text.
+            (column, _) => column.null(),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Payload::Number(b) => Arc::new(b.finish()),
+            Payload::Bool(b) => Arc::new(b.finish()),
+            Payload::Time(b) => Arc::new(b.finish()),
+            Payload::Duration(b) => Arc::new(b.finish()),
+            Payload::Text(b, _) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// Decisions written to a Parquet file, compressed with Snappy as Spark
+/// writes by default.
+pub struct DecisionWriter<'p> {
+    path: String,
+    decisions: Decisions<'p>,
+    writer: ArrowWriter<BufWriter<File>>,
+}
+
+impl<'p> DecisionWriter<'p> {
+    /// Creates `path` for the decisions of `policy` at `now`, with
+    /// `next_change` columns if asked for; the file's metadata names the
+    /// policy and `now`.
+    pub fn create(
+        path: &Path,
+        policy: &'p Policy,
+        now: i64,
+        next_change: bool,
+    ) -> Result<DecisionWriter<'p>, ColumnarError> {
+        let name = path.display().to_string();
+        let fail = |e: &dyn std::fmt::Display| ColumnarError::Write {
+            path: name.clone(),
+            message: e.to_string(),
+        };
+        let decisions = Decisions::new(policy, next_change)?;
+        let file = File::create(path).map_err(|e| fail(&e))?;
+        let program = policy.program();
+        let metadata = vec![
+            KeyValue::new("policyc.policy".into(), program.name.clone()),
+            KeyValue::new(
+                "policyc.now".into(),
+                time::format_instant(now, &program.timezone),
+            ),
+        ];
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_key_value_metadata(Some(metadata))
+            .build();
+        let writer = ArrowWriter::try_new(
+            BufWriter::with_capacity(1 << 16, file),
+            decisions.schema(),
+            Some(properties),
+        )
+        .map_err(|e| fail(&e))?;
+        Ok(DecisionWriter {
+            path: name,
+            decisions,
+            writer,
+        })
+    }
+
+    /// Adds the row of one person, writing a batch when enough are
+    /// gathered.
+    pub fn push(
+        &mut self,
+        decision: Result<&Decision<'_>, &DataError>,
+    ) -> Result<(), ColumnarError> {
+        self.decisions.push(decision);
+        if self.decisions.len() >= super::BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ColumnarError> {
+        let batch = self.decisions.finish()?;
+        self.writer.write(&batch).map_err(|e| ColumnarError::Write {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Writes what is left and closes the file.
+    pub fn finish(mut self) -> Result<(), ColumnarError> {
+        if !self.decisions.is_empty() {
+            self.flush()?;
+        }
+        let path = self.path;
+        self.writer
+            .close()
+            .map(drop)
+            .map_err(|e| ColumnarError::Write {
+                path,
+                message: e.to_string(),
+            })
+    }
+}
