@@ -215,6 +215,7 @@ impl Policy {
     pub fn reads_as(&self, other: &Policy) -> bool {
         let (a, b) = (&self.plan.program, &other.plan.program);
         a.input.fields == b.input.fields
+            && a.input.keys == b.input.keys
             && a.input.required == b.input.required
             && a.timezone == b.timezone
             && a.resolve == b.resolve

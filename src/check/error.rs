@@ -143,6 +143,21 @@ pub enum CheckError {
         #[label("first declared here")]
         first: Span,
     },
+    /// A data key that JSON would have to escape.
+    #[error("`{key}` cannot be a data key")]
+    #[diagnostic(
+        code(policy::check::bad_key),
+        help(
+            "write the key as the data spells it, without quotes, backslashes or control characters"
+        )
+    )]
+    BadKey {
+        /// The key.
+        key: String,
+        /// Where.
+        #[label("a key with a character JSON escapes")]
+        span: Span,
+    },
     /// An outcome that `outcomes` does not declare.
     #[error("unknown outcome `{name}`")]
     #[diagnostic(code(policy::check::unknown_outcome))]

@@ -147,6 +147,8 @@ pub struct Let {
 pub struct Rule {
     /// Its name.
     pub name: String,
+    /// `code "VR-AT-0001"`: its code in the authority's list.
+    pub code: Option<String>,
     /// Its title.
     pub title: Option<String>,
     /// `when`
@@ -297,6 +299,7 @@ impl Checker<'_> {
                     let then = self.outcome_call(&r.then, &outcomes, &mut payload_uses);
                     rules.push(Rule {
                         name: r.name.node.clone(),
+                        code: r.code.as_ref().map(|c| c.node.clone()),
                         title: r.title.as_ref().map(|t| t.node.clone()),
                         when,
                         unless,
@@ -316,6 +319,7 @@ impl Checker<'_> {
             }
         }
         self.unique("rule", names.into_iter());
+        self.unique("rule code", policy.rules().filter_map(|r| r.code.as_ref()));
         let otherwise = match once.otherwise {
             Some(call) => self.outcome_call(call, &outcomes, &mut payload_uses),
             None => {
@@ -459,7 +463,27 @@ impl Checker<'_> {
 
     fn record_type(&mut self, fields: &[syntax::FieldDecl]) -> RecordType {
         self.unique("field", fields.iter().map(|f| &f.name));
+        for key in fields.iter().filter_map(|f| f.key.as_ref()) {
+            if key.node.contains(['"', '\\']) || key.node.contains(char::is_control) {
+                self.errors.push(CheckError::BadKey {
+                    key: key.node.clone(),
+                    span: key.span,
+                });
+            }
+        }
+        // Two fields may not read one key (only worth saying when a key is
+        // written: names alone are unique already).
+        if fields.iter().any(|f| f.key.is_some()) {
+            let keys: Vec<&Spanned<String>> = fields
+                .iter()
+                .map(|f| f.key.as_ref().unwrap_or(&f.name))
+                .collect();
+            self.unique("data key", keys.into_iter());
+        }
         RecordType {
+            keys: (fields.iter().enumerate())
+                .filter_map(|(slot, f)| Some((slot, f.key.as_ref()?.node.clone())))
+                .collect(),
             fields: fields
                 .iter()
                 .map(|f| (f.name.node.clone(), self.type_expr(&f.ty)))

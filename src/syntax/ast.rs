@@ -303,15 +303,31 @@ pub enum Data {
 }
 
 /// `name: type` inside a record type.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct FieldDecl {
     /// The field's name.
     pub name: Ident,
+    /// `name from "key": T`: the data's key, when it is not the name.
+    pub key: Option<Spanned<String>>,
     /// Its declared type.
     pub ty: Spanned<TypeExpr>,
     /// `required name: T`: the data must give it (for facts: one of the
     /// files), even when it is a list or optional.
     pub required: bool,
+}
+
+/// As derived, but for a `key` left out when there is none.
+impl fmt::Debug for FieldDecl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("FieldDecl");
+        s.field("name", &self.name);
+        if let Some(key) = &self.key {
+            s.field("key", key);
+        }
+        s.field("ty", &self.ty)
+            .field("required", &self.required)
+            .finish()
+    }
 }
 
 /// A type as written.
@@ -347,11 +363,14 @@ pub struct LetDecl {
     pub value: Spanned<Expr>,
 }
 
-/// `rule NAME "title" when EXPR [unless EXPR] then OUTCOME(...)`
-#[derive(Debug, Clone, PartialEq)]
+/// `rule NAME [code "..."] "title" when EXPR [unless EXPR] then OUTCOME(...)`
+#[derive(Clone, PartialEq)]
 pub struct RuleDecl {
     /// The rule's name, reported in decisions.
     pub name: Ident,
+    /// `code "VR-AT-0001"`: its code in the authority's list, reported
+    /// beside the name.
+    pub code: Option<Spanned<String>>,
     /// A title for people.
     pub title: Option<Spanned<String>>,
     /// `when EXPR`
@@ -360,6 +379,22 @@ pub struct RuleDecl {
     pub unless: Option<Spanned<Expr>>,
     /// `then OUTCOME(...)`
     pub then: OutcomeCall,
+}
+
+/// As derived, but for a `code` left out when there is none.
+impl fmt::Debug for RuleDecl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("RuleDecl");
+        s.field("name", &self.name);
+        if let Some(code) = &self.code {
+            s.field("code", code);
+        }
+        s.field("title", &self.title)
+            .field("when", &self.when)
+            .field("unless", &self.unless)
+            .field("then", &self.then)
+            .finish()
+    }
 }
 
 /// `warning NAME "message" when EXPR`

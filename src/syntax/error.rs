@@ -693,8 +693,14 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::it_kw => "`it`",
         // An optional word before a field's name: naming it would only
         // hide the name that is expected.
+        // Likewise `from "key"` after a field's name and `code "..."` after a
+        // rule's.
         Rule::REQUIRED
         | Rule::required_field
+        | Rule::FROM
+        | Rule::field_key
+        | Rule::CODE
+        | Rule::rule_code
         | Rule::policy
         | Rule::item
         | Rule::test_step
