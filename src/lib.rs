@@ -47,6 +47,7 @@ pub mod test_runner;
 pub mod time;
 pub mod types;
 pub mod value;
+pub mod versions;
 pub mod witness;
 
 use miette::Diagnostic;

@@ -184,6 +184,20 @@ pub enum CheckError {
         #[help]
         help: String,
     },
+    /// `effective from T until U` with `U` not after `T`.
+    #[error("this version ends before it takes effect")]
+    #[diagnostic(
+        code(policy::check::effective_until),
+        help("write an `until` after `from`, or leave it out while the end is not known")
+    )]
+    EffectiveUntil {
+        /// `from`.
+        #[label("in force from here")]
+        from: Span,
+        /// `until`.
+        #[label("until this, which is not later")]
+        until: Span,
+    },
     /// A declaration that may appear only once.
     #[error("`{what}` is given twice")]
     #[diagnostic(code(policy::check::repeated), help("keep one `{what}`"))]

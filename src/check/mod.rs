@@ -37,6 +37,8 @@ pub struct Program {
     pub title: Option<String>,
     /// `version "..."`
     pub version: Option<String>,
+    /// `effective from T until U`: when this version is in force.
+    pub effective: Option<Effective>,
     /// `timezone "..."`: where instants without an offset are read
     pub timezone: TimeZone,
     /// `timezone "..." resolving ...`: how local times that the zone skips
@@ -236,10 +238,22 @@ pub(crate) struct Checker<'a> {
     narrowed: Vec<String>,
 }
 
+/// `effective from T until U`: the instants, in microseconds since the
+/// epoch, from which this version of the policy is in force and from which
+/// it no longer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effective {
+    /// The first instant it is in force.
+    pub from: i64,
+    /// The first instant it is no longer in force, if known.
+    pub until: Option<i64>,
+}
+
 /// Declarations that may be given once.
 #[derive(Default)]
 struct Once<'p> {
     version: Option<&'p Spanned<String>>,
+    effective: Option<&'p syntax::EffectiveDecl>,
     timezone: Option<&'p syntax::TimezoneDecl>,
     facts_expire: Option<&'p Spanned<i64>>,
     language: Option<&'p Spanned<String>>,
@@ -338,6 +352,7 @@ impl Checker<'_> {
         let known_rules: Vec<String> = rules.iter().map(|r: &Rule| r.name.clone()).collect();
         let tests = self.tests(policy, &outcomes, &known_rules, &payload_types);
         let remedies = self.remedies(policy);
+        let effective = once.effective.and_then(|e| self.effective(e));
         let id_slot = self
             .input
             .field("id")
@@ -348,6 +363,7 @@ impl Checker<'_> {
             name: policy.name.node.clone(),
             title: policy.title.as_ref().map(|t| t.node.clone()),
             version: once.version.map(|v| v.node.clone()),
+            effective,
             timezone: self.timezone.clone(),
             resolve: self.resolve,
             facts_expire,
@@ -369,12 +385,37 @@ impl Checker<'_> {
         program
     }
 
+    /// `effective from T until U`, read in the policy's zone.
+    fn effective(&mut self, decl: &syntax::EffectiveDecl) -> Option<Effective> {
+        let from = self.test_time(&decl.from);
+        let until = decl.until.as_ref().map(|u| (self.test_time(u), u.span));
+        let from = from?;
+        let until = match until {
+            Some((Some(until), _)) if until > from => Some(until),
+            Some((Some(_), span)) => {
+                self.errors.push(CheckError::EffectiveUntil {
+                    from: decl.from.span,
+                    until: span,
+                });
+                return None;
+            }
+            Some((None, _)) => return None,
+            None => None,
+        };
+        Some(Effective { from, until })
+    }
+
     /// Finds the declarations that may be given once, reporting repeats.
     fn declarations<'p>(&mut self, policy: &'p syntax::Policy) -> Once<'p> {
         let mut once = Once::default();
         for item in &policy.items {
             let (what, span, repeated) = match item {
                 Item::Version(v) => ("version", v.span, once.version.replace(v).map(|f| f.span)),
+                Item::Effective(e) => (
+                    "effective",
+                    e.from.span,
+                    once.effective.replace(e).map(|f| f.from.span),
+                ),
                 Item::Timezone(t) => (
                     "timezone",
                     t.name.span,

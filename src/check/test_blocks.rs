@@ -247,7 +247,7 @@ impl Checker<'_> {
         Expected::Outcome { index, payload }
     }
 
-    fn test_time(&mut self, t: &Spanned<String>) -> Option<i64> {
+    pub(super) fn test_time(&mut self, t: &Spanned<String>) -> Option<i64> {
         match time::parse_instant(&t.node, &self.timezone, self.resolve) {
             Ok(v) => Some(v),
             Err(e) => {

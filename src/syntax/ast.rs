@@ -114,6 +114,8 @@ pub enum Item {
     Version(Spanned<String>),
     /// `timezone "Asia/Shanghai"`, `timezone "Europe/Paris" resolving gaps later`
     Timezone(TimezoneDecl),
+    /// `effective from 2021-10-30T00:00 until 2021-12-01T00:00`
+    Effective(EffectiveDecl),
     /// `outcomes green < popup`
     Outcomes(Vec<Ident>),
     /// `input person { ... }`
@@ -143,6 +145,16 @@ pub enum Item {
     Language(Spanned<String>),
     /// `messages "en" { ... }`
     Messages(MessagesDecl),
+}
+
+/// `effective from 2021-10-30T00:00 until 2021-12-01T00:00`: when this
+/// version of the policy is in force; the times as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectiveDecl {
+    /// The first instant it is in force.
+    pub from: Spanned<String>,
+    /// The first instant it no longer is, if known.
+    pub until: Option<Spanned<String>>,
 }
 
 /// `timezone "Europe/Paris" resolving gaps later, folds earlier`

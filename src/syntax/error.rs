@@ -607,6 +607,8 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::EOI => "end of file",
         Rule::header | Rule::POLICY => "`policy NAME \"title\"`",
         Rule::version_decl | Rule::VERSION => "`version`",
+        Rule::UNTIL => "`until`",
+        Rule::FROM => "`from`",
         Rule::timezone_decl | Rule::TIMEZONE => "`timezone`",
         Rule::resolving | Rule::RESOLVING => "`resolving gaps later, folds earlier`",
         Rule::resolution | Rule::local_case => "`gaps` or `folds`",
@@ -697,10 +699,13 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         // rule's.
         Rule::REQUIRED
         | Rule::required_field
-        | Rule::FROM
         | Rule::field_key
         | Rule::CODE
         | Rule::rule_code
+        // `effective` is one of many declarations, and the least asked for:
+        // the list of what may start one leaves it out.
+        | Rule::effective_decl
+        | Rule::EFFECTIVE
         | Rule::policy
         | Rule::item
         | Rule::test_step

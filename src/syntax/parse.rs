@@ -253,6 +253,8 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::REQUIRED
             | Rule::FROM
             | Rule::CODE
+            | Rule::EFFECTIVE
+            | Rule::UNTIL
             | Rule::EOI
     )
 }
@@ -283,6 +285,16 @@ fn item(pair: Pair<'_, Rule>) -> Result<Item> {
     Ok(match pair.as_rule() {
         Rule::version_decl => Item::Version(string(next(&mut children(pair)))?),
         Rule::timezone_decl => Item::Timezone(timezone_decl(pair)?),
+        Rule::effective_decl => {
+            let mut it = children(pair).map(|p| Spanned::new(p.as_str().to_owned(), span(&p)));
+            match it.next() {
+                Some(from) => Item::Effective(EffectiveDecl {
+                    from,
+                    until: it.next(),
+                }),
+                None => unreachable!("the grammar guarantees `from`"),
+            }
+        }
         Rule::outcomes_decl => Item::Outcomes(children(pair).map(ident).collect()),
         Rule::input_decl => input_decl(pair)?,
         Rule::facts_decl => Item::Facts(record_type(next(&mut children(pair)))?),
