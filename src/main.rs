@@ -778,10 +778,13 @@ fn eval(
 ) -> miette::Result<ExitCode> {
     let (input, people) = (&run.people.input, &run.people);
     let errors = strictness.0;
-    let Some((_, policy)) = policy_at(&run.policy, people.now.as_deref(), strictness)? else {
+    let Some((_, policy, versions)) = versions_at(&run.policy, people.now.as_deref(), strictness)?
+    else {
         return Ok(Exit::Policy.into());
     };
-    let policy = policy.strict(people.strict).budget(people.budget);
+    let tune = |p: Policy| p.strict(people.strict).budget(people.budget);
+    let policy = tune(policy);
+    let versions = versions.map(|v| v.map(tune));
     let words = match format {
         Format::Explain | Format::ExplainJson => Some(policy.words(lang).map_err(CliError::from)?),
         Format::Json | Format::Pretty => None,
@@ -794,7 +797,16 @@ fn eval(
         (Format::Pretty, _) => stream::Output::Pretty,
         _ => stream::Output::Json,
     };
-    let decider = stream::Decider::new(&policy, &facts, now, extras, output);
+    let every_facts = match &versions {
+        Some(vs) => (vs.all().iter())
+            .map(|v| load_facts(&v.policy, &people.facts, now, errors))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => Vec::new(),
+    };
+    let mut decider = stream::Decider::new(&policy, &facts, now, extras, output);
+    if let Some(vs) = &versions {
+        decider = decider.with_versions(vs, &every_facts);
+    }
     let name = input.display().to_string();
     let summary = stream::run(
         &decider,
@@ -920,8 +932,17 @@ fn policy_at(
     now: Option<&str>,
     strictness: Strictness,
 ) -> miette::Result<Option<(PathBuf, Policy)>> {
+    Ok(versions_at(path, now, strictness)?.map(|(file, policy, _)| (file, policy)))
+}
+
+/// [`policy_at`], with the versions of the folder, if it is one.
+fn versions_at(
+    path: &Path,
+    now: Option<&str>,
+    strictness: Strictness,
+) -> miette::Result<Option<(PathBuf, Policy, Option<Versions>)>> {
     if !path.is_dir() {
-        return Ok(load(path, strictness)?.map(|p| (path.to_owned(), p)));
+        return Ok(load(path, strictness)?.map(|p| (path.to_owned(), p, None)));
     }
     let Some(versions) = load_versions(path, strictness)? else {
         return Ok(None);
@@ -937,7 +958,11 @@ fn policy_at(
     let zone = &first.policy.program().timezone;
     let shown = || now.map_or_else(|| policyc::time::format_instant(at, zone), str::to_owned);
     match versions.in_force(at) {
-        Some(v) => Ok(Some((PathBuf::from(&v.file), v.policy.clone()))),
+        Some(v) => Ok(Some((
+            PathBuf::from(&v.file),
+            v.policy.clone(),
+            Some(versions.clone()),
+        ))),
         None => match versions.all().iter().rev().find(|v| v.from <= at) {
             Some(ended) => Err(CliError::Ended {
                 path: path.display().to_string(),

@@ -11,8 +11,9 @@
 use miette::Diagnostic;
 use thiserror::Error;
 
-use crate::Policy;
+use crate::decision::{Decision, NextChange};
 use crate::time;
+use crate::{DataError, Extras, Facts, Policy};
 
 /// One version of a policy, and when it is in force.
 #[derive(Debug, Clone)]
@@ -176,6 +177,18 @@ impl Versions {
         Ok(Versions { versions })
     }
 
+    /// The same versions, each policy changed by `f` (made strict, given a
+    /// budget).
+    pub fn map(self, f: impl Fn(Policy) -> Policy) -> Versions {
+        let versions = (self.versions.into_iter())
+            .map(|v| Version {
+                policy: f(v.policy),
+                ..v
+            })
+            .collect();
+        Versions { versions }
+    }
+
     /// The versions, by the instant they take effect.
     pub fn all(&self) -> &[Version] {
         &self.versions
@@ -196,6 +209,93 @@ impl Versions {
     pub fn next_after(&self, now: i64) -> Option<&Version> {
         self.versions.iter().find(|v| v.from > now)
     }
+
+    /// Decides one person (a JSON object) at `now` by the version in force,
+    /// with the `extras` asked for; `facts` holds each version's facts, in
+    /// the order of [`Versions::all`]. Its `next_change` also looks past
+    /// the version: when a later version takes effect before the decision
+    /// would change under this one, and decides otherwise, the change is
+    /// at the instant it takes effect, and the decision after it is that
+    /// version's. `None`: no version is in force at `now`.
+    pub fn decide_json_with<'p>(
+        &'p self,
+        facts: &'p [Facts],
+        json: &str,
+        now: i64,
+        extras: Extras,
+    ) -> Option<Result<Decision<'p>, DataError>> {
+        let i = self.versions.iter().rposition(|v| v.from <= now)?;
+        let version = self.versions.get(i).filter(|v| v.in_force_at(now))?;
+        let facts_of = |k: usize| facts.get(k).or(facts.last());
+        let decided = version
+            .policy
+            .decide_json_with(facts_of(i)?, json, now, extras);
+        let Ok(mut decision) = decided else {
+            return Some(decided);
+        };
+        if !extras.next_change {
+            return Some(Ok(decision));
+        }
+        // Follow the decision through the later versions, each from the
+        // instant it takes effect, until it changes.
+        let mut current = (i, decision.clone());
+        let brief = Extras {
+            next_change: true,
+            ..Extras::default()
+        };
+        for (k, next) in self.versions.iter().enumerate().skip(i + 1) {
+            let at_change = match &current.1.next_change {
+                NextChange::At { at, .. } => Some(*at),
+                _ => None,
+            };
+            if at_change.is_some_and(|at| at < next.from) {
+                break;
+            }
+            let until = self.versions.get(current.0).and_then(|v| v.until);
+            // A gap between versions: no decision, so no change to give.
+            if until.is_some_and(|u| u < next.from) {
+                break;
+            }
+            let Some(Ok(then)) =
+                facts_of(k).map(|f| next.policy.decide_json_with(f, json, next.from, brief))
+            else {
+                break;
+            };
+            if !same_verdict(&current.1, &then) {
+                decision.next_change = NextChange::At {
+                    at: next.from,
+                    then: Box::new(then),
+                };
+                return Some(Ok(decision));
+            }
+            if let NextChange::At { at, then: later } = &then.next_change
+                && self.versions.get(k + 1).is_none_or(|n| *at < n.from)
+            {
+                decision.next_change = NextChange::At {
+                    at: *at,
+                    then: later.clone(),
+                };
+                return Some(Ok(decision));
+            }
+            current = (k, then);
+        }
+        if current.0 != i {
+            decision.next_change = current.1.next_change;
+        }
+        Some(Ok(decision))
+    }
+}
+
+/// Whether two decisions say the same: the outcome, the payload and the
+/// deciding rule.
+fn same_verdict(a: &Decision<'_>, b: &Decision<'_>) -> bool {
+    a.outcome == b.outcome
+        && a.deciding_rule() == b.deciding_rule()
+        && a.payload.len() == b.payload.len()
+        && a.payload
+            .iter()
+            .zip(&b.payload)
+            .all(|((n, v, _), (m, w, _))| n == m && v == w)
 }
 
 /// What is wrong with the versions among checked `policies` (by file):

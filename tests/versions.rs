@@ -35,6 +35,49 @@ fn eval_decides_by_the_version_in_force() {
     }
 }
 
+/// `next_change` looks past the version in force: the rules change at
+/// midnight on 5 November, and a test of 2 November, admitted until then
+/// under the first version, is refused from that instant; a test of
+/// 3 November 22:00 stays admitted across midnight, until the second
+/// version's 48 hours are over (not the first's 72).
+#[test]
+fn next_change_includes_the_next_version_taking_effect() {
+    let people = r#"{"id": "across", "tests": [{"sampled_at": "2021-11-03T22:00", "result": "negative"}]}
+{"id": "at-midnight", "tests": [{"sampled_at": "2021-11-02T22:00", "result": "negative"}]}
+{"id": "before", "tests": [{"sampled_at": "2021-11-01T09:00", "result": "negative"}]}
+"#;
+    let args = [
+        "eval",
+        ENTRY,
+        "--input",
+        "-",
+        "--now",
+        "2021-11-04T08:00",
+        "--next-change",
+    ];
+    let o = run(&args, people);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let d = lines(&o);
+    let change = |i: usize| {
+        let c = &d[i]["next_change"];
+        (c["at"].as_str().map(str::to_owned), c["outcome"].clone())
+    };
+    assert_eq!(
+        change(0),
+        (Some("2021-11-05T22:00:00+01:00".into()), "refused".into())
+    );
+    assert_eq!(
+        change(1),
+        (Some("2021-11-05T00:00:00+01:00".into()), "refused".into())
+    );
+    // A change under the first version before midnight stays its own.
+    assert_eq!(
+        change(2),
+        (Some("2021-11-04T09:00:00+01:00".into()), "refused".into())
+    );
+    insta::assert_snapshot!("next_change", stdout(&o));
+}
+
 #[test]
 fn eval_before_any_version_or_after_the_last_ended_is_refused() {
     let o = eval_at(ENTRY, "2021-10-29T23:00");

@@ -48,6 +48,9 @@ pub struct Decider<'a> {
     now: i64,
     extras: Extras,
     output: Output<'a>,
+    /// The versions `policy` is one of, with each one's facts: a decision's
+    /// `next_change` then looks past the version in force.
+    versions: Option<(&'a crate::versions::Versions, &'a [Facts])>,
 }
 
 /// The output for one record: its text, ending in a newline, and the error
@@ -78,6 +81,22 @@ impl<'a> Decider<'a> {
             now,
             extras,
             output,
+            versions: None,
+        }
+    }
+
+    /// The same, deciding by the version of `versions` in force at `now`
+    /// (`policy` should be it), and giving in `next_change` a change
+    /// caused by a later version taking effect; `facts` holds each
+    /// version's facts, in the order of [`crate::versions::Versions::all`].
+    pub fn with_versions(
+        self,
+        versions: &'a crate::versions::Versions,
+        facts: &'a [Facts],
+    ) -> Self {
+        Decider {
+            versions: Some((versions, facts)),
+            ..self
         }
     }
 
@@ -91,7 +110,13 @@ impl<'a> Decider<'a> {
             Output::Explain(words) => policy.explain_json(facts, text, now)?.render(words),
             Output::ExplainJson(words) => policy.explain_json(facts, text, now)?.to_json(words),
             Output::Json | Output::Pretty => {
-                let decision = if self.extras == Extras::default() {
+                let over_time = self
+                    .versions
+                    .filter(|_| self.extras.next_change)
+                    .and_then(|(vs, facts)| vs.decide_json_with(facts, text, now, self.extras));
+                let decision = if let Some(decided) = over_time {
+                    decided?
+                } else if self.extras == Extras::default() {
                     policy.decide_json(facts, text, now)?
                 } else {
                     policy.decide_json_with(facts, text, now, self.extras)?
