@@ -617,8 +617,13 @@ impl<'a, 'w> Writer<'a, 'w> {
         let p = self.p;
         for w in witnesses {
             match w {
-                Witness::Found { list, records, .. } => {
-                    let label = self.label(list);
+                Witness::Found {
+                    list,
+                    list_name,
+                    records,
+                    ..
+                } => {
+                    let label = self.label(list, *list_name);
                     for Found {
                         record,
                         ty,
@@ -633,7 +638,7 @@ impl<'a, 'w> Writer<'a, 'w> {
                                 .iter()
                                 .map(|v| self.value(v, m.members_ty))
                                 .collect();
-                            let set = self.label(&m.members_of);
+                            let set = self.label(&m.members_of, m.members_of_name);
                             let line =
                                 if m.members.len() == 1 && m.members.first() == Some(&m.value) {
                                     fill(p.among, &[("set", &set)])
@@ -653,10 +658,11 @@ impl<'a, 'w> Writer<'a, 'w> {
                 }
                 Witness::Nothing {
                     list,
+                    list_name,
                     condition,
                     window,
                 } => {
-                    let label = self.label(list);
+                    let label = self.label(list, *list_name);
                     let line = match window {
                         Some(w) => fill(
                             p.nothing_within,
@@ -691,15 +697,13 @@ impl<'a, 'w> Writer<'a, 'w> {
         }
     }
 
-    /// A list or set as people call it: `outside` by its label, a path
-    /// like `person.tests` by its last name; anything else as written.
-    fn label(&self, written: &str) -> String {
-        let is_path = written
-            .split('.')
-            .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
-        match written.rsplit('.').next() {
-            Some(last) if is_path => self.words.name(last).to_owned(),
-            _ => written.to_owned(),
+    /// A list or set as people call it: by its name (`outside`, `tests`
+    /// for `person.tests`) in the policy's words, when it is written as a
+    /// name or a path of names; anything else as written.
+    fn label(&self, written: &str, name: Option<&str>) -> String {
+        match name {
+            Some(name) => self.words.name(name).to_owned(),
+            None => written.to_owned(),
         }
     }
 

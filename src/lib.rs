@@ -39,6 +39,7 @@ pub mod explain;
 pub mod format;
 pub mod region;
 pub mod report;
+pub mod serve;
 pub mod source;
 pub mod stream;
 pub mod suggest;

@@ -203,6 +203,15 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Serve decisions over HTTP, reloading policies and facts as their
+    /// files change.
+    ///
+    /// `POST /v1/policies/NAME/decide` decides one person (JSON) or a
+    /// batch (`application/x-ndjson`), `POST /v1/policies/NAME/watch`
+    /// pushes each change of a decision, `GET /v1/status`,
+    /// `GET /health/live`, `GET /health/ready` and `GET /metrics` tell how
+    /// it goes (docs/contract.md, section 9).
+    Serve(Box<ServeArgs>),
     /// Check policies for errors without running them.
     Check {
         /// Print what each item costs per person, in the sizes of the lists
@@ -213,6 +222,89 @@ enum Command {
         #[arg(required = true)]
         policies: Vec<PathBuf>,
     },
+}
+
+/// What `serve` reads.
+#[derive(Args)]
+struct ServeArgs {
+    /// Policy files, or folders of `.policy` files; may be given more than
+    /// once. Each policy is served under the name of its `policy`
+    /// declaration.
+    #[arg(long, required = true)]
+    policies: Vec<PathBuf>,
+    /// A facts file for every policy that declares facts, or `NAME=FILE`
+    /// for the policy `NAME` only; may be given more than once.
+    #[arg(long)]
+    facts: Vec<String>,
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8181")]
+    addr: std::net::SocketAddr,
+    /// Allow an `--addr` that is not a loopback address.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Write one JSON line per decision to this file (appended).
+    #[arg(long)]
+    decision_log: Option<PathBuf>,
+    /// When the decision log's queue is full: `block` (wait, nothing is
+    /// lost) or `drop` (drop the line and count it in `/metrics`).
+    #[arg(long, value_enum, default_value_t = LogFull::Block)]
+    decision_log_full: LogFull,
+    /// How many decision-log lines may wait to be written.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    decision_log_queue: u64,
+    /// A file holding the token that `POST /v1/reload` asks for (as
+    /// `Authorization: Bearer TOKEN`); without it the admin endpoints are
+    /// closed.
+    #[arg(long)]
+    admin_token_file: Option<PathBuf>,
+    /// The largest body of a one-person request, in bytes.
+    #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..))]
+    max_body_bytes: u64,
+    /// The longest line of a JSON Lines batch, in bytes; a longer line
+    /// gets its error line and the batch goes on.
+    #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..))]
+    max_line_bytes: u64,
+    /// How long a request body may send nothing before the request is
+    /// given up (a duration like `10s`).
+    #[arg(long, default_value = "10s", value_parser = duration)]
+    read_timeout: u64,
+    /// How long a connection may be silent (nothing read or written, as
+    /// a client that stops half-way through a request's head) before it is
+    /// closed.
+    #[arg(long, default_value = "60s", value_parser = duration)]
+    idle_timeout: u64,
+    /// Report not ready once a failed update has gone unresolved this
+    /// long (a duration like `10m`).
+    #[arg(long, value_parser = duration)]
+    max_stale: Option<u64>,
+    /// The threads that serve; default: all cores.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..256))]
+    threads: Option<u64>,
+    /// As for `eval`: every field a record gives that the policy does not
+    /// declare is an error.
+    #[arg(long)]
+    strict: bool,
+    /// As for `eval`: the most steps of evaluation one decision may take.
+    #[arg(long, default_value_t = policyc::eval::DEFAULT_BUDGET,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    budget: u64,
+    /// For tests: the service's clock starts at this instant and moves
+    /// only by `POST /v1/test/clock`.
+    #[arg(long, hide = true)]
+    test_clock: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFull {
+    Block,
+    Drop,
+}
+
+/// A duration like `10s` or `5m`, in seconds.
+fn duration(text: &str) -> Result<u64, String> {
+    policyc::time::parse_duration(text)
+        .and_then(|s| u64::try_from(s).ok())
+        .ok_or_else(|| format!("`{text}` is not a duration like `10s`, `5m` or `1h`"))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -345,6 +437,14 @@ enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Language(#[from] policyc::explain::LanguageError),
+    #[error("`{addr}` is not a loopback address")]
+    #[diagnostic(
+        code(policyc::serve::remote),
+        help(
+            "the service listens on loopback unless told: add `--allow-remote` to listen on `{addr}`"
+        )
+    )]
+    Remote { addr: std::net::SocketAddr },
 }
 
 impl CliError {
@@ -379,6 +479,7 @@ impl CliError {
             | CliError::Write(_)
             | CliError::Language(_)
             | CliError::Versions(_)
+            | CliError::Remote { .. }
             | CliError::FactSet(_) => Place::default(),
         }
     }
@@ -403,6 +504,7 @@ impl CliError {
             | CliError::Now { .. }
             | CliError::Write(_)
             | CliError::Language(_)
+            | CliError::Remote { .. }
             | CliError::FactSet(_) => Exit::Usage,
         }
     }
@@ -475,6 +577,7 @@ fn main() -> ExitCode {
             paths, coverage, ..
         } => test(&paths, coverage, strictness),
         Command::Fmt { paths, check } => fmt(&paths, check, cli.error_format),
+        Command::Serve(args) => serve(*args),
     };
     match result {
         Ok(code) => code,
@@ -824,6 +927,64 @@ fn eval(
         }
         return Ok(Exit::Data.into());
     }
+    Ok(Exit::Decided.into())
+}
+
+fn serve(args: ServeArgs) -> miette::Result<ExitCode> {
+    use policyc::serve::{self, catalog};
+    if !args.addr.ip().is_loopback() && !args.allow_remote {
+        return Err(CliError::Remote { addr: args.addr }.into());
+    }
+    let admin_token = match &args.admin_token_file {
+        Some(path) => Some(read(path)?.trim().to_owned()).filter(|t| !t.is_empty()),
+        None => None,
+    };
+    let test_clock = match &args.test_clock {
+        Some(text) => Some(
+            policyc::time::parse_instant(text, &jiff::tz::TimeZone::UTC, Default::default())
+                .map_err(|e| CliError::Now {
+                    text: text.clone(),
+                    reason: e.reason(),
+                })?,
+        ),
+        None => None,
+    };
+    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    let config = serve::Config {
+        sources: catalog::Sources {
+            policies: args.policies,
+            facts: args
+                .facts
+                .iter()
+                .map(|f| catalog::FactsSpec::parse(f))
+                .collect(),
+            strict: args.strict,
+            budget: args.budget,
+        },
+        addr: args.addr,
+        decision_log: args.decision_log,
+        log_queue: size(args.decision_log_queue),
+        log_full: match args.decision_log_full {
+            LogFull::Block => serve::log::WhenFull::Block,
+            LogFull::Drop => serve::log::WhenFull::Drop,
+        },
+        admin_token,
+        max_body_bytes: size(args.max_body_bytes),
+        max_line_bytes: size(args.max_line_bytes),
+        read_timeout: std::time::Duration::from_secs(args.read_timeout),
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
+        max_stale: args.max_stale.map(std::time::Duration::from_secs),
+        threads: args
+            .threads
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or_else(|| stream::all_cores().get()),
+        test_clock,
+    };
+    serve::run(config, |addr| {
+        // The one line a supervisor (or a test) reads to find the port.
+        println!("policyc serve: listening on http://{addr}");
+        let _ = io::stdout().flush();
+    })?;
     Ok(Exit::Decided.into())
 }
 

@@ -34,10 +34,8 @@ impl TestReport {
 pub fn run(policy: &Policy) -> Vec<TestReport> {
     let plan = policy.plan();
     let program = &plan.program;
-    program
-        .tests
-        .iter()
-        .map(|test| {
+    (program.tests.iter().zip(&plan.expected))
+        .map(|(test, expected)| {
             let mut report = TestReport {
                 name: test.name.clone(),
                 failures: Vec::new(),
@@ -61,7 +59,7 @@ pub fn run(policy: &Policy) -> Vec<TestReport> {
                 report.failures.push(format!("bad input: {}", e.message));
                 return report;
             }
-            for expect in &test.expects {
+            for (expect, fields) in test.expects.iter().zip(expected) {
                 let at = expect.at.unwrap_or(test.now);
                 // The budget of `eval`'s default, as for any record.
                 let budget = Budget::new(DEFAULT_BUDGET);
@@ -88,7 +86,7 @@ pub fn run(policy: &Policy) -> Vec<TestReport> {
                         let outcome = program.outcomes.get(*index).map_or("", String::as_str);
                         let evaluator = Evaluator::new(plan, &facts, &test.person, at);
                         decision.outcome == outcome
-                            && payload.iter().all(|(field, value)| {
+                            && payload.iter().zip(fields).all(|((field, _), &value)| {
                                 let expected = evaluator.eval(value);
                                 decision.payload.iter().any(|(name, actual, _)| {
                                     *name == field.as_str() && *actual == expected

@@ -35,8 +35,10 @@ pub enum Type {
     Error,
 }
 
-/// The fields of a record type; a field's slot is its index.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// The fields of a record type; a field's slot is its index. Two record
+/// types are equal when they read data alike: which fields are `private`
+/// does not count.
+#[derive(Debug, Clone, Eq, Default)]
 pub struct RecordType {
     /// Names and types, in declaration order.
     pub fields: Vec<(String, Type)>,
@@ -46,14 +48,27 @@ pub struct RecordType {
     /// The slots of the fields marked `required`: the data must give them
     /// even when they are lists or optional.
     pub required: Vec<usize>,
+    /// The slots of the fields marked `private`: personal data that the
+    /// service's decision log masks.
+    pub private: Vec<usize>,
     /// `requiring ...`: what every record of the type must satisfy.
     pub constraints: Vec<Constraint>,
+}
+
+impl PartialEq for RecordType {
+    fn eq(&self, other: &Self) -> bool {
+        self.fields == other.fields
+            && self.required == other.required
+            && self.constraints == other.constraints
+    }
 }
 
 /// `requiring to is none or to >= from`: a condition on each record of a
 /// type, over its fields; a record that breaks it is bad input.
 #[derive(Debug, Clone)]
 pub struct Constraint {
+    /// Its place among the program's constraints.
+    pub id: usize,
     /// The condition as written in the policy.
     pub text: String,
     /// The condition, checked, with the record as its element.

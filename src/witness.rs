@@ -26,6 +26,9 @@ pub enum Witness<'p> {
     Found {
         /// The list, as written (`outside`, `person.tests`).
         list: String,
+        /// The name it goes by, when it is written as a name or a path of
+        /// names (`outside`, `tests`).
+        list_name: Option<&'p str>,
         /// The condition, as written; none for a bare `any L`.
         condition: Option<String>,
         /// The records, each with what it matched.
@@ -36,6 +39,8 @@ pub enum Witness<'p> {
     Nothing {
         /// The list, as written.
         list: String,
+        /// The name it goes by, as for [`Witness::Found`].
+        list_name: Option<&'p str>,
         /// The condition, as written.
         condition: String,
         /// The window of time in which nothing qualified, when the
@@ -77,6 +82,9 @@ pub struct Match<'p> {
     /// The data the members come from, as written: the collection, or
     /// `case_counties` for `prefectures(case_counties)`.
     pub members_of: String,
+    /// The name that data goes by, when it is written as a name or a path
+    /// of names.
+    pub members_of_name: Option<&'p str>,
     /// The entries of the data behind the collection that gave the match:
     /// the value itself, or for `prefectures(case_counties)` the case
     /// counties in that prefecture.
@@ -136,6 +144,7 @@ impl Witness<'_> {
                 list,
                 condition,
                 window,
+                ..
             } => {
                 let line = out.open();
                 let _ = write!(line, "no element of {list} has {condition}");
@@ -276,6 +285,7 @@ impl Serialize for WitnessJson<'_, '_> {
                 list,
                 condition,
                 records,
+                ..
             } => {
                 map.serialize_entry("kind", "found")?;
                 map.serialize_entry("list", list)?;
@@ -303,6 +313,7 @@ impl Serialize for WitnessJson<'_, '_> {
                 list,
                 condition,
                 window,
+                ..
             } => {
                 map.serialize_entry("kind", "nothing")?;
                 map.serialize_entry("list", list)?;

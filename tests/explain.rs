@@ -117,3 +117,29 @@ fn an_unknown_language_says_which_there_are() {
     assert!(policy.words(Some("EN")).is_ok());
     assert!(policy.words(Some("zh")).is_ok());
 }
+
+/// A list is named by what the plan knows it as, not by reading its text:
+/// a path in parentheses, or one written across lines, goes by its name.
+#[test]
+fn a_list_goes_by_its_name_however_it_is_written() {
+    for subject in ["person.tests", "(person.tests)", "person\n    .tests"] {
+        let text = format!(
+            "policy p\noutcomes green < red\ninput person {{ tests: list of {{ ok: bool }} }}\n\
+             rule r when any {subject} has ok then red\notherwise green\n\
+             messages \"en\" {{\n  outcome green \"green\"\n  outcome red \"red\"\n  name tests \"test results\"\n}}\n"
+        );
+        let policy = Policy::compile("p.policy", &text).unwrap_or_else(|e| unreachable!("{e}"));
+        let facts = policyc::Facts::empty(policy.plan());
+        let explanation = policy
+            .explain_json(&facts, r#"{"tests":[{"ok":true}]}"#, 0)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let words = policy
+            .words(Some("en"))
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let rendered = explanation.render(&words);
+        assert!(
+            rendered.contains("test results: ok yes"),
+            "{subject:?}:\n{rendered}"
+        );
+    }
+}

@@ -32,7 +32,12 @@ impl Checker<'_> {
         self.scopes = scopes;
         self.narrowed = narrowed;
         self.only_the_record(&condition);
-        (self.errors.len() == errors).then(|| Constraint {
+        if self.errors.len() != errors {
+            return None;
+        }
+        self.constraints += 1;
+        Some(Constraint {
+            id: self.constraints - 1,
             text: self.text(requiring.span),
             condition,
         })

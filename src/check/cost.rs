@@ -20,9 +20,9 @@
 
 use std::fmt;
 
-use super::ir::{Builtin, Expr, ExprKind};
+use super::ir::Builtin;
 use super::lint::Lint;
-use crate::compile::Plan;
+use crate::compile::{Id, Op, Plan, Root};
 use crate::syntax::{BinaryOp, Span};
 use crate::types::Type;
 
@@ -260,32 +260,28 @@ pub fn estimate(plan: &Plan) -> Estimate {
     let program = &plan.program;
     let mut est = Estimator {
         plan,
-        let_size: vec![Cost::one(); program.lets.len()],
+        let_size: vec![Cost::one(); plan.lets.len()],
         hoisted_size: Vec::with_capacity(plan.hoisted.len()),
-        first_lifted: program
-            .lets
-            .iter()
-            .position(|l| l.name.starts_with("<lifted"))
-            .unwrap_or(program.lets.len()),
+        first_lifted: plan.first_lifted(),
     };
-    for h in &plan.hoisted {
+    for &h in &plan.hoisted {
         let size = est.size(h, &[]);
         est.hoisted_size.push(size);
     }
     // Each let's own cost, then with the lifted lets it uses, in an order
     // where each uses only earlier ones.
-    let mut own: Vec<Option<(Cost, Gathered)>> = (0..program.lets.len()).map(|_| None).collect();
-    let mut total: Vec<Cost> = vec![Cost::one(); program.lets.len()];
+    let mut own: Vec<Option<(Cost, Gathered)>> = (0..plan.lets.len()).map(|_| None).collect();
+    let mut total: Vec<Cost> = vec![Cost::one(); plan.lets.len()];
     for &i in &plan.let_order {
-        let Some(l) = program.lets.get(i) else {
+        let Some(&l) = plan.lets.get(i) else {
             continue;
         };
-        let size = est.size(&l.value, &[]);
+        let size = est.size(l, &[]);
         if let Some(s) = est.let_size.get_mut(i) {
             *s = size;
         }
         let mut g = Gathered::default();
-        let cost = est.cost(&l.value, &mut Vec::new(), &Cost::one(), &mut g);
+        let cost = est.cost(l, &mut Vec::new(), &Cost::one(), &mut g);
         let t = whole(&cost, &g, &total);
         if let Some(slot) = total.get_mut(i) {
             *slot = t;
@@ -294,36 +290,52 @@ pub fn estimate(plan: &Plan) -> Estimate {
             *slot = Some((cost, g));
         }
     }
-    let mut items = Vec::new();
-    let item = |kind, name: String, roots: &[&Expr], est: &Estimator<'_>| {
-        let mut g = Gathered::default();
-        let mut cost = Cost::one();
-        for r in roots {
-            cost = cost.plus(&est.cost(r, &mut Vec::new(), &Cost::one(), &mut g));
+    // One item for each `let` of the program, rule, warning and
+    // `otherwise`, its cost that of its roots.
+    let mut items: Vec<Item> = Vec::new();
+    let mut open: Option<(Option<usize>, Cost, Gathered)> = None;
+    let close = |open: &mut Option<(Option<usize>, Cost, Gathered)>, items: &mut Vec<Item>| {
+        if let Some((item, cost, g)) = open.take() {
+            let (kind, name) = match item {
+                Some(i) => ("rule", program.rules[i].name.clone()),
+                None => ("otherwise", String::new()),
+            };
+            items.push(finish(kind, name, cost, g, &total));
         }
-        finish(kind, name, cost, g, &total)
     };
-    for (i, l) in program.lets.iter().enumerate().take(est.first_lifted) {
-        let name = l.name.clone();
-        match own.get_mut(i).and_then(Option::take) {
-            Some((cost, g)) => items.push(finish("let", name, cost, g, &total)),
-            None => items.push(item("let", name, &[&l.value], &est)),
+    for (root, id) in plan.decision_roots() {
+        let item = match root {
+            Root::Let(i) => {
+                close(&mut open, &mut items);
+                if i < est.first_lifted
+                    && let Some((cost, g)) = own.get_mut(i).and_then(Option::take)
+                {
+                    items.push(finish("let", plan.let_name(i), cost, g, &total));
+                }
+                continue;
+            }
+            Root::Warning(i) => {
+                close(&mut open, &mut items);
+                let mut g = Gathered::default();
+                let cost = Cost::one().plus(&est.cost(id, &mut Vec::new(), &Cost::one(), &mut g));
+                let name = program.warnings[i].name.clone();
+                items.push(finish("warning", name, cost, g, &total));
+                continue;
+            }
+            Root::When(i) | Root::Unless(i) => Some(i),
+            Root::Payload { rule, .. } => rule,
+            Root::Hoisted(_) | Root::Constraint(_) | Root::Expected { .. } => continue,
+        };
+        if open.as_ref().is_none_or(|(o, _, _)| *o != item) {
+            close(&mut open, &mut items);
+            open = Some((item, Cost::one(), Gathered::default()));
+        }
+        if let Some((_, cost, g)) = &mut open {
+            let c = est.cost(id, &mut Vec::new(), &Cost::one(), g);
+            *cost = cost.plus(&c);
         }
     }
-    for r in &program.rules {
-        let roots: Vec<&Expr> = std::iter::once(&r.when)
-            .chain(r.unless.as_ref())
-            .chain(r.then.payload.iter().map(|(_, v)| v))
-            .collect();
-        items.push(item("rule", r.name.clone(), &roots, &est));
-    }
-    for w in &program.warnings {
-        items.push(item("warning", w.name.clone(), &[&w.when], &est));
-    }
-    if !program.otherwise.payload.is_empty() {
-        let roots: Vec<&Expr> = program.otherwise.payload.iter().map(|(_, v)| v).collect();
-        items.push(item("otherwise", String::new(), &roots, &est));
-    }
+    close(&mut open, &mut items);
     let per_person = Cost::sum(items.iter().map(|i| &i.cost));
     // A remedy decides the person again with one more record.
     for r in &program.remedies {
@@ -376,116 +388,119 @@ pub fn lints(estimate: &Estimate) -> Vec<Lint> {
 
 impl Estimator<'_> {
     /// How many elements the list or set `e` has.
-    fn size(&self, e: &Expr, env: &[Binder]) -> Cost {
-        match &e.kind {
-            ExprKind::Let(i) => self.let_size.get(*i).cloned().unwrap_or_else(Cost::one),
-            ExprKind::Hoisted(i) => self.hoisted_size.get(*i).cloned().unwrap_or_else(Cost::one),
-            ExprKind::Where(l, _) | ExprKind::Project(l, _) => self.size(l, env),
-            ExprKind::Call(Builtin::Prefectures | Builtin::Provinces, args) => {
-                args.first().map_or_else(Cost::one, |a| self.size(a, env))
+    fn size(&self, e: Id, env: &[Binder]) -> Cost {
+        let plan = self.plan;
+        match plan.op(e) {
+            Op::Let(i) => self.let_size.get(*i).cloned().unwrap_or_else(Cost::one),
+            Op::Hoisted(i) => self.hoisted_size.get(*i).cloned().unwrap_or_else(Cost::one),
+            Op::Where(l, _) | Op::Project(l, _) => self.size(*l, env),
+            Op::Call(Builtin::Prefectures | Builtin::Provinces, args) => {
+                args.first().map_or_else(Cost::one, |a| self.size(*a, env))
             }
-            ExprKind::Coalesce(a, b) => self.size(a, env).plus(&self.size(b, env)),
-            _ if !is_collection(&e.ty) => Cost::one(),
+            Op::Coalesce(a, b) => self.size(*a, env).plus(&self.size(*b, env)),
+            _ if !is_collection(&plan.node(e).ty) => Cost::one(),
             _ => self.name(e, env).map_or_else(Cost::one, Cost::var),
         }
     }
 
     /// The name a list read from the data goes by: `stays`, `case_counties`,
     /// `stays.contacts` for the lists of the elements of `stays`.
-    fn name(&self, e: &Expr, env: &[Binder]) -> Option<String> {
-        let program = &self.plan.program;
+    fn name(&self, e: Id, env: &[Binder]) -> Option<String> {
+        let plan = self.plan;
+        let program = &plan.program;
         let field = |ty: &Type, slot: usize| match ty.non_optional() {
             Type::Record(r) => r.fields.get(slot).map(|(n, _)| n.clone()),
             _ => None,
         };
-        match &e.kind {
-            ExprKind::Fact(slot) => program.facts.fields.get(*slot).map(|(n, _)| n.clone()),
-            ExprKind::Field(base, slot) => {
-                let own = field(&base.ty, *slot)?;
-                match &base.kind {
-                    ExprKind::Input => Some(own),
+        match *plan.op(e) {
+            Op::Fact(slot) => program.facts.fields.get(slot).map(|(n, _)| n.clone()),
+            Op::Field(base, slot) => {
+                let own = field(&plan.node(base).ty, slot)?;
+                match plan.op(base) {
+                    Op::Input => Some(own),
                     _ => Some(format!("{}.{own}", self.name(base, env)?)),
                 }
             }
-            ExprKind::ElementField(d, slot) => {
-                let b = env.get(*d)?;
-                let own = field(element_type(&b.ty)?, *slot)?;
+            Op::ElementField(d, slot) => {
+                let b = env.get(d)?;
+                let own = field(element_type(&b.ty)?, slot)?;
                 Some(match &b.name {
                     Some(n) => format!("{n}.{own}"),
                     None => own,
                 })
             }
-            ExprKind::Element(d) => env.get(*d)?.name.as_ref().map(|n| format!("{n}[]")),
+            Op::Element(d) => env.get(d)?.name.as_ref().map(|n| format!("{n}[]")),
             _ => None,
         }
     }
 
     /// What one evaluation of `e` costs, with the elements of `env` bound,
     /// evaluated `outer` times in all by the loops around it.
-    fn cost(&self, e: &Expr, env: &mut Vec<Binder>, outer: &Cost, g: &mut Gathered) -> Cost {
-        match &e.kind {
-            ExprKind::Let(i) => {
+    fn cost(&self, e: Id, env: &mut Vec<Binder>, outer: &Cost, g: &mut Gathered) -> Cost {
+        let plan = self.plan;
+        let span = plan.node(e).span;
+        match plan.op(e) {
+            Op::Let(i) => {
                 if *i >= self.first_lifted && !g.lifted.contains(i) {
                     g.lifted.push(*i);
                 }
                 Cost::one()
             }
-            ExprKind::Where(list, body) => self.looping(e, list, Some(body), env, outer, g),
-            ExprKind::Quantifier(_, list, Some(body)) => {
+            &Op::Where(list, body) => self.looping(span, list, Some(body), env, outer, g),
+            &Op::Quantifier(_, list, Some(body)) => {
                 if self.by_bound(list, body, env) {
                     let size = self.size(list, env);
                     let mut c = self.cost(list, env, outer, g);
                     // The extreme is found once per list: once per person
                     // for a list that does not depend on an element.
-                    if list.reads_element() {
-                        self.note(e.span, &size, outer, g);
+                    if plan.reads_element(list) {
+                        self.note(span, &size, outer, g);
                         c = c.plus(&size);
                     } else {
                         g.once.push(size);
                     }
-                    let bound = bound_of(body, env.len());
+                    let bound = bound_of(plan, body, env.len());
                     env.push(self.binder(list, env));
                     let b = bound.map_or_else(Cost::one, |b| self.cost(b, env, outer, g));
                     env.pop();
                     c.plus(&b)
                 } else {
-                    self.looping(e, list, Some(body), env, outer, g)
+                    self.looping(span, list, Some(body), env, outer, g)
                 }
             }
-            ExprKind::Member {
+            &Op::Member {
                 value, collection, ..
             } => {
                 let c = self
                     .cost(value, env, outer, g)
                     .plus(&self.cost(collection, env, outer, g));
-                if matches!(collection.ty.non_optional(), Type::Set(_)) {
+                if matches!(plan.node(collection).ty.non_optional(), Type::Set(_)) {
                     return c;
                 }
                 let size = self.size(collection, env);
-                if lent(collection) && !collection.reads_element() {
+                if lent(plan, collection) && !plan.reads_element(collection) {
                     // A sorted copy, made once per person (or per facts
                     // load), then a lookup.
                     if !matches!(
-                        collection.kind,
-                        ExprKind::Fact(_) | ExprKind::Hoisted(_) | ExprKind::Const(_)
+                        plan.op(collection),
+                        Op::Fact(_) | Op::Hoisted(_) | Op::Const(_)
                     ) {
                         g.once.push(size);
                     }
                     c
                 } else {
-                    self.note(e.span, &size, outer, g);
+                    self.note(span, &size, outer, g);
                     c.plus(&size)
                 }
             }
-            ExprKind::Project(list, _) => self.scan(e, list, env, outer, g),
-            ExprKind::Call(Builtin::Prefectures | Builtin::Provinces, args) => match args.first() {
-                Some(list) => self.scan(e, list, env, outer, g),
+            &Op::Project(list, _) => self.scan(span, list, env, outer, g),
+            Op::Call(Builtin::Prefectures | Builtin::Provinces, args) => match args.first() {
+                Some(&list) => self.scan(span, list, env, outer, g),
                 None => Cost::one(),
             },
-            _ => {
-                let children: Vec<Cost> = e
+            op => {
+                let children: Vec<Cost> = op
                     .children()
-                    .into_iter()
                     .map(|(child, _)| self.cost(child, env, outer, g))
                     .collect();
                 Cost::sum(&children)
@@ -496,28 +511,28 @@ impl Estimator<'_> {
     /// A projection or a built-in over a list: the list, then each element.
     fn scan(
         &self,
-        e: &Expr,
-        list: &Expr,
+        span: Span,
+        list: Id,
         env: &mut Vec<Binder>,
         outer: &Cost,
         g: &mut Gathered,
     ) -> Cost {
         let size = self.size(list, env);
-        self.note(e.span, &size, outer, g);
+        self.note(span, &size, outer, g);
         self.cost(list, env, outer, g).plus(&size)
     }
 
     /// A `where` or `has`: the list, then the body once per element.
     fn looping(
         &self,
-        e: &Expr,
-        list: &Expr,
-        body: Option<&Expr>,
+        span: Span,
+        list: Id,
+        body: Option<Id>,
         env: &mut Vec<Binder>,
         outer: &Cost,
         g: &mut Gathered,
     ) -> Cost {
-        let mut c = self.scan(e, list, env, outer, g);
+        let mut c = self.scan(span, list, env, outer, g);
         if let Some(body) = body {
             let size = self.size(list, env);
             let inside = outer.times(&size);
@@ -529,7 +544,7 @@ impl Estimator<'_> {
         c
     }
 
-    fn binder(&self, list: &Expr, env: &[Binder]) -> Binder {
+    fn binder(&self, list: Id, env: &[Binder]) -> Binder {
         Binder {
             name: self
                 .size(list, env)
@@ -539,7 +554,7 @@ impl Estimator<'_> {
                     [(n, 1)] => Some(n.clone()),
                     _ => None,
                 }),
-            ty: list.ty.clone(),
+            ty: self.plan.node(list).ty.clone(),
         }
     }
 
@@ -554,33 +569,34 @@ impl Estimator<'_> {
 
     /// Whether the evaluator answers `any x in list has x.f <op> bound` by
     /// the least or greatest `f` (see `by_bound` in `eval/expr.rs`).
-    fn by_bound(&self, list: &Expr, body: &Expr, env: &[Binder]) -> bool {
+    fn by_bound(&self, list: Id, body: Id, env: &[Binder]) -> bool {
+        let plan = self.plan;
         let depth = env.len();
-        let ExprKind::Compare(op, l, r) = &body.kind else {
+        let &Op::Compare(op, l, r) = plan.op(body) else {
             return false;
         };
         let ordered = matches!(
             op,
             BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
         );
-        let field = match (&l.kind, &r.kind) {
-            (ExprKind::ElementField(d, _), _) if *d == depth => l,
-            (_, ExprKind::ElementField(d, _)) if *d == depth => r,
+        let field = match (plan.op(l), plan.op(r)) {
+            (Op::ElementField(d, _), _) if *d == depth => l,
+            (_, Op::ElementField(d, _)) if *d == depth => r,
             _ => return false,
         };
         ordered
-            && !matches!(field.ty.non_optional(), Type::Number)
-            && lent(list)
-            && bound_of(body, depth).is_some_and(|b| !b.reads_element_at(depth))
+            && !matches!(plan.node(field).ty.non_optional(), Type::Number)
+            && lent(plan, list)
+            && bound_of(plan, body, depth).is_some_and(|b| !plan.reads_element_at(b, depth))
     }
 }
 
 /// The bound of `x.f <op> bound`, bound at `depth`.
-fn bound_of(body: &Expr, depth: usize) -> Option<&Expr> {
-    match &body.kind {
-        ExprKind::Compare(_, l, r) => match (&l.kind, &r.kind) {
-            (ExprKind::ElementField(d, _), _) if *d == depth => Some(r),
-            (_, ExprKind::ElementField(d, _)) if *d == depth => Some(l),
+fn bound_of(plan: &Plan, body: Id, depth: usize) -> Option<Id> {
+    match *plan.op(body) {
+        Op::Compare(_, l, r) => match (plan.op(l), plan.op(r)) {
+            (Op::ElementField(d, _), _) if *d == depth => Some(r),
+            (_, Op::ElementField(d, _)) if *d == depth => Some(l),
             _ => None,
         },
         _ => None,
@@ -589,16 +605,16 @@ fn bound_of(body: &Expr, depth: usize) -> Option<&Expr> {
 
 /// Whether the evaluator lends `e`'s value rather than making it (see
 /// `operand` in `eval/expr.rs`): a value that exists beyond the test.
-fn lent(e: &Expr) -> bool {
-    match &e.kind {
-        ExprKind::Const(_)
-        | ExprKind::Fact(_)
-        | ExprKind::Hoisted(_)
-        | ExprKind::Let(_)
-        | ExprKind::Input
-        | ExprKind::Element(_)
-        | ExprKind::ElementField(..) => true,
-        ExprKind::Field(base, _) => lent(base),
+fn lent(plan: &Plan, e: Id) -> bool {
+    match *plan.op(e) {
+        Op::Const(_)
+        | Op::Fact(_)
+        | Op::Hoisted(_)
+        | Op::Let(_)
+        | Op::Input
+        | Op::Element(_)
+        | Op::ElementField(..) => true,
+        Op::Field(base, _) => lent(plan, base),
         _ => false,
     }
 }

@@ -88,12 +88,6 @@ pub enum ExprKind {
     Call(Builtin, Vec<Expr>),
     /// `[a, b, c]`
     List(Vec<Expr>),
-    /// A value that depends only on the facts, computed once per facts by
-    /// `compile`.
-    Hoisted(usize),
-    /// A field of an enclosing element, `Field(Element(depth), slot)` in one
-    /// node: the most common read, specialised by `compile`.
-    ElementField(usize, usize),
 }
 
 /// The built-in functions.
@@ -122,27 +116,24 @@ impl Builtin {
     ];
 }
 
-/// The children of an expression kind, shared or mutable: one list of the
-/// shapes serves both.
+/// The children of an expression kind.
 macro_rules! children {
-    ($kind:expr $(, $m:ident)?) => {
+    ($kind:expr) => {
         match $kind {
             ExprKind::Const(_)
             | ExprKind::Now
             | ExprKind::Input
             | ExprKind::Fact(_)
             | ExprKind::Let(_)
-            | ExprKind::Element(_)
-            | ExprKind::ElementField(..)
-            | ExprKind::Hoisted(_) => Vec::new(),
+            | ExprKind::Element(_) => Vec::new(),
             ExprKind::Field(a, _)
             | ExprKind::Project(a, _)
             | ExprKind::Not(a)
             | ExprKind::Neg(a)
             | ExprKind::IsNone { value: a, .. }
-            | ExprKind::Quantifier(_, a, None) => vec![(&$($m)? **a, 0)],
+            | ExprKind::Quantifier(_, a, None) => vec![(&**a, 0)],
             ExprKind::Where(a, b) | ExprKind::Quantifier(_, a, Some(b)) => {
-                vec![(&$($m)? **a, 0), (&$($m)? **b, 1)]
+                vec![(&**a, 0), (&**b, 1)]
             }
             ExprKind::And(a, b)
             | ExprKind::Or(a, b)
@@ -159,7 +150,7 @@ macro_rules! children {
             }
             | ExprKind::InRegion {
                 inner: a, outer: b, ..
-            } => vec![(&$($m)? **a, 0), (&$($m)? **b, 0)],
+            } => vec![(&**a, 0), (&**b, 0)],
             ExprKind::Call(_, args) | ExprKind::List(args) => {
                 args.into_iter().map(|a| (a, 0)).collect()
             }
@@ -177,27 +168,5 @@ impl Expr {
     /// it sits under beyond this node's (1 for a body, 0 otherwise).
     pub fn children(&self) -> Vec<(&Expr, usize)> {
         children!(&self.kind)
-    }
-
-    /// Whether it reads an element bound by an enclosing `where`/`has`.
-    pub fn reads_element(&self) -> bool {
-        matches!(self.kind, ExprKind::Element(_) | ExprKind::ElementField(..))
-            || self.children().into_iter().any(|(c, _)| c.reads_element())
-    }
-
-    /// Whether it reads the element bound at `depth` (0 is the outermost).
-    pub fn reads_element_at(&self, depth: usize) -> bool {
-        match self.kind {
-            ExprKind::Element(d) | ExprKind::ElementField(d, _) => d == depth,
-            _ => self
-                .children()
-                .into_iter()
-                .any(|(c, _)| c.reads_element_at(depth)),
-        }
-    }
-
-    /// [`Expr::children`], mutably.
-    pub fn children_mut(&mut self) -> Vec<(&mut Expr, usize)> {
-        children!(&mut self.kind, mut)
     }
 }

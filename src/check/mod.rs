@@ -199,6 +199,7 @@ pub fn check(policy: &syntax::Policy, source: &Source) -> Result<Program, Vec<Ch
         later_lets: HashMap::new(),
         scopes: Vec::new(),
         narrowed: Vec::new(),
+        constraints: 0,
     };
     let program = c.policy(policy);
     if c.errors.is_empty() {
@@ -236,6 +237,8 @@ pub(crate) struct Checker<'a> {
     scopes: Vec<names::Scope>,
     /// Paths known not to be none here (`x is none or x > 1`).
     narrowed: Vec<String>,
+    /// How many constraints it has made: the next one's id.
+    constraints: usize,
 }
 
 /// `effective from T until U`: the instants, in microseconds since the
@@ -531,6 +534,10 @@ impl Checker<'_> {
                 .collect(),
             required: (fields.iter().enumerate())
                 .filter(|(_, f)| f.required)
+                .map(|(slot, _)| slot)
+                .collect(),
+            private: (fields.iter().enumerate())
+                .filter(|(_, f)| f.private)
                 .map(|(slot, _)| slot)
                 .collect(),
             constraints: Vec::new(),

@@ -470,6 +470,7 @@ fn write_witness(out: &mut String, w: &Witness<'_>, tz: &TimeZone) {
             list,
             condition,
             records,
+            ..
         } => {
             out.push_str("{\"kind\":\"found\",\"list\":");
             string(out, list);
@@ -515,6 +516,7 @@ fn write_witness(out: &mut String, w: &Witness<'_>, tz: &TimeZone) {
             list,
             condition,
             window,
+            ..
         } => {
             out.push_str("{\"kind\":\"nothing\",\"list\":");
             string(out, list);

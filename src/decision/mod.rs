@@ -25,8 +25,8 @@ pub(crate) use json::{plain, write_plain};
 /// first nine stand in the decision itself, `at`, `remedy`, `rule` and
 /// `rule_code` beside
 /// the payload of the brief decisions in `next_change`, `timeline` and
-/// `remedies`.
-pub const KEYS: [(&str, &str); 13] = [
+/// `remedies`, and the last two in the decisions of `policyc serve`.
+pub const KEYS: [(&str, &str); 15] = [
     ("id", "the input's `id`"),
     ("outcome", "the outcome"),
     ("policy", "the policy that decided"),
@@ -46,6 +46,11 @@ pub const KEYS: [(&str, &str); 13] = [
         "the deciding rule, in `next_change`, `timeline` and `remedies`",
     ),
     ("rule_code", "the deciding rule's `code`, beside `rule`"),
+    ("decision_id", "the decision's id, in `policyc serve`"),
+    (
+        "revisions",
+        "the policy and facts revisions, in `policyc serve`",
+    ),
 ];
 
 /// The decision for one person.

@@ -45,6 +45,12 @@ impl Budget {
         self.limit
     }
 
+    /// The steps taken so far.
+    #[cfg(test)]
+    pub(crate) fn spent(&self) -> u64 {
+        self.limit - self.left.0.get()
+    }
+
     /// Whether it ran out.
     pub fn exceeded(&self) -> bool {
         self.left.1.get()

@@ -31,11 +31,10 @@ fn record(
     let Value::Record(fields) = value else {
         return Ok(());
     };
-    if let Some(broken) = schema
-        .constraints
-        .iter()
-        .find(|c| !ev.holds_for(value, &c.condition))
-    {
+    if let Some(broken) = schema.constraints.iter().find(|c| {
+        let condition = ev.plan.constraints.get(c.id).copied().flatten();
+        condition.is_some_and(|id| !ev.holds_for(value, id))
+    }) {
         return Err(DataError {
             message: format!("{}: breaks `requiring {}`", path.quoted(), broken.text),
             line: None,

@@ -2,9 +2,11 @@
 //! [`Witness`]es. Only run for rules that fired (and, for `policyc
 //! explain`, for the rest), so deciding stays cheap.
 
-use super::Evaluator;
-use crate::check::ir::{Builtin, Expr, ExprKind};
+use super::trace::{Scan, Trace};
+use super::{Evaluator, window};
+use crate::check::ir::Builtin;
 use crate::check::{Rule, Warning};
+use crate::compile::{Id, Op, Plan};
 use crate::region;
 use crate::syntax::{BinaryOp, Quant};
 use crate::types::Type;
@@ -44,23 +46,23 @@ impl<'p> Evaluator<'p, '_> {
     /// for a person to read. More work than deciding, so only asked for
     /// by explanations.
     pub fn rule_reports(&self) -> Vec<RuleReport<'p>> {
-        let plan: &'p crate::compile::Plan = self.plan;
-        plan.program
-            .rules
-            .iter()
-            .map(|rule| {
-                let when = self.test(&rule.when);
+        let plan: &'p Plan = self.plan;
+        let mut trace = Trace::default();
+        (plan.program.rules.iter().zip(&plan.rules))
+            .map(|(rule, roots)| {
+                trace.clear();
+                let when = self.traced(roots.when, &mut trace);
                 let mut witnesses = Vec::new();
-                self.witnesses(&rule.when, when, &mut witnesses);
+                self.witnesses(&mut trace, roots.when, when, &mut witnesses);
                 let mut exception = Vec::new();
                 let mut state = if when {
                     RuleState::Fired
                 } else {
                     RuleState::NotMet
                 };
-                if let (true, Some(u)) = (when, &rule.unless) {
-                    let unless = self.test(u);
-                    self.witnesses(u, unless, &mut exception);
+                if let (true, Some(u)) = (when, roots.unless) {
+                    let unless = self.traced(u, &mut trace);
+                    self.witnesses(&mut trace, u, unless, &mut exception);
                     if unless {
                         state = RuleState::Excepted;
                     }
@@ -77,147 +79,167 @@ impl<'p> Evaluator<'p, '_> {
 
     /// The policy's warnings that hold, each with its records.
     pub fn warning_reports(&self) -> Vec<(&'p Warning, Vec<Witness<'p>>)> {
-        let plan: &'p crate::compile::Plan = self.plan;
-        plan.program
-            .warnings
-            .iter()
-            .filter(|w| self.test(&w.when))
-            .map(|w| {
-                let mut witnesses = Vec::new();
-                self.witnesses(&w.when, true, &mut witnesses);
-                (w, witnesses)
+        let plan: &'p Plan = self.plan;
+        let mut trace = Trace::default();
+        (plan.program.warnings.iter().zip(&plan.warnings))
+            .filter_map(|(w, &when)| {
+                trace.clear();
+                self.traced(when, &mut trace).then(|| {
+                    let mut witnesses = Vec::new();
+                    self.witnesses(&mut trace, when, true, &mut witnesses);
+                    (w, witnesses)
+                })
             })
             .collect()
     }
 
-    /// Adds to `out` what made `cond` come out as `held`.
-    pub(crate) fn witnesses(&self, cond: &'p Expr, held: bool, out: &mut Vec<Witness<'p>>) {
-        match (&cond.kind, held) {
-            (ExprKind::And(a, b), true) => {
-                self.witnesses(a, true, out);
-                self.witnesses(b, true, out);
+    /// Whether the condition `id` holds for `trace`, evaluated by
+    /// [`Evaluator::traced`].
+    fn held(&self, trace: &Trace, id: Id) -> bool {
+        match trace.held(id).or_else(|| self.lets_trace.held(id)) {
+            Some(held) => held,
+            None => self.test(id),
+        }
+    }
+
+    /// Adds to `out` what made `cond` come out as `held`, as `trace`
+    /// recorded it.
+    pub(crate) fn witnesses(
+        &self,
+        trace: &mut Trace,
+        cond: Id,
+        held: bool,
+        out: &mut Vec<Witness<'p>>,
+    ) {
+        let plan: &'p Plan = self.plan;
+        match (plan.op(cond), held) {
+            (&Op::And(a, b), true) => {
+                self.witnesses(trace, a, true, out);
+                self.witnesses(trace, b, true, out);
             }
-            (ExprKind::Or(a, b), false) => {
-                self.witnesses(a, false, out);
-                self.witnesses(b, false, out);
+            (&Op::Or(a, b), false) => {
+                self.witnesses(trace, a, false, out);
+                self.witnesses(trace, b, false, out);
             }
-            (ExprKind::Or(a, b), true) => {
-                let side = if self.test(a) { a } else { b };
-                self.witnesses(side, true, out);
+            (&Op::Or(a, b), true) => {
+                let side = if self.held(trace, a) { a } else { b };
+                self.witnesses(trace, side, true, out);
             }
-            (ExprKind::And(a, b), false) => {
-                let side = if self.test(a) { b } else { a };
-                self.witnesses(side, false, out);
+            (&Op::And(a, b), false) => {
+                let side = if self.held(trace, a) { b } else { a };
+                self.witnesses(trace, side, false, out);
             }
-            (ExprKind::Not(a), _) => self.witnesses(a, !held, out),
+            (&Op::Not(a), _) => self.witnesses(trace, a, !held, out),
             // Elements that match: the witnesses of `any`, the
-            // counter-examples of a failed `no`.
-            (ExprKind::Quantifier(Quant::Any, subject, body), true)
-            | (ExprKind::Quantifier(Quant::No, subject, body), false) => {
-                let list = self.eval(subject);
-                let ty = subject.ty.element().unwrap_or(&UNKNOWN);
-                let records = list
-                    .elements()
-                    .iter()
-                    .filter(|item| body.as_ref().is_none_or(|b| self.holds_for(item, b)))
-                    .map(|item| Found {
-                        record: item.clone(),
-                        ty,
-                        matched: match body {
-                            Some(b) if self.detailed => self.matches(item, b),
-                            _ => Vec::new(),
-                        },
-                    })
-                    .collect();
+            // counter-examples of a failed `no`; the records that break an
+            // `all`.
+            (&Op::Quantifier(quant, subject, body), _)
+                if matches!(
+                    (quant, held),
+                    (Quant::Any, true) | (Quant::No | Quant::All, false)
+                ) && (body.is_some() || quant != Quant::All) =>
+            {
+                let ty = plan.node(subject).ty.element().unwrap_or(&UNKNOWN);
+                if let Some(scan) = trace.scan_mut(cond) {
+                    self.complete(scan);
+                }
+                let records = match self.scan_of(trace, cond) {
+                    Some(scan) => self.found(scan, body, ty),
+                    None => Vec::new(),
+                };
+                let condition = match (quant, body) {
+                    (Quant::All, Some(b)) => Some(format!("not ({})", plan.text(b))),
+                    (_, b) => b.map(|b| plan.text(b)),
+                };
                 out.push(Witness::Found {
-                    list: self.source_text(subject),
-                    condition: body.as_ref().map(|b| self.source_text(b)),
-                    records,
-                });
-            }
-            // The records that break an `all`.
-            (ExprKind::Quantifier(Quant::All, subject, Some(body)), false) => {
-                let list = self.eval(subject);
-                let ty = subject.ty.element().unwrap_or(&UNKNOWN);
-                let records = list
-                    .elements()
-                    .iter()
-                    .filter(|item| !self.holds_for(item, body))
-                    .map(|item| Found {
-                        record: item.clone(),
-                        ty,
-                        matched: Vec::new(),
-                    })
-                    .collect();
-                out.push(Witness::Found {
-                    list: self.source_text(subject),
-                    condition: Some(format!("not ({})", self.source_text(body))),
+                    list: plan.text(subject),
+                    list_name: plan.node(subject).name.as_deref(),
+                    condition,
                     records,
                 });
             }
             // A condition given a name: what stands behind the name.
-            (ExprKind::Let(i), _) if matches!(cond.ty, Type::Bool) => {
-                let plan: &'p crate::compile::Plan = self.plan;
-                match plan.program.lets.get(*i) {
-                    Some(l) => self.witnesses(&l.value, held, out),
+            (&Op::Let(i), _) if matches!(plan.node(cond).ty, Type::Bool) => {
+                match plan.lets.get(i) {
+                    Some(&l) => {
+                        if trace.held(l).or_else(|| self.lets_trace.held(l)).is_none() {
+                            // Traced where the `let` was computed, unless its
+                            // evaluator tracked horizons: then here.
+                            self.noted(l, trace);
+                        }
+                        self.witnesses(trace, l, held, out)
+                    }
                     None => out.push(Witness::Condition {
-                        text: self.source_text(cond),
+                        text: plan.text(cond),
                         held,
                     }),
                 }
             }
-            (ExprKind::Quantifier(Quant::Any, subject, Some(body)), false)
-            | (ExprKind::Quantifier(Quant::No, subject, Some(body)), true) => {
+            (&Op::Quantifier(Quant::Any, subject, Some(body)), false)
+            | (&Op::Quantifier(Quant::No, subject, Some(body)), true) => {
                 out.push(Witness::Nothing {
-                    list: self.source_text(subject),
-                    condition: self.source_text(body),
+                    list: plan.text(subject),
+                    list_name: plan.node(subject).name.as_deref(),
+                    condition: plan.text(body),
                     window: self.window(body),
                 });
             }
             _ => out.push(Witness::Condition {
-                text: self.source_text(cond),
+                text: plan.text(cond),
                 held,
             }),
         }
     }
 
-    /// A condition as its author wrote it, on one line.
-    pub(crate) fn source_text(&self, e: &Expr) -> String {
-        let text = self.plan.program.source.slice(e.span);
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    /// The records quantifier `id` found, from `trace` or the `let`s'.
+    fn scan_of<'t>(&'t self, trace: &'t Trace, id: Id) -> Option<&'t Scan> {
+        trace.scan(id).or_else(|| self.lets_trace.scan(id))
     }
 
-    /// The memberships among the conjuncts of `body` that `item` satisfies,
-    /// each with the entries of the data that gave it.
-    fn matches(&self, item: &Value, body: &'p Expr) -> Vec<Match<'p>> {
+    /// The records of a scan, as witnesses show them.
+    fn found(&self, scan: &Scan, body: Option<Id>, ty: &'p Type) -> Vec<Found<'p>> {
+        let items = scan.list.elements();
+        let found = |item: &Value, looked_for: &[(Id, Value)]| Found {
+            record: item.clone(),
+            ty,
+            matched: match body {
+                Some(_) if self.detailed => self.matches(item, looked_for),
+                _ => Vec::new(),
+            },
+        };
+        match &scan.hits {
+            None => items.iter().map(|item| found(item, &[])).collect(),
+            Some(hits) => (hits.iter())
+                .filter_map(|h| Some(found(items.get(h.index)?, &h.looked_for)))
+                .collect(),
+        }
+    }
+
+    /// The memberships among the conjuncts of a body that `item`
+    /// satisfied, as the scan recorded them, each with the entries of the
+    /// data that gave it.
+    fn matches(&self, item: &Value, looked_for: &[(Id, Value)]) -> Vec<Match<'p>> {
+        let plan: &'p Plan = self.plan;
         let mut out = Vec::new();
-        for c in conjuncts(body) {
-            let (value, collection) = match &c.kind {
-                ExprKind::Member {
-                    negated: false,
-                    value,
-                    collection,
+        for (c, found) in looked_for {
+            let (value, collection) = match *plan.op(*c) {
+                Op::Member {
+                    value, collection, ..
                 } => (value, collection),
-                ExprKind::InRegion {
-                    negated: false,
-                    inner,
-                    outer,
-                } => (inner, outer),
+                Op::InRegion { inner, outer, .. } => (inner, outer),
                 _ => continue,
             };
-            if !self.holds_for(item, c) {
-                continue;
-            }
-            let found = self.eval_for(item, value);
-            let (origin, members) = self.origins(collection, &found, item);
+            let (origin, members) = self.origins(collection, found, item);
+            let origin_ty = &plan.node(origin).ty;
             out.push(Match {
-                condition: self.source_text(c),
-                value: found,
-                ty: &value.ty,
-                collection: self.source_text(collection),
-                members_of: self.source_text(origin),
+                condition: plan.text(*c),
+                value: found.clone(),
+                ty: &plan.node(value).ty,
+                collection: plan.text(collection),
+                members_of: plan.text(origin),
+                members_of_name: plan.node(origin).name.as_deref(),
                 members,
-                members_ty: origin.ty.element().unwrap_or(&origin.ty),
+                members_ty: origin_ty.element().unwrap_or(origin_ty),
             });
         }
         out
@@ -226,11 +248,12 @@ impl<'p> Evaluator<'p, '_> {
     /// The data behind `collection` and its entries that make `value` one
     /// of its members: for `prefectures(S)`, `S` and its regions in the
     /// prefecture `value`; otherwise the collection and `value` itself.
-    fn origins(&self, collection: &'p Expr, value: &Value, item: &Value) -> (&'p Expr, Vec<Value>) {
-        let source = self.definition(collection);
-        if let ExprKind::Call(builtin @ (Builtin::Prefectures | Builtin::Provinces), args) =
-            &source.kind
-            && let Some(arg) = args.first()
+    fn origins(&self, collection: Id, value: &Value, item: &Value) -> (Id, Vec<Value>) {
+        let plan = self.plan;
+        let source = plan.definition(collection);
+        if let Op::Call(builtin @ (Builtin::Prefectures | Builtin::Provinces), args) =
+            plan.op(source)
+            && let Some(&arg) = args.first()
             && let Value::Region(target) = value
         {
             let up = match builtin {
@@ -249,34 +272,20 @@ impl<'p> Evaluator<'p, '_> {
         (collection, vec![value.clone()])
     }
 
-    /// What a hoisted value or a `let` stands for; any other expression
-    /// stands for itself.
-    fn definition(&self, e: &'p Expr) -> &'p Expr {
-        match &e.kind {
-            ExprKind::Hoisted(i) => self.plan.hoisted.get(*i).map_or(e, |h| self.definition(h)),
-            ExprKind::Let(i) => self
-                .plan
-                .program
-                .lets
-                .get(*i)
-                .map_or(e, |l| self.definition(&l.value)),
-            _ => e,
-        }
-    }
-
     /// The window of time that the conjuncts of `body` give one instant of
     /// the record: `sampled_at within 48h` gives `[now - 48h, now]`,
     /// `at >= T` gives `[T, ∞)`. The first such instant is taken, and all
     /// its bounds are intersected.
-    fn window(&self, body: &'p Expr) -> Option<Window> {
-        let mut window: Option<(&Expr, Window)> = None;
-        for c in conjuncts(body) {
+    fn window(&self, body: Id) -> Option<Window> {
+        let plan = self.plan;
+        let mut window: Option<(Id, Window)> = None;
+        for c in conjuncts(plan, body) {
             let Some((of, from, to)) = self.bounds(c) else {
                 continue;
             };
             match &mut window {
                 None => {
-                    let of_text = self.source_text(of);
+                    let of_text = plan.text(of);
                     window = Some((
                         of,
                         Window {
@@ -286,7 +295,10 @@ impl<'p> Evaluator<'p, '_> {
                         },
                     ));
                 }
-                Some((first, w)) if first.span == of.span || same_read(first, of) => {
+                Some((first, w))
+                    if plan.node(*first).span == plan.node(of).span
+                        || same_read(plan, *first, of) =>
+                {
                     w.from = w.from.max(from);
                     w.to = match (w.to, to) {
                         (Some(a), Some(b)) => Some(a.min(b)),
@@ -301,65 +313,62 @@ impl<'p> Evaluator<'p, '_> {
 
     /// The record's instant a condition bounds, and the bounds, when the
     /// bounds do not depend on the record.
-    fn bounds(&self, c: &'p Expr) -> Option<(&'p Expr, Option<i64>, Option<i64>)> {
-        let instant = |e: &Expr| match self.eval(e) {
-            Value::Time(t) => Some(t),
+    fn bounds(&self, c: Id) -> Option<(Id, Option<i64>, Option<i64>)> {
+        let plan = self.plan;
+        let instant = |e: Id| match self.eval(e) {
+            Value::Time(t) => Some(i128::from(t)),
             _ => None,
         };
-        match &c.kind {
-            ExprKind::Within(t, w) if t.reads_element() && !w.reads_element() => match self.eval(w)
-            {
-                Value::Interval(a, b) => Some((t, Some(a), Some(b))),
-                _ => None,
-            },
-            ExprKind::Compare(op, a, b) if a.reads_element() != b.reads_element() => {
-                let (of, bound, op) = if a.reads_element() {
-                    (a, b, *op)
-                } else {
-                    (b, a, flip(*op))
-                };
-                if !matches!(of.ty.non_optional(), Type::Time) {
-                    return None;
-                }
-                let t = instant(bound)?;
-                match op {
-                    BinaryOp::Ge => Some((of, Some(t), None)),
-                    BinaryOp::Gt => Some((of, Some(t.saturating_add(1)), None)),
-                    BinaryOp::Le => Some((of, None, Some(t))),
-                    BinaryOp::Lt => Some((of, None, Some(t.saturating_sub(1)))),
+        let clamp = |v: Option<i128>| {
+            v.map(|v| i64::try_from(v).unwrap_or(if v > 0 { i64::MAX } else { i64::MIN }))
+        };
+        match *plan.op(c) {
+            Op::Within(t, w) if plan.reads_element(t) && !plan.reads_element(w) => {
+                match self.eval(w) {
+                    // `a <= t and t <= b`
+                    Value::Interval(a, b) => {
+                        let (from, _) = window::holding(BinaryOp::Ge, a.into())?;
+                        let (_, to) = window::holding(BinaryOp::Le, b.into())?;
+                        Some((t, clamp(from), clamp(to)))
+                    }
                     _ => None,
                 }
+            }
+            Op::Compare(op, a, b) if plan.reads_element(a) != plan.reads_element(b) => {
+                let (of, bound, op) = if plan.reads_element(a) {
+                    (a, b, op)
+                } else {
+                    (b, a, window::flip(op))
+                };
+                let ordered = matches!(
+                    op,
+                    BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+                );
+                if !ordered || !matches!(plan.node(of).ty.non_optional(), Type::Time) {
+                    return None;
+                }
+                let (from, to) = window::holding(op, instant(bound)?)?;
+                Some((of, clamp(from), clamp(to)))
             }
             _ => None,
         }
     }
 }
 
-/// `A < B` read from `B`'s side: `B > A`.
-pub(super) fn flip(op: BinaryOp) -> BinaryOp {
-    match op {
-        BinaryOp::Lt => BinaryOp::Gt,
-        BinaryOp::Le => BinaryOp::Ge,
-        BinaryOp::Gt => BinaryOp::Lt,
-        BinaryOp::Ge => BinaryOp::Le,
-        other => other,
-    }
-}
-
 /// Two reads of the same field of the record.
-fn same_read(a: &Expr, b: &Expr) -> bool {
-    match (&a.kind, &b.kind) {
-        (ExprKind::ElementField(d, s), ExprKind::ElementField(e, t)) => d == e && s == t,
+fn same_read(plan: &Plan, a: Id, b: Id) -> bool {
+    match (plan.op(a), plan.op(b)) {
+        (Op::ElementField(d, s), Op::ElementField(e, t)) => d == e && s == t,
         _ => false,
     }
 }
 
 /// The conjuncts of a condition: `A and B and C` gives A, B, C.
-fn conjuncts(e: &Expr) -> Vec<&Expr> {
-    match &e.kind {
-        ExprKind::And(a, b) => {
-            let mut out = conjuncts(a);
-            out.extend(conjuncts(b));
+pub(super) fn conjuncts(plan: &Plan, e: Id) -> Vec<Id> {
+    match *plan.op(e) {
+        Op::And(a, b) => {
+            let mut out = conjuncts(plan, a);
+            out.extend(conjuncts(plan, b));
             out
         }
         _ => vec![e],
@@ -369,48 +378,40 @@ fn conjuncts(e: &Expr) -> Vec<&Expr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax::Span;
 
-    fn expr(kind: ExprKind, ty: Type) -> Expr {
-        Expr::new(kind, ty, Span::default())
+    fn plan(when: &str) -> crate::Policy {
+        let text = format!(
+            "policy p\noutcomes green < red\ninput person {{ tests: list of {{ a: bool, b: bool, c: bool, at: time }} }}\nrule r when {when} then red\notherwise green\n"
+        );
+        crate::Policy::compile("p", &text).unwrap_or_else(|e| unreachable!("{e}"))
     }
 
     #[test]
     fn conjuncts_flatten_nested_ands_in_order() {
-        let leaf = |i| expr(ExprKind::ElementField(0, i), Type::Bool);
-        let e = expr(
-            ExprKind::And(
-                Box::new(expr(
-                    ExprKind::And(Box::new(leaf(0)), Box::new(leaf(1))),
-                    Type::Bool,
-                )),
-                Box::new(leaf(2)),
-            ),
-            Type::Bool,
-        );
-        let slots: Vec<_> = conjuncts(&e)
-            .iter()
-            .map(|c| match c.kind {
-                ExprKind::ElementField(_, s) => s,
-                _ => usize::MAX,
-            })
+        let policy = plan("any person.tests has (a and b) and c");
+        let plan = policy.plan();
+        let &Op::Quantifier(_, _, Some(body)) = plan.op(plan.rules[0].when) else {
+            unreachable!("a quantifier")
+        };
+        let texts: Vec<_> = conjuncts(plan, body)
+            .into_iter()
+            .map(|c| plan.text(c))
             .collect();
-        assert_eq!(slots, [0, 1, 2]);
+        assert_eq!(texts, ["a", "b", "c"]);
     }
 
     #[test]
     fn a_comparison_reads_from_the_side_of_the_record() {
-        assert_eq!(flip(BinaryOp::Lt), BinaryOp::Gt);
-        assert_eq!(flip(BinaryOp::Ge), BinaryOp::Le);
-        assert_eq!(flip(BinaryOp::Eq), BinaryOp::Eq);
-        let field = expr(ExprKind::ElementField(0, 1), Type::Time);
-        let now = expr(ExprKind::Now, Type::Time);
-        assert!(field.reads_element());
-        assert!(!now.reads_element());
-        let cmp = expr(
-            ExprKind::Compare(BinaryOp::Lt, Box::new(now), Box::new(field)),
-            Type::Bool,
-        );
-        assert!(cmp.reads_element());
+        let policy = plan("any person.tests has now < at");
+        let plan = policy.plan();
+        let &Op::Quantifier(_, _, Some(body)) = plan.op(plan.rules[0].when) else {
+            unreachable!("a quantifier")
+        };
+        let &Op::Compare(_, now, at) = plan.op(body) else {
+            unreachable!("a comparison")
+        };
+        assert!(plan.reads_element(at) && plan.reads_element(body));
+        assert!(!plan.reads_element(now));
+        assert!(plan.reads_element_at(at, 0) && !plan.reads_element_at(at, 1));
     }
 }

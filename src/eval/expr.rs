@@ -9,7 +9,8 @@
 use std::sync::Arc;
 
 use super::{Evaluator, index};
-use crate::check::ir::{Builtin, Expr, ExprKind};
+use crate::check::ir::Builtin;
+use crate::compile::{Id, Op};
 use crate::region;
 use crate::syntax::{BinaryOp, Quant};
 use crate::types::Type;
@@ -41,7 +42,7 @@ fn element<'s>(mut env: Env<'s>, depth: usize) -> Option<&'s Value> {
 }
 
 /// An operand: lent when it already exists, computed otherwise.
-enum Operand<'a> {
+pub(super) enum Operand<'a> {
     Lent(&'a Value),
     Made(Value),
 }
@@ -58,7 +59,7 @@ impl std::ops::Deref for Operand<'_> {
 }
 
 impl Operand<'_> {
-    fn into_value(self) -> Value {
+    pub(super) fn into_value(self) -> Value {
         match self {
             Operand::Lent(v) => v.clone(),
             Operand::Made(v) => v,
@@ -69,22 +70,22 @@ impl Operand<'_> {
 impl Evaluator<'_, '_> {
     /// The value of `e` at the top of a rule. Total: every expression of a
     /// checked program has a value for every input.
-    pub(crate) fn eval(&self, e: &Expr) -> Value {
+    pub(crate) fn eval(&self, e: Id) -> Value {
         self.eval_in(e, None)
     }
 
     /// Whether the condition `e` holds at the top of a rule.
-    pub(crate) fn test(&self, e: &Expr) -> bool {
+    pub(crate) fn test(&self, e: Id) -> bool {
         self.eval_in(e, None).truthy()
     }
 
     /// Whether `body` holds for `item`, bound by a top-level `where`/`has`.
-    pub(crate) fn holds_for(&self, item: &Value, body: &Expr) -> bool {
+    pub(crate) fn holds_for(&self, item: &Value, body: Id) -> bool {
         self.holds_in(item, body, None)
     }
 
     /// The value of `e` with `item` bound by a top-level `where`/`has`.
-    pub(crate) fn eval_for(&self, item: &Value, e: &Expr) -> Value {
+    pub(crate) fn eval_for(&self, item: &Value, e: Id) -> Value {
         let scope = Scope {
             item,
             depth: 0,
@@ -93,34 +94,53 @@ impl Evaluator<'_, '_> {
         self.eval_in(e, Some(&scope))
     }
 
-    pub(super) fn holds_in(&self, item: &Value, body: &Expr, env: Env<'_>) -> bool {
+    #[inline]
+    pub(super) fn holds_in(&self, item: &Value, body: Id, env: Env<'_>) -> bool {
+        self.within_element(item, env, |scope| self.operand(body, scope).truthy())
+    }
+
+    /// `f` with `item` bound by a `where`/`has` inside `env`.
+    #[inline]
+    pub(super) fn within_element<T>(
+        &self,
+        item: &Value,
+        env: Env<'_>,
+        f: impl FnOnce(Env<'_>) -> T,
+    ) -> T {
         let scope = Scope {
             item,
             depth: env.map_or(0, |s| s.depth + 1),
             parent: env,
         };
-        self.operand(body, Some(&scope)).truthy()
+        f(Some(&scope))
     }
 
     /// `e`'s value, lent without a clone when it already exists: a constant,
     /// a fact, a `let`, the input, an element, or a field of one of these.
-    fn operand<'a>(&'a self, e: &'a Expr, env: Env<'a>) -> Operand<'a> {
-        let lent = match &e.kind {
-            ExprKind::Const(v) => Some(v),
-            ExprKind::Fact(slot) => self.facts.values.get(*slot),
-            ExprKind::Hoisted(i) => self.facts.hoisted.get(*i),
-            ExprKind::Let(i) => {
+    #[inline]
+    pub(super) fn operand<'a>(&'a self, e: Id, env: Env<'a>) -> Operand<'a> {
+        let ops: &'a [Op] = self.ops;
+        self.operand_of(&ops[e.index()], env)
+    }
+
+    /// [`Evaluator::operand`] of a node's op, looked up once.
+    fn operand_of<'a>(&'a self, op: &'a Op, env: Env<'a>) -> Operand<'a> {
+        let lent = match op {
+            Op::Const(v) => Some(v),
+            Op::Fact(slot) => self.facts.values.get(*slot),
+            Op::Hoisted(i) => self.facts.hoisted.get(*i),
+            Op::Let(i) => {
                 self.note_let(*i);
                 self.lets.get(*i)
             }
-            ExprKind::Input => Some(self.person),
-            ExprKind::Element(depth) => element(env, *depth),
-            ExprKind::ElementField(depth, slot) => match element(env, *depth) {
+            Op::Input => Some(self.person),
+            Op::Element(depth) => element(env, *depth),
+            Op::ElementField(depth, slot) => match element(env, *depth) {
                 Some(Value::Record(fields)) => fields.get(*slot),
                 _ => None,
             },
-            ExprKind::Field(base, slot) => {
-                return match self.operand(base, env) {
+            Op::Field(base, slot) => {
+                return match self.operand(*base, env) {
                     Operand::Lent(Value::Record(fields)) => {
                         Operand::Lent(fields.get(*slot).unwrap_or(&NONE))
                     }
@@ -130,23 +150,29 @@ impl Evaluator<'_, '_> {
                     _ => Operand::Lent(&NONE),
                 };
             }
-            _ => return Operand::Made(self.eval_in(e, env)),
+            _ => return Operand::Made(self.eval_op(op, env)),
         };
         Operand::Lent(lent.unwrap_or(&NONE))
     }
 
-    pub(super) fn eval_in(&self, e: &Expr, env: Env<'_>) -> Value {
-        match &e.kind {
-            ExprKind::Now => Value::Time(self.now),
-            ExprKind::Const(_)
-            | ExprKind::Fact(_)
-            | ExprKind::Hoisted(_)
-            | ExprKind::Let(_)
-            | ExprKind::Input
-            | ExprKind::Element(_)
-            | ExprKind::ElementField(..)
-            | ExprKind::Field(..) => self.operand(e, env).into_value(),
-            ExprKind::Project(base, slot) => {
+    #[inline]
+    pub(super) fn eval_in(&self, e: Id, env: Env<'_>) -> Value {
+        self.eval_op(&self.ops[e.index()], env)
+    }
+
+    /// [`Evaluator::eval_in`] of a node's op, looked up once.
+    fn eval_op(&self, op: &Op, env: Env<'_>) -> Value {
+        match op {
+            Op::Now => Value::Time(self.now),
+            Op::Const(_)
+            | Op::Fact(_)
+            | Op::Hoisted(_)
+            | Op::Let(_)
+            | Op::Input
+            | Op::Element(_)
+            | Op::ElementField(..)
+            | Op::Field(..) => self.operand_of(op, env).into_value(),
+            &Op::Project(base, slot) => {
                 let list = self.operand(base, env);
                 if !self.budget.take(list.elements().len() as u64) {
                     return Value::empty_list();
@@ -156,65 +182,52 @@ impl Evaluator<'_, '_> {
                     .elements()
                     .iter()
                     .map(|r| match r {
-                        Value::Record(fields) => fields.get(*slot).cloned().unwrap_or_default(),
+                        Value::Record(fields) => fields.get(slot).cloned().unwrap_or_default(),
                         _ => Value::None,
                     })
                     .collect();
                 Value::List(items)
             }
-            ExprKind::Not(a) => Value::Bool(!self.operand(a, env).truthy()),
-            ExprKind::Neg(a) => match *self.operand(a, env) {
+            &Op::Not(a) => Value::Bool(!self.operand(a, env).truthy()),
+            &Op::Neg(a) => match *self.operand(a, env) {
                 Value::Number(n) => Value::Number(-n),
                 Value::Duration(d) => Value::Duration(d.saturating_neg()),
                 _ => Value::None,
             },
-            ExprKind::And(a, b) => Value::Bool(match &self.horizon {
+            &Op::And(a, b) => Value::Bool(match &self.horizon {
                 Some(h) => self.logic_apart(h, true, a, b, env),
                 None => self.operand(a, env).truthy() && self.operand(b, env).truthy(),
             }),
-            ExprKind::Or(a, b) => Value::Bool(match &self.horizon {
+            &Op::Or(a, b) => Value::Bool(match &self.horizon {
                 Some(h) => self.logic_apart(h, false, a, b, env),
                 None => self.operand(a, env).truthy() || self.operand(b, env).truthy(),
             }),
-            ExprKind::Coalesce(a, b) => match self.operand(a, env) {
+            &Op::Coalesce(a, b) => match self.operand(a, env) {
                 v if matches!(*v, Value::None) => self.operand(b, env).into_value(),
                 v => v.into_value(),
             },
-            ExprKind::Compare(op, a, b) => {
+            &Op::Compare(op, a, b) => {
                 let (x, y) = (self.operand(a, env), self.operand(b, env));
                 if let Some(h) = &self.horizon {
-                    self.track_compare(h, *op, (a, &x), (b, &y), env);
+                    self.track_compare(h, op, (a, &x), (b, &y), env);
                 }
-                Value::Bool(compare(*op, &x, &y))
+                Value::Bool(compare(op, &x, &y))
             }
-            ExprKind::Arith(op, a, b) => arith(*op, &self.operand(a, env), &self.operand(b, env)),
-            ExprKind::Member {
+            &Op::Arith(op, a, b) => arith(op, &self.operand(a, env), &self.operand(b, env)),
+            &Op::Member {
                 negated,
                 value,
                 collection,
-            } => {
-                let v = self.operand(value, env);
-                let found = !matches!(*v, Value::None) && self.member(&v, collection, env);
-                if let Some(h) = &self.horizon {
-                    self.track_member(h, value);
-                }
-                Value::Bool(found != *negated)
-            }
-            ExprKind::InRegion {
+            } => Value::Bool(self.membership(negated, value, collection, env).0),
+            &Op::InRegion {
                 negated,
                 inner,
                 outer,
-            } => {
-                let inside = match (&*self.operand(inner, env), &*self.operand(outer, env)) {
-                    (Value::Region(i), Value::Region(o)) => region::contains(*o, *i),
-                    _ => false,
-                };
-                Value::Bool(inside != *negated)
+            } => Value::Bool(self.in_region(negated, inner, outer, env).0),
+            &Op::IsNone { negated, value } => {
+                Value::Bool(matches!(*self.operand(value, env), Value::None) != negated)
             }
-            ExprKind::IsNone { negated, value } => {
-                Value::Bool(matches!(*self.operand(value, env), Value::None) != *negated)
-            }
-            ExprKind::Within(t, w) => {
+            &Op::Within(t, w) => {
                 let (tv, wv) = (self.operand(t, env), self.operand(w, env));
                 if let Some(h) = &self.horizon {
                     self.track_within(h, (t, &tv), (w, &wv), env);
@@ -224,7 +237,7 @@ impl Evaluator<'_, '_> {
                     _ => false,
                 })
             }
-            ExprKind::Overlaps(i, w) => {
+            &Op::Overlaps(i, w) => {
                 let (iv, wv) = (self.operand(i, env), self.operand(w, env));
                 if let Some(h) = &self.horizon {
                     self.track_overlaps(h, (i, &iv), (w, &wv), env);
@@ -236,11 +249,11 @@ impl Evaluator<'_, '_> {
                     _ => false,
                 })
             }
-            ExprKind::Interval(a, b) => match (&*self.operand(a, env), &*self.operand(b, env)) {
+            &Op::Interval(a, b) => match (&*self.operand(a, env), &*self.operand(b, env)) {
                 (Value::Time(a), Value::Time(b)) => Value::Interval(*a, *b),
                 _ => Value::None,
             },
-            ExprKind::Where(list, pred) => {
+            &Op::Where(list, pred) => {
                 let list = self.operand(list, env);
                 let mut kept = Vec::with_capacity(list.elements().len());
                 kept.extend(
@@ -255,22 +268,19 @@ impl Evaluator<'_, '_> {
                     _ => Value::List(kept.into()),
                 }
             }
-            ExprKind::Quantifier(quant, subject, body) => {
+            &Op::Quantifier(quant, subject, body) => {
                 if let Some(b) = body
-                    && let Some(held) = self.by_bound(*quant, subject, b, env)
+                    && let Some(held) = self.by_bound(quant, subject, b, env)
                 {
                     return Value::Bool(held);
                 }
                 if self.horizon.is_some() {
                     let list = self.list_horizon(subject);
-                    let items = match (&subject.kind, list) {
-                        (ExprKind::Let(i), Some(_)) => {
-                            Operand::Lent(self.lets.get(*i).unwrap_or(&NONE))
-                        }
+                    let items = match (self.plan.op(subject), list) {
+                        (Op::Let(i), Some(_)) => Operand::Lent(self.lets.get(*i).unwrap_or(&NONE)),
                         _ => self.operand(subject, env),
                     };
-                    let held =
-                        self.quantifier_apart(*quant, list, items.elements(), body.as_deref(), env);
+                    let held = self.quantifier_apart(quant, list, items.elements(), body, env);
                     return Value::Bool(held);
                 }
                 let subject = self.operand(subject, env);
@@ -292,9 +302,9 @@ impl Evaluator<'_, '_> {
                 };
                 Value::Bool(held)
             }
-            ExprKind::Call(builtin, args) => match args.first() {
+            Op::Call(builtin, args) => match args.first() {
                 Some(a) => {
-                    let arg = self.operand(a, env);
+                    let arg = self.operand(*a, env);
                     let steps = match builtin {
                         Builtin::Count => 1,
                         _ => arg.elements().len() as u64,
@@ -307,41 +317,82 @@ impl Evaluator<'_, '_> {
                 }
                 None => Value::None,
             },
-            ExprKind::List(items) => {
-                Value::List(Arc::from_iter(items.iter().map(|i| self.eval_in(i, env))))
+            Op::List(items) => {
+                Value::List(Arc::from_iter(items.iter().map(|i| self.eval_in(*i, env))))
             }
         }
     }
 }
 
 impl Evaluator<'_, '_> {
+    /// Whether `value in collection` holds (`not in` when `negated`), with
+    /// the value looked for.
+    #[inline]
+    pub(super) fn membership<'a>(
+        &'a self,
+        negated: bool,
+        value: Id,
+        collection: Id,
+        env: Env<'a>,
+    ) -> (bool, Operand<'a>) {
+        let v = self.operand(value, env);
+        let found = !matches!(*v, Value::None) && self.member(&v, collection, env);
+        if let Some(h) = &self.horizon {
+            self.track_member(h, value);
+        }
+        (found != negated, v)
+    }
+
+    /// Whether the region `inner` is inside `outer` (not, when `negated`),
+    /// with the region tested.
+    #[inline]
+    pub(super) fn in_region<'a>(
+        &'a self,
+        negated: bool,
+        inner: Id,
+        outer: Id,
+        env: Env<'a>,
+    ) -> (bool, Operand<'a>) {
+        let i = self.operand(inner, env);
+        let inside = match (&*i, &*self.operand(outer, env)) {
+            (Value::Region(i), Value::Region(o)) => region::contains(*o, *i),
+            _ => false,
+        };
+        (inside != negated, i)
+    }
+
     /// `any x in L has x.f <= bound` (or `all`, `no`, with any order) with
     /// `bound` the same for every `x`, answered by the least or greatest
     /// `f` of `L`, computed once per list (a long one that exists beyond
     /// this test) instead of once per test: what makes a quantifier nested
     /// in another over the same list linear. `None` where that does not
     /// apply; numbers are left out, as their comparison is not their order.
-    fn by_bound(&self, quant: Quant, subject: &Expr, body: &Expr, env: Env<'_>) -> Option<bool> {
-        let ExprKind::Compare(op, l, r) = &body.kind else {
+    pub(super) fn by_bound(
+        &self,
+        quant: Quant,
+        subject: Id,
+        body: Id,
+        env: Env<'_>,
+    ) -> Option<bool> {
+        let plan = self.plan;
+        let &Op::Compare(op, l, r) = plan.op(body) else {
             return None;
         };
         let depth = env.map_or(0, |s| s.depth + 1);
-        let (field, slot, bound, op) = match (&l.kind, &r.kind) {
-            (ExprKind::ElementField(d, slot), _) if *d == depth => (l, *slot, r, *op),
-            (_, ExprKind::ElementField(d, slot)) if *d == depth => {
-                (r, *slot, l, super::explain::flip(*op))
-            }
+        let (field, slot, bound, op) = match (plan.op(l), plan.op(r)) {
+            (Op::ElementField(d, slot), _) if *d == depth => (l, *slot, r, op),
+            (_, Op::ElementField(d, slot)) if *d == depth => (r, *slot, l, super::window::flip(op)),
             _ => return None,
         };
         let ordered = matches!(
             op,
             BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
         );
-        if !ordered || matches!(field.ty.non_optional(), Type::Number) {
+        if !ordered || matches!(plan.node(field).ty.non_optional(), Type::Number) {
             return None;
         }
         if self.horizon.is_some()
-            && (self.plan.time_flow.moves(bound)
+            && (self.plan.time_flow.moves(self.plan, bound)
                 || self.list_horizon(subject).is_some_and(|l| !l.fixed()))
         {
             return None;
@@ -350,7 +401,7 @@ impl Evaluator<'_, '_> {
         else {
             return None;
         };
-        if items.len() <= index::SMALL || bound.reads_element_at(depth) {
+        if items.len() <= index::SMALL || plan.reads_element_at(bound, depth) {
             return None;
         }
         // `any`: the least (for `<`) or greatest (for `>`) element decides;
@@ -364,7 +415,8 @@ impl Evaluator<'_, '_> {
     /// Whether `v` is in the collection `e`: a binary search in a set or in
     /// the sorted copy of a long list that exists beyond this test, a scan
     /// of any other list.
-    fn member(&self, v: &Value, e: &Expr, env: Env<'_>) -> bool {
+    #[inline]
+    fn member(&self, v: &Value, e: Id, env: Env<'_>) -> bool {
         if let Some(found) = self.member_apart(v, e) {
             return found;
         }

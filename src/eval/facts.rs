@@ -365,7 +365,7 @@ impl Facts {
             as_of,
         };
         // Each hoisted expression uses only the facts and earlier entries.
-        for expr in &plan.hoisted {
+        for &expr in &plan.hoisted {
             let none = Value::None;
             let v = Evaluator::bare(plan, &facts, &none, 0).eval(expr);
             facts.hoisted.push(v);

@@ -15,16 +15,15 @@
 //! of the next microsecond: slower, never wrong.
 //!
 //! A comparison that can never flip back (a window that closed) adds
-//! nothing, so a record's past costs one evaluation, not one per event. In
-//! a plan arena the slope is per-node metadata of the time analysis, and the
-//! horizon one more value of the trace.
+//! nothing, so a record's past costs one evaluation, not one per event.
+//! Where a comparison flips is read from the one model of a time
+//! comparison, `window.rs`, which also gives witnesses their windows.
 
 use std::cell::Cell;
 
-use super::Evaluator;
 use super::expr::Env;
-use crate::check::ir::{Expr, ExprKind};
-use crate::compile::Plan;
+use super::{Evaluator, window};
+use crate::compile::{Id, Op, Plan, Root};
 use crate::syntax::{BinaryOp, Quant};
 use crate::value::Value;
 
@@ -41,43 +40,41 @@ pub struct TimeFlow {
 
 impl TimeFlow {
     /// The analysis of `plan`'s lets (in `let_order`) and lists.
-    pub(crate) fn of(lets: &[crate::check::Let], let_order: &[usize], roots: &[&Expr]) -> Self {
+    pub(crate) fn of(plan: &Plan) -> Self {
         let mut flow = TimeFlow {
-            lets: vec![false; lets.len()],
+            lets: vec![false; plan.lets.len()],
             moving_elements: false,
         };
-        for &i in let_order {
-            if let Some(l) = lets.get(i) {
-                let moves = flow.moves(&l.value);
+        for &i in &plan.let_order {
+            if let Some(&l) = plan.lets.get(i) {
+                let moves = flow.moves(plan, l);
                 flow.lets[i] = moves;
             }
         }
         let mut moving = false;
-        let mut stack: Vec<&Expr> = lets
-            .iter()
-            .map(|l| &l.value)
-            .chain(roots.iter().copied())
-            .collect();
-        while let Some(e) = stack.pop() {
-            if let ExprKind::List(items) = &e.kind {
-                moving |= items.iter().any(|i| flow.moves(i));
+        // What a verdict reads: not the payloads.
+        let verdict = plan
+            .decision_roots()
+            .filter(|(r, _)| !matches!(r, Root::Payload { .. }));
+        plan.walk(verdict.map(|(_, id)| id), |_, node, _| {
+            if let Op::List(items) = &node.op {
+                moving |= items.iter().any(|i| flow.moves(plan, *i));
             }
-            stack.extend(e.children().into_iter().map(|(c, _)| c));
-        }
+        });
         flow.moving_elements = moving;
         flow
     }
 
     /// Whether the value of `e` moves with `now`.
-    pub(super) fn moves(&self, e: &Expr) -> bool {
-        match &e.kind {
-            ExprKind::Now => true,
-            ExprKind::Let(i) => self.lets.get(*i).copied().unwrap_or(true),
-            ExprKind::Arith(_, a, b) | ExprKind::Coalesce(a, b) | ExprKind::Interval(a, b) => {
-                self.moves(a) || self.moves(b)
+    pub(super) fn moves(&self, plan: &Plan, e: Id) -> bool {
+        match plan.op(e) {
+            Op::Now => true,
+            Op::Let(i) => self.lets.get(*i).copied().unwrap_or(true),
+            Op::Arith(_, a, b) | Op::Coalesce(a, b) | Op::Interval(a, b) => {
+                self.moves(plan, *a) || self.moves(plan, *b)
             }
-            ExprKind::Neg(a) | ExprKind::Where(a, _) => self.moves(a),
-            ExprKind::List(items) => items.iter().any(|i| self.moves(i)),
+            Op::Neg(a) | Op::Where(a, _) => self.moves(plan, *a),
+            Op::List(items) => items.iter().any(|i| self.moves(plan, *i)),
             _ => false,
         }
     }
@@ -85,21 +82,6 @@ impl TimeFlow {
     /// Whether horizons can be worked out for this plan.
     pub(crate) fn usable(&self) -> bool {
         !self.moving_elements
-    }
-}
-
-/// The first change, `Δ > 0` microseconds on, of `x op 0` where `x` is `d`
-/// now and grows by one a microsecond; `None` if it never changes.
-fn flip_rising(op: BinaryOp, d: i128) -> Option<i128> {
-    match op {
-        BinaryOp::Lt | BinaryOp::Ge => (d < 0).then_some(-d),
-        BinaryOp::Le | BinaryOp::Gt => (d <= 0).then_some(1 - d),
-        BinaryOp::Eq | BinaryOp::Ne => match d {
-            0 => Some(1),
-            d if d < 0 => Some(-d),
-            _ => None,
-        },
-        _ => None,
     }
 }
 
@@ -125,12 +107,12 @@ impl Evaluator<'_, '_> {
         &self,
         h: &Cell<i64>,
         op: BinaryOp,
-        (a, x): (&Expr, &Value),
-        (b, y): (&Expr, &Value),
+        (a, x): (Id, &Value),
+        (b, y): (Id, &Value),
         env: Env<'_>,
     ) {
         let flow = &self.plan.time_flow;
-        if !flow.moves(a) && !flow.moves(b) {
+        if !flow.moves(self.plan, a) && !flow.moves(self.plan, b) {
             return;
         }
         let (Some(sa), Some(sb)) = (self.slope(a, env), self.slope(b, env)) else {
@@ -156,9 +138,9 @@ impl Evaluator<'_, '_> {
         }
         let d = p - q;
         let flip = match slope {
-            1 => flip_rising(op, d),
+            1 => window::first_flip(op, d),
             // `x op 0` is `-x op' 0`, with `op` read from the other side.
-            -1 => flip_rising(super::explain::flip(op), -d),
+            -1 => window::first_flip(window::flip(op), -d),
             _ => return self.note_unknown(h),
         };
         if let Some(delta) = flip {
@@ -171,12 +153,12 @@ impl Evaluator<'_, '_> {
     pub(super) fn track_within(
         &self,
         h: &Cell<i64>,
-        (te, t): (&Expr, &Value),
-        (we, w): (&Expr, &Value),
+        (te, t): (Id, &Value),
+        (we, w): (Id, &Value),
         env: Env<'_>,
     ) {
         let flow = &self.plan.time_flow;
-        if !flow.moves(te) && !flow.moves(we) {
+        if !flow.moves(self.plan, te) && !flow.moves(self.plan, we) {
             return;
         }
         let (Value::Time(t), Value::Interval(a, b)) = (t, w) else {
@@ -193,12 +175,12 @@ impl Evaluator<'_, '_> {
     pub(super) fn track_overlaps(
         &self,
         h: &Cell<i64>,
-        (ie, i): (&Expr, &Value),
-        (we, w): (&Expr, &Value),
+        (ie, i): (Id, &Value),
+        (we, w): (Id, &Value),
         env: Env<'_>,
     ) {
         let flow = &self.plan.time_flow;
-        if !flow.moves(ie) && !flow.moves(we) {
+        if !flow.moves(self.plan, ie) && !flow.moves(self.plan, we) {
             return;
         }
         let (Value::Interval(a, b), Value::Interval(c, d)) = (i, w) else {
@@ -214,33 +196,26 @@ impl Evaluator<'_, '_> {
     }
 
     /// Notes a membership test of a value that moves with `now`.
-    pub(super) fn track_member(&self, h: &Cell<i64>, value: &Expr) {
-        if self.plan.time_flow.moves(value) {
+    pub(super) fn track_member(&self, h: &Cell<i64>, value: Id) {
+        if self.plan.time_flow.moves(self.plan, value) {
             self.note_unknown(h);
         }
     }
 
     /// How fast the value of `e`, an instant or a duration, moves with
     /// `now`: `None` when it is not a linear function of it.
-    fn slope(&self, e: &Expr, env: Env<'_>) -> Option<i64> {
-        let flow = &self.plan.time_flow;
-        if !flow.moves(e) {
+    fn slope(&self, e: Id, env: Env<'_>) -> Option<i64> {
+        let plan = self.plan;
+        if !plan.time_flow.moves(plan, e) {
             return Some(0);
         }
-        match &e.kind {
-            ExprKind::Now => Some(1),
-            ExprKind::Let(i) => {
-                let l = self.plan.program.lets.get(*i)?;
-                self.slope(&l.value, None)
-            }
-            ExprKind::Arith(BinaryOp::Add, a, b) => {
-                self.slope(a, env)?.checked_add(self.slope(b, env)?)
-            }
-            ExprKind::Arith(BinaryOp::Sub, a, b) => {
-                self.slope(a, env)?.checked_sub(self.slope(b, env)?)
-            }
-            ExprKind::Neg(a) => self.slope(a, env)?.checked_neg(),
-            ExprKind::Coalesce(a, b) => {
+        match *plan.op(e) {
+            Op::Now => Some(1),
+            Op::Let(i) => self.slope(*plan.lets.get(i)?, None),
+            Op::Arith(BinaryOp::Add, a, b) => self.slope(a, env)?.checked_add(self.slope(b, env)?),
+            Op::Arith(BinaryOp::Sub, a, b) => self.slope(a, env)?.checked_sub(self.slope(b, env)?),
+            Op::Neg(a) => self.slope(a, env)?.checked_neg(),
+            Op::Coalesce(a, b) => {
                 if matches!(self.eval_in(a, env), Value::None) {
                     self.slope(b, env)
                 } else {
@@ -252,14 +227,15 @@ impl Evaluator<'_, '_> {
     }
 
     /// The slopes of the two ends of the interval `e`.
-    fn ends(&self, e: &Expr, env: Env<'_>) -> Option<(i64, i64)> {
-        if !self.plan.time_flow.moves(e) {
+    fn ends(&self, e: Id, env: Env<'_>) -> Option<(i64, i64)> {
+        let plan = self.plan;
+        if !plan.time_flow.moves(plan, e) {
             return Some((0, 0));
         }
-        match &e.kind {
-            ExprKind::Interval(a, b) => Some((self.slope(a, env)?, self.slope(b, env)?)),
+        match *plan.op(e) {
+            Op::Interval(a, b) => Some((self.slope(a, env)?, self.slope(b, env)?)),
             // A window like `14d` inside a `where` is lifted into a `let`.
-            ExprKind::Let(i) => self.ends(&self.plan.program.lets.get(*i)?.value, None),
+            Op::Let(i) => self.ends(*plan.lets.get(i)?, None),
             _ => None,
         }
     }
@@ -321,8 +297,8 @@ impl Evaluator<'_, '_> {
     /// element by element, noting the horizon of the answer: a member stays
     /// one while one element equal to it stays in the list, a non-member
     /// until an element enters. `None` when `i` is no such `let`.
-    pub(super) fn member_apart(&self, v: &Value, collection: &Expr) -> Option<bool> {
-        let (Some(h), ExprKind::Let(i)) = (&self.horizon, &collection.kind) else {
+    pub(super) fn member_apart(&self, v: &Value, collection: Id) -> Option<bool> {
+        let (Some(h), Op::Let(i)) = (&self.horizon, self.plan.op(collection)) else {
             return None;
         };
         let list = self.lists.get(*i)?.as_ref()?;
@@ -362,15 +338,15 @@ impl Evaluator<'_, '_> {
 
     /// The horizon of `list` if it is a `let` whose horizon is known
     /// element by element.
-    pub(super) fn list_horizon(&self, list: &Expr) -> Option<&ListHorizon> {
-        match list.kind {
-            ExprKind::Let(i) if self.horizon.is_some() => self.lists.get(i)?.as_ref(),
+    pub(super) fn list_horizon(&self, list: Id) -> Option<&ListHorizon> {
+        match *self.plan.op(list) {
+            Op::Let(i) if self.horizon.is_some() => self.lists.get(i)?.as_ref(),
             _ => None,
         }
     }
 
     /// `body` for `item`, with its own horizon, apart from the rest.
-    fn holds_apart(&self, h: &Cell<i64>, item: &Value, body: &Expr, env: Env<'_>) -> (bool, i64) {
+    fn holds_apart(&self, h: &Cell<i64>, item: &Value, body: Id, env: Env<'_>) -> (bool, i64) {
         let saved = h.replace(i64::MAX);
         let held = self.holds_in(item, body, env);
         (held, h.replace(saved))
@@ -378,12 +354,12 @@ impl Evaluator<'_, '_> {
 
     /// A `let`'s `list.field`, with the horizon of `list` when it is known
     /// element by element: each element enters and leaves with its record.
-    pub(super) fn project_apart(&self, list: &Expr, e: &Expr) -> (Value, Option<ListHorizon>) {
+    pub(super) fn project_apart(&self, list: Id, e: Id) -> (Value, Option<ListHorizon>) {
         let horizon = self
             .list_horizon(list)
             .map(|l| ListHorizon::new(l.enter, l.leave.clone()));
-        match (horizon, &list.kind) {
-            (Some(h), ExprKind::Let(_)) => {
+        match (horizon, self.plan.op(list)) {
+            (Some(h), Op::Let(_)) => {
                 // Read without noting the list's own horizon.
                 let saved = self.horizon.as_ref().map(|c| c.replace(i64::MAX));
                 let value = self.eval(e);
@@ -398,13 +374,13 @@ impl Evaluator<'_, '_> {
 
     /// A `let`'s `list where pred`, with its horizon element by element;
     /// only for an evaluator that tracks horizons.
-    pub(super) fn where_apart(&self, list: &Expr, pred: &Expr) -> (Value, Option<ListHorizon>) {
+    pub(super) fn where_apart(&self, list: Id, pred: Id) -> (Value, Option<ListHorizon>) {
         let Some(h) = &self.horizon else {
             return (Value::None, None);
         };
         let source = self.list_horizon(list);
-        let items = match list.kind {
-            ExprKind::Let(i) => self.lets.get(i).cloned().unwrap_or_default(),
+        let items = match *self.plan.op(list) {
+            Op::Let(i) => self.lets.get(i).cloned().unwrap_or_default(),
             _ => self.eval(list),
         };
         let mut enter = source.map_or(i64::MAX, |s| s.enter);
@@ -442,7 +418,7 @@ impl Evaluator<'_, '_> {
         quant: Quant,
         list: Option<&ListHorizon>,
         items: &[Value],
-        body: Option<&Expr>,
+        body: Option<Id>,
         env: Env<'_>,
     ) -> bool {
         let Some(h) = &self.horizon else {
@@ -503,8 +479,8 @@ impl Evaluator<'_, '_> {
         &self,
         h: &Cell<i64>,
         conjunction: bool,
-        a: &Expr,
-        b: &Expr,
+        a: Id,
+        b: Id,
         env: Env<'_>,
     ) -> bool {
         let saved = h.replace(i64::MAX);

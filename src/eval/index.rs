@@ -12,9 +12,7 @@
 //!
 //! A list is known by the address of its elements, and the index keeps the
 //! list alive, so an address cannot be reused for another list while it is
-//! indexed. In a plan arena the same idea is a per-node flag, set by the
-//! compiler for nodes whose value is tested for membership, and a slot for
-//! the index beside the node's value.
+//! indexed.
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -15,6 +15,8 @@ mod expr;
 mod facts;
 pub(crate) mod horizon;
 mod index;
+mod trace;
+mod window;
 pub(crate) use facts::with_as_of;
 pub use facts::{AS_OF, Facts, FactsError, FactsFile};
 pub mod what_if;
@@ -22,8 +24,7 @@ pub mod what_if;
 use std::cell::Cell;
 use std::sync::Arc;
 
-use crate::check::ir::ExprKind;
-use crate::compile::Plan;
+use crate::compile::{Op, Plan};
 use crate::decision::{Decision, FiredRule};
 use crate::value::Value;
 use crate::witness;
@@ -31,6 +32,8 @@ use crate::witness;
 /// The state of one person's evaluation.
 pub struct Evaluator<'p, 'v> {
     plan: &'p Plan,
+    /// The plan's ops, what each step reads.
+    ops: &'p [Op],
     facts: &'p Facts,
     person: &'v Value,
     now: i64,
@@ -49,6 +52,8 @@ pub struct Evaluator<'p, 'v> {
     /// When it tracks horizons: those of the `let`s that filter a list,
     /// element by element.
     lists: Vec<Option<horizon::ListHorizon>>,
+    /// What the evaluation of the `let`s that witnesses explain recorded.
+    lets_trace: trace::Trace,
 }
 
 impl<'p, 'v> Evaluator<'p, 'v> {
@@ -93,24 +98,35 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         let mut ev = Self::bare(plan, facts, person, now);
         ev.budget = budget.clone();
         ev.horizon = horizon;
-        ev.lets = vec![Value::None; plan.program.lets.len()];
+        ev.lets = vec![Value::None; plan.lets.len()];
         if ev.horizon.is_some() {
-            ev.lists = vec![None; plan.program.lets.len()];
+            ev.lists = vec![None; plan.lets.len()];
         }
         for &i in &plan.let_order {
-            if let Some(l) = plan.program.lets.get(i) {
-                let v = match &l.value.kind {
-                    ExprKind::Where(list, pred) if ev.horizon.is_some() => {
+            if let Some(&l) = plan.lets.get(i) {
+                let v = match *plan.op(l) {
+                    Op::Where(list, pred) if ev.horizon.is_some() => {
                         let (v, list) = ev.where_apart(list, pred);
                         ev.lists[i] = list;
                         v
                     }
-                    ExprKind::Project(list, _) if ev.horizon.is_some() => {
-                        let (v, list) = ev.project_apart(list, &l.value);
+                    Op::Project(list, _) if ev.horizon.is_some() => {
+                        let (v, list) = ev.project_apart(list, l);
                         ev.lists[i] = list;
                         v
                     }
-                    _ => ev.eval(&l.value),
+                    Op::And(..) | Op::Or(..) | Op::Not(_) | Op::Quantifier(..)
+                        if ev.horizon.is_none() && plan.witnessed_lets.get(i) == Some(&true) =>
+                    {
+                        let mut trace = std::mem::take(&mut ev.lets_trace);
+                        let held = ev.noted(l, &mut trace);
+                        for scan in trace.scans_mut() {
+                            ev.complete(scan);
+                        }
+                        ev.lets_trace = trace;
+                        Value::Bool(held)
+                    }
+                    _ => ev.eval(l),
                 };
                 ev.lets[i] = v;
             }
@@ -129,6 +145,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
     fn bare(plan: &'p Plan, facts: &'p Facts, person: &'v Value, now: i64) -> Self {
         Evaluator {
             plan,
+            ops: plan.ops(),
             facts,
             person,
             now,
@@ -138,6 +155,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             indexes: index::Indexes::default(),
             horizon: None,
             lists: Vec::new(),
+            lets_trace: trace::Trace::default(),
         }
     }
 
@@ -153,10 +171,9 @@ impl<'p, 'v> Evaluator<'p, 'v> {
     /// not.
     fn fires(&self, i: usize) -> bool {
         self.plan
-            .program
             .rules
             .get(i)
-            .is_some_and(|r| self.test(&r.when) && !r.unless.as_ref().is_some_and(|u| self.test(u)))
+            .is_some_and(|r| self.test(r.when) && !r.unless.is_some_and(|u| self.test(u)))
     }
 
     /// The outcome (by index) and the deciding rule (by index), without the
@@ -172,39 +189,44 @@ impl<'p, 'v> Evaluator<'p, 'v> {
     /// rules that fired and the warnings.
     pub fn decide(self, data_warnings: Vec<String>) -> Decision<'p> {
         let program: &'p crate::check::Program = &self.plan.program;
-        let fired: Vec<usize> = (0..program.rules.len())
-            .filter(|&i| self.fires(i))
-            .collect();
+        let plan: &'p Plan = self.plan;
+        // Each rule evaluated once, recording what its witnesses read.
+        let mut trace = trace::Trace::default();
+        let mut fired: Vec<usize> = Vec::new();
+        let mut rules: Vec<FiredRule<'p>> = Vec::new();
+        for (i, (rule, roots)) in program.rules.iter().zip(&plan.rules).enumerate() {
+            trace.clear();
+            let fires = self.traced(roots.when, &mut trace)
+                && !roots.unless.is_some_and(|u| self.traced(u, &mut trace));
+            if !fires {
+                continue;
+            }
+            let mut witnesses = Vec::new();
+            self.witnesses(&mut trace, roots.when, true, &mut witnesses);
+            if let Some(u) = roots.unless {
+                self.witnesses(&mut trace, u, false, &mut witnesses);
+            }
+            fired.push(i);
+            rules.push(FiredRule {
+                name: &rule.name,
+                code: rule.code.as_deref(),
+                title: rule.title.as_deref(),
+                outcome: &program.outcomes[rule.then.index],
+                witnesses,
+            });
+        }
         let winner = winner(program, fired.iter().copied());
         let outcome = winner.map_or(&program.otherwise, |i| &program.rules[i].then);
-        let payload = outcome
-            .payload
-            .iter()
-            .map(|(name, e)| (name.as_str(), self.eval(e), &e.ty))
-            .collect();
-        let rules = fired
-            .iter()
-            .map(|&i| {
-                let rule = &program.rules[i];
-                let mut witnesses = Vec::new();
-                self.witnesses(&rule.when, true, &mut witnesses);
-                if let Some(u) = &rule.unless {
-                    self.witnesses(u, false, &mut witnesses);
-                }
-                FiredRule {
-                    name: &rule.name,
-                    code: rule.code.as_deref(),
-                    title: rule.title.as_deref(),
-                    outcome: &program.outcomes[rule.then.index],
-                    witnesses,
-                }
-            })
+        let roots = winner.map_or(&plan.otherwise, |i| &plan.rules[i].payload);
+        let payload = (outcome.payload.iter().zip(roots))
+            .map(|((name, _), &e)| (name.as_str(), self.eval(e), &plan.node(e).ty))
             .collect();
         let mut warnings = data_warnings;
-        for w in &program.warnings {
-            if self.test(&w.when) {
+        for (w, &when) in program.warnings.iter().zip(&plan.warnings) {
+            trace.clear();
+            if self.traced(when, &mut trace) {
                 let mut witnesses = Vec::new();
-                self.witnesses(&w.when, true, &mut witnesses);
+                self.witnesses(&mut trace, when, true, &mut witnesses);
                 let because = witness::because(&witnesses, &program.timezone);
                 warnings.push(if because.is_empty() {
                     format!("{}: {}", w.name, w.message)

@@ -21,8 +21,7 @@
 //! the same way.
 
 use super::{Budget, Evaluator, Facts};
-use crate::check::ir::{Expr, ExprKind};
-use crate::compile::Plan;
+use crate::compile::{Id, Op, Plan, Root};
 use crate::decision::Decision;
 use crate::types::Type;
 use crate::value::Value;
@@ -117,23 +116,20 @@ fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> 
     for v in facts.values.iter().chain(&facts.hoisted) {
         collect_values(v, &mut times, &mut durations);
     }
-    let program = &plan.program;
-    let exprs = program
-        .lets
-        .iter()
-        .map(|l| &l.value)
-        .chain(
-            program
-                .rules
-                .iter()
-                .flat_map(|r| std::iter::once(&r.when).chain(r.unless.as_ref())),
+    // Every root a verdict reads, and the hoisted values.
+    let read = plan.roots().filter(|(r, _)| {
+        matches!(
+            r,
+            Root::Let(_) | Root::When(_) | Root::Unless(_) | Root::Hoisted(_)
         )
-        .chain(plan.hoisted.iter());
+    });
     let mut sums = false;
-    for e in exprs {
-        collect_constants(e, &mut times, &mut durations);
-        sums |= shifts_twice(e);
-    }
+    plan.walk(read.map(|(_, id)| id), |id, node, _| {
+        if let Op::Const(v) = &node.op {
+            collect_values(v, &mut times, &mut durations);
+        }
+        sums |= shifts_twice(plan, id);
+    });
     durations.sort_unstable();
     durations.dedup();
     if sums {
@@ -160,27 +156,24 @@ fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> 
     out
 }
 
-/// Whether a comparison in `e` shifts an instant by two durations: its
+/// Whether the comparison `e` shifts an instant by two durations: its
 /// boundary then lies at an instant plus the sum of two.
-fn shifts_twice(e: &Expr) -> bool {
-    /// The durations in `e` that are not made of other durations: literals,
-    /// fields and `let`s, not `a - b` between two instants.
-    fn durations(e: &Expr) -> usize {
-        let children = e.children();
-        let own = matches!(e.ty.non_optional(), Type::Duration)
-            && !matches!(e.kind, ExprKind::Arith(..))
-            && children
-                .iter()
-                .all(|(c, _)| !matches!(c.ty.non_optional(), Type::Duration));
-        usize::from(own) + children.iter().map(|(c, _)| durations(c)).sum::<usize>()
-    }
-    match &e.kind {
-        ExprKind::Compare(..) | ExprKind::Within(..) | ExprKind::Overlaps(..)
-            if durations(e) >= 2 =>
-        {
-            true
+fn shifts_twice(plan: &Plan, e: Id) -> bool {
+    let is_duration = |id: Id| matches!(plan.node(id).ty.non_optional(), Type::Duration);
+    match plan.op(e) {
+        Op::Compare(..) | Op::Within(..) | Op::Overlaps(..) => {
+            // The durations under it that are not made of other durations:
+            // literals, fields and `let`s, not `a - b` between two instants.
+            let mut durations = 0;
+            plan.walk(std::iter::once(e), |id, node, _| {
+                let own = is_duration(id)
+                    && !matches!(node.op, Op::Arith(..))
+                    && node.op.children().all(|(c, _)| !is_duration(c));
+                durations += usize::from(own);
+            });
+            durations >= 2
         }
-        _ => e.children().iter().any(|(c, _)| shifts_twice(c)),
+        _ => false,
     }
 }
 
@@ -195,15 +188,6 @@ fn collect_values(v: &Value, times: &mut Vec<i64>, durations: &mut Vec<i64>) {
             }
         }
         _ => {}
-    }
-}
-
-fn collect_constants(e: &Expr, times: &mut Vec<i64>, durations: &mut Vec<i64>) {
-    if let ExprKind::Const(v) = &e.kind {
-        collect_values(v, times, durations);
-    }
-    for (child, _) in e.children() {
-        collect_constants(child, times, durations);
     }
 }
 

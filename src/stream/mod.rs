@@ -25,7 +25,7 @@ pub(crate) use parallel::{Sink, Work};
 pub use records::{Body, MAX_LINE_BYTES, Record, Records};
 
 use crate::explain::Words;
-use crate::{DataError, Extras, Facts, Policy};
+use crate::{DataError, Decision, Extras, Facts, Policy};
 
 /// What each answer is written as.
 #[derive(Clone, Copy)]
@@ -48,10 +48,16 @@ pub struct Decider<'a> {
     now: i64,
     extras: Extras,
     output: Output<'a>,
+    hook: Option<&'a Hook<'a>>,
     /// The versions `policy` is one of, with each one's facts: a decision's
     /// `next_change` then looks past the version in force.
     versions: Option<(&'a crate::versions::Versions, &'a [Facts])>,
 }
+
+/// What [`Decider::with_hook`] calls for each decision: with the decision,
+/// the record's text and the output, as [`Decider::decide_then`] calls its
+/// `add`; shared by the threads that decide.
+pub type Hook<'h> = dyn Fn(&Decision<'_>, &str, &mut String) + Sync + 'h;
 
 /// The output for one record: its text, ending in a newline, and the error
 /// if it could not be decided (then the text is its error line).
@@ -81,6 +87,7 @@ impl<'a> Decider<'a> {
             now,
             extras,
             output,
+            hook: None,
             versions: None,
         }
     }
@@ -100,15 +107,46 @@ impl<'a> Decider<'a> {
         }
     }
 
+    /// The same decider, calling `hook` for each decision it makes through
+    /// [`Decider::decide`], [`Decider::answer`] and [`run`] (on every
+    /// thread): how the service stamps and logs each line of a batch.
+    pub fn with_hook(self, hook: &'a Hook<'a>) -> Self {
+        Decider {
+            hook: Some(hook),
+            ..self
+        }
+    }
+
     /// The output text for one person's JSON, ending in a newline.
     pub fn decide(&self, text: &str) -> Result<String, DataError> {
+        match self.hook {
+            Some(hook) => self.decide_then(text, &mut |d, out| hook(d, text, out)),
+            None => self.decide_then(text, &mut |_, _| {}),
+        }
+    }
+
+    /// The output text for one person's JSON, ending in a newline, with
+    /// `add` told of the decision: for the JSON outputs it is given the
+    /// object's text without its closing `}` and may append members to it
+    /// (`,"key":value`), which the service does; for the text outputs it
+    /// is given a scratch buffer.
+    pub fn decide_then(&self, text: &str, add: &mut Add<'_>) -> Result<String, DataError> {
         if text.trim().is_empty() {
             return Err(empty_line());
         }
         let (policy, facts, now) = (self.policy, self.facts, self.now);
         let mut out = match self.output {
-            Output::Explain(words) => policy.explain_json(facts, text, now)?.render(words),
-            Output::ExplainJson(words) => policy.explain_json(facts, text, now)?.to_json(words),
+            Output::Explain(words) => {
+                let explanation = policy.explain_json(facts, text, now)?;
+                add(&explanation.decision, &mut String::new());
+                explanation.render(words)
+            }
+            Output::ExplainJson(words) => {
+                let explanation = policy.explain_json(facts, text, now)?;
+                let mut out = explanation.to_json(words);
+                close_with(&mut out, |out| add(&explanation.decision, out));
+                out
+            }
             Output::Json | Output::Pretty => {
                 let over_time = self
                     .versions
@@ -122,10 +160,12 @@ impl<'a> Decider<'a> {
                     policy.decide_json_with(facts, text, now, self.extras)?
                 };
                 if matches!(self.output, Output::Pretty) {
+                    add(&decision, &mut String::new());
                     decision.to_pretty()
                 } else {
                     let mut out = String::with_capacity(512);
                     decision.write_json(&mut out, policy.json_plan());
+                    close_with(&mut out, |out| add(&decision, out));
                     out
                 }
             }
@@ -142,9 +182,41 @@ impl<'a> Decider<'a> {
         }
     }
 
+    /// The answer for one record, with `add` told of its decision as
+    /// [`Decider::decide_then`] tells it.
+    pub fn answer_then(&self, record: Record, add: &mut Add<'_>) -> Answer {
+        match bytes(&record.body) {
+            Ok(bytes) => self.answer_bytes_then(record.line, bytes, add),
+            Err(e) => answer(record.line, Err(e)),
+        }
+    }
+
     /// The answer for the bytes of a record whose first line is `line`.
     pub fn answer_bytes(&self, line: usize, bytes: &[u8]) -> Answer {
         answer(line, text(bytes).and_then(|text| self.decide(text)))
+    }
+
+    /// [`Decider::answer_bytes`], with `add` told of the decision as
+    /// [`Decider::decide_then`] tells it.
+    pub fn answer_bytes_then(&self, line: usize, bytes: &[u8], add: &mut Add<'_>) -> Answer {
+        answer(
+            line,
+            text(bytes).and_then(|text| self.decide_then(text, add)),
+        )
+    }
+}
+
+/// What [`Decider::decide_then`] tells of each decision: the decision, and
+/// the output to append to.
+pub type Add<'f> = dyn FnMut(&Decision<'_>, &mut String) + 'f;
+
+/// Lets `add` append members to the JSON object in `out` before its
+/// closing brace.
+fn close_with(out: &mut String, add: impl FnOnce(&mut String)) {
+    if out.ends_with('}') {
+        out.pop();
+        add(out);
+        out.push('}');
     }
 }
 

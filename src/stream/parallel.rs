@@ -548,6 +548,40 @@ mod tests {
     }
 
     #[test]
+    fn a_hook_is_told_of_every_decision_on_every_thread() {
+        with_decider(|decider| {
+            let text: String = (0..700)
+                .map(|i| format!("{{\"id\": \"p{i}\"}}\n"))
+                .collect();
+            for jobs in [1, 3] {
+                let told = std::sync::atomic::AtomicUsize::new(0);
+                let hook = |d: &crate::Decision<'_>, input: &str, out: &mut String| {
+                    told.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    assert!(input.contains(d.id.as_deref().unwrap_or("?")));
+                    out.push_str(",\"told\":true");
+                };
+                let decider = decider.with_hook(&hook);
+                let mut out = Vec::new();
+                let summary = super::super::run(
+                    &decider,
+                    text.as_bytes(),
+                    &mut out,
+                    options(jobs, false),
+                    |_| {},
+                );
+                assert!(summary.is_ok_and(|s| s.records == 700 && s.bad == 0));
+                assert_eq!(told.into_inner(), 700, "--jobs {jobs}");
+                let out = String::from_utf8(out).unwrap_or_default();
+                assert!(
+                    out.lines().all(|l| l.ends_with(",\"told\":true}")),
+                    "--jobs {jobs}"
+                );
+                assert!(out.lines().nth(699).is_some_and(|l| l.contains("\"p699\"")));
+            }
+        });
+    }
+
+    #[test]
     fn a_failed_write_ends_the_run_with_what_was_read_unwritten() {
         with_decider(|decider| {
             let text: String = (0..2000).map(|_| format!("{GREEN}\n")).collect();

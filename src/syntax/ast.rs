@@ -326,6 +326,9 @@ pub struct FieldDecl {
     /// `required name: T`: the data must give it (for facts: one of the
     /// files), even when it is a list or optional.
     pub required: bool,
+    /// `private name: T`: personal data, masked where decisions are
+    /// logged.
+    pub private: bool,
 }
 
 /// As derived, but for a `key` left out when there is none.
@@ -338,6 +341,7 @@ impl fmt::Debug for FieldDecl {
         }
         s.field("ty", &self.ty)
             .field("required", &self.required)
+            .field("private", &self.private)
             .finish()
     }
 }

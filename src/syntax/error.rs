@@ -699,6 +699,8 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         // rule's.
         Rule::REQUIRED
         | Rule::required_field
+        | Rule::PRIVATE
+        | Rule::private_field
         | Rule::field_key
         | Rule::CODE
         | Rule::rule_code

@@ -560,11 +560,16 @@ fn record_type(pair: Pair<'_, Rule>) -> Result<Vec<FieldDecl>> {
 }
 
 fn field_decl(pair: Pair<'_, Rule>) -> Result<FieldDecl> {
-    if pair.as_rule() == Rule::required_field {
+    if matches!(pair.as_rule(), Rule::required_field | Rule::private_field) {
+        let rule = pair.as_rule();
         let mut it = pair.into_inner();
-        next(&mut it); // `required`
+        next(&mut it); // `required` or `private`
         let mut field = field_decl(next(&mut it))?;
-        field.required = true;
+        if rule == Rule::required_field {
+            field.required = true;
+        } else {
+            field.private = true;
+        }
         return Ok(field);
     }
     let mut it = children(pair).peekable();
@@ -579,6 +584,7 @@ fn field_decl(pair: Pair<'_, Rule>) -> Result<FieldDecl> {
         key,
         ty,
         required: false,
+        private: false,
     })
 }
 

@@ -1,0 +1,488 @@
+//! The load benchmark of `policyc serve` (issue 11, item 8): the service
+//! started from the release binary on `127.0.0.1:0`, and clients of our
+//! own over loopback, each phase bounded in time.
+//!
+//! ```text
+//! cargo bench --bench serve              # every phase, about a minute
+//! cargo bench --bench serve -- --quick   # shorter phases
+//! cargo bench --bench serve -- --only=watch   # one phase: watch or reload
+//! ```
+//!
+//! It measures, at 1 and 2 server threads: single decisions over
+//! keep-alive connections (throughput, p50/p99, server CPU per decision
+//! against `eval`'s), with and without `next_change`, and p99 at half the
+//! maximum load; a JSON Lines batch against `eval --jobs N`; 1,000 reloads
+//! under load (failed requests, decisions by a revision never announced);
+//! and 10,000 open watch streams (memory, and each push's delay after its
+//! instant on the test clock).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[allow(dead_code)]
+#[path = "../tests/support/binary.rs"]
+mod binary;
+#[path = "../tests/support/http.rs"]
+mod http;
+#[path = "support/population.rs"]
+mod population;
+
+use http::{Conn, Server};
+
+const POLICY: &str = "policies/beijing-2021-10-30.policy";
+const FACTS: &str = "examples/beijing/facts.json";
+const NOW: &str = "2021-11-01T10:00:00%2B08:00";
+
+/// The sum of fields `fields` (0 is the state) of a `/proc/.../stat`, in
+/// clock ticks, as seconds.
+fn stat_seconds(path: &str, fields: std::ops::Range<usize>) -> f64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = all.get(fields).map_or(0.0, |f| {
+        f.iter().filter_map(|x| x.parse::<f64>().ok()).sum()
+    });
+    ticks / 100.0
+}
+
+/// CPU seconds a process has used (user + system).
+fn cpu(pid: u32) -> f64 {
+    stat_seconds(&format!("/proc/{pid}/stat"), 11..13)
+}
+
+/// CPU seconds used by the children this process has waited for.
+fn children_cpu() -> f64 {
+    stat_seconds("/proc/self/stat", 13..15)
+}
+
+/// Resident memory of a process, in MB.
+fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+/// p50 and p99 of latencies, in microseconds.
+fn percentiles(mut all: Vec<Duration>) -> (f64, f64) {
+    all.sort();
+    let at = |q: f64| {
+        all.get(((all.len() as f64 - 1.0) * q) as usize)
+            .map_or(0.0, |d| d.as_secs_f64() * 1e6)
+    };
+    (at(0.50), at(0.99))
+}
+
+/// Decides `people` in a closed loop on `clients` keep-alive connections
+/// for `time`, each pacing itself to `rate` requests a second if given.
+/// Throughput, latencies, failures.
+fn load(
+    server: &Server,
+    people: &[String],
+    clients: usize,
+    time: Duration,
+    query: &str,
+    rate: Option<f64>,
+) -> (f64, Vec<Duration>, u64) {
+    let stop = Instant::now() + time;
+    let failed = Arc::new(AtomicU64::new(0));
+    let people = Arc::new(people.to_vec());
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let (addr, people, failed) = (server.addr, Arc::clone(&people), Arc::clone(&failed));
+            let path = format!("/v1/policies/beijing_entry/decide?now={NOW}{query}");
+            std::thread::spawn(move || {
+                let mut conn = Conn::new(addr);
+                let mut latencies = Vec::new();
+                let gap = rate.map(|r| Duration::from_secs_f64(clients as f64 / r));
+                let mut next = Instant::now();
+                let mut i = c;
+                while Instant::now() < stop {
+                    if let Some(gap) = gap {
+                        let now = Instant::now();
+                        if next > now {
+                            std::thread::sleep(next - now);
+                        }
+                        next += gap;
+                    }
+                    let person = &people[i % people.len()];
+                    i += clients;
+                    let started = Instant::now();
+                    let r = conn.request(
+                        "POST",
+                        &path,
+                        &[("content-type", "application/json")],
+                        person.as_bytes(),
+                    );
+                    latencies.push(started.elapsed());
+                    if r.status != 200 {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                latencies
+            })
+        })
+        .collect();
+    let began = Instant::now();
+    let all: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let took = began.elapsed().as_secs_f64();
+    (all.len() as f64 / took, all, failed.load(Ordering::Relaxed))
+}
+
+/// `eval` of `file` with `flags` on `jobs` threads: its CPU seconds,
+/// throughput and decisions.
+fn eval(file: &str, flags: &[&str], jobs: &str) -> (f64, f64, usize) {
+    let mut args = vec![
+        "eval",
+        POLICY,
+        "--facts",
+        FACTS,
+        "--now",
+        "2021-11-01T10:00:00+08:00",
+        "--input",
+        file,
+        "--jobs",
+        jobs,
+    ];
+    args.extend(flags);
+    let (started, cpu_before) = (Instant::now(), children_cpu());
+    let child = binary::spawn(&args);
+    let output = binary::finish(child, Vec::new());
+    let took = started.elapsed().as_secs_f64();
+    let n = output.stdout.iter().filter(|b| **b == b'\n').count();
+    (children_cpu() - cpu_before, n as f64 / took, n)
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    // `-- --only=watch` or `--only=reload` runs that phase alone.
+    let only = std::env::args().find_map(|a| a.strip_prefix("--only=").map(str::to_owned));
+    match only.as_deref() {
+        Some("watch") => return watches(quick),
+        Some("reload") => {
+            let people = population::population(1000, population::SEED);
+            let people: Vec<String> = people.lines().map(str::to_owned).collect();
+            return reloads(&people, quick);
+        }
+        _ => {}
+    }
+    let phase = Duration::from_millis(if quick { 800 } else { 2000 });
+    let people_n = if quick { 5_000 } else { 20_000 };
+    let text = population::population(people_n, population::SEED);
+    let people: Vec<String> = text.lines().map(str::to_owned).collect();
+    let file = binary::temp("serve-bench-people.jsonl");
+    std::fs::write(&file, &text).unwrap();
+    let file = file.display().to_string();
+    println!(
+        "policyc serve load benchmark: {people_n} generated people; phases of {phase:?}; loopback only"
+    );
+    println!("(2 cores shared by everything on the machine: the numbers are indicative)\n");
+
+    // eval, one thread: the reference CPU per decision.
+    let (eval_s, eval_tput, n) = eval(&file, &[], "1");
+    let (eval_nc_s, eval_nc_tput, _) = eval(&file, &["--next-change"], "1");
+    let eval_cpu = eval_s / n as f64 * 1e6;
+    let eval_nc_cpu = eval_nc_s / n as f64 * 1e6;
+    println!(
+        "eval --jobs 1: {eval_tput:.0} decisions/s ({eval_cpu:.1} µs each); with --next-change {eval_nc_tput:.0}/s ({eval_nc_cpu:.1} µs)"
+    );
+    let (_, eval2_tput, _) = eval(&file, &["--next-change"], "2");
+    println!("eval --jobs 2 --next-change: {eval2_tput:.0} decisions/s\n");
+
+    for threads in ["1", "2"] {
+        let server = Server::start(&["--policies", POLICY, "--facts", FACTS, "--threads", threads]);
+        let pid = server.child.id();
+        let clients = if threads == "1" { 2 } else { 4 };
+        // Warm up.
+        let _ = load(
+            &server,
+            &people,
+            clients,
+            Duration::from_millis(200),
+            "",
+            None,
+        );
+        for (name, query, eval_us) in [
+            ("next_change", "", eval_nc_cpu),
+            ("no next_change", "&next_change=false", eval_cpu),
+        ] {
+            let before = cpu(pid);
+            let (tput, lat, failed) = load(&server, &people, clients, phase, query, None);
+            let used = cpu(pid) - before;
+            let per = used / lat.len() as f64 * 1e6;
+            let (p50, p99) = percentiles(lat);
+            println!(
+                "threads {threads}, single, {name}: {tput:.0} req/s, p50 {p50:.0} µs, p99 {p99:.0} µs, \
+                 server CPU {per:.1} µs/decision ({:.1}× eval's {eval_us:.1} µs, HTTP included), failed {failed}",
+                per / eval_us
+            );
+            let (half_tput, lat, failed) =
+                load(&server, &people, clients, phase, query, Some(tput / 2.0));
+            let (p50, p99) = percentiles(lat);
+            println!(
+                "threads {threads}, single, {name}, half load ({half_tput:.0} req/s): p50 {p50:.0} µs, p99 {p99:.0} µs, failed {failed}"
+            );
+        }
+        for (name, query, reference) in [
+            (
+                "next_change",
+                "",
+                if threads == "1" {
+                    eval_nc_tput
+                } else {
+                    eval2_tput
+                },
+            ),
+            (
+                "no next_change",
+                "&next_change=false",
+                if threads == "1" { eval_tput } else { 0.0 },
+            ),
+        ] {
+            let started = Instant::now();
+            let r = server.connect().request_streaming(
+                "POST",
+                &format!("/v1/policies/beijing_entry/decide?now={NOW}{query}"),
+                &[("content-type", "application/x-ndjson")],
+                text.clone().into_bytes(),
+            );
+            let took = started.elapsed().as_secs_f64();
+            let lines = r.body.iter().filter(|b| **b == b'\n').count();
+            assert_eq!(lines, people_n);
+            let tput = lines as f64 / took;
+            let against = if reference > 0.0 {
+                format!(
+                    " ({:.0} % of eval's {reference:.0}/s)",
+                    tput / reference * 100.0
+                )
+            } else {
+                String::new()
+            };
+            println!("threads {threads}, batch of {lines}, {name}: {tput:.0} decisions/s{against}");
+        }
+        println!();
+    }
+
+    reloads(&people, quick);
+    watches(quick);
+}
+
+/// The service on two threads with the admin token `t` (kept in `dir`).
+fn admin_server(dir: &std::path::Path, policies: &str, extra: &[&str]) -> Server {
+    let token = dir.join("token");
+    std::fs::write(&token, "t").unwrap();
+    let token = token.display().to_string();
+    let mut args = vec![
+        "--policies",
+        policies,
+        "--facts",
+        FACTS,
+        "--threads",
+        "2",
+        "--admin-token-file",
+        &token,
+    ];
+    args.extend(extra);
+    Server::start(&args)
+}
+
+/// 1,000 reloads (by rename, a broken version every tenth) under load.
+fn reloads(people: &[String], quick: bool) {
+    let dir = binary::temp("serve-bench-reload");
+    let _ = std::fs::create_dir_all(&dir);
+    let policy = dir.join("beijing.policy");
+    let original = std::fs::read_to_string(POLICY).unwrap();
+    std::fs::write(&policy, &original).unwrap();
+    let server = admin_server(&dir, &policy.display().to_string(), &[]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen: Arc<Mutex<BTreeSet<(String, String)>>> = Arc::default();
+    let failed = Arc::new(AtomicU64::new(0));
+    let requests = Arc::new(AtomicU64::new(0));
+    let clients: Vec<_> = (0..2)
+        .map(|c| {
+            let (addr, stop, seen, failed, requests) = (
+                server.addr,
+                stop.clone(),
+                seen.clone(),
+                failed.clone(),
+                requests.clone(),
+            );
+            let people = people.to_vec();
+            std::thread::spawn(move || {
+                let mut conn = Conn::new(addr);
+                let mut i = c;
+                while !stop.load(Ordering::Relaxed) {
+                    let r = conn.request(
+                        "POST",
+                        &format!("/v1/policies/beijing_entry/decide?now={NOW}&next_change=false"),
+                        &[("content-type", "application/json")],
+                        people[i % people.len()].as_bytes(),
+                    );
+                    i += 2;
+                    requests.fetch_add(1, Ordering::Relaxed);
+                    if r.status != 200 {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    let v = r.json();
+                    let version = v["policy"]["version"].as_str().unwrap_or("").to_owned();
+                    let revision = v["revisions"]["policy"].as_str().unwrap_or("").to_owned();
+                    seen.lock().unwrap().insert((version, revision));
+                }
+            })
+        })
+        .collect();
+    let target = if quick { 200 } else { 1000 };
+    let started = Instant::now();
+    let mut announced = BTreeSet::new();
+    let (mut good, mut broken) = (0, 0);
+    for i in 0..target {
+        let text = if i % 10 == 9 {
+            broken += 1;
+            original.replace("outcomes green < popup", "outcomes green <")
+        } else {
+            good += 1;
+            original.replace("version \"2021-10-30\"", &format!("version \"v{i}\""))
+        };
+        let tmp = dir.join("beijing.tmp");
+        std::fs::write(&tmp, &text).unwrap();
+        std::fs::rename(&tmp, &policy).unwrap();
+        let r = server.request("POST", "/v1/reload", &[("authorization", "Bearer t")], b"");
+        let status = r.json();
+        let revision = status["policies"][0]["revision"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        let version = if i % 10 == 9 {
+            None
+        } else {
+            Some(format!("v{i}"))
+        };
+        if let Some(v) = version {
+            announced.insert((v, revision));
+        }
+    }
+    let took = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::SeqCst);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let seen = seen.lock().unwrap();
+    let unannounced = seen
+        .iter()
+        .filter(|(v, _)| v != "2021-10-30" && !v.is_empty())
+        .filter(|s| !announced.contains(*s))
+        .count();
+    let metrics = server.get("/metrics").text();
+    let count = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or("")
+            .trim()
+            .to_owned()
+    };
+    println!(
+        "reloads: {target} in {took:.1} s ({good} good, {broken} broken) under load of {} requests: \
+         failed requests {}, decisions by an unannounced revision {unannounced}; \
+         metrics: succeeded {}, failed {}",
+        requests.load(Ordering::Relaxed),
+        failed.load(Ordering::Relaxed),
+        count("policyc_reloads_succeeded_total "),
+        count("policyc_reloads_failed_total "),
+    );
+    let _ = std::io::stdout().flush();
+}
+
+/// 10,000 open watch streams on the test clock: memory, and how long after
+/// the clock reaches their `next_change` each push arrives.
+fn watches(quick: bool) {
+    let n = if quick { 2_000 } else { 10_000 };
+    let dir = binary::temp("serve-bench-watch");
+    let _ = std::fs::create_dir_all(&dir);
+    let server = admin_server(&dir, POLICY, &["--test-clock", "2021-11-01T02:00:00Z"]);
+    let pid = server.child.id();
+    let idle = rss_mb(pid);
+    let addr = server.addr;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let person = r#"{"id": "W", "stays": [{"phone": "1", "region": "152923", "from": "2021-10-24T08:00:00+08:00", "to": "2021-10-26T18:00:00+08:00"}]}"#;
+    let (delays, memory) = runtime.block_on(async move {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let opened = Arc::new(tokio::sync::Semaphore::new(0));
+        let moved: Arc<Mutex<Option<Instant>>> = Arc::default();
+        let mut tasks = Vec::new();
+        for _ in 0..n {
+            let (opened, moved) = (opened.clone(), moved.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+                let req = format!(
+                    "POST /v1/policies/beijing_entry/watch HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{person}",
+                    person.len()
+                );
+                s.write_all(req.as_bytes()).await.ok()?;
+                let mut got = Vec::new();
+                let mut buf = [0u8; 4096];
+                let count = |got: &[u8]| got.windows(15).filter(|w| w == b"event: decision").count();
+                while count(&got) < 1 {
+                    let k = s.read(&mut buf).await.ok()?;
+                    if k == 0 { return None; }
+                    got.extend_from_slice(&buf[..k]);
+                }
+                opened.add_permits(1);
+                while count(&got) < 2 {
+                    let k = s.read(&mut buf).await.ok()?;
+                    if k == 0 { return None; }
+                    got.extend_from_slice(&buf[..k]);
+                }
+                let at = (*moved.lock().unwrap())?;
+                Some(at.elapsed())
+            }));
+        }
+        let _ = opened.acquire_many(n as u32).await;
+        let memory = rss_mb(pid);
+        // The instant of every stream's next_change: 2021-11-09T18:00+08:00.
+        let body = r#"{"set": "2021-11-09T10:00:00Z"}"#;
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let req = format!(
+            "POST /v1/test/clock HTTP/1.1\r\nhost: x\r\nauthorization: Bearer t\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        *moved.lock().unwrap() = Some(Instant::now());
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut delays = Vec::new();
+        for t in tasks {
+            if let Ok(Some(d)) = t.await {
+                delays.push(d);
+            }
+        }
+        (delays, memory)
+    });
+    let got = delays.len();
+    let max = delays.iter().max().copied().unwrap_or_default();
+    let (p50, p99) = percentiles(delays);
+    println!(
+        "watch: {n} open streams: server memory {memory:.0} MB ({idle:.0} MB idle); \
+         pushes received {got}, delay after the instant p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        p50 / 1e3,
+        p99 / 1e3,
+        max.as_secs_f64() * 1e3
+    );
+}

@@ -1,0 +1,232 @@
+//! A JSON Lines batch over HTTP: the request body is read as it comes, by
+//! the library's stream engine ([`crate::stream::run`], on `--threads`
+//! threads, with a hook that stamps and logs each decision), and the
+//! answers are sent back in order as they are made, so that memory stays
+//! bounded by a few batches of lines whatever the batch's length.
+//! Answers are sent in blocks; a block goes out whenever the body has
+//! nothing more yet, so a client that sends a line and waits gets its
+//! answer.
+
+use std::io::{self, BufReader, Read, Write};
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::{Body, Bytes};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
+use futures_util::StreamExt as _;
+use tokio::sync::mpsc;
+
+use super::State;
+use super::catalog::Loaded;
+use super::http::{ApiError, Ask, log_line, stamp};
+use crate::Decision;
+use crate::stream::{Options, StreamError};
+
+/// How many bytes of answers make a block.
+const BLOCK: usize = 32 << 10;
+
+/// Answers a batch: validates what can be known before the first line,
+/// then streams.
+pub fn respond(
+    state: Arc<State>,
+    loaded: Arc<Loaded>,
+    ask: Ask,
+    now: i64,
+    body: Body,
+) -> Result<Response, ApiError> {
+    ask.with_decider(&loaded, now, |_| ())?;
+    let (chunks, from_body) = mpsc::channel::<io::Result<Bytes>>(8);
+    let (answers, to_client) = mpsc::channel::<io::Result<Bytes>>(8);
+    let idle = state.config.read_timeout;
+    tokio::spawn(async move {
+        let mut stream = body.into_data_stream();
+        loop {
+            let next = match tokio::time::timeout(idle, stream.next()).await {
+                Err(_) => Some(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "the body sent nothing for {} s; the rest is not read",
+                        idle.as_secs_f64()
+                    ),
+                ))),
+                Ok(next) => next.map(|r| r.map_err(io::Error::other)),
+            };
+            let Some(next) = next else { break };
+            let failed = next.is_err();
+            if chunks.send(next).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    tokio::task::spawn_blocking(move || decide_all(&state, &loaded, &ask, now, from_body, answers));
+    let stream = futures_util::stream::unfold(to_client, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// The answers not yet sent, and where they go.
+struct Outbox {
+    pending: Vec<u8>,
+    answers: mpsc::Sender<io::Result<Bytes>>,
+    /// The client is gone.
+    closed: bool,
+}
+
+impl Outbox {
+    fn send(&mut self) {
+        if self.pending.is_empty() || self.closed {
+            return;
+        }
+        let next = Vec::with_capacity(BLOCK + 4096);
+        let block = Bytes::from(std::mem::replace(&mut self.pending, next));
+        self.closed = self.answers.blocking_send(Ok(block)).is_err();
+    }
+}
+
+/// The answers' side, shared by the reader (which sends what is made
+/// before it waits for more of the body) and the writer of the answers.
+#[derive(Clone)]
+struct Shared {
+    outbox: Arc<Mutex<Outbox>>,
+    /// The reader waits for more of the body: each answer written meanwhile
+    /// goes out at once.
+    waiting: Arc<AtomicBool>,
+}
+
+impl Shared {
+    /// Sends what is made, always (`force`) or when it makes a block or
+    /// the reader waits.
+    fn send(&self, force: bool) {
+        if let Ok(mut out) = self.outbox.lock()
+            && (force || out.pending.len() >= BLOCK || self.waiting.load(Ordering::SeqCst))
+        {
+            out.send();
+        }
+    }
+}
+
+/// Where [`crate::stream::run`] writes the answers, in order.
+struct Answers(Shared);
+
+impl Write for Answers {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Ok(mut out) = self.0.outbox.lock() else {
+            return Err(io::Error::other("the answers are lost"));
+        };
+        if out.closed {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the client is gone",
+            ));
+        }
+        out.pending.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.send(false);
+        Ok(())
+    }
+}
+
+/// The body as a reader; before it waits for more of the body, it sends
+/// the answers made so far.
+struct BodyReader {
+    chunks: mpsc::Receiver<io::Result<Bytes>>,
+    chunk: Bytes,
+    shared: Shared,
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.chunk.is_empty() {
+            let next = match self.chunks.try_recv() {
+                Ok(next) => Some(next),
+                Err(mpsc::error::TryRecvError::Disconnected) => None,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    // Waiting first, then sending: an answer written in
+                    // between goes out with the writer's own flush.
+                    self.shared.waiting.store(true, Ordering::SeqCst);
+                    self.shared.send(true);
+                    let next = self.chunks.blocking_recv();
+                    self.shared.waiting.store(false, Ordering::SeqCst);
+                    next
+                }
+            };
+            match next {
+                None => return Ok(0),
+                Some(chunk) => self.chunk = chunk?,
+            }
+        }
+        let n = self.chunk.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.chunk[..n]);
+        self.chunk = self.chunk.slice(n..);
+        Ok(n)
+    }
+}
+
+/// Decides every record of the body in order, by the stream engine on
+/// `--threads` threads, on a thread that may block.
+fn decide_all(
+    state: &State,
+    loaded: &Loaded,
+    ask: &Ask,
+    now: i64,
+    chunks: mpsc::Receiver<io::Result<Bytes>>,
+    answers: mpsc::Sender<io::Result<Bytes>>,
+) {
+    let shared = Shared {
+        outbox: Arc::new(Mutex::new(Outbox {
+            pending: Vec::with_capacity(BLOCK + 4096),
+            answers,
+            closed: false,
+        })),
+        waiting: Arc::new(AtomicBool::new(false)),
+    };
+    let reader = BodyReader {
+        chunks,
+        chunk: Bytes::new(),
+        shared: shared.clone(),
+    };
+    let name = loaded.name();
+    let stamp_and_log = |decision: &Decision<'_>, input: &str, out: &mut String| {
+        let mut seen = None;
+        stamp(loaded, &mut seen)(decision, out);
+        if let Some(seen) = &seen {
+            state.metrics.decided(name, &seen.outcome, 1);
+            if let Some(log) = &state.log {
+                log.write_blocking(log_line(loaded, seen, input));
+            }
+        }
+    };
+    let options = Options {
+        max_line_bytes: state.config.max_line_bytes,
+        flush_each: true,
+        jobs: NonZeroUsize::new(state.config.threads).unwrap_or(NonZeroUsize::MIN),
+    };
+    let _ = ask.with_decider(loaded, now, |decider| {
+        let decider = decider.with_hook(&stamp_and_log);
+        let input = BufReader::with_capacity(1 << 16, reader);
+        let done = crate::stream::run(&decider, input, Answers(shared.clone()), options, |_| {});
+        if let Err(StreamError::Read(e)) = done {
+            let end = ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "policy::serve::body",
+                e.to_string(),
+            );
+            if let Ok(mut out) = shared.outbox.lock() {
+                out.pending.extend_from_slice(end.body().as_bytes());
+                out.pending.push(b'\n');
+            }
+        }
+    });
+    shared.send(true);
+}
