@@ -39,7 +39,12 @@ fn lenient(tz: &jiff::tz::TimeZone) -> Reading<'_> {
 }
 
 fn err(text: &str) -> String {
-    match decode(text, &schema(), lenient(&tz())) {
+    err_in(text, &schema())
+}
+
+/// The error of decoding `text` against `schema`, or `decoded`.
+fn err_in(text: &str, schema: &RecordType) -> String {
+    match decode(text, schema, lenient(&tz())) {
         Ok(_) => "decoded".into(),
         Err(e) => e.to_string(),
     }
@@ -386,10 +391,7 @@ fn keyed() -> RecordType {
 }
 
 fn keyed_err(text: &str) -> String {
-    match decode(text, &keyed(), lenient(&tz())) {
-        Ok(_) => "decoded".into(),
-        Err(e) => e.to_string(),
-    }
+    err_in(text, &keyed())
 }
 
 #[test]
