@@ -392,6 +392,68 @@ mod tests {
         assert!(vs.next_after(at(&p, "2021-11-01")).is_none());
     }
 
+    /// A person admitted while a test is under `hours` old, by a version
+    /// in force from `from` (`until`, if given).
+    fn window(file: &str, hours: u32, from: &str) -> Version {
+        let text = format!(
+            "policy p\ntimezone \"Europe/Paris\"\neffective from {from}\noutcomes ok < refused\n\
+             input person {{ tested: time }}\nrule old when person.tested < now - {hours}h then refused\n\
+             otherwise ok\n"
+        );
+        let policy = Policy::compile(file, &text).unwrap_or_else(|e| unreachable!("{e}"));
+        Version::new(file, policy).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    #[test]
+    fn next_change_looks_past_the_version_in_force() {
+        let vs = Versions::new(vec![
+            window("a.policy", 72, "2021-11-01"),
+            window("b.policy", 48, "2021-11-05"),
+            window("c.policy", 24, "2021-11-06"),
+        ])
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        let p = &vs.all()[0].policy;
+        let facts: Vec<Facts> = (vs.all().iter())
+            .map(|v| v.policy.facts("{}").unwrap_or_else(|e| unreachable!("{e}")))
+            .collect();
+        let extras = Extras {
+            next_change: true,
+            ..Extras::default()
+        };
+        let change = |tested: &str, now: &str| {
+            let json = format!(r#"{{"tested": "{tested}"}}"#);
+            let d = vs.decide_json_with(&facts, &json, at(p, now), extras);
+            match d.map(|d| d.map(|d| d.next_change)) {
+                Some(Ok(NextChange::At { at, then })) => Some((
+                    time::format_instant(at, &p.program().timezone),
+                    then.outcome,
+                )),
+                _ => None,
+            }
+        };
+        // Under the first version until 4 November 10:00; the rules change first.
+        assert_eq!(
+            change("2021-11-03T12:00", "2021-11-04"),
+            Some(("2021-11-05T12:00:00+01:00".into(), "refused"))
+        );
+        // Admitted under b at its start too, but c's 24 hours refuse it at once.
+        assert_eq!(
+            change("2021-11-04T12:00", "2021-11-04T13:00"),
+            Some(("2021-11-06T00:00:00+01:00".into(), "refused"))
+        );
+        // A change before the next version stays the version's own.
+        assert_eq!(
+            change("2021-11-01T12:00", "2021-11-02"),
+            Some(("2021-11-04T12:00:00+01:00".into(), "refused"))
+        );
+        // Before the first version: no decision.
+        let json = r#"{"tested": "2021-10-01T00:00"}"#;
+        assert!(
+            vs.decide_json_with(&facts, json, at(p, "2021-10-01"), extras)
+                .is_none()
+        );
+    }
+
     #[test]
     fn overlapping_and_ambiguous_versions_are_refused() {
         let set = |a: &str, b: &str| {
