@@ -384,6 +384,7 @@ impl Explanation<'_> {
             .iter()
             .map(|r| RuleJson {
                 name: &r.rule.name,
+                code: r.rule.code.as_deref(),
                 title: words.rule(&r.rule.name),
                 state: match r.state {
                     RuleState::Fired => "applies",
@@ -438,6 +439,8 @@ struct ExplanationJson<'a, 'p> {
 #[derive(Serialize)]
 struct RuleJson<'a, 'p> {
     name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
     title: &'a str,
     state: &'static str,
     witnesses: WitnessesJson<'a, 'p>,
@@ -592,10 +595,13 @@ impl<'a, 'w> Writer<'a, 'w> {
         };
         let _ = write!(
             self.out,
-            "\n  {mark} {}{}{state}",
-            self.words.rule(&report.rule.name),
-            p.colon
+            "\n  {mark} {}",
+            self.words.rule(&report.rule.name)
         );
+        if let Some(code) = &report.rule.code {
+            let _ = write!(self.out, " [{code}]");
+        }
+        let _ = write!(self.out, "{}{state}", p.colon);
         self.witnesses(&report.witnesses, "      ");
         if !report.exception.is_empty() && report.state != RuleState::NotMet {
             let exception = match report.state {

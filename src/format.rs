@@ -35,9 +35,10 @@ struct Token<'a> {
 }
 
 /// Words that start a top-level declaration.
-const ITEMS: [&str; 14] = [
+const ITEMS: [&str; 15] = [
     "policy",
     "version",
+    "effective",
     "timezone",
     "outcomes",
     "input",

@@ -49,6 +49,7 @@ pub mod test_runner;
 pub mod time;
 pub mod types;
 pub mod value;
+pub mod versions;
 pub mod witness;
 
 use miette::Diagnostic;
@@ -230,6 +231,7 @@ impl Policy {
     pub fn reads_as(&self, other: &Policy) -> bool {
         let (a, b) = (&self.plan.program, &other.plan.program);
         a.input.fields == b.input.fields
+            && a.input.keys == b.input.keys
             && a.input.required == b.input.required
             && a.timezone == b.timezone
             && a.resolve == b.resolve

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 use policyc::report::{Place, render_at};
+use policyc::versions::{Version, Versions};
 use policyc::{DataError, ErrorFormat, Extras, Policy, columnar, stream};
 use thiserror::Error;
 
@@ -411,6 +412,20 @@ enum CliError {
         #[source]
         source: io::Error,
     },
+    #[error("`{path}` has no version in force at {now}: `{file}` ended at {until}")]
+    #[diagnostic(
+        code(policyc::version),
+        help("give `--now` while a version is in force, or add the version that follows it")
+    )]
+    Ended {
+        path: String,
+        now: String,
+        file: String,
+        until: String,
+    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Versions(Box<policyc::versions::VersionsError>),
     #[error("`{path}` has no dated version not after {now}")]
     #[diagnostic(
         code(policyc::version),
@@ -463,7 +478,8 @@ impl CliError {
             },
             CliError::Read { path, .. }
             | CliError::WriteFile { path, .. }
-            | CliError::NoVersion { path, .. } => Place {
+            | CliError::NoVersion { path, .. }
+            | CliError::Ended { path, .. } => Place {
                 file: Some(path.clone()),
                 ..Place::default()
             },
@@ -482,6 +498,7 @@ impl CliError {
             CliError::Now { .. }
             | CliError::Write(_)
             | CliError::Language(_)
+            | CliError::Versions(_)
             | CliError::Remote { .. }
             | CliError::FactSet(_)
             | CliError::Columnar(_)
@@ -503,9 +520,12 @@ impl CliError {
                 columnar::ColumnarError::WrongType { .. }
                 | columnar::ColumnarError::Undeclared { .. },
             ) => Exit::Data,
+            // Versions that overlap are a mistake in the policy.
+            CliError::Versions(_) => Exit::Policy,
             CliError::Read { .. }
             | CliError::WriteFile { .. }
             | CliError::NoVersion { .. }
+            | CliError::Ended { .. }
             | CliError::Columnar(_)
             | CliError::Input(_)
             | CliError::ParquetOutput { .. }
@@ -735,6 +755,7 @@ fn warn(errors: Errors, file: &str, message: &str) {
 
 fn check(paths: &[PathBuf], cost: bool, strictness: Strictness) -> miette::Result<ExitCode> {
     let mut failed = false;
+    let mut checked = Vec::new();
     for path in paths {
         match load(path, strictness)? {
             Some(p) => {
@@ -744,9 +765,17 @@ fn check(paths: &[PathBuf], cost: bool, strictness: Strictness) -> miette::Resul
                 if cost {
                     say!("{}", policyc::check::cost::estimate(p.plan()).table());
                 }
+                checked.push((path.clone(), p));
             }
             None => failed = true,
         }
+    }
+    let checked = checked
+        .into_iter()
+        .map(|(path, p)| (path.display().to_string(), p));
+    for error in policyc::versions::errors(checked) {
+        eprint!("{}", policyc::render(&error, strictness.0.format()));
+        failed = true;
     }
     Ok(if failed { Exit::Policy } else { Exit::Decided }.into())
 }
@@ -886,10 +915,13 @@ fn eval(
 ) -> miette::Result<ExitCode> {
     let (input, people) = (&run.people.input, &run.people);
     let errors = strictness.0;
-    let Some(policy) = load(&run.policy, strictness)? else {
+    let Some((_, policy, versions)) = versions_at(&run.policy, people.now.as_deref(), strictness)?
+    else {
         return Ok(Exit::Policy.into());
     };
-    let policy = policy.strict(people.strict).budget(people.budget);
+    let tune = |p: Policy| p.strict(people.strict).budget(people.budget);
+    let policy = tune(policy);
+    let versions = versions.map(|v| v.map(tune));
     let words = match format {
         Format::Explain | Format::ExplainJson => Some(policy.words(lang).map_err(CliError::from)?),
         Format::Json | Format::Pretty => None,
@@ -915,7 +947,16 @@ fn eval(
         (Format::Pretty, _) => stream::Output::Pretty,
         _ => stream::Output::Json,
     };
-    let decider = stream::Decider::new(&policy, &facts, now, extras, stream_output);
+    let every_facts = match &versions {
+        Some(vs) => (vs.all().iter())
+            .map(|v| load_facts(&v.policy, &people.facts, now, errors))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => Vec::new(),
+    };
+    let mut decider = stream::Decider::new(&policy, &facts, now, extras, stream_output);
+    if let Some(vs) = &versions {
+        decider = decider.with_versions(vs, &every_facts);
+    }
     let name = input.display().to_string();
     let mut summary = stream::Summary::default();
     let mut report =
@@ -1066,8 +1107,10 @@ fn diff(
     use policyc::diff::{self, Condition, Differ, Settings, Version};
     let errors = strictness.0;
     let now_text = people.now.as_deref();
-    let (old, new) = (version(old, now_text)?, version(new, now_text)?);
-    let (Some(a), Some(b)) = (load(&old, strictness)?, load(&new, strictness)?) else {
+    let (Some((old, a)), Some((new, b))) = (
+        policy_at(old, now_text, strictness)?,
+        policy_at(new, now_text, strictness)?,
+    ) else {
         return Ok(Exit::Policy.into());
     };
     let (a, b) = (
@@ -1140,32 +1183,97 @@ fn diff(
     .into())
 }
 
-/// The policy file a `diff` version names: the file itself, or in a
-/// folder of dated versions the latest whose name starts with a date
-/// (`2021-10-30.policy`) not after the day of `--now` (default: today).
-fn version(path: &Path, now: Option<&str>) -> Result<PathBuf, CliError> {
+/// The policy a path names at `--now` (default: the current time), with
+/// its file: the file itself, or in a folder of dated versions the one in
+/// force then ([`Versions::in_force`]). `None`: a version does not compile
+/// (its errors are reported).
+fn policy_at(
+    path: &Path,
+    now: Option<&str>,
+    strictness: Strictness,
+) -> miette::Result<Option<(PathBuf, Policy)>> {
+    Ok(versions_at(path, now, strictness)?.map(|(file, policy, _)| (file, policy)))
+}
+
+/// [`policy_at`], with the versions of the folder, if it is one.
+fn versions_at(
+    path: &Path,
+    now: Option<&str>,
+    strictness: Strictness,
+) -> miette::Result<Option<(PathBuf, Policy, Option<Versions>)>> {
     if !path.is_dir() {
-        return Ok(path.to_owned());
+        return Ok(load(path, strictness)?.map(|p| (path.to_owned(), p, None)));
     }
-    let today = jiff::Timestamp::now().to_string();
-    let day = now
-        .or(Some(&today))
-        .and_then(|n| n.get(..10))
-        .unwrap_or_default();
-    let files = policy_files(&[path.to_owned()])?;
-    files
-        .into_iter()
-        .filter_map(|f| {
-            let name = f.file_name()?.to_str()?.get(..10)?.to_owned();
-            name.parse::<jiff::civil::Date>().ok()?;
-            (name.as_str() <= day).then_some((name, f))
-        })
-        .max()
-        .map(|(_, f)| f)
-        .ok_or_else(|| CliError::NoVersion {
-            path: path.display().to_string(),
-            now: day.to_owned(),
-        })
+    let Some(versions) = load_versions(path, strictness)? else {
+        return Ok(None);
+    };
+    let no_version = |now: String| CliError::NoVersion {
+        path: path.display().to_string(),
+        now,
+    };
+    let Some(first) = versions.all().first() else {
+        return Err(no_version(now.unwrap_or("now").to_owned()).into());
+    };
+    let at = instant(&first.policy, now)?;
+    let zone = &first.policy.program().timezone;
+    let shown = || now.map_or_else(|| policyc::time::format_instant(at, zone), str::to_owned);
+    match versions.in_force(at) {
+        Some(v) => Ok(Some((
+            PathBuf::from(&v.file),
+            v.policy.clone(),
+            Some(versions.clone()),
+        ))),
+        None => match versions.all().iter().rev().find(|v| v.from <= at) {
+            Some(ended) => Err(CliError::Ended {
+                path: path.display().to_string(),
+                now: shown(),
+                file: ended.file.clone(),
+                until: ended
+                    .until
+                    .map(|u| policyc::time::format_instant(u, zone))
+                    .unwrap_or_default(),
+            }
+            .into()),
+            // When none takes effect even on that day, the day says it.
+            None => {
+                let day = |t: i64| {
+                    policyc::time::format_instant(t, zone)
+                        .get(..10)
+                        .map(str::to_owned)
+                };
+                let today = day(at);
+                let now = if versions.all().iter().all(|v| day(v.from) > today) {
+                    today.unwrap_or_else(shown)
+                } else {
+                    shown()
+                };
+                Err(no_version(now).into())
+            }
+        },
+    }
+}
+
+/// The versions of one policy in a folder: its `.policy` files, each in
+/// force from its `effective from` or the day its name begins with.
+/// `None`: one does not compile (its errors are reported).
+fn load_versions(dir: &Path, strictness: Strictness) -> miette::Result<Option<Versions>> {
+    let mut versions = Vec::new();
+    let mut failed = false;
+    for file in policy_files(&[dir.to_owned()])? {
+        match load(&file, strictness)? {
+            Some(p) => versions.push(
+                Version::new(&file.display().to_string(), p)
+                    .map_err(|e| CliError::Versions(Box::new(e)))?,
+            ),
+            None => failed = true,
+        }
+    }
+    if failed {
+        return Ok(None);
+    }
+    Ok(Some(
+        Versions::new(versions).map_err(|e| CliError::Versions(Box::new(e)))?,
+    ))
 }
 
 /// The instant of `--now` (default: the current time), read as the

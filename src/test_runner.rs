@@ -135,7 +135,14 @@ fn summary(d: &Decision<'_>) -> String {
         }
         out.push(')');
     }
-    let fired: Vec<&str> = d.rules.iter().map(|r| r.name).collect();
+    // A rule's code, when it has one, beside its name: what the
+    // authority's list calls it.
+    let fired: Vec<String> = (d.rules.iter())
+        .map(|r| match r.code {
+            Some(code) => format!("{} [{code}]", r.name),
+            None => r.name.to_owned(),
+        })
+        .collect();
     let _ = write!(
         out,
         ", rules {}",

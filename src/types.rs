@@ -42,6 +42,9 @@ pub enum Type {
 pub struct RecordType {
     /// Names and types, in declaration order.
     pub fields: Vec<(String, Type)>,
+    /// `name from "key": T`: the slots of the fields whose key in the data
+    /// is not their name, with that key.
+    pub keys: Vec<(usize, String)>,
     /// The slots of the fields marked `required`: the data must give them
     /// even when they are lists or optional.
     pub required: Vec<usize>,
@@ -89,6 +92,22 @@ impl RecordType {
             .enumerate()
             .find(|(_, (n, _))| n == name)
             .map(|(i, (_, t))| (i, t))
+    }
+
+    /// The key in the data of the field in `slot`: its `from "key"`, or
+    /// its name.
+    pub fn key(&self, slot: usize) -> &str {
+        match self.keys.iter().find(|(s, _)| *s == slot) {
+            Some((_, key)) => key,
+            None => self.fields.get(slot).map_or("", |(name, _)| name),
+        }
+    }
+
+    /// The slot and type of the field the data gives under `key`.
+    pub fn field_by_key(&self, key: &str) -> Option<(usize, &Type)> {
+        (0..self.fields.len())
+            .find(|&slot| self.key(slot) == key)
+            .map(|slot| (slot, &self.fields[slot].1))
     }
 
     /// Whether the data must give the field in `slot`: it is marked

@@ -143,6 +143,21 @@ pub enum CheckError {
         #[label("first declared here")]
         first: Span,
     },
+    /// A data key that JSON would have to escape.
+    #[error("`{key}` cannot be a data key")]
+    #[diagnostic(
+        code(policy::check::bad_key),
+        help(
+            "write the key as the data spells it, without quotes, backslashes or control characters"
+        )
+    )]
+    BadKey {
+        /// The key.
+        key: String,
+        /// Where.
+        #[label("a key with a character JSON escapes")]
+        span: Span,
+    },
     /// An outcome that `outcomes` does not declare.
     #[error("unknown outcome `{name}`")]
     #[diagnostic(code(policy::check::unknown_outcome))]
@@ -168,6 +183,20 @@ pub enum CheckError {
         /// What to add.
         #[help]
         help: String,
+    },
+    /// `effective from T until U` with `U` not after `T`.
+    #[error("this version ends before it takes effect")]
+    #[diagnostic(
+        code(policy::check::effective_until),
+        help("write an `until` after `from`, or leave it out while the end is not known")
+    )]
+    EffectiveUntil {
+        /// `from`.
+        #[label("in force from here")]
+        from: Span,
+        /// `until`.
+        #[label("until this, which is not later")]
+        until: Span,
     },
     /// A declaration that may appear only once.
     #[error("`{what}` is given twice")]

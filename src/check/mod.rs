@@ -37,6 +37,8 @@ pub struct Program {
     pub title: Option<String>,
     /// `version "..."`
     pub version: Option<String>,
+    /// `effective from T until U`: when this version is in force.
+    pub effective: Option<Effective>,
     /// `timezone "..."`: where instants without an offset are read
     pub timezone: TimeZone,
     /// `timezone "..." resolving ...`: how local times that the zone skips
@@ -147,6 +149,8 @@ pub struct Let {
 pub struct Rule {
     /// Its name.
     pub name: String,
+    /// `code "VR-AT-0001"`: its code in the authority's list.
+    pub code: Option<String>,
     /// Its title.
     pub title: Option<String>,
     /// `when`
@@ -237,10 +241,22 @@ pub(crate) struct Checker<'a> {
     constraints: usize,
 }
 
+/// `effective from T until U`: the instants, in microseconds since the
+/// epoch, from which this version of the policy is in force and from which
+/// it no longer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effective {
+    /// The first instant it is in force.
+    pub from: i64,
+    /// The first instant it is no longer in force, if known.
+    pub until: Option<i64>,
+}
+
 /// Declarations that may be given once.
 #[derive(Default)]
 struct Once<'p> {
     version: Option<&'p Spanned<String>>,
+    effective: Option<&'p syntax::EffectiveDecl>,
     timezone: Option<&'p syntax::TimezoneDecl>,
     facts_expire: Option<&'p Spanned<i64>>,
     language: Option<&'p Spanned<String>>,
@@ -300,6 +316,7 @@ impl Checker<'_> {
                     let then = self.outcome_call(&r.then, &outcomes, &mut payload_uses);
                     rules.push(Rule {
                         name: r.name.node.clone(),
+                        code: r.code.as_ref().map(|c| c.node.clone()),
                         title: r.title.as_ref().map(|t| t.node.clone()),
                         when,
                         unless,
@@ -319,6 +336,7 @@ impl Checker<'_> {
             }
         }
         self.unique("rule", names.into_iter());
+        self.unique("rule code", policy.rules().filter_map(|r| r.code.as_ref()));
         let otherwise = match once.otherwise {
             Some(call) => self.outcome_call(call, &outcomes, &mut payload_uses),
             None => {
@@ -337,6 +355,7 @@ impl Checker<'_> {
         let known_rules: Vec<String> = rules.iter().map(|r: &Rule| r.name.clone()).collect();
         let tests = self.tests(policy, &outcomes, &known_rules, &payload_types);
         let remedies = self.remedies(policy);
+        let effective = once.effective.and_then(|e| self.effective(e));
         let id_slot = self
             .input
             .field("id")
@@ -347,6 +366,7 @@ impl Checker<'_> {
             name: policy.name.node.clone(),
             title: policy.title.as_ref().map(|t| t.node.clone()),
             version: once.version.map(|v| v.node.clone()),
+            effective,
             timezone: self.timezone.clone(),
             resolve: self.resolve,
             facts_expire,
@@ -368,12 +388,37 @@ impl Checker<'_> {
         program
     }
 
+    /// `effective from T until U`, read in the policy's zone.
+    fn effective(&mut self, decl: &syntax::EffectiveDecl) -> Option<Effective> {
+        let from = self.test_time(&decl.from);
+        let until = decl.until.as_ref().map(|u| (self.test_time(u), u.span));
+        let from = from?;
+        let until = match until {
+            Some((Some(until), _)) if until > from => Some(until),
+            Some((Some(_), span)) => {
+                self.errors.push(CheckError::EffectiveUntil {
+                    from: decl.from.span,
+                    until: span,
+                });
+                return None;
+            }
+            Some((None, _)) => return None,
+            None => None,
+        };
+        Some(Effective { from, until })
+    }
+
     /// Finds the declarations that may be given once, reporting repeats.
     fn declarations<'p>(&mut self, policy: &'p syntax::Policy) -> Once<'p> {
         let mut once = Once::default();
         for item in &policy.items {
             let (what, span, repeated) = match item {
                 Item::Version(v) => ("version", v.span, once.version.replace(v).map(|f| f.span)),
+                Item::Effective(e) => (
+                    "effective",
+                    e.from.span,
+                    once.effective.replace(e).map(|f| f.from.span),
+                ),
                 Item::Timezone(t) => (
                     "timezone",
                     t.name.span,
@@ -462,7 +507,27 @@ impl Checker<'_> {
 
     fn record_type(&mut self, fields: &[syntax::FieldDecl]) -> RecordType {
         self.unique("field", fields.iter().map(|f| &f.name));
+        for key in fields.iter().filter_map(|f| f.key.as_ref()) {
+            if key.node.contains(['"', '\\']) || key.node.contains(char::is_control) {
+                self.errors.push(CheckError::BadKey {
+                    key: key.node.clone(),
+                    span: key.span,
+                });
+            }
+        }
+        // Two fields may not read one key (only worth saying when a key is
+        // written: names alone are unique already).
+        if fields.iter().any(|f| f.key.is_some()) {
+            let keys: Vec<&Spanned<String>> = fields
+                .iter()
+                .map(|f| f.key.as_ref().unwrap_or(&f.name))
+                .collect();
+            self.unique("data key", keys.into_iter());
+        }
         RecordType {
+            keys: (fields.iter().enumerate())
+                .filter_map(|(slot, f)| Some((slot, f.key.as_ref()?.node.clone())))
+                .collect(),
             fields: fields
                 .iter()
                 .map(|f| (f.name.node.clone(), self.type_expr(&f.ty)))

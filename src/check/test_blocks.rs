@@ -247,7 +247,7 @@ impl Checker<'_> {
         Expected::Outcome { index, payload }
     }
 
-    fn test_time(&mut self, t: &Spanned<String>) -> Option<i64> {
+    pub(super) fn test_time(&mut self, t: &Spanned<String>) -> Option<i64> {
         match time::parse_instant(&t.node, &self.timezone, self.resolve) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -278,7 +278,8 @@ impl Checker<'_> {
         now: i64,
         partial: bool,
     ) -> Option<data::Decoded> {
-        let json = self.data_json(d, now)?;
+        let ty = Type::Record(std::sync::Arc::new(schema.clone()));
+        let json = self.data_json(d, &ty, now)?;
         // Strictly: a test's data is written beside its schema, so a field
         // the schema does not declare can only be a mistake.
         let reading = data::Reading {
@@ -298,21 +299,36 @@ impl Checker<'_> {
         }
     }
 
-    fn data_json(&mut self, d: &Spanned<Data>, now: i64) -> Option<serde_json::Value> {
+    /// Data written in the language as the JSON the data would give, each
+    /// field under its key in `ty` (`name from "key"`).
+    fn data_json(&mut self, d: &Spanned<Data>, ty: &Type, now: i64) -> Option<serde_json::Value> {
         Some(match &d.node {
             Data::Record(fields) => {
+                let record = match ty.non_optional() {
+                    Type::Record(r) => Some(r),
+                    _ => None,
+                };
                 let mut map = serde_json::Map::new();
                 for (name, value) in fields {
-                    map.insert(name.node.clone(), self.data_json(value, now)?);
+                    let field = record.and_then(|r| r.field(&name.node));
+                    let key = match (record, field) {
+                        (Some(r), Some((slot, _))) => r.key(slot).to_owned(),
+                        _ => name.node.clone(),
+                    };
+                    let ty = field.map_or(&Type::Error, |(_, t)| t);
+                    map.insert(key, self.data_json(value, ty, now)?);
                 }
                 serde_json::Value::Object(map)
             }
-            Data::List(items) => serde_json::Value::Array(
-                items
-                    .iter()
-                    .map(|i| self.data_json(i, now))
-                    .collect::<Option<_>>()?,
-            ),
+            Data::List(items) => {
+                let element = ty.non_optional().element().unwrap_or(&Type::Error);
+                serde_json::Value::Array(
+                    items
+                        .iter()
+                        .map(|i| self.data_json(i, element, now))
+                        .collect::<Option<_>>()?,
+                )
+            }
             Data::Text(t) => serde_json::Value::from(t.as_str()),
             Data::Number(n) => serde_json::Value::from(*n),
             Data::Bool(b) => serde_json::Value::from(*b),

@@ -42,7 +42,7 @@ pub(crate) fn help(message: &str, schema: Option<&RecordType>) -> String {
     {
         let ty = schema
             .and_then(|s| record_at(s, path))
-            .and_then(|r| r.fields.iter().find(|(n, _)| n == field))
+            .and_then(|r| r.field_by_key(field))
             .map(|(_, t)| format!(" (of type `{t}`)"))
             .unwrap_or_default();
         return format!("give the field `{field}`{ty}");
@@ -50,7 +50,9 @@ pub(crate) fn help(message: &str, schema: Option<&RecordType>) -> String {
     if what.starts_with("not declared by the policy") {
         let parent = path.rsplit_once('.').map_or("", |(p, _)| p);
         let declared = schema.and_then(|s| record_at(s, parent)).map(|r| {
-            let names: Vec<String> = r.fields.iter().map(|(n, _)| format!("`{n}`")).collect();
+            let names: Vec<String> = (0..r.fields.len())
+                .map(|s| format!("`{}`", r.key(s)))
+                .collect();
             names.join(", ")
         });
         return match declared {
@@ -123,7 +125,7 @@ fn record_at<'s>(schema: &'s RecordType, path: &str) -> Option<&'s RecordType> {
     let mut record = schema;
     for step in path.split('.').filter(|s| !s.is_empty()) {
         let name = step.split('[').next().unwrap_or(step);
-        let (_, ty) = record.fields.iter().find(|(n, _)| n == name)?;
+        let (_, ty) = record.field_by_key(name)?;
         record = inner_record(ty)?;
     }
     Some(record)

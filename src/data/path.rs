@@ -18,11 +18,22 @@ impl fmt::Display for Path<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Path::Root => Ok(()),
+            Path::Field(parent, name) if !is_plain(name) => write!(f, "{parent}[{name:?}]"),
             Path::Field(Path::Root, name) => f.write_str(name),
             Path::Field(parent, name) => write!(f, "{parent}.{name}"),
             Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
         }
     }
+}
+
+/// Whether a key reads plainly after a dot: letters, digits, `_` and `-`
+/// (`v[0].covid-19-lab-test-manufacturer-and-name`); any other is written
+/// `["key"]`.
+fn is_plain(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 impl Path<'_> {

@@ -291,11 +291,12 @@ impl<'a> Reader<'a> {
                     ));
                 }
                 // Data usually lists fields in the schema's order: try the
-                // one after the last first, straight on the bytes (a field
-                // name has no quote or backslash, so equal bytes followed by
-                // a quote are that very key).
-                let slot = match fields.get(expected) {
-                    Some((name, _))
+                // one after the last first, straight on the bytes (a key has
+                // no quote or backslash, the checker sees to it, so equal
+                // bytes followed by a quote are that very key).
+                let next_key = (expected < fields.len()).then(|| record.key(expected));
+                let slot = match next_key {
+                    Some(name)
                         if self.bytes.get(self.pos + 1..self.pos + 1 + name.len())
                             == Some(name.as_bytes())
                             && self.bytes.get(self.pos + 1 + name.len()) == Some(&b'"') =>
@@ -305,10 +306,10 @@ impl<'a> Reader<'a> {
                     }
                     _ => {
                         let key = self.string()?;
-                        let slot = fields.iter().position(|(name, _)| *name == *key);
+                        let slot = record.field_by_key(&key).map(|(slot, _)| slot);
                         if slot.is_none() {
                             if self.reading.strict {
-                                return Err(self.undeclared(&key, fields, path, key_at));
+                                return Err(self.undeclared(&key, record, path, key_at));
                             }
                             // A key much longer than any name is no misspelling
                             // of one.
@@ -323,8 +324,8 @@ impl<'a> Reader<'a> {
                 expected = slot.map_or(expected, |s| s + 1);
                 match slot {
                     Some(slot) => {
-                        let (name, ty) = &fields[slot];
-                        let here = Path::Field(path, name);
+                        let ty = &fields[slot].1;
+                        let here = Path::Field(path, record.key(slot));
                         if given.insert(slot) {
                             return Err(
                                 self.error(key_at, format!("{}: given twice", here.quoted()))
@@ -350,9 +351,9 @@ impl<'a> Reader<'a> {
             }
         }
         for key in &unknown {
-            let absent = (fields.iter().enumerate())
-                .filter(|(slot, _)| !given.contains(*slot))
-                .map(|(_, (name, _))| name.as_str());
+            let absent = (0..fields.len())
+                .filter(|slot| !given.contains(*slot))
+                .map(|slot| record.key(slot));
             if let Some(near) = suggest::did_you_mean(key, absent) {
                 self.warnings.push(DataWarning::NearField {
                     path: Path::Field(path, key).to_string(),
@@ -364,10 +365,11 @@ impl<'a> Reader<'a> {
         if partial {
             self.given = (0..fields.len()).map(|slot| given.contains(slot)).collect();
         }
-        for (slot, ((name, ty), value)) in fields.iter().zip(values.iter_mut()).enumerate() {
+        for (slot, ((_, ty), value)) in fields.iter().zip(values.iter_mut()).enumerate() {
             if given.contains(slot) {
                 continue;
             }
+            let name = record.key(slot);
             if record.is_required(slot) && !partial {
                 let record = match path {
                     Path::Root => "the record".to_owned(),
@@ -385,15 +387,9 @@ impl<'a> Reader<'a> {
 
     /// The error for a field the schema does not declare (`--strict`, and
     /// facts always).
-    fn undeclared(
-        &self,
-        key: &str,
-        fields: &[(String, Type)],
-        path: &Path<'_>,
-        at: usize,
-    ) -> DataError {
+    fn undeclared(&self, key: &str, record: &RecordType, path: &Path<'_>, at: usize) -> DataError {
         let here = Path::Field(path, key);
-        let hint = suggest::did_you_mean(key, fields.iter().map(|(n, _)| n.as_str()))
+        let hint = suggest::did_you_mean(key, (0..record.fields.len()).map(|s| record.key(s)))
             .map(|near| format!("; did you mean `{near}`?"))
             .unwrap_or_default();
         self.error(

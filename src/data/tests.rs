@@ -39,7 +39,12 @@ fn lenient(tz: &jiff::tz::TimeZone) -> Reading<'_> {
 }
 
 fn err(text: &str) -> String {
-    match decode(text, &schema(), lenient(&tz())) {
+    err_in(text, &schema())
+}
+
+/// The error of decoding `text` against `schema`, or `decoded`.
+fn err_in(text: &str, schema: &RecordType) -> String {
+    match decode(text, schema, lenient(&tz())) {
         Ok(_) => "decoded".into(),
         Err(e) => e.to_string(),
     }
@@ -360,4 +365,93 @@ fn without_the_schema_the_help_still_says_what_to_write() {
     .unwrap_or_else(|| unreachable!("a field is missing"));
     let help = miette::Diagnostic::help(&e).map(|h| h.to_string());
     assert_eq!(help.as_deref(), Some("give the field `from`"));
+}
+
+/// A schema whose fields read keys that are not names (`name from "key"`).
+fn keyed() -> RecordType {
+    let test = RecordType {
+        fields: vec![
+            ("manufacturer".into(), Type::Optional(Box::new(Type::Text))),
+            ("sampled_at".into(), Type::Time),
+        ],
+        keys: vec![
+            (0, "covid-19-lab-test-manufacturer-and-name".into()),
+            (1, "sc".into()),
+        ],
+        ..RecordType::default()
+    };
+    RecordType {
+        fields: vec![(
+            "tests".into(),
+            Type::List(Box::new(Type::Record(Arc::new(test)))),
+        )],
+        keys: vec![(0, "t".into())],
+        ..RecordType::default()
+    }
+}
+
+fn keyed_err(text: &str) -> String {
+    err_in(text, &keyed())
+}
+
+#[test]
+fn fields_read_their_keys() {
+    let d = decode(
+        r#"{"t": [{"sc": "2021-10-31T09:00:00Z", "covid-19-lab-test-manufacturer-and-name": "1232"}]}"#,
+        &keyed(),
+        lenient(&tz()),
+    )
+    .map(|d| d.value);
+    let Ok(Value::Record(r)) = d else {
+        unreachable!("decodes: {d:?}")
+    };
+    let [Value::Record(test)] = r[0].elements() else {
+        unreachable!("one test: {r:?}")
+    };
+    assert_eq!(test[0], Value::Text("1232".into()));
+    // The name is not a key: `tests` is undeclared, and skipped.
+    assert_eq!(keyed_err(r#"{"tests": [{"sc": 1}]}"#), "decoded");
+}
+
+#[test]
+fn errors_name_the_data_keys() {
+    assert_eq!(
+        keyed_err(r#"{"t": [{"sc": 5}]}"#),
+        "column 15: `t[0].sc`: expected an instant like \"2021-10-31T09:00:00+08:00\", found a number"
+    );
+    assert_eq!(
+        keyed_err(r#"{"t": [{"covid-19-lab-test-manufacturer-and-name": 1}]}"#),
+        "column 52: `t[0].covid-19-lab-test-manufacturer-and-name`: expected a string, found a number"
+    );
+    assert_eq!(
+        keyed_err(r#"{"t": [{}]}"#),
+        "column 9: `t[0]`: required field `sc` is missing"
+    );
+    let zone = tz();
+    let strict = Reading {
+        strict: true,
+        ..lenient(&zone)
+    };
+    let e = decode(r#"{"t": [{"sc ": 1}]}"#, &keyed(), strict).map(|_| ());
+    assert_eq!(
+        e.map_err(|e| e.to_string()),
+        Err("column 9: `t[0][\"sc \"]`: not declared by the policy; did you mean `sc`?".into())
+    );
+}
+
+#[test]
+fn a_near_key_warns_with_the_key() {
+    let d = decode(
+        r#"{"t": [{"sc": "2021-10-31T09:00:00Z", "covid-19-lab-test-manufacturer-and-nam": "x"}]}"#,
+        &keyed(),
+        lenient(&tz()),
+    );
+    let warnings = d.map(|d| d.warnings).unwrap_or_default();
+    assert_eq!(
+        warnings,
+        [super::DataWarning::NearField {
+            path: "t[0].covid-19-lab-test-manufacturer-and-nam".into(),
+            field: "covid-19-lab-test-manufacturer-and-name".into(),
+        }]
+    );
 }

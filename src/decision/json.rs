@@ -64,6 +64,7 @@ struct PolicyRef {
 #[derive(Debug, Clone)]
 struct RulePiece {
     name: Piece,
+    code: Option<String>,
     title: Option<String>,
     outcome: String,
 }
@@ -126,9 +127,16 @@ impl JsonPlan {
                     .get(r.then.index)
                     .map_or("", String::as_str);
                 let mut json = String::new();
-                write_rule_head(&mut json, &r.name, r.title.as_deref(), outcome);
+                let head = Head {
+                    name: &r.name,
+                    code: r.code.as_deref(),
+                    title: r.title.as_deref(),
+                    outcome,
+                };
+                write_rule_head(&mut json, head);
                 RulePiece {
                     name: piece(&r.name, json),
+                    code: r.code.clone(),
                     title: r.title.clone(),
                     outcome: outcome.to_owned(),
                 }
@@ -318,10 +326,29 @@ fn write_payload(
     }
 }
 
-/// `{"name":...,"title":...,"outcome":...,"because":[`
-fn write_rule_head(out: &mut String, name: &str, title: Option<&str>, outcome: &str) {
+/// What a fired rule's JSON opens with.
+#[derive(Clone, Copy)]
+struct Head<'a> {
+    name: &'a str,
+    code: Option<&'a str>,
+    title: Option<&'a str>,
+    outcome: &'a str,
+}
+
+/// `{"name":...,"code":...,"title":...,"outcome":...,"because":[`
+fn write_rule_head(out: &mut String, head: Head<'_>) {
+    let Head {
+        name,
+        code,
+        title,
+        outcome,
+    } = head;
     out.push_str("{\"name\":");
     string(out, name);
+    if let Some(code) = code {
+        out.push_str(",\"code\":");
+        string(out, code);
+    }
     if let Some(title) = title {
         out.push_str(",\"title\":");
         string(out, title);
@@ -341,10 +368,22 @@ fn write_rule(
     witnesses: bool,
 ) {
     match find(&plan.rules, rule.name, |r| &r.name) {
-        Some(piece) if piece.title.as_deref() == rule.title && piece.outcome == rule.outcome => {
+        Some(piece)
+            if piece.title.as_deref() == rule.title
+                && piece.code.as_deref() == rule.code
+                && piece.outcome == rule.outcome =>
+        {
             out.push_str(&piece.name.json);
         }
-        _ => write_rule_head(out, rule.name, rule.title, rule.outcome),
+        _ => write_rule_head(
+            out,
+            Head {
+                name: rule.name,
+                code: rule.code,
+                title: rule.title,
+                outcome: rule.outcome,
+            },
+        ),
     }
     let mut lines = JsonLines {
         out: &mut *out,
@@ -404,6 +443,10 @@ fn write_brief(out: &mut String, plan: &JsonPlan, then: &Decision<'_>) {
     match then.deciding_rule() {
         Some(rule) => string(out, rule),
         None => out.push_str("null"),
+    }
+    if let Some(code) = then.deciding_code() {
+        out.push_str(",\"rule_code\":");
+        string(out, code);
     }
     out.push('}');
 }
@@ -533,11 +576,11 @@ pub(crate) fn write_value(out: &mut String, value: &Value, ty: &Type, tz: &TimeZ
         }
         (Value::Record(fields), Type::Record(record)) => {
             out.push('{');
-            for (i, (value, (name, ty))) in fields.iter().zip(&record.fields).enumerate() {
+            for (i, (value, (_, ty))) in fields.iter().zip(&record.fields).enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                string(out, name);
+                string(out, record.key(i));
                 out.push(':');
                 write_value(out, value, ty, tz, named);
             }

@@ -22,10 +22,11 @@ pub(crate) use json::{plain, write_plain, write_value};
 
 /// Every key a decision writes beside its payload, with what it holds. A
 /// payload field may not take one, so that no object has a key twice: the
-/// first nine stand in the decision itself, `at`, `remedy` and `rule` beside
+/// first nine stand in the decision itself, `at`, `remedy`, `rule` and
+/// `rule_code` beside
 /// the payload of the brief decisions in `next_change`, `timeline` and
 /// `remedies`, and the last two in the decisions of `policyc serve`.
-pub const KEYS: [(&str, &str); 14] = [
+pub const KEYS: [(&str, &str); 15] = [
     ("id", "the input's `id`"),
     ("outcome", "the outcome"),
     ("policy", "the policy that decided"),
@@ -44,6 +45,7 @@ pub const KEYS: [(&str, &str); 14] = [
         "rule",
         "the deciding rule, in `next_change`, `timeline` and `remedies`",
     ),
+    ("rule_code", "the deciding rule's `code`, beside `rule`"),
     ("decision_id", "the decision's id, in `policyc serve`"),
     (
         "revisions",
@@ -106,6 +108,8 @@ pub enum NextChange<'p> {
 pub struct FiredRule<'p> {
     /// Its name.
     pub name: &'p str,
+    /// Its `code "..."`, if it has one.
+    pub code: Option<&'p str>,
     /// Its title.
     pub title: Option<&'p str>,
     /// The outcome it gives.
@@ -128,6 +132,14 @@ impl Decision<'_> {
             .iter()
             .find(|r| r.outcome == self.outcome)
             .map(|r| r.name)
+    }
+
+    /// The `code` of the rule that decided, if it has one.
+    pub fn deciding_code(&self) -> Option<&str> {
+        self.rules
+            .iter()
+            .find(|r| r.outcome == self.outcome)
+            .and_then(|r| r.code)
     }
 
     /// The decision as one line of compact JSON. A caller writing many
@@ -161,7 +173,11 @@ impl Decision<'_> {
             out.push_str("\n  no rule fired");
         }
         for rule in &self.rules {
-            let _ = write!(out, "\n  rule {} → {}", rule.name, rule.outcome);
+            let _ = write!(out, "\n  rule {}", rule.name);
+            if let Some(code) = rule.code {
+                let _ = write!(out, " [{code}]");
+            }
+            let _ = write!(out, " → {}", rule.outcome);
             if let Some(title) = rule.title {
                 let _ = write!(out, " ({title})");
             }
@@ -183,9 +199,7 @@ impl Decision<'_> {
         if let Some(remedies) = &self.remedies {
             for (title, then) in remedies {
                 let _ = write!(out, "\n  would help: {title} → {}", then.outcome);
-                if let Some(rule) = then.deciding_rule() {
-                    let _ = write!(out, " ({rule})");
-                }
+                deciding(&mut out, then);
             }
         }
         if let Some(timeline) = &self.timeline {
@@ -289,8 +303,17 @@ fn step(out: &mut String, at: i64, then: &Decision<'_>) {
         time::format_instant(at, &then.policy.timezone),
         then.outcome
     );
+    deciding(out, then);
+}
+
+/// ` (rule)` or ` (rule [code])`: the rule that decided, if one did.
+fn deciding(out: &mut String, then: &Decision<'_>) {
     if let Some(rule) = then.deciding_rule() {
-        let _ = write!(out, " ({rule})");
+        let _ = write!(out, " ({rule}");
+        if let Some(code) = then.deciding_code() {
+            let _ = write!(out, " [{code}]");
+        }
+        out.push(')');
     }
 }
 
@@ -321,6 +344,9 @@ impl Serialize for Upcoming<'_, '_> {
             map.serialize_entry(name, &Json::data(value, ty, tz))?;
         }
         map.serialize_entry("rule", &self.then.deciding_rule())?;
+        if let Some(code) = self.then.deciding_code() {
+            map.serialize_entry("rule_code", code)?;
+        }
         map.end()
     }
 }
@@ -338,6 +364,9 @@ impl Serialize for RuleJson<'_, '_> {
         let rule = self.rule;
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("name", rule.name)?;
+        if let Some(code) = rule.code {
+            map.serialize_entry("code", code)?;
+        }
         if let Some(title) = rule.title {
             map.serialize_entry("title", title)?;
         }
@@ -419,8 +448,8 @@ impl Serialize for Json<'_> {
             }
             (Value::Record(fields), Type::Record(record)) => {
                 let mut map = s.serialize_map(Some(fields.len()))?;
-                for (value, (name, ty)) in fields.iter().zip(&record.fields) {
-                    map.serialize_entry(name, &Json { value, ty, ..*self })?;
+                for (slot, (value, (_, ty))) in fields.iter().zip(&record.fields).enumerate() {
+                    map.serialize_entry(record.key(slot), &Json { value, ty, ..*self })?;
                 }
                 map.end()
             }

@@ -261,7 +261,9 @@ impl Facts {
         if files.is_empty() && !schema.fields.is_empty() {
             return Err(FactsError::NotGiven {
                 names: crate::check::quoted_list(
-                    &schema.fields.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+                    &(0..schema.fields.len())
+                        .map(|s| schema.key(s))
+                        .collect::<Vec<_>>(),
                 ),
             });
         }
@@ -279,7 +281,8 @@ impl Facts {
                 if !file.given.get(slot).copied().unwrap_or(false) {
                     continue;
                 }
-                let (Some(current), Some((name, ty))) =
+                let name = schema.key(slot);
+                let (Some(current), Some((_, ty))) =
                     (values.get_mut(slot), schema.fields.get(slot))
                 else {
                     continue;
@@ -297,7 +300,7 @@ impl Facts {
                     (old, new, Some(first)) if old != new => {
                         let tz = &program.timezone;
                         return Err(FactsError::Conflict {
-                            fact: name.clone(),
+                            fact: name.to_owned(),
                             first: files[first].name.clone(),
                             first_value: crate::decision::plain(old, ty, tz),
                             second: file.name.clone(),
@@ -309,9 +312,10 @@ impl Facts {
                 from[slot].get_or_insert(f);
             }
         }
-        for (slot, (name, _)) in schema.fields.iter().enumerate() {
-            if !said[slot] && schema.is_required(slot) {
-                return Err(FactsError::Missing { fact: name.clone() });
+        for (slot, said) in said.iter().enumerate() {
+            if !said && schema.is_required(slot) {
+                let fact = schema.key(slot).to_owned();
+                return Err(FactsError::Missing { fact });
             }
         }
         let oldest = files.iter().min_by_key(|f| f.as_of.map_or(i64::MIN, |t| t));

@@ -209,6 +209,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             fired.push(i);
             rules.push(FiredRule {
                 name: &rule.name,
+                code: rule.code.as_deref(),
                 title: rule.title.as_deref(),
                 outcome: &program.outcomes[rule.then.index],
                 witnesses,

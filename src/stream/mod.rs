@@ -50,6 +50,9 @@ pub struct Decider<'a> {
     extras: Extras,
     output: Output<'a>,
     hook: Option<&'a Hook<'a>>,
+    /// The versions `policy` is one of, with each one's facts: a decision's
+    /// `next_change` then looks past the version in force.
+    versions: Option<(&'a crate::versions::Versions, &'a [Facts])>,
 }
 
 /// What [`Decider::with_hook`] calls for each decision: with the decision,
@@ -86,6 +89,22 @@ impl<'a> Decider<'a> {
             extras,
             output,
             hook: None,
+            versions: None,
+        }
+    }
+
+    /// The same, deciding by the version of `versions` in force at `now`
+    /// (`policy` should be it), and giving in `next_change` a change
+    /// caused by a later version taking effect; `facts` holds each
+    /// version's facts, in the order of [`crate::versions::Versions::all`].
+    pub fn with_versions(
+        self,
+        versions: &'a crate::versions::Versions,
+        facts: &'a [Facts],
+    ) -> Self {
+        Decider {
+            versions: Some((versions, facts)),
+            ..self
         }
     }
 
@@ -116,7 +135,7 @@ impl<'a> Decider<'a> {
         if text.trim().is_empty() {
             return Err(empty_line());
         }
-        self.decided_then(self.policy.read_json(text)?, add)
+        self.decided_then(self.policy.read_json(text)?, Some(text), add)
     }
 
     /// The output text for one person already decoded (from Parquet, say:
@@ -124,12 +143,18 @@ impl<'a> Decider<'a> {
     /// [`Decider::with_hook`], which is given a record's JSON text, is not
     /// called: a decoded record has none.
     pub fn decide_decoded(&self, person: Decoded) -> Result<String, DataError> {
-        self.decided_then(person, &mut |_, _| {})
+        self.decided_then(person, None, &mut |_, _| {})
     }
 
-    /// The output text for one decoded person, with `add` told of the
-    /// decision as [`Decider::decide_then`] tells it.
-    fn decided_then(&self, person: Decoded, add: &mut Add<'_>) -> Result<String, DataError> {
+    /// The output text for one decoded person (`text`: its JSON, when it
+    /// came as JSON), with `add` told of the decision as
+    /// [`Decider::decide_then`] tells it.
+    fn decided_then(
+        &self,
+        person: Decoded,
+        text: Option<&str>,
+        add: &mut Add<'_>,
+    ) -> Result<String, DataError> {
         let (policy, facts, now) = (self.policy, self.facts, self.now);
         let mut out = match self.output {
             Output::Explain(words) => {
@@ -144,7 +169,18 @@ impl<'a> Decider<'a> {
                 out
             }
             Output::Json | Output::Pretty => {
-                let decision = policy.decide_decoded_with(facts, person, now, self.extras)?;
+                // Across versions, the record is read again by each version
+                // it is followed through.
+                let over_time = text
+                    .zip(self.versions)
+                    .filter(|_| self.extras.next_change)
+                    .and_then(|(text, (vs, facts))| {
+                        vs.decide_json_with(facts, text, now, self.extras)
+                    });
+                let decision = match over_time {
+                    Some(decided) => decided?,
+                    None => policy.decide_decoded_with(facts, person, now, self.extras)?,
+                };
                 if matches!(self.output, Output::Pretty) {
                     add(&decision, &mut String::new());
                     decision.to_pretty()

@@ -114,6 +114,8 @@ pub enum Item {
     Version(Spanned<String>),
     /// `timezone "Asia/Shanghai"`, `timezone "Europe/Paris" resolving gaps later`
     Timezone(TimezoneDecl),
+    /// `effective from 2021-10-30T00:00 until 2021-12-01T00:00`
+    Effective(EffectiveDecl),
     /// `outcomes green < popup`
     Outcomes(Vec<Ident>),
     /// `input person { ... }`
@@ -143,6 +145,16 @@ pub enum Item {
     Language(Spanned<String>),
     /// `messages "en" { ... }`
     Messages(MessagesDecl),
+}
+
+/// `effective from 2021-10-30T00:00 until 2021-12-01T00:00`: when this
+/// version of the policy is in force; the times as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectiveDecl {
+    /// The first instant it is in force.
+    pub from: Spanned<String>,
+    /// The first instant it no longer is, if known.
+    pub until: Option<Spanned<String>>,
 }
 
 /// `timezone "Europe/Paris" resolving gaps later, folds earlier`
@@ -303,10 +315,12 @@ pub enum Data {
 }
 
 /// `name: type` inside a record type.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct FieldDecl {
     /// The field's name.
     pub name: Ident,
+    /// `name from "key": T`: the data's key, when it is not the name.
+    pub key: Option<Spanned<String>>,
     /// Its declared type.
     pub ty: Spanned<TypeExpr>,
     /// `required name: T`: the data must give it (for facts: one of the
@@ -315,6 +329,21 @@ pub struct FieldDecl {
     /// `private name: T`: personal data, masked where decisions are
     /// logged.
     pub private: bool,
+}
+
+/// As derived, but for a `key` left out when there is none.
+impl fmt::Debug for FieldDecl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("FieldDecl");
+        s.field("name", &self.name);
+        if let Some(key) = &self.key {
+            s.field("key", key);
+        }
+        s.field("ty", &self.ty)
+            .field("required", &self.required)
+            .field("private", &self.private)
+            .finish()
+    }
 }
 
 /// A type as written.
@@ -350,11 +379,14 @@ pub struct LetDecl {
     pub value: Spanned<Expr>,
 }
 
-/// `rule NAME "title" when EXPR [unless EXPR] then OUTCOME(...)`
-#[derive(Debug, Clone, PartialEq)]
+/// `rule NAME [code "..."] "title" when EXPR [unless EXPR] then OUTCOME(...)`
+#[derive(Clone, PartialEq)]
 pub struct RuleDecl {
     /// The rule's name, reported in decisions.
     pub name: Ident,
+    /// `code "VR-AT-0001"`: its code in the authority's list, reported
+    /// beside the name.
+    pub code: Option<Spanned<String>>,
     /// A title for people.
     pub title: Option<Spanned<String>>,
     /// `when EXPR`
@@ -363,6 +395,22 @@ pub struct RuleDecl {
     pub unless: Option<Spanned<Expr>>,
     /// `then OUTCOME(...)`
     pub then: OutcomeCall,
+}
+
+/// As derived, but for a `code` left out when there is none.
+impl fmt::Debug for RuleDecl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("RuleDecl");
+        s.field("name", &self.name);
+        if let Some(code) = &self.code {
+            s.field("code", code);
+        }
+        s.field("title", &self.title)
+            .field("when", &self.when)
+            .field("unless", &self.unless)
+            .field("then", &self.then)
+            .finish()
+    }
 }
 
 /// `warning NAME "message" when EXPR`

@@ -607,6 +607,8 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::EOI => "end of file",
         Rule::header | Rule::POLICY => "`policy NAME \"title\"`",
         Rule::version_decl | Rule::VERSION => "`version`",
+        Rule::UNTIL => "`until`",
+        Rule::FROM => "`from`",
         Rule::timezone_decl | Rule::TIMEZONE => "`timezone`",
         Rule::resolving | Rule::RESOLVING => "`resolving gaps later, folds earlier`",
         Rule::resolution | Rule::local_case => "`gaps` or `folds`",
@@ -693,10 +695,19 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::it_kw => "`it`",
         // An optional word before a field's name: naming it would only
         // hide the name that is expected.
+        // Likewise `from "key"` after a field's name and `code "..."` after a
+        // rule's.
         Rule::REQUIRED
         | Rule::required_field
         | Rule::PRIVATE
         | Rule::private_field
+        | Rule::field_key
+        | Rule::CODE
+        | Rule::rule_code
+        // `effective` is one of many declarations, and the least asked for:
+        // the list of what may start one leaves it out.
+        | Rule::effective_decl
+        | Rule::EFFECTIVE
         | Rule::policy
         | Rule::item
         | Rule::test_step

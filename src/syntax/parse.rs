@@ -251,6 +251,10 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::AS_OF
             | Rule::REQUIRING
             | Rule::REQUIRED
+            | Rule::FROM
+            | Rule::CODE
+            | Rule::EFFECTIVE
+            | Rule::UNTIL
             | Rule::EOI
     )
 }
@@ -281,6 +285,16 @@ fn item(pair: Pair<'_, Rule>) -> Result<Item> {
     Ok(match pair.as_rule() {
         Rule::version_decl => Item::Version(string(next(&mut children(pair)))?),
         Rule::timezone_decl => Item::Timezone(timezone_decl(pair)?),
+        Rule::effective_decl => {
+            let mut it = children(pair).map(|p| Spanned::new(p.as_str().to_owned(), span(&p)));
+            match it.next() {
+                Some(from) => Item::Effective(EffectiveDecl {
+                    from,
+                    until: it.next(),
+                }),
+                None => unreachable!("the grammar guarantees `from`"),
+            }
+        }
         Rule::outcomes_decl => Item::Outcomes(children(pair).map(ident).collect()),
         Rule::input_decl => input_decl(pair)?,
         Rule::facts_decl => Item::Facts(record_type(next(&mut children(pair)))?),
@@ -399,6 +413,10 @@ fn let_decl(pair: Pair<'_, Rule>) -> Result<LetDecl> {
 fn rule_decl(pair: Pair<'_, Rule>) -> Result<RuleDecl> {
     let mut it = children(pair).peekable();
     let name = ident(next(&mut it));
+    let code = match it.peek().map(Pair::as_rule) {
+        Some(Rule::rule_code) => Some(string(next(&mut children(next(&mut it))))?),
+        _ => None,
+    };
     let title = match it.peek().map(Pair::as_rule) {
         Some(Rule::string) => Some(string(next(&mut it))?),
         _ => None,
@@ -411,6 +429,7 @@ fn rule_decl(pair: Pair<'_, Rule>) -> Result<RuleDecl> {
     let then = outcome_call(next(&mut children(next(&mut it))))?;
     Ok(RuleDecl {
         name,
+        code,
         title,
         when,
         unless,
@@ -553,11 +572,16 @@ fn field_decl(pair: Pair<'_, Rule>) -> Result<FieldDecl> {
         }
         return Ok(field);
     }
-    let mut it = children(pair);
+    let mut it = children(pair).peekable();
     let name = ident(next(&mut it));
+    let key = match it.peek().map(Pair::as_rule) {
+        Some(Rule::field_key) => Some(string(next(&mut children(next(&mut it))))?),
+        _ => None,
+    };
     let ty = type_expr(next(&mut it))?;
     Ok(FieldDecl {
         name,
+        key,
         ty,
         required: false,
         private: false,
@@ -973,5 +997,38 @@ mod tests {
             unreachable!("parses")
         };
         assert!(matches!(l.value.node, Expr::Binary(BinaryOp::NotIn, _, _)));
+    }
+
+    #[test]
+    fn fields_name_their_keys_and_rules_their_codes() {
+        let p = parse(
+            r#"policy p input c { from from "fr": time, to: time }
+               rule r code "VR-AT-0001" "title" when true then x
+               rule code when true then x"#,
+        );
+        let Ok(p) = p else {
+            unreachable!("parses: {p:?}")
+        };
+        let Some(Item::Input { fields, .. }) = p.items.first() else {
+            unreachable!("an input: {:?}", p.items)
+        };
+        let keys: Vec<_> = fields
+            .iter()
+            .map(|f| f.key.as_ref().map(|k| &*k.node))
+            .collect();
+        assert_eq!(keys, [Some("fr"), None]);
+        assert_eq!(fields[0].name.node, "from");
+        let rules: Vec<_> = p
+            .rules()
+            .map(|r| (&*r.name.node, r.code.as_ref().map(|c| &*c.node)))
+            .collect();
+        assert_eq!(rules, [("r", Some("VR-AT-0001")), ("code", None)]);
+        assert_eq!(
+            p.rules()
+                .next()
+                .and_then(|r| r.title.as_ref())
+                .map(|t| &*t.node),
+            Some("title")
+        );
     }
 }
