@@ -83,6 +83,8 @@ impl Checker<'_> {
             Builtin::Prefecture | Builtin::Province => format!("{}(region)", name.node),
             Builtin::Prefectures | Builtin::Provinces => format!("{}(regions)", name.node),
             Builtin::Count => "count(list)".to_owned(),
+            Builtin::Age => "age(birth)".to_owned(),
+            Builtin::StartOfDay => "start_of_day(time)".to_owned(),
         };
         let [arg] = <[Expr; 1]>::try_from(args)
             .map_err(|a| a.len())
@@ -128,6 +130,20 @@ impl Checker<'_> {
                     );
                 }
                 Type::Number
+            }
+            Builtin::Age | Builtin::StartOfDay => {
+                let what = format!("a time: write `{usage}`");
+                let arg = self.expect(arg, &Type::Time, &what);
+                let example = match builtin {
+                    Builtin::Age => "`age(person.dob) >= 18`",
+                    _ => "`now >= start_of_day(arrival) + 14 days`",
+                };
+                let arg = self.calendar_start(arg, example);
+                let ty = match builtin {
+                    Builtin::Age => Type::Number,
+                    _ => Type::Time,
+                };
+                return Expr::new(ExprKind::Call(builtin, vec![arg]), ty, span);
             }
         };
         Expr::new(ExprKind::Call(builtin, vec![arg]), ty, span)

@@ -195,6 +195,13 @@ impl Evaluator<'_, '_> {
         self.track_difference(h, BinaryOp::Le, *c, *b, sc - sb);
     }
 
+    /// Notes that an age counted from `birth` grows at the next birthday.
+    pub(super) fn track_birthday(&self, h: &Cell<i64>, birth: i64) {
+        let program = &self.plan.program;
+        let next = crate::time::next_birthday(birth, self.now, &program.timezone, program.resolve);
+        self.note(h, next);
+    }
+
     /// Notes a membership test of a value that moves with `now`.
     pub(super) fn track_member(&self, h: &Cell<i64>, value: Id) {
         if self.plan.time_flow.moves(self.plan, value) {

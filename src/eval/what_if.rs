@@ -21,6 +21,7 @@
 //! the same way.
 
 use super::{Budget, Evaluator, Facts};
+use crate::check::ir::Builtin;
 use crate::compile::{Id, Op, Plan, Root};
 use crate::decision::Decision;
 use crate::types::Type;
@@ -124,10 +125,12 @@ fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> 
         )
     });
     let mut sums = false;
+    let mut calendar = Calendar::default();
     plan.walk(read.map(|(_, id)| id), |id, node, _| {
         if let Op::Const(v) = &node.op {
             collect_values(v, &mut times, &mut durations);
         }
+        calendar.note(&node.op);
         sums |= shifts_twice(plan, id);
     });
     durations.sort_unstable();
@@ -149,11 +152,93 @@ fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> 
                 .iter()
                 .flat_map(move |d| [t.saturating_add(*d), t.saturating_sub(*d)])
         })
-        .filter(|c| *c >= now)
         .collect();
+    if calendar.used() {
+        let counted = calendar.counted(plan, &out, now);
+        let shifted = counted.iter().flat_map(|t| {
+            durations
+                .iter()
+                .flat_map(move |d| [t.saturating_add(*d), t.saturating_sub(*d)])
+        });
+        out.extend(shifted.collect::<Vec<_>>());
+    }
+    out.retain(|c| *c >= now);
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// What a plan counts on the calendar: where the boundaries of calendar
+/// time lie.
+#[derive(Default)]
+struct Calendar {
+    /// The calendar durations it moves instants by, signed.
+    periods: Vec<crate::time::Period>,
+    /// Whether it takes the start of a day.
+    days: bool,
+    /// Whether it counts an age.
+    ages: bool,
+}
+
+/// Birthdays beyond this age are not candidates.
+const OLDEST: i64 = 200;
+
+impl Calendar {
+    fn note(&mut self, op: &Op) {
+        match op {
+            Op::Shift(_, p) => self.periods.extend([*p, p.negated()]),
+            Op::Call(Builtin::StartOfDay, _) => self.days = true,
+            Op::Call(Builtin::Age, _) => self.ages = true,
+            _ => {}
+        }
+    }
+
+    fn used(&self) -> bool {
+        !self.periods.is_empty() || self.days || self.ages
+    }
+
+    /// The instants the calendar makes of `instants` (the data's, each
+    /// shifted by the exact durations): the starts of their days, those
+    /// and they moved by each calendar duration, and the birthdays from
+    /// `now` on of each start of a count. (The checker lets a calendar
+    /// count start only from such an instant: the data's, moved by exact
+    /// durations, perhaps taken to the start of its day.)
+    fn counted(&self, plan: &Plan, instants: &[i64], now: i64) -> Vec<i64> {
+        let (tz, resolve) = (&plan.program.timezone, plan.program.resolve);
+        let mut starts = instants.to_vec();
+        if self.days {
+            starts.extend(instants.iter().map(|t| crate::time::start_of_day(*t, tz)));
+        }
+        let mut out: Vec<i64> = Vec::new();
+        out.extend(if self.days {
+            &starts[instants.len()..]
+        } else {
+            &[][..]
+        });
+        for p in &self.periods {
+            out.extend(
+                starts
+                    .iter()
+                    .map(|t| crate::time::shift(*t, *p, tz, resolve)),
+            );
+        }
+        if self.ages {
+            for &birth in &starts {
+                let mut at = now;
+                for _ in 0..=OLDEST {
+                    let next = crate::time::next_birthday(birth, at, tz, resolve);
+                    if next >= crate::time::MAX_INSTANT
+                        || crate::time::age(birth, next, tz, resolve) > OLDEST
+                    {
+                        break;
+                    }
+                    out.push(next);
+                    at = next;
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Whether the comparison `e` shifts an instant by two durations: its
