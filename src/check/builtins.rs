@@ -134,11 +134,15 @@ impl Checker<'_> {
             Builtin::Age | Builtin::StartOfDay => {
                 let what = format!("a time: write `{usage}`");
                 let arg = self.expect(arg, &Type::Time, &what);
-                let example = match builtin {
-                    Builtin::Age => "`age(person.dob) >= 18`",
-                    _ => "`now >= start_of_day(arrival) + 14 days`",
+                let help = match builtin {
+                    Builtin::Age => {
+                        "an age is counted from a birth in the data, like `age(person.dob) >= 18`"
+                    }
+                    _ => {
+                        "take the start of the day of a time of the data, like `now >= start_of_day(person.arrived) + 14 days`"
+                    }
                 };
-                let arg = self.calendar_start(arg, example);
+                let arg = self.calendar_start(arg, help);
                 let ty = match builtin {
                     Builtin::Age => Type::Number,
                     _ => Type::Time,

@@ -19,6 +19,9 @@ use crate::types::Type;
 
 type Ast = Spanned<syntax::Expr>;
 
+/// What to write for a calendar count from `now`.
+const FROM_THE_EVENT: &str = "count from the event instead: for `t > now - 1 year` write `t + 1 year > now`; for `t within 6 months`, `t` must not move with `now` either";
+
 impl Checker<'_> {
     /// Whether the value of `e` moves with `now`.
     pub(super) fn moves_with_now(&self, e: &Expr) -> bool {
@@ -40,7 +43,7 @@ impl Checker<'_> {
 
     /// `t`, the instant a calendar count starts from: a time of the data,
     /// not moving with `now`, not counted on the calendar already.
-    pub(super) fn calendar_start(&mut self, t: Expr, example: &str) -> Expr {
+    pub(super) fn calendar_start(&mut self, t: Expr, help: &str) -> Expr {
         if t.ty == Type::Error {
             return t;
         }
@@ -48,17 +51,14 @@ impl Checker<'_> {
             self.errors.push(CheckError::CalendarNow {
                 text: self.text(t.span),
                 span: t.span,
-                help: format!(
-                    "count from the event instead: for `t > now - 1 year` write `t + 1 year > now`, like {example}"
-                ),
+                help: help.to_owned(),
             });
             return self.error(t.span);
         }
         if self.counted(&t) {
-            self.errors.push(CheckError::CalendarPlace {
+            self.errors.push(CheckError::CalendarTwice {
                 text: self.text(t.span),
                 span: t.span,
-                help: "count once: for `t + 1 year + 1 month` write `t + 13 months`".into(),
             });
             return self.error(t.span);
         }
@@ -69,7 +69,7 @@ impl Checker<'_> {
     pub(super) fn shift(&mut self, op: BinaryOp, a: &Ast, period: Period, span: Span) -> Expr {
         let t = self.expr(a);
         let t = self.expect(t, &Type::Time, "a time before a calendar duration");
-        let t = self.calendar_start(t, "`sampled_at + 6 months >= now`");
+        let t = self.calendar_start(t, FROM_THE_EVENT);
         let period = match op {
             BinaryOp::Sub => period.negated(),
             _ => period,
@@ -81,7 +81,7 @@ impl Checker<'_> {
     pub(super) fn calendar_window(&mut self, a: &Ast, period: Period, w: Span, span: Span) -> Expr {
         let t = self.expr(a);
         let t = self.expect(t, &Type::Time, "a time before `within`");
-        let t = self.calendar_start(t, "`sampled_at within 6 months`");
+        let t = self.calendar_start(t, FROM_THE_EVENT);
         let end = Expr::new(ExprKind::Shift(boxed(t.clone()), period), Type::Time, w);
         let window = Expr::new(ExprKind::Interval(boxed(t), boxed(end)), Type::Interval, w);
         let now = Expr::new(ExprKind::Now, Type::Time, span);

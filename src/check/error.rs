@@ -138,8 +138,21 @@ pub enum CheckError {
         #[help]
         help: String,
     },
+    /// A calendar count from an instant already counted on the calendar.
+    #[error("`{text}` is already counted on the calendar")]
+    #[diagnostic(
+        code(policy::check::calendar_twice),
+        help("count once: for `t + 1 year + 1 month` write `t + 13 months`")
+    )]
+    CalendarTwice {
+        /// The expression as written.
+        text: String,
+        /// Where.
+        #[label("counted here")]
+        span: Span,
+    },
     /// A calendar count from an instant that moves with `now`.
-    #[error("`{text}` counts on the calendar from `now`")]
+    #[error("a calendar count cannot start from `{text}`: it moves with `now`")]
     #[diagnostic(code(policy::check::calendar_now), help("{help}"))]
     CalendarNow {
         /// The expression as written.
