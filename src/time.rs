@@ -383,6 +383,38 @@ pub fn next_birthday(birth: i64, now: i64, tz: &TimeZone, resolve: Resolve) -> i
     Period::of(n, CalendarUnit::Years).map_or(MAX_INSTANT, |p| shift(birth, p, tz, resolve))
 }
 
+/// A date as a certificate gives it: `1990-05-12`, or only the year or
+/// the year and month (`1990`, `1990-05`, as the EU Digital COVID
+/// Certificate allows for a date of birth). A partial date stands for the
+/// last day it may be (31 December 1990, 31 May 1990), as CertLogic's
+/// `dccDateOfBirth` reads it: the reading most favourable to its holder,
+/// who is then as young as the date allows. The start of that day in `tz`;
+/// `None` for anything else (the certificate's `""` for an unknown date).
+pub fn parse_date(text: &str, tz: &TimeZone) -> Option<i64> {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .filter(|d| d.iter().all(u8::is_ascii_digit))
+            .and_then(|_| text.get(r)?.parse::<i32>().ok())
+    };
+    let year = digits(0..4)?;
+    let (month, day) = match b.len() {
+        4 => (12, 31),
+        7 if b[4] == b'-' => {
+            let month = digits(5..7).filter(|m| (1..=12).contains(m))?;
+            (month, days_in_month(year, month))
+        }
+        10 if b[4] == b'-' && b[7] == b'-' => (digits(5..7)?, digits(8..10)?),
+        _ => return None,
+    };
+    parse_instant(
+        &format!("{year:04}-{month:02}-{day:02}"),
+        tz,
+        Resolve::default(),
+    )
+    .ok()
+}
+
 /// The shape nearly all data has, `2021-10-31T09:00:00+08:00`, read without
 /// a single bounds check; `None` sends anything else down the general path,
 /// which also reports the errors.
@@ -1023,6 +1055,40 @@ mod tests {
             next("2030-01-01", "2020-01-01"),
             "2031-01-01T00:00:00+01:00"
         );
+    }
+
+    #[test]
+    fn partial_dates_stand_for_their_last_day() {
+        let date = |text: &str| parse_date(text, &paris()).map(show);
+        assert_eq!(date("1990").as_deref(), Some("1990-12-31T00:00:00+01:00"));
+        assert_eq!(
+            date("1990-05").as_deref(),
+            Some("1990-05-31T00:00:00+02:00")
+        );
+        assert_eq!(
+            date("2004-02").as_deref(),
+            Some("2004-02-29T00:00:00+01:00")
+        );
+        assert_eq!(
+            date("2003-02").as_deref(),
+            Some("2003-02-28T00:00:00+01:00")
+        );
+        assert_eq!(
+            date("1990-05-12").as_deref(),
+            Some("1990-05-12T00:00:00+02:00")
+        );
+        for bad in [
+            "",
+            "199",
+            "1990-13",
+            "1990-02-30",
+            "1990-5",
+            "19x0",
+            "1990-05-12T10:00",
+            "+990",
+        ] {
+            assert_eq!(date(bad), None, "{bad}");
+        }
     }
 
     #[test]

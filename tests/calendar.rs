@@ -99,6 +99,24 @@ fn born_on_29_february_one_is_18_on_28_february() {
     );
 }
 
+#[test]
+fn a_partial_date_of_birth_is_its_last_possible_day() {
+    let p = policy();
+    let line = |dob: &str| {
+        format!(
+            r#"{{"dob": "1990-05-12", "arrived": "2024-01-01T18:00", "tests": [{{"sampled_at": "2024-08-31T10:00"}}], "certificate_dob": "{dob}"}}"#
+        )
+    };
+    let at = |dob: &str| next(&p, &line(dob), "2024-01-02T00:00").map(|(at, _)| at);
+    assert_eq!(at("2006"), Some("2024-12-31T00:00:00+01:00".into()));
+    assert_eq!(at("2006-02"), Some("2024-02-28T00:00:00+01:00".into()));
+    assert_eq!(at("2006-02-03"), Some("2024-02-03T00:00:00+01:00".into()));
+    // Unknown (`""`) or not a date: no age to count; the quarantine of
+    // day 0 (1 January) ends first.
+    assert_eq!(at(""), Some("2024-01-15T00:00:00+01:00".into()));
+    assert_eq!(at("2006-13"), Some("2024-01-15T00:00:00+01:00".into()));
+}
+
 /// Every change an hour-by-hour scan sees is the one `next_change`
 /// announced, at the microsecond it said.
 #[test]
@@ -114,6 +132,7 @@ fn no_change_is_missed_between_the_calendar_boundaries() {
         ),
         person("2006-03-31", "2024-03-30T12:00", "2023-09-30T23:59"),
         person("1990-01-31", "2024-02-15T00:00", "2024-01-31T00:00"),
+        r#"{"dob": "1990-01-01", "arrived": "2017-01-01", "tests": [{"sampled_at": "2024-05-31T00:00"}], "certificate_dob": "2006-02"}"#.to_owned(),
     ];
     let starts = ["2017-12-01T00:00", "2024-03-01T00:00", "2023-12-01T00:00"];
     let outcome = |line: &str, at: i64| {

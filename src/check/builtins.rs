@@ -85,6 +85,7 @@ impl Checker<'_> {
             Builtin::Count => "count(list)".to_owned(),
             Builtin::Age => "age(birth)".to_owned(),
             Builtin::StartOfDay => "start_of_day(time)".to_owned(),
+            Builtin::Date => "date(text)".to_owned(),
         };
         let [arg] = <[Expr; 1]>::try_from(args)
             .map_err(|a| a.len())
@@ -130,6 +131,12 @@ impl Checker<'_> {
                     );
                 }
                 Type::Number
+            }
+            Builtin::Date => {
+                let what = format!("a text: write `{usage}`");
+                let arg = self.expect(arg, &Type::Text, &what);
+                let ty = Type::Optional(Box::new(Type::Time));
+                return Expr::new(ExprKind::Call(builtin, vec![arg]), ty, span);
             }
             Builtin::Age | Builtin::StartOfDay => {
                 let what = format!("a time: write `{usage}`");

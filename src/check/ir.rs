@@ -110,11 +110,14 @@ pub enum Builtin {
     Age,
     /// `start_of_day(time)`: the first instant of its local day
     StartOfDay,
+    /// `date(text)`: a date, perhaps only a year or a year and month, as
+    /// the last day it may be; none if the text is no such date
+    Date,
 }
 
 impl Builtin {
     /// Every built-in with its name, for look-up and suggestions.
-    pub const ALL: [(&'static str, Builtin); 7] = [
+    pub const ALL: [(&'static str, Builtin); 8] = [
         ("prefecture", Builtin::Prefecture),
         ("province", Builtin::Province),
         ("prefectures", Builtin::Prefectures),
@@ -122,6 +125,7 @@ impl Builtin {
         ("count", Builtin::Count),
         ("age", Builtin::Age),
         ("start_of_day", Builtin::StartOfDay),
+        ("date", Builtin::Date),
     ];
 }
 

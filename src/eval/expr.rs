@@ -310,7 +310,7 @@ impl Evaluator<'_, '_> {
                 }
                 _ => Value::None,
             },
-            Op::Call(builtin @ (Builtin::Age | Builtin::StartOfDay), args) => {
+            Op::Call(builtin @ (Builtin::Age | Builtin::StartOfDay | Builtin::Date), args) => {
                 let program = &self.plan.program;
                 let tz = &program.timezone;
                 match (
@@ -323,7 +323,12 @@ impl Evaluator<'_, '_> {
                         }
                         Value::Number(time::age(*birth, self.now, tz, program.resolve) as f64)
                     }
-                    (_, Some(Value::Time(t))) => Value::Time(time::start_of_day(*t, tz)),
+                    (Builtin::StartOfDay, Some(Value::Time(t))) => {
+                        Value::Time(time::start_of_day(*t, tz))
+                    }
+                    (Builtin::Date, Some(Value::Text(text))) => {
+                        time::parse_date(text, tz).map_or(Value::None, Value::Time)
+                    }
                     _ => Value::None,
                 }
             }
@@ -536,6 +541,6 @@ fn call(builtin: Builtin, arg: &Value) -> Value {
         Builtin::Provinces => regions_of(region::province_of),
         Builtin::Count => Value::Number(arg.elements().len() as f64),
         // Counted on the policy's calendar, by the evaluator.
-        Builtin::Age | Builtin::StartOfDay => Value::None,
+        Builtin::Age | Builtin::StartOfDay | Builtin::Date => Value::None,
     }
 }

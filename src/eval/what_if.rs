@@ -133,6 +133,16 @@ fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> 
         calendar.note(&node.op);
         sums |= shifts_twice(plan, id);
     });
+    if calendar.dates {
+        // The instants of the dates given as texts.
+        let tz = &plan.program.timezone;
+        let mut texts = Vec::new();
+        collect_texts(person, &mut texts);
+        for v in facts.values.iter().chain(&facts.hoisted) {
+            collect_texts(v, &mut texts);
+        }
+        times.extend(texts.iter().filter_map(|t| crate::time::parse_date(t, tz)));
+    }
     durations.sort_unstable();
     durations.dedup();
     if sums {
@@ -178,6 +188,8 @@ struct Calendar {
     days: bool,
     /// Whether it counts an age.
     ages: bool,
+    /// Whether it reads dates from texts.
+    dates: bool,
 }
 
 /// Birthdays beyond this age are not candidates.
@@ -189,6 +201,7 @@ impl Calendar {
             Op::Shift(_, p) => self.periods.extend([*p, p.negated()]),
             Op::Call(Builtin::StartOfDay, _) => self.days = true,
             Op::Call(Builtin::Age, _) => self.ages = true,
+            Op::Call(Builtin::Date, _) => self.dates = true,
             _ => {}
         }
     }
@@ -270,6 +283,18 @@ fn collect_values(v: &Value, times: &mut Vec<i64>, durations: &mut Vec<i64>) {
         Value::List(items) | Value::Set(items) | Value::Record(items) => {
             for item in items.iter() {
                 collect_values(item, times, durations);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_texts<'v>(v: &'v Value, texts: &mut Vec<&'v str>) {
+    match v {
+        Value::Text(t) => texts.push(t),
+        Value::List(items) | Value::Set(items) | Value::Record(items) => {
+            for item in items.iter() {
+                collect_texts(item, texts);
             }
         }
         _ => {}
