@@ -408,12 +408,22 @@ fn duration_habit(rest: &str, pos: usize) -> Option<SyntaxError> {
                 }
             };
             let example = (value * days).round();
-            return Some(SyntaxError::Foreign {
-                message: format!("`{unit}` is not a unit of duration"),
-                help: format!(
+            let one = what.trim_end_matches('s');
+            let help = if digits.contains('.') {
+                format!(
                     "durations are written with `w`, `d`, `h`, `m` and `s`; {what} have no fixed length, \
                      so write days, like `{example}d` for {digits} × {days} days"
-                ),
+                )
+            } else {
+                let words = if digits == "1" { one } else { what };
+                format!(
+                    "{what} are counted on the calendar, written in words: `{digits} {words}`; \
+                     an exact duration is written with `w`, `d`, `h`, `m` and `s`, like `{example}d`"
+                )
+            };
+            return Some(SyntaxError::Foreign {
+                message: format!("`{unit}` is not a unit of duration"),
+                help,
                 label: "not a duration".into(),
                 span,
             });
