@@ -125,14 +125,18 @@ fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> 
         )
     });
     let mut sums = false;
-    let mut calendar = Calendar::default();
     plan.walk(read.map(|(_, id)| id), |id, node, _| {
         if let Op::Const(v) = &node.op {
             collect_values(v, &mut times, &mut durations);
         }
-        calendar.note(&node.op);
         sums |= shifts_twice(plan, id);
     });
+    let mut calendar = Calendar::default();
+    if plan.time_flow.calendar() {
+        // Payloads included: a candidate more changes nothing.
+        let all = plan.roots().map(|(_, id)| id);
+        plan.walk(all, |_, node, _| calendar.note(&node.op));
+    }
     if calendar.dates {
         // The instants of the dates given as texts.
         let tz = &plan.program.timezone;
@@ -155,24 +159,29 @@ fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> 
         durations.sort_unstable();
         durations.dedup();
     }
-    let mut out: Vec<i64> = times
-        .iter()
-        .flat_map(|t| {
-            durations
-                .iter()
-                .flat_map(move |d| [t.saturating_add(*d), t.saturating_sub(*d)])
-        })
-        .collect();
-    if calendar.used() {
-        let counted = calendar.counted(plan, &out, now);
-        let shifted = counted.iter().flat_map(|t| {
-            durations
-                .iter()
-                .flat_map(move |d| [t.saturating_add(*d), t.saturating_sub(*d)])
-        });
-        out.extend(shifted.collect::<Vec<_>>());
-    }
-    out.retain(|c| *c >= now);
+    // Every instant shifted either way by every duration, from `from` on.
+    let shifted = |times: &[i64], from: i64| -> Vec<i64> {
+        times
+            .iter()
+            .flat_map(|t| {
+                durations
+                    .iter()
+                    .flat_map(move |d| [t.saturating_add(*d), t.saturating_sub(*d)])
+            })
+            .filter(|c| *c >= from)
+            .collect()
+    };
+    let mut out = if calendar.used() {
+        // Counted from every instant, the past ones included: a count
+        // from a time before `now` may end after it.
+        let mut all = shifted(&times, i64::MIN);
+        let counted = calendar.counted(plan, &all, now);
+        all.extend(shifted(&counted, now));
+        all.retain(|c| *c >= now);
+        all
+    } else {
+        shifted(&times, now)
+    };
     out.sort_unstable();
     out.dedup();
     out
