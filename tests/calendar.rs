@@ -176,3 +176,26 @@ fn no_change_is_missed_between_the_calendar_boundaries() {
     }
     assert!(changes > 10, "{changes}");
 }
+
+/// How a person reads calendar conditions, in the policy's language and in
+/// Chinese: the condition that holds, the test that is too old, and when
+/// the decision changes (the 18th birthday of someone born on 29 February).
+#[test]
+fn calendar_conditions_are_explained_in_english_and_chinese() {
+    let p = policy();
+    let facts = p.facts("{}").unwrap_or_else(|e| unreachable!("{e}"));
+    let now = p
+        .instant("2018-02-27T12:00")
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let line = person("2000-02-29", "2018-02-20T18:00", "2017-08-31T10:00");
+    let explanation = p
+        .explain_json(&facts, &line, now)
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    for lang in [None, Some("zh")] {
+        let words = p.words(lang).unwrap_or_else(|e| unreachable!("{e}"));
+        insta::assert_snapshot!(
+            format!("explained_{}", lang.unwrap_or("en")),
+            explanation.render(&words)
+        );
+    }
+}
