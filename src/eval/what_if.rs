@@ -245,17 +245,19 @@ impl Calendar {
             );
         }
         if self.ages {
+            // The birthdays from `now` on: one calendar shift each.
             for &birth in &starts {
-                let mut at = now;
-                for _ in 0..=OLDEST {
-                    let next = crate::time::next_birthday(birth, at, tz, resolve);
-                    if next >= crate::time::MAX_INSTANT
-                        || crate::time::age(birth, next, tz, resolve) > OLDEST
-                    {
+                let first = crate::time::age(birth, now, tz, resolve) + 1;
+                for n in first..=OLDEST {
+                    let Some(years) = crate::time::Period::of(n, crate::time::CalendarUnit::Years)
+                    else {
+                        break;
+                    };
+                    let at = crate::time::shift(birth, years, tz, resolve);
+                    if at >= crate::time::MAX_INSTANT {
                         break;
                     }
-                    out.push(next);
-                    at = next;
+                    out.push(at);
                 }
             }
         }
