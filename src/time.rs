@@ -243,6 +243,178 @@ fn parse_general(text: &str, tz: &TimeZone, resolve: Resolve) -> Result<i64, Tim
         .map_err(|_| TimeError::Range(text.to_owned()))
 }
 
+/// A calendar duration: whole days, weeks, months or years, counted on
+/// the calendar of the policy's zone (`14 days`, `6 months`, `18 years`),
+/// as against an exact one (`14d` is 14 × 24 hours).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Period {
+    /// Months (a year is 12).
+    pub months: i32,
+    /// Days (a week is 7).
+    pub days: i32,
+}
+
+/// The unit of a calendar duration as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CalendarUnit {
+    /// `days`
+    Days,
+    /// `weeks`
+    Weeks,
+    /// `months`
+    Months,
+    /// `years`
+    Years,
+}
+
+impl Period {
+    /// `amount` of `unit`, or `None` past 10 000 years.
+    pub fn of(amount: i64, unit: CalendarUnit) -> Option<Period> {
+        let (months, days) = match unit {
+            CalendarUnit::Days => (0, amount),
+            CalendarUnit::Weeks => (0, amount.checked_mul(7)?),
+            CalendarUnit::Months => (amount, 0),
+            CalendarUnit::Years => (amount.checked_mul(12)?, 0),
+        };
+        if months > 120_000 || days > 3_660_000 {
+            return None;
+        }
+        Some(Period {
+            months: i32::try_from(months).ok()?,
+            days: i32::try_from(days).ok()?,
+        })
+    }
+
+    /// How it is written: `6 months`, `18 years`, `14 days`, `1 month 3 days`.
+    pub fn written(self) -> String {
+        let unit = |n: i32, one: &str, many: &str| {
+            format!("{n} {}", if n.abs() == 1 { one } else { many })
+        };
+        let months = match self.months {
+            0 => None,
+            m if m % 12 == 0 => Some(unit(m / 12, "year", "years")),
+            m => Some(unit(m, "month", "months")),
+        };
+        let days = (self.days != 0 || months.is_none()).then(|| unit(self.days, "day", "days"));
+        months.into_iter().chain(days).collect::<Vec<_>>().join(" ")
+    }
+
+    /// The same length the other way.
+    pub fn negated(self) -> Period {
+        Period {
+            months: -self.months,
+            days: -self.days,
+        }
+    }
+}
+
+/// `micros` moved by `period` on the calendar of `tz`: the local date
+/// moves by whole months, then whole days, the local time of day staying;
+/// a day the month lacks (31 April, 29 February in a common year) becomes
+/// its last day; a local time the clocks skip or repeat on the day reached
+/// is read as `resolve` says, or else as the clocks show it after a gap and
+/// at its first occurrence in a fold. Saturates at the reader's bounds.
+pub fn shift(micros: i64, period: Period, tz: &TimeZone, resolve: Resolve) -> i64 {
+    let moved = || -> Option<i64> {
+        let civil = Timestamp::from_microsecond(micros)
+            .ok()?
+            .to_zoned_datetime(tz.clone());
+        let span = jiff::Span::new()
+            .try_months(period.months)
+            .ok()?
+            .try_days(period.days)
+            .ok()?;
+        let target = civil.datetime().checked_add(span).ok()?;
+        let ambiguous = tz.to_ambiguous_timestamp(target);
+        let side = match ambiguous.offset() {
+            AmbiguousOffset::Unambiguous { .. } => None,
+            AmbiguousOffset::Gap { .. } => resolve.gaps,
+            AmbiguousOffset::Fold { .. } => resolve.folds,
+        };
+        let ts = match side {
+            Some(Side::Earlier) => ambiguous.earlier(),
+            Some(Side::Later) => ambiguous.later(),
+            None => ambiguous.compatible(),
+        };
+        ts.ok().map(|t| t.as_microsecond())
+    };
+    match moved() {
+        Some(t) => t.clamp(MIN_INSTANT, MAX_INSTANT),
+        None if period.months > 0 || period.days > 0 => MAX_INSTANT,
+        None => MIN_INSTANT,
+    }
+}
+
+/// The first instant of the local day of `micros` in `tz` (midnight, or
+/// the first instant after it when the clocks skip midnight).
+pub fn start_of_day(micros: i64, tz: &TimeZone) -> i64 {
+    Timestamp::from_microsecond(micros)
+        .ok()
+        .and_then(|t| t.to_zoned_datetime(tz.clone()).start_of_day().ok())
+        .map_or(micros, |z| z.timestamp().as_microsecond())
+}
+
+/// The age at `now` of someone born at `birth`, in whole years on the
+/// calendar of `tz`: the most years `n` with `birth + n years <= now` (so
+/// someone born on 29 February is a year older on 28 February of a
+/// common year, as a period of years ends on the month's last day); 0
+/// before the first birthday and for a birth after `now`.
+pub fn age(birth: i64, now: i64, tz: &TimeZone, resolve: Resolve) -> i64 {
+    if now < birth {
+        return 0;
+    }
+    let year = |t: i64| {
+        Timestamp::from_microsecond(t)
+            .map_or(0, |t| i64::from(t.to_zoned_datetime(tz.clone()).year()))
+    };
+    let years =
+        |n: i64| Period::of(n, CalendarUnit::Years).unwrap_or(Period { months: 0, days: 0 });
+    let mut n = (year(now) - year(birth)).max(0);
+    while n > 0 && shift(birth, years(n), tz, resolve) > now {
+        n -= 1;
+    }
+    n
+}
+
+/// The first birthday of someone born at `birth` after `now`: the instant
+/// at which [`age`] next grows.
+pub fn next_birthday(birth: i64, now: i64, tz: &TimeZone, resolve: Resolve) -> i64 {
+    let n = age(birth, now, tz, resolve) + 1;
+    Period::of(n, CalendarUnit::Years).map_or(MAX_INSTANT, |p| shift(birth, p, tz, resolve))
+}
+
+/// A date as a certificate gives it: `1990-05-12`, or only the year or
+/// the year and month (`1990`, `1990-05`, as the EU Digital COVID
+/// Certificate allows for a date of birth). A partial date stands for the
+/// last day it may be (31 December 1990, 31 May 1990), as CertLogic's
+/// `dccDateOfBirth` reads it: the reading most favourable to its holder,
+/// who is then as young as the date allows. The start of that day in `tz`;
+/// `None` for anything else (the certificate's `""` for an unknown date).
+pub fn parse_date(text: &str, tz: &TimeZone) -> Option<i64> {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .filter(|d| d.iter().all(u8::is_ascii_digit))
+            .and_then(|_| text.get(r)?.parse::<i32>().ok())
+    };
+    let year = digits(0..4)?;
+    let (month, day) = match b.len() {
+        4 => (12, 31),
+        7 if b[4] == b'-' => {
+            let month = digits(5..7).filter(|m| (1..=12).contains(m))?;
+            (month, days_in_month(year, month))
+        }
+        10 if b[4] == b'-' && b[7] == b'-' => (digits(5..7)?, digits(8..10)?),
+        _ => return None,
+    };
+    parse_instant(
+        &format!("{year:04}-{month:02}-{day:02}"),
+        tz,
+        Resolve::default(),
+    )
+    .ok()
+}
+
 /// The shape nearly all data has, `2021-10-31T09:00:00+08:00`, read without
 /// a single bounds check; `None` sends anything else down the general path,
 /// which also reports the errors.
@@ -733,5 +905,198 @@ mod tests {
         assert_eq!(format_duration(14 * 86_400 * SECOND), "14d");
         assert_eq!(format_duration(129_600 * SECOND), "1d12h");
         assert_eq!(format_duration(0), "0s");
+    }
+
+    fn at(text: &str) -> i64 {
+        parse_instant(text, &paris(), Resolve::default()).unwrap_or(i64::MIN)
+    }
+
+    fn show(t: i64) -> String {
+        format_instant(t, &paris())
+    }
+
+    fn of(n: i64, unit: CalendarUnit) -> Period {
+        Period::of(n, unit).unwrap_or(Period { months: 0, days: 0 })
+    }
+
+    #[test]
+    fn fourteen_days_are_not_336_hours_across_a_change_of_the_clocks() {
+        // Paris goes from +01:00 to +02:00 on 2024-03-31.
+        let start = at("2024-03-25T09:00");
+        let days = shift(
+            start,
+            of(14, CalendarUnit::Days),
+            &paris(),
+            Resolve::default(),
+        );
+        assert_eq!(show(days), "2024-04-08T09:00:00+02:00");
+        assert_eq!(
+            show(start + 336 * 3_600 * SECOND),
+            "2024-04-08T10:00:00+02:00"
+        );
+        assert_eq!(
+            shift(
+                start,
+                of(2, CalendarUnit::Weeks),
+                &paris(),
+                Resolve::default()
+            ),
+            days
+        );
+        // And back, over the change to +01:00 on 2024-10-27.
+        let back = shift(
+            at("2024-10-30T09:00"),
+            of(-7, CalendarUnit::Days),
+            &paris(),
+            Resolve::default(),
+        );
+        assert_eq!(show(back), "2024-10-23T09:00:00+02:00");
+    }
+
+    #[test]
+    fn a_month_after_the_end_of_january_is_the_end_of_february() {
+        let month = |text: &str, n| {
+            show(shift(
+                at(text),
+                of(n, CalendarUnit::Months),
+                &paris(),
+                Resolve::default(),
+            ))
+        };
+        assert_eq!(month("2023-01-31T10:00", 1), "2023-02-28T10:00:00+01:00");
+        assert_eq!(month("2024-01-31T10:00", 1), "2024-02-29T10:00:00+01:00");
+        assert_eq!(month("2024-03-31T10:00", -1), "2024-02-29T10:00:00+01:00");
+        assert_eq!(month("2024-08-31T10:00", 6), "2025-02-28T10:00:00+01:00");
+        assert_eq!(month("2024-02-29T10:00", 12), "2025-02-28T10:00:00+01:00");
+        assert_eq!(month("2024-02-29T10:00", 48), "2028-02-29T10:00:00+01:00");
+    }
+
+    #[test]
+    fn a_local_time_the_clocks_skip_is_read_as_the_policy_says() {
+        // 2024-03-31T02:30 does not exist in Paris.
+        let from = at("2024-03-30T02:30");
+        let day = of(1, CalendarUnit::Days);
+        let read = |gaps| show(shift(from, day, &paris(), Resolve { gaps, folds: None }));
+        assert_eq!(read(None), "2024-03-31T03:30:00+02:00");
+        assert_eq!(read(Some(Side::Later)), "2024-03-31T03:30:00+02:00");
+        assert_eq!(read(Some(Side::Earlier)), "2024-03-31T01:30:00+01:00");
+        // 2024-10-27T02:30 happens twice: the first unless said otherwise.
+        let from = at("2024-10-26T02:30");
+        let read = |folds| show(shift(from, day, &paris(), Resolve { gaps: None, folds }));
+        assert_eq!(read(None), "2024-10-27T02:30:00+02:00");
+        assert_eq!(read(Some(Side::Later)), "2024-10-27T02:30:00+01:00");
+    }
+
+    #[test]
+    fn calendar_shifts_saturate_at_the_readers_bounds() {
+        let far = of(9_000, CalendarUnit::Years);
+        assert_eq!(
+            shift(at("2024-01-01"), far, &paris(), Resolve::default()),
+            MAX_INSTANT
+        );
+        assert_eq!(
+            shift(
+                at("2024-01-01"),
+                far.negated(),
+                &paris(),
+                Resolve::default()
+            ),
+            MIN_INSTANT
+        );
+        assert!(Period::of(10_001, CalendarUnit::Years).is_none());
+        assert!(Period::of(i64::MAX, CalendarUnit::Weeks).is_none());
+    }
+
+    #[test]
+    fn the_start_of_a_day_is_local_midnight() {
+        assert_eq!(
+            show(start_of_day(at("2024-03-31T18:45"), &paris())),
+            "2024-03-31T00:00:00+01:00"
+        );
+        assert_eq!(
+            show(start_of_day(at("2024-10-27T23:59"), &paris())),
+            "2024-10-27T00:00:00+02:00"
+        );
+        // 23:30 UTC on the 1st is already the 2nd in Shanghai.
+        let t = parse_instant("2024-05-01T23:30Z", &shanghai(), Resolve::default()).unwrap_or(0);
+        assert_eq!(
+            format_instant(start_of_day(t, &shanghai()), &shanghai()),
+            "2024-05-02T00:00:00+08:00"
+        );
+    }
+
+    #[test]
+    fn ages_are_whole_years_and_29_february_turns_on_28_february() {
+        let age_at = |birth: &str, now: &str| age(at(birth), at(now), &paris(), Resolve::default());
+        assert_eq!(age_at("2000-05-12", "2018-05-11T23:59:59"), 17);
+        assert_eq!(age_at("2000-05-12", "2018-05-12T00:00"), 18);
+        assert_eq!(age_at("2000-02-29", "2018-02-27T23:59:59"), 17);
+        assert_eq!(age_at("2000-02-29", "2018-02-28T00:00"), 18);
+        assert_eq!(age_at("2000-02-29", "2020-02-28T23:59:59"), 19);
+        assert_eq!(age_at("2000-02-29", "2020-02-29T00:00"), 20);
+        assert_eq!(age_at("2030-01-01", "2020-01-01"), 0);
+        let next = |birth: &str, now: &str| {
+            show(next_birthday(
+                at(birth),
+                at(now),
+                &paris(),
+                Resolve::default(),
+            ))
+        };
+        assert_eq!(
+            next("2000-02-29", "2018-01-01"),
+            "2018-02-28T00:00:00+01:00"
+        );
+        assert_eq!(
+            next("2000-02-29", "2019-03-01"),
+            "2020-02-29T00:00:00+01:00"
+        );
+        assert_eq!(
+            next("2030-01-01", "2020-01-01"),
+            "2031-01-01T00:00:00+01:00"
+        );
+    }
+
+    #[test]
+    fn partial_dates_stand_for_their_last_day() {
+        let date = |text: &str| parse_date(text, &paris()).map(show);
+        assert_eq!(date("1990").as_deref(), Some("1990-12-31T00:00:00+01:00"));
+        assert_eq!(
+            date("1990-05").as_deref(),
+            Some("1990-05-31T00:00:00+02:00")
+        );
+        assert_eq!(
+            date("2004-02").as_deref(),
+            Some("2004-02-29T00:00:00+01:00")
+        );
+        assert_eq!(
+            date("2003-02").as_deref(),
+            Some("2003-02-28T00:00:00+01:00")
+        );
+        assert_eq!(
+            date("1990-05-12").as_deref(),
+            Some("1990-05-12T00:00:00+02:00")
+        );
+        for bad in [
+            "",
+            "199",
+            "1990-13",
+            "1990-02-30",
+            "1990-5",
+            "19x0",
+            "1990-05-12T10:00",
+            "+990",
+        ] {
+            assert_eq!(date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn periods_are_written_in_their_largest_unit() {
+        assert_eq!(of(18, CalendarUnit::Years).written(), "18 years");
+        assert_eq!(of(1, CalendarUnit::Months).written(), "1 month");
+        assert_eq!(of(2, CalendarUnit::Weeks).written(), "14 days");
+        assert_eq!(of(0, CalendarUnit::Days).written(), "0 days");
+        assert_eq!(of(-6, CalendarUnit::Months).written(), "-6 months");
     }
 }

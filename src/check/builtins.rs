@@ -83,6 +83,9 @@ impl Checker<'_> {
             Builtin::Prefecture | Builtin::Province => format!("{}(region)", name.node),
             Builtin::Prefectures | Builtin::Provinces => format!("{}(regions)", name.node),
             Builtin::Count => "count(list)".to_owned(),
+            Builtin::Age => "age(birth)".to_owned(),
+            Builtin::StartOfDay => "start_of_day(time)".to_owned(),
+            Builtin::Date => "date(text)".to_owned(),
         };
         let [arg] = <[Expr; 1]>::try_from(args)
             .map_err(|a| a.len())
@@ -128,6 +131,30 @@ impl Checker<'_> {
                     );
                 }
                 Type::Number
+            }
+            Builtin::Date => {
+                let what = format!("a text: write `{usage}`");
+                let arg = self.expect(arg, &Type::Text, &what);
+                let ty = Type::Optional(Box::new(Type::Time));
+                return Expr::new(ExprKind::Call(builtin, vec![arg]), ty, span);
+            }
+            Builtin::Age | Builtin::StartOfDay => {
+                let what = format!("a time: write `{usage}`");
+                let arg = self.expect(arg, &Type::Time, &what);
+                let help = match builtin {
+                    Builtin::Age => {
+                        "an age is counted from a birth in the data, like `age(person.dob) >= 18`"
+                    }
+                    _ => {
+                        "take the start of the day of a time of the data, like `now >= start_of_day(person.arrived) + 14 days`"
+                    }
+                };
+                let arg = self.calendar_start(arg, help);
+                let ty = match builtin {
+                    Builtin::Age => Type::Number,
+                    _ => Type::Time,
+                };
+                return Expr::new(ExprKind::Call(builtin, vec![arg]), ty, span);
             }
         };
         Expr::new(ExprKind::Call(builtin, vec![arg]), ty, span)

@@ -125,6 +125,44 @@ pub enum CheckError {
         #[label("this call")]
         span: Span,
     },
+    /// A calendar duration where it cannot be counted: it moves a time.
+    #[error("`{text}` is a calendar duration: it can only move a time")]
+    #[diagnostic(code(policy::check::calendar_place))]
+    CalendarPlace {
+        /// The duration as written.
+        text: String,
+        /// Where.
+        #[label("a calendar duration here")]
+        span: Span,
+        /// What to write instead.
+        #[help]
+        help: String,
+    },
+    /// A calendar count from an instant already counted on the calendar.
+    #[error("`{text}` is already counted on the calendar")]
+    #[diagnostic(
+        code(policy::check::calendar_twice),
+        help("count once: for `t + 1 year + 1 month` write `t + 13 months`")
+    )]
+    CalendarTwice {
+        /// The expression as written.
+        text: String,
+        /// Where.
+        #[label("counted here")]
+        span: Span,
+    },
+    /// A calendar count from an instant that moves with `now`.
+    #[error("a calendar count cannot start from `{text}`: it moves with `now`")]
+    #[diagnostic(code(policy::check::calendar_now), help("{help}"))]
+    CalendarNow {
+        /// The expression as written.
+        text: String,
+        /// Where.
+        #[label("this moves with `now`")]
+        span: Span,
+        /// What to write instead.
+        help: String,
+    },
     /// A name declared twice.
     #[error("{what} `{name}` is declared twice")]
     #[diagnostic(

@@ -49,6 +49,17 @@ impl Checker<'_> {
                     }
                 }
             }
+            syntax::Expr::Calendar(period) => {
+                self.errors.push(CheckError::CalendarPlace {
+                    text: self.text(span).to_owned(),
+                    span,
+                    help: format!(
+                        "add it to a time or take it from one, like `sampled_at + {0}`, or ask whether a time is recent, like `sampled_at within {0}`; an exact duration is written like `14d`",
+                        period.written()
+                    ),
+                });
+                self.error(span)
+            }
             syntax::Expr::Region(level, code) => self.region_lit(*level, code, span),
             syntax::Expr::Now => Expr::new(ExprKind::Now, Type::Time, span),
             syntax::Expr::It => match self.scopes.last() {

@@ -84,6 +84,9 @@ pub enum ExprKind {
     Where(Box<Expr>, Box<Expr>),
     /// `any L has P`, `no L`, ...
     Quantifier(Quant, Box<Expr>, Option<Box<Expr>>),
+    /// `T + 6 months`, `T - 1 year`: an instant moved on the calendar of
+    /// the policy's zone (the period signed).
+    Shift(Box<Expr>, crate::time::Period),
     /// A built-in function.
     Call(Builtin, Vec<Expr>),
     /// `[a, b, c]`
@@ -103,16 +106,26 @@ pub enum Builtin {
     Provinces,
     /// `count(list)`: how many elements
     Count,
+    /// `age(birth)`: whole years from a birth to `now`, on the calendar
+    Age,
+    /// `start_of_day(time)`: the first instant of its local day
+    StartOfDay,
+    /// `date(text)`: a date, perhaps only a year or a year and month, as
+    /// the last day it may be; none if the text is no such date
+    Date,
 }
 
 impl Builtin {
     /// Every built-in with its name, for look-up and suggestions.
-    pub const ALL: [(&'static str, Builtin); 5] = [
+    pub const ALL: [(&'static str, Builtin); 8] = [
         ("prefecture", Builtin::Prefecture),
         ("province", Builtin::Province),
         ("prefectures", Builtin::Prefectures),
         ("provinces", Builtin::Provinces),
         ("count", Builtin::Count),
+        ("age", Builtin::Age),
+        ("start_of_day", Builtin::StartOfDay),
+        ("date", Builtin::Date),
     ];
 }
 
@@ -130,6 +143,7 @@ macro_rules! children {
             | ExprKind::Project(a, _)
             | ExprKind::Not(a)
             | ExprKind::Neg(a)
+            | ExprKind::Shift(a, _)
             | ExprKind::IsNone { value: a, .. }
             | ExprKind::Quantifier(_, a, None) => vec![(&**a, 0)],
             ExprKind::Where(a, b) | ExprKind::Quantifier(_, a, Some(b)) => {

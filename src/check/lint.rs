@@ -528,6 +528,7 @@ fn ast_children(e: &Ast) -> Vec<&Ast> {
         | E::Number(_)
         | E::Text(_)
         | E::Duration(_)
+        | E::Calendar(_)
         | E::Time(_)
         | E::Region(..)
         | E::Now

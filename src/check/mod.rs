@@ -2,6 +2,7 @@
 //! consistent. Every error is reported, not only the first.
 
 mod builtins;
+mod calendar;
 mod constraints;
 pub mod cost;
 mod error;
@@ -195,6 +196,7 @@ pub fn check(policy: &syntax::Policy, source: &Source) -> Result<Program, Vec<Ch
         facts: Arc::default(),
         lets: Vec::new(),
         let_index: HashMap::new(),
+        moving_lets: Vec::new(),
         suggested: 0,
         later_lets: HashMap::new(),
         scopes: Vec::new(),
@@ -228,6 +230,8 @@ pub(crate) struct Checker<'a> {
     /// Where each name of `lets` first stands in it, so that a use of a
     /// name costs the same however many `let`s there are.
     let_index: HashMap<String, usize>,
+    /// For each of `lets`, whether its value moves with `now`.
+    moving_lets: Vec<bool>,
     /// How many unknown names have been given a suggestion.
     suggested: usize,
     /// Every `let` of the policy, to tell "defined later" from "unknown".
@@ -614,6 +618,7 @@ impl Checker<'_> {
                 .entry(decl.name.node.clone())
                 .or_insert(self.lets.len());
             self.lets.push((decl.name.node.clone(), value.ty.clone()));
+            self.moving_lets.push(self.moves_with_now(&value));
             lets.push(Let {
                 name: decl.name.node.clone(),
                 value,

@@ -145,6 +145,9 @@ impl Checker<'_> {
                 )
             }
             BinaryOp::Within => {
+                if let syntax::Expr::Calendar(period) = &b.node {
+                    return self.calendar_window(a, *period, b.span, span);
+                }
                 let t = self.expr(a);
                 let t = self.expect(t, &Type::Time, "a time before `within`");
                 let w = self.window(b);
@@ -156,6 +159,11 @@ impl Checker<'_> {
                 node(ExprKind::Overlaps(boxed(i), boxed(w)), Type::Bool)
             }
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
+                if let (BinaryOp::Add | BinaryOp::Sub, syntax::Expr::Calendar(period)) =
+                    (op, &b.node)
+                {
+                    return self.shift(op, a, *period, span);
+                }
                 let a = self.expr(a);
                 let left = self.non_none(a);
                 let b = self.expr(b);

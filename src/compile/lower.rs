@@ -4,7 +4,7 @@
 
 use super::node::{Id, Node, Op, Root, Stage};
 use super::{Plan, RuleRoots};
-use crate::check::ir::{Expr, ExprKind};
+use crate::check::ir::{Builtin, Expr, ExprKind};
 use crate::check::{Expected, Program};
 use crate::types::{RecordType, Type};
 
@@ -231,7 +231,8 @@ fn stages(nodes: &mut [Node], roots: &[(Id, usize)]) {
         let (own, mut outer) = match nodes[i].op {
             Op::Const(_) => (Stage::Constant, None),
             Op::Fact(_) | Op::Hoisted(_) => (Stage::Facts, None),
-            Op::Now | Op::Input | Op::Let(_) => (Stage::Person, None),
+            // An age moves with `now`, whatever it is the age of.
+            Op::Now | Op::Input | Op::Let(_) | Op::Call(Builtin::Age, _) => (Stage::Person, None),
             Op::Element(d) | Op::ElementField(d, _) => (Stage::Constant, Some(d)),
             _ => (Stage::Constant, None),
         };
@@ -395,6 +396,7 @@ impl Compiler {
                 self.lower(program, a),
                 b.as_ref().map(|b| self.lower(program, b)),
             ),
+            ExprKind::Shift(a, period) => Op::Shift(self.lower(program, a), *period),
             ExprKind::Call(f, args) => {
                 Op::Call(*f, args.iter().map(|a| self.lower(program, a)).collect())
             }

@@ -124,6 +124,9 @@ pub enum Op {
     Where(Id, Id),
     /// `any L has P`, `no L`, ...
     Quantifier(Quant, Id, Option<Id>),
+    /// `T + 6 months`: an instant moved on the calendar of the policy's
+    /// zone.
+    Shift(Id, crate::time::Period),
     /// A built-in function.
     Call(Builtin, Vec<Id>),
     /// `[a, b, c]`
@@ -167,6 +170,7 @@ impl Op {
             | Op::Project(a, _)
             | Op::Not(a)
             | Op::Neg(a)
+            | Op::Shift(a, _)
             | Op::IsNone { value: a, .. }
             | Op::Quantifier(_, a, None) => few(Some((*a, 0)), None),
             Op::Where(a, b) | Op::Quantifier(_, a, Some(b)) => few(Some((*a, 0)), Some((*b, 1))),

@@ -13,6 +13,7 @@ use crate::check::ir::Builtin;
 use crate::compile::{Id, Op};
 use crate::region;
 use crate::syntax::{BinaryOp, Quant};
+use crate::time;
 use crate::types::Type;
 use crate::value::Value;
 
@@ -302,6 +303,35 @@ impl Evaluator<'_, '_> {
                 };
                 Value::Bool(held)
             }
+            &Op::Shift(a, period) => match *self.operand(a, env) {
+                Value::Time(t) => {
+                    let program = &self.plan.program;
+                    Value::Time(time::shift(t, period, &program.timezone, program.resolve))
+                }
+                _ => Value::None,
+            },
+            Op::Call(builtin @ (Builtin::Age | Builtin::StartOfDay | Builtin::Date), args) => {
+                let program = &self.plan.program;
+                let tz = &program.timezone;
+                match (
+                    builtin,
+                    args.first().map(|a| self.operand(*a, env)).as_deref(),
+                ) {
+                    (Builtin::Age, Some(Value::Time(birth))) => {
+                        if let Some(h) = &self.horizon {
+                            self.track_birthday(h, *birth);
+                        }
+                        Value::Number(time::age(*birth, self.now, tz, program.resolve) as f64)
+                    }
+                    (Builtin::StartOfDay, Some(Value::Time(t))) => {
+                        Value::Time(time::start_of_day(*t, tz))
+                    }
+                    (Builtin::Date, Some(Value::Text(text))) => {
+                        time::parse_date(text, tz).map_or(Value::None, Value::Time)
+                    }
+                    _ => Value::None,
+                }
+            }
             Op::Call(builtin, args) => match args.first() {
                 Some(a) => {
                     let arg = self.operand(*a, env);
@@ -510,5 +540,7 @@ fn call(builtin: Builtin, arg: &Value) -> Value {
         Builtin::Prefectures => regions_of(region::prefecture_of),
         Builtin::Provinces => regions_of(region::province_of),
         Builtin::Count => Value::Number(arg.elements().len() as f64),
+        // Counted on the policy's calendar, by the evaluator.
+        Builtin::Age | Builtin::StartOfDay | Builtin::Date => Value::None,
     }
 }

@@ -23,6 +23,7 @@ use std::cell::Cell;
 
 use super::expr::Env;
 use super::{Evaluator, window};
+use crate::check::ir::Builtin;
 use crate::compile::{Id, Op, Plan, Root};
 use crate::syntax::{BinaryOp, Quant};
 use crate::value::Value;
@@ -36,6 +37,9 @@ pub struct TimeFlow {
     /// Whether a list of the policy holds moving values: then its elements
     /// move too, and horizons are not used.
     moving_elements: bool,
+    /// Whether the policy counts on the calendar (`t + 6 months`,
+    /// `age(dob)`, ...): then `next_change` looks for its boundaries too.
+    calendar: bool,
 }
 
 impl TimeFlow {
@@ -44,7 +48,14 @@ impl TimeFlow {
         let mut flow = TimeFlow {
             lets: vec![false; plan.lets.len()],
             moving_elements: false,
+            calendar: false,
         };
+        plan.walk(plan.roots().map(|(_, id)| id), |_, node, _| {
+            flow.calendar |= matches!(
+                node.op,
+                Op::Shift(..) | Op::Call(Builtin::Age | Builtin::StartOfDay | Builtin::Date, _)
+            );
+        });
         for &i in &plan.let_order {
             if let Some(&l) = plan.lets.get(i) {
                 let moves = flow.moves(plan, l);
@@ -77,6 +88,11 @@ impl TimeFlow {
             Op::List(items) => items.iter().any(|i| self.moves(plan, *i)),
             _ => false,
         }
+    }
+
+    /// Whether the plan counts on the calendar.
+    pub(crate) fn calendar(&self) -> bool {
+        self.calendar
     }
 
     /// Whether horizons can be worked out for this plan.
@@ -193,6 +209,13 @@ impl Evaluator<'_, '_> {
         self.track_difference(h, BinaryOp::Le, *c, *d, sc - sd);
         self.track_difference(h, BinaryOp::Le, *a, *d, sa - sd);
         self.track_difference(h, BinaryOp::Le, *c, *b, sc - sb);
+    }
+
+    /// Notes that an age counted from `birth` grows at the next birthday.
+    pub(super) fn track_birthday(&self, h: &Cell<i64>, birth: i64) {
+        let program = &self.plan.program;
+        let next = crate::time::next_birthday(birth, self.now, &program.timezone, program.resolve);
+        self.note(h, next);
     }
 
     /// Notes a membership test of a value that moves with `now`.

@@ -21,6 +21,7 @@
 //! the same way.
 
 use super::{Budget, Evaluator, Facts};
+use crate::check::ir::Builtin;
 use crate::compile::{Id, Op, Plan, Root};
 use crate::decision::Decision;
 use crate::types::Type;
@@ -130,6 +131,22 @@ fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> 
         }
         sums |= shifts_twice(plan, id);
     });
+    let mut calendar = Calendar::default();
+    if plan.time_flow.calendar() {
+        // Payloads included: a candidate more changes nothing.
+        let all = plan.roots().map(|(_, id)| id);
+        plan.walk(all, |_, node, _| calendar.note(&node.op));
+    }
+    if calendar.dates {
+        // The instants of the dates given as texts.
+        let tz = &plan.program.timezone;
+        let mut texts = Vec::new();
+        collect_texts(person, &mut texts);
+        for v in facts.values.iter().chain(&facts.hoisted) {
+            collect_texts(v, &mut texts);
+        }
+        times.extend(texts.iter().filter_map(|t| crate::time::parse_date(t, tz)));
+    }
     durations.sort_unstable();
     durations.dedup();
     if sums {
@@ -142,18 +159,110 @@ fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> 
         durations.sort_unstable();
         durations.dedup();
     }
-    let mut out: Vec<i64> = times
-        .iter()
-        .flat_map(|t| {
-            durations
-                .iter()
-                .flat_map(move |d| [t.saturating_add(*d), t.saturating_sub(*d)])
-        })
-        .filter(|c| *c >= now)
-        .collect();
+    // Every instant shifted either way by every duration, from `from` on.
+    let shifted = |times: &[i64], from: i64| -> Vec<i64> {
+        times
+            .iter()
+            .flat_map(|t| {
+                durations
+                    .iter()
+                    .flat_map(move |d| [t.saturating_add(*d), t.saturating_sub(*d)])
+            })
+            .filter(|c| *c >= from)
+            .collect()
+    };
+    let mut out = if calendar.used() {
+        // Counted from every instant, the past ones included: a count
+        // from a time before `now` may end after it.
+        let mut all = shifted(&times, i64::MIN);
+        let counted = calendar.counted(plan, &all, now);
+        all.extend(shifted(&counted, now));
+        all.retain(|c| *c >= now);
+        all
+    } else {
+        shifted(&times, now)
+    };
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// What a plan counts on the calendar: where the boundaries of calendar
+/// time lie.
+#[derive(Default)]
+struct Calendar {
+    /// The calendar durations it moves instants by, signed.
+    periods: Vec<crate::time::Period>,
+    /// Whether it takes the start of a day.
+    days: bool,
+    /// Whether it counts an age.
+    ages: bool,
+    /// Whether it reads dates from texts.
+    dates: bool,
+}
+
+/// Birthdays beyond this age are not candidates.
+const OLDEST: i64 = 200;
+
+impl Calendar {
+    fn note(&mut self, op: &Op) {
+        match op {
+            Op::Shift(_, p) => self.periods.extend([*p, p.negated()]),
+            Op::Call(Builtin::StartOfDay, _) => self.days = true,
+            Op::Call(Builtin::Age, _) => self.ages = true,
+            Op::Call(Builtin::Date, _) => self.dates = true,
+            _ => {}
+        }
+    }
+
+    fn used(&self) -> bool {
+        !self.periods.is_empty() || self.days || self.ages
+    }
+
+    /// The instants the calendar makes of `instants` (the data's, each
+    /// shifted by the exact durations): the starts of their days, those
+    /// and they moved by each calendar duration, and the birthdays from
+    /// `now` on of each start of a count. (The checker lets a calendar
+    /// count start only from such an instant: the data's, moved by exact
+    /// durations, perhaps taken to the start of its day.)
+    fn counted(&self, plan: &Plan, instants: &[i64], now: i64) -> Vec<i64> {
+        let (tz, resolve) = (&plan.program.timezone, plan.program.resolve);
+        let mut starts = instants.to_vec();
+        if self.days {
+            starts.extend(instants.iter().map(|t| crate::time::start_of_day(*t, tz)));
+        }
+        let mut out: Vec<i64> = Vec::new();
+        out.extend(if self.days {
+            &starts[instants.len()..]
+        } else {
+            &[][..]
+        });
+        for p in &self.periods {
+            out.extend(
+                starts
+                    .iter()
+                    .map(|t| crate::time::shift(*t, *p, tz, resolve)),
+            );
+        }
+        if self.ages {
+            // The birthdays from `now` on: one calendar shift each.
+            for &birth in &starts {
+                let first = crate::time::age(birth, now, tz, resolve) + 1;
+                for n in first..=OLDEST {
+                    let Some(years) = crate::time::Period::of(n, crate::time::CalendarUnit::Years)
+                    else {
+                        break;
+                    };
+                    let at = crate::time::shift(birth, years, tz, resolve);
+                    if at >= crate::time::MAX_INSTANT {
+                        break;
+                    }
+                    out.push(at);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Whether the comparison `e` shifts an instant by two durations: its
@@ -185,6 +294,18 @@ fn collect_values(v: &Value, times: &mut Vec<i64>, durations: &mut Vec<i64>) {
         Value::List(items) | Value::Set(items) | Value::Record(items) => {
             for item in items.iter() {
                 collect_values(item, times, durations);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_texts<'v>(v: &'v Value, texts: &mut Vec<&'v str>) {
+    match v {
+        Value::Text(t) => texts.push(t),
+        Value::List(items) | Value::Set(items) | Value::Record(items) => {
+            for item in items.iter() {
+                collect_texts(item, texts);
             }
         }
         _ => {}

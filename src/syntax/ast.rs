@@ -446,6 +446,8 @@ pub enum Expr {
     Duration(i64),
     /// `2021-11-01T10:00+08:00`, `2021-10-25`: as written
     Time(String),
+    /// `14 days`, `6 months`, `18 years`: a calendar duration
+    Calendar(crate::time::Period),
     /// `province "110000"`
     Region(RegionLevel, String),
     /// `now`

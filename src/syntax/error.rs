@@ -104,6 +104,21 @@ pub enum SyntaxError {
         #[label("this duration")]
         span: Span,
     },
+    /// A calendar duration too long to count.
+    #[error("`{text}` is too long a calendar duration")]
+    #[diagnostic(
+        code(policy::syntax::calendar_range),
+        help(
+            "calendar durations are written like `14 days`, `6 months` or `18 years`, and must be shorter than 10000 years"
+        )
+    )]
+    Calendar {
+        /// The duration as written.
+        text: String,
+        /// Where.
+        #[label("this duration")]
+        span: Span,
+    },
     /// An escape in a string that stands for no character.
     #[error("`{text}` is not a character")]
     #[diagnostic(
@@ -393,12 +408,22 @@ fn duration_habit(rest: &str, pos: usize) -> Option<SyntaxError> {
                 }
             };
             let example = (value * days).round();
-            return Some(SyntaxError::Foreign {
-                message: format!("`{unit}` is not a unit of duration"),
-                help: format!(
+            let one = what.trim_end_matches('s');
+            let help = if digits.contains('.') {
+                format!(
                     "durations are written with `w`, `d`, `h`, `m` and `s`; {what} have no fixed length, \
                      so write days, like `{example}d` for {digits} × {days} days"
-                ),
+                )
+            } else {
+                let words = if digits == "1" { one } else { what };
+                format!(
+                    "{what} are counted on the calendar, written in words: `{digits} {words}`; \
+                     an exact duration is written with `w`, `d`, `h`, `m` and `s`, like `{example}d`"
+                )
+            };
+            return Some(SyntaxError::Foreign {
+                message: format!("`{unit}` is not a unit of duration"),
+                help,
                 label: "not a duration".into(),
                 span,
             });
@@ -576,6 +601,8 @@ fn is_expression_start(rule: Rule) -> bool {
             | Rule::call
             | Rule::fn_name
             | Rule::time_lit
+            | Rule::calendar_lit
+            | Rule::calendar_n
             | Rule::duration_lit
             | Rule::number_lit
             | Rule::string
@@ -687,6 +714,9 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::region_lit | Rule::region_level => "a region like `province \"110000\"`",
         Rule::time_lit => "a time like `2021-11-01T10:00+08:00`",
         Rule::duration_lit | Rule::duration_unit => "a duration like `14d`",
+        Rule::calendar_lit | Rule::calendar_n | Rule::calendar_unit => {
+            "a calendar duration like `6 months`"
+        }
         Rule::number_lit => "a number",
         Rule::string | Rule::string_body => "a string in double quotes",
         Rule::escape => "an escape like `\\n`",

@@ -877,6 +877,7 @@ fn primary(pair: Pair<'_, Rule>) -> Result<Deep> {
         Rule::call => return call(pair),
         Rule::region_lit => region_lit(pair)?,
         Rule::time_lit => Expr::Time(text.to_owned()),
+        Rule::calendar_lit => Expr::Calendar(calendar_lit(pair, whole)?),
         Rule::duration_lit => Expr::Duration(duration_lit(text, whole)?),
         Rule::number_lit => Expr::Number(number(text, whole)?),
         Rule::string => return string(pair).map(|s| (Spanned::new(Expr::Text(s.node), s.span), 1)),
@@ -969,6 +970,26 @@ fn duration_lit(text: &str, whole: Span) -> Result<i64> {
         text: text.to_owned(),
         span: whole,
     })
+}
+
+/// `6 months` → the period.
+fn calendar_lit(pair: Pair<'_, Rule>, whole: Span) -> Result<crate::time::Period> {
+    use crate::time::{CalendarUnit, Period};
+    let text = pair.as_str();
+    let mut it = children(pair);
+    let amount = next(&mut it).as_str().parse::<i64>().ok();
+    let unit = match next(&mut it).as_str().trim_end_matches('s') {
+        "day" => CalendarUnit::Days,
+        "week" => CalendarUnit::Weeks,
+        "month" => CalendarUnit::Months,
+        _ => CalendarUnit::Years,
+    };
+    amount
+        .and_then(|n| Period::of(n, unit))
+        .ok_or_else(|| SyntaxError::Calendar {
+            text: text.to_owned(),
+            span: whole,
+        })
 }
 
 #[cfg(test)]
