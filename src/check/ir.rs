@@ -84,6 +84,11 @@ pub enum ExprKind {
     Where(Box<Expr>, Box<Expr>),
     /// `any L has P`, `no L`, ...
     Quantifier(Quant, Box<Expr>, Option<Box<Expr>>),
+    /// `if C then A else B`
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `latest of L by K` (`true`), `earliest of L by K`: `K` is read from
+    /// each element
+    Extreme(bool, Box<Expr>, Box<Expr>),
     /// A built-in function.
     Call(Builtin, Vec<Expr>),
     /// `[a, b, c]`
@@ -103,6 +108,30 @@ pub enum Builtin {
     Provinces,
     /// `count(list)`: how many elements
     Count,
+    /// `A starts with B` on text
+    StartsWith,
+    /// `A ends with B` on text
+    EndsWith,
+    /// `A contains B` on text
+    Contains,
+    /// `length(text)`: how many characters
+    Length,
+    /// `lower(text)`: the text in lower case
+    Lower,
+    /// `min(list)`: the least element, none for an empty list
+    Min,
+    /// `max(list)`: the greatest element, none for an empty list
+    Max,
+    /// `sum(numbers)`: 0 for an empty list
+    Sum,
+    /// `sum(durations)`: 0s for an empty list
+    SumDurations,
+    /// `first(list)`: none for an empty list
+    First,
+    /// `last(list)`: none for an empty list
+    Last,
+    /// `distinct(list)`: the set of its elements
+    Distinct,
 }
 
 impl Builtin {
@@ -113,6 +142,18 @@ impl Builtin {
         ("prefectures", Builtin::Prefectures),
         ("provinces", Builtin::Provinces),
         ("count", Builtin::Count),
+    ];
+
+    /// The built-ins on text and the aggregates over lists, by name.
+    pub const MORE: [(&'static str, Builtin); 8] = [
+        ("length", Builtin::Length),
+        ("lower", Builtin::Lower),
+        ("min", Builtin::Min),
+        ("max", Builtin::Max),
+        ("sum", Builtin::Sum),
+        ("first", Builtin::First),
+        ("last", Builtin::Last),
+        ("distinct", Builtin::Distinct),
     ];
 }
 
@@ -132,7 +173,10 @@ macro_rules! children {
             | ExprKind::Neg(a)
             | ExprKind::IsNone { value: a, .. }
             | ExprKind::Quantifier(_, a, None) => vec![(&**a, 0)],
-            ExprKind::Where(a, b) | ExprKind::Quantifier(_, a, Some(b)) => {
+            ExprKind::If(a, b, c) => vec![(&**a, 0), (&**b, 0), (&**c, 0)],
+            ExprKind::Where(a, b)
+            | ExprKind::Extreme(_, a, b)
+            | ExprKind::Quantifier(_, a, Some(b)) => {
                 vec![(&**a, 0), (&**b, 1)]
             }
             ExprKind::And(a, b)

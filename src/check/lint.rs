@@ -514,7 +514,15 @@ fn ast_children(e: &Ast) -> Vec<&Ast> {
     use syntax::Expr as E;
     match &e.node {
         E::Field(a, _) | E::Unary(_, a) | E::IsNone { value: a, .. } => vec![a],
-        E::Binary(_, a, b)
+        E::If {
+            guard,
+            then,
+            otherwise,
+        } => vec![guard, then, otherwise],
+        E::Extreme {
+            list: a, key: b, ..
+        }
+        | E::Binary(_, a, b)
         | E::Where {
             list: a,
             condition: b,
