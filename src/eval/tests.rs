@@ -15,7 +15,12 @@ facts { since: time? }
 /// Compiles a policy whose only rule is `when COND`.
 fn policy(cond: &str) -> Policy {
     let text = format!("{HEADER}\nrule r when {cond} then red\notherwise green\n");
-    Policy::compile("test.policy", &text).unwrap_or_else(|e| {
+    compiled("test.policy", &text)
+}
+
+/// A policy that must compile, its errors rendered if it does not.
+pub(super) fn compiled(name: &str, text: &str) -> Policy {
+    Policy::compile(name, text).unwrap_or_else(|e| {
         let rendered: Vec<String> = e
             .errors
             .iter()

@@ -17,19 +17,14 @@ input person {
 }
 "#;
 
-/// Compiles a policy whose only rule is `when COND`.
+/// Compiles a policy whose `let`s are `lets` and whose only rule is
+/// `when COND`.
 fn policy(lets: &str, cond: &str) -> Policy {
     let text = format!("{HEADER}\n{lets}\nrule r when {cond} then red\notherwise green\n");
-    Policy::compile("values.policy", &text).unwrap_or_else(|e| {
-        let rendered: Vec<String> = e
-            .errors
-            .iter()
-            .map(|d| crate::render(d.as_ref(), crate::ErrorFormat::Human { colour: false }))
-            .collect();
-        unreachable!("{}", rendered.join("\n"))
-    })
+    super::tests::compiled("values.policy", &text)
 }
 
+/// Whether `cond` holds for `person`.
 fn holds(cond: &str, person: &str) -> bool {
     holds_with("", cond, person)
 }
