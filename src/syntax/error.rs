@@ -214,8 +214,16 @@ const FOREIGN_OPERATORS: [(&str, &str, &str, &str); 5] = [
 
 /// Method names of other languages, and the expression that says the same
 /// here: `{0}` stands for the value, `{1}` for the argument.
-const FOREIGN_METHODS: [(&str, &str); 12] = [
-    ("contains", "{1} in {0}"),
+const FOREIGN_METHODS: [(&str, &str); 21] = [
+    ("contains", "{0} contains {1}"),
+    ("startsWith", "{0} starts with {1}"),
+    ("starts_with", "{0} starts with {1}"),
+    ("startswith", "{0} starts with {1}"),
+    ("endsWith", "{0} ends with {1}"),
+    ("ends_with", "{0} ends with {1}"),
+    ("endswith", "{0} ends with {1}"),
+    ("toLowerCase", "lower({0})"),
+    ("to_lowercase", "lower({0})"),
     ("includes", "{1} in {0}"),
     ("has", "{1} in {0}"),
     ("len", "count({0})"),
@@ -227,6 +235,7 @@ const FOREIGN_METHODS: [(&str, &str); 12] = [
     ("empty", "no {0}"),
     ("any", "any {0}"),
     ("is_none", "{0} is none"),
+    ("lower", "lower({0})"),
 ];
 
 /// A habit from another language where the parser stopped at `pos`: the
