@@ -82,6 +82,39 @@ otherwise green
     insta::assert_snapshot!(out);
 }
 
+/// The value an `if` took is a witness of its own, in `because` and in
+/// `--witnesses`.
+#[test]
+fn witnesses_say_which_value_an_if_took() {
+    let path = temp("if.policy");
+    let text = r#"policy certificates
+timezone "Europe/Paris"
+outcomes green < red
+input person { id: text, age: number }
+rule r
+  when if person.age < 12 then false
+       else not (person.id starts with "FR")
+  then red(why: if length(person.id) > 3 then "long" else "short")
+otherwise green
+"#;
+    let _ = std::fs::write(&path, text);
+    let people = "{\"id\": \"DE1\", \"age\": 30}\n{\"id\": \"DE2\", \"age\": 8}\n";
+    let o = policyc(
+        &[
+            "eval",
+            &path.to_string_lossy(),
+            "--input",
+            "-",
+            "--now",
+            "2021-11-01T10:00+01:00",
+            "--witnesses",
+        ],
+        people,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!(stdout(&o));
+}
+
 /// A superlinear policy is said so, on the inner loop, and denied with
 /// `--deny-warnings`.
 #[test]
