@@ -219,6 +219,10 @@ pub struct Phrases {
     among_through: &'static str,
     holds: &'static str,
     does_not_hold: &'static str,
+    /// `{condition}`: an `if` whose condition held
+    arm_then: &'static str,
+    /// `{condition}`: an `if` whose condition did not hold
+    arm_else: &'static str,
     changes: &'static str,
     /// `{at}`, `{outcome}`
     changes_at: &'static str,
@@ -277,6 +281,8 @@ static ZH: Phrases = Phrases {
     among_through: "{value}中有{set}：{members}",
     holds: "条件成立",
     does_not_hold: "条件不成立",
+    arm_then: "{condition} 成立，取 then 之后的值",
+    arm_else: "{condition} 不成立，取 else 之后的值",
     changes: "何时变化",
     changes_at: "{at} 之后，结果变为{outcome}",
     never_changes: "在没有新数据的情况下，结果不会再变化",
@@ -320,6 +326,8 @@ static EN: Phrases = Phrases {
     among_through: "{value} has {set}: {members}",
     holds: "this holds",
     does_not_hold: "this does not hold",
+    arm_then: "{condition} holds, so the value after `then` is taken",
+    arm_else: "{condition} does not hold, so the value after `else` is taken",
     changes: "When it changes",
     changes_at: "just after {at}, the decision becomes {outcome}",
     never_changes: "with no new data, this decision will not change",
@@ -674,6 +682,11 @@ impl<'a, 'w> Writer<'a, 'w> {
                         ),
                         None => fill(p.nothing, &[("list", &label), ("condition", condition)]),
                     };
+                    let _ = write!(self.out, "\n{indent}{line}");
+                }
+                Witness::Arm { guard, then } => {
+                    let template = if *then { p.arm_then } else { p.arm_else };
+                    let line = fill(template, &[("condition", guard)]);
                     let _ = write!(self.out, "\n{indent}{line}");
                 }
                 Witness::Condition { text, held } => {

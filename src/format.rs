@@ -54,10 +54,10 @@ const ITEMS: [&str; 15] = [
 ];
 
 /// Words of the language that are not names.
-const KEYWORDS: [&str; 26] = [
-    "when", "unless", "then", "where", "and", "or", "not", "in", "within", "overlaps", "any",
-    "all", "no", "has", "is", "none", "now", "it", "true", "false", "list", "set", "of", "expect",
-    "at", "rules",
+const KEYWORDS: [&str; 31] = [
+    "if", "else", "by", "with", "contains", "when", "unless", "then", "where", "and", "or", "not",
+    "in", "within", "overlaps", "any", "all", "no", "has", "is", "none", "now", "it", "true",
+    "false", "list", "set", "of", "expect", "at", "rules",
 ];
 
 /// Splits policy text into tokens and comments. Text the lexer does not
@@ -180,6 +180,9 @@ pub fn format(text: &str) -> String {
     let mut indent = 0;
     // The top-level item we are in.
     let mut item = "";
+    // The `if`s open in it, each until its `else`: a `then` among them is
+    // an `if`'s, not a rule's.
+    let mut ifs = 0usize;
     let mut prev: Option<&str> = None;
     // The last token that is not a comment, and whether the last `-` was a
     // sign rather than a subtraction.
@@ -201,7 +204,9 @@ pub fn format(text: &str) -> String {
                 Some((_, opener)) => opener + 2,
                 None if starts_item || t.starts_with('#') || prev.is_none() => 0,
                 None => match (item, t) {
-                    ("rule" | "warning", "when" | "unless" | "then") => 2,
+                    ("rule" | "warning", "when" | "unless" | "then") if t != "then" || ifs == 0 => {
+                        2
+                    }
                     _ if closing => 0,
                     _ => 4,
                 },
@@ -232,6 +237,12 @@ pub fn format(text: &str) -> String {
         }
         if starts_item {
             item = t;
+            ifs = 0;
+        }
+        match t {
+            "if" => ifs += 1,
+            "else" => ifs = ifs.saturating_sub(1),
+            _ => {}
         }
         match t {
             "(" | "[" | "{" => open.push((t, indent)),
@@ -262,8 +273,8 @@ fn in_data(open: &[(&str, usize)]) -> bool {
 
 /// Words of [`ITEMS`] and [`KEYWORDS`] that the grammar does not reserve:
 /// outside test blocks they may be names (a record may have a field `at`).
-const UNRESERVED: [&str; 7] = [
-    "test", "remedy", "language", "messages", "expect", "at", "rules",
+const UNRESERVED: [&str; 10] = [
+    "test", "remedy", "language", "messages", "expect", "at", "rules", "by", "with", "contains",
 ];
 
 /// Whether a token ends an operand, so that a `-` after it subtracts: a

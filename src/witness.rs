@@ -47,6 +47,14 @@ pub enum Witness<'p> {
         /// condition bounds an instant of the record.
         window: Option<Window>,
     },
+    /// Which value of an `if C then A else B` was taken: the one after
+    /// `then` when `C` held.
+    Arm {
+        /// The condition `C`, as written.
+        guard: String,
+        /// Whether it held: the value after `then` was taken.
+        then: bool,
+    },
     /// A condition over no list, as written, and how it came out.
     Condition {
         /// The condition, as written.
@@ -153,6 +161,12 @@ impl Witness<'_> {
                     write_window(line, w, tz);
                     line.push(')');
                 }
+                out.close();
+            }
+            Witness::Arm { guard, then } => {
+                let line = out.open();
+                let arm = if *then { "then" } else { "else" };
+                let _ = write!(line, "if {guard}: {arm}");
                 out.close();
             }
             Witness::Condition { text, held } => {
@@ -324,6 +338,11 @@ impl Serialize for WitnessJson<'_, '_> {
                     to: w.to.map(|t| time::format_instant(t, tz)),
                 });
                 map.serialize_entry("window", &window)?;
+            }
+            Witness::Arm { guard, then } => {
+                map.serialize_entry("kind", "arm")?;
+                map.serialize_entry("if", guard)?;
+                map.serialize_entry("took", if *then { "then" } else { "else" })?;
             }
             Witness::Condition { text, held } => {
                 map.serialize_entry("kind", "condition")?;

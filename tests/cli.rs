@@ -52,6 +52,69 @@ fn check_cost_prints_each_items_cost() {
     insta::assert_snapshot!(stdout(&o));
 }
 
+/// Each aggregate reads its list once: linear in it (`first(L.f)` reads
+/// the projection `L.f`); the text tests add nothing per element.
+#[test]
+fn check_cost_counts_each_aggregate_as_one_pass() {
+    let path = temp("aggregates.policy");
+    let text = r#"policy aggregates
+outcomes green < red
+input person {
+  id: text,
+  tests: list of { at: time, n: number },
+  doses: list of { at: time, product: text },
+}
+let last_test = latest of person.tests by at
+let products = count(distinct(person.doses.product))
+let total = sum(person.tests.n)
+rule late when (max(person.doses.at) or now) < now - 180d then red
+rule few when products + total < 2 and (first(person.doses.at) or now) < now then red
+rule negative when last_test is not none and last_test.n < 0 then red
+rule foreign when not (lower(person.id) starts with "fr") and length(person.id) > 3 then red
+rule child when (if any person.tests has n > 1 then min(person.tests.n) else 0) = 1 then red
+otherwise green
+"#;
+    let _ = std::fs::write(&path, text);
+    let o = policyc(&["check", "--cost", &path.to_string_lossy()], "");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let out = out.replace(&*path.to_string_lossy(), "aggregates.policy");
+    insta::assert_snapshot!(out);
+}
+
+/// The value an `if` took is a witness of its own, in `because` and in
+/// `--witnesses`.
+#[test]
+fn witnesses_say_which_value_an_if_took() {
+    let path = temp("if.policy");
+    let text = r#"policy certificates
+timezone "Europe/Paris"
+outcomes green < red
+input person { id: text, age: number }
+rule r
+  when if person.age < 12 then false
+       else not (person.id starts with "FR")
+  then red(why: if length(person.id) > 3 then "long" else "short")
+otherwise green
+"#;
+    let _ = std::fs::write(&path, text);
+    let people = "{\"id\": \"DE1\", \"age\": 30}\n{\"id\": \"DE2\", \"age\": 8}\n";
+    let o = policyc(
+        &[
+            "eval",
+            &path.to_string_lossy(),
+            "--input",
+            "-",
+            "--now",
+            "2021-11-01T10:00+01:00",
+            "--witnesses",
+        ],
+        people,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!(stdout(&o));
+}
+
 /// A superlinear policy is said so, on the inner loop, and denied with
 /// `--deny-warnings`.
 #[test]

@@ -143,3 +143,52 @@ fn a_list_goes_by_its_name_however_it_is_written() {
         );
     }
 }
+
+/// An `if`: the explanation says which value was taken and why, in both
+/// languages, read from the evaluation's trace.
+#[test]
+fn an_if_says_which_value_was_taken() {
+    let text = r#"policy p "certificates"
+language "zh"
+timezone "Europe/Paris"
+outcomes green < red
+input person { id: text, age: number, tests: list of { at: time, ok: bool } }
+rule r "检测"
+  when if person.age < 12 then false
+       else if any person.tests has ok and at within 72h then person.id starts with "XX"
+       else count(person.tests) < (if person.id starts with "FR" then 1 else 2)
+  then red
+otherwise green
+messages "en" {
+  policy "certificates"
+  rule r "tests"
+  outcome green "green"
+  outcome red "red"
+}
+"#;
+    let policy = Policy::compile("p.policy", text).unwrap_or_else(|e| unreachable!("{e}"));
+    let facts = policyc::Facts::empty(policy.plan());
+    let now = policy
+        .instant("2021-11-01T10:00+01:00")
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let people = [
+        ("child", r#"{"id":"FR1","age":10,"tests":[]}"#),
+        (
+            "recent-test",
+            r#"{"id":"XX1","age":30,"tests":[{"at":"2021-10-31T10:00+01:00","ok":true}]}"#,
+        ),
+        ("no-test", r#"{"id":"DE1","age":30,"tests":[]}"#),
+    ];
+    for (name, person) in people {
+        let explanation = policy
+            .explain_json(&facts, person, now)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        for lang in [None, Some("en")] {
+            let words = policy.words(lang).unwrap_or_else(|e| unreachable!("{e}"));
+            insta::assert_snapshot!(
+                format!("if-{name}-{}", lang.unwrap_or("zh")),
+                explanation.render(&words)
+            );
+        }
+    }
+}

@@ -1,7 +1,9 @@
 //! Region literals and the built-in functions.
 
 use super::error::CheckError;
+use super::expr::boxed;
 use super::ir::{Builtin, Expr, ExprKind};
+use super::names::Scope;
 use super::{Checker, quoted_list};
 use crate::region;
 use crate::suggest;
@@ -67,9 +69,14 @@ impl Checker<'_> {
     }
 
     pub(super) fn call(&mut self, name: &syntax::Ident, args: &[Ast], span: Span) -> Expr {
+        if let Some(&(_, builtin)) = Builtin::MORE.iter().find(|(n, _)| *n == name.node) {
+            return self.aggregate(builtin, name, args, span);
+        }
         let Some(&(_, builtin)) = Builtin::ALL.iter().find(|(n, _)| *n == name.node) else {
-            let names = Builtin::ALL.map(|(n, _)| n);
-            let help = suggest::help_for(&name.node, names)
+            let names: Vec<&str> = (Builtin::ALL.iter().chain(&Builtin::MORE))
+                .map(|(n, _)| *n)
+                .collect();
+            let help = suggest::help_for(&name.node, names.iter().copied())
                 .unwrap_or_else(|| format!("the functions are {}", quoted_list(&names)));
             self.errors.push(CheckError::UnknownFunction {
                 name: name.node.clone(),
@@ -86,6 +93,7 @@ impl Checker<'_> {
             Builtin::Age => "age(birth)".to_owned(),
             Builtin::StartOfDay => "start_of_day(time)".to_owned(),
             Builtin::Date => "date(text)".to_owned(),
+            _ => "count(list)".to_owned(),
         };
         let [arg] = <[Expr; 1]>::try_from(args)
             .map_err(|a| a.len())
@@ -156,7 +164,169 @@ impl Checker<'_> {
                 };
                 return Expr::new(ExprKind::Call(builtin, vec![arg]), ty, span);
             }
+            _ => unreachable!("the built-ins on text and lists are typed by `aggregate`"),
         };
         Expr::new(ExprKind::Call(builtin, vec![arg]), ty, span)
+    }
+
+    /// `length(text)`, `lower(text)`, and the aggregates over a list:
+    /// `min`, `max`, `sum`, `first`, `last`, `distinct`. Those that have no
+    /// value for an empty list are optional, so that the author says what
+    /// an empty list means (`min(L) or now`).
+    fn aggregate(
+        &mut self,
+        builtin: Builtin,
+        name: &syntax::Ident,
+        args: &[Ast],
+        span: Span,
+    ) -> Expr {
+        let usage = match builtin {
+            Builtin::Length | Builtin::Lower => format!("{}(text)", name.node),
+            _ => format!("{}(list)", name.node),
+        };
+        let mut args: Vec<Expr> = args.iter().map(|a| self.expr(a)).collect();
+        if args.len() != 1 {
+            self.errors.push(CheckError::Arity {
+                name: name.node.clone(),
+                expected: "one argument".into(),
+                found: match args.len() {
+                    0 => "none".into(),
+                    n => format!("{n}"),
+                },
+                usage,
+                span,
+            });
+            return self.error(span);
+        }
+        let arg = args.remove(0);
+        let help = Some(format!("write `{usage}`"));
+        if let Builtin::Length | Builtin::Lower = builtin {
+            let arg = self.non_none(arg);
+            if !matches!(arg.ty, Type::Text | Type::Error) {
+                return self.mismatch(arg, "a text", help);
+            }
+            let ty = match builtin {
+                Builtin::Length => Type::Number,
+                _ => Type::Text,
+            };
+            return Expr::new(ExprKind::Call(builtin, vec![arg]), ty, span);
+        }
+        let Some(element) = arg.ty.element().cloned() else {
+            return self.mismatch(arg, "a list or a set", help);
+        };
+        let optional = |t: Type| match t {
+            Type::Optional(_) | Type::Error => t,
+            t => Type::Optional(Box::new(t)),
+        };
+        let (builtin, ty) = match builtin {
+            Builtin::Min | Builtin::Max => {
+                if !matches!(
+                    element,
+                    Type::Number | Type::Time | Type::Duration | Type::Text | Type::Error
+                ) {
+                    return self.mismatch(
+                        arg,
+                        "a list of numbers, times, durations or texts",
+                        Some(format!(
+                            "to find the record with the {} field, write `{} of LIST by FIELD`",
+                            if builtin == Builtin::Max {
+                                "greatest"
+                            } else {
+                                "least"
+                            },
+                            if builtin == Builtin::Max {
+                                "latest"
+                            } else {
+                                "earliest"
+                            },
+                        )),
+                    );
+                }
+                (builtin, optional(element))
+            }
+            Builtin::Sum => match element {
+                Type::Number | Type::Error => (Builtin::Sum, Type::Number),
+                Type::Duration => (Builtin::SumDurations, Type::Duration),
+                _ => return self.mismatch(arg, "a list of numbers or durations", help),
+            },
+            Builtin::First | Builtin::Last => (builtin, optional(element)),
+            _ => (builtin, Type::Set(Box::new(element))),
+        };
+        Expr::new(ExprKind::Call(builtin, vec![arg]), ty, span)
+    }
+
+    /// `latest of L by K`, `earliest of L by K`: the element whose `K`,
+    /// read from it as after `has`, is greatest or least; none for an empty
+    /// list.
+    pub(super) fn extreme(&mut self, latest: bool, list: &Ast, key: &Ast, span: Span) -> Expr {
+        let subject = list.span;
+        let list = self.expr(list);
+        let word = if latest { "latest" } else { "earliest" };
+        let Some(element) = list.ty.element().cloned() else {
+            return self.mismatch(
+                list,
+                "a list or a set",
+                Some(format!("`{word} of` picks one element of a list or a set")),
+            );
+        };
+        let scope = Scope {
+            ty: element.clone(),
+            binder: None,
+            subject,
+            form: None,
+        };
+        let key = self.in_scope(scope, |c| {
+            let k = c.expr(key);
+            c.non_none(k)
+        });
+        if !matches!(
+            key.ty,
+            Type::Number | Type::Time | Type::Duration | Type::Text | Type::Error
+        ) {
+            return self.mismatch(
+                key,
+                "a number, a time, a duration or a text",
+                Some(format!(
+                    "`{word} of LIST by FIELD` orders the elements by a field they have"
+                )),
+            );
+        }
+        let ty = match element {
+            Type::Optional(_) | Type::Error => element,
+            t => Type::Optional(Box::new(t)),
+        };
+        Expr::new(ExprKind::Extreme(latest, boxed(list), boxed(key)), ty, span)
+    }
+
+    /// `if C then A else B`: both arms of one type; each checked knowing
+    /// how `C` came out.
+    pub(super) fn conditional(
+        &mut self,
+        guard: &Ast,
+        then: &Ast,
+        otherwise: &Ast,
+        span: Span,
+    ) -> Expr {
+        let guard = self.condition(guard);
+        let a = self.narrowed_by(&guard, true, then, Self::expr);
+        let b = self.narrowed_by(&guard, false, otherwise, Self::expr);
+        let b = self.coerce(b, &a.ty);
+        let a = self.coerce(a, &b.ty);
+        if !a.ty.agrees(&b.ty) {
+            self.errors.push(CheckError::Mismatch {
+                expected: format!("`{}` like the value after `then`", a.ty),
+                found: b.ty.to_string(),
+                span: b.span,
+                help: Some("both values of an `if` have one type".into()),
+            });
+            return self.error(span);
+        }
+        let ty = match (&a.ty, &b.ty) {
+            (Type::Error, t) | (t, Type::Error) => t.clone(),
+            (Type::Optional(_), _) => a.ty.clone(),
+            (_, Type::Optional(_)) => b.ty.clone(),
+            (t, _) => t.clone(),
+        };
+        Expr::new(ExprKind::If(boxed(guard), boxed(a), boxed(b)), ty, span)
     }
 }

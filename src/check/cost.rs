@@ -394,9 +394,10 @@ impl Estimator<'_> {
             Op::Let(i) => self.let_size.get(*i).cloned().unwrap_or_else(Cost::one),
             Op::Hoisted(i) => self.hoisted_size.get(*i).cloned().unwrap_or_else(Cost::one),
             Op::Where(l, _) | Op::Project(l, _) => self.size(*l, env),
-            Op::Call(Builtin::Prefectures | Builtin::Provinces, args) => {
+            Op::Call(Builtin::Prefectures | Builtin::Provinces | Builtin::Distinct, args) => {
                 args.first().map_or_else(Cost::one, |a| self.size(*a, env))
             }
+            Op::If(_, a, b) => self.size(*a, env).plus(&self.size(*b, env)),
             Op::Coalesce(a, b) => self.size(*a, env).plus(&self.size(*b, env)),
             _ if !is_collection(&plan.node(e).ty) => Cost::one(),
             _ => self.name(e, env).map_or_else(Cost::one, Cost::var),
@@ -494,10 +495,20 @@ impl Estimator<'_> {
                 }
             }
             &Op::Project(list, _) => self.scan(span, list, env, outer, g),
-            Op::Call(Builtin::Prefectures | Builtin::Provinces, args) => match args.first() {
+            Op::Call(
+                Builtin::Prefectures
+                | Builtin::Provinces
+                | Builtin::Min
+                | Builtin::Max
+                | Builtin::Sum
+                | Builtin::SumDurations
+                | Builtin::Distinct,
+                args,
+            ) => match args.first() {
                 Some(&list) => self.scan(span, list, env, outer, g),
                 None => Cost::one(),
             },
+            &Op::Extreme(_, list, key) => self.looping(span, list, Some(key), env, outer, g),
             op => {
                 let children: Vec<Cost> = op
                     .children()

@@ -125,6 +125,12 @@ impl Checker<'_> {
                 binder,
                 condition,
             } => self.filter(list, binder.as_ref(), condition, span),
+            syntax::Expr::If {
+                guard,
+                then,
+                otherwise,
+            } => self.conditional(guard, then, otherwise, span),
+            syntax::Expr::Extreme { latest, list, key } => self.extreme(*latest, list, key, span),
             syntax::Expr::Bracket(items) => {
                 let items: Vec<Expr> = items.iter().map(|i| self.expr(i)).collect();
                 let ty = items.first().map_or(Type::Error, |i| i.ty.clone());
@@ -190,10 +196,17 @@ impl Checker<'_> {
             return e;
         };
         let text = self.text(e.span);
-        self.errors.push(CheckError::MaybeNone {
-            help: format!(
+        let help = match &**inner {
+            // A record has no default to give: it is tested.
+            Type::Record(_) => {
+                format!("test it first: `{text} is not none and ...`, then read its fields")
+            }
+            _ => format!(
                 "give a value for when it is none, like `({text} or now)`, or test it first: `{text} is none or ...`"
             ),
+        };
+        self.errors.push(CheckError::MaybeNone {
+            help,
             text,
             ty: e.ty.to_string(),
             span: e.span,

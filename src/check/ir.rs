@@ -87,6 +87,11 @@ pub enum ExprKind {
     /// `T + 6 months`, `T - 1 year`: an instant moved on the calendar of
     /// the policy's zone (the period signed).
     Shift(Box<Expr>, crate::time::Period),
+    /// `if C then A else B`
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `latest of L by K` (`true`), `earliest of L by K`: `K` is read from
+    /// each element
+    Extreme(bool, Box<Expr>, Box<Expr>),
     /// A built-in function.
     Call(Builtin, Vec<Expr>),
     /// `[a, b, c]`
@@ -113,6 +118,30 @@ pub enum Builtin {
     /// `date(text)`: a date, perhaps only a year or a year and month, as
     /// the last day it may be; none if the text is no such date
     Date,
+    /// `A starts with B` on text
+    StartsWith,
+    /// `A ends with B` on text
+    EndsWith,
+    /// `A contains B` on text
+    Contains,
+    /// `length(text)`: how many characters
+    Length,
+    /// `lower(text)`: the text in lower case
+    Lower,
+    /// `min(list)`: the least element, none for an empty list
+    Min,
+    /// `max(list)`: the greatest element, none for an empty list
+    Max,
+    /// `sum(numbers)`: 0 for an empty list
+    Sum,
+    /// `sum(durations)`: 0s for an empty list
+    SumDurations,
+    /// `first(list)`: none for an empty list
+    First,
+    /// `last(list)`: none for an empty list
+    Last,
+    /// `distinct(list)`: the set of its elements
+    Distinct,
 }
 
 impl Builtin {
@@ -126,6 +155,18 @@ impl Builtin {
         ("age", Builtin::Age),
         ("start_of_day", Builtin::StartOfDay),
         ("date", Builtin::Date),
+    ];
+
+    /// The built-ins on text and the aggregates over lists, by name.
+    pub const MORE: [(&'static str, Builtin); 8] = [
+        ("length", Builtin::Length),
+        ("lower", Builtin::Lower),
+        ("min", Builtin::Min),
+        ("max", Builtin::Max),
+        ("sum", Builtin::Sum),
+        ("first", Builtin::First),
+        ("last", Builtin::Last),
+        ("distinct", Builtin::Distinct),
     ];
 }
 
@@ -146,7 +187,10 @@ macro_rules! children {
             | ExprKind::Shift(a, _)
             | ExprKind::IsNone { value: a, .. }
             | ExprKind::Quantifier(_, a, None) => vec![(&**a, 0)],
-            ExprKind::Where(a, b) | ExprKind::Quantifier(_, a, Some(b)) => {
+            ExprKind::If(a, b, c) => vec![(&**a, 0), (&**b, 0), (&**c, 0)],
+            ExprKind::Where(a, b)
+            | ExprKind::Extreme(_, a, b)
+            | ExprKind::Quantifier(_, a, Some(b)) => {
                 vec![(&**a, 0), (&**b, 1)]
             }
             ExprKind::And(a, b)

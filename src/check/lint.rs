@@ -166,6 +166,20 @@ pub enum Lint {
         #[label("{inner} steps in all: this runs once per element of the loop around it")]
         span: Span,
     },
+    /// `if C then true else false`: the condition itself, said the long way.
+    #[error("this `if` only gives its condition's value")]
+    #[diagnostic(
+        code(policy::lint::boolean_if),
+        severity(Warning),
+        help("write `{written}`")
+    )]
+    BooleanIf {
+        /// What says the same.
+        written: String,
+        /// The `if`.
+        #[label("`true` or `false` by its condition")]
+        span: Span,
+    },
 }
 
 /// Every warning about `program`, in source order. `ast` is the policy it
@@ -181,6 +195,7 @@ pub fn lints(ast: &syntax::Policy, program: &Program) -> Vec<Lint> {
     swallowed_quantifiers(ast, program.source.text(), &mut out);
     for e in roots(program) {
         fixed_windows(e, &mut out);
+        boolean_ifs(program, e, &mut out);
     }
     sort(&mut out);
     out
@@ -343,6 +358,31 @@ fn fixed_windows(e: &Expr, out: &mut Vec<Lint>) {
     }
 }
 
+/// `if C then true else false` (`C`), `if C then false else true` (`not
+/// C`). An `if` with one value a literal (`if C then A else true`, as
+/// CertLogic writes) reads as its rule does and is left alone.
+fn boolean_ifs(program: &Program, e: &Expr, out: &mut Vec<Lint>) {
+    if let ExprKind::If(c, a, b) = &e.kind
+        && let (ExprKind::Const(Value::Bool(a)), ExprKind::Const(Value::Bool(b))) =
+            (&a.kind, &b.kind)
+        && a != b
+    {
+        let text = program.source.slice(c.span);
+        let written = match (a, syntax::enclosed(text)) {
+            (true, _) => text.to_owned(),
+            (false, true) => format!("not {text}"),
+            (false, false) => format!("not ({text})"),
+        };
+        out.push(Lint::BooleanIf {
+            written,
+            span: e.span,
+        });
+    }
+    for (child, _) in e.children() {
+        boolean_ifs(program, child, out);
+    }
+}
+
 /// The conjuncts of a condition (`a and b and c`), as written, white space
 /// folded.
 fn conjuncts<'a>(e: &'a syntax::Spanned<syntax::Expr>, text: &'a str, out: &mut Vec<String>) {
@@ -437,6 +477,12 @@ fn constant(e: &Expr) -> Option<bool> {
             (Some(false), Some(false)) => Some(false),
             _ => None,
         },
+        ExprKind::If(c, a, b) => match (constant(c), constant(a), constant(b)) {
+            (Some(true), a, _) => a,
+            (Some(false), _, b) => b,
+            (None, Some(a), Some(b)) if a == b => Some(a),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -514,7 +560,15 @@ fn ast_children(e: &Ast) -> Vec<&Ast> {
     use syntax::Expr as E;
     match &e.node {
         E::Field(a, _) | E::Unary(_, a) | E::IsNone { value: a, .. } => vec![a],
-        E::Binary(_, a, b)
+        E::If {
+            guard,
+            then,
+            otherwise,
+        } => vec![guard, then, otherwise],
+        E::Extreme {
+            list: a, key: b, ..
+        }
+        | E::Binary(_, a, b)
         | E::Where {
             list: a,
             condition: b,

@@ -189,11 +189,22 @@ impl Checker<'_> {
     /// Checks `b` knowing that `a` evaluated to `held` (true for the right
     /// of `and`, false for the right of `or`).
     pub(super) fn with_narrowing(&mut self, a: &Expr, held: bool, b: &Ast) -> Expr {
+        self.narrowed_by(a, held, b, Self::condition)
+    }
+
+    /// `check(b)` knowing that `a` evaluated to `held`: an arm of an `if`.
+    pub(super) fn narrowed_by(
+        &mut self,
+        a: &Expr,
+        held: bool,
+        b: &Ast,
+        check: impl FnOnce(&mut Self, &Ast) -> Expr,
+    ) -> Expr {
         let mut keys = Vec::new();
         known_some(a, held, &mut keys);
         let depth = self.narrowed.len();
         self.narrowed.extend(keys);
-        let b = self.condition(b);
+        let b = check(self, b);
         self.narrowed.truncate(depth);
         b
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::Checker;
 use super::error::CheckError;
-use super::ir::{Expr, ExprKind};
+use super::ir::{Builtin, Expr, ExprKind};
 use crate::suggest;
 use crate::syntax::{self, BinaryOp, Span, Spanned};
 use crate::types::Type;
@@ -17,6 +17,31 @@ impl Checker<'_> {
     pub(super) fn binary(&mut self, op: BinaryOp, a: &Ast, b: &Ast, span: Span) -> Expr {
         let node = |kind: ExprKind, ty: Type| Expr::new(kind, ty, span);
         match op {
+            BinaryOp::StartsWith | BinaryOp::EndsWith | BinaryOp::Contains => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                let (left, right) = (self.non_none(a), self.non_none(b));
+                if !matches!(
+                    (&left.ty, &right.ty),
+                    (Type::Text | Type::Error, Type::Text | Type::Error)
+                ) {
+                    let help = if op == BinaryOp::Contains && left.ty.element().is_some() {
+                        format!(
+                            "to ask whether a list has a value, write `{} in {}`",
+                            self.text(right.span),
+                            self.text(left.span)
+                        )
+                    } else {
+                        format!("`{}` tests a text against a text", op.symbol())
+                    };
+                    return self.operands(op, &left, &right, span, &help);
+                }
+                let builtin = match op {
+                    BinaryOp::StartsWith => Builtin::StartsWith,
+                    BinaryOp::EndsWith => Builtin::EndsWith,
+                    _ => Builtin::Contains,
+                };
+                node(ExprKind::Call(builtin, vec![left, right]), Type::Bool)
+            }
             BinaryOp::And => {
                 let a = self.condition(a);
                 let b = self.with_narrowing(&a, true, b);

@@ -391,6 +391,14 @@ impl Compiler {
                 Op::Interval(self.lower(program, a), self.lower(program, b))
             }
             ExprKind::Where(a, b) => Op::Where(self.lower(program, a), self.lower(program, b)),
+            ExprKind::If(c, a, b) => Op::If(
+                self.lower(program, c),
+                self.lower(program, a),
+                self.lower(program, b),
+            ),
+            ExprKind::Extreme(latest, a, b) => {
+                Op::Extreme(*latest, self.lower(program, a), self.lower(program, b))
+            }
             ExprKind::Quantifier(q, a, b) => Op::Quantifier(
                 *q,
                 self.lower(program, a),

@@ -127,16 +127,21 @@ pub enum Op {
     /// `T + 6 months`: an instant moved on the calendar of the policy's
     /// zone.
     Shift(Id, crate::time::Period),
+    /// `if C then A else B`
+    If(Id, Id, Id),
+    /// `latest of L by K` (`true`), `earliest of L by K`: `K` is read from
+    /// each element
+    Extreme(bool, Id, Id),
     /// A built-in function.
     Call(Builtin, Vec<Id>),
     /// `[a, b, c]`
     List(Vec<Id>),
 }
 
-/// The children of a node: up to two, or a list.
+/// The children of a node: up to three, or a list.
 pub enum Children<'a> {
     /// Fixed ones, each with the binders it sits under beyond the node's.
-    Few([Option<(Id, usize)>; 2]),
+    Few([Option<(Id, usize)>; 3]),
     /// The arguments of a call or the items of a list.
     Many(std::slice::Iter<'a, Id>),
 }
@@ -156,7 +161,7 @@ impl Op {
     /// The direct children, each with the number of `where`/`has` binders
     /// it sits under beyond this node's (1 for a body, 0 otherwise).
     pub fn children(&self) -> Children<'_> {
-        let few = |a: Option<(Id, usize)>, b| Children::Few([a, b]);
+        let few = |a: Option<(Id, usize)>, b| Children::Few([a, b, None]);
         match self {
             Op::Const(_)
             | Op::Now
@@ -173,7 +178,10 @@ impl Op {
             | Op::Shift(a, _)
             | Op::IsNone { value: a, .. }
             | Op::Quantifier(_, a, None) => few(Some((*a, 0)), None),
-            Op::Where(a, b) | Op::Quantifier(_, a, Some(b)) => few(Some((*a, 0)), Some((*b, 1))),
+            Op::Where(a, b) | Op::Extreme(_, a, b) | Op::Quantifier(_, a, Some(b)) => {
+                few(Some((*a, 0)), Some((*b, 1)))
+            }
+            Op::If(c, a, b) => Children::Few([Some((*c, 0)), Some((*a, 0)), Some((*b, 0))]),
             Op::And(a, b)
             | Op::Or(a, b)
             | Op::Coalesce(a, b)

@@ -528,6 +528,15 @@ fn write_witness(out: &mut String, w: &Witness<'_>, tz: &TimeZone) {
                 None => out.push_str("null"),
             }
         }
+        Witness::Arm { guard, then } => {
+            out.push_str("{\"kind\":\"arm\",\"if\":");
+            string(out, guard);
+            out.push_str(if *then {
+                ",\"took\":\"then\""
+            } else {
+                ",\"took\":\"else\""
+            });
+        }
         Witness::Condition { text, held } => {
             out.push_str("{\"kind\":\"condition\",\"condition\":");
             string(out, text);

@@ -184,10 +184,37 @@ impl<'p> Evaluator<'p, '_> {
                     window: self.window(body),
                 });
             }
-            _ => out.push(Witness::Condition {
-                text: plan.text(cond),
-                held,
-            }),
+            (&Op::If(c, a, b), _) => {
+                let then = self.held(trace, c);
+                out.push(Witness::Arm {
+                    guard: plan.text(c),
+                    then,
+                });
+                // Why the condition came out so, when more than itself
+                // says it (the records of a quantifier).
+                let mut why = Vec::new();
+                self.witnesses(trace, c, then, &mut why);
+                if !matches!(why[..], [Witness::Condition { .. }]) {
+                    out.extend(why);
+                }
+                self.witnesses(trace, if then { a } else { b }, held, out);
+            }
+            _ => {
+                out.push(Witness::Condition {
+                    text: plan.text(cond),
+                    held,
+                });
+                let mut ifs = Vec::new();
+                super::trace::guards(plan, cond, &mut ifs);
+                for g in ifs {
+                    if let Some(then) = trace.held(g).or_else(|| self.lets_trace.held(g)) {
+                        out.push(Witness::Arm {
+                            guard: plan.text(g),
+                            then,
+                        });
+                    }
+                }
+            }
         }
     }
 

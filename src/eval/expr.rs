@@ -135,6 +135,14 @@ impl Evaluator<'_, '_> {
                 self.lets.get(*i)
             }
             Op::Input => Some(self.person),
+            Op::If(c, a, b) => {
+                let arm = if self.operand(*c, env).truthy() {
+                    *a
+                } else {
+                    *b
+                };
+                return self.operand(arm, env);
+            }
             Op::Element(depth) => element(env, *depth),
             Op::ElementField(depth, slot) => match element(env, *depth) {
                 Some(Value::Record(fields)) => fields.get(*slot),
@@ -172,7 +180,9 @@ impl Evaluator<'_, '_> {
             | Op::Input
             | Op::Element(_)
             | Op::ElementField(..)
+            | Op::If(..)
             | Op::Field(..) => self.operand_of(op, env).into_value(),
+            &Op::Extreme(latest, list, key) => self.extreme(latest, list, key, env),
             &Op::Project(base, slot) => {
                 let list = self.operand(base, env);
                 if !self.budget.take(list.elements().len() as u64) {
@@ -333,10 +343,21 @@ impl Evaluator<'_, '_> {
                 }
             }
             Op::Call(builtin, args) => match args.first() {
+                Some(&a) if is_text_test(*builtin) => match args.get(1) {
+                    Some(&b) => {
+                        let (x, y) = (self.operand(a, env), self.operand(b, env));
+                        Value::Bool(text_test(*builtin, &x, &y))
+                    }
+                    None => Value::None,
+                },
                 Some(a) => {
                     let arg = self.operand(*a, env);
                     let steps = match builtin {
-                        Builtin::Count => 1,
+                        Builtin::Count
+                        | Builtin::First
+                        | Builtin::Last
+                        | Builtin::Length
+                        | Builtin::Lower => 1,
                         _ => arg.elements().len() as u64,
                     };
                     if self.budget.take(steps) {
@@ -355,6 +376,28 @@ impl Evaluator<'_, '_> {
 }
 
 impl Evaluator<'_, '_> {
+    /// `latest of list by key` (`earliest`, when not `latest`): the first
+    /// element whose key is greatest (least), none for an empty list. One
+    /// pass, the key read once per element.
+    fn extreme(&self, latest: bool, list: Id, key: Id, env: Env<'_>) -> Value {
+        let list = self.operand(list, env);
+        let mut best: Option<(&Value, Value)> = None;
+        for item in list.elements() {
+            if !self.budget.take(1) {
+                return Value::None;
+            }
+            let k = self.within_element(item, env, |scope| self.operand(key, scope).into_value());
+            let better = best.as_ref().is_none_or(|(_, b)| {
+                let ord = k.cmp(b);
+                if latest { ord.is_gt() } else { ord.is_lt() }
+            });
+            if better {
+                best = Some((item, k));
+            }
+        }
+        best.map_or(Value::None, |(item, _)| item.clone())
+    }
+
     /// Whether `value in collection` holds (`not in` when `negated`), with
     /// the value looked for.
     #[inline]
@@ -540,7 +583,57 @@ fn call(builtin: Builtin, arg: &Value) -> Value {
         Builtin::Prefectures => regions_of(region::prefecture_of),
         Builtin::Provinces => regions_of(region::province_of),
         Builtin::Count => Value::Number(arg.elements().len() as f64),
+        Builtin::Length => match arg {
+            Value::Text(t) => Value::Number(t.chars().count() as f64),
+            _ => Value::None,
+        },
+        Builtin::Lower => match arg {
+            Value::Text(t) => Value::Text(t.to_lowercase().into()),
+            _ => Value::None,
+        },
+        Builtin::Min => arg.elements().iter().min().cloned().unwrap_or_default(),
+        Builtin::Max => arg.elements().iter().max().cloned().unwrap_or_default(),
+        Builtin::Sum => Value::Number(
+            arg.elements()
+                .iter()
+                .map(|v| match v {
+                    Value::Number(n) => *n,
+                    _ => 0.0,
+                })
+                .sum(),
+        ),
+        Builtin::SumDurations => {
+            Value::Duration(arg.elements().iter().fold(0, |total, v| match v {
+                Value::Duration(d) => total.saturating_add(*d),
+                _ => total,
+            }))
+        }
+        Builtin::First => arg.elements().first().cloned().unwrap_or_default(),
+        Builtin::Last => arg.elements().last().cloned().unwrap_or_default(),
+        Builtin::Distinct => Value::set_of(arg.elements().to_vec()),
+        Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains => Value::None,
         // Counted on the policy's calendar, by the evaluator.
         Builtin::Age | Builtin::StartOfDay | Builtin::Date => Value::None,
+    }
+}
+
+/// Whether a built-in is one of the tests on text, of two operands.
+pub(crate) fn is_text_test(builtin: Builtin) -> bool {
+    matches!(
+        builtin,
+        Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains
+    )
+}
+
+/// `a starts with b`, `a ends with b`, `a contains b` on texts: compared
+/// exactly, character by character (`lower(a)` compares without case).
+fn text_test(builtin: Builtin, a: &Value, b: &Value) -> bool {
+    let (Value::Text(a), Value::Text(b)) = (a, b) else {
+        return false;
+    };
+    match builtin {
+        Builtin::StartsWith => a.starts_with(&**b),
+        Builtin::EndsWith => a.ends_with(&**b),
+        _ => a.contains(&**b),
     }
 }

@@ -85,6 +85,7 @@ impl TimeFlow {
                 self.moves(plan, *a) || self.moves(plan, *b)
             }
             Op::Neg(a) | Op::Where(a, _) => self.moves(plan, *a),
+            Op::If(_, a, b) => self.moves(plan, *a) || self.moves(plan, *b),
             Op::List(items) => items.iter().any(|i| self.moves(plan, *i)),
             _ => false,
         }
@@ -243,6 +244,15 @@ impl Evaluator<'_, '_> {
                     self.slope(b, env)
                 } else {
                     self.slope(a, env)
+                }
+            }
+            // The slope of the value taken; the condition's own
+            // comparisons note where it flips.
+            Op::If(c, a, b) => {
+                if self.eval_in(c, env).truthy() {
+                    self.slope(a, env)
+                } else {
+                    self.slope(b, env)
                 }
             }
             _ => None,

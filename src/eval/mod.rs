@@ -277,3 +277,5 @@ fn winner(program: &crate::check::Program, fired: impl Iterator<Item = usize>) -
 pub(crate) mod population;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod values_tests;

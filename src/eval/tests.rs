@@ -15,7 +15,12 @@ facts { since: time? }
 /// Compiles a policy whose only rule is `when COND`.
 fn policy(cond: &str) -> Policy {
     let text = format!("{HEADER}\nrule r when {cond} then red\notherwise green\n");
-    Policy::compile("test.policy", &text).unwrap_or_else(|e| {
+    compiled("test.policy", &text)
+}
+
+/// A policy that must compile, its errors rendered if it does not.
+pub(super) fn compiled(name: &str, text: &str) -> Policy {
+    Policy::compile(name, text).unwrap_or_else(|e| {
         let rendered: Vec<String> = e
             .errors
             .iter()
@@ -401,4 +406,29 @@ fn other_conditions_are_quoted_as_written() {
         ),
         ["count(person.tests) >= 2", "not (count(person.tests) > 5)"]
     );
+}
+
+#[test]
+fn next_change_follows_the_value_an_if_takes() {
+    let cond = "person.at is not none and (if person.wait is none then person.at + 1d else person.at + 3d) > now";
+    let at = changes_at(cond, "{}", r#"{"at": "2021-11-01T09:00:00+08:00"}"#);
+    assert_eq!(at.as_deref(), Some("2021-11-02T09:00:00+08:00"));
+    let with_wait = r#"{"at": "2021-11-01T09:00:00+08:00", "wait": "1h"}"#;
+    let at = changes_at(cond, "{}", with_wait);
+    assert_eq!(at.as_deref(), Some("2021-11-04T09:00:00+08:00"));
+}
+
+#[test]
+fn next_change_finds_where_the_condition_of_an_if_flips() {
+    let cond = "person.at is not none and (if now > person.at then person.wait is none else person.wait is not none)";
+    let at = changes_at(cond, "{}", r#"{"at": "2021-11-03T00:00:00+08:00"}"#);
+    assert_eq!(at.as_deref(), Some("2021-11-03T00:00:00+08:00"));
+}
+
+#[test]
+fn next_change_through_an_aggregate_and_its_default() {
+    // The latest of two instants, none of them given: the default.
+    let cond = "(max([person.at or 2021-11-02, person.from or 2021-11-05]) or now) > now";
+    let at = changes_at(cond, "{}", r#"{"from": "2021-11-03T00:00:00+08:00"}"#);
+    assert_eq!(at.as_deref(), Some("2021-11-03T00:00:00+08:00"));
 }

@@ -13,7 +13,7 @@
 
 use super::Evaluator;
 use super::expr::Env;
-use crate::compile::{Id, Op};
+use crate::compile::{Id, Op, Plan};
 use crate::syntax::Quant;
 use crate::value::Value;
 
@@ -86,6 +86,26 @@ impl Trace {
     }
 }
 
+/// The conditions of the `if`s among the values of `id` that are read at
+/// the top of a rule: not inside a `where`/`has`, nor in the values of
+/// another `if` (which may not be taken).
+pub(crate) fn guards(plan: &Plan, id: Id, out: &mut Vec<Id>) {
+    if let Op::If(g, _, _) = plan.op(id) {
+        return guards(plan, *g, out);
+    }
+    for (c, binds) in plan.op(id).children() {
+        if binds > 0 {
+            continue;
+        }
+        if let Op::If(g, _, _) = plan.op(c)
+            && !plan.reads_element(*g)
+        {
+            out.push(*g);
+        }
+        guards(plan, c, out);
+    }
+}
+
 /// Whether a quantifier with this value is explained by records.
 fn shows_records(quant: Quant, held: bool) -> bool {
     matches!(
@@ -104,7 +124,24 @@ impl Evaluator<'_, '_> {
             Op::Or(a, b) => self.noted(a, trace) || self.traced(b, trace),
             Op::Not(a) => !self.traced(a, trace),
             Op::Quantifier(quant, subject, body) => self.scan(id, quant, subject, body, trace),
-            _ => self.test(id),
+            // The condition tells which value was taken.
+            Op::If(c, a, b) => {
+                if self.noted(c, trace) {
+                    self.traced(a, trace)
+                } else {
+                    self.traced(b, trace)
+                }
+            }
+            _ => {
+                // The `if`s among its values: their conditions tell a
+                // witness which value each took.
+                let mut ifs = Vec::new();
+                guards(self.plan, id, &mut ifs);
+                for g in ifs {
+                    self.noted(g, trace);
+                }
+                self.test(id)
+            }
         }
     }
 

@@ -484,6 +484,25 @@ pub enum Expr {
     },
     /// `[a, b]`: an interval where one is expected, otherwise a list
     Bracket(Vec<Spanned<Expr>>),
+    /// `if C then A else B`: `A` when `C` holds, `B` otherwise
+    If {
+        /// The condition.
+        guard: Box<Spanned<Expr>>,
+        /// The value when it holds.
+        then: Box<Spanned<Expr>>,
+        /// The value when it does not.
+        otherwise: Box<Spanned<Expr>>,
+    },
+    /// `latest of L by F`, `earliest of L by F`: the element of `L` whose
+    /// `F` (read from the element, as after `has`) is greatest or least
+    Extreme {
+        /// `latest` (the greatest) or `earliest` (the least).
+        latest: bool,
+        /// The list or set.
+        list: Box<Spanned<Expr>>,
+        /// What orders the elements.
+        key: Box<Spanned<Expr>>,
+    },
     /// `L where P`, `L where s has P`: the elements of `L` for which `P`
     /// holds
     Where {
@@ -562,6 +581,12 @@ pub enum BinaryOp {
     Mul,
     /// `/`
     Div,
+    /// `starts with`: text that begins with another
+    StartsWith,
+    /// `ends with`: text that ends with another
+    EndsWith,
+    /// `contains`: text with another inside it
+    Contains,
 }
 
 impl BinaryOp {
@@ -584,6 +609,9 @@ impl BinaryOp {
             BinaryOp::Sub => "-",
             BinaryOp::Mul => "*",
             BinaryOp::Div => "/",
+            BinaryOp::StartsWith => "starts with",
+            BinaryOp::EndsWith => "ends with",
+            BinaryOp::Contains => "contains",
         }
     }
 }

@@ -229,8 +229,16 @@ const FOREIGN_OPERATORS: [(&str, &str, &str, &str); 5] = [
 
 /// Method names of other languages, and the expression that says the same
 /// here: `{0}` stands for the value, `{1}` for the argument.
-const FOREIGN_METHODS: [(&str, &str); 12] = [
-    ("contains", "{1} in {0}"),
+const FOREIGN_METHODS: [(&str, &str); 21] = [
+    ("contains", "{0} contains {1}"),
+    ("startsWith", "{0} starts with {1}"),
+    ("starts_with", "{0} starts with {1}"),
+    ("startswith", "{0} starts with {1}"),
+    ("endsWith", "{0} ends with {1}"),
+    ("ends_with", "{0} ends with {1}"),
+    ("endswith", "{0} ends with {1}"),
+    ("toLowerCase", "lower({0})"),
+    ("to_lowercase", "lower({0})"),
     ("includes", "{1} in {0}"),
     ("has", "{1} in {0}"),
     ("len", "count({0})"),
@@ -242,6 +250,7 @@ const FOREIGN_METHODS: [(&str, &str); 12] = [
     ("empty", "no {0}"),
     ("any", "any {0}"),
     ("is_none", "{0} is none"),
+    ("lower", "lower({0})"),
 ];
 
 /// A habit from another language where the parser stopped at `pos`: the
@@ -280,24 +289,22 @@ fn habit(text: &str, pos: usize) -> Option<SyntaxError> {
     let word = token_at(text, pos);
     if word == "else" {
         return foreign(
-            "there is no `else`".into(),
-            "not a word of the language",
+            "`else` ends an `if`, not a rule".into(),
+            "not after a rule",
             "a policy decides with rules: write `otherwise OUTCOME` for everyone no rule decides, \
-             or `unless CONDITION` in a rule for its exceptions"
+             or `unless CONDITION` in a rule for its exceptions; `else` belongs in a value, \
+             `if CONDITION then A else B`"
                 .into(),
             pos,
             pos + word.len(),
         );
     }
-    let trimmed = before.trim_end();
-    if let Some(start) = trimmed.strip_suffix("if").map(str::len)
-        && !trimmed[..start].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-    {
+    if let Some(start) = if_without_else(text, pos) {
         return foreign(
-            "there is no `if`".into(),
-            "not a word of the language",
-            "a rule says when it applies: write `rule NAME when CONDITION then OUTCOME`, \
-             and `otherwise OUTCOME` for everyone else"
+            "an `if` needs an `else`".into(),
+            "this `if` has no `else`",
+            "`if CONDITION then A else B` is a value, one of two: say what it is when the \
+             condition does not hold, with `else B`"
                 .into(),
             start,
             start + 2,
@@ -310,6 +317,29 @@ fn habit(text: &str, pos: usize) -> Option<SyntaxError> {
         return method_habit(text, pos);
     }
     None
+}
+
+/// Where the parser stopped after `if C then A` without an `else`: the
+/// start of that `if` (the last one opened on the lines before `pos`).
+fn if_without_else(text: &str, pos: usize) -> Option<usize> {
+    let before = &text[..pos];
+    let word_at = |i: usize, w: &str| {
+        before[i..].starts_with(w)
+            && !before[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+            && !before[i + w.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+    };
+    let start = before
+        .rmatch_indices("if")
+        .map(|(i, _)| i)
+        .find(|&i| word_at(i, "if"))?;
+    let after = &before[start..];
+    let has_then = after
+        .match_indices("then")
+        .any(|(i, _)| word_at(start + i, "then"));
+    let has_else = after
+        .match_indices("else")
+        .any(|(i, _)| word_at(start + i, "else"));
+    (has_then && !has_else).then_some(start)
 }
 
 /// `expect rules` with no rule after it: it says what it expects on its
@@ -574,6 +604,9 @@ fn is_operator(rule: Rule) -> bool {
             | Rule::in_op
             | Rule::within_op
             | Rule::overlaps_op
+            | Rule::starts_with_op
+            | Rule::ends_with_op
+            | Rule::contains_op
             | Rule::cmp_op
             | Rule::add_op
             | Rule::sub_op
@@ -594,6 +627,10 @@ fn is_expression_start(rule: Rule) -> bool {
             | Rule::neg_op
             | Rule::quantifier
             | Rule::quant_kw
+            | Rule::conditional
+            | Rule::IF
+            | Rule::extreme
+            | Rule::extreme_kw
             | Rule::paren
             | Rule::bracket
             | Rule::region_lit
@@ -697,6 +734,13 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::in_op => "`in`",
         Rule::within_op => "`within`",
         Rule::overlaps_op => "`overlaps`",
+        Rule::starts_with_op => "`starts with`",
+        Rule::ends_with_op => "`ends with`",
+        Rule::contains_op => "`contains`",
+        Rule::conditional | Rule::IF => "`if ... then ... else ...`",
+        Rule::ELSE => "`else`",
+        Rule::extreme | Rule::extreme_kw => "`latest of` or `earliest of`",
+        Rule::BY => "`by`",
         Rule::cmp_op => "a comparison like `=` or `<=`",
         Rule::add_op | Rule::sub_op | Rule::mul_op | Rule::div_op => "an operator",
         Rule::not_op | Rule::NOT => "`not`",

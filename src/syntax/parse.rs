@@ -26,7 +26,10 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::infix(Rule::in_op, Assoc::Left)
             | Op::infix(Rule::not_in_op, Assoc::Left)
             | Op::infix(Rule::within_op, Assoc::Left)
-            | Op::infix(Rule::overlaps_op, Assoc::Left))
+            | Op::infix(Rule::overlaps_op, Assoc::Left)
+            | Op::infix(Rule::starts_with_op, Assoc::Left)
+            | Op::infix(Rule::ends_with_op, Assoc::Left)
+            | Op::infix(Rule::contains_op, Assoc::Left))
         .op(Op::infix(Rule::add_op, Assoc::Left) | Op::infix(Rule::sub_op, Assoc::Left))
         .op(Op::infix(Rule::mul_op, Assoc::Left) | Op::infix(Rule::div_op, Assoc::Left))
         .op(Op::prefix(Rule::neg_op))
@@ -237,6 +240,9 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::IS
             | Rule::NOT
             | Rule::NONE
+            | Rule::IF
+            | Rule::ELSE
+            | Rule::BY
             | Rule::TEST
             | Rule::EXPECT
             | Rule::AT
@@ -843,6 +849,9 @@ fn binary_op(pair: &Pair<'_, Rule>) -> BinaryOp {
         Rule::sub_op => BinaryOp::Sub,
         Rule::mul_op => BinaryOp::Mul,
         Rule::div_op => BinaryOp::Div,
+        Rule::starts_with_op => BinaryOp::StartsWith,
+        Rule::ends_with_op => BinaryOp::EndsWith,
+        Rule::contains_op => BinaryOp::Contains,
         Rule::cmp_op => match pair.as_str() {
             "=" => BinaryOp::Eq,
             "!=" => BinaryOp::Ne,
@@ -861,6 +870,8 @@ fn primary(pair: Pair<'_, Rule>) -> Result<Deep> {
     let text = pair.as_str();
     let node = match pair.as_rule() {
         Rule::quantifier => return quantifier(pair),
+        Rule::conditional => return conditional(pair),
+        Rule::extreme => return extreme(pair),
         Rule::paren => {
             // The parentheses belong to the expression's text: a condition
             // quoted from its span keeps them.
@@ -915,6 +926,35 @@ fn quantifier(pair: Pair<'_, Rule>) -> Result<Deep> {
         body,
     };
     deeper(Spanned::new(node, whole), [s, b])
+}
+
+fn conditional(pair: Pair<'_, Rule>) -> Result<Deep> {
+    let whole = span(&pair);
+    let mut it = children(pair).filter(|p| p.as_rule() == Rule::expr);
+    let (guard, g) = deep_expr(next(&mut it))?;
+    let (then, t) = deep_expr(next(&mut it))?;
+    let (otherwise, o) = deep_expr(next(&mut it))?;
+    let node = Expr::If {
+        guard: Box::new(guard),
+        then: Box::new(then),
+        otherwise: Box::new(otherwise),
+    };
+    deeper(Spanned::new(node, whole), [g, t, o])
+}
+
+fn extreme(pair: Pair<'_, Rule>) -> Result<Deep> {
+    let whole = span(&pair);
+    let mut it = children(pair);
+    let latest = next(&mut it).as_str() == "latest";
+    let mut it = it.filter(|p| p.as_rule() == Rule::quant_subject);
+    let (list, l) = quant_subject(next(&mut it))?;
+    let (key, k) = quant_subject(next(&mut it))?;
+    let node = Expr::Extreme {
+        latest,
+        list: Box::new(list),
+        key: Box::new(key),
+    };
+    deeper(Spanned::new(node, whole), [l, k])
 }
 
 fn quant_subject(pair: Pair<'_, Rule>) -> Result<Deep> {
