@@ -1,0 +1,149 @@
+//! The official test cases of Ireland's EU DCC business rules, vendored
+//! under tests/fixtures/dcc/IE (see SOURCE.md there), decided by
+//! policies/eu-dcc-ie.policy: each case's payload is the certificate, its
+//! `validationClock` the decision's `now` (the rule's `ValidFrom` when the
+//! case gives none), its value sets the facts; a case that expects the
+//! rule to hold passes when the rule with that code does not fire, and one
+//! that expects it to fail passes when it does.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use policyc::Policy;
+use serde_json::{Map, Value};
+
+const POLICY: &str = include_str!("../policies/eu-dcc-ie.policy");
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dcc/IE")
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The JSON keys of the policy's facts, each a key of the cases' value sets.
+fn fact_keys(policy: &Policy) -> Vec<String> {
+    let facts = &policy.program().facts;
+    facts
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(slot, (name, _))| {
+            facts
+                .keys
+                .iter()
+                .find(|(s, _)| *s == slot)
+                .map_or_else(|| name.clone(), |(_, key)| key.clone())
+        })
+        .collect()
+}
+
+/// The facts of one case: the value sets the policy declares, each of
+/// which the case must give.
+fn facts_json(keys: &[String], external: &Value, case: &str) -> Result<String, String> {
+    let sets = &external["valueSets"];
+    let mut facts = Map::new();
+    for key in keys {
+        let set = sets
+            .get(key)
+            .ok_or_else(|| format!("{case}: no value set `{key}`"))?;
+        facts.insert(key.clone(), set.clone());
+    }
+    Ok(Value::Object(facts).to_string())
+}
+
+/// The entries of a directory, in order of their names.
+fn listing(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut paths = fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .map(|entry| entry.map(|e| e.path()).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    paths.sort();
+    Ok(paths)
+}
+
+/// The rules the policy writes, by code, with the case files of each.
+fn rules_with_cases(policy: &Policy) -> Result<Vec<(String, Value, Vec<PathBuf>)>, String> {
+    let dirs = listing(&fixtures())?;
+    let codes: Vec<&str> = policy
+        .program()
+        .rules
+        .iter()
+        .filter_map(|rule| rule.code.as_deref())
+        .collect();
+    let mut rules = Vec::new();
+    for dir in dirs {
+        let rule = read_json(&dir.join("rule.json"))?;
+        let Some(code) = rule["Identifier"].as_str().map(str::to_owned) else {
+            return Err(format!("{}: no Identifier", dir.display()));
+        };
+        if !codes.contains(&code.as_str()) {
+            continue;
+        }
+        let cases = listing(&dir.join("tests"))?;
+        rules.push((code, rule, cases));
+    }
+    Ok(rules)
+}
+
+#[test]
+fn every_official_case_of_the_rules_written_is_decided_as_expected() -> Result<(), String> {
+    let policy = Policy::compile("eu-dcc-ie.policy", POLICY).map_err(|e| e.to_string())?;
+    let keys = fact_keys(&policy);
+    let rules = rules_with_cases(&policy)?;
+    let mut decided = 0;
+    let mut wrong = Vec::new();
+    for (code, rule, cases) in &rules {
+        for path in cases {
+            let case = read_json(path)?;
+            let name = format!(
+                "{code} {} ({})",
+                path.file_name()
+                    .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+                case["name"].as_str().unwrap_or("unnamed")
+            );
+            let external = &case["external"];
+            let clock = external["validationClock"]
+                .as_str()
+                .or(rule["ValidFrom"].as_str())
+                .ok_or_else(|| format!("{name}: no clock"))?;
+            let now = policy.instant(clock).map_err(|e| format!("{name}: {e}"))?;
+            let facts = policy
+                .facts(&facts_json(&keys, external, &name)?)
+                .map_err(|e| format!("{name}: {e}"))?;
+            let decision = policy
+                .decide_json(&facts, &case["payload"].to_string(), now)
+                .map_err(|e| format!("{name}: {e}"))?;
+            let fired = decision.rules.iter().any(|r| r.code == Some(code.as_str()));
+            let holds = case["expected"]
+                .as_bool()
+                .ok_or_else(|| format!("{name}: no expected result"))?;
+            decided += 1;
+            if fired == holds {
+                wrong.push(format!(
+                    "{name}: expected the rule to {}, it {}",
+                    if holds { "hold" } else { "fail" },
+                    if fired { "fired" } else { "did not fire" }
+                ));
+            }
+        }
+    }
+    println!(
+        "{decided} official cases of {} IE rules decided, {} wrong",
+        rules.len(),
+        wrong.len()
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Every rule the policy writes has its official cases here.
+    let written = policy
+        .program()
+        .rules
+        .iter()
+        .filter(|r| r.code.is_some())
+        .count();
+    assert_eq!(rules.len(), written, "a rule's code names no vendored rule");
+    assert!(decided > 0);
+    Ok(())
+}
