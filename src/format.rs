@@ -188,9 +188,17 @@ pub fn format(text: &str) -> String {
     // sign rather than a subtraction.
     let mut code: Option<&str> = None;
     let mut sign = false;
-    for tok in &tokens {
+    for (i, tok) in tokens.iter().enumerate() {
         let t = tok.text;
-        let starts_item = open.is_empty() && ITEMS.contains(&t);
+        // A word the grammar does not reserve (`test`, `remedy`) may be a
+        // name (`let test = ...`): it starts an item only before the
+        // string every such item begins with.
+        let starts_item = open.is_empty()
+            && ITEMS.contains(&t)
+            && (!UNRESERVED.contains(&t)
+                || (tokens[i + 1..].iter())
+                    .find(|next| !next.text.starts_with('#'))
+                    .is_some_and(|next| next.text.starts_with('"')));
         let new_line = match prev {
             None => true,
             Some(p) => tok.breaks > 0 || p.starts_with('#'),
@@ -365,6 +373,18 @@ mod tests {
             format("test \"t\" { person { a: [1 -2, - 3] } expect p(x: 1-2) }"),
             "test \"t\" { person { a: [1 -2, -3] } expect p(x: 1 - 2) }\n"
         );
+    }
+
+    #[test]
+    fn a_let_named_test_does_not_start_a_test_block() {
+        let text = "let test = first(person.tests)\nrule r\nwhen test is not none and test.x > 1\nthen b\n";
+        assert_eq!(
+            format(text),
+            "let test = first(person.tests)\nrule r\n  when test is not none and test.x > 1\n  then b\n"
+        );
+        // Before its name, `test` still starts one.
+        let block = "rule r when a then b\ntest \"t\" { now 2021-01-01T00:00Z }\n";
+        assert_eq!(format(block), block);
     }
 
     #[test]
