@@ -380,6 +380,22 @@ fn reloads_under_load_never_fail_a_request_nor_serve_a_broken_version() {
     assert!(swaps.len() >= 4 && !broken.is_empty());
 }
 
+/// Sets or advances the service's test clock (`body` as the endpoint
+/// takes it); its instant after.
+fn set_clock(server: &Server, body: &str) -> String {
+    let r = server.request(
+        "POST",
+        "/v1/test/clock",
+        &[
+            ("authorization", &format!("Bearer {TOKEN}")),
+            ("content-type", "application/json"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["now"].as_str().unwrap_or_default().to_owned()
+}
+
 #[test]
 fn a_watch_stream_gets_each_change_at_its_instant() {
     let dir = folder("watch");
@@ -395,19 +411,7 @@ fn a_watch_stream_gets_each_change_at_its_instant() {
             "2021-11-01T02:00:00Z",
         ],
     );
-    let clock = |body: &str| {
-        let r = server.request(
-            "POST",
-            "/v1/test/clock",
-            &[
-                ("authorization", &format!("Bearer {TOKEN}")),
-                ("content-type", "application/json"),
-            ],
-            body.as_bytes(),
-        );
-        assert_eq!(r.status, 200, "{}", r.text());
-        r.json()["now"].as_str().unwrap_or_default().to_owned()
-    };
+    let clock = |body: &str| set_clock(&server, body);
     let exposed = r#"{"id": "W", "stays": [{"phone": "1", "region": "152923", "from": "2021-10-24T08:00:00+08:00", "to": "2021-10-26T18:00:00+08:00"}]}"#;
     let clean = r#"{"id": "C", "stays": [{"phone": "1", "region": "130102", "from": "2021-10-25T08:00:00+08:00", "to": "2021-10-27T18:00:00+08:00"}]}"#;
     let mut watched = Events::open(server.addr, "/v1/policies/beijing_entry/watch", exposed)
@@ -1124,18 +1128,7 @@ fn dated_versions_decide_by_the_one_in_force_and_a_watch_is_told_when_the_next_t
     assert_eq!(first.data["reason"], "initial");
     assert_eq!(first.data["decision"]["outcome"], "admitted");
     assert_eq!(first.data["decision"]["policy"]["version"], "2021-10-30");
-    let clock = |to: &str| {
-        let r = server.request(
-            "POST",
-            "/v1/test/clock",
-            &[
-                ("authorization", &format!("Bearer {TOKEN}")),
-                ("content-type", "application/json"),
-            ],
-            format!("{{\"set\": \"{to}\"}}").as_bytes(),
-        );
-        assert_eq!(r.status, 200, "{}", r.text());
-    };
+    let clock = |to: &str| set_clock(&server, &format!("{{\"set\": \"{to}\"}}"));
     clock("2021-11-04T22:59:59Z");
     assert!(watched.next_within(Duration::from_millis(300)).is_none());
     clock("2021-11-04T23:00:00Z");

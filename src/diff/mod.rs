@@ -164,30 +164,16 @@ impl<'a> Differ<'a> {
     /// alike (then each checks its own constraints).
     pub fn json(&self, tally: &mut Tally, line: usize, text: &str) {
         let (a, b) = (self.old.policy, self.new.policy);
-        let (old, new) = if self.shared {
-            match a.read_json(text) {
-                Ok(decoded) => {
-                    let old = a.check_person(&decoded.value);
-                    let new = if self.same_constraints {
-                        old.clone()
-                    } else {
-                        b.check_person(&decoded.value)
-                    };
-                    (old.map(|()| decoded.clone()), new.map(|()| decoded))
-                }
-                Err(e) => (Err(e.clone()), Err(e)),
-            }
-        } else {
-            (
-                a.read_json(text).and_then(|d| a.checked(d)),
-                b.read_json(text).and_then(|d| b.checked(d)),
-            )
-        };
+        if self.shared {
+            return self.decoded(tally, line, a.read_json(text));
+        }
+        let old = a.read_json(text).and_then(|d| a.checked(d));
+        let new = b.read_json(text).and_then(|d| b.checked(d));
         self.person(tally, line, old, new);
     }
 
-    /// Adds one person decoded once for both versions (from Parquet), when
-    /// [`Differ::shares_reading`]: each version checks its own
+    /// Adds one person decoded once for both versions (from JSON or
+    /// Parquet), when [`Differ::shares_reading`]: each version checks its own
     /// constraints.
     pub fn decoded(&self, tally: &mut Tally, line: usize, person: Result<Decoded, DataError>) {
         let (a, b) = (self.old.policy, self.new.policy);
