@@ -340,13 +340,7 @@ fn reloads_under_load_never_fail_a_request_nor_serve_a_broken_version() {
         swaps.push((written, Instant::now(), version));
     }
     // The admin endpoint reloads too.
-    let r = server.request(
-        "POST",
-        "/v1/reload",
-        &[("authorization", &format!("Bearer {TOKEN}"))],
-        b"",
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
+    reload(&server);
     stop.store(true, Ordering::SeqCst);
     for c in clients {
         let _ = c.join();
@@ -378,6 +372,18 @@ fn reloads_under_load_never_fail_a_request_nor_serve_a_broken_version() {
     let status = server.get("/metrics").text();
     assert!(status.contains("policyc_reloads_succeeded_total"));
     assert!(swaps.len() >= 4 && !broken.is_empty());
+}
+
+/// `POST /v1/reload` with the admin token: the status after it.
+fn reload(server: &Server) -> http::Response {
+    let r = server.request(
+        "POST",
+        "/v1/reload",
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r
 }
 
 /// Sets or advances the service's test clock (`body` as the endpoint
@@ -1142,13 +1148,7 @@ fn dated_versions_decide_by_the_one_in_force_and_a_watch_is_told_when_the_next_t
     let again = support::read(format!("{versions}/2021-11-05.policy"))
         .replace("version \"2021-11-05\"", "version \"2021-11-05b\"");
     std::fs::write(dir.join("again.policy"), again).unwrap_or_default();
-    let r = server.request(
-        "POST",
-        "/v1/reload",
-        &[("authorization", &format!("Bearer {TOKEN}"))],
-        b"",
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
+    let r = reload(&server);
     let status = r.json();
     let failures = status["failures"].as_array().cloned().unwrap_or_default();
     assert_eq!(failures.len(), 1, "{status}");
