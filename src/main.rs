@@ -465,6 +465,14 @@ enum CliError {
         )
     )]
     ParquetOutput { flag: &'static str },
+    #[error("`diff` reads Parquet only when both versions declare the same input")]
+    #[diagnostic(
+        code(policyc::diff_parquet),
+        help(
+            "the versions declare their input differently, so each reads the people its own way: give the people as JSON Lines"
+        )
+    )]
+    DiffParquet,
 }
 
 impl CliError {
@@ -503,7 +511,8 @@ impl CliError {
             | CliError::FactSet(_)
             | CliError::Columnar(_)
             | CliError::Input(_)
-            | CliError::ParquetOutput { .. } => Place::default(),
+            | CliError::ParquetOutput { .. }
+            | CliError::DiffParquet => Place::default(),
         }
     }
 
@@ -529,6 +538,7 @@ impl CliError {
             | CliError::Columnar(_)
             | CliError::Input(_)
             | CliError::ParquetOutput { .. }
+            | CliError::DiffParquet
             | CliError::NotUtf8 { .. }
             | CliError::Condition(_)
             | CliError::Now { .. }
@@ -1151,8 +1161,17 @@ fn diff(
         settings,
     );
     let name = people.input.display().to_string();
-    let tally = diff::run(&differ, open_input(&people.input)?, options(people))
-        .map_err(|e| stream_failure(&name, e))?;
+    let input = &people.input;
+    let tally = if input != Path::new("-") && columnar::is_parquet(input) {
+        if !differ.shares_reading() {
+            return Err(CliError::DiffParquet.into());
+        }
+        let rows = columnar::ParquetFile::open(input, &a).map_err(CliError::from)?;
+        diff::run_rows::<CliError>(&differ, rows, options(people).jobs)?
+    } else {
+        diff::run(&differ, open_input(input)?, options(people))
+            .map_err(|e| stream_failure(&name, e))?
+    };
     let files = (old.display().to_string(), new.display().to_string());
     let mut report = differ.report(tally, (&files.0, &files.1), (&words.0, &words.1));
     report.conditions = conditions.iter().map(|c| c.check(&report)).collect();

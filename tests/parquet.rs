@@ -251,3 +251,68 @@ fn parquet_output_refuses_what_it_cannot_hold() {
     assert_eq!(out.status.code(), Some(2));
     insta::assert_snapshot!(stderr(&out));
 }
+
+/// `diff` of the same people from Parquet and from JSON Lines: the same
+/// report, on one thread and two.
+#[test]
+fn diff_reads_parquet_and_reports_as_from_json_lines() {
+    let jsonl = people(3000);
+    let (json_path, parquet_path) = (temp("diff.jsonl"), temp("diff.parquet"));
+    std::fs::write(&json_path, &jsonl).unwrap_or_else(|e| unreachable!("{e}"));
+    to_parquet(&jsonl, &parquet_path, 1000);
+    let diff = |input: &Path, jobs: &str| {
+        let input = input.display().to_string();
+        let args = [
+            "diff",
+            POLICY,
+            "tests/fixtures/diff/beijing-24h.policy",
+            "--input",
+            &input,
+            "--facts",
+            FACTS,
+            "--now",
+            NOW,
+            "--horizon",
+            "3d",
+            "--format",
+            "json",
+            "--jobs",
+            jobs,
+        ];
+        let o = run(&args, "");
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let from_json = diff(&json_path, "2");
+    let report: serde_json::Value =
+        serde_json::from_str(&from_json).unwrap_or_else(|e| unreachable!("{e}"));
+    assert_eq!(report["people"], 3000);
+    assert!(
+        report["changed"].as_u64().is_some_and(|n| n > 0),
+        "a rule change that changes someone: {report}"
+    );
+    for jobs in ["1", "2"] {
+        assert!(diff(&parquet_path, jobs) == from_json, "with --jobs {jobs}");
+    }
+    // Versions that read the people differently cannot share one reading.
+    let other = temp("diff-other.policy");
+    let text = std::fs::read_to_string(POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+    let text = text.replacen("  id: text?\n", "  id: text?\n  nickname: text?\n", 1);
+    std::fs::write(&other, text).unwrap_or_else(|e| unreachable!("{e}"));
+    let o = run(
+        &[
+            "diff",
+            POLICY,
+            &other.display().to_string(),
+            "--input",
+            &parquet_path.display().to_string(),
+            "--facts",
+            FACTS,
+            "--now",
+            NOW,
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    insta::assert_snapshot!("diff-parquet-schemas", stderr(&o));
+}

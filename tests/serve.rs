@@ -340,13 +340,7 @@ fn reloads_under_load_never_fail_a_request_nor_serve_a_broken_version() {
         swaps.push((written, Instant::now(), version));
     }
     // The admin endpoint reloads too.
-    let r = server.request(
-        "POST",
-        "/v1/reload",
-        &[("authorization", &format!("Bearer {TOKEN}"))],
-        b"",
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
+    reload(&server);
     stop.store(true, Ordering::SeqCst);
     for c in clients {
         let _ = c.join();
@@ -380,6 +374,34 @@ fn reloads_under_load_never_fail_a_request_nor_serve_a_broken_version() {
     assert!(swaps.len() >= 4 && !broken.is_empty());
 }
 
+/// `POST /v1/reload` with the admin token: the status after it.
+fn reload(server: &Server) -> http::Response {
+    let r = server.request(
+        "POST",
+        "/v1/reload",
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r
+}
+
+/// Sets or advances the service's test clock (`body` as the endpoint
+/// takes it); its instant after.
+fn set_clock(server: &Server, body: &str) -> String {
+    let r = server.request(
+        "POST",
+        "/v1/test/clock",
+        &[
+            ("authorization", &format!("Bearer {TOKEN}")),
+            ("content-type", "application/json"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["now"].as_str().unwrap_or_default().to_owned()
+}
+
 #[test]
 fn a_watch_stream_gets_each_change_at_its_instant() {
     let dir = folder("watch");
@@ -395,19 +417,7 @@ fn a_watch_stream_gets_each_change_at_its_instant() {
             "2021-11-01T02:00:00Z",
         ],
     );
-    let clock = |body: &str| {
-        let r = server.request(
-            "POST",
-            "/v1/test/clock",
-            &[
-                ("authorization", &format!("Bearer {TOKEN}")),
-                ("content-type", "application/json"),
-            ],
-            body.as_bytes(),
-        );
-        assert_eq!(r.status, 200, "{}", r.text());
-        r.json()["now"].as_str().unwrap_or_default().to_owned()
-    };
+    let clock = |body: &str| set_clock(&server, body);
     let exposed = r#"{"id": "W", "stays": [{"phone": "1", "region": "152923", "from": "2021-10-24T08:00:00+08:00", "to": "2021-10-26T18:00:00+08:00"}]}"#;
     let clean = r#"{"id": "C", "stays": [{"phone": "1", "region": "130102", "from": "2021-10-25T08:00:00+08:00", "to": "2021-10-27T18:00:00+08:00"}]}"#;
     let mut watched = Events::open(server.addr, "/v1/policies/beijing_entry/watch", exposed)
@@ -1068,4 +1078,99 @@ fn error_answers_say_what_is_wrong_and_what_to_do() {
         out.push_str(&format!("{method} {path}\n{} {}\n\n", r.status, r.text()));
     }
     insta::assert_snapshot!(out);
+}
+
+/// Dated versions of one policy served as one (issue 11 items 1 and 3):
+/// each request is decided by the version in force at its `now`, as
+/// `eval DIR` decides it; a watch stream is told at the instant the next
+/// version takes effect; a version that cannot stand beside the others
+/// fails to load, shown in the status, and the others keep serving.
+#[test]
+fn dated_versions_decide_by_the_one_in_force_and_a_watch_is_told_when_the_next_takes_effect() {
+    let dir = folder("versions");
+    let versions = "tests/fixtures/versions/entry";
+    for day in ["2021-10-30", "2021-11-05"] {
+        let text = support::read(format!("{versions}/{day}.policy"));
+        std::fs::write(dir.join(format!("{day}.policy")), text).unwrap_or_default();
+    }
+    let token = dir.join("token");
+    std::fs::write(&token, TOKEN).unwrap_or_default();
+    let server = Server::start(&[
+        "--policies",
+        &path_str(&dir),
+        "--admin-token-file",
+        &path_str(&token),
+        "--test-clock",
+        "2021-11-04T22:30:00Z",
+    ]);
+    // Tested on 2 November at 22:00: 72 hours admit it until 5 November
+    // 22:00, but from midnight on the 5th 48 hours are the rule.
+    let person =
+        r#"{"id": "m", "tests": [{"sampled_at": "2021-11-02T22:00", "result": "negative"}]}"#;
+    for (now, version, outcome) in [
+        ("2021-11-04T23:59:59", "2021-10-30", "admitted"),
+        ("2021-11-05T00:00", "2021-11-05", "refused"),
+    ] {
+        let path = format!(
+            "/v1/policies/entry/decide?next_change=false&now={}",
+            at(now)
+        );
+        let r = server.post(&path, person);
+        assert_eq!(r.status, 200, "{}", r.text());
+        let decision = plain(r.json());
+        assert_eq!(decision["policy"]["version"], version, "at {now}");
+        assert_eq!(decision["outcome"], outcome, "at {now}");
+        let o = binary::run(&["eval", versions, "--input", "-", "--now", now], person);
+        assert_eq!(binary::lines(&o), vec![decision], "at {now}");
+    }
+    // Before the first version: none in force.
+    let r = server.post("/v1/policies/entry/decide?now=2021-10-01", person);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["code"], "policy::serve::not_in_force");
+    // A watch: admitted now, refused at midnight when the rules change.
+    let mut watched = Events::open(server.addr, "/v1/policies/entry/watch", person)
+        .unwrap_or_else(|r| unreachable!("{}: {}", r.status, r.text()));
+    let first = watched.next().unwrap_or_else(|| unreachable!());
+    assert_eq!(first.data["reason"], "initial");
+    assert_eq!(first.data["decision"]["outcome"], "admitted");
+    assert_eq!(first.data["decision"]["policy"]["version"], "2021-10-30");
+    let clock = |to: &str| set_clock(&server, &format!("{{\"set\": \"{to}\"}}"));
+    clock("2021-11-04T22:59:59Z");
+    assert!(watched.next_within(Duration::from_millis(300)).is_none());
+    clock("2021-11-04T23:00:00Z");
+    let pushed = watched.next().unwrap_or_else(|| unreachable!());
+    assert_eq!(pushed.data["reason"], "version");
+    assert_eq!(pushed.data["decision"]["outcome"], "refused");
+    assert_eq!(pushed.data["decision"]["policy"]["version"], "2021-11-05");
+    assert_eq!(pushed.data["decision"]["now"], "2021-11-05T00:00:00+01:00");
+    // A third version taking effect with the second: refused, shown in
+    // the status; the two keep serving.
+    let again = support::read(format!("{versions}/2021-11-05.policy"))
+        .replace("version \"2021-11-05\"", "version \"2021-11-05b\"");
+    std::fs::write(dir.join("again.policy"), again).unwrap_or_default();
+    let r = reload(&server);
+    let status = r.json();
+    let failures = status["failures"].as_array().cloned().unwrap_or_default();
+    assert_eq!(failures.len(), 1, "{status}");
+    assert!(
+        failures[0]["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("again.policy")),
+        "{status}"
+    );
+    assert_eq!(
+        failures[0]["diagnostics"][0]["code"], "policy::versions::ambiguous",
+        "{status}"
+    );
+    let served: Vec<&Value> = (status["policies"].as_array().into_iter().flatten())
+        .map(|p| &p["version"])
+        .collect();
+    assert_eq!(
+        served,
+        [&Value::from("2021-10-30"), &Value::from("2021-11-05")]
+    );
+    let r = server.post("/v1/policies/entry/decide?now=2021-11-06T10:00", person);
+    assert_eq!(r.json()["policy"]["version"], "2021-11-05");
+    // No event for a reload that changes nothing served.
+    assert!(watched.next_within(Duration::from_millis(300)).is_none());
 }

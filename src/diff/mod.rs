@@ -164,24 +164,30 @@ impl<'a> Differ<'a> {
     /// alike (then each checks its own constraints).
     pub fn json(&self, tally: &mut Tally, line: usize, text: &str) {
         let (a, b) = (self.old.policy, self.new.policy);
-        let (old, new) = if self.shared {
-            match a.read_json(text) {
-                Ok(decoded) => {
-                    let old = a.check_person(&decoded.value);
-                    let new = if self.same_constraints {
-                        old.clone()
-                    } else {
-                        b.check_person(&decoded.value)
-                    };
-                    (old.map(|()| decoded.clone()), new.map(|()| decoded))
-                }
-                Err(e) => (Err(e.clone()), Err(e)),
+        if self.shared {
+            return self.decoded(tally, line, a.read_json(text));
+        }
+        let old = a.read_json(text).and_then(|d| a.checked(d));
+        let new = b.read_json(text).and_then(|d| b.checked(d));
+        self.person(tally, line, old, new);
+    }
+
+    /// Adds one person decoded once for both versions (from JSON or
+    /// Parquet), when [`Differ::shares_reading`]: each version checks its own
+    /// constraints.
+    pub fn decoded(&self, tally: &mut Tally, line: usize, person: Result<Decoded, DataError>) {
+        let (a, b) = (self.old.policy, self.new.policy);
+        let (old, new) = match person {
+            Ok(decoded) => {
+                let old = a.check_person(&decoded.value);
+                let new = if self.same_constraints {
+                    old.clone()
+                } else {
+                    b.check_person(&decoded.value)
+                };
+                (old.map(|()| decoded.clone()), new.map(|()| decoded))
             }
-        } else {
-            (
-                a.read_json(text).and_then(|d| a.checked(d)),
-                b.read_json(text).and_then(|d| b.checked(d)),
-            )
+            Err(e) => (Err(e.clone()), Err(e)),
         };
         self.person(tally, line, old, new);
     }
@@ -436,6 +442,37 @@ pub fn run(
     };
     stream::each(differ, input, options, &mut merge)?;
     Ok(merge.tally)
+}
+
+/// Decides every row of `batches` (Arrow batches of people, as
+/// [`crate::columnar::ParquetFile`] reads them for the old version) under
+/// both versions on `jobs` threads, and gives the tally of all. Only when
+/// the versions read a record alike ([`Differ::shares_reading`]): the
+/// caller says otherwise. An error of the input as a whole ends the run.
+pub fn run_rows<E>(
+    differ: &Differ<'_>,
+    batches: impl Iterator<Item = Result<arrow_array::RecordBatch, crate::columnar::ColumnarError>>
+    + Send,
+    jobs: std::num::NonZeroUsize,
+) -> Result<Tally, E>
+where
+    E: From<crate::columnar::ColumnarError> + From<std::io::Error>,
+{
+    let settings = &differ.settings;
+    let mut total = Tally::default();
+    let decide = |line: usize, person: Result<Decoded, DataError>| {
+        let mut tally = Tally::default();
+        differ.decoded(&mut tally, line, person);
+        tally
+    };
+    let sink = |tallies: Vec<Tally>| {
+        for t in tallies {
+            total.merge(t, settings);
+        }
+        Ok::<(), E>(())
+    };
+    crate::columnar::run(differ.old.policy, batches, jobs, decide, sink)?;
+    Ok(total)
 }
 
 #[cfg(test)]

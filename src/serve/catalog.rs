@@ -3,9 +3,10 @@
 //! by it alone, and a policy file that fails to load, check, pass its own
 //! tests or read its facts keeps its previous revision serving.
 //!
-//! Each policy is known by the name of its `policy` declaration. One name
-//! has one version now; [`Versions`] holds them as a list so that dated
-//! versions of one policy (issue 10) take their place beside it.
+//! Each policy is known by the name of its `policy` declaration. Several
+//! files of one name are the dated versions of one policy (issue 10),
+//! checked together as `policyc check` checks them: a request is decided
+//! by the version in force at its `now`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -89,19 +90,51 @@ impl Loaded {
     }
 }
 
-/// The versions of one policy, in force one after another. One for now.
+/// The versions of one policy, in force one after another: each with the
+/// first instant it is in force and the first it no longer is. A name
+/// with one file has one version, in force always.
 #[derive(Debug, Clone, Default)]
-pub struct Versions(Vec<Arc<Loaded>>);
+pub struct Versions(Vec<(Arc<Loaded>, i64, Option<i64>)>);
 
 impl Versions {
-    /// The version deciding at `now`.
-    pub fn at(&self, _now: i64) -> Option<&Arc<Loaded>> {
-        self.0.last()
+    /// The version deciding at `now`: the latest to take effect not after
+    /// `now`, unless it has ended by then.
+    pub fn at(&self, now: i64) -> Option<&Arc<Loaded>> {
+        let (loaded, _, until) = self.0.iter().rev().find(|(_, from, _)| *from <= now)?;
+        until.is_none_or(|u| now < u).then_some(loaded)
     }
 
-    /// Every version.
-    pub fn all(&self) -> &[Arc<Loaded>] {
-        &self.0
+    /// The instant the next version takes effect after `now`, if any.
+    pub fn next_after(&self, now: i64) -> Option<i64> {
+        self.0
+            .iter()
+            .map(|(_, from, _)| *from)
+            .find(|from| *from > now)
+    }
+
+    /// Every version, by the instant it takes effect.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<Loaded>> {
+        self.0.iter().map(|(l, _, _)| l)
+    }
+
+    /// The files of one policy as its versions, checked as `policyc check`
+    /// checks them; one file is in force always.
+    fn of(loaded: Vec<Arc<Loaded>>) -> Result<Versions, crate::versions::VersionsError> {
+        if let [one] = loaded.as_slice() {
+            return Ok(Versions(vec![(Arc::clone(one), i64::MIN, None)]));
+        }
+        let dated = loaded
+            .iter()
+            .map(|l| crate::versions::Version::new(&l.file, l.policy.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let checked = crate::versions::Versions::new(dated)?;
+        let versions = (checked.all().iter())
+            .filter_map(|v| {
+                let l = loaded.iter().find(|l| l.file == v.file)?;
+                Some((Arc::clone(l), v.from, v.until))
+            })
+            .collect();
+        Ok(Versions(versions))
     }
 }
 
@@ -174,22 +207,10 @@ pub enum LoadError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     FactSet(Box<crate::FactsError>),
-    /// Two files declare a policy of one name.
-    #[error("`{path}` declares policy `{name}`, as `{first}` does")]
-    #[diagnostic(
-        code(policy::serve::duplicate),
-        help(
-            "give each policy file its own `policy` name; dated versions of one policy are not served yet"
-        )
-    )]
-    Duplicate {
-        /// The second file.
-        path: String,
-        /// The name.
-        name: String,
-        /// The file that has it.
-        first: String,
-    },
+    /// Files of one policy name that are not one policy over time.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Versions(crate::versions::VersionsError),
 }
 
 /// A policy file that failed to (re)load, with its diagnostics as
@@ -286,22 +307,39 @@ pub fn reload(
         }
     }
     changed |= old.len() != loaded.len();
-    let mut policies: BTreeMap<String, Versions> = BTreeMap::new();
+    let mut by_name: BTreeMap<String, Vec<Arc<Loaded>>> = BTreeMap::new();
     for l in loaded {
-        match policies.get(l.name()) {
-            Some(Versions(first)) => {
-                let first = first.first().map_or("", |f| f.file.as_str());
-                let error = LoadError::Duplicate {
-                    path: l.file.clone(),
-                    name: l.name().to_owned(),
-                    first: first.to_owned(),
-                };
-                fail(&l.file, vec![diagnostic(&error, Some(&l.file))]);
-                complete = false;
-                changed = true;
+        by_name.entry(l.name().to_owned()).or_default().push(l);
+    }
+    let mut policies: BTreeMap<String, Versions> = BTreeMap::new();
+    for (name, group) in by_name {
+        match Versions::of(group.clone()) {
+            Ok(versions) => {
+                policies.insert(name, versions);
             }
-            None => {
-                policies.insert(l.name().to_owned(), Versions(vec![l]));
+            Err(e) => {
+                // The versions serving keep serving; the files new to them
+                // (or, on a first load, all) fail.
+                let before = current.policies.get(&name);
+                let new: Vec<&Arc<Loaded>> = (group.iter())
+                    .filter(|l| !before.is_some_and(|b| b.all().any(|o| Arc::ptr_eq(o, l))))
+                    .collect();
+                let blamed = if new.is_empty() {
+                    group.iter().collect()
+                } else {
+                    new
+                };
+                let error = LoadError::Versions(e);
+                for l in blamed {
+                    fail(&l.file, vec![diagnostic(&error, Some(&l.file))]);
+                }
+                match before {
+                    Some(b) => {
+                        policies.insert(name, b.clone());
+                    }
+                    None => complete = false,
+                }
+                changed = true;
             }
         }
     }

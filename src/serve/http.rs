@@ -302,11 +302,33 @@ pub fn log_line(loaded: &Loaded, decided: &Decided, input: &str) -> String {
     .unwrap_or_default()
 }
 
-/// The revision of `name` to decide by now, or 404 (503 while a policy
-/// has not loaded: the unknown name may be its).
+/// The version of `name` in force at `now`, or why there is none (a
+/// 400 when the policy is served but has no version in force then).
+pub fn in_force(state: &State, name: &str, now: i64) -> Result<Arc<Loaded>, ApiError> {
+    let found = find(state, name)?;
+    state.policy(name, now).ok_or_else(|| {
+        let tz = &found.policy.program().timezone;
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "policy::serve::not_in_force",
+            format!(
+                "no version of policy `{name}` is in force at `{}`",
+                crate::time::format_instant(now, tz)
+            ),
+        )
+        .help("give a `now` at which a version is in force: `GET /v1/status` lists them")
+    })
+}
+
+/// A revision of `name`, the one in force now if there is one (to read a
+/// request's `now` in its zone), or 404 (503 while a policy has not
+/// loaded: the unknown name may be its).
 pub fn find(state: &State, name: &str) -> Result<Arc<Loaded>, ApiError> {
     let now = state.clock.now();
-    state.policy(name, now).ok_or_else(|| {
+    let catalog = state.catalog();
+    let versions = catalog.policies.get(name);
+    let any = versions.and_then(|v| v.at(now).or_else(|| v.all().last()));
+    any.cloned().ok_or_else(|| {
         if state.ready() {
             let known: Vec<String> = state.catalog().policies.keys().cloned().collect();
             ApiError::new(
@@ -408,8 +430,8 @@ async fn decide_or_fail(
     body: Body,
 ) -> Result<Response, ApiError> {
     let ask = Ask::of(query)?;
-    let loaded = find(state, name)?;
-    let now = ask.now(&loaded, state.clock.now())?;
+    let now = ask.now(&*find(state, name)?, state.clock.now())?;
+    let loaded = in_force(state, name, now)?;
     if batch {
         return batch::respond(Arc::clone(state), loaded, ask, now, body);
     }

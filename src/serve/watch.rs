@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use super::State;
 use super::catalog::Loaded;
-use super::http::{ApiError, Ask, Decided, find, log_line, read_body, stamp};
+use super::http::{ApiError, Ask, Decided, in_force, log_line, read_body, stamp};
 use crate::DataError;
 use crate::decision::NextChange;
 
@@ -110,7 +110,7 @@ async fn open(
         )
         .help("leave `now` out"));
     }
-    let loaded = find(state, &name)?;
+    let loaded = in_force(state, &name, state.clock.now())?;
     let config = &state.config;
     let bytes = read_body(body, config.max_body_bytes, config.read_timeout).await?;
     let input = String::from_utf8(bytes).map_err(|_| {
@@ -198,6 +198,8 @@ async fn follow(
             tokio::task::yield_now().await;
             upcoming = decide_after(&loaded, &ask, at.saturating_add(1).max(current.now), &input);
         }
+        let version_at =
+            (state.catalog().policies.get(&name)).and_then(|v| v.next_after(current.now));
         let reason;
         let pushed;
         tokio::select! {
@@ -223,6 +225,19 @@ async fn follow(
                 } else {
                     continue;
                 };
+                loaded = next;
+                upcoming = None;
+                pushed = decide(&loaded, &ask, now, &input);
+            }
+            // A later version takes effect (before the decision's own
+            // change, or with it: the new rules decide from that instant).
+            () = state.clock.sleep_until(version_at), if version_at.is_some_and(|v| current.next_at.is_none_or(|n| v <= n)) => {
+                let now = version_at.unwrap_or_default().max(current.now);
+                let Some(next) = state.policy(&name, now) else {
+                    let _ = events.send(end("removed")).await;
+                    return;
+                };
+                reason = "version";
                 loaded = next;
                 upcoming = None;
                 pushed = decide(&loaded, &ask, now, &input);
