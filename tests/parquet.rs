@@ -316,3 +316,19 @@ fn diff_reads_parquet_and_reports_as_from_json_lines() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     insta::assert_snapshot!("diff-parquet-schemas", stderr(&o));
 }
+
+#[test]
+fn a_bad_json_line_written_as_parquet_is_reported_at_its_line() {
+    let input = temp("bad-line.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\": \"a\"}\n{\"id\": \"b\"}\n{\"id\": \"c\", \"stays\": [{\"phone\": \"1\", \"region\": \"x\", \"from\": \"2021-10-30T00:00:00+08:00\"}]}\n",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let written = temp("bad-line-out.parquet");
+    let to_parquet = eval(&input, &["--output", &written.display().to_string()]);
+    let to_json = eval(&input, &[]);
+    assert_eq!(to_parquet.status.code(), Some(3));
+    assert_eq!(stderr(&to_parquet), stderr(&to_json));
+    assert!(stderr(&to_json).contains(": line 3, "));
+}

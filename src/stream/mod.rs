@@ -285,13 +285,13 @@ fn empty_line() -> DataError {
 }
 
 /// The person a record of JSON Lines gives under `policy` (decoded, its
-/// constraints not yet checked), or why it is bad input, with the line
-/// it is on.
+/// constraints not yet checked), or why it is bad input: an error placed
+/// within the record, as a decoded row's is, for the caller to place at
+/// `record.line` ([`placed`]) once.
 pub fn read_record(policy: &Policy, record: &Record) -> Result<Decoded, DataError> {
     bytes(&record.body)
         .and_then(text)
         .and_then(|text| policy.read_json(text))
-        .map_err(|e| placed(record.line, e))
 }
 
 /// An error of the record whose first line is `line`, placed in the
