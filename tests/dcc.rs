@@ -1,6 +1,7 @@
-//! The official test cases of Ireland's EU DCC business rules, vendored
-//! under tests/fixtures/dcc/IE (see SOURCE.md there), decided by
-//! policies/eu-dcc-ie.policy: each case's payload is the certificate, its
+//! The official test cases of the EU DCC business rules of Ireland and
+//! France, vendored under tests/fixtures/dcc/IE and tests/fixtures/dcc/FR
+//! (see SOURCE.md there), decided by policies/eu-dcc-ie.policy and
+//! policies/eu-dcc-fr.policy: each case's payload is the certificate, its
 //! `validationClock` the decision's `now` (the rule's `ValidFrom` when the
 //! case gives none), its value sets the facts; a case that expects the
 //! rule to hold passes when the rule with that code does not fire, and one
@@ -12,10 +13,14 @@ use std::path::{Path, PathBuf};
 use policyc::Policy;
 use serde_json::{Map, Value};
 
-const POLICY: &str = include_str!("../policies/eu-dcc-ie.policy");
+const IRELAND: &str = include_str!("../policies/eu-dcc-ie.policy");
+const FRANCE: &str = include_str!("../policies/eu-dcc-fr.policy");
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dcc/IE")
+/// The vendored rules of one country.
+fn fixtures(country: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dcc")
+        .join(country)
 }
 
 fn read_json(path: &Path) -> Result<Value, String> {
@@ -65,8 +70,11 @@ fn listing(dir: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// The rules the policy writes, by code, with the case files of each.
-fn rules_with_cases(policy: &Policy) -> Result<Vec<(String, Value, Vec<PathBuf>)>, String> {
-    let dirs = listing(&fixtures())?;
+fn rules_with_cases(
+    policy: &Policy,
+    country: &str,
+) -> Result<Vec<(String, Value, Vec<PathBuf>)>, String> {
+    let dirs = listing(&fixtures(country))?;
     let codes: Vec<&str> = policy
         .program()
         .rules
@@ -88,11 +96,12 @@ fn rules_with_cases(policy: &Policy) -> Result<Vec<(String, Value, Vec<PathBuf>)
     Ok(rules)
 }
 
-#[test]
-fn every_official_case_of_the_rules_written_is_decided_as_expected() -> Result<(), String> {
-    let policy = Policy::compile("eu-dcc-ie.policy", POLICY).map_err(|e| e.to_string())?;
+/// Decides every official case of `country`'s rules that `policy` writes,
+/// and gives how many there were.
+fn decide_every_case(country: &str, file: &str, source: &str) -> Result<usize, String> {
+    let policy = Policy::compile(file, source).map_err(|e| e.to_string())?;
     let keys = fact_keys(&policy);
-    let rules = rules_with_cases(&policy)?;
+    let rules = rules_with_cases(&policy, country)?;
     let mut decided = 0;
     let mut wrong = Vec::new();
     for (code, rule, cases) in &rules {
@@ -131,7 +140,7 @@ fn every_official_case_of_the_rules_written_is_decided_as_expected() -> Result<(
         }
     }
     println!(
-        "{decided} official cases of {} IE rules decided, {} wrong",
+        "{decided} official cases of {} {country} rules decided, {} wrong",
         rules.len(),
         wrong.len()
     );
@@ -144,6 +153,19 @@ fn every_official_case_of_the_rules_written_is_decided_as_expected() -> Result<(
         .filter(|r| r.code.is_some())
         .count();
     assert_eq!(rules.len(), written, "a rule's code names no vendored rule");
-    assert!(decided > 0);
+    Ok(decided)
+}
+
+#[test]
+fn every_official_case_of_ireland_is_decided_as_expected() -> Result<(), String> {
+    let decided = decide_every_case("IE", "eu-dcc-ie.policy", IRELAND)?;
+    assert_eq!(decided, 135);
+    Ok(())
+}
+
+#[test]
+fn every_official_case_of_france_is_decided_as_expected() -> Result<(), String> {
+    let decided = decide_every_case("FR", "eu-dcc-fr.policy", FRANCE)?;
+    assert_eq!(decided, 130);
     Ok(())
 }

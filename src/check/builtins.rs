@@ -330,3 +330,70 @@ impl Checker<'_> {
         Expr::new(ExprKind::If(boxed(guard), boxed(a), boxed(b)), ty, span)
     }
 }
+
+impl Checker<'_> {
+    /// `R is empty`, `R is not empty`: whether a record (perhaps none)
+    /// gives none of its fields, as CertLogic reads `{}` as false.
+    pub(super) fn is_empty(&mut self, value: &Ast, negated: bool, span: Span) -> Expr {
+        let value = self.expr(value);
+        let text = self.text(value.span);
+        let record = match &value.ty {
+            Type::Record(r) => Some((r, false)),
+            Type::Optional(inner) => match &**inner {
+                Type::Record(r) => Some((r, true)),
+                _ => None,
+            },
+            Type::Error => return self.error(span),
+            _ => None,
+        };
+        let Some((record, optional)) = record else {
+            let help = match value.ty.non_optional() {
+                Type::List(_) | Type::Set(_) => format!(
+                    "to ask whether a list has elements, write `{} {text}`",
+                    if negated { "any" } else { "no" }
+                ),
+                Type::Text => format!(
+                    "to ask whether a text has characters, write `length({text}) {} 0`",
+                    if negated { ">" } else { "=" }
+                ),
+                _ if matches!(value.ty, Type::Optional(_)) => format!(
+                    "to ask whether it has a value, write `{text} is {}none`",
+                    if negated { "not " } else { "" }
+                ),
+                _ => "`is empty` asks whether a record gives any of its fields".to_owned(),
+            };
+            return self.mismatch(value, "a record", Some(help));
+        };
+        // A field that always has a value: a record of this type is never
+        // empty, so the test is `is none` or always the same.
+        let given = record
+            .fields
+            .iter()
+            .find(|(_, ty)| !matches!(ty, Type::Optional(_) | Type::List(_) | Type::Set(_)));
+        if let Some((field, ty)) = given {
+            let help = if optional {
+                format!(
+                    "only none is empty here: write `{text} is {}none`",
+                    if negated { "not " } else { "" }
+                )
+            } else {
+                format!(
+                    "declare `{field}` optional (`{ty}?`) if the data may leave it out, or drop the test"
+                )
+            };
+            self.errors.push(CheckError::NeverEmpty {
+                text,
+                field: field.clone(),
+                span: value.span,
+                help,
+            });
+            return self.error(span);
+        }
+        let builtin = if negated {
+            Builtin::NotEmpty
+        } else {
+            Builtin::Empty
+        };
+        Expr::new(ExprKind::Call(builtin, vec![value]), Type::Bool, span)
+    }
+}

@@ -68,6 +68,21 @@ pub enum CheckError {
         #[help]
         help: String,
     },
+    /// `R is empty` on a record with a field that always has a value.
+    #[error("`{text}` is never empty")]
+    #[diagnostic(code(policy::check::never_empty))]
+    NeverEmpty {
+        /// The record as written.
+        text: String,
+        /// Its field that always has a value.
+        field: String,
+        /// Where.
+        #[label("its field `{field}` always has a value")]
+        span: Span,
+        /// What to write instead.
+        #[help]
+        help: String,
+    },
     /// An optional value used where a value is required.
     #[error("`{text}` may be none")]
     #[diagnostic(code(policy::check::maybe_none))]

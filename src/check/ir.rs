@@ -142,6 +142,10 @@ pub enum Builtin {
     Last,
     /// `distinct(list)`: the set of its elements
     Distinct,
+    /// `R is empty`: a record that gives none of its fields, or none
+    Empty,
+    /// `R is not empty`: a record that gives at least one of its fields
+    NotEmpty,
 }
 
 impl Builtin {

@@ -357,7 +357,9 @@ impl Evaluator<'_, '_> {
                         | Builtin::First
                         | Builtin::Last
                         | Builtin::Length
-                        | Builtin::Lower => 1,
+                        | Builtin::Lower
+                        | Builtin::Empty
+                        | Builtin::NotEmpty => 1,
                         _ => arg.elements().len() as u64,
                     };
                     if self.budget.take(steps) {
@@ -611,9 +613,25 @@ fn call(builtin: Builtin, arg: &Value) -> Value {
         Builtin::First => arg.elements().first().cloned().unwrap_or_default(),
         Builtin::Last => arg.elements().last().cloned().unwrap_or_default(),
         Builtin::Distinct => Value::set_of(arg.elements().to_vec()),
+        Builtin::Empty => Value::Bool(is_empty(arg)),
+        Builtin::NotEmpty => Value::Bool(!is_empty(arg)),
         Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains => Value::None,
         // Counted on the policy's calendar, by the evaluator.
         Builtin::Age | Builtin::StartOfDay | Builtin::Date => Value::None,
+    }
+}
+
+/// Whether a record gives none of its fields: each is none, or an empty
+/// list or set (which is what an absent one reads as). None is empty too.
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Record(fields) => fields.iter().all(|field| match field {
+            Value::None => true,
+            Value::List(items) | Value::Set(items) => items.is_empty(),
+            _ => false,
+        }),
+        Value::None => true,
+        _ => false,
     }
 }
 
