@@ -11,6 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use policyc::Policy;
+use policyc::decision::NextChange;
 use serde_json::{Map, Value};
 
 const IRELAND: &str = include_str!("../policies/eu-dcc-ie.policy");
@@ -167,5 +168,80 @@ fn every_official_case_of_ireland_is_decided_as_expected() -> Result<(), String>
 fn every_official_case_of_france_is_decided_as_expected() -> Result<(), String> {
     let decided = decide_every_case("FR", "eu-dcc-fr.policy", FRANCE)?;
     assert_eq!(decided, 130);
+    Ok(())
+}
+
+/// The value sets every official FR case gives, as facts.
+fn french_facts(policy: &Policy) -> Result<policyc::Facts, String> {
+    let case = read_json(&fixtures("FR").join("GR-FR-0000/tests/test001.json"))?;
+    let json = facts_json(&fact_keys(policy), &case["external"], "GR-FR-0000 test001")?;
+    policy.facts(&json).map_err(|e| e.to_string())
+}
+
+const NEXT: policyc::Extras = policyc::Extras {
+    next_change: true,
+    timeline: false,
+    remedies: false,
+    witnesses: false,
+};
+
+/// `next_change` on the French rules is the instant a window of a rule
+/// opens or closes, exactly: 48 hours after a test is taken, 7 calendar
+/// days after a vaccination, and none for an entry that gives nothing.
+#[test]
+fn the_french_rules_change_when_a_window_opens_or_closes() -> Result<(), String> {
+    let policy = Policy::compile("eu-dcc-fr.policy", FRANCE).map_err(|e| e.to_string())?;
+    let facts = french_facts(&policy)?;
+    let instant = |text: &str| policy.instant(text).map_err(|e| e.to_string());
+    let test = r#"{"t":[{"tg":"840539006","tt":"LP217198-3","ma":"1232","tr":"260415000","sc":"2021-12-20T08:00:00Z"}]}"#;
+    let vaccination = r#"{"v":[{"tg":"840539006","vp":"1119349007","mp":"EU/1/20/1528","ma":"ORG-100030215","dn":2,"sd":2,"dt":"2021-12-01"}]}"#;
+    let cases = [
+        (test, "2021-12-20T10:00Z", "accepted", Some(("2021-12-22T08:00Z", "refused"))),
+        (vaccination, "2021-12-05T10:00Z", "refused", Some(("2021-12-08T00:00Z", "accepted"))),
+        (r#"{"v":[{}]}"#, "2021-12-05T10:00Z", "refused", None),
+    ];
+    for (certificate, now, outcome, change) in cases {
+        let decision = policy
+            .decide_json_with(&facts, certificate, instant(now)?, NEXT)
+            .map_err(|e| e.to_string())?;
+        assert_eq!(decision.outcome, outcome, "{certificate} at {now}");
+        match (&decision.next_change, change) {
+            (NextChange::At { at, then }, Some((when, next))) => {
+                assert_eq!((*at, then.outcome), (instant(when)?, next), "{certificate}");
+                // The instant itself decides as just after it.
+                let there = policy
+                    .decide_json(&facts, certificate, *at)
+                    .map_err(|e| e.to_string())?;
+                assert_eq!(there.outcome, next, "{certificate} at {when}");
+            }
+            (NextChange::Never, None) => {}
+            (other, _) => return Err(format!("{certificate} at {now}: {other:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// An entry that is there but gives nothing is explained as no entry: the
+/// rule that counts events says `vaccination is not empty` does not hold.
+#[test]
+fn an_empty_entry_is_explained_as_no_entry() -> Result<(), String> {
+    let policy = Policy::compile("eu-dcc-fr.policy", FRANCE).map_err(|e| e.to_string())?;
+    let facts = french_facts(&policy)?;
+    let now = policy
+        .instant("2021-12-20T10:00Z")
+        .map_err(|e| e.to_string())?;
+    let words = policy.words(None).map_err(|e| e.to_string())?;
+    for (name, certificate) in [
+        ("empty-vaccination", r#"{"v":[{}]}"#),
+        (
+            "empty-vaccination-beside-a-test",
+            r#"{"v":[{}],"t":[{"tg":"840539006","tt":"LP6464-4","tr":"260415000","sc":"2021-12-20T08:00:00Z"}]}"#,
+        ),
+    ] {
+        let explanation = policy
+            .explain_json(&facts, certificate, now)
+            .map_err(|e| e.to_string())?;
+        insta::assert_snapshot!(format!("fr-{name}"), explanation.render(&words));
+    }
     Ok(())
 }

@@ -352,10 +352,15 @@ impl Checker<'_> {
                     "to ask whether a list has elements, write `{} {text}`",
                     if negated { "any" } else { "no" }
                 ),
-                Type::Text => format!(
-                    "to ask whether a text has characters, write `length({text}) {} 0`",
-                    if negated { ">" } else { "=" }
-                ),
+                Type::Text => {
+                    let test = match (matches!(value.ty, Type::Optional(_)), negated) {
+                        (false, false) => format!("length({text}) = 0"),
+                        (false, true) => format!("length({text}) > 0"),
+                        (true, false) => format!("{text} is none or length({text}) = 0"),
+                        (true, true) => format!("{text} is not none and length({text}) > 0"),
+                    };
+                    format!("to ask whether a text has characters, write `{test}`")
+                }
                 _ if matches!(value.ty, Type::Optional(_)) => format!(
                     "to ask whether it has a value, write `{text} is {}none`",
                     if negated { "not " } else { "" }
