@@ -196,8 +196,18 @@ fn the_french_rules_change_when_a_window_opens_or_closes() -> Result<(), String>
     let test = r#"{"t":[{"tg":"840539006","tt":"LP217198-3","ma":"1232","tr":"260415000","sc":"2021-12-20T08:00:00Z"}]}"#;
     let vaccination = r#"{"v":[{"tg":"840539006","vp":"1119349007","mp":"EU/1/20/1528","ma":"ORG-100030215","dn":2,"sd":2,"dt":"2021-12-01"}]}"#;
     let cases = [
-        (test, "2021-12-20T10:00Z", "accepted", Some(("2021-12-22T08:00Z", "refused"))),
-        (vaccination, "2021-12-05T10:00Z", "refused", Some(("2021-12-08T00:00Z", "accepted"))),
+        (
+            test,
+            "2021-12-20T10:00Z",
+            "accepted",
+            Some(("2021-12-22T08:00Z", "refused")),
+        ),
+        (
+            vaccination,
+            "2021-12-05T10:00Z",
+            "refused",
+            Some(("2021-12-08T00:00Z", "accepted")),
+        ),
         (r#"{"v":[{}]}"#, "2021-12-05T10:00Z", "refused", None),
     ];
     for (certificate, now, outcome, change) in cases {
@@ -243,5 +253,39 @@ fn an_empty_entry_is_explained_as_no_entry() -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         insta::assert_snapshot!(format!("fr-{name}"), explanation.render(&words));
     }
+    Ok(())
+}
+
+/// `element(L, n)` over a list that changes with `now`: the decision
+/// changes the instant the list loses its second element, and
+/// `next_change` names that instant.
+#[test]
+fn a_second_element_changes_when_the_list_does() -> Result<(), String> {
+    let text = r#"policy two_tests
+outcomes accepted < refused
+input certificate { tests from "t": list of { sampled_at from "sc": time? } }
+let recent = certificate.tests where sampled_at is not none and now < sampled_at + 48h
+rule two_recent when element(recent, 2) is not empty then refused
+otherwise accepted
+"#;
+    let policy = Policy::compile("two_tests.policy", text).map_err(|e| e.to_string())?;
+    let facts = policyc::Facts::empty(policy.plan());
+    let instant = |text: &str| policy.instant(text).map_err(|e| e.to_string());
+    let certificate = r#"{"t":[{"sc":"2021-12-19T08:00:00Z"},{"sc":"2021-12-20T08:00:00Z"}]}"#;
+    let decision = policy
+        .decide_json_with(&facts, certificate, instant("2021-12-20T10:00Z")?, NEXT)
+        .map_err(|e| e.to_string())?;
+    assert_eq!(decision.outcome, "refused");
+    let NextChange::At { at, then } = &decision.next_change else {
+        return Err(format!("{:?}", decision.next_change));
+    };
+    assert_eq!(
+        (*at, then.outcome),
+        (instant("2021-12-21T08:00Z")?, "accepted")
+    );
+    let before = policy
+        .decide_json(&facts, certificate, at - 1)
+        .map_err(|e| e.to_string())?;
+    assert_eq!(before.outcome, "refused");
     Ok(())
 }

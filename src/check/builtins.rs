@@ -180,6 +180,9 @@ impl Checker<'_> {
         args: &[Ast],
         span: Span,
     ) -> Expr {
+        if builtin == Builtin::Element {
+            return self.element(args, span);
+        }
         let usage = match builtin {
             Builtin::Length | Builtin::Lower => format!("{}(text)", name.node),
             _ => format!("{}(list)", name.node),
@@ -253,6 +256,55 @@ impl Checker<'_> {
             _ => (builtin, Type::Set(Box::new(element))),
         };
         Expr::new(ExprKind::Call(builtin, vec![arg]), ty, span)
+    }
+
+    /// `element(L, n)`: the `n`th element of a list, counted from 1, as
+    /// CertLogic's `payload.t.1` is the second test; none when the list
+    /// has fewer (so it is optional, as `first(L)` is).
+    fn element(&mut self, args: &[Ast], span: Span) -> Expr {
+        let usage = "element(list, n)";
+        let [list, place] = args else {
+            self.errors.push(CheckError::Arity {
+                name: "element".into(),
+                expected: "two arguments".into(),
+                found: match args.len() {
+                    0 => "none".into(),
+                    n => format!("{n}"),
+                },
+                usage: usage.into(),
+                span,
+            });
+            return self.error(span);
+        };
+        let (list, place) = (self.expr(list), self.expr(place));
+        let element = match &list.ty {
+            Type::List(element) => (**element).clone(),
+            Type::Error => Type::Error,
+            Type::Set(_) => {
+                let help = "a set has no order: ask it with `x in S`, or count it".to_owned();
+                return self.mismatch(list, "a list", Some(help));
+            }
+            _ => return self.mismatch(list, "a list", Some(format!("write `{usage}`"))),
+        };
+        let place = self.expect(place, &Type::Number, &format!("a number: write `{usage}`"));
+        if let ExprKind::Const(Value::Number(n)) = place.kind
+            && !(n >= 1.0 && n.fract() == 0.0)
+        {
+            self.errors.push(CheckError::ElementPlace {
+                text: self.text(place.span),
+                span: place.span,
+            });
+            return self.error(span);
+        }
+        let ty = match element {
+            Type::Optional(_) | Type::Error => element,
+            t => Type::Optional(Box::new(t)),
+        };
+        Expr::new(
+            ExprKind::Call(Builtin::Element, vec![list, place]),
+            ty,
+            span,
+        )
     }
 
     /// `latest of L by K`, `earliest of L by K`: the element whose `K`,

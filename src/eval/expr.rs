@@ -342,6 +342,24 @@ impl Evaluator<'_, '_> {
                     _ => Value::None,
                 }
             }
+            Op::Call(Builtin::Element, args) => match args[..] {
+                [list, place] => {
+                    let place = self.operand(place, env);
+                    match *place {
+                        // Counted from 1; a place that is no whole number
+                        // from 1 is no element's.
+                        Value::Number(n) if n >= 1.0 && n.fract() == 0.0 && self.budget.take(1) => {
+                            let list = self.operand(list, env);
+                            usize::try_from(n as u64 - 1)
+                                .ok()
+                                .and_then(|i| list.elements().get(i).cloned())
+                                .unwrap_or_default()
+                        }
+                        _ => Value::None,
+                    }
+                }
+                _ => Value::None,
+            },
             Op::Call(builtin, args) => match args.first() {
                 Some(&a) if is_text_test(*builtin) => match args.get(1) {
                     Some(&b) => {
@@ -613,6 +631,8 @@ fn call(builtin: Builtin, arg: &Value) -> Value {
         Builtin::First => arg.elements().first().cloned().unwrap_or_default(),
         Builtin::Last => arg.elements().last().cloned().unwrap_or_default(),
         Builtin::Distinct => Value::set_of(arg.elements().to_vec()),
+        // Of two operands, by the evaluator.
+        Builtin::Element => Value::None,
         Builtin::Empty => Value::Bool(is_empty(arg)),
         Builtin::NotEmpty => Value::Bool(!is_empty(arg)),
         Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains => Value::None,
