@@ -194,7 +194,7 @@ fn the_french_rules_change_when_a_window_opens_or_closes() -> Result<(), String>
     let facts = french_facts(&policy)?;
     let instant = |text: &str| policy.instant(text).map_err(|e| e.to_string());
     let test = r#"{"t":[{"tg":"840539006","tt":"LP217198-3","ma":"1232","tr":"260415000","sc":"2021-12-20T08:00:00Z"}]}"#;
-    let vaccination = r#"{"v":[{"tg":"840539006","vp":"1119349007","mp":"EU/1/20/1528","ma":"ORG-100030215","dn":2,"sd":2,"dt":"2021-12-01"}]}"#;
+    let vaccination = r#"{"v":[{"tg":"840539006","vp":"1119349007","mp":"EU/1/20/1528","ma":"ORG-100030215","dn":2,"sd":2,"dt":"2021-12-18"}]}"#;
     let cases = [
         (
             test,
@@ -204,11 +204,11 @@ fn the_french_rules_change_when_a_window_opens_or_closes() -> Result<(), String>
         ),
         (
             vaccination,
-            "2021-12-05T10:00Z",
+            "2021-12-20T10:00Z",
             "refused",
-            Some(("2021-12-08T00:00Z", "accepted")),
+            Some(("2021-12-25T00:00Z", "accepted")),
         ),
-        (r#"{"v":[{}]}"#, "2021-12-05T10:00Z", "refused", None),
+        (r#"{"v":[{}]}"#, "2021-12-20T10:00Z", "refused", None),
     ];
     for (certificate, now, outcome, change) in cases {
         let decision = policy
