@@ -802,13 +802,9 @@ fn pratt(pairs: Pairs<'_, Rule>) -> Result<Deep> {
                     value: Box::new(lhs),
                     negated: true,
                 },
-                Rule::is_empty => Expr::IsEmpty {
+                rule @ (Rule::is_empty | Rule::is_not_empty) => Expr::IsEmpty {
                     value: Box::new(lhs),
-                    negated: false,
-                },
-                Rule::is_not_empty => Expr::IsEmpty {
-                    value: Box::new(lhs),
-                    negated: true,
+                    negated: rule == Rule::is_not_empty,
                 },
                 other => unreachable!("not a postfix operator: {other:?}"),
             };
