@@ -287,7 +287,15 @@ impl Checker<'_> {
             _ => return self.mismatch(list, "a list", Some(format!("write `{usage}`"))),
         };
         let place = self.expect(place, &Type::Number, &format!("a number: write `{usage}`"));
-        if let ExprKind::Const(Value::Number(n)) = place.kind
+        let literal = match &place.kind {
+            ExprKind::Const(Value::Number(n)) => Some(*n),
+            ExprKind::Neg(inner) => match inner.kind {
+                ExprKind::Const(Value::Number(n)) => Some(-n),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(n) = literal
             && !(n >= 1.0 && n.fract() == 0.0)
         {
             self.errors.push(CheckError::ElementPlace {
