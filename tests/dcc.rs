@@ -1,6 +1,7 @@
-//! The official test cases of Ireland's EU DCC business rules, vendored
-//! under tests/fixtures/dcc/IE (see SOURCE.md there), decided by
-//! policies/eu-dcc-ie.policy: each case's payload is the certificate, its
+//! The official test cases of the EU DCC business rules of Ireland and
+//! France, vendored under tests/fixtures/dcc/IE and tests/fixtures/dcc/FR
+//! (see SOURCE.md there), decided by policies/eu-dcc-ie.policy and
+//! policies/eu-dcc-fr.policy: each case's payload is the certificate, its
 //! `validationClock` the decision's `now` (the rule's `ValidFrom` when the
 //! case gives none), its value sets the facts; a case that expects the
 //! rule to hold passes when the rule with that code does not fire, and one
@@ -10,12 +11,17 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use policyc::Policy;
+use policyc::decision::NextChange;
 use serde_json::{Map, Value};
 
-const POLICY: &str = include_str!("../policies/eu-dcc-ie.policy");
+const IRELAND: &str = include_str!("../policies/eu-dcc-ie.policy");
+const FRANCE: &str = include_str!("../policies/eu-dcc-fr.policy");
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dcc/IE")
+/// The vendored rules of one country.
+fn fixtures(country: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dcc")
+        .join(country)
 }
 
 fn read_json(path: &Path) -> Result<Value, String> {
@@ -65,8 +71,11 @@ fn listing(dir: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// The rules the policy writes, by code, with the case files of each.
-fn rules_with_cases(policy: &Policy) -> Result<Vec<(String, Value, Vec<PathBuf>)>, String> {
-    let dirs = listing(&fixtures())?;
+fn rules_with_cases(
+    policy: &Policy,
+    country: &str,
+) -> Result<Vec<(String, Value, Vec<PathBuf>)>, String> {
+    let dirs = listing(&fixtures(country))?;
     let codes: Vec<&str> = policy
         .program()
         .rules
@@ -88,11 +97,12 @@ fn rules_with_cases(policy: &Policy) -> Result<Vec<(String, Value, Vec<PathBuf>)
     Ok(rules)
 }
 
-#[test]
-fn every_official_case_of_the_rules_written_is_decided_as_expected() -> Result<(), String> {
-    let policy = Policy::compile("eu-dcc-ie.policy", POLICY).map_err(|e| e.to_string())?;
+/// Decides every official case of `country`'s rules that `policy` writes,
+/// and gives how many there were.
+fn decide_every_case(country: &str, file: &str, source: &str) -> Result<usize, String> {
+    let policy = Policy::compile(file, source).map_err(|e| e.to_string())?;
     let keys = fact_keys(&policy);
-    let rules = rules_with_cases(&policy)?;
+    let rules = rules_with_cases(&policy, country)?;
     let mut decided = 0;
     let mut wrong = Vec::new();
     for (code, rule, cases) in &rules {
@@ -131,7 +141,7 @@ fn every_official_case_of_the_rules_written_is_decided_as_expected() -> Result<(
         }
     }
     println!(
-        "{decided} official cases of {} IE rules decided, {} wrong",
+        "{decided} official cases of {} {country} rules decided, {} wrong",
         rules.len(),
         wrong.len()
     );
@@ -144,6 +154,138 @@ fn every_official_case_of_the_rules_written_is_decided_as_expected() -> Result<(
         .filter(|r| r.code.is_some())
         .count();
     assert_eq!(rules.len(), written, "a rule's code names no vendored rule");
-    assert!(decided > 0);
+    Ok(decided)
+}
+
+#[test]
+fn every_official_case_of_ireland_is_decided_as_expected() -> Result<(), String> {
+    let decided = decide_every_case("IE", "eu-dcc-ie.policy", IRELAND)?;
+    assert_eq!(decided, 135);
+    Ok(())
+}
+
+#[test]
+fn every_official_case_of_france_is_decided_as_expected() -> Result<(), String> {
+    let decided = decide_every_case("FR", "eu-dcc-fr.policy", FRANCE)?;
+    assert_eq!(decided, 130);
+    Ok(())
+}
+
+/// The value sets every official FR case gives, as facts.
+fn french_facts(policy: &Policy) -> Result<policyc::Facts, String> {
+    let case = read_json(&fixtures("FR").join("GR-FR-0000/tests/test001.json"))?;
+    let json = facts_json(&fact_keys(policy), &case["external"], "GR-FR-0000 test001")?;
+    policy.facts(&json).map_err(|e| e.to_string())
+}
+
+const NEXT: policyc::Extras = policyc::Extras {
+    next_change: true,
+    timeline: false,
+    remedies: false,
+    witnesses: false,
+};
+
+/// `next_change` on the French rules is the instant a window of a rule
+/// opens or closes, exactly: 48 hours after a test is taken, 7 calendar
+/// days after a vaccination, and none for an entry that gives nothing.
+#[test]
+fn the_french_rules_change_when_a_window_opens_or_closes() -> Result<(), String> {
+    let policy = Policy::compile("eu-dcc-fr.policy", FRANCE).map_err(|e| e.to_string())?;
+    let facts = french_facts(&policy)?;
+    let instant = |text: &str| policy.instant(text).map_err(|e| e.to_string());
+    let test = r#"{"t":[{"tg":"840539006","tt":"LP217198-3","ma":"1232","tr":"260415000","sc":"2021-12-20T08:00:00Z"}]}"#;
+    let vaccination = r#"{"v":[{"tg":"840539006","vp":"1119349007","mp":"EU/1/20/1528","ma":"ORG-100030215","dn":2,"sd":2,"dt":"2021-12-18"}]}"#;
+    let cases = [
+        (
+            test,
+            "2021-12-20T10:00Z",
+            "accepted",
+            Some(("2021-12-22T08:00Z", "refused")),
+        ),
+        (
+            vaccination,
+            "2021-12-20T10:00Z",
+            "refused",
+            Some(("2021-12-25T00:00Z", "accepted")),
+        ),
+        (r#"{"v":[{}]}"#, "2021-12-20T10:00Z", "refused", None),
+    ];
+    for (certificate, now, outcome, change) in cases {
+        let decision = policy
+            .decide_json_with(&facts, certificate, instant(now)?, NEXT)
+            .map_err(|e| e.to_string())?;
+        assert_eq!(decision.outcome, outcome, "{certificate} at {now}");
+        match (&decision.next_change, change) {
+            (NextChange::At { at, then }, Some((when, next))) => {
+                assert_eq!((*at, then.outcome), (instant(when)?, next), "{certificate}");
+                // The instant itself decides as just after it.
+                let there = policy
+                    .decide_json(&facts, certificate, *at)
+                    .map_err(|e| e.to_string())?;
+                assert_eq!(there.outcome, next, "{certificate} at {when}");
+            }
+            (NextChange::Never, None) => {}
+            (other, _) => return Err(format!("{certificate} at {now}: {other:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// An entry that is there but gives nothing is explained as no entry: the
+/// rule that counts events says `vaccination is not empty` does not hold.
+#[test]
+fn an_empty_entry_is_explained_as_no_entry() -> Result<(), String> {
+    let policy = Policy::compile("eu-dcc-fr.policy", FRANCE).map_err(|e| e.to_string())?;
+    let facts = french_facts(&policy)?;
+    let now = policy
+        .instant("2021-12-20T10:00Z")
+        .map_err(|e| e.to_string())?;
+    let words = policy.words(None).map_err(|e| e.to_string())?;
+    for (name, certificate) in [
+        ("empty-vaccination", r#"{"v":[{}]}"#),
+        (
+            "empty-vaccination-beside-a-test",
+            r#"{"v":[{}],"t":[{"tg":"840539006","tt":"LP6464-4","tr":"260415000","sc":"2021-12-20T08:00:00Z"}]}"#,
+        ),
+    ] {
+        let explanation = policy
+            .explain_json(&facts, certificate, now)
+            .map_err(|e| e.to_string())?;
+        insta::assert_snapshot!(format!("fr-{name}"), explanation.render(&words));
+    }
+    Ok(())
+}
+
+/// `element(L, n)` over a list that changes with `now`: the decision
+/// changes the instant the list loses its second element, and
+/// `next_change` names that instant.
+#[test]
+fn a_second_element_changes_when_the_list_does() -> Result<(), String> {
+    let text = r#"policy two_tests
+outcomes accepted < refused
+input certificate { tests from "t": list of { sampled_at from "sc": time? } }
+let recent = certificate.tests where sampled_at is not none and now < sampled_at + 48h
+rule two_recent when element(recent, 2) is not empty then refused
+otherwise accepted
+"#;
+    let policy = Policy::compile("two_tests.policy", text).map_err(|e| e.to_string())?;
+    let facts = policyc::Facts::empty(policy.plan());
+    let instant = |text: &str| policy.instant(text).map_err(|e| e.to_string());
+    let certificate = r#"{"t":[{"sc":"2021-12-19T08:00:00Z"},{"sc":"2021-12-20T08:00:00Z"}]}"#;
+    let decision = policy
+        .decide_json_with(&facts, certificate, instant("2021-12-20T10:00Z")?, NEXT)
+        .map_err(|e| e.to_string())?;
+    assert_eq!(decision.outcome, "refused");
+    let NextChange::At { at, then } = &decision.next_change else {
+        return Err(format!("{:?}", decision.next_change));
+    };
+    assert_eq!(
+        (*at, then.outcome),
+        (instant("2021-12-21T08:00Z")?, "accepted")
+    );
+    let before = policy
+        .decide_json(&facts, certificate, at - 1)
+        .map_err(|e| e.to_string())?;
+    assert_eq!(before.outcome, "refused");
     Ok(())
 }

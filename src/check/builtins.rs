@@ -180,6 +180,9 @@ impl Checker<'_> {
         args: &[Ast],
         span: Span,
     ) -> Expr {
+        if builtin == Builtin::Element {
+            return self.element(args, span);
+        }
         let usage = match builtin {
             Builtin::Length | Builtin::Lower => format!("{}(text)", name.node),
             _ => format!("{}(list)", name.node),
@@ -255,6 +258,63 @@ impl Checker<'_> {
         Expr::new(ExprKind::Call(builtin, vec![arg]), ty, span)
     }
 
+    /// `element(L, n)`: the `n`th element of a list, counted from 1, as
+    /// CertLogic's `payload.t.1` is the second test; none when the list
+    /// has fewer (so it is optional, as `first(L)` is).
+    fn element(&mut self, args: &[Ast], span: Span) -> Expr {
+        let usage = "element(list, n)";
+        let [list, place] = args else {
+            self.errors.push(CheckError::Arity {
+                name: "element".into(),
+                expected: "two arguments".into(),
+                found: match args.len() {
+                    0 => "none".into(),
+                    n => format!("{n}"),
+                },
+                usage: usage.into(),
+                span,
+            });
+            return self.error(span);
+        };
+        let (list, place) = (self.expr(list), self.expr(place));
+        let element = match &list.ty {
+            Type::List(element) => (**element).clone(),
+            Type::Error => Type::Error,
+            Type::Set(_) => {
+                let help = "a set has no order: ask it with `x in S`, or count it".to_owned();
+                return self.mismatch(list, "a list", Some(help));
+            }
+            _ => return self.mismatch(list, "a list", Some(format!("write `{usage}`"))),
+        };
+        let place = self.expect(place, &Type::Number, &format!("a number: write `{usage}`"));
+        let literal = match &place.kind {
+            ExprKind::Const(Value::Number(n)) => Some(*n),
+            ExprKind::Neg(inner) => match inner.kind {
+                ExprKind::Const(Value::Number(n)) => Some(-n),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(n) = literal
+            && !(n >= 1.0 && n.fract() == 0.0)
+        {
+            self.errors.push(CheckError::ElementPlace {
+                text: self.text(place.span),
+                span: place.span,
+            });
+            return self.error(span);
+        }
+        let ty = match element {
+            Type::Optional(_) | Type::Error => element,
+            t => Type::Optional(Box::new(t)),
+        };
+        Expr::new(
+            ExprKind::Call(Builtin::Element, vec![list, place]),
+            ty,
+            span,
+        )
+    }
+
     /// `latest of L by K`, `earliest of L by K`: the element whose `K`,
     /// read from it as after `has`, is greatest or least; none for an empty
     /// list.
@@ -328,5 +388,77 @@ impl Checker<'_> {
             (t, _) => t.clone(),
         };
         Expr::new(ExprKind::If(boxed(guard), boxed(a), boxed(b)), ty, span)
+    }
+}
+
+impl Checker<'_> {
+    /// `R is empty`, `R is not empty`: whether a record (perhaps none)
+    /// gives none of its fields, as CertLogic reads `{}` as false.
+    pub(super) fn is_empty(&mut self, value: &Ast, negated: bool, span: Span) -> Expr {
+        let value = self.expr(value);
+        let text = self.text(value.span);
+        let record = match &value.ty {
+            Type::Record(r) => Some((r, false)),
+            Type::Optional(inner) => match &**inner {
+                Type::Record(r) => Some((r, true)),
+                _ => None,
+            },
+            Type::Error => return self.error(span),
+            _ => None,
+        };
+        let Some((record, optional)) = record else {
+            let help = match value.ty.non_optional() {
+                Type::List(_) | Type::Set(_) => format!(
+                    "to ask whether a list has elements, write `{} {text}`",
+                    if negated { "any" } else { "no" }
+                ),
+                Type::Text => {
+                    let test = match (matches!(value.ty, Type::Optional(_)), negated) {
+                        (false, false) => format!("length({text}) = 0"),
+                        (false, true) => format!("length({text}) > 0"),
+                        (true, false) => format!("{text} is none or length({text}) = 0"),
+                        (true, true) => format!("{text} is not none and length({text}) > 0"),
+                    };
+                    format!("to ask whether a text has characters, write `{test}`")
+                }
+                _ if matches!(value.ty, Type::Optional(_)) => format!(
+                    "to ask whether it has a value, write `{text} is {}none`",
+                    if negated { "not " } else { "" }
+                ),
+                _ => "`is empty` asks whether a record gives any of its fields".to_owned(),
+            };
+            return self.mismatch(value, "a record", Some(help));
+        };
+        // A field that always has a value: a record of this type is never
+        // empty, so the test is `is none` or always the same.
+        let given = record
+            .fields
+            .iter()
+            .find(|(_, ty)| !matches!(ty, Type::Optional(_) | Type::List(_) | Type::Set(_)));
+        if let Some((field, ty)) = given {
+            let help = if optional {
+                format!(
+                    "only none is empty here: write `{text} is {}none`",
+                    if negated { "not " } else { "" }
+                )
+            } else {
+                format!(
+                    "declare `{field}` optional (`{ty}?`) if the data may leave it out, or drop the test"
+                )
+            };
+            self.errors.push(CheckError::NeverEmpty {
+                text,
+                field: field.clone(),
+                span: value.span,
+                help,
+            });
+            return self.error(span);
+        }
+        let builtin = if negated {
+            Builtin::NotEmpty
+        } else {
+            Builtin::Empty
+        };
+        Expr::new(ExprKind::Call(builtin, vec![value]), Type::Bool, span)
     }
 }

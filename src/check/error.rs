@@ -68,6 +68,34 @@ pub enum CheckError {
         #[help]
         help: String,
     },
+    /// `element(L, n)` with an `n` that is no element's place.
+    #[error("`{text}` is not the place of an element")]
+    #[diagnostic(
+        code(policy::check::element_place),
+        help("elements are counted from 1: the first is `element(L, 1)`, as `first(L)`")
+    )]
+    ElementPlace {
+        /// The place as written.
+        text: String,
+        /// Where.
+        #[label("not a whole number from 1")]
+        span: Span,
+    },
+    /// `R is empty` on a record with a field that always has a value.
+    #[error("`{text}` is never empty")]
+    #[diagnostic(code(policy::check::never_empty))]
+    NeverEmpty {
+        /// The record as written.
+        text: String,
+        /// Its field that always has a value.
+        field: String,
+        /// Where.
+        #[label("its field `{field}` always has a value")]
+        span: Span,
+        /// What to write instead.
+        #[help]
+        help: String,
+    },
     /// An optional value used where a value is required.
     #[error("`{text}` may be none")]
     #[diagnostic(code(policy::check::maybe_none))]

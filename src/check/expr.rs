@@ -114,6 +114,7 @@ impl Checker<'_> {
                     span,
                 )
             }
+            syntax::Expr::IsEmpty { value, negated } => self.is_empty(value, *negated, span),
             syntax::Expr::Quantifier {
                 quant,
                 binder,

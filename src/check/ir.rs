@@ -142,6 +142,13 @@ pub enum Builtin {
     Last,
     /// `distinct(list)`: the set of its elements
     Distinct,
+    /// `element(list, n)`: the `n`th element, counted from 1; none when
+    /// the list has fewer
+    Element,
+    /// `R is empty`: a record that gives none of its fields, or none
+    Empty,
+    /// `R is not empty`: a record that gives at least one of its fields
+    NotEmpty,
 }
 
 impl Builtin {
@@ -158,7 +165,7 @@ impl Builtin {
     ];
 
     /// The built-ins on text and the aggregates over lists, by name.
-    pub const MORE: [(&'static str, Builtin); 8] = [
+    pub const MORE: [(&'static str, Builtin); 9] = [
         ("length", Builtin::Length),
         ("lower", Builtin::Lower),
         ("min", Builtin::Min),
@@ -166,6 +173,7 @@ impl Builtin {
         ("sum", Builtin::Sum),
         ("first", Builtin::First),
         ("last", Builtin::Last),
+        ("element", Builtin::Element),
         ("distinct", Builtin::Distinct),
     ];
 }

@@ -559,7 +559,10 @@ type Ast = syntax::Spanned<syntax::Expr>;
 fn ast_children(e: &Ast) -> Vec<&Ast> {
     use syntax::Expr as E;
     match &e.node {
-        E::Field(a, _) | E::Unary(_, a) | E::IsNone { value: a, .. } => vec![a],
+        E::Field(a, _)
+        | E::Unary(_, a)
+        | E::IsNone { value: a, .. }
+        | E::IsEmpty { value: a, .. } => vec![a],
         E::If {
             guard,
             then,

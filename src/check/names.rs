@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::error::CheckError;
-use super::ir::{Expr, ExprKind};
+use super::ir::{Builtin, Expr, ExprKind};
 use super::{Checker, quoted_list};
 use crate::suggest;
 use crate::syntax::{self, Quant, Span, Spanned};
@@ -319,6 +319,11 @@ fn known_some(e: &Expr, held: bool, out: &mut Vec<String>) {
     match (&e.kind, held) {
         (ExprKind::IsNone { negated, value }, _) if *negated == held => {
             out.extend(Checker::path_key(value));
+        }
+        // A record that gives a field is there.
+        (ExprKind::Call(Builtin::NotEmpty, args), true)
+        | (ExprKind::Call(Builtin::Empty, args), false) => {
+            out.extend(args.first().and_then(Checker::path_key));
         }
         (ExprKind::Not(a), _) => known_some(a, !held, out),
         (ExprKind::And(a, b), true) | (ExprKind::Or(a, b), false) => {

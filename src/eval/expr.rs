@@ -342,6 +342,24 @@ impl Evaluator<'_, '_> {
                     _ => Value::None,
                 }
             }
+            Op::Call(Builtin::Element, args) => match args[..] {
+                [list, place] => {
+                    let place = self.operand(place, env);
+                    match *place {
+                        // Counted from 1; a place that is no whole number
+                        // from 1 is no element's.
+                        Value::Number(n) if n >= 1.0 && n.fract() == 0.0 && self.budget.take(1) => {
+                            let list = self.operand(list, env);
+                            usize::try_from(n as u64 - 1)
+                                .ok()
+                                .and_then(|i| list.elements().get(i).cloned())
+                                .unwrap_or_default()
+                        }
+                        _ => Value::None,
+                    }
+                }
+                _ => Value::None,
+            },
             Op::Call(builtin, args) => match args.first() {
                 Some(&a) if is_text_test(*builtin) => match args.get(1) {
                     Some(&b) => {
@@ -357,7 +375,9 @@ impl Evaluator<'_, '_> {
                         | Builtin::First
                         | Builtin::Last
                         | Builtin::Length
-                        | Builtin::Lower => 1,
+                        | Builtin::Lower
+                        | Builtin::Empty
+                        | Builtin::NotEmpty => 1,
                         _ => arg.elements().len() as u64,
                     };
                     if self.budget.take(steps) {
@@ -611,9 +631,27 @@ fn call(builtin: Builtin, arg: &Value) -> Value {
         Builtin::First => arg.elements().first().cloned().unwrap_or_default(),
         Builtin::Last => arg.elements().last().cloned().unwrap_or_default(),
         Builtin::Distinct => Value::set_of(arg.elements().to_vec()),
+        // Of two operands, by the evaluator.
+        Builtin::Element => Value::None,
+        Builtin::Empty => Value::Bool(is_empty(arg)),
+        Builtin::NotEmpty => Value::Bool(!is_empty(arg)),
         Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains => Value::None,
         // Counted on the policy's calendar, by the evaluator.
         Builtin::Age | Builtin::StartOfDay | Builtin::Date => Value::None,
+    }
+}
+
+/// Whether a record gives none of its fields: each is none, or an empty
+/// list or set (which is what an absent one reads as). None is empty too.
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Record(fields) => fields.iter().all(|field| match field {
+            Value::None => true,
+            Value::List(items) | Value::Set(items) => items.is_empty(),
+            _ => false,
+        }),
+        Value::None => true,
+        _ => false,
     }
 }
 

@@ -432,3 +432,54 @@ fn next_change_through_an_aggregate_and_its_default() {
     let at = changes_at(cond, "{}", r#"{"from": "2021-11-03T00:00:00+08:00"}"#);
     assert_eq!(at.as_deref(), Some("2021-11-03T00:00:00+08:00"));
 }
+
+#[test]
+fn a_record_is_empty_when_it_gives_none_of_its_fields() {
+    let text = r#"policy entries
+outcomes green < red
+input person { entries: list of { code: text?, tags: list of text, inner: { note: text? }? } }
+rule r when element(person.entries, 2) is empty then red
+otherwise green
+"#;
+    let p = compiled("entries.policy", text);
+    let now = "2021-11-01T10:00:00Z";
+    for (entries, empty) in [
+        (r#"[{}, {}]"#, true),
+        (r#"[{}, {"code": null, "tags": [], "inner": null}]"#, true),
+        // A field the type does not declare is not one of its fields.
+        (r#"[{}, {"extra": 1}]"#, true),
+        // No second element: none, which is empty.
+        (r#"[{"code": "A"}]"#, true),
+        (r#"[{}, {"code": ""}]"#, false),
+        (r#"[{}, {"tags": ["a"]}]"#, false),
+        // A record given is a field given, though it gives nothing itself.
+        (r#"[{}, {"inner": {}}]"#, false),
+    ] {
+        let person = format!(r#"{{"entries": {entries}}}"#);
+        assert_eq!(holds(&p, &person, now), empty, "{entries}");
+    }
+}
+
+#[test]
+fn an_element_is_counted_from_one_and_a_place_past_the_end_is_none() {
+    let text = r#"policy places
+outcomes green < red
+input person { codes: list of text, place: number }
+rule r when (element(person.codes, person.place) or "none") = "B" then red
+otherwise green
+"#;
+    let p = compiled("places.policy", text);
+    let now = "2021-11-01T10:00:00Z";
+    for (place, second) in [
+        ("2", true),
+        ("1", false),
+        ("3", false),
+        ("0", false),
+        ("1.5", false),
+        ("-1", false),
+        ("1e300", false),
+    ] {
+        let person = format!(r#"{{"codes": ["A", "B"], "place": {place}}}"#);
+        assert_eq!(holds(&p, &person, now), second, "place {place}");
+    }
+}

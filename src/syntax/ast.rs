@@ -471,6 +471,14 @@ pub enum Expr {
         /// `is not none`
         negated: bool,
     },
+    /// `EXPR is empty` (`negated`: `is not empty`): a record that gives
+    /// none of its fields, or none
+    IsEmpty {
+        /// The record tested.
+        value: Box<Spanned<Expr>>,
+        /// `is not empty`
+        negated: bool,
+    },
     /// `any L has P`, `all L has P`, `no L has P`, `any L`, `any t in L has P`
     Quantifier {
         /// Which quantifier.

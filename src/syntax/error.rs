@@ -615,6 +615,8 @@ fn is_operator(rule: Rule) -> bool {
             | Rule::field_access
             | Rule::is_none
             | Rule::is_some
+            | Rule::is_empty
+            | Rule::is_not_empty
             | Rule::IS
     )
 }
@@ -747,6 +749,8 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::neg_op => "`-`",
         Rule::field_access => "`.field`",
         Rule::is_none | Rule::is_some | Rule::IS => "`is none`",
+        Rule::is_empty | Rule::is_not_empty => "`is empty`",
+        Rule::EMPTY => "`empty`",
         Rule::NONE => "`none`",
         Rule::quantifier | Rule::quant_kw => "`any`, `all` or `no`",
         Rule::binder => "a name for the element, like `t in`",

@@ -35,7 +35,9 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::prefix(Rule::neg_op))
         .op(Op::postfix(Rule::field_access)
             | Op::postfix(Rule::is_none)
-            | Op::postfix(Rule::is_some))
+            | Op::postfix(Rule::is_some)
+            | Op::postfix(Rule::is_empty)
+            | Op::postfix(Rule::is_not_empty))
 });
 
 type Result<T> = std::result::Result<T, SyntaxError>;
@@ -799,6 +801,10 @@ fn pratt(pairs: Pairs<'_, Rule>) -> Result<Deep> {
                 Rule::is_some => Expr::IsNone {
                     value: Box::new(lhs),
                     negated: true,
+                },
+                rule @ (Rule::is_empty | Rule::is_not_empty) => Expr::IsEmpty {
+                    value: Box::new(lhs),
+                    negated: rule == Rule::is_not_empty,
                 },
                 other => unreachable!("not a postfix operator: {other:?}"),
             };
