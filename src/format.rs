@@ -35,8 +35,9 @@ struct Token<'a> {
 }
 
 /// Words that start a top-level declaration.
-const ITEMS: [&str; 15] = [
+const ITEMS: [&str; 16] = [
     "policy",
+    "use",
     "version",
     "effective",
     "timezone",
@@ -281,8 +282,9 @@ fn in_data(open: &[(&str, usize)]) -> bool {
 
 /// Words of [`ITEMS`] and [`KEYWORDS`] that the grammar does not reserve:
 /// outside test blocks they may be names (a record may have a field `at`).
-const UNRESERVED: [&str; 10] = [
-    "test", "remedy", "language", "messages", "expect", "at", "rules", "by", "with", "contains",
+const UNRESERVED: [&str; 11] = [
+    "use", "test", "remedy", "language", "messages", "expect", "at", "rules", "by", "with",
+    "contains",
 ];
 
 /// Whether a token ends an operand, so that a `-` after it subtracts: a

@@ -291,6 +291,10 @@ pub fn reload(
     let mut changed = false;
     let mut complete = true;
     for path in &files {
+        // A library's definitions are checked in the policies that use it.
+        if crate::import::is_library_file(path) {
+            continue;
+        }
         let file = path.display().to_string();
         match load_one(sources, &file, path, &facts, old.get(file.as_str()), now) {
             Ok(l) => {
