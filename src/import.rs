@@ -195,11 +195,13 @@ pub enum ImportError {
     #[error("`{file}` is a library: it has no rules to decide with")]
     #[diagnostic(
         code(policy::import::library),
-        help("`use` it from a policy (`use \"{file}\"`); `policyc check` checks it on its own")
+        help("`use` it from a policy (`use \"{base}\"`); `policyc check` checks it on its own")
     )]
     Library {
         /// The file.
         file: String,
+        /// Its name, without the folder.
+        base: String,
         /// Its header.
         #[label("a library")]
         span: Span,
@@ -410,6 +412,19 @@ impl Loader {
 
     /// The program, or every error of every file.
     fn finish(mut self) -> Result<Loaded, Vec<Placed>> {
+        // One file is its own program: nothing to join.
+        if self.files.len() == 1
+            && self.errors.is_empty()
+            && self.asts[0].as_ref().is_some_and(|a| !a.is_library())
+            && let Some(ast) = self.asts[0].take()
+        {
+            let source = self.files.remove(0);
+            return Ok(Loaded {
+                ast,
+                own_end: source.text().len(),
+                source,
+            });
+        }
         for &at in &self.order {
             if let Some(ast) = &self.asts[at] {
                 for (what, span) in library_only(ast) {
@@ -533,9 +548,6 @@ impl Loader {
         if !errors.is_empty() {
             return Err(errors);
         }
-        if self.order.is_empty() {
-            return Ok(root.clone());
-        }
         // The root's own items, with `input` and `facts` given once, where
         // the root gives them (or first, if only a library does).
         let mut items: Vec<Item> = Vec::new();
@@ -632,7 +644,10 @@ fn clash_help(what: &str, name: &str) -> String {
 /// Where a missing library was looked for, and the `.policy` files that
 /// are there.
 fn missing_help(folder: &Path, written: &Path) -> String {
-    let looked = folder.join(written.parent().unwrap_or(Path::new("")));
+    let looked = match written.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => folder.join(parent),
+        None => folder.to_owned(),
+    };
     let mut there: Vec<String> = std::fs::read_dir(&looked)
         .map(|d| {
             d.filter_map(|e| e.ok())

@@ -247,6 +247,9 @@ impl Policy {
                 errors: vec![Box::new(source::Located::new(
                     import::ImportError::Library {
                         file: name.to_owned(),
+                        base: std::path::Path::new(name)
+                            .file_name()
+                            .map_or_else(|| name.to_owned(), |n| n.to_string_lossy().into_owned()),
                         span: library.header,
                     },
                     &library.program.source,
