@@ -153,7 +153,14 @@ fn explain_and_cost_see_the_library() {
     // The condition is the library's (`recent.policy`), quoted from there.
     let entry = format!("{FIXTURES}/diamond/entry.policy");
     let o = run(
-        &["explain", &entry, "--input", "-", "--now", "2021-11-06T10:00Z"],
+        &[
+            "explain",
+            &entry,
+            "--input",
+            "-",
+            "--now",
+            "2021-11-06T10:00Z",
+        ],
         PERSON,
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
