@@ -706,3 +706,159 @@ pub fn is_library_file(path: &Path) -> bool {
 pub fn is_library(text: &str) -> bool {
     syntax::parse(text).is_ok_and(|ast| ast.is_library())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder of its own for one test, with `files` written in it.
+    fn folder(test: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("policyc-import-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (name, text) in files {
+            let path = dir.join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).unwrap_or_else(|e| unreachable!("{e}"));
+            }
+            std::fs::write(path, text).unwrap_or_else(|e| unreachable!("{e}"));
+        }
+        dir
+    }
+
+    fn codes(errors: &[Placed]) -> Vec<String> {
+        errors
+            .iter()
+            .filter_map(|e| e.code().map(|c| c.to_string()))
+            .collect()
+    }
+
+    const BASE: &str = "library base\ninput person { a: number }\nlet x = person.a\n";
+
+    /// The libraries' declarations come first, those a library uses before
+    /// it; the fields of `input` join in that order, and the spans of each
+    /// file are places in the whole.
+    #[test]
+    fn libraries_come_first_and_fields_join() {
+        let dir = folder(
+            "order",
+            &[
+                ("base.policy", BASE),
+                (
+                    "mid.policy",
+                    "library mid\nuse \"base.policy\"\ninput person { b: number }\nlet y = x\n",
+                ),
+            ],
+        );
+        let root = dir.join("p.policy");
+        let text = "policy p\nuse \"mid.policy\"\noutcomes g\ninput person { c: number }\nlet z = y\notherwise g\n";
+        let loaded =
+            load(&root.display().to_string(), text).unwrap_or_else(|e| unreachable!("{e:?}"));
+        let fields: Vec<&str> = loaded
+            .ast
+            .items
+            .iter()
+            .find_map(|i| match i {
+                Item::Input { fields, .. } => {
+                    Some(fields.iter().map(|f| f.name.node.as_str()).collect())
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        assert_eq!(fields, ["a", "b", "c"]);
+        let lets: Vec<(&str, String)> = loaded
+            .ast
+            .lets()
+            .map(|l| {
+                (
+                    l.name.node.as_str(),
+                    loaded.source.file_of(l.name.span).to_owned(),
+                )
+            })
+            .collect();
+        let name = |f: &str| dir.join(f).display().to_string();
+        assert_eq!(
+            lets,
+            [
+                ("x", name("base.policy")),
+                ("y", name("mid.policy")),
+                ("z", root.display().to_string())
+            ]
+        );
+        for l in loaded.ast.lets() {
+            assert_eq!(loaded.source.slice(l.name.span), l.name.node);
+        }
+        assert_eq!(loaded.own_end, text.len());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A library used twice, through two others, is read once: its names
+    /// do not clash with themselves.
+    #[test]
+    fn a_library_used_twice_is_read_once() {
+        let dir = folder(
+            "diamond",
+            &[
+                ("base.policy", BASE),
+                ("l.policy", "library l\nuse \"base.policy\"\n"),
+                ("r.policy", "library r\nuse \"base.policy\"\n"),
+            ],
+        );
+        let text = "policy p\nuse \"l.policy\"\nuse \"r.policy\"\nuse \"base.policy\"\noutcomes g\notherwise g\n";
+        let loaded = load(&dir.join("p.policy").display().to_string(), text)
+            .unwrap_or_else(|e| unreachable!("{e:?}"));
+        assert_eq!(loaded.ast.lets().count(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A file that uses itself is a cycle; a policy used as a library and
+    /// a name given twice are refused; a path that names nothing says so.
+    #[test]
+    fn cycles_clashes_and_paths_are_refused() {
+        let dir = folder(
+            "refused",
+            &[
+                ("self.policy", "library me\nuse \"self.policy\"\n"),
+                ("base.policy", BASE),
+                ("q.policy", "policy q\noutcomes g\notherwise g\n"),
+            ],
+        );
+        let at = |f: &str| dir.join(f).display().to_string();
+        let cases = [
+            (
+                "policy p\nuse \"self.policy\"\noutcomes g\notherwise g\n",
+                "policy::import::cycle",
+            ),
+            (
+                "policy p\nuse \"q.policy\"\noutcomes g\notherwise g\n",
+                "policy::import::not_library",
+            ),
+            (
+                "policy p\nuse \"base.policy\"\noutcomes g\nlet x = 1\notherwise g\n",
+                "policy::import::clash",
+            ),
+            (
+                "policy p\nuse \"nothing.policy\"\noutcomes g\notherwise g\n",
+                "policy::import::missing",
+            ),
+            (
+                "policy p\nuse \"base\"\noutcomes g\notherwise g\n",
+                "policy::import::not_policy_file",
+            ),
+        ];
+        for (text, code) in cases {
+            match load(&at("p.policy"), text) {
+                Ok(_) => unreachable!("{text} loads"),
+                Err(errors) => assert_eq!(codes(&errors), [code], "{text}"),
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_library_is_told_by_its_header() {
+        assert!(is_library("# shared\nlibrary common\nlet x = 1\n"));
+        assert!(!is_library("policy p\noutcomes g\notherwise g\n"));
+        assert!(!is_library("library"));
+    }
+}

@@ -331,6 +331,34 @@ impl<E: Diagnostic> Diagnostic for Located<E> {
 mod tests {
     use super::*;
 
+    /// Joined files are read each in itself: the span's file names it, and
+    /// its lines are numbered from the file's start.
+    #[test]
+    fn joined_files_read_in_their_own_file() {
+        let first = Source::new("p.policy", "policy p\nuse \"l.policy\"\n");
+        let library = Source::new("l.policy", "library l\nlet x = 1\n");
+        let offset = Source::next_offset(std::slice::from_ref(&first));
+        let whole = Source::joined(&first, &[library]);
+        let x = offset + "library l\nlet ".len();
+        let span = SourceSpan::from((x, 1));
+        let read = whole
+            .read_span(&span, 0, 0)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(read.name(), Some("l.policy"));
+        assert_eq!((read.line(), read.column()), (1, 4));
+        assert_eq!(read.span().offset(), x);
+        assert_eq!(whole.slice(crate::syntax::Span::new(x, x + 1)), "x");
+        assert_eq!(
+            whole.file_of(crate::syntax::Span::new(x, x + 1)),
+            "l.policy"
+        );
+        let read = whole
+            .read_span(&SourceSpan::from((0, 6)), 1, 1)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(read.name(), Some("p.policy"));
+        assert_eq!(whole.name(), "p.policy");
+    }
+
     /// The indexed reading gives exactly what miette's own does, so that
     /// snippets look the same.
     #[test]
