@@ -118,7 +118,7 @@ pub enum Compiled {
     /// `policy NAME`
     Policy(Box<Policy>),
     /// `library NAME`
-    Library(Library),
+    Library(Box<Library>),
 }
 
 /// A library (`library NAME`) checked on its own: its schemas, `let`s and
@@ -212,12 +212,12 @@ impl Compiled {
                 .collect()
         };
         if let Some(syntax::Item::Library(header)) = loaded.ast.items.first() {
-            return Ok(Compiled::Library(Library {
+            return Ok(Compiled::Library(Box::new(Library {
                 counts: (program.lets.len(), program.remedies.len()),
                 header: *header,
                 warnings: locate(lints),
                 program,
-            }));
+            })));
         }
         let plan = compile::compile(program);
         check::lint::merge(
