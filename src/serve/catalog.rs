@@ -581,6 +581,35 @@ mod tests {
         std::fs::remove_dir_all(&dir)
     }
 
+    /// A library in the folder is no policy to serve: the policy that uses
+    /// it is served, with the library's definitions.
+    #[test]
+    fn a_library_in_the_folder_is_not_served() -> std::io::Result<()> {
+        let dir = std::env::temp_dir().join(format!("policyc-catalog-lib-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(
+            dir.join("common.policy"),
+            "library common\ninput person { a: bool }\n",
+        )?;
+        let uses = "policy p\nuse \"common.policy\"\noutcomes green < red\nrule r when person.a then red\notherwise green\n";
+        std::fs::write(dir.join("p.policy"), uses)?;
+        let sources = Sources {
+            policies: vec![dir.clone()],
+            facts: Vec::new(),
+            strict: false,
+            budget: crate::eval::DEFAULT_BUDGET,
+        };
+        let loaded = reload(&sources, &Catalog::default(), &BTreeMap::new(), 1);
+        assert!(loaded.failures.is_empty() && loaded.complete);
+        let catalog = loaded.catalog.unwrap_or_else(|| unreachable!("a catalog"));
+        assert!(catalog.get("common", 1).is_none());
+        let p = catalog
+            .get("p", 1)
+            .unwrap_or_else(|| unreachable!("p loads"));
+        assert_eq!(p.policy.program().input.fields.len(), 1);
+        std::fs::remove_dir_all(&dir)
+    }
+
     #[test]
     fn a_digest_names_its_bytes() {
         assert_eq!(digest([b"ab".as_slice()]), digest([b"a".as_slice(), b"b"]));
