@@ -191,6 +191,20 @@ pub enum ImportError {
         #[label("but `{name}` here")]
         span: Span,
     },
+    /// Libraries that use libraries deeper than any family of policies
+    /// needs.
+    #[error("libraries use libraries more than {MAX_DEPTH} deep here")]
+    #[diagnostic(
+        code(policy::import::too_deep),
+        help(
+            "use the libraries the policy needs from the policy itself, not each from the one before"
+        )
+    )]
+    TooDeep {
+        /// The `use` one too deep.
+        #[label("one library too deep")]
+        span: Span,
+    },
     /// A library compiled as if it were a policy to decide with.
     #[error("`{file}` is a library: it has no rules to decide with")]
     #[diagnostic(
@@ -207,6 +221,10 @@ pub enum ImportError {
         span: Span,
     },
 }
+
+/// How deep libraries may use libraries: far more than a family of
+/// policies needs, and few enough for following them to stay shallow.
+pub const MAX_DEPTH: usize = 32;
 
 /// A policy or library with the libraries it uses, as one program.
 #[derive(Debug, Clone)]
@@ -307,6 +325,11 @@ impl Loader {
                     continue;
                 }
                 None => {}
+            }
+            if path.len() > MAX_DEPTH {
+                self.errors
+                    .push(Error::Import(ImportError::TooDeep { span: u.span }));
+                continue;
             }
             let text = match read(&file) {
                 Ok(text) => text,
@@ -851,6 +874,32 @@ mod tests {
                 Ok(_) => unreachable!("{text} loads"),
                 Err(errors) => assert_eq!(codes(&errors), [code], "{text}"),
             }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A chain of libraries deeper than [`MAX_DEPTH`] is refused once.
+    #[test]
+    fn a_deep_chain_is_refused() {
+        let names: Vec<String> = (0..=MAX_DEPTH + 1)
+            .map(|i| format!("l{i}.policy"))
+            .collect();
+        let texts: Vec<String> = (0..names.len())
+            .map(|i| match names.get(i + 1) {
+                Some(next) => format!("library l{i}\nuse \"{next}\"\n"),
+                None => format!("library l{i}\n"),
+            })
+            .collect();
+        let files: Vec<(&str, &str)> = names
+            .iter()
+            .map(String::as_str)
+            .zip(texts.iter().map(String::as_str))
+            .collect();
+        let dir = folder("deep", &files);
+        let text = "policy p\nuse \"l0.policy\"\noutcomes g\notherwise g\n";
+        match load(&dir.join("p.policy").display().to_string(), text) {
+            Ok(_) => unreachable!("a chain that deep loads"),
+            Err(errors) => assert_eq!(codes(&errors), ["policy::import::too_deep"]),
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
