@@ -35,8 +35,9 @@ struct Token<'a> {
 }
 
 /// Words that start a top-level declaration.
-const ITEMS: [&str; 15] = [
+const ITEMS: [&str; 16] = [
     "policy",
+    "use",
     "version",
     "effective",
     "timezone",
@@ -193,12 +194,15 @@ pub fn format(text: &str) -> String {
         // A word the grammar does not reserve (`test`, `remedy`) may be a
         // name (`let test = ...`): it starts an item only before the
         // string every such item begins with.
-        let starts_item = open.is_empty()
+        // `library`, unreserved too, starts a library's header: the
+        // first word of the file.
+        let starts_item = (open.is_empty()
             && ITEMS.contains(&t)
             && (!UNRESERVED.contains(&t)
                 || (tokens[i + 1..].iter())
                     .find(|next| !next.text.starts_with('#'))
-                    .is_some_and(|next| next.text.starts_with('"')));
+                    .is_some_and(|next| next.text.starts_with('"'))))
+            || (t == "library" && code.is_none());
         let new_line = match prev {
             None => true,
             Some(p) => tok.breaks > 0 || p.starts_with('#'),
@@ -281,8 +285,9 @@ fn in_data(open: &[(&str, usize)]) -> bool {
 
 /// Words of [`ITEMS`] and [`KEYWORDS`] that the grammar does not reserve:
 /// outside test blocks they may be names (a record may have a field `at`).
-const UNRESERVED: [&str; 10] = [
-    "test", "remedy", "language", "messages", "expect", "at", "rules", "by", "with", "contains",
+const UNRESERVED: [&str; 11] = [
+    "use", "test", "remedy", "language", "messages", "expect", "at", "rules", "by", "with",
+    "contains",
 ];
 
 /// Whether a token ends an operand, so that a `-` after it subtracts: a
@@ -385,6 +390,19 @@ mod tests {
         // Before its name, `test` still starts one.
         let block = "rule r when a then b\ntest \"t\" { now 2021-01-01T00:00Z }\n";
         assert_eq!(format(block), block);
+    }
+
+    #[test]
+    fn a_library_header_and_its_uses_start_items() {
+        let text =
+            "# shared\n    library common\n  use \"base.policy\"\nlet use = 1\nlet x = use\n";
+        assert_eq!(
+            format(text),
+            "# shared\nlibrary common\nuse \"base.policy\"\nlet use = 1\nlet x = use\n"
+        );
+        // Later in the text, `library` is a name.
+        let later = "let x = y\n    library\n";
+        assert_eq!(format(later), "let x = y\n    library\n");
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub mod diff;
 pub mod eval;
 pub mod explain;
 pub mod format;
+pub mod import;
 pub mod region;
 pub mod report;
 pub mod serve;
@@ -110,44 +111,151 @@ pub struct PolicyErrors {
     pub errors: Vec<Box<dyn Diagnostic + Send + Sync>>,
 }
 
-impl Policy {
-    /// Parses, checks and compiles a policy; `name` is how errors refer to it
-    /// (usually its path).
-    pub fn compile(name: &str, text: &str) -> Result<Policy, PolicyErrors> {
-        let source = Source::new(name, text);
+/// A file compiled with the libraries it uses: a policy to decide with,
+/// or a library of shared definitions, checked on its own.
+#[derive(Debug, Clone)]
+pub enum Compiled {
+    /// `policy NAME`
+    Policy(Box<Policy>),
+    /// `library NAME`
+    Library(Box<Library>),
+}
+
+/// A library (`library NAME`) checked on its own: its schemas, `let`s and
+/// `remedy`s, with those of the libraries it uses.
+#[derive(Debug, Clone)]
+pub struct Library {
+    program: check::Program,
+    warnings: Vec<source::Located<check::lint::Lint>>,
+    /// The word `library` of its header.
+    header: syntax::Span,
+    /// How many `let`s and `remedy`s it shares, its own and those of the
+    /// libraries it uses.
+    pub counts: (usize, usize),
+}
+
+impl Library {
+    /// `library NAME`
+    pub fn name(&self) -> &str {
+        &self.program.name
+    }
+
+    /// Warnings about its text.
+    pub fn warnings(&self) -> &[source::Located<check::lint::Lint>] {
+        &self.warnings
+    }
+}
+
+impl Compiled {
+    /// Parses a policy or library with every library it uses, and checks
+    /// and compiles them as one program. `name` is how errors refer to the
+    /// file and, taken as a path, where the paths of its `use`s start from
+    /// (each library's own `use`s start from its folder); every file is
+    /// read once.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("policyc-doc-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("common.policy"), r#"
+    ///     library common
+    ///     input person { tests: list of { sampled_at: time, result: "negative" | "positive" } }
+    ///     let negative_tests = person.tests where result = "negative"
+    /// "#)?;
+    /// let entry = dir.join("entry.policy");
+    /// let text = r#"
+    ///     policy entry
+    ///     use "common.policy"
+    ///     outcomes green < popup
+    ///     rule untested "no negative test in 48 hours"
+    ///       when no negative_tests has sampled_at within 48h
+    ///       then popup
+    ///     otherwise green
+    /// "#;
+    /// let Ok(policyc::Compiled::Policy(policy)) =
+    ///     policyc::Compiled::compile(&entry.display().to_string(), text)
+    /// else {
+    ///     panic!("it compiles");
+    /// };
+    /// assert_eq!(policy.program().lets[0].name, "negative_tests");
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn compile(name: &str, text: &str) -> Result<Compiled, PolicyErrors> {
         let fail = |errors| PolicyErrors {
             name: name.to_owned(),
             errors,
         };
-        let ast = syntax::parse(text)
-            .map_err(|e| fail(vec![Box::new(source::Located::new(e, &source))]))?;
-        let program = check::check(&ast, &source).map_err(|es| {
+        let loaded = import::load(name, text).map_err(fail)?;
+        let source = &loaded.source;
+        let program = check::check(&loaded.ast, source).map_err(|es| {
             fail(
                 es.into_iter()
                     .map(|e| {
-                        Box::new(source::Located::new(e, &source))
+                        Box::new(source::Located::new(e, source))
                             as Box<dyn Diagnostic + Send + Sync>
                     })
                     .collect(),
             )
         })?;
-        let mut lints = check::lint::lints(&ast, &program);
+        let mut lints = check::lint::lints(&loaded.ast, &program);
+        // A library's `let`s are for the policies that use it: not every
+        // policy uses each, and the library itself uses none.
+        let library = loaded.is_library();
+        lints.retain(|l| match l {
+            check::lint::Lint::UnusedLet { span, .. } => !library && span.start < loaded.own_end,
+            _ => true,
+        });
+        let locate = |lints: Vec<check::lint::Lint>| {
+            lints
+                .into_iter()
+                .map(|l| source::Located::new(l, source))
+                .collect()
+        };
+        if let Some(syntax::Item::Library(header)) = loaded.ast.items.first() {
+            return Ok(Compiled::Library(Box::new(Library {
+                counts: (program.lets.len(), program.remedies.len()),
+                header: *header,
+                warnings: locate(lints),
+                program,
+            })));
+        }
         let plan = compile::compile(program);
         check::lint::merge(
             &mut lints,
             check::cost::lints(&check::cost::estimate(&plan)),
         );
-        let warnings = lints
-            .into_iter()
-            .map(|l| source::Located::new(l, &source))
-            .collect();
-        Ok(Policy {
+        Ok(Compiled::Policy(Box::new(Policy {
             json: decision::JsonPlan::new(&plan.program),
             plan,
-            warnings,
+            warnings: locate(lints),
             strict: false,
             budget: eval::DEFAULT_BUDGET,
-        })
+        })))
+    }
+}
+
+impl Policy {
+    /// Parses, checks and compiles a policy; `name` is how errors refer to it
+    /// (usually its path), and where the libraries it uses (`use "..."`)
+    /// are found from: see [`Compiled::compile`]. A library is an error
+    /// here: it has no rules to decide with.
+    pub fn compile(name: &str, text: &str) -> Result<Policy, PolicyErrors> {
+        match Compiled::compile(name, text)? {
+            Compiled::Policy(policy) => Ok(*policy),
+            Compiled::Library(library) => Err(PolicyErrors {
+                name: name.to_owned(),
+                errors: vec![Box::new(source::Located::new(
+                    import::ImportError::Library {
+                        file: name.to_owned(),
+                        base: std::path::Path::new(name)
+                            .file_name()
+                            .map_or_else(|| name.to_owned(), |n| n.to_string_lossy().into_owned()),
+                        span: library.header,
+                    },
+                    &library.program.source,
+                ))],
+            }),
+        }
     }
 
     /// The policy reading records strictly (`--strict`) or not: strictly,

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 use policyc::report::{Place, render_at};
 use policyc::versions::{Version, Versions};
-use policyc::{DataError, ErrorFormat, Extras, Policy, columnar, stream};
+use policyc::{Compiled, DataError, ErrorFormat, Extras, Policy, columnar, stream};
 use thiserror::Error;
 
 /// Declarative entry policies: check them, and decide people against them.
@@ -722,21 +722,50 @@ macro_rules! say {
 type Strictness = (Errors, bool);
 
 /// Compiles a policy, printing its errors and warnings; `None` if it has
-/// errors (or warnings, when they are denied).
-fn load(path: &Path, (errors, deny): Strictness) -> miette::Result<Option<Policy>> {
+/// errors (or warnings, when they are denied). A library is an error here.
+fn load(path: &Path, strictness: Strictness) -> miette::Result<Option<Policy>> {
     let text = read(path)?;
-    match Policy::compile(&path.display().to_string(), &text) {
-        Ok(p) => {
-            for w in p.warnings() {
+    let compiled = Policy::compile(&path.display().to_string(), &text);
+    Ok(
+        report_compiled(compiled.map(|p| Compiled::Policy(Box::new(p))), strictness).and_then(
+            |c| match c {
+                Compiled::Policy(p) => Some(*p),
+                Compiled::Library(_) => None,
+            },
+        ),
+    )
+}
+
+/// Compiles a policy or a library with the libraries it uses, printing its
+/// errors and warnings, as [`load`] does.
+fn load_any(path: &Path, strictness: Strictness) -> miette::Result<Option<Compiled>> {
+    let text = read(path)?;
+    let compiled = Compiled::compile(&path.display().to_string(), &text);
+    Ok(report_compiled(compiled, strictness))
+}
+
+/// Prints the errors and warnings of a compiled file; `None` if it has
+/// errors (or warnings, when they are denied).
+fn report_compiled(
+    compiled: Result<Compiled, policyc::PolicyErrors>,
+    (errors, deny): Strictness,
+) -> Option<Compiled> {
+    match compiled {
+        Ok(c) => {
+            let warnings = match &c {
+                Compiled::Policy(p) => p.warnings(),
+                Compiled::Library(l) => l.warnings(),
+            };
+            for w in warnings {
                 eprint!("{}", policyc::render(w, errors.format()));
             }
-            if deny && !p.warnings().is_empty() {
+            if deny && !warnings.is_empty() {
                 if errors == Errors::Human {
                     eprintln!("error: warnings are denied (--deny-warnings)");
                 }
-                return Ok(None);
+                return None;
             }
-            Ok(Some(p))
+            Some(c)
         }
         Err(all) => {
             for e in &all.errors {
@@ -745,9 +774,20 @@ fn load(path: &Path, (errors, deny): Strictness) -> miette::Result<Option<Policy
             if errors == Errors::Human {
                 eprintln!("error: {all}");
             }
-            Ok(None)
+            None
         }
     }
+}
+
+/// What `check` says of a library it checked.
+fn library_summary(library: &policyc::Library) -> String {
+    let (lets, remedies) = library.counts;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    format!(
+        "library, {lets} let{} and {remedies} remed{} shared",
+        plural(lets),
+        if remedies == 1 { "y" } else { "ies" }
+    )
 }
 
 /// Reports a warning about a data file.
@@ -767,15 +807,16 @@ fn check(paths: &[PathBuf], cost: bool, strictness: Strictness) -> miette::Resul
     let mut failed = false;
     let mut checked = Vec::new();
     for path in paths {
-        match load(path, strictness)? {
-            Some(p) => {
+        match load_any(path, strictness)? {
+            Some(Compiled::Library(l)) => say!("ok: {} ({})", path.display(), library_summary(&l)),
+            Some(Compiled::Policy(p)) => {
                 let rules = p.program().rules.len();
                 let plural = if rules == 1 { "" } else { "s" };
                 say!("ok: {} ({rules} rule{plural})", path.display());
                 if cost {
                     say!("{}", policyc::check::cost::estimate(p.plan()).table());
                 }
-                checked.push((path.clone(), p));
+                checked.push((path.clone(), *p));
             }
             None => failed = true,
         }
@@ -865,10 +906,22 @@ fn fmt(paths: &[PathBuf], check: bool, errors: Errors) -> miette::Result<ExitCod
 fn test(paths: &[PathBuf], coverage: bool, strictness: Strictness) -> miette::Result<ExitCode> {
     let (mut passed, mut failed) = (0, 0);
     for path in policy_files(paths)? {
-        let Some(policy) = load(&path, strictness)? else {
-            failed += 1;
-            say!("file {} ... FAILED: does not check\n", path.display());
-            continue;
+        let policy = match load_any(&path, strictness)? {
+            Some(Compiled::Policy(policy)) => policy,
+            // It has no rules and no tests: checking it is its test.
+            Some(Compiled::Library(l)) => {
+                say!(
+                    "library {} ... ok: checks ({})\n",
+                    path.display(),
+                    library_summary(&l)
+                );
+                continue;
+            }
+            None => {
+                failed += 1;
+                say!("file {} ... FAILED: does not check\n", path.display());
+                continue;
+            }
         };
         let reports = policyc::test_runner::run(&policy);
         say!("running {} tests from {}", reports.len(), path.display());
@@ -1279,11 +1332,13 @@ fn load_versions(dir: &Path, strictness: Strictness) -> miette::Result<Option<Ve
     let mut versions = Vec::new();
     let mut failed = false;
     for file in policy_files(&[dir.to_owned()])? {
-        match load(&file, strictness)? {
-            Some(p) => versions.push(
-                Version::new(&file.display().to_string(), p)
+        match load_any(&file, strictness)? {
+            Some(Compiled::Policy(p)) => versions.push(
+                Version::new(&file.display().to_string(), *p)
                     .map_err(|e| CliError::Versions(Box::new(e)))?,
             ),
+            // Shared definitions, checked, but not a version to decide by.
+            Some(Compiled::Library(_)) => {}
             None => failed = true,
         }
     }

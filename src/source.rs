@@ -9,7 +9,10 @@ use miette::{
     SpanContents,
 };
 
-/// A policy file's name and text, cheap to clone.
+/// A policy file's name and text, cheap to clone; for a policy that uses
+/// libraries, the text of all its files one after the other, each a line
+/// apart, so that one span (a byte range of the whole) says both the file
+/// and the place in it.
 #[derive(Debug, Clone)]
 pub struct Source {
     name: Arc<str>,
@@ -17,6 +20,9 @@ pub struct Source {
     /// Where each line starts, so that a diagnostic finds its line without
     /// reading the text from its start.
     lines: Arc<[usize]>,
+    /// With several files: each, with where its text starts in the whole
+    /// (the first at 0). Empty for one file.
+    files: Arc<[(usize, Source)]>,
 }
 
 impl Source {
@@ -27,7 +33,43 @@ impl Source {
             name: name.into(),
             lines: line_starts(text.as_bytes()).into(),
             text,
+            files: Arc::new([]),
         }
+    }
+
+    /// The files of one program as one source: `first` (whose name it
+    /// takes) at offset 0, then each of `more` at its [`Source::next_offset`]
+    /// at the time it was added.
+    pub fn joined(first: &Source, more: &[Source]) -> Source {
+        let mut text = first.text.to_string();
+        let mut files = vec![(0, first.clone())];
+        for file in more {
+            text.push('\n');
+            files.push((text.len(), file.clone()));
+            text.push_str(&file.text);
+        }
+        Source {
+            files: files.into(),
+            ..Source::new(Arc::clone(&first.name), text)
+        }
+    }
+
+    /// Where a file added after `files` (as [`Source::joined`] adds them)
+    /// starts in the whole.
+    pub fn next_offset(files: &[Source]) -> usize {
+        files.iter().map(|f| f.text.len() + 1).sum()
+    }
+
+    /// The file a place of the whole is in, and where that file starts.
+    fn file_at(&self, offset: usize) -> Option<&(usize, Source)> {
+        let i = self.files.partition_point(|(start, _)| *start <= offset);
+        self.files.get(i.checked_sub(1)?)
+    }
+
+    /// The name of the file that `span` is in.
+    pub fn file_of(&self, span: crate::syntax::Span) -> &str {
+        self.file_at(span.start)
+            .map_or(&self.name, |(_, f)| &f.name)
     }
 
     /// The name errors show.
@@ -53,6 +95,23 @@ impl SourceCode for Source {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        if let Some((start, file)) = self.file_at(span.offset()) {
+            // Read in the file alone: its lines, numbered from its start.
+            let inner = SourceSpan::from((span.offset() - start, span.len()));
+            let contents = file.read_span(&inner, before, after)?;
+            let at = SourceSpan::from((contents.span().offset() + start, contents.span().len()));
+            return Ok(Box::new(
+                MietteSpanContents::new_named(
+                    file.name.to_string(),
+                    contents.data(),
+                    at,
+                    contents.line(),
+                    contents.column(),
+                    contents.line_count(),
+                )
+                .with_language("policy"),
+            ));
+        }
         let contents = read_lines(self.text.as_bytes(), &self.lines, span, before, after)?;
         Ok(Box::new(
             MietteSpanContents::new_named(
@@ -271,6 +330,34 @@ impl<E: Diagnostic> Diagnostic for Located<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Joined files are read each in itself: the span's file names it, and
+    /// its lines are numbered from the file's start.
+    #[test]
+    fn joined_files_read_in_their_own_file() {
+        let first = Source::new("p.policy", "policy p\nuse \"l.policy\"\n");
+        let library = Source::new("l.policy", "library l\nlet x = 1\n");
+        let offset = Source::next_offset(std::slice::from_ref(&first));
+        let whole = Source::joined(&first, &[library]);
+        let x = offset + "library l\nlet ".len();
+        let span = SourceSpan::from((x, 1));
+        let read = whole
+            .read_span(&span, 0, 0)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(read.name(), Some("l.policy"));
+        assert_eq!((read.line(), read.column()), (1, 4));
+        assert_eq!(read.span().offset(), x);
+        assert_eq!(whole.slice(crate::syntax::Span::new(x, x + 1)), "x");
+        assert_eq!(
+            whole.file_of(crate::syntax::Span::new(x, x + 1)),
+            "l.policy"
+        );
+        let read = whole
+            .read_span(&SourceSpan::from((0, 6)), 1, 1)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(read.name(), Some("p.policy"));
+        assert_eq!(whole.name(), "p.policy");
+    }
 
     /// The indexed reading gives exactly what miette's own does, so that
     /// snippets look the same.

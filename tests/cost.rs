@@ -78,7 +78,8 @@ fn tests(n: i64, every: i64, result: impl Fn(i64) -> &'static str) -> String {
 /// announced one just after.
 fn decide_huge(policy: &str, facts: &str, person: &str) -> NextChange<'static> {
     let policy: &'static Policy = Box::leak(Box::new(
-        Policy::compile("p", policy).unwrap_or_else(|e| unreachable!("{e}")),
+        // In `policies/`, where the libraries the policies use are.
+        Policy::compile("policies/p.policy", policy).unwrap_or_else(|e| unreachable!("{e}")),
     ));
     let facts: &'static policyc::Facts = Box::leak(Box::new(
         policy.facts(facts).unwrap_or_else(|e| unreachable!("{e}")),

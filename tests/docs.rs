@@ -44,7 +44,7 @@ fn whole(example: &str) -> String {
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or("");
-    if first.starts_with("policy ") {
+    if first.starts_with("policy ") || first.starts_with("library ") {
         return example.to_owned();
     }
     let otherwise = if example.contains("otherwise") {
@@ -61,6 +61,17 @@ fn check_all(file: &str) -> usize {
     let examples = examples(&text);
     for (i, example) in examples.iter().enumerate() {
         let name = format!("{file} example {}", i + 1);
+        // A library checks on its own, and is the file the examples use.
+        if let Some(file) = library_file(example) {
+            let shipped = std::fs::read_to_string(path.with_file_name("").join(&file))
+                .unwrap_or_else(|e| unreachable!("{name}: {file}: {e}"));
+            assert_eq!(shipped, *example, "{name} is not {file}");
+            match policyc::Compiled::compile(&name, example) {
+                Ok(policyc::Compiled::Library(_)) => continue,
+                Ok(policyc::Compiled::Policy(_)) => unreachable!("{name} is a library"),
+                Err(e) => unreachable!("{name} does not check: {e}"),
+            }
+        }
         match policyc::Policy::compile(&name, &whole(example)) {
             Err(errors) => {
                 let rendered: Vec<String> = errors
@@ -86,6 +97,17 @@ fn check_all(file: &str) -> usize {
         }
     }
     examples.len()
+}
+
+/// The file a library example is, beside the Markdown: the one its text
+/// names as `docs/examples/NAME.policy`.
+fn library_file(example: &str) -> Option<String> {
+    let first = example
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))?;
+    let name = first.strip_prefix("library ")?.split_whitespace().next()?;
+    Some(format!("examples/{}.policy", name.replace('_', "-")))
 }
 
 #[test]

@@ -282,6 +282,8 @@ impl Checker<'_> {
                 self.unique("outcome", names.iter());
                 names.iter().map(|n| n.node.clone()).collect()
             }
+            // A library has no rules: the policies that use it decide.
+            None if policy.is_library() => Vec::new(),
             None => {
                 self.errors.push(CheckError::Missing {
                     what: "outcomes",
@@ -343,6 +345,10 @@ impl Checker<'_> {
         self.unique("rule code", policy.rules().filter_map(|r| r.code.as_ref()));
         let otherwise = match once.otherwise {
             Some(call) => self.outcome_call(call, &outcomes, &mut payload_uses),
+            None if policy.is_library() => Outcome {
+                index: 0,
+                payload: Vec::new(),
+            },
             None => {
                 self.errors.push(CheckError::Missing {
                     what: "otherwise",
@@ -462,7 +468,9 @@ impl Checker<'_> {
                     once.otherwise.replace(call).map(|c| c.outcome.span),
                 ),
                 Item::Language(l) => ("language", l.span, once.language.replace(l).map(|f| f.span)),
-                Item::Let(_)
+                Item::Library(_)
+                | Item::Use(_)
+                | Item::Let(_)
                 | Item::Rule(_)
                 | Item::Warning(_)
                 | Item::Test(_)

@@ -291,6 +291,10 @@ pub fn reload(
     let mut changed = false;
     let mut complete = true;
     for path in &files {
+        // A library's definitions are checked in the policies that use it.
+        if crate::import::is_library_file(path) {
+            continue;
+        }
         let file = path.display().to_string();
         match load_one(sources, &file, path, &facts, old.get(file.as_str()), now) {
             Ok(l) => {
@@ -574,6 +578,35 @@ mod tests {
         let q = fixed.get("p", 4).unwrap_or_else(|| unreachable!("p loads"));
         assert_ne!(p.revision, q.revision);
         assert_eq!((q.since, fixed.generation), (4, first.generation + 1));
+        std::fs::remove_dir_all(&dir)
+    }
+
+    /// A library in the folder is no policy to serve: the policy that uses
+    /// it is served, with the library's definitions.
+    #[test]
+    fn a_library_in_the_folder_is_not_served() -> std::io::Result<()> {
+        let dir = std::env::temp_dir().join(format!("policyc-catalog-lib-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(
+            dir.join("common.policy"),
+            "library common\ninput person { a: bool }\n",
+        )?;
+        let uses = "policy p\nuse \"common.policy\"\noutcomes green < red\nrule r when person.a then red\notherwise green\n";
+        std::fs::write(dir.join("p.policy"), uses)?;
+        let sources = Sources {
+            policies: vec![dir.clone()],
+            facts: Vec::new(),
+            strict: false,
+            budget: crate::eval::DEFAULT_BUDGET,
+        };
+        let loaded = reload(&sources, &Catalog::default(), &BTreeMap::new(), 1);
+        assert!(loaded.failures.is_empty() && loaded.complete);
+        let catalog = loaded.catalog.unwrap_or_else(|| unreachable!("a catalog"));
+        assert!(catalog.get("common", 1).is_none());
+        let p = catalog
+            .get("p", 1)
+            .unwrap_or_else(|| unreachable!("p loads"));
+        assert_eq!(p.policy.program().input.fields.len(), 1);
         std::fs::remove_dir_all(&dir)
     }
 

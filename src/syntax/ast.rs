@@ -98,6 +98,19 @@ impl Policy {
         })
     }
 
+    /// Whether the file is a library (`library NAME`), not a policy.
+    pub fn is_library(&self) -> bool {
+        matches!(self.items.first(), Some(Item::Library(_)))
+    }
+
+    /// The files it uses (`use "..."`), in source order.
+    pub fn uses(&self) -> impl Iterator<Item = &Spanned<String>> {
+        self.items.iter().filter_map(|i| match i {
+            Item::Use(u) => Some(u),
+            _ => None,
+        })
+    }
+
     /// The tests, in source order.
     pub fn tests(&self) -> impl Iterator<Item = &TestDecl> {
         self.items.iter().filter_map(|i| match i {
@@ -110,6 +123,12 @@ impl Policy {
 /// A top-level declaration.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
+    /// The header said `library` rather than `policy`: a file of shared
+    /// definitions, with no rules of its own (always the first item; the
+    /// span is the word).
+    Library(Span),
+    /// `use "beijing-common.policy"`: the path, as written.
+    Use(Spanned<String>),
     /// `version "2021-10-30"`
     Version(Spanned<String>),
     /// `timezone "Asia/Shanghai"`, `timezone "Europe/Paris" resolving gaps later`

@@ -673,6 +673,9 @@ pub(super) fn describe_rule(rule: &Rule) -> Option<&'static str> {
         Rule::EOI => "end of file",
         Rule::header | Rule::POLICY => "`policy NAME \"title\"`",
         Rule::version_decl | Rule::VERSION => "`version`",
+        Rule::use_decl | Rule::USE => "`use \"library.policy\"`",
+        // Beside `policy` at the start: a library is the rarer file.
+        Rule::library_kw => return None,
         Rule::UNTIL => "`until`",
         Rule::FROM => "`from`",
         Rule::timezone_decl | Rule::TIMEZONE => "`timezone`",

@@ -6,4 +6,4 @@ mod parse;
 
 pub use ast::*;
 pub use error::SyntaxError;
-pub use parse::parse;
+pub use parse::{parse, parse_at};

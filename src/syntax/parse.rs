@@ -53,6 +53,20 @@ pub fn parse(text: &str) -> Result<Policy> {
     policy(top)
 }
 
+/// Parses a file that stands at byte `offset` of a program's whole text
+/// (its files one after the other: [`crate::source::Source::joined`]), so
+/// that its spans are places in the whole.
+pub fn parse_at(text: &str, offset: usize) -> Result<Policy> {
+    if offset == 0 {
+        return parse(text);
+    }
+    // White space before the header is trivia: the file's tokens land at
+    // their places in the whole, and nothing else changes.
+    let mut shifted = " ".repeat(offset);
+    shifted.push_str(text);
+    parse(&shifted)
+}
+
 /// How deeply constructs may nest in the parse tree.
 const MAX_NESTING: usize = 96;
 /// How deeply expressions may nest once operators are grouped.
@@ -263,6 +277,7 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::CODE
             | Rule::EFFECTIVE
             | Rule::UNTIL
+            | Rule::USE
             | Rule::EOI
     )
 }
@@ -277,20 +292,31 @@ fn next<'i>(it: &mut impl Iterator<Item = Pair<'i, Rule>>) -> Pair<'i, Rule> {
 
 fn policy(pair: Pair<'_, Rule>) -> Result<Policy> {
     let mut it = children(pair);
-    let (name, title) = header(next(&mut it))?;
-    let items = it.map(item).collect::<Result<_>>()?;
+    let (name, title, library) = header(next(&mut it))?;
+    let items = library
+        .map(|span| Ok(Item::Library(span)))
+        .into_iter()
+        .chain(it.map(item))
+        .collect::<Result<_>>()?;
     Ok(Policy { name, title, items })
 }
 
-fn header(pair: Pair<'_, Rule>) -> Result<(Ident, Option<Spanned<String>>)> {
-    let mut it = children(pair);
+/// The header's name and title, and the span of `library` if it says so.
+type Header = (Ident, Option<Spanned<String>>, Option<Span>);
+
+fn header(pair: Pair<'_, Rule>) -> Result<Header> {
+    let mut it = children(pair).peekable();
+    let library = it
+        .next_if(|p| p.as_rule() == Rule::library_kw)
+        .map(|p| span(&p));
     let name = ident(next(&mut it));
     let title = it.next().map(string).transpose()?;
-    Ok((name, title))
+    Ok((name, title, library))
 }
 
 fn item(pair: Pair<'_, Rule>) -> Result<Item> {
     Ok(match pair.as_rule() {
+        Rule::use_decl => Item::Use(string(next(&mut children(pair)))?),
         Rule::version_decl => Item::Version(string(next(&mut children(pair)))?),
         Rule::timezone_decl => Item::Timezone(timezone_decl(pair)?),
         Rule::effective_decl => {
