@@ -131,8 +131,8 @@ impl Policy {
                     .collect(),
             )
         })?;
-        let mut lints = check::lint::lints(&ast, &program);
         let plan = compile::compile(program);
+        let mut lints = check::lint::lints(&ast, &plan);
         check::lint::merge(
             &mut lints,
             check::cost::lints(&check::cost::estimate(&plan)),

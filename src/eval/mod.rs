@@ -48,7 +48,7 @@ pub struct Evaluator<'p, 'v> {
     indexes: index::Indexes,
     /// When `next_change` asks: the first instant after `now` at which a
     /// comparison made so far may flip (see `horizon.rs`).
-    horizon: Option<Cell<i64>>,
+    horizon: Option<Cell<horizon::Horizon>>,
     /// When it tracks horizons: those of the `let`s that filter a list,
     /// element by element.
     lists: Vec<Option<horizon::ListHorizon>>,
@@ -93,24 +93,26 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         person: &'v Value,
         now: i64,
         budget: &Budget,
-        horizon: Option<Cell<i64>>,
+        horizon: Option<Cell<horizon::Horizon>>,
     ) -> Self {
         let mut ev = Self::bare(plan, facts, person, now);
         ev.budget = budget.clone();
         ev.horizon = horizon;
         ev.lets = vec![Value::None; plan.lets.len()];
-        if ev.horizon.is_some() {
+        // Horizons element by element, where a list's elements stay put.
+        let apart = ev.horizon.is_some() && plan.horizons();
+        if apart {
             ev.lists = vec![None; plan.lets.len()];
         }
         for &i in &plan.let_order {
             if let Some(&l) = plan.lets.get(i) {
                 let v = match *plan.op(l) {
-                    Op::Where(list, pred) if ev.horizon.is_some() => {
+                    Op::Where(list, pred) if apart => {
                         let (v, list) = ev.where_apart(list, pred);
                         ev.lists[i] = list;
                         v
                     }
-                    Op::Project(list, _) if ev.horizon.is_some() => {
+                    Op::Project(list, _) if apart => {
                         let (v, list) = ev.project_apart(list, l);
                         ev.lists[i] = list;
                         v
@@ -159,12 +161,16 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         }
     }
 
-    /// For an evaluator made with [`Evaluator::tracking`]: the first
-    /// instant after `now` at which what it evaluated so far may change.
-    pub(crate) fn horizon(&self) -> i64 {
-        self.horizon
-            .as_ref()
-            .map_or(self.now.saturating_add(1), Cell::get)
+    /// For an evaluator made with [`Evaluator::tracking`]: when what it
+    /// evaluated so far may first change after `now`.
+    pub(crate) fn horizon(&self) -> horizon::Horizon {
+        self.horizon.as_ref().map_or(
+            horizon::Horizon {
+                at: self.now.saturating_add(1),
+                boundary: self.now,
+            },
+            Cell::get,
+        )
     }
 
     /// Whether rule `i` fires: its condition holds and its exception does
@@ -257,6 +263,16 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             show_witnesses: false,
         }
     }
+}
+
+/// The value of node `id` when it is of the constant stage (nothing of
+/// the facts, the person or `now` changes it): what lints read.
+pub(crate) fn constant(plan: &Plan, id: crate::compile::Id) -> Option<Value> {
+    if plan.node(id).stage != crate::compile::Stage::Constant {
+        return None;
+    }
+    let facts = Facts::none();
+    Some(Evaluator::bare(plan, &facts, &Value::None, 0).eval(id))
 }
 
 /// The rule that decides among those that fired: the most severe outcome
