@@ -22,6 +22,7 @@
 //! the instants of its operands shifted by the policy's durations
 //! (`window::unmodelled`).
 
+use super::horizon::Horizon;
 use super::{Budget, Evaluator, Facts};
 use crate::compile::Plan;
 use crate::decision::Decision;
@@ -59,11 +60,42 @@ pub fn next_change_within<'p>(
     now: i64,
     budget: &Budget,
 ) -> Option<Change<'p>> {
+    let (_, current, horizon) = tracked(plan, facts, person, now, budget);
+    next_change_from(plan, facts, person, (now, current, horizon), budget)
+}
+
+/// The outcome and deciding rule of a decision (`Evaluator::verdict`).
+pub(crate) type Verdict = (usize, Option<usize>);
+
+/// The evaluation at `now` that `next_change` starts from: an evaluator
+/// whose verdict notes its horizon, with the verdict and the horizon. The
+/// evaluator, no longer noting, then decides or explains as any other,
+/// from the same `let`s: one evaluation of the person serves the decision
+/// and its change.
+pub(crate) fn tracked<'p, 'v>(
+    plan: &'p Plan,
+    facts: &'p Facts,
+    person: &'v Value,
+    now: i64,
+    budget: &Budget,
+) -> (Evaluator<'p, 'v>, Verdict, Horizon) {
+    let mut evaluator = Evaluator::tracking(plan, facts, person, now, budget);
+    let verdict = evaluator.verdict();
+    let horizon = evaluator.horizon();
+    evaluator.horizon = None;
+    (evaluator, verdict, horizon)
+}
+
+/// The first change after the evaluation at `now` with the verdict
+/// `current` and `horizon` ([`tracked`]).
+pub(crate) fn next_change_from<'p>(
+    plan: &'p Plan,
+    facts: &'p Facts,
+    person: &Value,
+    (now, current, mut horizon): (i64, Verdict, Horizon),
+    budget: &Budget,
+) -> Option<Change<'p>> {
     // Only the verdict at each instant; the whole decision at the change.
-    let at = |t: i64| Evaluator::tracking(plan, facts, person, t, budget);
-    let first = at(now);
-    let current = first.verdict();
-    let mut horizon = first.horizon();
     let mut t = now;
     while !horizon.never() {
         // The decision is `current` up to the boundary; just after it, it
@@ -73,7 +105,7 @@ pub fn next_change_within<'p>(
             return None;
         }
         t = next;
-        let evaluator = at(t);
+        let evaluator = Evaluator::tracking(plan, facts, person, t, budget);
         if evaluator.verdict() != current {
             let decision = evaluator.decide(Vec::new());
             return Some(Change {
@@ -132,6 +164,17 @@ pub fn remedies<'p>(
     budget: &Budget,
 ) -> Vec<(&'p str, Decision<'p>)> {
     let current = Evaluator::within(plan, facts, person, now, budget).verdict();
+    remedies_from(plan, facts, person, (now, current), budget)
+}
+
+/// [`remedies`], the verdict at `now` being `current`.
+pub(crate) fn remedies_from<'p>(
+    plan: &'p Plan,
+    facts: &'p Facts,
+    person: &Value,
+    (now, current): (i64, Verdict),
+    budget: &Budget,
+) -> Vec<(&'p str, Decision<'p>)> {
     let Value::Record(fields) = person else {
         return Vec::new();
     };
