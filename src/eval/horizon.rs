@@ -164,10 +164,16 @@ impl Evaluator<'_, '_> {
     }
 
     /// Notes where something this does not model, of these operands, may
-    /// change: at their first instant from `now` on shifted by a duration.
-    fn note_unknown(&self, h: &Cell<Horizon>, operands: &[&Value]) {
-        let durations = &self.plan.time_flow.durations;
-        if let Some(c) = window::unmodelled(operands, durations, self.now) {
+    /// change: at the first instant from `now` on of those that do not
+    /// move, shifted by a duration. (What moves is where it is at `now`
+    /// only: the instants made of it would follow `now` for ever.)
+    fn note_unknown(&self, h: &Cell<Horizon>, operands: [(Id, &Value); 2]) {
+        let (flow, plan) = (&self.plan.time_flow, self.plan);
+        let fixed: Vec<&Value> = (operands.iter())
+            .filter(|(e, _)| !flow.moves(plan, *e))
+            .map(|(_, v)| *v)
+            .collect();
+        if let Some(c) = window::unmodelled(&fixed, &flow.durations, self.now) {
             self.note(h, Horizon::at(c));
         }
     }
@@ -186,7 +192,7 @@ impl Evaluator<'_, '_> {
             return;
         }
         let (Some(sa), Some(sb)) = (self.slope(a, env), self.slope(b, env)) else {
-            return self.note_unknown(h, &[x, y]);
+            return self.note_unknown(h, [(a, x), (b, y)]);
         };
         let solved = match (x, y) {
             (Value::Time(p), Value::Time(q)) | (Value::Duration(p), Value::Duration(q)) => {
@@ -195,7 +201,7 @@ impl Evaluator<'_, '_> {
             _ => false,
         };
         if !solved {
-            self.note_unknown(h, &[x, y]);
+            self.note_unknown(h, [(a, x), (b, y)]);
         }
     }
 
@@ -240,12 +246,12 @@ impl Evaluator<'_, '_> {
             return;
         };
         let (Some(st), Some((sa, sb))) = (self.slope(te, env), self.ends(we, env)) else {
-            return self.note_unknown(h, &[t, w]);
+            return self.note_unknown(h, [(te, t), (we, w)]);
         };
         let solved = self.track_difference(h, BinaryOp::Le, *a, *tv, sa - st)
             & self.track_difference(h, BinaryOp::Le, *tv, *b, st - sb);
         if !solved {
-            self.note_unknown(h, &[t, w]);
+            self.note_unknown(h, [(te, t), (we, w)]);
         }
     }
 
@@ -265,14 +271,14 @@ impl Evaluator<'_, '_> {
             return;
         };
         let (Some((sa, sb)), Some((sc, sd))) = (self.ends(ie, env), self.ends(we, env)) else {
-            return self.note_unknown(h, &[i, w]);
+            return self.note_unknown(h, [(ie, i), (we, w)]);
         };
         let solved = self.track_difference(h, BinaryOp::Le, *a, *b, sa - sb)
             & self.track_difference(h, BinaryOp::Le, *c, *d, sc - sd)
             & self.track_difference(h, BinaryOp::Le, *a, *d, sa - sd)
             & self.track_difference(h, BinaryOp::Le, *c, *b, sc - sb);
         if !solved {
-            self.note_unknown(h, &[i, w]);
+            self.note_unknown(h, [(ie, i), (we, w)]);
         }
     }
 
@@ -289,7 +295,7 @@ impl Evaluator<'_, '_> {
         let (flow, plan) = (&self.plan.time_flow, self.plan);
         if flow.moves(plan, value) || flow.moves(plan, collection) {
             let (v, c) = (self.operand(value, env), self.operand(collection, env));
-            self.note_unknown(h, &[&v, &c]);
+            self.note_unknown(h, [(value, &v), (collection, &c)]);
         }
     }
 

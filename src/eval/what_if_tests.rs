@@ -377,3 +377,49 @@ fn the_time_analysis_finds_what_trying_every_candidate_finds() {
     );
 }
 
+
+/// The change of `when` for a person given as JSON, at `NOW`, checked:
+/// the decision of now just before it, another just after it.
+fn change_of(when: &str, person: &str) -> Option<i64> {
+    let text = format!(
+        "policy p\noutcomes green < red\ninput person {{ at: time, from: time }}\nrule r when {when} then red\notherwise green\n"
+    );
+    let policy = Policy::compile("p", &text).unwrap_or_else(|e| unreachable!("{e}"));
+    let plan = policy.plan();
+    let facts = Facts::empty(plan);
+    let person = policy
+        .person(person)
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .value;
+    let verdict = |t: i64| Evaluator::new(plan, &facts, &person, t).verdict();
+    let change = next_change_within(plan, &facts, &person, NOW, &Budget::unlimited())?;
+    assert!(change.at >= NOW);
+    if change.at > NOW {
+        assert_eq!(verdict(change.at - 1), verdict(NOW), "just before");
+    }
+    assert_ne!(verdict(change.at + 1), verdict(NOW), "just after");
+    Some(change.at)
+}
+
+/// Sides that move apart, and a list holding a moving value: changes the
+/// enumeration of candidates could not see (no instant of the record
+/// shifted by a duration of the policy is where they lie) are found to
+/// the microsecond.
+#[test]
+fn changes_at_no_instant_of_the_data_are_found_exactly() {
+    let hour = 3_600_000_000;
+    let at = |t: i64| crate::time::format_instant(t, &jiff::tz::TimeZone::UTC);
+    let person = |a: i64, f: i64| format!(r#"{{"at":"{}","from":"{}"}}"#, at(a), at(f));
+    // Until the middle of `from` and `at`, now + 4h: there they meet.
+    let apart = "person.at - now > now - person.from";
+    let met = change_of(apart, &person(NOW + 10 * hour, NOW - 2 * hour));
+    assert_eq!(met, Some(NOW + 4 * hour));
+    // They never meet on a microsecond: it changes at the first after.
+    let never_met = change_of(apart, &person(NOW + 10 * hour, NOW - 2 * hour - 1));
+    assert_eq!(never_met, Some(NOW + 4 * hour));
+    // The least of a moving instant and a fixed one passes `from` a day
+    // after it, where the two sides meet: that instant is the boundary.
+    let least = "(min([now - 1d, person.at, person.at + 1h]) or now) > person.from";
+    let passed = change_of(least, &person(NOW + 120 * hour, NOW + 48 * hour));
+    assert_eq!(passed, Some(NOW + 72 * hour));
+}

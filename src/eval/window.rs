@@ -9,9 +9,9 @@
 //!   notes where it first changes (`horizon.rs`), and `next_change`
 //!   evaluates again only there (`what_if.rs`), at the boundary this
 //!   names for it;
-//! - what the model cannot solve (a number computed from a moving
-//!   duration, a moving value looked up in a list): the instants of its
-//!   operands shifted by the policy's durations ([`unmodelled`]), the one
+//! - what the model cannot solve (a moving value looked up in a list, a
+//!   list holding moving values): the instants of its operands that do
+//!   not move, shifted by the policy's durations ([`unmodelled`]), the one
 //!   place where `next_change` tries candidates.
 
 use crate::syntax::BinaryOp;
