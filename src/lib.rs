@@ -498,8 +498,9 @@ impl Policy {
         let evaluator = evaluator.detailed();
         let rules = evaluator.rule_reports();
         let warnings = evaluator.warning_reports();
-        // The decision carries the data's warnings as `eval` gives them.
-        let decision = evaluator.decide(strings(&decoded.warnings));
+        // The decision carries the data's warnings as `eval` gives them;
+        // the rules are not evaluated again for it.
+        let decision = evaluator.decision_of(&rules, &warnings, strings(&decoded.warnings));
         let extras = Extras {
             next_change: true,
             remedies: true,

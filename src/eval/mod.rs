@@ -198,9 +198,8 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         let plan: &'p Plan = self.plan;
         // Each rule evaluated once, recording what its witnesses read.
         let mut trace = trace::Trace::default();
-        let mut fired: Vec<usize> = Vec::new();
-        let mut rules: Vec<FiredRule<'p>> = Vec::new();
-        for (i, (rule, roots)) in program.rules.iter().zip(&plan.rules).enumerate() {
+        let mut fired = Vec::new();
+        for (i, roots) in plan.rules.iter().enumerate() {
             trace.clear();
             let fires = self.traced(roots.when, &mut trace)
                 && !roots.unless.is_some_and(|u| self.traced(u, &mut trace));
@@ -212,35 +211,66 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             if let Some(u) = roots.unless {
                 self.witnesses(&mut trace, u, false, &mut witnesses);
             }
-            fired.push(i);
-            rules.push(FiredRule {
-                name: &rule.name,
-                code: rule.code.as_deref(),
-                title: rule.title.as_deref(),
-                outcome: &program.outcomes[rule.then.index],
-                witnesses,
-            });
+            fired.push((i, witnesses));
         }
-        let winner = winner(program, fired.iter().copied());
-        let outcome = winner.map_or(&program.otherwise, |i| &program.rules[i].then);
-        let roots = winner.map_or(&plan.otherwise, |i| &plan.rules[i].payload);
-        let payload = (outcome.payload.iter().zip(roots))
-            .map(|((name, _), &e)| (name.as_str(), self.eval(e), &plan.node(e).ty))
-            .collect();
         let mut warnings = data_warnings;
         for (w, &when) in program.warnings.iter().zip(&plan.warnings) {
             trace.clear();
             if self.traced(when, &mut trace) {
                 let mut witnesses = Vec::new();
                 self.witnesses(&mut trace, when, true, &mut witnesses);
-                let because = witness::because(&witnesses, &program.timezone);
-                warnings.push(if because.is_empty() {
-                    format!("{}: {}", w.name, w.message)
-                } else {
-                    format!("{}: {} ({})", w.name, w.message, because.join("; "))
-                });
+                warnings.push(warning_line(program, w, &witnesses));
             }
         }
+        self.decision(fired, warnings)
+    }
+
+    /// The decision that [`Evaluator::rule_reports`] and
+    /// [`Evaluator::warning_reports`] explain, made from them without
+    /// evaluating the rules again.
+    pub fn decision_of(
+        self,
+        rules: &[RuleReport<'p>],
+        warnings: &[(&'p crate::check::Warning, Vec<witness::Witness<'p>>)],
+        data_warnings: Vec<String>,
+    ) -> Decision<'p> {
+        let program: &'p crate::check::Program = &self.plan.program;
+        let fired = (rules.iter().enumerate())
+            .filter(|(_, r)| r.state == RuleState::Fired)
+            .map(|(i, r)| (i, r.witnesses.iter().chain(&r.exception).cloned().collect()))
+            .collect();
+        let mut lines = data_warnings;
+        lines.extend(warnings.iter().map(|(w, ws)| warning_line(program, w, ws)));
+        self.decision(fired, lines)
+    }
+
+    /// The decision given the rules that fired, by index, each with its
+    /// witnesses, and the warnings.
+    fn decision(
+        self,
+        fired: Vec<(usize, Vec<witness::Witness<'p>>)>,
+        warnings: Vec<String>,
+    ) -> Decision<'p> {
+        let program: &'p crate::check::Program = &self.plan.program;
+        let plan: &'p Plan = self.plan;
+        let winner = winner(program, fired.iter().map(|(i, _)| *i));
+        let outcome = winner.map_or(&program.otherwise, |i| &program.rules[i].then);
+        let roots = winner.map_or(&plan.otherwise, |i| &plan.rules[i].payload);
+        let payload = (outcome.payload.iter().zip(roots))
+            .map(|((name, _), &e)| (name.as_str(), self.eval(e), &plan.node(e).ty))
+            .collect();
+        let rules = (fired.into_iter())
+            .map(|(i, witnesses)| {
+                let rule = &program.rules[i];
+                FiredRule {
+                    name: &rule.name,
+                    code: rule.code.as_deref(),
+                    title: rule.title.as_deref(),
+                    outcome: &program.outcomes[rule.then.index],
+                    witnesses,
+                }
+            })
+            .collect();
         let id = program.id_slot.and_then(|slot| match self.person {
             Value::Record(fields) => match fields.get(slot) {
                 Some(Value::Text(id)) => Some(Arc::clone(id)),
@@ -262,6 +292,21 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             remedies: None,
             show_witnesses: false,
         }
+    }
+}
+
+/// A warning that holds, as a decision gives it: its name, its message
+/// and what its witnesses say.
+fn warning_line(
+    program: &crate::check::Program,
+    w: &crate::check::Warning,
+    witnesses: &[witness::Witness<'_>],
+) -> String {
+    let because = witness::because(witnesses, &program.timezone);
+    if because.is_empty() {
+        format!("{}: {}", w.name, w.message)
+    } else {
+        format!("{}: {} ({})", w.name, w.message, because.join("; "))
     }
 }
 
