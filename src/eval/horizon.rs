@@ -208,7 +208,14 @@ impl Evaluator<'_, '_> {
     /// Notes where `p op q` may change, `p - q` moving by `slope` a
     /// microsecond; `false` where saturating time arithmetic may make it
     /// otherwise than linear.
-    fn track_difference(&self, h: &Cell<Horizon>, op: BinaryOp, p: i64, q: i64, slope: i64) -> bool {
+    fn track_difference(
+        &self,
+        h: &Cell<Horizon>,
+        op: BinaryOp,
+        p: i64,
+        q: i64,
+        slope: i64,
+    ) -> bool {
         let (p, q) = (i128::from(p), i128::from(q));
         if slope == 0 {
             return true;
@@ -549,7 +556,9 @@ impl Evaluator<'_, '_> {
             let at = if items.is_empty() {
                 enter
             } else {
-                (0..items.len()).map(leave).fold(Horizon::ALWAYS, Horizon::later)
+                (0..items.len())
+                    .map(leave)
+                    .fold(Horizon::ALWAYS, Horizon::later)
             };
             self.note(h, at);
             return match quant {

@@ -16,13 +16,15 @@ fn tried<'p>(plan: &'p Plan, facts: &'p Facts, person: &Value, now: i64) -> Opti
     let budget = Budget::unlimited();
     let at = |t: i64| Evaluator::within(plan, facts, person, t, &budget);
     let current = at(now).verdict();
-    candidates(plan, facts, person, now).into_iter().find_map(|c| {
-        let evaluator = at(c.saturating_add(1));
-        (evaluator.verdict() != current).then(|| Change {
-            at: c,
-            decision: evaluator.decide(Vec::new()),
+    candidates(plan, facts, person, now)
+        .into_iter()
+        .find_map(|c| {
+            let evaluator = at(c.saturating_add(1));
+            (evaluator.verdict() != current).then(|| Change {
+                at: c,
+                decision: evaluator.decide(Vec::new()),
+            })
         })
-    })
 }
 
 /// The instants from `now` on, ascending, at which a time comparison of
@@ -341,9 +343,7 @@ fn the_time_analysis_finds_what_trying_every_candidate_finds() {
             let generated = population::population(300, 3);
             let people = include_str!("../../examples/beijing/people.jsonl")
                 .lines()
-                .chain(
-                    include_str!("../../tests/corpus/decide/beijing-boundaries.jsonl").lines(),
-                )
+                .chain(include_str!("../../tests/corpus/decide/beijing-boundaries.jsonl").lines())
                 .map(str::to_owned)
                 .chain(generated.lines().map(str::to_owned))
                 .chain((0..4).map(mixed));
@@ -376,7 +376,6 @@ fn the_time_analysis_finds_what_trying_every_candidate_finds() {
         "many decisions change at some point: {changing}"
     );
 }
-
 
 /// The change of `when` for a person given as JSON, at `NOW`, checked:
 /// the decision of now just before it, another just after it.
