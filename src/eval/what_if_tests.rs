@@ -8,6 +8,7 @@ use super::{Budget, Change, Evaluator, Facts, next_change_within};
 use crate::Policy;
 use crate::check::ir::Builtin;
 use crate::compile::{Id, Op, Plan, Root};
+use crate::eval::window::instants;
 use crate::types::Type;
 use crate::value::Value;
 
@@ -35,9 +36,9 @@ fn tried<'p>(plan: &'p Plan, facts: &'p Facts, person: &Value, now: i64) -> Opti
 fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> {
     let mut times = Vec::new();
     let mut durations = vec![0];
-    collect_values(person, &mut times, &mut durations);
+    instants(person, &mut times, &mut durations);
     for v in facts.values.iter().chain(&facts.hoisted) {
-        collect_values(v, &mut times, &mut durations);
+        instants(v, &mut times, &mut durations);
     }
     // Every root a verdict reads, and the hoisted values.
     let read = plan.roots().filter(|(r, _)| {
@@ -49,7 +50,7 @@ fn candidates(plan: &Plan, facts: &Facts, person: &Value, now: i64) -> Vec<i64> 
     let mut sums = false;
     plan.walk(read.map(|(_, id)| id), |id, node, _| {
         if let Op::Const(v) = &node.op {
-            collect_values(v, &mut times, &mut durations);
+            instants(v, &mut times, &mut durations);
         }
         sums |= shifts_twice(plan, id);
     });
@@ -205,20 +206,6 @@ fn shifts_twice(plan: &Plan, e: Id) -> bool {
             durations >= 2
         }
         _ => false,
-    }
-}
-
-fn collect_values(v: &Value, times: &mut Vec<i64>, durations: &mut Vec<i64>) {
-    match v {
-        Value::Time(t) => times.push(*t),
-        Value::Duration(d) => durations.push(d.saturating_abs()),
-        Value::Interval(a, b) => times.extend([*a, *b]),
-        Value::List(items) | Value::Set(items) | Value::Record(items) => {
-            for item in items.iter() {
-                collect_values(item, times, durations);
-            }
-        }
-        _ => {}
     }
 }
 
