@@ -409,3 +409,54 @@ fn changes_at_no_instant_of_the_data_are_found_exactly() {
     let passed = change_of(least, &person(NOW + 120 * hour, NOW + 48 * hour));
     assert_eq!(passed, Some(NOW + 72 * hour));
 }
+
+/// A record's past costs nothing: 2,000 stays in a case county that all
+/// ended weeks ago, and a test that decides. `next_change` evaluates the
+/// person once more for each instant at which what decided changes (the
+/// test's window closing), not once per instant of the record, and the
+/// decision's own evaluation is the one it starts from.
+#[test]
+fn next_change_costs_an_evaluation_per_change_of_what_decided() {
+    let policy = Policy::compile(
+        "b",
+        include_str!("../../policies/beijing-2021-10-30.policy"),
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let facts = policy
+        .facts(include_str!("../../examples/beijing/facts.json"))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let hour = 3_600_000_000;
+    let at = |t: i64| crate::time::format_instant(t, &jiff::tz::TimeZone::UTC);
+    let stays: Vec<String> = (0..2_000)
+        .map(|i| {
+            let from = NOW - 60 * 24 * hour + i * hour / 2;
+            format!(
+                r#"{{"phone":"1","region":"152923","from":"{}","to":"{}"}}"#,
+                at(from),
+                at(from + hour / 4)
+            )
+        })
+        .collect();
+    let person = format!(
+        r#"{{"phones":[{{"number":"1","bound_at":"{}","itinerary_checked":false}}],"stays":[{}],"tests":[]}}"#,
+        at(NOW - 100 * 24 * hour),
+        stays.join(",")
+    );
+    let person = policy
+        .person(&person)
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .value;
+    let plan = policy.plan();
+    let plain = Budget::unlimited();
+    let decision = Evaluator::within(plan, &facts, &person, NOW, &plain).decide(Vec::new());
+    assert_eq!(decision.outcome, "popup");
+    let budget = Budget::unlimited();
+    let change = next_change_within(plan, &facts, &person, NOW, &budget);
+    assert!(change.is_none(), "an unchecked itinerary stays unchecked");
+    assert!(
+        budget.spent() <= 2 * plain.spent(),
+        "{} steps for next_change, {} for the decision",
+        budget.spent(),
+        plain.spent()
+    );
+}
