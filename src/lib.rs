@@ -100,6 +100,10 @@ pub struct Policy {
     budget: u64,
 }
 
+/// What the evaluation at `now` found for `next_change`: the verdict and
+/// its horizon.
+type Tracked = (eval::what_if::Verdict, eval::horizon::Horizon);
+
 /// Everything wrong with a policy's text: one syntax error, or every check
 /// error.
 #[derive(Debug, Error)]
@@ -197,7 +201,8 @@ impl Compiled {
                     .collect(),
             )
         })?;
-        let mut lints = check::lint::lints(&loaded.ast, &program);
+        let plan = compile::compile(program);
+        let mut lints = check::lint::lints(&loaded.ast, &plan);
         // A library's `let`s are for the policies that use it: not every
         // policy uses each, and the library itself uses none.
         let library = loaded.is_library();
@@ -212,6 +217,7 @@ impl Compiled {
                 .collect()
         };
         if let Some(syntax::Item::Library(header)) = loaded.ast.items.first() {
+            let program = plan.program;
             return Ok(Compiled::Library(Box::new(Library {
                 counts: (program.lets.len(), program.remedies.len()),
                 header: *header,
@@ -219,7 +225,6 @@ impl Compiled {
                 program,
             })));
         }
-        let plan = compile::compile(program);
         check::lint::merge(
             &mut lints,
             check::cost::lints(&check::cost::estimate(&plan)),
@@ -435,16 +440,43 @@ impl Policy {
         let decoded = self.checked(decoded)?;
         let person = &decoded.value;
         let budget = self.fresh_budget();
+        let warnings = strings(&decoded.warnings);
+        if extras.next_change && !extras.timeline {
+            // One evaluation at `now` for the decision and its change.
+            let (mut evaluator, start) = self.tracked(facts, person, now, &budget);
+            if extras.witnesses {
+                evaluator = evaluator.detailed();
+            }
+            let decision = evaluator.decide(warnings);
+            let decision = self.with_extras(decision, facts, person, extras, &budget, start);
+            return self.within_budget(&budget, decision);
+        }
         let mut evaluator = eval::Evaluator::within(&self.plan, facts, person, now, &budget);
         if extras.witnesses {
             evaluator = evaluator.detailed();
         }
-        let decision = evaluator.decide(strings(&decoded.warnings));
-        let decision = self.with_extras(decision, facts, person, extras, &budget);
+        let decision = evaluator.decide(warnings);
+        let decision = self.with_extras(decision, facts, person, extras, &budget, None);
         self.within_budget(&budget, decision)
     }
 
-    /// Adds the `extras` asked for to the decision for `person`.
+    /// The evaluation at `now` that `next_change` starts from, and what
+    /// it found.
+    fn tracked<'p, 'v>(
+        &'p self,
+        facts: &'p Facts,
+        person: &'v value::Value,
+        now: i64,
+        budget: &eval::Budget,
+    ) -> (eval::Evaluator<'p, 'v>, Option<Tracked>) {
+        let (evaluator, verdict, horizon) =
+            eval::what_if::tracked(&self.plan, facts, person, now, budget);
+        (evaluator, Some((verdict, horizon)))
+    }
+
+    /// Adds the `extras` asked for to the decision for `person`; `start`
+    /// is what the evaluation at `now` found for `next_change`, if it was
+    /// [`Policy::tracked`].
     fn with_extras<'p>(
         &'p self,
         mut decision: Decision<'p>,
@@ -452,11 +484,16 @@ impl Policy {
         person: &value::Value,
         extras: Extras,
         budget: &eval::Budget,
+        start: Option<Tracked>,
     ) -> Decision<'p> {
         use decision::NextChange;
         use eval::what_if;
         let now = decision.now;
-        let first = if extras.timeline {
+        let first = if let (Some((verdict, horizon)), false) = (start, extras.timeline) {
+            let start = (now, verdict, horizon);
+            what_if::next_change_from(&self.plan, facts, person, start, budget)
+                .map(|c| (c.at, c.decision))
+        } else if extras.timeline {
             let (steps, cut) =
                 what_if::timeline(&self.plan, facts, person, now, TIMELINE_LIMIT, budget);
             let first = steps.get(1).map(|c| (c.at, c.decision.clone()));
@@ -479,7 +516,12 @@ impl Policy {
             };
         }
         if extras.remedies {
-            decision.remedies = Some(what_if::remedies(&self.plan, facts, person, now, budget));
+            decision.remedies = Some(match start {
+                Some((verdict, _)) => {
+                    what_if::remedies_from(&self.plan, facts, person, (now, verdict), budget)
+                }
+                None => what_if::remedies(&self.plan, facts, person, now, budget),
+            });
         }
         decision.show_witnesses = extras.witnesses;
         decision
@@ -560,18 +602,21 @@ impl Policy {
     ) -> Result<explain::Explanation<'p>, DataError> {
         let person = &decoded.value;
         let budget = self.fresh_budget();
-        let evaluator = eval::Evaluator::within(&self.plan, facts, person, now, &budget).detailed();
+        // One evaluation at `now` for the explanation and the change.
+        let (evaluator, start) = self.tracked(facts, person, now, &budget);
+        let evaluator = evaluator.detailed();
         let rules = evaluator.rule_reports();
         let warnings = evaluator.warning_reports();
-        // The decision carries the data's warnings as `eval` gives them.
-        let decision = evaluator.decide(strings(&decoded.warnings));
+        // The decision carries the data's warnings as `eval` gives them;
+        // the rules are not evaluated again for it.
+        let decision = evaluator.decision_of(&rules, &warnings, strings(&decoded.warnings));
         let extras = Extras {
             next_change: true,
             remedies: true,
             ..Extras::default()
         };
         let explanation = explain::Explanation {
-            decision: self.with_extras(decision, facts, person, extras, &budget),
+            decision: self.with_extras(decision, facts, person, extras, &budget, start),
             rules,
             warnings,
             data_warnings: decoded.warnings.clone(),

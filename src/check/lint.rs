@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use super::Program;
 use super::ir::{Expr, ExprKind};
+use crate::compile::{Id, Op, Plan, Stage};
 use crate::syntax::{self, Item, Span};
 use crate::value::Value;
 
@@ -182,14 +183,15 @@ pub enum Lint {
     },
 }
 
-/// Every warning about `program`, in source order. `ast` is the policy it
-/// was checked from.
-pub fn lints(ast: &syntax::Policy, program: &Program) -> Vec<Lint> {
+/// Every warning about the program of `plan`, in source order. `ast` is
+/// the policy it was checked from.
+pub fn lints(ast: &syntax::Policy, plan: &Plan) -> Vec<Lint> {
+    let program = &plan.program;
     let mut out = Vec::new();
     unused_lets(ast, program, &mut out);
     unused_outcomes(ast, program, &mut out);
     missing_payload(program, &mut out);
-    constant_conditions(program, &mut out);
+    constant_conditions(plan, &mut out);
     shadowed_rules(ast, program, &mut out);
     missing_messages(program, &mut out);
     swallowed_quantifiers(ast, program.source.text(), &mut out);
@@ -460,24 +462,43 @@ fn shadowed_rules(ast: &syntax::Policy, program: &Program, out: &mut Vec<Lint>) 
     }
 }
 
-/// The value of a condition made of literals, `not`, `and` and `or` alone.
-/// A condition that is constant only because of what the data can hold is
-/// not seen.
-fn constant(e: &Expr) -> Option<bool> {
-    match &e.kind {
-        ExprKind::Const(Value::Bool(b)) => Some(*b),
-        ExprKind::Not(a) => constant(a).map(|b| !b),
-        ExprKind::And(a, b) => match (constant(a), constant(b)) {
+/// The value of a condition that nothing changes: the value of a node of
+/// the plan's constant stage (`true`, `not false`), or of `not`, `and`,
+/// `or` and `if` where constant operands decide it (`true or x`). A
+/// condition that is constant only because of what the data can hold is
+/// not seen, nor a `let`'s name (its definition is where it is written).
+fn constant(plan: &Plan, id: Id) -> Option<bool> {
+    let node = plan.node(id);
+    // A value hoisted out of its place stands for the node written there.
+    if let Op::Hoisted(i) = node.op
+        && let Some(&h) = plan.hoisted.get(i)
+        && plan.node(h).span == node.span
+    {
+        return constant(plan, h);
+    }
+    if node.name.is_some() {
+        return None;
+    }
+    if node.stage == Stage::Constant {
+        return match crate::eval::constant(plan, id) {
+            Some(Value::Bool(b)) => Some(b),
+            _ => None,
+        };
+    }
+    let constant = |e: Id| constant(plan, e);
+    match *plan.op(id) {
+        Op::Not(a) => constant(a).map(|b| !b),
+        Op::And(a, b) => match (constant(a), constant(b)) {
             (Some(false), _) | (_, Some(false)) => Some(false),
             (Some(true), Some(true)) => Some(true),
             _ => None,
         },
-        ExprKind::Or(a, b) => match (constant(a), constant(b)) {
+        Op::Or(a, b) => match (constant(a), constant(b)) {
             (Some(true), _) | (_, Some(true)) => Some(true),
             (Some(false), Some(false)) => Some(false),
             _ => None,
         },
-        ExprKind::If(c, a, b) => match (constant(c), constant(a), constant(b)) {
+        Op::If(c, a, b) => match (constant(c), constant(a), constant(b)) {
             (Some(true), a, _) => a,
             (Some(false), _, b) => b,
             (None, Some(a), Some(b)) if a == b => Some(a),
@@ -487,19 +508,20 @@ fn constant(e: &Expr) -> Option<bool> {
     }
 }
 
-fn constant_conditions(program: &Program, out: &mut Vec<Lint>) {
-    let mut check = |e: &Expr, help: &dyn Fn(bool) -> String| {
-        if let Some(value) = constant(e) {
+fn constant_conditions(plan: &Plan, out: &mut Vec<Lint>) {
+    let mut check = |e: Id, help: &dyn Fn(bool) -> String| {
+        if let Some(value) = constant(plan, e) {
             out.push(Lint::ConstantCondition {
                 value,
-                span: e.span,
+                span: plan.node(e).span,
                 help: help(value),
             });
         }
     };
-    for rule in &program.rules {
+    let program = &plan.program;
+    for (rule, roots) in program.rules.iter().zip(&plan.rules) {
         let name = &rule.name;
-        check(&rule.when, &|v| {
+        check(roots.when, &|v| {
             if v {
                 format!("rule `{name}` fires for everyone; write the condition it stands for")
             } else {
@@ -508,7 +530,7 @@ fn constant_conditions(program: &Program, out: &mut Vec<Lint>) {
                 )
             }
         });
-        if let Some(unless) = &rule.unless {
+        if let Some(unless) = roots.unless {
             check(unless, &|v| {
                 if v {
                     format!("rule `{name}` never fires, whatever its `when`")
@@ -518,9 +540,9 @@ fn constant_conditions(program: &Program, out: &mut Vec<Lint>) {
             });
         }
     }
-    for w in &program.warnings {
+    for (w, &when) in program.warnings.iter().zip(&plan.warnings) {
         let name = &w.name;
-        check(&w.when, &|v| {
+        check(when, &|v| {
             if v {
                 format!("warning `{name}` is given for everyone")
             } else {

@@ -431,7 +431,7 @@ impl Evaluator<'_, '_> {
         let v = self.operand(value, env);
         let found = !matches!(*v, Value::None) && self.member(&v, collection, env);
         if let Some(h) = &self.horizon {
-            self.track_member(h, value);
+            self.track_member(h, value, collection, env);
         }
         (found != negated, v)
     }

@@ -1,6 +1,7 @@
 //! How long a decision stays as it is: the *horizon* of an evaluation at
 //! `now`, the first instant after it at which one of the time comparisons
-//! it made may come out otherwise.
+//! it made may come out otherwise, with the boundary `next_change` names
+//! for that change.
 //!
 //! Evaluation is deterministic: if every comparison it made comes out the
 //! same at a later instant, it takes the same path there and gives the same
@@ -9,14 +10,17 @@
 //! data, 1 for `now - 14d`, −1 for `x - now`; `to or now` takes the slope of
 //! the side it chose), so the instant at which it flips is solved for, not
 //! searched. The minimum over the comparisons made is the horizon; until
-//! then the decision cannot change, and `next_change` skips every
-//! candidate instant before it (see `what_if.rs`). Anything this does not
-//! model (a moving value in a list, or compared as a number) gives a horizon
-//! of the next microsecond: slower, never wrong.
+//! then the decision cannot change, and `next_change` evaluates again only
+//! just after its boundary (see `what_if.rs`). Anything this does not
+//! model (a moving value looked up in a list, or compared as a number, a
+//! list holding moving values) gives the horizon of the first instant of
+//! its operands shifted by a duration of the policy
+//! ([`window::unmodelled`]): there, and only there, `next_change` tries
+//! candidates.
 //!
 //! A comparison that can never flip back (a window that closed) adds
 //! nothing, so a record's past costs one evaluation, not one per event.
-//! Where a comparison flips is read from the one model of a time
+//! Where a comparison changes is read from the one model of a time
 //! comparison, `window.rs`, which also gives witnesses their windows.
 
 use std::cell::Cell;
@@ -35,11 +39,12 @@ pub struct TimeFlow {
     /// duration or interval computed from it).
     lets: Vec<bool>,
     /// Whether a list of the policy holds moving values: then its elements
-    /// move too, and horizons are not used.
+    /// move too, every comparison of an element is one the model cannot
+    /// solve, and lists have no horizons element by element.
     moving_elements: bool,
-    /// Whether the policy counts on the calendar (`t + 6 months`,
-    /// `age(dob)`, ...): then `next_change` looks for its boundaries too.
-    calendar: bool,
+    /// The durations among the policy's constants, with 0, ascending:
+    /// what a comparison the model cannot solve is shifted by.
+    durations: Vec<i64>,
 }
 
 impl TimeFlow {
@@ -48,14 +53,15 @@ impl TimeFlow {
         let mut flow = TimeFlow {
             lets: vec![false; plan.lets.len()],
             moving_elements: false,
-            calendar: false,
+            durations: vec![0],
         };
         plan.walk(plan.roots().map(|(_, id)| id), |_, node, _| {
-            flow.calendar |= matches!(
-                node.op,
-                Op::Shift(..) | Op::Call(Builtin::Age | Builtin::StartOfDay | Builtin::Date, _)
-            );
+            if let Op::Const(v) = &node.op {
+                window::instants(v, &mut Vec::new(), &mut flow.durations);
+            }
         });
+        flow.durations.sort_unstable();
+        flow.durations.dedup();
         for &i in &plan.let_order {
             if let Some(&l) = plan.lets.get(i) {
                 let moves = flow.moves(plan, l);
@@ -84,21 +90,64 @@ impl TimeFlow {
             Op::Arith(_, a, b) | Op::Coalesce(a, b) | Op::Interval(a, b) => {
                 self.moves(plan, *a) || self.moves(plan, *b)
             }
-            Op::Neg(a) | Op::Where(a, _) => self.moves(plan, *a),
+            Op::Neg(a) | Op::Where(a, _) | Op::Extreme(_, a, _) => self.moves(plan, *a),
             Op::If(_, a, b) => self.moves(plan, *a) || self.moves(plan, *b),
             Op::List(items) => items.iter().any(|i| self.moves(plan, *i)),
+            // An age notes its own next birthday.
+            Op::Call(Builtin::Age, _) => false,
+            Op::Call(_, args) => args.iter().any(|a| self.moves(plan, *a)),
+            Op::Element(_) | Op::ElementField(..) => self.moving_elements,
             _ => false,
         }
     }
 
-    /// Whether the plan counts on the calendar.
-    pub(crate) fn calendar(&self) -> bool {
-        self.calendar
-    }
-
-    /// Whether horizons can be worked out for this plan.
+    /// Whether lists have horizons element by element in this plan.
     pub(crate) fn usable(&self) -> bool {
         !self.moving_elements
+    }
+}
+
+/// When what an evaluation computed may first change as `now` moves on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Horizon {
+    /// The first instant at which it may come out otherwise.
+    pub(crate) at: i64,
+    /// The instant `next_change` names for that change: `at`, or the one
+    /// before it where the two sides of a comparison meet
+    /// ([`window::first_change`]).
+    pub(crate) boundary: i64,
+}
+
+impl Horizon {
+    /// Nothing changes.
+    pub(crate) const NEVER: Horizon = Horizon {
+        at: i64::MAX,
+        boundary: i64::MAX,
+    };
+
+    /// Changing already.
+    const ALWAYS: Horizon = Horizon {
+        at: i64::MIN,
+        boundary: i64::MIN,
+    };
+
+    /// A change at `t` itself.
+    fn at(t: i64) -> Horizon {
+        Horizon { at: t, boundary: t }
+    }
+
+    /// Whether nothing changes.
+    pub(crate) fn never(self) -> bool {
+        self.at == i64::MAX
+    }
+
+    /// The later of two; of two at one instant, the one named first.
+    fn later(self, other: Horizon) -> Horizon {
+        match self.at.cmp(&other.at) {
+            std::cmp::Ordering::Less => other,
+            std::cmp::Ordering::Greater => self,
+            std::cmp::Ordering::Equal => self.min(other),
+        }
     }
 }
 
@@ -108,21 +157,31 @@ const FAR: i128 = 1 << 60;
 
 impl Evaluator<'_, '_> {
     /// Notes that something may change at `at`.
-    fn note(&self, h: &Cell<i64>, at: i64) {
+    fn note(&self, h: &Cell<Horizon>, at: Horizon) {
         if at < h.get() {
             h.set(at);
         }
     }
 
-    /// Notes that something this does not model may change at any time.
-    fn note_unknown(&self, h: &Cell<i64>) {
-        self.note(h, self.now.saturating_add(1));
+    /// Notes where something this does not model, of these operands, may
+    /// change: at the first instant from `now` on of those that do not
+    /// move, shifted by a duration. (What moves is where it is at `now`
+    /// only: the instants made of it would follow `now` for ever.)
+    fn note_unknown(&self, h: &Cell<Horizon>, operands: [(Id, &Value); 2]) {
+        let (flow, plan) = (&self.plan.time_flow, self.plan);
+        let fixed: Vec<&Value> = (operands.iter())
+            .filter(|(e, _)| !flow.moves(plan, *e))
+            .map(|(_, v)| *v)
+            .collect();
+        if let Some(c) = window::unmodelled(&fixed, &flow.durations, self.now) {
+            self.note(h, Horizon::at(c));
+        }
     }
 
     /// Notes where `x op y` may flip, `x` and `y` the values of `a` and `b`.
     pub(super) fn track_compare(
         &self,
-        h: &Cell<i64>,
+        h: &Cell<Horizon>,
         op: BinaryOp,
         (a, x): (Id, &Value),
         (b, y): (Id, &Value),
@@ -133,43 +192,55 @@ impl Evaluator<'_, '_> {
             return;
         }
         let (Some(sa), Some(sb)) = (self.slope(a, env), self.slope(b, env)) else {
-            return self.note_unknown(h);
+            return self.note_unknown(h, [(a, x), (b, y)]);
         };
-        match (x, y) {
+        let solved = match (x, y) {
             (Value::Time(p), Value::Time(q)) | (Value::Duration(p), Value::Duration(q)) => {
                 self.track_difference(h, op, *p, *q, sa - sb)
             }
-            _ => self.note_unknown(h),
+            _ => false,
+        };
+        if !solved {
+            self.note_unknown(h, [(a, x), (b, y)]);
         }
     }
 
-    /// Notes where `p op q` may flip, `p - q` moving by `slope` a
-    /// microsecond.
-    fn track_difference(&self, h: &Cell<i64>, op: BinaryOp, p: i64, q: i64, slope: i64) {
+    /// Notes where `p op q` may change, `p - q` moving by `slope` a
+    /// microsecond; `false` where saturating time arithmetic may make it
+    /// otherwise than linear.
+    fn track_difference(
+        &self,
+        h: &Cell<Horizon>,
+        op: BinaryOp,
+        p: i64,
+        q: i64,
+        slope: i64,
+    ) -> bool {
         let (p, q) = (i128::from(p), i128::from(q));
         if slope == 0 {
-            return;
+            return true;
         }
         if p.abs() > FAR || q.abs() > FAR {
-            return self.note_unknown(h);
+            return false;
         }
-        let d = p - q;
-        let flip = match slope {
-            1 => window::first_flip(op, d),
-            // `x op 0` is `-x op' 0`, with `op` read from the other side.
-            -1 => window::first_flip(window::flip(op), -d),
-            _ => return self.note_unknown(h),
-        };
-        if let Some(delta) = flip {
-            let at = i128::from(self.now) + delta;
-            self.note(h, i64::try_from(at).unwrap_or(i64::MAX));
+        if let Some((flip, boundary)) = window::first_change(op, p - q, i128::from(slope)) {
+            let now = i128::from(self.now);
+            let instant = |delta: i128| i64::try_from(now + delta).unwrap_or(i64::MAX);
+            self.note(
+                h,
+                Horizon {
+                    at: instant(flip),
+                    boundary: instant(boundary),
+                },
+            );
         }
+        true
     }
 
-    /// Notes where `t within w` may flip.
+    /// Notes where `t within w` may change.
     pub(super) fn track_within(
         &self,
-        h: &Cell<i64>,
+        h: &Cell<Horizon>,
         (te, t): (Id, &Value),
         (we, w): (Id, &Value),
         env: Env<'_>,
@@ -178,20 +249,23 @@ impl Evaluator<'_, '_> {
         if !flow.moves(self.plan, te) && !flow.moves(self.plan, we) {
             return;
         }
-        let (Value::Time(t), Value::Interval(a, b)) = (t, w) else {
+        let (Value::Time(tv), Value::Interval(a, b)) = (t, w) else {
             return;
         };
         let (Some(st), Some((sa, sb))) = (self.slope(te, env), self.ends(we, env)) else {
-            return self.note_unknown(h);
+            return self.note_unknown(h, [(te, t), (we, w)]);
         };
-        self.track_difference(h, BinaryOp::Le, *a, *t, sa - st);
-        self.track_difference(h, BinaryOp::Le, *t, *b, st - sb);
+        let solved = self.track_difference(h, BinaryOp::Le, *a, *tv, sa - st)
+            & self.track_difference(h, BinaryOp::Le, *tv, *b, st - sb);
+        if !solved {
+            self.note_unknown(h, [(te, t), (we, w)]);
+        }
     }
 
-    /// Notes where `i overlaps w` may flip.
+    /// Notes where `i overlaps w` may change.
     pub(super) fn track_overlaps(
         &self,
-        h: &Cell<i64>,
+        h: &Cell<Horizon>,
         (ie, i): (Id, &Value),
         (we, w): (Id, &Value),
         env: Env<'_>,
@@ -204,25 +278,31 @@ impl Evaluator<'_, '_> {
             return;
         };
         let (Some((sa, sb)), Some((sc, sd))) = (self.ends(ie, env), self.ends(we, env)) else {
-            return self.note_unknown(h);
+            return self.note_unknown(h, [(ie, i), (we, w)]);
         };
-        self.track_difference(h, BinaryOp::Le, *a, *b, sa - sb);
-        self.track_difference(h, BinaryOp::Le, *c, *d, sc - sd);
-        self.track_difference(h, BinaryOp::Le, *a, *d, sa - sd);
-        self.track_difference(h, BinaryOp::Le, *c, *b, sc - sb);
+        let solved = self.track_difference(h, BinaryOp::Le, *a, *b, sa - sb)
+            & self.track_difference(h, BinaryOp::Le, *c, *d, sc - sd)
+            & self.track_difference(h, BinaryOp::Le, *a, *d, sa - sd)
+            & self.track_difference(h, BinaryOp::Le, *c, *b, sc - sb);
+        if !solved {
+            self.note_unknown(h, [(ie, i), (we, w)]);
+        }
     }
 
     /// Notes that an age counted from `birth` grows at the next birthday.
-    pub(super) fn track_birthday(&self, h: &Cell<i64>, birth: i64) {
+    pub(super) fn track_birthday(&self, h: &Cell<Horizon>, birth: i64) {
         let program = &self.plan.program;
         let next = crate::time::next_birthday(birth, self.now, &program.timezone, program.resolve);
-        self.note(h, next);
+        self.note(h, Horizon::at(next));
     }
 
-    /// Notes a membership test of a value that moves with `now`.
-    pub(super) fn track_member(&self, h: &Cell<i64>, value: Id) {
-        if self.plan.time_flow.moves(self.plan, value) {
-            self.note_unknown(h);
+    /// Notes a membership test in which the value looked for or the
+    /// collection moves with `now`.
+    pub(super) fn track_member(&self, h: &Cell<Horizon>, value: Id, collection: Id, env: Env<'_>) {
+        let (flow, plan) = (&self.plan.time_flow, self.plan);
+        if flow.moves(plan, value) || flow.moves(plan, collection) {
+            let (v, c) = (self.operand(value, env), self.operand(collection, env));
+            self.note_unknown(h, [(value, &v), (collection, &c)]);
         }
     }
 
@@ -275,12 +355,13 @@ impl Evaluator<'_, '_> {
 }
 
 /// The horizon an evaluator tracks: none noted yet.
-pub(super) fn open() -> Cell<i64> {
-    Cell::new(i64::MAX)
+pub(super) fn open() -> Cell<Horizon> {
+    Cell::new(Horizon::NEVER)
 }
 
 impl Plan {
-    /// Whether `next_change` may skip candidates with horizons.
+    /// Whether its lists have horizons element by element: none of them
+    /// holds a value that moves with `now`.
     pub(crate) fn horizons(&self) -> bool {
         self.time_flow.usable()
     }
@@ -293,20 +374,20 @@ impl Plan {
 /// value, not the first change of any element.
 #[derive(Debug, Clone)]
 pub(super) struct ListHorizon {
-    /// The first instant at which an element may enter the list.
-    enter: i64,
-    /// For each element, the first instant at which it may leave it.
-    leave: Vec<i64>,
-    /// The first instant at which the list may change at all.
-    any: i64,
-    /// Its elements, sorted, each with the last instant at which one equal
+    /// When an element may first enter the list.
+    enter: Horizon,
+    /// For each element, when it may first leave it.
+    leave: Vec<Horizon>,
+    /// When the list may first change at all.
+    any: Horizon,
+    /// Its elements, sorted, each with the last time at which one equal
     /// to it may leave: made on the first membership test in it.
-    members: std::cell::OnceCell<Vec<(Value, i64)>>,
+    members: std::cell::OnceCell<Vec<(Value, Horizon)>>,
 }
 
 impl ListHorizon {
-    fn new(enter: i64, leave: Vec<i64>) -> Self {
-        let any = leave.iter().copied().fold(enter, i64::min);
+    fn new(enter: Horizon, leave: Vec<Horizon>) -> Self {
+        let any = leave.iter().copied().fold(enter, Horizon::min);
         ListHorizon {
             enter,
             leave,
@@ -317,11 +398,11 @@ impl ListHorizon {
 
     /// Whether it never changes.
     pub(super) fn fixed(&self) -> bool {
-        self.any == i64::MAX
+        self.any.never()
     }
 
-    fn leave(&self, i: usize) -> i64 {
-        self.leave.get(i).copied().unwrap_or(i64::MIN)
+    fn leave(&self, i: usize) -> Horizon {
+        self.leave.get(i).copied().unwrap_or(Horizon::ALWAYS)
     }
 }
 
@@ -337,12 +418,17 @@ impl Evaluator<'_, '_> {
         let list = self.lists.get(*i)?.as_ref()?;
         let members = list.members.get_or_init(|| {
             let items = self.lets.get(*i).map_or(&[][..], Value::elements);
-            let mut members: Vec<(Value, i64)> = items
+            let mut members: Vec<(Value, Horizon)> = items
                 .iter()
                 .enumerate()
                 .map(|(j, item)| (item.clone(), list.leave(j)))
                 .collect();
-            members.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            // Of equal elements, the one that leaves last first.
+            members.sort_unstable_by(|a, b| {
+                (a.0.cmp(&b.0))
+                    .then(b.1.at.cmp(&a.1.at))
+                    .then(a.1.boundary.cmp(&b.1.boundary))
+            });
             members.dedup_by(|later, first| later.0 == first.0);
             members
         });
@@ -379,8 +465,14 @@ impl Evaluator<'_, '_> {
     }
 
     /// `body` for `item`, with its own horizon, apart from the rest.
-    fn holds_apart(&self, h: &Cell<i64>, item: &Value, body: Id, env: Env<'_>) -> (bool, i64) {
-        let saved = h.replace(i64::MAX);
+    fn holds_apart(
+        &self,
+        h: &Cell<Horizon>,
+        item: &Value,
+        body: Id,
+        env: Env<'_>,
+    ) -> (bool, Horizon) {
+        let saved = h.replace(Horizon::NEVER);
         let held = self.holds_in(item, body, env);
         (held, h.replace(saved))
     }
@@ -394,7 +486,7 @@ impl Evaluator<'_, '_> {
         match (horizon, self.plan.op(list)) {
             (Some(h), Op::Let(_)) => {
                 // Read without noting the list's own horizon.
-                let saved = self.horizon.as_ref().map(|c| c.replace(i64::MAX));
+                let saved = self.horizon.as_ref().map(|c| c.replace(Horizon::NEVER));
                 let value = self.eval(e);
                 if let (Some(c), Some(saved)) = (&self.horizon, saved) {
                     c.set(saved);
@@ -416,7 +508,7 @@ impl Evaluator<'_, '_> {
             Op::Let(i) => self.lets.get(i).cloned().unwrap_or_default(),
             _ => self.eval(list),
         };
-        let mut enter = source.map_or(i64::MAX, |s| s.enter);
+        let mut enter = source.map_or(Horizon::NEVER, |s| s.enter);
         let mut kept = Vec::new();
         let mut leave = Vec::new();
         for (j, item) in items.elements().iter().enumerate() {
@@ -426,7 +518,7 @@ impl Evaluator<'_, '_> {
             let (held, at) = self.holds_apart(h, item, pred, None);
             if held {
                 kept.push(item.clone());
-                leave.push(at.min(source.map_or(i64::MAX, |s| s.leave(j))));
+                leave.push(at.min(source.map_or(Horizon::NEVER, |s| s.leave(j))));
             } else {
                 enter = enter.min(at);
             }
@@ -457,14 +549,16 @@ impl Evaluator<'_, '_> {
         let Some(h) = &self.horizon else {
             return false;
         };
-        let enter = list.map_or(i64::MAX, |l| l.enter);
-        let leave = |j: usize| list.map_or(i64::MAX, |l| l.leave(j));
+        let enter = list.map_or(Horizon::NEVER, |l| l.enter);
+        let leave = |j: usize| list.map_or(Horizon::NEVER, |l| l.leave(j));
         let Some(body) = body else {
             // Not empty while one element stays; empty until one enters.
             let at = if items.is_empty() {
                 enter
             } else {
-                (0..items.len()).map(leave).max().unwrap_or(i64::MIN)
+                (0..items.len())
+                    .map(leave)
+                    .fold(Horizon::ALWAYS, Horizon::later)
             };
             self.note(h, at);
             return match quant {
@@ -474,7 +568,7 @@ impl Evaluator<'_, '_> {
             };
         };
         let deciding = !matches!(quant, Quant::All);
-        let mut decided: Option<i64> = None;
+        let mut decided: Option<Horizon> = None;
         let mut agreed = enter;
         for (j, item) in items.iter().enumerate() {
             if !self.budget.take(1) {
@@ -483,8 +577,8 @@ impl Evaluator<'_, '_> {
             let (held, at) = self.holds_apart(h, item, body, env);
             if held == deciding {
                 let at = at.min(leave(j));
-                decided = Some(decided.map_or(at, |d| d.max(at)));
-                if at == i64::MAX {
+                decided = Some(decided.map_or(at, |d| d.later(at)));
+                if at.never() {
                     break;
                 }
             } else {
@@ -510,15 +604,15 @@ impl Evaluator<'_, '_> {
     /// other does, a true one a disjunction true.
     pub(super) fn logic_apart(
         &self,
-        h: &Cell<i64>,
+        h: &Cell<Horizon>,
         conjunction: bool,
         a: Id,
         b: Id,
         env: Env<'_>,
     ) -> bool {
-        let saved = h.replace(i64::MAX);
+        let saved = h.replace(Horizon::NEVER);
         let x = self.eval_in(a, env).truthy();
-        let at_a = h.replace(i64::MAX);
+        let at_a = h.replace(Horizon::NEVER);
         if x != conjunction {
             h.set(saved);
             self.note(h, at_a);

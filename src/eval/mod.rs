@@ -48,7 +48,7 @@ pub struct Evaluator<'p, 'v> {
     indexes: index::Indexes,
     /// When `next_change` asks: the first instant after `now` at which a
     /// comparison made so far may flip (see `horizon.rs`).
-    horizon: Option<Cell<i64>>,
+    horizon: Option<Cell<horizon::Horizon>>,
     /// When it tracks horizons: those of the `let`s that filter a list,
     /// element by element.
     lists: Vec<Option<horizon::ListHorizon>>,
@@ -93,24 +93,26 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         person: &'v Value,
         now: i64,
         budget: &Budget,
-        horizon: Option<Cell<i64>>,
+        horizon: Option<Cell<horizon::Horizon>>,
     ) -> Self {
         let mut ev = Self::bare(plan, facts, person, now);
         ev.budget = budget.clone();
         ev.horizon = horizon;
         ev.lets = vec![Value::None; plan.lets.len()];
-        if ev.horizon.is_some() {
+        // Horizons element by element, where a list's elements stay put.
+        let apart = ev.horizon.is_some() && plan.horizons();
+        if apart {
             ev.lists = vec![None; plan.lets.len()];
         }
         for &i in &plan.let_order {
             if let Some(&l) = plan.lets.get(i) {
                 let v = match *plan.op(l) {
-                    Op::Where(list, pred) if ev.horizon.is_some() => {
+                    Op::Where(list, pred) if apart => {
                         let (v, list) = ev.where_apart(list, pred);
                         ev.lists[i] = list;
                         v
                     }
-                    Op::Project(list, _) if ev.horizon.is_some() => {
+                    Op::Project(list, _) if apart => {
                         let (v, list) = ev.project_apart(list, l);
                         ev.lists[i] = list;
                         v
@@ -159,12 +161,16 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         }
     }
 
-    /// For an evaluator made with [`Evaluator::tracking`]: the first
-    /// instant after `now` at which what it evaluated so far may change.
-    pub(crate) fn horizon(&self) -> i64 {
-        self.horizon
-            .as_ref()
-            .map_or(self.now.saturating_add(1), Cell::get)
+    /// For an evaluator made with [`Evaluator::tracking`]: when what it
+    /// evaluated so far may first change after `now`.
+    pub(crate) fn horizon(&self) -> horizon::Horizon {
+        self.horizon.as_ref().map_or(
+            horizon::Horizon {
+                at: self.now.saturating_add(1),
+                boundary: self.now,
+            },
+            Cell::get,
+        )
     }
 
     /// Whether rule `i` fires: its condition holds and its exception does
@@ -192,9 +198,8 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         let plan: &'p Plan = self.plan;
         // Each rule evaluated once, recording what its witnesses read.
         let mut trace = trace::Trace::default();
-        let mut fired: Vec<usize> = Vec::new();
-        let mut rules: Vec<FiredRule<'p>> = Vec::new();
-        for (i, (rule, roots)) in program.rules.iter().zip(&plan.rules).enumerate() {
+        let mut fired = Vec::new();
+        for (i, roots) in plan.rules.iter().enumerate() {
             trace.clear();
             let fires = self.traced(roots.when, &mut trace)
                 && !roots.unless.is_some_and(|u| self.traced(u, &mut trace));
@@ -206,35 +211,66 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             if let Some(u) = roots.unless {
                 self.witnesses(&mut trace, u, false, &mut witnesses);
             }
-            fired.push(i);
-            rules.push(FiredRule {
-                name: &rule.name,
-                code: rule.code.as_deref(),
-                title: rule.title.as_deref(),
-                outcome: &program.outcomes[rule.then.index],
-                witnesses,
-            });
+            fired.push((i, witnesses));
         }
-        let winner = winner(program, fired.iter().copied());
-        let outcome = winner.map_or(&program.otherwise, |i| &program.rules[i].then);
-        let roots = winner.map_or(&plan.otherwise, |i| &plan.rules[i].payload);
-        let payload = (outcome.payload.iter().zip(roots))
-            .map(|((name, _), &e)| (name.as_str(), self.eval(e), &plan.node(e).ty))
-            .collect();
         let mut warnings = data_warnings;
         for (w, &when) in program.warnings.iter().zip(&plan.warnings) {
             trace.clear();
             if self.traced(when, &mut trace) {
                 let mut witnesses = Vec::new();
                 self.witnesses(&mut trace, when, true, &mut witnesses);
-                let because = witness::because(&witnesses, &program.timezone);
-                warnings.push(if because.is_empty() {
-                    format!("{}: {}", w.name, w.message)
-                } else {
-                    format!("{}: {} ({})", w.name, w.message, because.join("; "))
-                });
+                warnings.push(warning_line(program, w, &witnesses));
             }
         }
+        self.decision(fired, warnings)
+    }
+
+    /// The decision that [`Evaluator::rule_reports`] and
+    /// [`Evaluator::warning_reports`] explain, made from them without
+    /// evaluating the rules again.
+    pub fn decision_of(
+        self,
+        rules: &[RuleReport<'p>],
+        warnings: &[(&'p crate::check::Warning, Vec<witness::Witness<'p>>)],
+        data_warnings: Vec<String>,
+    ) -> Decision<'p> {
+        let program: &'p crate::check::Program = &self.plan.program;
+        let fired = (rules.iter().enumerate())
+            .filter(|(_, r)| r.state == RuleState::Fired)
+            .map(|(i, r)| (i, r.witnesses.iter().chain(&r.exception).cloned().collect()))
+            .collect();
+        let mut lines = data_warnings;
+        lines.extend(warnings.iter().map(|(w, ws)| warning_line(program, w, ws)));
+        self.decision(fired, lines)
+    }
+
+    /// The decision given the rules that fired, by index, each with its
+    /// witnesses, and the warnings.
+    fn decision(
+        self,
+        fired: Vec<(usize, Vec<witness::Witness<'p>>)>,
+        warnings: Vec<String>,
+    ) -> Decision<'p> {
+        let program: &'p crate::check::Program = &self.plan.program;
+        let plan: &'p Plan = self.plan;
+        let winner = winner(program, fired.iter().map(|(i, _)| *i));
+        let outcome = winner.map_or(&program.otherwise, |i| &program.rules[i].then);
+        let roots = winner.map_or(&plan.otherwise, |i| &plan.rules[i].payload);
+        let payload = (outcome.payload.iter().zip(roots))
+            .map(|((name, _), &e)| (name.as_str(), self.eval(e), &plan.node(e).ty))
+            .collect();
+        let rules = (fired.into_iter())
+            .map(|(i, witnesses)| {
+                let rule = &program.rules[i];
+                FiredRule {
+                    name: &rule.name,
+                    code: rule.code.as_deref(),
+                    title: rule.title.as_deref(),
+                    outcome: &program.outcomes[rule.then.index],
+                    witnesses,
+                }
+            })
+            .collect();
         let id = program.id_slot.and_then(|slot| match self.person {
             Value::Record(fields) => match fields.get(slot) {
                 Some(Value::Text(id)) => Some(Arc::clone(id)),
@@ -257,6 +293,31 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             show_witnesses: false,
         }
     }
+}
+
+/// A warning that holds, as a decision gives it: its name, its message
+/// and what its witnesses say.
+fn warning_line(
+    program: &crate::check::Program,
+    w: &crate::check::Warning,
+    witnesses: &[witness::Witness<'_>],
+) -> String {
+    let because = witness::because(witnesses, &program.timezone);
+    if because.is_empty() {
+        format!("{}: {}", w.name, w.message)
+    } else {
+        format!("{}: {} ({})", w.name, w.message, because.join("; "))
+    }
+}
+
+/// The value of node `id` when it is of the constant stage (nothing of
+/// the facts, the person or `now` changes it): what lints read.
+pub(crate) fn constant(plan: &Plan, id: crate::compile::Id) -> Option<Value> {
+    if plan.node(id).stage != crate::compile::Stage::Constant {
+        return None;
+    }
+    let facts = Facts::none();
+    Some(Evaluator::bare(plan, &facts, &Value::None, 0).eval(id))
 }
 
 /// The rule that decides among those that fired: the most severe outcome
