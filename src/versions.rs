@@ -11,6 +11,7 @@
 use miette::Diagnostic;
 use thiserror::Error;
 
+use crate::data::Decoded;
 use crate::decision::{Decision, NextChange};
 use crate::time;
 use crate::{DataError, Extras, Facts, Policy};
@@ -224,20 +225,47 @@ impl Versions {
         now: i64,
         extras: Extras,
     ) -> Option<Result<Decision<'p>, DataError>> {
-        let i = self.versions.iter().rposition(|v| v.from <= now)?;
-        let version = self.versions.get(i).filter(|v| v.in_force_at(now))?;
+        let version = self.in_force(now)?;
+        Some(
+            (version.policy.read_json(json)).and_then(|person| {
+                self.decide_decoded_with(facts, person, Some(json), now, extras)
+            }),
+        )
+    }
+
+    /// [`Versions::decide_json_with`] for a person already decoded by the
+    /// version in force at `now` (an error if none is: check
+    /// [`Versions::in_force`] first). The record is decoded once: a later
+    /// version that reads records as this one does
+    /// ([`Policy::reads_like`]) is given a copy, another decodes `text`
+    /// (and without it, its change is not looked for).
+    pub fn decide_decoded_with<'p>(
+        &'p self,
+        facts: &'p [Facts],
+        person: Decoded,
+        text: Option<&str>,
+        now: i64,
+        extras: Extras,
+    ) -> Result<Decision<'p>, DataError> {
+        let found = (self.versions.iter().rposition(|v| v.from <= now))
+            .filter(|i| self.versions.get(*i).is_some_and(|v| v.in_force_at(now)));
         let facts_of = |k: usize| facts.get(k).or(facts.last());
-        let decided = version
-            .policy
-            .decide_json_with(facts_of(i)?, json, now, extras);
-        let Ok(mut decision) = decided else {
-            return Some(decided);
+        let (Some(i), Some(first_facts)) = (found, found.and_then(facts_of)) else {
+            return Err(DataError {
+                message: "no version of the policy is in force at this instant".into(),
+                line: None,
+                column: None,
+            });
         };
-        if !extras.next_change {
-            return Some(Ok(decision));
-        }
-        // Follow the decision through the later versions, each from the
-        // instant it takes effect, until it changes.
+        let version = &self.versions[i];
+        let later = self.versions.get(i + 1).filter(|_| extras.next_change);
+        let copy = later.map(|_| person.clone());
+        let mut decision = version
+            .policy
+            .decide_decoded_with(first_facts, person, now, extras)?;
+        let Some(copy) = copy else {
+            return Ok(decision);
+        };
         let mut current = (i, decision.clone());
         let brief = Extras {
             next_change: true,
@@ -256,9 +284,17 @@ impl Versions {
             if until.is_some_and(|u| u < next.from) {
                 break;
             }
-            let Some(Ok(then)) =
-                facts_of(k).map(|f| next.policy.decide_json_with(f, json, next.from, brief))
-            else {
+            let person = if next.policy.reads_like(&version.policy) {
+                Ok(copy.clone())
+            } else {
+                match text {
+                    Some(text) => next.policy.read_json(text),
+                    None => break,
+                }
+            };
+            let Some(Ok(then)) = facts_of(k).map(|f| {
+                person.and_then(|p| next.policy.decide_decoded_with(f, p, next.from, brief))
+            }) else {
                 break;
             };
             if !same_verdict(&current.1, &then) {
@@ -266,7 +302,7 @@ impl Versions {
                     at: next.from,
                     then: Box::new(then),
                 };
-                return Some(Ok(decision));
+                return Ok(decision);
             }
             if let NextChange::At { at, then: later } = &then.next_change
                 && self.versions.get(k + 1).is_none_or(|n| *at < n.from)
@@ -275,14 +311,14 @@ impl Versions {
                     at: *at,
                     then: later.clone(),
                 };
-                return Some(Ok(decision));
+                return Ok(decision);
             }
             current = (k, then);
         }
         if current.0 != i {
             decision.next_change = current.1.next_change;
         }
-        Some(Ok(decision))
+        Ok(decision)
     }
 }
 

@@ -1123,6 +1123,31 @@ fn dated_versions_decide_by_the_one_in_force_and_a_watch_is_told_when_the_next_t
         let o = binary::run(&["eval", versions, "--input", "-", "--now", now], person);
         assert_eq!(binary::lines(&o), vec![decision], "at {now}");
     }
+    // With `next_change` (the default), a single decision gives the change
+    // the next version brings, at the instant it takes effect, as `eval
+    // DIR --next-change` gives it.
+    let now = "2021-11-04T23:59:59";
+    let r = server.post(
+        &format!("/v1/policies/entry/decide?now={}", at(now)),
+        person,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let decision = plain(r.json());
+    assert_eq!(decision["next_change"]["at"], "2021-11-05T00:00:00+01:00");
+    assert_eq!(decision["next_change"]["outcome"], "refused");
+    let o = binary::run(
+        &[
+            "eval",
+            versions,
+            "--input",
+            "-",
+            "--now",
+            now,
+            "--next-change",
+        ],
+        person,
+    );
+    assert_eq!(binary::lines(&o), vec![decision]);
     // Before the first version: none in force.
     let r = server.post("/v1/policies/entry/decide?now=2021-10-01", person);
     assert_eq!(r.status, 400, "{}", r.text());
@@ -1134,6 +1159,10 @@ fn dated_versions_decide_by_the_one_in_force_and_a_watch_is_told_when_the_next_t
     assert_eq!(first.data["reason"], "initial");
     assert_eq!(first.data["decision"]["outcome"], "admitted");
     assert_eq!(first.data["decision"]["policy"]["version"], "2021-10-30");
+    assert_eq!(
+        first.data["decision"]["next_change"]["at"],
+        "2021-11-05T00:00:00+01:00"
+    );
     let clock = |to: &str| set_clock(&server, &format!("{{\"set\": \"{to}\"}}"));
     clock("2021-11-04T22:59:59Z");
     assert!(watched.next_within(Duration::from_millis(300)).is_none());

@@ -27,7 +27,7 @@ use axum::response::{IntoResponse as _, Response};
 use tokio::sync::watch as signal;
 
 use super::State;
-use super::catalog::Loaded;
+use super::catalog::Serving;
 use super::http::{ApiError, Ask, Decided, in_force, log_line, read_body, stamp};
 use crate::DataError;
 use crate::decision::NextChange;
@@ -55,7 +55,7 @@ struct Sent {
 }
 
 /// Decides `input` at `now` under `loaded`, with `next_change`.
-fn decide(loaded: &Loaded, ask: &Ask, now: i64, input: &str) -> Result<Pushed, ApiError> {
+fn decide(loaded: &Serving, ask: &Ask, now: i64, input: &str) -> Result<Pushed, ApiError> {
     let mut seen = None;
     let mut key = String::new();
     let mut next_at = None;
@@ -198,7 +198,7 @@ struct Follow {
     name: Box<str>,
     ask: Ask,
     input: Box<str>,
-    loaded: Arc<Loaded>,
+    loaded: Serving,
     changes: signal::Receiver<u64>,
     stopping: signal::Receiver<bool>,
     /// The decision last sent.

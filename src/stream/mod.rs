@@ -169,16 +169,15 @@ impl<'a> Decider<'a> {
                 out
             }
             Output::Json | Output::Pretty => {
-                // Across versions, the record is read again by each version
-                // it is followed through.
-                let over_time = text
-                    .zip(self.versions)
-                    .filter(|_| self.extras.next_change)
-                    .and_then(|(text, (vs, facts))| {
-                        vs.decide_json_with(facts, text, now, self.extras)
-                    });
+                // Across versions, the record decoded once is followed
+                // through the versions after the one in force.
+                let over_time = self
+                    .versions
+                    .filter(|(vs, _)| self.extras.next_change && vs.in_force(now).is_some());
                 let decision = match over_time {
-                    Some(decided) => decided?,
+                    Some((vs, facts)) => {
+                        vs.decide_decoded_with(facts, person, text, now, self.extras)?
+                    }
                     None => policy.decide_decoded_with(facts, person, now, self.extras)?,
                 };
                 if matches!(self.output, Output::Pretty) {
