@@ -240,7 +240,7 @@ fn main() {
                 "threads {threads}, single, {name}, half load ({half_tput:.0} req/s): p50 {p50:.0} µs, p99 {p99:.0} µs, failed {failed}"
             );
         }
-        for (name, query, reference) in [
+        for (name, query, reference, eval_us) in [
             (
                 "next_change",
                 "",
@@ -249,13 +249,16 @@ fn main() {
                 } else {
                     eval2_tput
                 },
+                eval_nc_cpu,
             ),
             (
                 "no next_change",
                 "&next_change=false",
                 if threads == "1" { eval_tput } else { 0.0 },
+                eval_cpu,
             ),
         ] {
+            let before = cpu(pid);
             let started = Instant::now();
             let r = server.connect().request_streaming(
                 "POST",
@@ -264,18 +267,26 @@ fn main() {
                 text.clone().into_bytes(),
             );
             let took = started.elapsed().as_secs_f64();
+            let used = cpu(pid) - before;
             let lines = r.body.iter().filter(|b| **b == b'\n').count();
             assert_eq!(lines, people_n);
             let tput = lines as f64 / took;
+            let per = used / lines as f64 * 1e6;
             let against = if reference > 0.0 {
                 format!(
-                    " ({:.0} % of eval's {reference:.0}/s)",
+                    " ({:.0} % of eval's {reference:.0}/s by wall time)",
                     tput / reference * 100.0
                 )
             } else {
                 String::new()
             };
-            println!("threads {threads}, batch of {lines}, {name}: {tput:.0} decisions/s{against}");
+            // By CPU: what the machine's other load does not skew.
+            println!(
+                "threads {threads}, batch of {lines}, {name}: {tput:.0} decisions/s{against}; \
+                 server CPU {per:.1} µs/decision against eval's {eval_us:.1} µs: \
+                 {:.0} % of eval's throughput per CPU second",
+                eval_us / per * 100.0
+            );
         }
         println!();
     }

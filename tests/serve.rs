@@ -1203,3 +1203,79 @@ fn dated_versions_decide_by_the_one_in_force_and_a_watch_is_told_when_the_next_t
     // No event for a reload that changes nothing served.
     assert!(watched.next_within(Duration::from_millis(300)).is_none());
 }
+
+/// A later version that reads records otherwise (a field more) is still
+/// followed: the record is decoded again for it alone, and the change it
+/// brings is the decision's `next_change`, over HTTP as from `eval DIR
+/// --next-change`.
+#[test]
+fn a_later_version_with_another_input_still_gives_its_change() {
+    let dir = folder("versions-input");
+    let versions = "tests/fixtures/versions/entry";
+    let first = support::read(format!("{versions}/2021-10-30.policy"));
+    std::fs::write(dir.join("2021-10-30.policy"), first).unwrap_or_default();
+    let second = support::read(format!("{versions}/2021-11-05.policy"))
+        .replace("  id: text?\n", "  id: text?\n  vaccinated: bool?\n");
+    assert!(second.contains("vaccinated"));
+    std::fs::write(dir.join("2021-11-05.policy"), second).unwrap_or_default();
+    let server = Server::start(&["--policies", &path_str(&dir)]);
+    let person =
+        r#"{"id": "m", "tests": [{"sampled_at": "2021-11-02T22:00", "result": "negative"}]}"#;
+    let now = "2021-11-04T12:00";
+    let r = server.post(
+        &format!("/v1/policies/entry/decide?now={}", at(now)),
+        person,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let decision = plain(r.json());
+    assert_eq!(decision["outcome"], "admitted");
+    assert_eq!(decision["next_change"]["at"], "2021-11-05T00:00:00+01:00");
+    assert_eq!(decision["next_change"]["outcome"], "refused");
+    let o = binary::run(
+        &[
+            "eval",
+            &path_str(&dir),
+            "--input",
+            "-",
+            "--now",
+            now,
+            "--next-change",
+        ],
+        person,
+    );
+    assert_eq!(binary::lines(&o), vec![decision]);
+}
+
+/// On the system clock, a watch stream's push comes from a timer at its
+/// instant: a stay in a case county that leaves the 14-day window a
+/// second and a half from now is pushed just after that instant, not
+/// before and not a tick later.
+#[test]
+fn on_the_system_clock_a_push_comes_at_its_instant() {
+    let server = Server::start(&[
+        "--policies",
+        "policies/beijing-2021-10-30.policy",
+        "--facts",
+        "examples/beijing/facts.json",
+    ]);
+    let instant = jiff::Timestamp::now() + jiff::SignedDuration::from_millis(1500);
+    let to = instant - jiff::SignedDuration::from_hours(14 * 24);
+    let person = format!(
+        r#"{{"id": "w", "stays": [{{"phone": "1", "region": "152923", "from": "2021-10-24T08:00:00+08:00", "to": "{to}"}}]}}"#
+    );
+    let mut watched = Events::open(server.addr, "/v1/policies/beijing_entry/watch", &person)
+        .unwrap_or_else(|r| unreachable!("{}: {}", r.status, r.text()));
+    let first = watched.next().unwrap_or_else(|| unreachable!());
+    assert_eq!(first.data["decision"]["outcome"], "popup");
+    let pushed = watched.next().unwrap_or_else(|| unreachable!());
+    let arrived = jiff::Timestamp::now();
+    assert_eq!(pushed.data["reason"], "next_change");
+    assert_eq!(pushed.data["decision"]["outcome"], "green");
+    let late = arrived.duration_since(instant);
+    assert!(!late.is_negative(), "pushed {late} before its instant");
+    // Loose for a loaded machine: the bench measures the real lateness.
+    assert!(
+        late < jiff::SignedDuration::from_millis(500),
+        "pushed {late} after its instant"
+    );
+}
