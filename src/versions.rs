@@ -263,61 +263,61 @@ impl Versions {
         let mut decision = version
             .policy
             .decide_decoded_with(first_facts, person, now, extras)?;
-        let Some(copy) = copy else {
+        if !extras.next_change {
             return Ok(decision);
-        };
-        let mut current = (i, decision.clone());
+        }
         let brief = Extras {
             next_change: true,
             ..Extras::default()
         };
-        for (k, next) in self.versions.iter().enumerate().skip(i + 1) {
-            let at_change = match &current.1.next_change {
-                NextChange::At { at, .. } => Some(*at),
-                _ => None,
+        // Follow the decision through the versions from the one in force
+        // until it changes: by the rules of the version deciding it, by a
+        // later version taking effect, or by the policy ending (an `until`
+        // with no version in force after it).
+        let mut k = i;
+        let mut before: Option<Decision<'p>> = None;
+        let mut change = decision.next_change.clone();
+        while let Some(current) = self.versions.get(k) {
+            let next = self.versions.get(k + 1);
+            let (stops, follows) = match (current.until, next) {
+                (Some(u), Some(n)) if u < n.from => (u, None),
+                (Some(u), None) => (u, None),
+                (_, Some(n)) => (n.from, Some(n)),
+                (None, None) => break,
             };
-            if at_change.is_some_and(|at| at < next.from) {
+            let own = match &change {
+                NextChange::At { at, .. } | NextChange::Ends { at } => Some(*at),
+                NextChange::Never | NextChange::NotAsked => None,
+            };
+            if own.is_some_and(|at| at < stops) {
                 break;
             }
-            let until = self.versions.get(current.0).and_then(|v| v.until);
-            // A gap between versions: no decision, so no change to give.
-            if until.is_some_and(|u| u < next.from) {
+            let Some(next) = follows else {
+                change = NextChange::Ends { at: stops };
                 break;
-            }
-            let person = if next.policy.reads_like(&version.policy) {
-                Ok(copy.clone())
-            } else {
-                match text {
-                    Some(text) => next.policy.read_json(text),
-                    None => break,
-                }
             };
-            let Some(Ok(then)) = facts_of(k).map(|f| {
+            let person = match (&copy, text) {
+                (Some(copy), _) if next.policy.reads_like(&version.policy) => Ok(copy.clone()),
+                (_, Some(text)) => next.policy.read_json(text),
+                _ => break,
+            };
+            let Some(Ok(then)) = facts_of(k + 1).map(|f| {
                 person.and_then(|p| next.policy.decide_decoded_with(f, p, next.from, brief))
             }) else {
                 break;
             };
-            if !same_verdict(&current.1, &then) {
-                decision.next_change = NextChange::At {
+            if !same_verdict(before.as_ref().unwrap_or(&decision), &then) {
+                change = NextChange::At {
                     at: next.from,
                     then: Box::new(then),
                 };
-                return Ok(decision);
+                break;
             }
-            if let NextChange::At { at, then: later } = &then.next_change
-                && self.versions.get(k + 1).is_none_or(|n| *at < n.from)
-            {
-                decision.next_change = NextChange::At {
-                    at: *at,
-                    then: later.clone(),
-                };
-                return Ok(decision);
-            }
-            current = (k, then);
+            change = then.next_change.clone();
+            before = Some(then);
+            k += 1;
         }
-        if current.0 != i {
-            decision.next_change = current.1.next_change;
-        }
+        decision.next_change = change;
         Ok(decision)
     }
 }
@@ -487,6 +487,52 @@ mod tests {
         assert!(
             vs.decide_json_with(&facts, json, at(p, "2021-10-01"), extras)
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn a_policy_that_ends_gives_its_end_as_the_next_change() {
+        let ending = |text: &str| {
+            let policy = Policy::compile("a.policy", text).unwrap_or_else(|e| unreachable!("{e}"));
+            Version::new("a.policy", policy).unwrap_or_else(|e| unreachable!("{e}"))
+        };
+        let text = "policy p\ntimezone \"Europe/Paris\"\neffective from 2021-11-01 until 2021-11-10\n\
+             outcomes ok < refused\ninput person { tested: time }\n\
+             rule old when person.tested < now - 72h then refused\notherwise ok\n";
+        let alone = Versions::new(vec![ending(text)]).unwrap_or_else(|e| unreachable!("{e}"));
+        let gap = Versions::new(vec![ending(text), window("b.policy", 48, "2021-11-12")])
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let p = &alone.all()[0].policy;
+        let extras = Extras {
+            next_change: true,
+            ..Extras::default()
+        };
+        let change = |vs: &Versions, tested: &str, now: &str| {
+            let facts: Vec<Facts> = (vs.all().iter())
+                .map(|v| v.policy.facts("{}").unwrap_or_else(|e| unreachable!("{e}")))
+                .collect();
+            let json = format!(r#"{{"tested": "{tested}"}}"#);
+            let d = vs.decide_json_with(&facts, &json, at(p, now), extras);
+            match d.map(|d| d.map(|d| d.next_change)) {
+                Some(Ok(NextChange::At { at, then })) => Some((
+                    time::format_instant(at, &p.program().timezone),
+                    Some(then.outcome.to_owned()),
+                )),
+                Some(Ok(NextChange::Ends { at })) => {
+                    Some((time::format_instant(at, &p.program().timezone), None))
+                }
+                _ => None,
+            }
+        };
+        let ends = Some(("2021-11-10T00:00:00+01:00".to_owned(), None));
+        // Its own change would come after the end: the end comes first.
+        assert_eq!(change(&alone, "2021-11-08T12:00", "2021-11-09"), ends);
+        // Between two versions, no decision either.
+        assert_eq!(change(&gap, "2021-11-08T12:00", "2021-11-09"), ends);
+        // A change before the end stays.
+        assert_eq!(
+            change(&alone, "2021-11-05T12:00", "2021-11-06"),
+            Some(("2021-11-08T12:00:00+01:00".into(), Some("refused".into())))
         );
     }
 

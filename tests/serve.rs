@@ -1279,3 +1279,69 @@ fn on_the_system_clock_a_push_comes_at_its_instant() {
         "pushed {late} after its instant"
     );
 }
+
+/// A version with `until` and none after it: a decision before the end
+/// gives the end as its `next_change` (no decision after it), as `eval
+/// DIR --next-change` does; after it every decision is a 400
+/// `policy::serve::not_in_force`; a watch stream ends at that instant.
+#[test]
+fn a_policy_that_ends_says_so_in_next_change_and_refuses_to_decide_after() {
+    let dir = folder("versions-until");
+    let text = support::read("tests/fixtures/versions/entry/2021-10-30.policy").replace(
+        "effective from 2021-10-30T00:00",
+        "effective from 2021-10-30T00:00 until 2021-11-05T00:00",
+    );
+    assert!(text.contains("until"));
+    std::fs::write(dir.join("2021-10-30.policy"), text).unwrap_or_default();
+    let token = dir.join("token");
+    std::fs::write(&token, TOKEN).unwrap_or_default();
+    let server = Server::start(&[
+        "--policies",
+        &path_str(&dir),
+        "--admin-token-file",
+        &path_str(&token),
+        "--test-clock",
+        "2021-11-04T12:00:00Z",
+    ]);
+    // Admitted until 5 November 22:00 by its rule, but the policy ends first.
+    let person =
+        r#"{"id": "m", "tests": [{"sampled_at": "2021-11-02T22:00", "result": "negative"}]}"#;
+    let now = "2021-11-04T13:00";
+    let r = server.post(
+        &format!("/v1/policies/entry/decide?now={}", at(now)),
+        person,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let decision = plain(r.json());
+    assert_eq!(decision["outcome"], "admitted");
+    assert_eq!(
+        decision["next_change"],
+        serde_json::json!({"at": "2021-11-05T00:00:00+01:00", "outcome": null, "rule": null, "ends": true})
+    );
+    let o = binary::run(
+        &[
+            "eval",
+            &path_str(&dir),
+            "--input",
+            "-",
+            "--now",
+            now,
+            "--next-change",
+        ],
+        person,
+    );
+    assert_eq!(binary::lines(&o), vec![decision]);
+    let r = server.post("/v1/policies/entry/decide?now=2021-11-05T00:00", person);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["code"], "policy::serve::not_in_force");
+    let mut watched = Events::open(server.addr, "/v1/policies/entry/watch", person)
+        .unwrap_or_else(|r| unreachable!("{}: {}", r.status, r.text()));
+    let first = watched.next().unwrap_or_else(|| unreachable!());
+    assert_eq!(first.data["decision"]["next_change"]["ends"], true);
+    set_clock(&server, r#"{"set": "2021-11-04T22:59:59Z"}"#);
+    assert!(watched.next_within(Duration::from_millis(300)).is_none());
+    set_clock(&server, r#"{"set": "2021-11-04T23:00:00Z"}"#);
+    let last = watched.next().unwrap_or_else(|| unreachable!());
+    assert_eq!(last.name, "end");
+    assert_eq!(last.data["reason"], "ended");
+}

@@ -156,9 +156,12 @@ impl Versions {
     }
 
     /// The files of one policy as its versions, checked as `policyc check`
-    /// checks them; one file is in force always.
+    /// checks them; one file that does not say when it is in force
+    /// (`effective`) is in force always.
     fn of(loaded: Vec<Arc<Loaded>>) -> Result<Versions, crate::versions::VersionsError> {
-        if let [one] = loaded.as_slice() {
+        if let [one] = loaded.as_slice()
+            && one.policy.program().effective.is_none()
+        {
             return Ok(Versions(vec![(Arc::clone(one), i64::MIN, None)], None));
         }
         let dated = loaded

@@ -41,6 +41,8 @@ struct Pushed {
     key: Box<str>,
     /// When it changes with no new data.
     next_at: Option<i64>,
+    /// At `next_at` the policy ends: no version is in force after it.
+    ends: bool,
     /// The instant it was made at: the next is never made earlier, so a
     /// stream never goes back to a decision it has left.
     now: i64,
@@ -51,6 +53,7 @@ struct Pushed {
 struct Sent {
     key: Box<str>,
     next_at: Option<i64>,
+    ends: bool,
     now: i64,
 }
 
@@ -59,6 +62,7 @@ fn decide(loaded: &Serving, ask: &Ask, now: i64, input: &str) -> Result<Pushed, 
     let mut seen = None;
     let mut key = String::new();
     let mut next_at = None;
+    let mut ends = false;
     let text = ask.with_decider(loaded, now, |decider| {
         let mut stamp = stamp(loaded, &mut seen);
         decider.decide_then(input, &mut |decision, out| {
@@ -69,8 +73,10 @@ fn decide(loaded: &Serving, ask: &Ask, now: i64, input: &str) -> Result<Pushed, 
                 decision.deciding_rule(),
                 decision.payload
             );
-            if let NextChange::At { at, .. } = decision.next_change {
-                next_at = Some(at);
+            match decision.next_change {
+                NextChange::At { at, .. } => next_at = Some(at),
+                NextChange::Ends { at } => (next_at, ends) = (Some(at), true),
+                NextChange::Never | NextChange::NotAsked => {}
             }
         })
     })?;
@@ -81,6 +87,7 @@ fn decide(loaded: &Serving, ask: &Ask, now: i64, input: &str) -> Result<Pushed, 
         key: key.into_boxed_str(),
         // A change not after the decision's instant is no change to wait for.
         next_at: next_at.filter(|at| *at > now),
+        ends,
         decided: seen,
         now,
     })
@@ -161,6 +168,7 @@ async fn open(
         sent: Sent {
             key: Box::from(""),
             next_at: None,
+            ends: false,
             now: first.now,
         },
         pending: Some(("initial", Ok(first))),
@@ -242,6 +250,7 @@ impl Follow {
             self.sent = Sent {
                 key: pushed.key,
                 next_at: pushed.next_at,
+                ends: pushed.ends,
                 now: pushed.now,
             };
             if !changed {
@@ -271,7 +280,7 @@ impl Follow {
                 // instant.
                 .filter(|v| next_at.is_none_or(|n| *v <= n));
             let ahead = next_at
-                .filter(|_| self.upcoming.is_none() && version_at.is_none())
+                .filter(|_| self.upcoming.is_none() && version_at.is_none() && !self.sent.ends)
                 .map(|at| clock.ahead(at, self.seq));
             tokio::select! {
                 biased;
@@ -315,6 +324,9 @@ impl Follow {
                     self.upcoming = decide(&self.loaded, &self.ask, at, &self.input).ok();
                 }
                 () = clock.sleep_until(next_at) => {
+                    if self.sent.ends {
+                        return Err(Some(end("ended")));
+                    }
                     let pushed = match self.upcoming.take() {
                         Some(p) => Ok(p),
                         None => {
