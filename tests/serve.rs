@@ -1080,6 +1080,50 @@ fn error_answers_say_what_is_wrong_and_what_to_do() {
     insta::assert_snapshot!(out);
 }
 
+/// A person tested negative on 2 November 2021 at 22:00.
+const TESTED: &str =
+    r#"{"id": "m", "tests": [{"sampled_at": "2021-11-02T22:00", "result": "negative"}]}"#;
+
+/// The service on the policies of `dir`, with an admin token and the
+/// test clock at `start`.
+fn clocked(dir: &Path, start: &str) -> Server {
+    let token = dir.join("token");
+    std::fs::write(&token, TOKEN).unwrap_or_default();
+    Server::start(&[
+        "--policies",
+        &path_str(dir),
+        "--admin-token-file",
+        &path_str(&token),
+        "--test-clock",
+        start,
+    ])
+}
+
+/// The decision of `person` at `now` over HTTP (with `next_change`, the
+/// default), checked equal to `eval POLICIES --next-change`'s.
+fn decided_as_eval(server: &Server, policies: &str, person: &str, now: &str) -> Value {
+    let r = server.post(
+        &format!("/v1/policies/entry/decide?now={}", at(now)),
+        person,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let decision = plain(r.json());
+    let o = binary::run(
+        &[
+            "eval",
+            policies,
+            "--input",
+            "-",
+            "--now",
+            now,
+            "--next-change",
+        ],
+        person,
+    );
+    assert_eq!(binary::lines(&o), vec![decision.clone()], "at {now}");
+    decision
+}
+
 /// Dated versions of one policy served as one (issue 11 items 1 and 3):
 /// each request is decided by the version in force at its `now`, as
 /// `eval DIR` decides it; a watch stream is told at the instant the next
@@ -1093,20 +1137,10 @@ fn dated_versions_decide_by_the_one_in_force_and_a_watch_is_told_when_the_next_t
         let text = support::read(format!("{versions}/{day}.policy"));
         std::fs::write(dir.join(format!("{day}.policy")), text).unwrap_or_default();
     }
-    let token = dir.join("token");
-    std::fs::write(&token, TOKEN).unwrap_or_default();
-    let server = Server::start(&[
-        "--policies",
-        &path_str(&dir),
-        "--admin-token-file",
-        &path_str(&token),
-        "--test-clock",
-        "2021-11-04T22:30:00Z",
-    ]);
+    let server = clocked(&dir, "2021-11-04T22:30:00Z");
     // Tested on 2 November at 22:00: 72 hours admit it until 5 November
     // 22:00, but from midnight on the 5th 48 hours are the rule.
-    let person =
-        r#"{"id": "m", "tests": [{"sampled_at": "2021-11-02T22:00", "result": "negative"}]}"#;
+    let person = TESTED;
     for (now, version, outcome) in [
         ("2021-11-04T23:59:59", "2021-10-30", "admitted"),
         ("2021-11-05T00:00", "2021-11-05", "refused"),
@@ -1126,28 +1160,9 @@ fn dated_versions_decide_by_the_one_in_force_and_a_watch_is_told_when_the_next_t
     // With `next_change` (the default), a single decision gives the change
     // the next version brings, at the instant it takes effect, as `eval
     // DIR --next-change` gives it.
-    let now = "2021-11-04T23:59:59";
-    let r = server.post(
-        &format!("/v1/policies/entry/decide?now={}", at(now)),
-        person,
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    let decision = plain(r.json());
+    let decision = decided_as_eval(&server, versions, person, "2021-11-04T23:59:59");
     assert_eq!(decision["next_change"]["at"], "2021-11-05T00:00:00+01:00");
     assert_eq!(decision["next_change"]["outcome"], "refused");
-    let o = binary::run(
-        &[
-            "eval",
-            versions,
-            "--input",
-            "-",
-            "--now",
-            now,
-            "--next-change",
-        ],
-        person,
-    );
-    assert_eq!(binary::lines(&o), vec![decision]);
     // Before the first version: none in force.
     let r = server.post("/v1/policies/entry/decide?now=2021-10-01", person);
     assert_eq!(r.status, 400, "{}", r.text());
@@ -1219,31 +1234,11 @@ fn a_later_version_with_another_input_still_gives_its_change() {
     assert!(second.contains("vaccinated"));
     std::fs::write(dir.join("2021-11-05.policy"), second).unwrap_or_default();
     let server = Server::start(&["--policies", &path_str(&dir)]);
-    let person =
-        r#"{"id": "m", "tests": [{"sampled_at": "2021-11-02T22:00", "result": "negative"}]}"#;
-    let now = "2021-11-04T12:00";
-    let r = server.post(
-        &format!("/v1/policies/entry/decide?now={}", at(now)),
-        person,
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    let decision = plain(r.json());
+    let person = TESTED;
+    let decision = decided_as_eval(&server, &path_str(&dir), person, "2021-11-04T12:00");
     assert_eq!(decision["outcome"], "admitted");
     assert_eq!(decision["next_change"]["at"], "2021-11-05T00:00:00+01:00");
     assert_eq!(decision["next_change"]["outcome"], "refused");
-    let o = binary::run(
-        &[
-            "eval",
-            &path_str(&dir),
-            "--input",
-            "-",
-            "--now",
-            now,
-            "--next-change",
-        ],
-        person,
-    );
-    assert_eq!(binary::lines(&o), vec![decision]);
 }
 
 /// On the system clock, a watch stream's push comes from a timer at its
@@ -1293,44 +1288,15 @@ fn a_policy_that_ends_says_so_in_next_change_and_refuses_to_decide_after() {
     );
     assert!(text.contains("until"));
     std::fs::write(dir.join("2021-10-30.policy"), text).unwrap_or_default();
-    let token = dir.join("token");
-    std::fs::write(&token, TOKEN).unwrap_or_default();
-    let server = Server::start(&[
-        "--policies",
-        &path_str(&dir),
-        "--admin-token-file",
-        &path_str(&token),
-        "--test-clock",
-        "2021-11-04T12:00:00Z",
-    ]);
+    let server = clocked(&dir, "2021-11-04T12:00:00Z");
     // Admitted until 5 November 22:00 by its rule, but the policy ends first.
-    let person =
-        r#"{"id": "m", "tests": [{"sampled_at": "2021-11-02T22:00", "result": "negative"}]}"#;
-    let now = "2021-11-04T13:00";
-    let r = server.post(
-        &format!("/v1/policies/entry/decide?now={}", at(now)),
-        person,
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    let decision = plain(r.json());
+    let person = TESTED;
+    let decision = decided_as_eval(&server, &path_str(&dir), person, "2021-11-04T13:00");
     assert_eq!(decision["outcome"], "admitted");
     assert_eq!(
         decision["next_change"],
         serde_json::json!({"at": "2021-11-05T00:00:00+01:00", "outcome": null, "rule": null, "ends": true})
     );
-    let o = binary::run(
-        &[
-            "eval",
-            &path_str(&dir),
-            "--input",
-            "-",
-            "--now",
-            now,
-            "--next-change",
-        ],
-        person,
-    );
-    assert_eq!(binary::lines(&o), vec![decision]);
     let r = server.post("/v1/policies/entry/decide?now=2021-11-05T00:00", person);
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.json()["code"], "policy::serve::not_in_force");
