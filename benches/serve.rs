@@ -5,7 +5,7 @@
 //! ```text
 //! cargo bench --bench serve              # every phase, about a minute
 //! cargo bench --bench serve -- --quick   # shorter phases
-//! cargo bench --bench serve -- --only=watch   # one phase: watch or reload
+//! cargo bench --bench serve -- --only=live    # one phase: live, watch or reload
 //! ```
 //!
 //! It measures, at 1 and 2 server threads: single decisions over
@@ -13,8 +13,10 @@
 //! against `eval`'s), with and without `next_change`, and p99 at half the
 //! maximum load; a JSON Lines batch against `eval --jobs N`; 1,000 reloads
 //! under load (failed requests, decisions by a revision never announced);
-//! and 10,000 open watch streams (memory, and each push's delay after its
-//! instant on the test clock).
+//! and 10,000 open watch streams: on the system clock, each changing at
+//! its own instant (memory, and each push's lateness after its instant),
+//! and on the test clock, all changing at one instant (how long until
+//! every push has arrived).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
@@ -173,6 +175,7 @@ fn main() {
     let only = std::env::args().find_map(|a| a.strip_prefix("--only=").map(str::to_owned));
     match only.as_deref() {
         Some("watch") => return watches(quick),
+        Some("live") => return live_watches(quick),
         Some("reload") => {
             let people = population::population(1000, population::SEED);
             let people: Vec<String> = people.lines().map(str::to_owned).collect();
@@ -237,7 +240,7 @@ fn main() {
                 "threads {threads}, single, {name}, half load ({half_tput:.0} req/s): p50 {p50:.0} µs, p99 {p99:.0} µs, failed {failed}"
             );
         }
-        for (name, query, reference) in [
+        for (name, query, reference, eval_us) in [
             (
                 "next_change",
                 "",
@@ -246,13 +249,16 @@ fn main() {
                 } else {
                     eval2_tput
                 },
+                eval_nc_cpu,
             ),
             (
                 "no next_change",
                 "&next_change=false",
                 if threads == "1" { eval_tput } else { 0.0 },
+                eval_cpu,
             ),
         ] {
+            let before = cpu(pid);
             let started = Instant::now();
             let r = server.connect().request_streaming(
                 "POST",
@@ -261,24 +267,33 @@ fn main() {
                 text.clone().into_bytes(),
             );
             let took = started.elapsed().as_secs_f64();
+            let used = cpu(pid) - before;
             let lines = r.body.iter().filter(|b| **b == b'\n').count();
             assert_eq!(lines, people_n);
             let tput = lines as f64 / took;
+            let per = used / lines as f64 * 1e6;
             let against = if reference > 0.0 {
                 format!(
-                    " ({:.0} % of eval's {reference:.0}/s)",
+                    " ({:.0} % of eval's {reference:.0}/s by wall time)",
                     tput / reference * 100.0
                 )
             } else {
                 String::new()
             };
-            println!("threads {threads}, batch of {lines}, {name}: {tput:.0} decisions/s{against}");
+            // By CPU: what the machine's other load does not skew.
+            println!(
+                "threads {threads}, batch of {lines}, {name}: {tput:.0} decisions/s{against}; \
+                 server CPU {per:.1} µs/decision against eval's {eval_us:.1} µs: \
+                 {:.0} % of eval's throughput per CPU second",
+                eval_us / per * 100.0
+            );
         }
         println!();
     }
 
     reloads(&people, quick);
     watches(quick);
+    live_watches(quick);
 }
 
 /// The service on two threads with the admin token `t` (kept in `dir`).
@@ -479,10 +494,128 @@ fn watches(quick: bool) {
     let max = delays.iter().max().copied().unwrap_or_default();
     let (p50, p99) = percentiles(delays);
     println!(
-        "watch: {n} open streams: server memory {memory:.0} MB ({idle:.0} MB idle); \
-         pushes received {got}, delay after the instant p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "watch, test clock: {n} open streams all changing at one instant: server memory {memory:.0} MB \
+         ({idle:.0} MB idle); pushes received {got}, delay after the instant p50 {:.1} ms, p99 {:.1} ms, \
+         max {:.1} ms (the last push: the time to tell them all)",
         p50 / 1e3,
         p99 / 1e3,
         max.as_secs_f64() * 1e3
+    );
+}
+
+/// 10,000 open watch streams on the system clock, each person's decision
+/// changing at an instant of its own (a stay in a case county leaving the
+/// 14-day window), spread over a few seconds: the server's memory with
+/// every stream open, and each push's lateness after its instant, from
+/// the client's own clock (one machine, one clock).
+fn live_watches(quick: bool) {
+    let n: u32 = if quick { 2_000 } else { 10_000 };
+    let server = Server::start(&["--policies", POLICY, "--facts", FACTS, "--threads", "2"]);
+    let pid = server.child.id();
+    let idle = rss_mb(pid);
+    let addr = server.addr;
+    let micros = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(0))
+    };
+    // The instants: from 8 s from now (the streams open meanwhile), over 4 s.
+    let first = micros(std::time::SystemTime::now()) + 8_000_000;
+    let spread = 4_000_000 / i64::from(n);
+    let day = 86_400_000_000i64;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (lateness, memory, opened_in, late_open) = runtime.block_on(async move {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let opened = Arc::new(tokio::sync::Semaphore::new(0));
+        let began = Instant::now();
+        let mut tasks = Vec::new();
+        for i in 0..n {
+            let opened = opened.clone();
+            let at = first + i64::from(i) * spread;
+            let to = jiff::Timestamp::from_microsecond(at - 14 * day).unwrap();
+            let person = format!(
+                r#"{{"id": "W{i}", "stays": [{{"phone": "1", "region": "152923", "from": "2026-01-01T08:00:00Z", "to": "{to}"}}]}}"#
+            );
+            tasks.push(tokio::spawn(async move {
+                let req = format!(
+                    "POST /v1/policies/beijing_entry/watch HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{person}",
+                    person.len()
+                );
+                let watched = async {
+                    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+                    s.write_all(req.as_bytes()).await.ok()?;
+                    let mut got = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    let count =
+                        |got: &[u8]| got.windows(15).filter(|w| w == b"event: decision").count();
+                    while count(&got) < 1 {
+                        let k = s.read(&mut buf).await.ok()?;
+                        if k == 0 {
+                            return None;
+                        }
+                        got.extend_from_slice(&buf[..k]);
+                    }
+                    opened.add_permits(1);
+                    while count(&got) < 2 {
+                        let k = s.read(&mut buf).await.ok()?;
+                        if k == 0 {
+                            return None;
+                        }
+                        got.extend_from_slice(&buf[..k]);
+                    }
+                    Some(micros(std::time::SystemTime::now()) - at)
+                };
+                tokio::time::timeout(Duration::from_secs(30), watched)
+                    .await
+                    .ok()
+                    .flatten()
+            }));
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(20), opened.acquire_many(n)).await;
+        let opened_in = began.elapsed();
+        let memory = rss_mb(pid);
+        let late_open = micros(std::time::SystemTime::now()) > first;
+        let mut lateness = Vec::new();
+        for t in tasks {
+            if let Ok(Some(d)) = t.await {
+                lateness.push(d);
+            }
+        }
+        (lateness, memory, opened_in, late_open)
+    });
+    let peak = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0;
+    let got = lateness.len();
+    let max = lateness.iter().max().copied().unwrap_or_default();
+    let min = lateness.iter().min().copied().unwrap_or_default();
+    let within = lateness.iter().filter(|d| **d <= 10_000).count();
+    let (p50, p99) = percentiles(
+        lateness
+            .into_iter()
+            .map(|d| Duration::from_micros(d.max(0).unsigned_abs()))
+            .collect(),
+    );
+    println!(
+        "watch, system clock: {n} open streams (opened in {:.1} s{}): server memory {memory:.0} MB \
+         ({idle:.0} MB idle, peak {peak:.0} MB); pushes received {got}, {within} within 10 ms; \
+         lateness after the instant p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (min {:.2} ms)",
+        opened_in.as_secs_f64(),
+        if late_open {
+            ", after the first instant"
+        } else {
+            ""
+        },
+        p50 / 1e3,
+        p99 / 1e3,
+        max as f64 / 1e3,
+        min as f64 / 1e3,
     );
 }

@@ -227,6 +227,8 @@ pub struct Phrases {
     /// `{at}`, `{outcome}`
     changes_at: &'static str,
     never_changes: &'static str,
+    /// `{at}`: the version in force ends with none after it
+    ends_at: &'static str,
     can_do: &'static str,
     /// `{remedy}`, `{outcome}`
     remedy: &'static str,
@@ -286,6 +288,7 @@ static ZH: Phrases = Phrases {
     changes: "何时变化",
     changes_at: "{at} 之后，结果变为{outcome}",
     never_changes: "在没有新数据的情况下，结果不会再变化",
+    ends_at: "{at} 起本政策没有生效的版本，不再作出结果",
     can_do: "可以做什么",
     remedy: "{remedy}：结果将变为{outcome}",
     nothing_to_do: "目前没有能立即改变结果的办法",
@@ -331,6 +334,7 @@ static EN: Phrases = Phrases {
     changes: "When it changes",
     changes_at: "just after {at}, the decision becomes {outcome}",
     never_changes: "with no new data, this decision will not change",
+    ends_at: "from {at} no version of the policy is in force, and no decision is made",
     can_do: "What you can do",
     remedy: "{remedy}: the decision would become {outcome}",
     nothing_to_do: "nothing you can do now changes this decision",
@@ -543,6 +547,11 @@ impl<'a, 'w> Writer<'a, 'w> {
             }
             NextChange::Never => {
                 let _ = write!(self.out, "\n\n{}{}{}", p.changes, p.colon, p.never_changes);
+                None
+            }
+            NextChange::Ends { at } => {
+                let line = fill(p.ends_at, &[("at", &self.when(*at))]);
+                let _ = write!(self.out, "\n\n{}{}{line}", p.changes, p.colon);
                 None
             }
             NextChange::NotAsked => None,

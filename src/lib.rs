@@ -310,6 +310,18 @@ impl Policy {
         }
     }
 
+    /// Whether `other` reads a person record exactly as this policy does
+    /// (the same input schema, zone, resolution of local times and
+    /// strictness): a record one decoded is then the other's as well, and
+    /// need not be decoded again.
+    pub fn reads_like(&self, other: &Policy) -> bool {
+        let (a, b) = (self.reading(), other.reading());
+        a.strict == b.strict
+            && a.resolve == b.resolve
+            && a.timezone == b.timezone
+            && self.plan.program.input == other.plan.program.input
+    }
+
     /// Decodes one person record given as a JSON object against the
     /// policy's schema, without checking its constraints (the `decide_*`
     /// and `explain_*` functions do): for callers that decode on one thread

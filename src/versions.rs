@@ -11,6 +11,7 @@
 use miette::Diagnostic;
 use thiserror::Error;
 
+use crate::data::Decoded;
 use crate::decision::{Decision, NextChange};
 use crate::time;
 use crate::{DataError, Extras, Facts, Policy};
@@ -224,65 +225,100 @@ impl Versions {
         now: i64,
         extras: Extras,
     ) -> Option<Result<Decision<'p>, DataError>> {
-        let i = self.versions.iter().rposition(|v| v.from <= now)?;
-        let version = self.versions.get(i).filter(|v| v.in_force_at(now))?;
+        let version = self.in_force(now)?;
+        Some(
+            (version.policy.read_json(json)).and_then(|person| {
+                self.decide_decoded_with(facts, person, Some(json), now, extras)
+            }),
+        )
+    }
+
+    /// [`Versions::decide_json_with`] for a person already decoded by the
+    /// version in force at `now` (an error if none is: check
+    /// [`Versions::in_force`] first). The record is decoded once: a later
+    /// version that reads records as this one does
+    /// ([`Policy::reads_like`]) is given a copy, another decodes `text`
+    /// (and without it, its change is not looked for).
+    pub fn decide_decoded_with<'p>(
+        &'p self,
+        facts: &'p [Facts],
+        person: Decoded,
+        text: Option<&str>,
+        now: i64,
+        extras: Extras,
+    ) -> Result<Decision<'p>, DataError> {
+        let found = (self.versions.iter().rposition(|v| v.from <= now))
+            .filter(|i| self.versions.get(*i).is_some_and(|v| v.in_force_at(now)));
         let facts_of = |k: usize| facts.get(k).or(facts.last());
-        let decided = version
-            .policy
-            .decide_json_with(facts_of(i)?, json, now, extras);
-        let Ok(mut decision) = decided else {
-            return Some(decided);
+        let (Some(i), Some(first_facts)) = (found, found.and_then(facts_of)) else {
+            return Err(DataError {
+                message: "no version of the policy is in force at this instant".into(),
+                line: None,
+                column: None,
+            });
         };
+        let version = &self.versions[i];
+        let later = self.versions.get(i + 1).filter(|_| extras.next_change);
+        let copy = later.map(|_| person.clone());
+        let mut decision = version
+            .policy
+            .decide_decoded_with(first_facts, person, now, extras)?;
         if !extras.next_change {
-            return Some(Ok(decision));
+            return Ok(decision);
         }
-        // Follow the decision through the later versions, each from the
-        // instant it takes effect, until it changes.
-        let mut current = (i, decision.clone());
         let brief = Extras {
             next_change: true,
             ..Extras::default()
         };
-        for (k, next) in self.versions.iter().enumerate().skip(i + 1) {
-            let at_change = match &current.1.next_change {
-                NextChange::At { at, .. } => Some(*at),
-                _ => None,
+        // Follow the decision through the versions from the one in force
+        // until it changes: by the rules of the version deciding it, by a
+        // later version taking effect, or by the policy ending (an `until`
+        // with no version in force after it).
+        let mut k = i;
+        let mut before: Option<Decision<'p>> = None;
+        let mut change = decision.next_change.clone();
+        while let Some(current) = self.versions.get(k) {
+            let next = self.versions.get(k + 1);
+            let (stops, follows) = match (current.until, next) {
+                (Some(u), Some(n)) if u < n.from => (u, None),
+                (Some(u), None) => (u, None),
+                (_, Some(n)) => (n.from, Some(n)),
+                (None, None) => break,
             };
-            if at_change.is_some_and(|at| at < next.from) {
+            let own = match &change {
+                NextChange::At { at, .. } | NextChange::Ends { at } => Some(*at),
+                NextChange::Never | NextChange::NotAsked => None,
+            };
+            if own.is_some_and(|at| at < stops) {
                 break;
             }
-            let until = self.versions.get(current.0).and_then(|v| v.until);
-            // A gap between versions: no decision, so no change to give.
-            if until.is_some_and(|u| u < next.from) {
-                break;
-            }
-            let Some(Ok(then)) =
-                facts_of(k).map(|f| next.policy.decide_json_with(f, json, next.from, brief))
-            else {
+            let Some(next) = follows else {
+                change = NextChange::Ends { at: stops };
                 break;
             };
-            if !same_verdict(&current.1, &then) {
-                decision.next_change = NextChange::At {
+            let person = match (&copy, text) {
+                (Some(copy), _) if next.policy.reads_like(&version.policy) => Ok(copy.clone()),
+                (_, Some(text)) => next.policy.read_json(text),
+                _ => break,
+            };
+            let Some(Ok(then)) = facts_of(k + 1).map(|f| {
+                person.and_then(|p| next.policy.decide_decoded_with(f, p, next.from, brief))
+            }) else {
+                break;
+            };
+            if !same_verdict(before.as_ref().unwrap_or(&decision), &then) {
+                change = NextChange::At {
                     at: next.from,
                     then: Box::new(then),
                 };
-                return Some(Ok(decision));
+                break;
             }
-            if let NextChange::At { at, then: later } = &then.next_change
-                && self.versions.get(k + 1).is_none_or(|n| *at < n.from)
-            {
-                decision.next_change = NextChange::At {
-                    at: *at,
-                    then: later.clone(),
-                };
-                return Some(Ok(decision));
-            }
-            current = (k, then);
+            change = then.next_change.clone();
+            before = Some(then);
+            k += 1;
         }
-        if current.0 != i {
-            decision.next_change = current.1.next_change;
-        }
-        Some(Ok(decision))
+        decision.next_change = change;
+        Ok(decision)
     }
 }
 
@@ -451,6 +487,52 @@ mod tests {
         assert!(
             vs.decide_json_with(&facts, json, at(p, "2021-10-01"), extras)
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn a_policy_that_ends_gives_its_end_as_the_next_change() {
+        let ending = |text: &str| {
+            let policy = Policy::compile("a.policy", text).unwrap_or_else(|e| unreachable!("{e}"));
+            Version::new("a.policy", policy).unwrap_or_else(|e| unreachable!("{e}"))
+        };
+        let text = "policy p\ntimezone \"Europe/Paris\"\neffective from 2021-11-01 until 2021-11-10\n\
+             outcomes ok < refused\ninput person { tested: time }\n\
+             rule old when person.tested < now - 72h then refused\notherwise ok\n";
+        let alone = Versions::new(vec![ending(text)]).unwrap_or_else(|e| unreachable!("{e}"));
+        let gap = Versions::new(vec![ending(text), window("b.policy", 48, "2021-11-12")])
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let p = &alone.all()[0].policy;
+        let extras = Extras {
+            next_change: true,
+            ..Extras::default()
+        };
+        let change = |vs: &Versions, tested: &str, now: &str| {
+            let facts: Vec<Facts> = (vs.all().iter())
+                .map(|v| v.policy.facts("{}").unwrap_or_else(|e| unreachable!("{e}")))
+                .collect();
+            let json = format!(r#"{{"tested": "{tested}"}}"#);
+            let d = vs.decide_json_with(&facts, &json, at(p, now), extras);
+            match d.map(|d| d.map(|d| d.next_change)) {
+                Some(Ok(NextChange::At { at, then })) => Some((
+                    time::format_instant(at, &p.program().timezone),
+                    Some(then.outcome.to_owned()),
+                )),
+                Some(Ok(NextChange::Ends { at })) => {
+                    Some((time::format_instant(at, &p.program().timezone), None))
+                }
+                _ => None,
+            }
+        };
+        let ends = Some(("2021-11-10T00:00:00+01:00".to_owned(), None));
+        // Its own change would come after the end: the end comes first.
+        assert_eq!(change(&alone, "2021-11-08T12:00", "2021-11-09"), ends);
+        // Between two versions, no decision either.
+        assert_eq!(change(&gap, "2021-11-08T12:00", "2021-11-09"), ends);
+        // A change before the end stays.
+        assert_eq!(
+            change(&alone, "2021-11-05T12:00", "2021-11-06"),
+            Some(("2021-11-08T12:00:00+01:00".into(), Some("refused".into())))
         );
     }
 

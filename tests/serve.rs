@@ -1080,6 +1080,50 @@ fn error_answers_say_what_is_wrong_and_what_to_do() {
     insta::assert_snapshot!(out);
 }
 
+/// A person tested negative on 2 November 2021 at 22:00.
+const TESTED: &str =
+    r#"{"id": "m", "tests": [{"sampled_at": "2021-11-02T22:00", "result": "negative"}]}"#;
+
+/// The service on the policies of `dir`, with an admin token and the
+/// test clock at `start`.
+fn clocked(dir: &Path, start: &str) -> Server {
+    let token = dir.join("token");
+    std::fs::write(&token, TOKEN).unwrap_or_default();
+    Server::start(&[
+        "--policies",
+        &path_str(dir),
+        "--admin-token-file",
+        &path_str(&token),
+        "--test-clock",
+        start,
+    ])
+}
+
+/// The decision of `person` at `now` over HTTP (with `next_change`, the
+/// default), checked equal to `eval POLICIES --next-change`'s.
+fn decided_as_eval(server: &Server, policies: &str, person: &str, now: &str) -> Value {
+    let r = server.post(
+        &format!("/v1/policies/entry/decide?now={}", at(now)),
+        person,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let decision = plain(r.json());
+    let o = binary::run(
+        &[
+            "eval",
+            policies,
+            "--input",
+            "-",
+            "--now",
+            now,
+            "--next-change",
+        ],
+        person,
+    );
+    assert_eq!(binary::lines(&o), vec![decision.clone()], "at {now}");
+    decision
+}
+
 /// Dated versions of one policy served as one (issue 11 items 1 and 3):
 /// each request is decided by the version in force at its `now`, as
 /// `eval DIR` decides it; a watch stream is told at the instant the next
@@ -1093,20 +1137,10 @@ fn dated_versions_decide_by_the_one_in_force_and_a_watch_is_told_when_the_next_t
         let text = support::read(format!("{versions}/{day}.policy"));
         std::fs::write(dir.join(format!("{day}.policy")), text).unwrap_or_default();
     }
-    let token = dir.join("token");
-    std::fs::write(&token, TOKEN).unwrap_or_default();
-    let server = Server::start(&[
-        "--policies",
-        &path_str(&dir),
-        "--admin-token-file",
-        &path_str(&token),
-        "--test-clock",
-        "2021-11-04T22:30:00Z",
-    ]);
+    let server = clocked(&dir, "2021-11-04T22:30:00Z");
     // Tested on 2 November at 22:00: 72 hours admit it until 5 November
     // 22:00, but from midnight on the 5th 48 hours are the rule.
-    let person =
-        r#"{"id": "m", "tests": [{"sampled_at": "2021-11-02T22:00", "result": "negative"}]}"#;
+    let person = TESTED;
     for (now, version, outcome) in [
         ("2021-11-04T23:59:59", "2021-10-30", "admitted"),
         ("2021-11-05T00:00", "2021-11-05", "refused"),
@@ -1123,6 +1157,12 @@ fn dated_versions_decide_by_the_one_in_force_and_a_watch_is_told_when_the_next_t
         let o = binary::run(&["eval", versions, "--input", "-", "--now", now], person);
         assert_eq!(binary::lines(&o), vec![decision], "at {now}");
     }
+    // With `next_change` (the default), a single decision gives the change
+    // the next version brings, at the instant it takes effect, as `eval
+    // DIR --next-change` gives it.
+    let decision = decided_as_eval(&server, versions, person, "2021-11-04T23:59:59");
+    assert_eq!(decision["next_change"]["at"], "2021-11-05T00:00:00+01:00");
+    assert_eq!(decision["next_change"]["outcome"], "refused");
     // Before the first version: none in force.
     let r = server.post("/v1/policies/entry/decide?now=2021-10-01", person);
     assert_eq!(r.status, 400, "{}", r.text());
@@ -1134,6 +1174,10 @@ fn dated_versions_decide_by_the_one_in_force_and_a_watch_is_told_when_the_next_t
     assert_eq!(first.data["reason"], "initial");
     assert_eq!(first.data["decision"]["outcome"], "admitted");
     assert_eq!(first.data["decision"]["policy"]["version"], "2021-10-30");
+    assert_eq!(
+        first.data["decision"]["next_change"]["at"],
+        "2021-11-05T00:00:00+01:00"
+    );
     let clock = |to: &str| set_clock(&server, &format!("{{\"set\": \"{to}\"}}"));
     clock("2021-11-04T22:59:59Z");
     assert!(watched.next_within(Duration::from_millis(300)).is_none());
@@ -1173,4 +1217,97 @@ fn dated_versions_decide_by_the_one_in_force_and_a_watch_is_told_when_the_next_t
     assert_eq!(r.json()["policy"]["version"], "2021-11-05");
     // No event for a reload that changes nothing served.
     assert!(watched.next_within(Duration::from_millis(300)).is_none());
+}
+
+/// A later version that reads records otherwise (a field more) is still
+/// followed: the record is decoded again for it alone, and the change it
+/// brings is the decision's `next_change`, over HTTP as from `eval DIR
+/// --next-change`.
+#[test]
+fn a_later_version_with_another_input_still_gives_its_change() {
+    let dir = folder("versions-input");
+    let versions = "tests/fixtures/versions/entry";
+    let first = support::read(format!("{versions}/2021-10-30.policy"));
+    std::fs::write(dir.join("2021-10-30.policy"), first).unwrap_or_default();
+    let second = support::read(format!("{versions}/2021-11-05.policy"))
+        .replace("  id: text?\n", "  id: text?\n  vaccinated: bool?\n");
+    assert!(second.contains("vaccinated"));
+    std::fs::write(dir.join("2021-11-05.policy"), second).unwrap_or_default();
+    let server = Server::start(&["--policies", &path_str(&dir)]);
+    let person = TESTED;
+    let decision = decided_as_eval(&server, &path_str(&dir), person, "2021-11-04T12:00");
+    assert_eq!(decision["outcome"], "admitted");
+    assert_eq!(decision["next_change"]["at"], "2021-11-05T00:00:00+01:00");
+    assert_eq!(decision["next_change"]["outcome"], "refused");
+}
+
+/// On the system clock, a watch stream's push comes from a timer at its
+/// instant: a stay in a case county that leaves the 14-day window a
+/// second and a half from now is pushed just after that instant, not
+/// before and not a tick later.
+#[test]
+fn on_the_system_clock_a_push_comes_at_its_instant() {
+    let server = Server::start(&[
+        "--policies",
+        "policies/beijing-2021-10-30.policy",
+        "--facts",
+        "examples/beijing/facts.json",
+    ]);
+    let instant = jiff::Timestamp::now() + jiff::SignedDuration::from_millis(1500);
+    let to = instant - jiff::SignedDuration::from_hours(14 * 24);
+    let person = format!(
+        r#"{{"id": "w", "stays": [{{"phone": "1", "region": "152923", "from": "2021-10-24T08:00:00+08:00", "to": "{to}"}}]}}"#
+    );
+    let mut watched = Events::open(server.addr, "/v1/policies/beijing_entry/watch", &person)
+        .unwrap_or_else(|r| unreachable!("{}: {}", r.status, r.text()));
+    let first = watched.next().unwrap_or_else(|| unreachable!());
+    assert_eq!(first.data["decision"]["outcome"], "popup");
+    let pushed = watched.next().unwrap_or_else(|| unreachable!());
+    let arrived = jiff::Timestamp::now();
+    assert_eq!(pushed.data["reason"], "next_change");
+    assert_eq!(pushed.data["decision"]["outcome"], "green");
+    let late = arrived.duration_since(instant);
+    assert!(!late.is_negative(), "pushed {late} before its instant");
+    // Loose for a loaded machine: the bench measures the real lateness.
+    assert!(
+        late < jiff::SignedDuration::from_millis(500),
+        "pushed {late} after its instant"
+    );
+}
+
+/// A version with `until` and none after it: a decision before the end
+/// gives the end as its `next_change` (no decision after it), as `eval
+/// DIR --next-change` does; after it every decision is a 400
+/// `policy::serve::not_in_force`; a watch stream ends at that instant.
+#[test]
+fn a_policy_that_ends_says_so_in_next_change_and_refuses_to_decide_after() {
+    let dir = folder("versions-until");
+    let text = support::read("tests/fixtures/versions/entry/2021-10-30.policy").replace(
+        "effective from 2021-10-30T00:00",
+        "effective from 2021-10-30T00:00 until 2021-11-05T00:00",
+    );
+    assert!(text.contains("until"));
+    std::fs::write(dir.join("2021-10-30.policy"), text).unwrap_or_default();
+    let server = clocked(&dir, "2021-11-04T12:00:00Z");
+    // Admitted until 5 November 22:00 by its rule, but the policy ends first.
+    let person = TESTED;
+    let decision = decided_as_eval(&server, &path_str(&dir), person, "2021-11-04T13:00");
+    assert_eq!(decision["outcome"], "admitted");
+    assert_eq!(
+        decision["next_change"],
+        serde_json::json!({"at": "2021-11-05T00:00:00+01:00", "outcome": null, "rule": null, "ends": true})
+    );
+    let r = server.post("/v1/policies/entry/decide?now=2021-11-05T00:00", person);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["code"], "policy::serve::not_in_force");
+    let mut watched = Events::open(server.addr, "/v1/policies/entry/watch", person)
+        .unwrap_or_else(|r| unreachable!("{}: {}", r.status, r.text()));
+    let first = watched.next().unwrap_or_else(|| unreachable!());
+    assert_eq!(first.data["decision"]["next_change"]["ends"], true);
+    set_clock(&server, r#"{"set": "2021-11-04T22:59:59Z"}"#);
+    assert!(watched.next_within(Duration::from_millis(300)).is_none());
+    set_clock(&server, r#"{"set": "2021-11-04T23:00:00Z"}"#);
+    let last = watched.next().unwrap_or_else(|| unreachable!());
+    assert_eq!(last.name, "end");
+    assert_eq!(last.data["reason"], "ended");
 }

@@ -203,6 +203,10 @@ impl<'p> Decisions<'p> {
                     self.at.append_value(*at);
                     self.then.append_value(then.outcome);
                 }
+                NextChange::Ends { at } => {
+                    self.at.append_value(*at);
+                    self.then.append_null();
+                }
                 NextChange::Never | NextChange::NotAsked => {
                     self.at.append_null();
                     self.then.append_null();

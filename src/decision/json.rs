@@ -238,6 +238,11 @@ impl Decision<'_> {
                 out.push_str(",\"next_change\":");
                 write_step(out, plan, *at, then);
             }
+            NextChange::Ends { at } => {
+                out.push_str(",\"next_change\":{\"at\":");
+                instant(out, *at, tz);
+                out.push_str(",\"outcome\":null,\"rule\":null,\"ends\":true}");
+            }
         }
         if let Some(timeline) = &self.timeline {
             out.push_str(",\"timeline\":[");

@@ -101,6 +101,13 @@ pub enum NextChange<'p> {
         /// The decision just after it.
         then: Box<Decision<'p>>,
     },
+    /// At this instant the version of the policy in force ends (its
+    /// `until`) with none in force after it: from then no decision is
+    /// made. JSON `{"at": ..., "outcome": null, "rule": null, "ends": true}`.
+    Ends {
+        /// The instant it ends.
+        at: i64,
+    },
 }
 
 /// A rule that fired, and why.
@@ -195,6 +202,13 @@ impl Decision<'_> {
                 out.push_str("\n  next change: just after ");
                 step(&mut out, *at, then);
             }
+            NextChange::Ends { at } => {
+                let at = time::format_instant(*at, &self.policy.timezone);
+                let _ = write!(
+                    out,
+                    "\n  next change: at {at} the policy ends, with no version in force after it"
+                );
+            }
         }
         if let Some(remedies) = &self.remedies {
             for (title, then) in remedies {
@@ -263,6 +277,15 @@ impl Serialize for Decision<'_> {
             NextChange::At { at, then } => {
                 map.serialize_entry("next_change", &Upcoming::at(*at, then))?
             }
+            NextChange::Ends { at } => map.serialize_entry(
+                "next_change",
+                &Ending {
+                    at: time::format_instant(*at, &self.policy.timezone),
+                    outcome: None,
+                    rule: None,
+                    ends: true,
+                },
+            )?,
         }
         if let Some(timeline) = &self.timeline {
             let steps: Vec<Upcoming<'_, '_>> = timeline
@@ -319,6 +342,15 @@ fn deciding(out: &mut String, then: &Decision<'_>) {
 
 /// `{"at": ..., "outcome": ..., <payload>, "rule": ...}`
 /// (or `{"remedy": ..., "outcome": ...}`): another decision, in brief.
+/// A `next_change` at the end of the policy: no decision after it.
+#[derive(Serialize)]
+struct Ending {
+    at: String,
+    outcome: Option<()>,
+    rule: Option<()>,
+    ends: bool,
+}
+
 struct Upcoming<'a, 'p> {
     /// The first entry: `at` and the instant, or `remedy` and its title.
     first: (&'static str, String),

@@ -19,7 +19,7 @@ use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 
 use super::State;
-use super::catalog::Loaded;
+use super::catalog::Serving;
 use super::http::{ApiError, Ask, log_line, stamp};
 use crate::Decision;
 use crate::stream::{Options, StreamError};
@@ -31,7 +31,7 @@ const BLOCK: usize = 32 << 10;
 /// then streams.
 pub fn respond(
     state: Arc<State>,
-    loaded: Arc<Loaded>,
+    loaded: Serving,
     ask: Ask,
     now: i64,
     body: Body,
@@ -177,7 +177,7 @@ impl Read for BodyReader {
 /// `--threads` threads, on a thread that may block.
 fn decide_all(
     state: &State,
-    loaded: &Loaded,
+    loaded: &Serving,
     ask: &Ask,
     now: i64,
     chunks: mpsc::Receiver<io::Result<Bytes>>,

@@ -94,7 +94,37 @@ impl Loaded {
 /// first instant it is in force and the first it no longer is. A name
 /// with one file has one version, in force always.
 #[derive(Debug, Clone, Default)]
-pub struct Versions(Vec<(Arc<Loaded>, i64, Option<i64>)>);
+pub struct Versions(Vec<(Arc<Loaded>, i64, Option<i64>)>, Option<Arc<OverTime>>);
+
+/// The dated versions of one policy as the library follows a decision
+/// through them ([`crate::versions::Versions::decide_json_with`]), with
+/// each one's facts in their order: so that a decision's `next_change`
+/// gives the instant a later version changes it.
+#[derive(Debug)]
+pub struct OverTime {
+    /// The versions.
+    pub versions: crate::versions::Versions,
+    /// Each one's facts.
+    pub facts: Vec<crate::Facts>,
+}
+
+/// The version deciding a request, and the versions it is one of (when
+/// the policy has several), from one revision of the catalog.
+#[derive(Debug, Clone)]
+pub struct Serving {
+    /// The version in force.
+    pub loaded: Arc<Loaded>,
+    /// Every version, when there are several.
+    pub over_time: Option<Arc<OverTime>>,
+}
+
+impl std::ops::Deref for Serving {
+    type Target = Loaded;
+
+    fn deref(&self) -> &Loaded {
+        &self.loaded
+    }
+}
 
 impl Versions {
     /// The version deciding at `now`: the latest to take effect not after
@@ -102,6 +132,14 @@ impl Versions {
     pub fn at(&self, now: i64) -> Option<&Arc<Loaded>> {
         let (loaded, _, until) = self.0.iter().rev().find(|(_, from, _)| *from <= now)?;
         until.is_none_or(|u| now < u).then_some(loaded)
+    }
+
+    /// [`Versions::at`], with the versions it is one of.
+    pub fn serving(&self, now: i64) -> Option<Serving> {
+        Some(Serving {
+            loaded: Arc::clone(self.at(now)?),
+            over_time: self.1.clone(),
+        })
     }
 
     /// The instant the next version takes effect after `now`, if any.
@@ -118,23 +156,31 @@ impl Versions {
     }
 
     /// The files of one policy as its versions, checked as `policyc check`
-    /// checks them; one file is in force always.
+    /// checks them; one file that does not say when it is in force
+    /// (`effective`) is in force always.
     fn of(loaded: Vec<Arc<Loaded>>) -> Result<Versions, crate::versions::VersionsError> {
-        if let [one] = loaded.as_slice() {
-            return Ok(Versions(vec![(Arc::clone(one), i64::MIN, None)]));
+        if let [one] = loaded.as_slice()
+            && one.policy.program().effective.is_none()
+        {
+            return Ok(Versions(vec![(Arc::clone(one), i64::MIN, None)], None));
         }
         let dated = loaded
             .iter()
             .map(|l| crate::versions::Version::new(&l.file, l.policy.clone()))
             .collect::<Result<Vec<_>, _>>()?;
         let checked = crate::versions::Versions::new(dated)?;
-        let versions = (checked.all().iter())
+        let versions: Vec<_> = (checked.all().iter())
             .filter_map(|v| {
                 let l = loaded.iter().find(|l| l.file == v.file)?;
                 Some((Arc::clone(l), v.from, v.until))
             })
             .collect();
-        Ok(Versions(versions))
+        let facts = versions.iter().map(|(l, _, _)| l.facts.clone()).collect();
+        let over_time = OverTime {
+            versions: checked,
+            facts,
+        };
+        Ok(Versions(versions, Some(Arc::new(over_time))))
     }
 }
 
@@ -149,8 +195,8 @@ pub struct Catalog {
 
 impl Catalog {
     /// The revision of `name` deciding at `now`.
-    pub fn get(&self, name: &str, now: i64) -> Option<Arc<Loaded>> {
-        self.policies.get(name)?.at(now).cloned()
+    pub fn get(&self, name: &str, now: i64) -> Option<Serving> {
+        self.policies.get(name)?.serving(now)
     }
 
     /// Every loaded policy, by file.

@@ -7,6 +7,11 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+/// How long before its instant a stream's next decision is made, at the
+/// least, on the system clock; [`Clock::ahead`] spreads the streams over
+/// the second before that.
+pub const AHEAD_MICROS: i64 = 1_000_000;
+
 /// Where `now` comes from.
 #[derive(Debug)]
 pub enum Clock {
@@ -54,6 +59,21 @@ impl Clock {
                 moved.send_replace(at);
                 at
             }
+        }
+    }
+
+    /// When stream number `seq` makes the decision it sends at `at`: on the
+    /// system clock, one to two seconds ahead (spread by `seq`, so that
+    /// thousands of streams changing at one instant do not all decide at
+    /// one moment and delay the pushes due meanwhile); on a test clock at
+    /// once, since the clock jumps.
+    pub fn ahead(&self, at: i64, seq: u64) -> i64 {
+        match self {
+            Clock::System => {
+                let spread = i64::try_from(seq % 1000).unwrap_or(0) * 1000;
+                at.saturating_sub(AHEAD_MICROS + spread)
+            }
+            Clock::Test { .. } => i64::MIN,
         }
     }
 

@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 
-use super::catalog::Loaded;
+use super::catalog::{Loaded, Serving};
 use super::{State, batch, watch};
 use crate::stream::{Decider, Output};
 use crate::{DataError, Decision, Extras};
@@ -186,7 +186,7 @@ impl Ask {
     /// none (an unknown language, facts too old at `now`).
     pub fn with_decider<R>(
         &self,
-        loaded: &Loaded,
+        loaded: &Serving,
         now: i64,
         f: impl FnOnce(&Decider<'_>) -> R,
     ) -> Result<R, ApiError> {
@@ -220,7 +220,10 @@ impl Ask {
             );
             return Ok(f(&decider));
         }
-        let decider = Decider::new(policy, &loaded.facts, now, self.extras(), Output::Json);
+        let mut decider = Decider::new(policy, &loaded.facts, now, self.extras(), Output::Json);
+        if let Some(over) = &loaded.over_time {
+            decider = decider.with_versions(&over.versions, &over.facts);
+        }
         Ok(f(&decider))
     }
 }
@@ -304,7 +307,7 @@ pub fn log_line(loaded: &Loaded, decided: &Decided, input: &str) -> String {
 
 /// The version of `name` in force at `now`, or why there is none (a
 /// 400 when the policy is served but has no version in force then).
-pub fn in_force(state: &State, name: &str, now: i64) -> Result<Arc<Loaded>, ApiError> {
+pub fn in_force(state: &State, name: &str, now: i64) -> Result<Serving, ApiError> {
     let found = find(state, name)?;
     state.policy(name, now).ok_or_else(|| {
         let tz = &found.policy.program().timezone;

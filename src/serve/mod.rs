@@ -28,7 +28,7 @@ use miette::Diagnostic;
 use thiserror::Error;
 use tokio::sync::watch as signal;
 
-use catalog::{Catalog, Failure, Loaded, Sources};
+use catalog::{Catalog, Failure, Sources};
 use clock::Clock;
 use log::{DecisionLog, WhenFull};
 use metrics::Metrics;
@@ -141,7 +141,7 @@ impl State {
     }
 
     /// The revision of `name` deciding at `now`.
-    pub fn policy(&self, name: &str, now: i64) -> Option<Arc<Loaded>> {
+    pub fn policy(&self, name: &str, now: i64) -> Option<catalog::Serving> {
         self.catalog().get(name, now)
     }
 

@@ -3,10 +3,20 @@
 //! changes: at its `next_change` instant (a timer on the service's clock),
 //! when the facts change, or when a new version of the policy takes
 //! effect. SIGTERM ends each stream with a last event.
+//!
+//! A stream is its response body and nothing else: no task and no channel
+//! of its own. The connection's task polls it, and it waits on its timers
+//! and on the service's signals only while polled. Between events it
+//! keeps the person's record, the verdict it last sent (to send only
+//! changes) and the instant of its next change; the decision after that
+//! instant is made a little before it ([`super::clock::Clock::ahead`]) and kept only
+//! until sent, so that the streams changing at one instant (a version
+//! taking effect at midnight) have their decisions ready and are all told
+//! at once.
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::body::Body;
@@ -14,10 +24,10 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State as Shared};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse as _, Response};
-use tokio::sync::mpsc;
+use tokio::sync::watch as signal;
 
 use super::State;
-use super::catalog::Loaded;
+use super::catalog::Serving;
 use super::http::{ApiError, Ask, Decided, in_force, log_line, read_body, stamp};
 use crate::DataError;
 use crate::decision::NextChange;
@@ -28,20 +38,31 @@ struct Pushed {
     text: String,
     /// What the person is told: outcome, payload and deciding rule; a new
     /// event is sent when it differs.
-    key: String,
+    key: Box<str>,
     /// When it changes with no new data.
     next_at: Option<i64>,
+    /// At `next_at` the policy ends: no version is in force after it.
+    ends: bool,
     /// The instant it was made at: the next is never made earlier, so a
     /// stream never goes back to a decision it has left.
     now: i64,
     decided: Option<Decided>,
 }
 
+/// What a stream keeps of the decision it last sent.
+struct Sent {
+    key: Box<str>,
+    next_at: Option<i64>,
+    ends: bool,
+    now: i64,
+}
+
 /// Decides `input` at `now` under `loaded`, with `next_change`.
-fn decide(loaded: &Loaded, ask: &Ask, now: i64, input: &str) -> Result<Pushed, ApiError> {
+fn decide(loaded: &Serving, ask: &Ask, now: i64, input: &str) -> Result<Pushed, ApiError> {
     let mut seen = None;
     let mut key = String::new();
     let mut next_at = None;
+    let mut ends = false;
     let text = ask.with_decider(loaded, now, |decider| {
         let mut stamp = stamp(loaded, &mut seen);
         decider.decide_then(input, &mut |decision, out| {
@@ -52,16 +73,21 @@ fn decide(loaded: &Loaded, ask: &Ask, now: i64, input: &str) -> Result<Pushed, A
                 decision.deciding_rule(),
                 decision.payload
             );
-            if let NextChange::At { at, .. } = decision.next_change {
-                next_at = Some(at);
+            match decision.next_change {
+                NextChange::At { at, .. } => next_at = Some(at),
+                NextChange::Ends { at } => (next_at, ends) = (Some(at), true),
+                NextChange::Never | NextChange::NotAsked => {}
             }
         })
     })?;
-    let text = text.map_err(|e: DataError| ApiError::data(loaded, &e))?;
+    let mut text = text.map_err(|e: DataError| ApiError::data(loaded, &e))?;
+    text.truncate(text.trim_end().len());
     Ok(Pushed {
-        text: text.trim_end().to_owned(),
-        key,
-        next_at,
+        text,
+        key: key.into_boxed_str(),
+        // A change not after the decision's instant is no change to wait for.
+        next_at: next_at.filter(|at| *at > now),
+        ends,
         decided: seen,
         now,
     })
@@ -94,6 +120,10 @@ pub async fn watch(
     response
 }
 
+/// Numbers the streams, to spread the instants at which they work out
+/// their next decisions.
+static OPENED: AtomicU64 = AtomicU64::new(0);
+
 async fn open(
     state: &Arc<State>,
     name: String,
@@ -124,12 +154,31 @@ async fn open(
         )
     })?;
     let first = decide(&loaded, &ask, state.clock.now(), &input)?;
-    let (events, receive) = mpsc::channel::<Event>(4);
     state.metrics.watch_streams.fetch_add(1, Ordering::Relaxed);
-    let open = Open(Arc::clone(state));
-    tokio::spawn(follow(open, name, ask, input, loaded, first, events));
-    let stream = futures_util::stream::unfold(receive, |mut rx| async move {
-        rx.recv().await.map(|e| (Ok::<Event, Infallible>(e), rx))
+    let mut changes = state.changes.subscribe();
+    changes.mark_unchanged();
+    let follow = Follow {
+        stopping: state.stopping(),
+        changes,
+        open: Open(Arc::clone(state)),
+        name: name.into_boxed_str(),
+        ask,
+        input: input.into_boxed_str(),
+        loaded,
+        sent: Sent {
+            key: Box::from(""),
+            next_at: None,
+            ends: false,
+            now: first.now,
+        },
+        pending: Some(("initial", Ok(first))),
+        upcoming: None,
+        seq: OPENED.fetch_add(1, Ordering::Relaxed),
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(follow, |mut follow| async move {
+        let event = follow.next().await?;
+        Some((Ok::<Event, Infallible>(event), follow))
     });
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
@@ -137,10 +186,9 @@ async fn open(
 }
 
 /// The event for one decision, sent for `reason`.
-fn event(reason: &str, pushed: &Pushed) -> Event {
+fn event(reason: &str, decision: &str) -> Event {
     Event::default().event("decision").data(format!(
-        "{{\"reason\":\"{reason}\",\"decision\":{}}}",
-        pushed.text
+        "{{\"reason\":\"{reason}\",\"decision\":{decision}}}"
     ))
 }
 
@@ -151,136 +199,145 @@ fn end(reason: &str) -> Event {
         .data(format!("{{\"reason\":\"{reason}\"}}"))
 }
 
-/// Logs one pushed decision and sends it; `false` once the client is gone.
-async fn send(
-    state: &State,
-    loaded: &Loaded,
-    input: &str,
-    reason: &str,
-    pushed: &Pushed,
-    events: &mpsc::Sender<Event>,
-) -> bool {
-    if let (Some(log), Some(decided)) = (&state.log, &pushed.decided) {
-        log.write(log_line(loaded, decided, input)).await;
-    }
-    events.send(event(reason, pushed)).await.is_ok()
-}
-
-/// Follows one watched person until the client goes, the policy goes or
-/// the service stops.
-async fn follow(
+/// One watched person, followed until the client goes (the body is
+/// dropped), the policy goes or the service stops.
+struct Follow {
     open: Open,
-    name: String,
+    name: Box<str>,
     ask: Ask,
-    input: String,
-    mut loaded: Arc<Loaded>,
-    first: Pushed,
-    events: mpsc::Sender<Event>,
-) {
-    let state = Arc::clone(&open.0);
-    let mut changes = state.changes.subscribe();
-    changes.mark_unchanged();
-    let mut stopping = state.stopping();
-    if !send(&state, &loaded, &input, "initial", &first, &events).await {
-        return;
-    }
-    let mut current = first;
-    current.text = String::new();
-    // The decision just after `current.next_at`, made ahead of the
-    // instant: at the instant it is only sent, so that thousands of streams
-    // changing at one instant are all told at once.
-    let mut upcoming: Option<Pushed> = None;
-    loop {
-        if upcoming.is_none()
-            && let Some(at) = current.next_at
-        {
-            // The others waking at this instant send theirs first.
-            tokio::task::yield_now().await;
-            upcoming = decide_after(&loaded, &ask, at.saturating_add(1).max(current.now), &input);
-        }
-        let version_at =
-            (state.catalog().policies.get(&name)).and_then(|v| v.next_after(current.now));
-        let reason;
-        let pushed;
-        tokio::select! {
-            biased;
-            _ = async { stopping.wait_for(|s| *s).await.is_ok() } => {
-                let _ = events.send(end("shutdown")).await;
-                return;
-            }
-            () = events.closed() => return,
-            changed = changes.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-                let now = state.clock.now().max(current.now);
-                let Some(next) = state.policy(&name, now) else {
-                    let _ = events.send(end("removed")).await;
-                    return;
-                };
-                reason = if next.revision != loaded.revision {
-                    "policy"
-                } else if next.facts_revision != loaded.facts_revision {
-                    "facts"
-                } else {
-                    continue;
-                };
-                loaded = next;
-                upcoming = None;
-                pushed = decide(&loaded, &ask, now, &input);
-            }
-            // A later version takes effect (before the decision's own
-            // change, or with it: the new rules decide from that instant).
-            () = state.clock.sleep_until(version_at), if version_at.is_some_and(|v| current.next_at.is_none_or(|n| v <= n)) => {
-                let now = version_at.unwrap_or_default().max(current.now);
-                let Some(next) = state.policy(&name, now) else {
-                    let _ = events.send(end("removed")).await;
-                    return;
-                };
-                reason = "version";
-                loaded = next;
-                upcoming = None;
-                pushed = decide(&loaded, &ask, now, &input);
-            }
-            () = state.clock.sleep_until(current.next_at) => {
-                reason = "next_change";
-                pushed = match upcoming.take() {
-                    Some(p) => Ok(p),
-                    // The decision changes just after its instant.
-                    None => {
-                        let at = current.next_at.unwrap_or_default();
-                        let now = state.clock.now().max(at.saturating_add(1)).max(current.now);
-                        decide(&loaded, &ask, now, &input)
-                    }
-                };
-            }
-        }
-        let mut pushed = match pushed {
-            Ok(mut p) => {
-                if p.next_at.is_some_and(|at| at <= p.now) {
-                    p.next_at = None;
-                }
-                p
-            }
-            Err(e) => {
-                let _ = events
-                    .send(Event::default().event("error").data(e.body()))
-                    .await;
-                return;
-            }
-        };
-        if pushed.key != current.key
-            && !send(&state, &loaded, &input, reason, &pushed, &events).await
-        {
-            return;
-        }
-        pushed.text = String::new();
-        current = pushed;
-    }
+    input: Box<str>,
+    loaded: Serving,
+    changes: signal::Receiver<u64>,
+    stopping: signal::Receiver<bool>,
+    /// The decision last sent.
+    sent: Sent,
+    /// A decision to send before waiting again, and why.
+    pending: Option<(&'static str, Result<Pushed, ApiError>)>,
+    /// The decision just after `sent.next_at`, made ahead of the instant.
+    upcoming: Option<Pushed>,
+    /// This stream's number.
+    seq: u64,
+    /// The last event has been sent.
+    done: bool,
 }
 
-/// The decision at `now`, made ahead of time; `None` if it cannot be
-/// made (then it is made, and its error sent, at the instant).
-fn decide_after(loaded: &Loaded, ask: &Ask, now: i64, input: &str) -> Option<Pushed> {
-    decide(loaded, ask, now, input).ok()
+impl Follow {
+    /// The next event: the next decision that differs from the one sent,
+    /// or the last event.
+    async fn next(&mut self) -> Option<Event> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let (reason, pushed) = match self.pending.take() {
+                Some(p) => p,
+                None => match self.wait().await {
+                    Ok(p) => p,
+                    Err(last) => {
+                        self.done = true;
+                        return last;
+                    }
+                },
+            };
+            let pushed = match pushed {
+                Ok(p) => p,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Event::default().event("error").data(e.body()));
+                }
+            };
+            let changed = *pushed.key != *self.sent.key;
+            self.sent = Sent {
+                key: pushed.key,
+                next_at: pushed.next_at,
+                ends: pushed.ends,
+                now: pushed.now,
+            };
+            if !changed {
+                continue;
+            }
+            let state = &self.open.0;
+            if let (Some(log), Some(decided)) = (&state.log, &pushed.decided) {
+                log.write(log_line(&self.loaded, decided, &self.input))
+                    .await;
+            }
+            return Some(event(reason, &pushed.text));
+        }
+    }
+
+    /// Waits for the next thing that may change the decision, and makes
+    /// the decision after it; `Err` with the last event (if any) when the
+    /// stream ends.
+    async fn wait(&mut self) -> Result<(&'static str, Result<Pushed, ApiError>), Option<Event>> {
+        let state = Arc::clone(&self.open.0);
+        let clock = &state.clock;
+        loop {
+            let next_at = self.sent.next_at;
+            let version_at = (state.catalog().policies.get(&*self.name))
+                .and_then(|v| v.next_after(self.sent.now))
+                // A later version takes effect before the decision's own
+                // change, or with it: the new rules decide from that
+                // instant.
+                .filter(|v| next_at.is_none_or(|n| *v <= n));
+            let ahead = next_at
+                .filter(|_| self.upcoming.is_none() && version_at.is_none() && !self.sent.ends)
+                .map(|at| clock.ahead(at, self.seq));
+            tokio::select! {
+                biased;
+                _ = async { self.stopping.wait_for(|s| *s).await.is_ok() } => {
+                    return Err(Some(end("shutdown")));
+                }
+                changed = self.changes.changed() => {
+                    if changed.is_err() {
+                        return Err(None);
+                    }
+                    let now = clock.now().max(self.sent.now);
+                    let Some(next) = state.policy(&self.name, now) else {
+                        return Err(Some(end("removed")));
+                    };
+                    let reason = if next.revision != self.loaded.revision {
+                        "policy"
+                    } else if next.facts_revision != self.loaded.facts_revision {
+                        "facts"
+                    } else {
+                        continue;
+                    };
+                    self.loaded = next;
+                    self.upcoming = None;
+                    return Ok((reason, decide(&self.loaded, &self.ask, now, &self.input)));
+                }
+                () = clock.sleep_until(version_at) => {
+                    let now = version_at.unwrap_or_default().max(self.sent.now);
+                    let Some(next) = state.policy(&self.name, now) else {
+                        return Err(Some(end("removed")));
+                    };
+                    self.loaded = next;
+                    self.upcoming = None;
+                    return Ok(("version", decide(&self.loaded, &self.ask, now, &self.input)));
+                }
+                () = clock.sleep_until(ahead) => {
+                    // The decision just after the instant, ready for it;
+                    // one that cannot be made is made (and its error
+                    // sent) at the instant. The others due now go first.
+                    tokio::task::yield_now().await;
+                    let at = next_at.unwrap_or_default().saturating_add(1).max(self.sent.now);
+                    self.upcoming = decide(&self.loaded, &self.ask, at, &self.input).ok();
+                }
+                () = clock.sleep_until(next_at) => {
+                    if self.sent.ends {
+                        return Err(Some(end("ended")));
+                    }
+                    let pushed = match self.upcoming.take() {
+                        Some(p) => Ok(p),
+                        None => {
+                            let at = next_at.unwrap_or_default().saturating_add(1);
+                            let now = clock.now().max(at).max(self.sent.now);
+                            decide(&self.loaded, &self.ask, now, &self.input)
+                        }
+                    };
+                    return Ok(("next_change", pushed));
+                }
+            }
+        }
+    }
 }

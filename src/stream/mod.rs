@@ -25,6 +25,7 @@ pub(crate) use parallel::{Sink, Work};
 pub use records::{Body, MAX_LINE_BYTES, Record, Records};
 
 use crate::data::Decoded;
+use crate::decision::NextChange;
 use crate::explain::Words;
 use crate::{DataError, Decision, Extras, Facts, Policy};
 
@@ -158,27 +159,26 @@ impl<'a> Decider<'a> {
         let (policy, facts, now) = (self.policy, self.facts, self.now);
         let mut out = match self.output {
             Output::Explain(words) => {
-                let explanation = policy.explain_decoded(facts, person, now)?;
+                let explanation = self.explained(person, text)?;
                 add(&explanation.decision, &mut String::new());
                 explanation.render(words)
             }
             Output::ExplainJson(words) => {
-                let explanation = policy.explain_decoded(facts, person, now)?;
+                let explanation = self.explained(person, text)?;
                 let mut out = explanation.to_json(words);
                 close_with(&mut out, |out| add(&explanation.decision, out));
                 out
             }
             Output::Json | Output::Pretty => {
-                // Across versions, the record is read again by each version
-                // it is followed through.
-                let over_time = text
-                    .zip(self.versions)
-                    .filter(|_| self.extras.next_change)
-                    .and_then(|(text, (vs, facts))| {
-                        vs.decide_json_with(facts, text, now, self.extras)
-                    });
+                // Across versions, the record decoded once is followed
+                // through the versions after the one in force.
+                let over_time = self
+                    .versions
+                    .filter(|(vs, _)| self.extras.next_change && vs.in_force(now).is_some());
                 let decision = match over_time {
-                    Some(decided) => decided?,
+                    Some((vs, facts)) => {
+                        vs.decide_decoded_with(facts, person, text, now, self.extras)?
+                    }
                     None => policy.decide_decoded_with(facts, person, now, self.extras)?,
                 };
                 if matches!(self.output, Output::Pretty) {
@@ -194,6 +194,34 @@ impl<'a> Decider<'a> {
         };
         out.push('\n');
         Ok(out)
+    }
+
+    /// The explanation of one decoded person; across versions, its
+    /// change is the one the versions after the one in force bring, as a
+    /// decision's `next_change` is.
+    fn explained(
+        &self,
+        person: Decoded,
+        text: Option<&str>,
+    ) -> Result<crate::explain::Explanation<'a>, DataError> {
+        let (policy, facts, now) = (self.policy, self.facts, self.now);
+        let over_time = (self.versions)
+            .filter(|(vs, _)| vs.in_force(now).is_some())
+            .map(|(vs, every)| {
+                let brief = Extras {
+                    next_change: true,
+                    ..Extras::default()
+                };
+                vs.decide_decoded_with(every, person.clone(), text, now, brief)
+            })
+            .transpose()?;
+        let mut explanation = policy.explain_decoded(facts, person, now)?;
+        if let Some(decided) = over_time
+            && !matches!(explanation.decision.next_change, NextChange::NotAsked)
+        {
+            explanation.decision.next_change = decided.next_change;
+        }
+        Ok(explanation)
     }
 
     /// The answer for one record.
