@@ -262,6 +262,13 @@ impl<'a> Reader<'a> {
         }
         self.pos += 1;
         let fields = &record.fields;
+        // The key in the data of each field: its name, unless the schema
+        // gives some fields keys of their own (`name from "key"`).
+        let plain = record.keys.is_empty();
+        let data_key = |slot: usize| match (plain, fields.get(slot)) {
+            (true, Some((name, _))) => name.as_str(),
+            _ => record.key(slot),
+        };
         // Small records are gathered on the stack, so that a record costs a
         // single allocation.
         let mut small: [Value; SMALL] = [const { Value::None }; SMALL];
@@ -294,7 +301,7 @@ impl<'a> Reader<'a> {
                 // one after the last first, straight on the bytes (a key has
                 // no quote or backslash, the checker sees to it, so equal
                 // bytes followed by a quote are that very key).
-                let next_key = (expected < fields.len()).then(|| record.key(expected));
+                let next_key = (expected < fields.len()).then(|| data_key(expected));
                 let slot = match next_key {
                     Some(name)
                         if self.bytes.get(self.pos + 1..self.pos + 1 + name.len())
@@ -325,7 +332,7 @@ impl<'a> Reader<'a> {
                 match slot {
                     Some(slot) => {
                         let ty = &fields[slot].1;
-                        let here = Path::Field(path, record.key(slot));
+                        let here = Path::Field(path, data_key(slot));
                         if given.insert(slot) {
                             return Err(
                                 self.error(key_at, format!("{}: given twice", here.quoted()))
@@ -353,7 +360,7 @@ impl<'a> Reader<'a> {
         for key in &unknown {
             let absent = (0..fields.len())
                 .filter(|slot| !given.contains(*slot))
-                .map(|slot| record.key(slot));
+                .map(data_key);
             if let Some(near) = suggest::did_you_mean(key, absent) {
                 self.warnings.push(DataWarning::NearField {
                     path: Path::Field(path, key).to_string(),
@@ -369,7 +376,7 @@ impl<'a> Reader<'a> {
             if given.contains(slot) {
                 continue;
             }
-            let name = record.key(slot);
+            let name = data_key(slot);
             if record.is_required(slot) && !partial {
                 let record = match path {
                     Path::Root => "the record".to_owned(),
@@ -632,6 +639,7 @@ pub(crate) struct Recent {
 
 impl Recent {
     /// `text` as a shared string, reusing a recent one with the same content.
+    #[inline]
     pub(crate) fn share(&mut self, text: &str) -> Arc<str> {
         if let Some(same) = self.texts.iter().flatten().find(|r| ***r == *text) {
             return Arc::clone(same);

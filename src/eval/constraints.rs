@@ -19,13 +19,20 @@ pub(crate) fn check(plan: &Plan, value: &Value, schema: &RecordType) -> Result<(
     let facts = Facts::none();
     let none = Value::None;
     let evaluator = Evaluator::bare(plan, &facts, &none, 0);
-    record(&evaluator, value, schema, &Path::Root)
+    record(&evaluator, value, schema, nested(schema), &Path::Root)
+}
+
+/// Whether a field of `schema` holds records with constraints: asked once
+/// per list, not once per element.
+fn nested(schema: &RecordType) -> bool {
+    schema.fields.iter().any(|(_, ty)| ty.is_constrained())
 }
 
 fn record(
     ev: &Evaluator<'_, '_>,
     value: &Value,
     schema: &RecordType,
+    nested: bool,
     path: &Path<'_>,
 ) -> Result<(), DataError> {
     let Value::Record(fields) = value else {
@@ -40,6 +47,9 @@ fn record(
             line: None,
             column: None,
         });
+    }
+    if !nested {
+        return Ok(());
     }
     for (v, (name, ty)) in fields.iter().zip(&schema.fields) {
         if ty.is_constrained() {
@@ -57,12 +67,16 @@ fn typed(
 ) -> Result<(), DataError> {
     match ty {
         Type::Optional(inner) => typed(ev, value, inner, path),
-        Type::Record(r) => record(ev, value, r, path),
-        Type::List(inner) | Type::Set(inner) => value
-            .elements()
-            .iter()
-            .enumerate()
-            .try_for_each(|(i, item)| typed(ev, item, inner, &Path::Index(path, i))),
+        Type::Record(r) => record(ev, value, r, nested(r), path),
+        Type::List(inner) | Type::Set(inner) => match &**inner {
+            Type::Record(r) => {
+                let nested = nested(r);
+                (value.elements().iter().enumerate())
+                    .try_for_each(|(i, item)| record(ev, item, r, nested, &Path::Index(path, i)))
+            }
+            _ => (value.elements().iter().enumerate())
+                .try_for_each(|(i, item)| typed(ev, item, inner, &Path::Index(path, i))),
+        },
         _ => Ok(()),
     }
 }

@@ -118,15 +118,13 @@ impl Evaluator<'_, '_> {
 
     /// `e`'s value, lent without a clone when it already exists: a constant,
     /// a fact, a `let`, the input, an element, or a field of one of these.
-    #[inline]
+    ///
+    /// One function looks the node up and matches it (the hottest call of
+    /// the evaluator: a wrapper around it costs a call and a prologue on
+    /// every operand).
     pub(super) fn operand<'a>(&'a self, e: Id, env: Env<'a>) -> Operand<'a> {
         let ops: &'a [Op] = self.ops;
-        self.operand_of(&ops[e.index()], env)
-    }
-
-    /// [`Evaluator::operand`] of a node's op, looked up once.
-    fn operand_of<'a>(&'a self, op: &'a Op, env: Env<'a>) -> Operand<'a> {
-        let lent = match op {
+        let lent = match &ops[e.index()] {
             Op::Const(v) => Some(v),
             Op::Fact(slot) => self.facts.values.get(*slot),
             Op::Hoisted(i) => self.facts.hoisted.get(*i),
@@ -135,14 +133,7 @@ impl Evaluator<'_, '_> {
                 self.lets.get(*i)
             }
             Op::Input => Some(self.person),
-            Op::If(c, a, b) => {
-                let arm = if self.operand(*c, env).truthy() {
-                    *a
-                } else {
-                    *b
-                };
-                return self.operand(arm, env);
-            }
+            &Op::If(c, a, b) => return self.arm(c, a, b, env),
             Op::Element(depth) => element(env, *depth),
             Op::ElementField(depth, slot) => match element(env, *depth) {
                 Some(Value::Record(fields)) => fields.get(*slot),
@@ -159,19 +150,24 @@ impl Evaluator<'_, '_> {
                     _ => Operand::Lent(&NONE),
                 };
             }
-            _ => return Operand::Made(self.eval_op(op, env)),
+            _ => return Operand::Made(self.eval_in(e, env)),
         };
         Operand::Lent(lent.unwrap_or(&NONE))
     }
 
-    #[inline]
-    pub(super) fn eval_in(&self, e: Id, env: Env<'_>) -> Value {
-        self.eval_op(&self.ops[e.index()], env)
+    /// The arm of `if c then a else b` that is taken, lent when it exists.
+    /// Out of line: in [`Evaluator::operand`] it would make every operand
+    /// pay for the registers it needs.
+    #[inline(never)]
+    fn arm<'a>(&'a self, c: Id, a: Id, b: Id, env: Env<'a>) -> Operand<'a> {
+        let arm = if self.operand(c, env).truthy() { a } else { b };
+        self.operand(arm, env)
     }
 
-    /// [`Evaluator::eval_in`] of a node's op, looked up once.
-    fn eval_op(&self, op: &Op, env: Env<'_>) -> Value {
-        match op {
+    /// The value of `e`: what [`Evaluator::operand`] lends, cloned, or
+    /// what it computes.
+    pub(super) fn eval_in(&self, e: Id, env: Env<'_>) -> Value {
+        match &self.ops[e.index()] {
             Op::Now => Value::Time(self.now),
             Op::Const(_)
             | Op::Fact(_)
@@ -181,7 +177,7 @@ impl Evaluator<'_, '_> {
             | Op::Element(_)
             | Op::ElementField(..)
             | Op::If(..)
-            | Op::Field(..) => self.operand_of(op, env).into_value(),
+            | Op::Field(..) => self.operand(e, env).into_value(),
             &Op::Extreme(latest, list, key) => self.extreme(latest, list, key, env),
             &Op::Project(base, slot) => {
                 let list = self.operand(base, env);
@@ -420,7 +416,9 @@ impl Evaluator<'_, '_> {
 
     /// Whether `value in collection` holds (`not in` when `negated`), with
     /// the value looked for.
-    #[inline]
+    // Inlined into the evaluator's match, where the value looked for is
+    // dropped at once.
+    #[inline(always)]
     pub(super) fn membership<'a>(
         &'a self,
         negated: bool,
@@ -438,7 +436,9 @@ impl Evaluator<'_, '_> {
 
     /// Whether the region `inner` is inside `outer` (not, when `negated`),
     /// with the region tested.
-    #[inline]
+    // Inlined into the evaluator's match, where the value looked for is
+    // dropped at once.
+    #[inline(always)]
     pub(super) fn in_region<'a>(
         &'a self,
         negated: bool,
