@@ -433,6 +433,8 @@ struct Merge<'s> {
 }
 
 impl Sink<Tally> for Merge<'_> {
+    type Error = StreamError;
+
     fn take(&mut self, done: Tally) -> Result<(), StreamError> {
         self.tally.merge(done, self.settings);
         Ok(())
