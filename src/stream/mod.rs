@@ -93,6 +93,11 @@ impl<'a> Decider<'a> {
         }
     }
 
+    /// The policy it decides under.
+    pub fn policy(&self) -> &'a Policy {
+        self.policy
+    }
+
     /// The same, deciding by the version of `versions` in force at `now`
     /// (`policy` should be it), and giving in `next_change` a change
     /// caused by a later version taking effect; `facts` holds each
