@@ -465,14 +465,6 @@ enum CliError {
         )
     )]
     ParquetOutput { flag: &'static str },
-    #[error("`diff` reads Parquet only when both versions declare the same input")]
-    #[diagnostic(
-        code(policyc::diff_parquet),
-        help(
-            "the versions declare their input differently, so each reads the people its own way: give the people as JSON Lines"
-        )
-    )]
-    DiffParquet,
 }
 
 impl CliError {
@@ -511,8 +503,7 @@ impl CliError {
             | CliError::FactSet(_)
             | CliError::Columnar(_)
             | CliError::Input(_)
-            | CliError::ParquetOutput { .. }
-            | CliError::DiffParquet => Place::default(),
+            | CliError::ParquetOutput { .. } => Place::default(),
         }
     }
 
@@ -538,7 +529,6 @@ impl CliError {
             | CliError::Columnar(_)
             | CliError::Input(_)
             | CliError::ParquetOutput { .. }
-            | CliError::DiffParquet
             | CliError::NotUtf8 { .. }
             | CliError::Condition(_)
             | CliError::Now { .. }
@@ -1153,10 +1143,7 @@ fn diff(
     let name = people.input.display().to_string();
     let input = &people.input;
     let tally = if input != Path::new("-") && columnar::is_parquet(input) {
-        if !differ.shares_reading() {
-            return Err(CliError::DiffParquet.into());
-        }
-        let rows = columnar::ParquetFile::open(input, &a).map_err(CliError::from)?;
+        let rows = columnar::ParquetFile::open_for(input, &[&a, &b]).map_err(CliError::from)?;
         diff::run_rows::<CliError>(&differ, rows, options(people).jobs)?
     } else {
         diff::run(&differ, open_input(input)?, options(people))

@@ -90,7 +90,7 @@ const PIECE: usize = 1024;
 /// number of items in the chunks before and its index. With `jobs` above
 /// 1 the stream engine's pool ([`stream::pool`]) does it: one thread reads
 /// the chunks, and `jobs` threads answer pieces of them.
-fn in_chunks<C, X, T, E>(
+pub(crate) fn in_chunks<C, X, T, E>(
     chunks: impl Iterator<Item = Result<C, X>> + Send,
     jobs: NonZeroUsize,
     mut sink: impl FnMut(Vec<T>) -> Result<(), E>,

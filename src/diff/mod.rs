@@ -462,10 +462,13 @@ pub fn run(
 }
 
 /// Decides every row of `batches` (Arrow batches of people, as
-/// [`crate::columnar::ParquetFile`] reads them for the old version) under
-/// both versions on `jobs` threads, and gives the tally of all. Only when
-/// the versions read a record alike ([`Differ::shares_reading`]): the
-/// caller says otherwise. An error of the input as a whole ends the run.
+/// [`crate::columnar::ParquetFile::open_for`] reads them for both
+/// versions) under both versions on `jobs` threads, and gives the tally
+/// of all. A row is decoded once when the versions read it alike
+/// ([`Differ::shares_reading`]), and otherwise by each version as it
+/// declares its input, as JSON Lines are: a column only one version
+/// declares is only read by it. An error of the input as a whole (a
+/// column of the wrong type for either version) ends the run.
 pub fn run_rows<E>(
     differ: &Differ<'_>,
     batches: impl Iterator<Item = Result<arrow_array::RecordBatch, crate::columnar::ColumnarError>>
@@ -475,20 +478,41 @@ pub fn run_rows<E>(
 where
     E: From<crate::columnar::ColumnarError> + From<std::io::Error>,
 {
+    use crate::columnar::{Rows, in_chunks};
     let settings = &differ.settings;
+    let (a, b) = (differ.old.policy, differ.new.policy);
     let mut total = Tally::default();
-    let decide = |line: usize, person: Result<Decoded, DataError>| {
-        let mut tally = Tally::default();
-        differ.decoded(&mut tally, line, person);
-        tally
-    };
     let sink = |tallies: Vec<Tally>| {
         for t in tallies {
             total.merge(t, settings);
         }
         Ok::<(), E>(())
     };
-    crate::columnar::run(differ.old.policy, batches, jobs, decide, sink)?;
+    let shared = differ.shared;
+    let chunks = batches.map(|batch| {
+        let batch = batch?;
+        let old = Rows::new(&batch, a)?;
+        let new = if shared {
+            None
+        } else {
+            Some(Rows::new(&batch, b)?)
+        };
+        Ok::<_, crate::columnar::ColumnarError>((old, new))
+    });
+    let len = |(old, _): &(Rows<'_>, Option<Rows<'_>>)| old.len();
+    in_chunks(chunks, jobs, sink, len, |(old, new), before, i| {
+        let mut tally = Tally::default();
+        let line = before + i + 1;
+        match new {
+            None => differ.decoded(&mut tally, line, old.decode(i)),
+            Some(new) => {
+                let old = old.decode(i).and_then(|d| a.checked(d));
+                let new = new.decode(i).and_then(|d| b.checked(d));
+                differ.person(&mut tally, line, old, new);
+            }
+        }
+        tally
+    })?;
     Ok(total)
 }
 
