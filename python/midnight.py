@@ -24,19 +24,26 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
 
-def decide(spark: SparkSession, residents: DataFrame, policy_path: str, facts_path: str,
-           now: str, next_change: bool = False) -> DataFrame:
-    """The decisions for every resident at `now`: one row per person."""
+def _checked(policy_path, facts_path, now, next_change):
+    """The policy's and the facts' text, for the executors, and the
+    decisions' Spark schema; both are checked here, on the driver, before
+    any executor starts."""
     import policyc
 
     with open(policy_path, encoding="utf-8") as f:
         policy_text = f.read()
     with open(facts_path, encoding="utf-8") as f:
         facts_text = f.read()
-    # Checked here, on the driver, before any executor starts.
     policy = policyc.Policy.compile(policy_text, policy_path)
     policy.facts(facts_text, now=now)
     schema = from_arrow_schema(policy.decision_schema(next_change=next_change))
+    return policy_text, facts_text, schema
+
+
+def decide(spark: SparkSession, residents: DataFrame, policy_path: str, facts_path: str,
+           now: str, next_change: bool = False) -> DataFrame:
+    """The decisions for every resident at `now`: one row per person."""
+    policy_text, facts_text, schema = _checked(policy_path, facts_path, now, next_change)
 
     def decide_batches(batches):
         import policyc
@@ -57,15 +64,7 @@ def decide_parquet(spark: SparkSession, residents: str, policy_path: str, facts_
     itself, with pyarrow, straight into the Arrow batches `decide_batch`
     takes. Spark does not turn the residents' nested lists into its own
     rows and back into Arrow first, which costs it more than deciding."""
-    import policyc
-
-    with open(policy_path, encoding="utf-8") as f:
-        policy_text = f.read()
-    with open(facts_path, encoding="utf-8") as f:
-        facts_text = f.read()
-    policy = policyc.Policy.compile(policy_text, policy_path)
-    policy.facts(facts_text, now=now)
-    schema = from_arrow_schema(policy.decision_schema(next_change=next_change))
+    policy_text, facts_text, schema = _checked(policy_path, facts_path, now, next_change)
     # Spark finds the files (`file://`, `hdfs://`, `s3a://` ... URIs); the
     # driver reads their footers to cut the work into one piece a row
     # group, in the files' order.

@@ -61,6 +61,18 @@ fn escaped(text: &str) -> String {
         .replace('\u{a0}', "&nbsp;")
 }
 
+/// The text of the element whose attributes hold `cell`, in `dom`.
+fn shown<'d>(dom: &'d str, cell: &str) -> &'d str {
+    let at = dom
+        .find(cell)
+        .unwrap_or_else(|| unreachable!("no cell `{cell}`"));
+    let text = dom[at..]
+        .split('>')
+        .nth(1)
+        .and_then(|t| t.split('<').next());
+    text.unwrap_or_default()
+}
+
 #[test]
 #[ignore = "needs Chromium: .ci/browser-deps installs it, .ci/run runs this"]
 fn the_diff_page_shows_the_matrix_a_person_and_the_horizon_in_chromium() {
@@ -115,18 +127,7 @@ fn the_diff_page_shows_the_matrix_a_person_and_the_horizon_in_chromium() {
     for (i, a) in old.iter().enumerate() {
         for (j, b) in new.iter().enumerate() {
             let cell = format!(r#"data-old="{a}" data-new="{b}""#);
-            let at = dom
-                .find(&cell)
-                .unwrap_or_else(|| unreachable!("no cell {a}->{b}"));
-            let shown = dom[at..]
-                .split('>')
-                .nth(1)
-                .and_then(|t| t.split('<').next());
-            assert_eq!(
-                shown,
-                Some(m["counts"][i][j].to_string().as_str()),
-                "cell {a}->{b}"
-            );
+            assert_eq!(shown(&dom, &cell), m["counts"][i][j].to_string(), "{cell}");
         }
     }
     assert_eq!(m["counts"][0][1], 6);
@@ -155,18 +156,7 @@ fn the_diff_page_shows_the_matrix_a_person_and_the_horizon_in_chromium() {
     for (i, a) in old.iter().enumerate() {
         for (j, b) in new.iter().enumerate() {
             let cell = format!(r#"data-kind-old="{a}" data-kind-new="{b}""#);
-            let at = kinds
-                .find(&cell)
-                .unwrap_or_else(|| unreachable!("no cell {a}->{b}"));
-            let shown = kinds[at..]
-                .split('>')
-                .nth(1)
-                .and_then(|t| t.split('<').next());
-            assert_eq!(
-                shown,
-                Some(k["counts"][i][j].to_string().as_str()),
-                "kind cell {a}->{b}"
-            );
+            assert_eq!(shown(kinds, &cell), k["counts"][i][j].to_string(), "{cell}");
         }
     }
 

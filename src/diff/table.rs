@@ -63,13 +63,7 @@ impl Report {
             self.write_kinds(out, kinds)?;
         }
         writeln!(out, "\ndeciding rules")?;
-        let mut rows = vec![vec![
-            "old".to_owned(),
-            String::new(),
-            "new".to_owned(),
-            "people".to_owned(),
-            "share".to_owned(),
-        ]];
+        let mut rows = vec![pairs_heading()];
         for t in &self.transitions {
             rows.push(vec![
                 verdict(&t.old),
@@ -153,13 +147,7 @@ impl Report {
             }
         }
         cells.sort_by(|a, b| b.0.cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
-        let mut rows = vec![vec![
-            "old".to_owned(),
-            String::new(),
-            "new".to_owned(),
-            "people".to_owned(),
-            "share".to_owned(),
-        ]];
+        let mut rows = vec![pairs_heading()];
         for (n, i, j) in cells {
             let (Some(a), Some(b)) = (kinds.old.get(i), kinds.new.get(j)) else {
                 continue;
@@ -174,6 +162,13 @@ impl Report {
         }
         table(out, &rows, 3)
     }
+}
+
+/// The heading of a table of pairs, old against new.
+fn pairs_heading() -> Vec<String> {
+    ["old", "", "new", "people", "share"]
+        .map(str::to_owned)
+        .to_vec()
 }
 
 /// A payload kind in the table: `popup(kind: "test_required")`, or the
