@@ -1,12 +1,13 @@
 """The benchmarks of Parquet and Spark (README, "Performance"):
 
     python bench.py to-parquet people.jsonl people.parquet
-    python bench.py spark people.parquet POLICY FACTS NOW [--master local[2]]
+    python bench.py spark people.parquet POLICY FACTS NOW [--master local[2]] [--read executors]
 
 `to-parquet` writes generated people (JSON Lines) as Parquet, streaming,
 instants as UTC timestamps; `spark` times the midnight job's decisions of
 a Parquet file in Spark (session started beforehand, not timed), written
-as Parquet, and prints people per second.
+as Parquet, and prints people per second: read by Spark (`decide`), or
+with `--read executors` by each executor itself (`decide_parquet`).
 """
 
 import io
@@ -40,10 +41,10 @@ def to_parquet(jsonl, parquet):
     print(f"{rows} people written to {parquet}")
 
 
-def spark(parquet, policy, facts, now, master="local[2]"):
+def spark(parquet, policy, facts, now, master="local[2]", read="spark"):
     from pyspark.sql import SparkSession
 
-    from midnight import decide
+    from midnight import decide, decide_parquet
 
     session = (SparkSession.builder.master(master).appName("policyc-bench")
                .config("spark.ui.enabled", "false").getOrCreate())
@@ -52,9 +53,14 @@ def spark(parquet, policy, facts, now, master="local[2]"):
         residents = session.read.parquet(parquet)
         people = residents.count()
         start = time.perf_counter()
-        decide(session, residents, policy, facts, now).write.mode("overwrite").parquet(out)
+        if read == "executors":
+            decided = decide_parquet(session, parquet, policy, facts, now)
+        else:
+            decided = decide(session, residents, policy, facts, now)
+        decided.write.mode("overwrite").parquet(out)
         took = time.perf_counter() - start
-        print(f"spark {master}: {people} people in {took:.2f} s: {people / took:,.0f} people/s")
+        print(f"spark {master}, read by {read}: {people} people in {took:.2f} s: "
+              f"{people / took:,.0f} people/s")
     finally:
         shutil.rmtree(out, ignore_errors=True)
         session.stop()
@@ -64,6 +70,8 @@ if __name__ == "__main__":
     match sys.argv[1:]:
         case ["to-parquet", jsonl, parquet]:
             to_parquet(jsonl, parquet)
+        case ["spark", parquet, policy, facts, now, "--master", master, "--read", read]:
+            spark(parquet, policy, facts, now, master, read)
         case ["spark", parquet, policy, facts, now, "--master", master]:
             spark(parquet, policy, facts, now, master)
         case ["spark", parquet, policy, facts, now]:

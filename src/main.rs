@@ -465,14 +465,6 @@ enum CliError {
         )
     )]
     ParquetOutput { flag: &'static str },
-    #[error("`diff` reads Parquet only when both versions declare the same input")]
-    #[diagnostic(
-        code(policyc::diff_parquet),
-        help(
-            "the versions declare their input differently, so each reads the people its own way: give the people as JSON Lines"
-        )
-    )]
-    DiffParquet,
 }
 
 impl CliError {
@@ -511,8 +503,7 @@ impl CliError {
             | CliError::FactSet(_)
             | CliError::Columnar(_)
             | CliError::Input(_)
-            | CliError::ParquetOutput { .. }
-            | CliError::DiffParquet => Place::default(),
+            | CliError::ParquetOutput { .. } => Place::default(),
         }
     }
 
@@ -538,7 +529,6 @@ impl CliError {
             | CliError::Columnar(_)
             | CliError::Input(_)
             | CliError::ParquetOutput { .. }
-            | CliError::DiffParquet
             | CliError::NotUtf8 { .. }
             | CliError::Condition(_)
             | CliError::Now { .. }
@@ -1021,37 +1011,34 @@ fn eval(
         decider = decider.with_versions(vs, &every_facts);
     }
     let name = input.display().to_string();
-    let mut summary = stream::Summary::default();
-    let mut report =
-        |e: &DataError| report_bad_record(errors, &name, e, &policy.data_help(e, false));
+    let report = |e: &DataError| report_bad_record(errors, &name, e, &policy.data_help(e, false));
     let parquet_in = input != Path::new("-") && columnar::is_parquet(input);
     let rows = || columnar::ParquetFile::open(input, &policy);
-    if let Some(path) = parquet_out {
-        let mut writer = columnar::DecisionWriter::create(path, &policy, now, extras.next_change)?;
-        let decide = |line, person: Result<_, DataError>| {
-            person
-                .and_then(|p| policy.decide_decoded_with(&facts, p, now, extras))
-                .map_err(|e| stream::placed(line, e))
-        };
-        let sink = |decisions: Vec<Result<policyc::Decision<'_>, DataError>>| {
-            for d in &decisions {
-                writer.push(d.as_ref())?;
-                summary.records += 1;
-                if let Err(e) = d {
-                    summary.bad += 1;
-                    report(e);
-                }
-            }
-            Ok::<(), CliError>(())
-        };
-        if parquet_in {
-            columnar::run(&policy, rows()?, options.jobs, decide, sink)?;
+    let failed = |e: columnar::EvalError| match e {
+        columnar::EvalError::Columnar(e) => CliError::Columnar(e),
+        columnar::EvalError::Stream(e) => stream_failure(&name, e),
+    };
+    let summary = if let Some(path) = parquet_out {
+        let people = if parquet_in {
+            columnar::People::Parquet(rows()?)
         } else {
-            let reader = open_input(input)?;
-            let limit = options.max_line_bytes;
-            columnar::run_lines(&policy, reader, limit, options.jobs, decide, sink)?;
-        }
-        writer.finish()?;
+            let (input, max_line_bytes) = (open_input(input)?, options.max_line_bytes);
+            columnar::People::Lines {
+                input,
+                max_line_bytes,
+            }
+        };
+        columnar::eval_to_parquet(
+            &policy,
+            &facts,
+            now,
+            extras,
+            people,
+            options.jobs,
+            path,
+            report,
+        )
+        .map_err(failed)?
     } else {
         let out: Box<dyn io::Write> = match output {
             Some(path) => {
@@ -1066,21 +1053,14 @@ fn eval(
         };
         let mut out = BufWriter::with_capacity(1 << 16, out);
         if parquet_in {
-            let answer = |line, person| decider.answer_decoded(line, person);
-            columnar::run(&policy, rows()?, options.jobs, answer, |answers| {
-                for answer in &answers {
-                    stream::write_answer(&mut out, answer, &mut summary, &mut report, false)
-                        .map_err(|e| stream_failure(&name, e))?;
-                }
-                Ok::<(), CliError>(())
-            })?;
-            out.flush().map_err(CliError::Write)?;
+            columnar::eval_rows(&decider, rows()?, options.jobs, &mut out, report)
+                .map_err(failed)?
         } else {
             let reader = open_input(input)?;
-            summary = stream::run(&decider, reader, out, options, report)
-                .map_err(|e| stream_failure(&name, e))?;
+            stream::run(&decider, reader, out, options, report)
+                .map_err(|e| stream_failure(&name, e))?
         }
-    }
+    };
     if summary.bad > 0 {
         if errors == Errors::Human {
             let bad = summary.bad;
@@ -1216,10 +1196,7 @@ fn diff(
     let name = people.input.display().to_string();
     let input = &people.input;
     let tally = if input != Path::new("-") && columnar::is_parquet(input) {
-        if !differ.shares_reading() {
-            return Err(CliError::DiffParquet.into());
-        }
-        let rows = columnar::ParquetFile::open(input, &a).map_err(CliError::from)?;
+        let rows = columnar::ParquetFile::open_for(input, &[&a, &b]).map_err(CliError::from)?;
         diff::run_rows::<CliError>(&differ, rows, options(people).jobs)?
     } else {
         diff::run(&differ, open_input(input)?, options(people))

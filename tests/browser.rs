@@ -61,6 +61,18 @@ fn escaped(text: &str) -> String {
         .replace('\u{a0}', "&nbsp;")
 }
 
+/// The text of the element whose attributes hold `cell`, in `dom`.
+fn shown<'d>(dom: &'d str, cell: &str) -> &'d str {
+    let at = dom
+        .find(cell)
+        .unwrap_or_else(|| unreachable!("no cell `{cell}`"));
+    let text = dom[at..]
+        .split('>')
+        .nth(1)
+        .and_then(|t| t.split('<').next());
+    text.unwrap_or_default()
+}
+
 #[test]
 #[ignore = "needs Chromium: .ci/browser-deps installs it, .ci/run runs this"]
 fn the_diff_page_shows_the_matrix_a_person_and_the_horizon_in_chromium() {
@@ -115,21 +127,38 @@ fn the_diff_page_shows_the_matrix_a_person_and_the_horizon_in_chromium() {
     for (i, a) in old.iter().enumerate() {
         for (j, b) in new.iter().enumerate() {
             let cell = format!(r#"data-old="{a}" data-new="{b}""#);
-            let at = dom
-                .find(&cell)
-                .unwrap_or_else(|| unreachable!("no cell {a}->{b}"));
-            let shown = dom[at..]
-                .split('>')
-                .nth(1)
-                .and_then(|t| t.split('<').next());
-            assert_eq!(
-                shown,
-                Some(m["counts"][i][j].to_string().as_str()),
-                "cell {a}->{b}"
-            );
+            assert_eq!(shown(&dom, &cell), m["counts"][i][j].to_string(), "{cell}");
         }
     }
     assert_eq!(m["counts"][0][1], 6);
+
+    // The matrix of payload kinds: each cell with its number, the kind's
+    // text (the outcome where the payload has none) naming it.
+    let k = &report["kinds"];
+    let label = |kind: &Value| match kind["kind"].as_str() {
+        Some(text) => text.to_owned(),
+        None => kind["outcome"].as_str().unwrap_or_default().to_owned(),
+    };
+    let sides = |side: &str| -> Vec<String> {
+        k[side]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(label)
+            .collect()
+    };
+    let (old, new) = (sides("old"), sides("new"));
+    assert_eq!(old.len(), 5);
+    let kinds = dom
+        .find(r#"id="kinds-chart""#)
+        .map(|at| &dom[at..])
+        .unwrap_or_default();
+    for (i, a) in old.iter().enumerate() {
+        for (j, b) in new.iter().enumerate() {
+            let cell = format!(r#"data-kind-old="{a}" data-kind-new="{b}""#);
+            assert_eq!(shown(kinds, &cell), k["counts"][i][j].to_string(), "{cell}");
+        }
+    }
 
     // A sampled person, explained in English under both versions.
     let sample = &report["transitions"]

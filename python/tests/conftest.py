@@ -64,7 +64,8 @@ def to_parquet(jsonl, parquet):
 
     table = pj.read_json(jsonl)
     schema = pa_schema(table.schema)
-    pq.write_table(table.cast(schema), parquet)
+    # Row groups of 50,000 people, as a lake's files have many.
+    pq.write_table(table.cast(schema), parquet, row_group_size=50_000)
 
 
 def pa_schema(schema):

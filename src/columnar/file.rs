@@ -39,6 +39,13 @@ impl ParquetFile {
     /// declares are read, unless it reads strictly (then every column is,
     /// so that an undeclared one is found).
     pub fn open(path: &Path, policy: &Policy) -> Result<ParquetFile, ColumnarError> {
+        ParquetFile::open_for(path, &[policy])
+    }
+
+    /// Opens `path` to read the people of each of `policies` (the two
+    /// versions of a diff): the columns any of them declares, or every
+    /// column if one reads strictly.
+    pub fn open_for(path: &Path, policies: &[&Policy]) -> Result<ParquetFile, ColumnarError> {
         let name = path.display().to_string();
         let fail = |e: &dyn std::fmt::Display| ColumnarError::Read {
             path: name.clone(),
@@ -47,19 +54,20 @@ impl ParquetFile {
         let file = File::open(path).map_err(|e| fail(&e))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| fail(&e))?;
         let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
-        let builder = if policy.reading().strict {
+        let builder = if policies.iter().any(|p| p.reading().strict) {
             builder
         } else {
-            let schema = &policy.program().input;
             let roots = builder.parquet_schema().root_schema().get_fields();
-            let declared = || schema.fields.iter().map(|(n, _)| n.as_str());
             // A column spelt nearly like a declared field is read too: it
             // may be that field misspelt, which the decisions warn of.
+            let wanted_by = |policy: &Policy, name: &str| {
+                let schema = &policy.program().input;
+                let declared = schema.fields.iter().map(|(n, _)| n.as_str());
+                schema.field(name).is_some()
+                    || crate::suggest::did_you_mean(name, declared).is_some()
+            };
             let wanted: Vec<usize> = (roots.iter().enumerate())
-                .filter(|(_, f)| {
-                    schema.field(f.name()).is_some()
-                        || crate::suggest::did_you_mean(f.name(), declared()).is_some()
-                })
+                .filter(|(_, f)| policies.iter().any(|p| wanted_by(p, f.name())))
                 .map(|(i, _)| i)
                 .collect();
             let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);

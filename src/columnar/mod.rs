@@ -10,10 +10,12 @@
 //! a region that is not six digits) is that row's error, and the other
 //! rows are decided. [`ParquetFile`] reads a file's batches, only the
 //! columns the policy declares; [`run`] decides them on several threads
-//! in row order; [`DecisionWriter`] writes decisions as Parquet.
+//! in row order; [`DecisionWriter`] writes decisions as Parquet;
+//! [`eval_to_parquet`] and [`eval_rows`] are `policyc eval` over them.
 
 mod arrays;
 mod decode;
+mod eval;
 mod file;
 mod run;
 mod write;
@@ -22,7 +24,9 @@ use miette::Diagnostic;
 use thiserror::Error;
 
 pub use decode::Rows;
+pub use eval::{EvalError, People, eval_rows, eval_to_parquet};
 pub use file::{ParquetFile, is_parquet};
+pub(crate) use run::in_chunks;
 pub use run::{run, run_lines};
 pub use write::{DecisionWriter, Decisions};
 

@@ -3,7 +3,7 @@
 
 use std::io::BufRead;
 use std::num::NonZeroUsize;
-use std::sync::mpsc;
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 
@@ -81,85 +81,113 @@ where
     })
 }
 
+/// The most items of a chunk one thread answers at a time: a batch of
+/// [`BATCH_ROWS`] is shared by the threads in pieces of this size.
+const PIECE: usize = 1024;
+
 /// Hands the answers to every item of every chunk to `sink`, in order:
 /// a chunk has `len` items, and `answer` answers one, given its chunk, the
-/// number of items in the chunks before and its index.
-fn in_chunks<C, X, T, E>(
+/// number of items in the chunks before and its index. With `jobs` above
+/// 1 the stream engine's pool ([`stream::pool`]) does it: one thread reads
+/// the chunks, and `jobs` threads answer pieces of them.
+pub(crate) fn in_chunks<C, X, T, E>(
     chunks: impl Iterator<Item = Result<C, X>> + Send,
     jobs: NonZeroUsize,
     mut sink: impl FnMut(Vec<T>) -> Result<(), E>,
-    len: impl Fn(&C) -> usize,
+    len: impl Fn(&C) -> usize + Sync,
     answer: impl Fn(&C, usize, usize) -> T + Sync,
 ) -> Result<(), E>
 where
     C: Send + Sync,
     X: Into<E> + Send,
     T: Send,
-    E: From<std::io::Error>,
 {
-    let jobs = jobs.get();
-    let mut before = 0;
-    let mut chunk = |c: C| {
-        let n = len(&c);
-        let answers = in_parallel(n, jobs, &|i| answer(&c, before, i));
-        before += n;
-        sink(answers)
+    let chunks = if jobs.get() > 1 {
+        let work = |piece: Result<Piece<C>, X>| {
+            piece.map(|p| {
+                (p.range.clone())
+                    .map(|i| answer(&p.chunk, p.before, i))
+                    .collect()
+            })
+        };
+        let mut pieces = InOrder(&mut sink);
+        match stream::pool(
+            jobs.get(),
+            chunks,
+            |c, f| pieces_of(c, &len, f),
+            &work,
+            &mut pieces,
+        ) {
+            Ok(done) => return done,
+            // No thread could be started: this one answers.
+            Err(chunks) => chunks,
+        }
+    } else {
+        chunks
     };
-    if jobs == 1 {
-        for c in chunks {
-            chunk(c.map_err(Into::into)?)?;
-        }
-        return Ok(());
+    let mut before = 0;
+    for c in chunks {
+        let c = c.map_err(Into::into)?;
+        let n = len(&c);
+        sink((0..n).map(|i| answer(&c, before, i)).collect())?;
+        before += n;
     }
-    std::thread::scope(|scope| {
-        // Two chunks in flight: the reader keeps ahead of the deciders
-        // without holding the input in memory.
-        let (send, receive) = mpsc::sync_channel(2);
-        let reader = std::thread::Builder::new().spawn_scoped(scope, move || {
-            for c in chunks {
-                let failed = c.is_err();
-                if send.send(c).is_err() || failed {
-                    break;
-                }
-            }
-        });
-        // No thread can be started: nothing is read.
-        reader.map_err(E::from)?;
-        for c in receive {
-            chunk(c.map_err(Into::into)?)?;
-        }
-        Ok(())
-    })
+    Ok(())
 }
 
-/// The answers to items `0..len`, on `jobs` threads (the calling one
-/// among them), in order.
-fn in_parallel<T: Send>(len: usize, jobs: usize, answer: &(impl Fn(usize) -> T + Sync)) -> Vec<T> {
-    let part = |range: std::ops::Range<usize>| -> Vec<T> { range.map(answer).collect() };
-    if jobs <= 1 || len < 2 * jobs {
-        return part(0..len);
-    }
-    let size = len.div_ceil(jobs);
-    std::thread::scope(|scope| {
-        let others: Vec<_> = (1..jobs)
-            .map(|j| {
-                let range = (j * size).min(len)..((j + 1) * size).min(len);
-                let thread = std::thread::Builder::new();
-                (
-                    range.clone(),
-                    thread.spawn_scoped(scope, move || part(range)),
-                )
-            })
-            .collect();
-        let mut answers = part(0..size);
-        for (range, other) in others {
-            match other.map(|t| t.join()) {
-                Ok(Ok(more)) => answers.extend(more),
-                Ok(Err(panicked)) => std::panic::resume_unwind(panicked),
-                // No thread could be started for it: this one answers.
-                Err(_) => answers.extend(part(range)),
+/// A piece of a chunk: the items in `range`, after `before` items of the
+/// chunks before.
+struct Piece<C> {
+    chunk: Arc<C>,
+    before: usize,
+    range: std::ops::Range<usize>,
+}
+
+/// The reader of [`in_chunks`]'s pool: every chunk, in pieces of
+/// [`PIECE`] items; the first error ends it, after the pieces before.
+fn pieces_of<C, X>(
+    chunks: impl Iterator<Item = Result<C, X>>,
+    len: &impl Fn(&C) -> usize,
+    feed: &mut stream::Feed<'_, Result<Piece<C>, X>>,
+) {
+    let mut before = 0;
+    for c in chunks {
+        let chunk = match c {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                feed.send(Err(e));
+                return;
+            }
+        };
+        let n = len(&chunk);
+        for start in (0..n).step_by(PIECE) {
+            let range = start..(start + PIECE).min(n);
+            let chunk = Arc::clone(&chunk);
+            if !feed.send(Ok(Piece {
+                chunk,
+                before,
+                range,
+            })) {
+                return;
             }
         }
-        answers
-    })
+        before += n;
+    }
+}
+
+/// The pool's sink: each piece's answers to `sink`, an error to the run.
+struct InOrder<'s, F>(&'s mut F);
+
+impl<T, X: Into<E>, E, F: FnMut(Vec<T>) -> Result<(), E>> stream::Sink<Result<Vec<T>, X>>
+    for InOrder<'_, F>
+{
+    type Error = E;
+
+    fn take(&mut self, answers: Result<Vec<T>, X>) -> Result<(), E> {
+        (self.0)(answers.map_err(Into::into)?)
+    }
+
+    fn idle(&mut self) -> Result<(), E> {
+        Ok(())
+    }
 }

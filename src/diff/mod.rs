@@ -17,6 +17,7 @@
 
 mod condition;
 mod html;
+mod kinds;
 mod report;
 mod table;
 mod tally;
@@ -25,8 +26,8 @@ use std::io::BufRead;
 
 pub use condition::{Comparison, Condition, ConditionError, Subject};
 pub use report::{
-    About, Bucket, Checked, ErrorLine, Errors, Horizon, Matrix, Named, Parting, Report, RuleChange,
-    RuleSide, Sample, Transition,
+    About, Bucket, Checked, ErrorLine, Errors, Horizon, KindMatrix, Matrix, Named, Parting,
+    PayloadKind, Report, RuleChange, RuleSide, Sample, Transition,
 };
 pub use tally::{BadRecord, Tally};
 
@@ -102,6 +103,8 @@ pub struct Differ<'a> {
     /// The length of a bucket of the horizon, and how many there are.
     bucket: i64,
     buckets: usize,
+    /// How each version's decisions get their payload kind.
+    kinds: (kinds::Kinds, kinds::Kinds),
 }
 
 /// The most buckets a horizon is cut into.
@@ -134,6 +137,7 @@ impl<'a> Differ<'a> {
             rules,
             bucket,
             buckets,
+            kinds: (kinds::Kinds::new(old.policy), kinds::Kinds::new(new.policy)),
         }
     }
 
@@ -206,14 +210,15 @@ impl<'a> Differ<'a> {
         new: Result<Decoded, DataError>,
     ) {
         tally.records += 1;
-        let old = old.and_then(|d| verdict(self.old, &d, self.now).map(|v| (d, v)));
-        let new = new.and_then(|d| verdict(self.new, &d, self.now).map(|v| (d, v)));
-        let ((old, a), (new, b)) = match (old, new) {
+        let (now, kinds) = (self.now, &self.kinds);
+        let old = old.and_then(|d| verdict(self.old, &kinds.0, &d, now).map(|v| (d, v)));
+        let new = new.and_then(|d| verdict(self.new, &kinds.1, &d, now).map(|v| (d, v)));
+        let ((old, (a, old_kind)), (new, (b, new_kind))) = match (old, new) {
             (Ok(old), Ok(new)) => (old, new),
             (old, new) => {
                 let pair = (
-                    old.as_ref().ok().map(|o| o.1),
-                    new.as_ref().ok().map(|n| n.1),
+                    old.as_ref().ok().map(|o| o.1.0),
+                    new.as_ref().ok().map(|n| n.1.0),
                 );
                 tally.count(pair, 1);
                 if tally.errors.len() < ERRORS_KEPT {
@@ -227,6 +232,9 @@ impl<'a> Differ<'a> {
             }
         };
         tally.count((Some(a), Some(b)), 1);
+        if kinds.0.any || kinds.1.any {
+            tally.kinds.count((old_kind, new_kind), 1);
+        }
         let size = self.settings.sample;
         let h = hash(self.settings.seed, line);
         if !self.same(a, b) {
@@ -341,13 +349,20 @@ fn at_instant(changes: &[(i64, Verdict)], t: i64) -> Verdict {
     )
 }
 
-/// The verdict of a person under one version, within the policy's budget.
-fn verdict(version: Version<'_>, person: &Decoded, now: i64) -> Result<Verdict, DataError> {
+/// The verdict of a person under one version, and its payload's kind,
+/// within the policy's budget.
+fn verdict(
+    version: Version<'_>,
+    kinds: &kinds::Kinds,
+    person: &Decoded,
+    now: i64,
+) -> Result<(Verdict, kinds::Kind), DataError> {
     let policy = version.policy;
     let budget = policy.fresh_budget();
-    let (outcome, rule) =
-        Evaluator::within(policy.plan(), version.facts, &person.value, now, &budget).verdict();
-    policy.within_budget(&budget, Verdict { outcome, rule })
+    let evaluator = Evaluator::within(policy.plan(), version.facts, &person.value, now, &budget);
+    let (outcome, rule) = evaluator.verdict();
+    let kind = kinds.of(rule, &evaluator);
+    policy.within_budget(&budget, (Verdict { outcome, rule }, kind))
 }
 
 /// The verdicts of a person from now until `end`: `first` at now, then
@@ -418,6 +433,8 @@ struct Merge<'s> {
 }
 
 impl Sink<Tally> for Merge<'_> {
+    type Error = StreamError;
+
     fn take(&mut self, done: Tally) -> Result<(), StreamError> {
         self.tally.merge(done, self.settings);
         Ok(())
@@ -445,10 +462,13 @@ pub fn run(
 }
 
 /// Decides every row of `batches` (Arrow batches of people, as
-/// [`crate::columnar::ParquetFile`] reads them for the old version) under
-/// both versions on `jobs` threads, and gives the tally of all. Only when
-/// the versions read a record alike ([`Differ::shares_reading`]): the
-/// caller says otherwise. An error of the input as a whole ends the run.
+/// [`crate::columnar::ParquetFile::open_for`] reads them for both
+/// versions) under both versions on `jobs` threads, and gives the tally
+/// of all. A row is decoded once when the versions read it alike
+/// ([`Differ::shares_reading`]), and otherwise by each version as it
+/// declares its input, as JSON Lines are: a column only one version
+/// declares is only read by it. An error of the input as a whole (a
+/// column of the wrong type for either version) ends the run.
 pub fn run_rows<E>(
     differ: &Differ<'_>,
     batches: impl Iterator<Item = Result<arrow_array::RecordBatch, crate::columnar::ColumnarError>>
@@ -458,20 +478,41 @@ pub fn run_rows<E>(
 where
     E: From<crate::columnar::ColumnarError> + From<std::io::Error>,
 {
+    use crate::columnar::{Rows, in_chunks};
     let settings = &differ.settings;
+    let (a, b) = (differ.old.policy, differ.new.policy);
     let mut total = Tally::default();
-    let decide = |line: usize, person: Result<Decoded, DataError>| {
-        let mut tally = Tally::default();
-        differ.decoded(&mut tally, line, person);
-        tally
-    };
     let sink = |tallies: Vec<Tally>| {
         for t in tallies {
             total.merge(t, settings);
         }
         Ok::<(), E>(())
     };
-    crate::columnar::run(differ.old.policy, batches, jobs, decide, sink)?;
+    let shared = differ.shared;
+    let chunks = batches.map(|batch| {
+        let batch = batch?;
+        let old = Rows::new(&batch, a)?;
+        let new = if shared {
+            None
+        } else {
+            Some(Rows::new(&batch, b)?)
+        };
+        Ok::<_, crate::columnar::ColumnarError>((old, new))
+    });
+    let len = |(old, _): &(Rows<'_>, Option<Rows<'_>>)| old.len();
+    in_chunks(chunks, jobs, sink, len, |(old, new), before, i| {
+        let mut tally = Tally::default();
+        let line = before + i + 1;
+        match new {
+            None => differ.decoded(&mut tally, line, old.decode(i)),
+            Some(new) => {
+                let old = old.decode(i).and_then(|d| a.checked(d));
+                let new = new.decode(i).and_then(|d| b.checked(d));
+                differ.person(&mut tally, line, old, new);
+            }
+        }
+        tally
+    })?;
     Ok(total)
 }
 

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::kinds::{Kind, KindCounts, Kinds};
 use super::{BadRecord, Differ, Kept, Pair, Tally, Verdict, Version};
 use crate::eval::RuleState;
 use crate::explain::{Explanation, Words};
@@ -28,6 +29,9 @@ pub struct Report {
     pub errors: Errors,
     /// The transition matrix of outcomes.
     pub outcomes: Matrix,
+    /// The transition matrix of outcomes with their payload's `kind`, when
+    /// a version's payloads have one.
+    pub kinds: Option<KindMatrix>,
     /// Every pair of verdicts that some person has, the most common first,
     /// each changed one with its sample.
     pub transitions: Vec<Transition>,
@@ -82,6 +86,29 @@ pub struct Matrix {
     pub new: Vec<String>,
     /// `counts[i][j]`: the people with old outcome `i` and new `j`.
     pub counts: Vec<Vec<u64>>,
+}
+
+/// Outcomes with their payload's `kind` under the old version (rows)
+/// against the new (columns).
+#[derive(Debug, Clone, Serialize)]
+pub struct KindMatrix {
+    /// The old version's kinds: those its rules give as constants, in the
+    /// order of its rules, then those computed, in order.
+    pub old: Vec<PayloadKind>,
+    /// The new version's.
+    pub new: Vec<PayloadKind>,
+    /// `counts[i][j]`: the people with old kind `i` and new `j`.
+    pub counts: Vec<Vec<u64>>,
+}
+
+/// An outcome and its payload's `kind`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PayloadKind {
+    /// The outcome; `None` stands for every computed kind past the first
+    /// 64 (counted together).
+    pub outcome: Option<String>,
+    /// The kind, as text; `None` where the payload has none.
+    pub kind: Option<String>,
 }
 
 /// An outcome and the rule that gave it (`None`: `otherwise`).
@@ -321,10 +348,60 @@ impl Differ<'_> {
                 new: new.outcomes.clone(),
                 counts,
             },
+            kinds: self.kind_matrix(tally.kinds),
             transitions,
             horizon,
             conditions: Vec::new(),
         }
+    }
+
+    /// The matrix of payload kinds, if a version's payloads have one.
+    fn kind_matrix(&self, counts: KindCounts) -> Option<KindMatrix> {
+        let (a, b) = &self.kinds;
+        if !a.any && !b.any {
+            return None;
+        }
+        let axis = |known: &Kinds, side: fn(&(Kind, Kind)) -> &Kind| {
+            let mut seen: Vec<Kind> = (0..known.known.len()).map(Kind::Known).collect();
+            let mut others: Vec<Kind> = (counts.pairs.iter())
+                .map(|(p, _)| side(p).clone())
+                .filter(|k| !matches!(k, Kind::Known(_)))
+                .collect();
+            others.sort();
+            others.dedup();
+            seen.extend(others);
+            seen
+        };
+        let rows = axis(a, |p| &p.0);
+        let columns = axis(b, |p| &p.1);
+        let mut cells = vec![vec![0; columns.len()]; rows.len()];
+        for ((old, new), n) in &counts.pairs {
+            let i = rows.iter().position(|k| k == old);
+            let j = columns.iter().position(|k| k == new);
+            if let Some(cell) = i.zip(j).and_then(|(i, j)| cells.get_mut(i)?.get_mut(j)) {
+                *cell += n;
+            }
+        }
+        let named = |version: Version<'_>, kinds: &Kinds, k: &Kind| {
+            let outcomes = &version.policy.program().outcomes;
+            let (outcome, text) = match k {
+                Kind::Known(i) => match kinds.known.get(*i) {
+                    Some((o, t)) => (Some(*o), t.clone()),
+                    None => (None, None),
+                },
+                Kind::Other(o, t) => (Some(*o), t.clone()),
+                Kind::More => (None, None),
+            };
+            PayloadKind {
+                outcome: outcome.and_then(|o| outcomes.get(o).cloned()),
+                kind: text.map(|t| t.to_string()),
+            }
+        };
+        Some(KindMatrix {
+            old: rows.iter().map(|k| named(self.old, a, k)).collect(),
+            new: columns.iter().map(|k| named(self.new, b, k)).collect(),
+            counts: cells,
+        })
     }
 
     /// A kept person, explained under both versions.

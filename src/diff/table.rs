@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use unicode_width::UnicodeWidthStr as _;
 
-use super::report::{About, Named, Report, Sample, share};
+use super::report::{About, KindMatrix, Named, PayloadKind, Report, Sample, share};
 
 impl Report {
     /// The report as a table for a terminal.
@@ -59,14 +59,11 @@ impl Report {
             );
         }
         table(out, &rows, 1)?;
+        if let Some(kinds) = &self.kinds {
+            self.write_kinds(out, kinds)?;
+        }
         writeln!(out, "\ndeciding rules")?;
-        let mut rows = vec![vec![
-            "old".to_owned(),
-            String::new(),
-            "new".to_owned(),
-            "people".to_owned(),
-            "share".to_owned(),
-        ]];
+        let mut rows = vec![pairs_heading()];
         for t in &self.transitions {
             rows.push(vec![
                 verdict(&t.old),
@@ -134,6 +131,53 @@ impl Report {
             )?;
         }
         Ok(())
+    }
+}
+
+impl Report {
+    /// The people of each pair of payload kinds, the most first.
+    fn write_kinds(&self, out: &mut String, kinds: &KindMatrix) -> std::fmt::Result {
+        writeln!(out, "\npayload kinds")?;
+        let mut cells: Vec<(u64, usize, usize)> = Vec::new();
+        for (i, row) in kinds.counts.iter().enumerate() {
+            for (j, &n) in row.iter().enumerate() {
+                if n > 0 {
+                    cells.push((n, i, j));
+                }
+            }
+        }
+        cells.sort_by(|a, b| b.0.cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+        let mut rows = vec![pairs_heading()];
+        for (n, i, j) in cells {
+            let (Some(a), Some(b)) = (kinds.old.get(i), kinds.new.get(j)) else {
+                continue;
+            };
+            rows.push(vec![
+                kind(a),
+                if a == b { "==" } else { "->" }.to_owned(),
+                kind(b),
+                n.to_string(),
+                percent(share(n, self.decided)),
+            ]);
+        }
+        table(out, &rows, 3)
+    }
+}
+
+/// The heading of a table of pairs, old against new.
+fn pairs_heading() -> Vec<String> {
+    ["old", "", "new", "people", "share"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
+/// A payload kind in the table: `popup(kind: "test_required")`, or the
+/// outcome alone when its payload has no kind.
+pub(super) fn kind(k: &PayloadKind) -> String {
+    match (&k.outcome, &k.kind) {
+        (Some(o), Some(kind)) => format!("{o}(kind: \"{kind}\")"),
+        (Some(o), None) => o.clone(),
+        (None, _) => "(other kinds)".to_owned(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! verdicts, the seeded samples and the horizon's counts, which add up
 //! from any parts in any order.
 
+use super::kinds::KindCounts;
 use super::{Pair, Settings, Verdict};
 use crate::DataError;
 use crate::data::Decoded;
@@ -51,6 +52,8 @@ pub struct Tally {
     /// How many people's decisions differ at the end of each bucket.
     pub(super) differ_by_bucket: Vec<u64>,
     pub(super) horizon_sample: Vec<Kept>,
+    /// How many people decided under both had each pair of payload kinds.
+    pub(super) kinds: KindCounts,
 }
 
 impl Tally {
@@ -75,6 +78,7 @@ impl Tally {
         for k in other.horizon_sample {
             keep(&mut self.horizon_sample, k, settings.sample);
         }
+        self.kinds.merge(other.kinds);
     }
 
     pub(super) fn count(&mut self, pair: Pair, n: u64) {

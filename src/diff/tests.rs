@@ -218,6 +218,7 @@ fn report_with(counts: Vec<Vec<u64>>, errors: u64) -> Report {
             new: vec!["green".into(), "popup".into()],
             counts,
         },
+        kinds: None,
         transitions: Vec::new(),
         horizon: None,
         conditions: Vec::new(),
@@ -382,5 +383,91 @@ fn decisions_that_part_just_after_now_part_at_now() {
             .map(|p| p.at.as_str());
         assert_eq!(at, Some(NOW));
         assert_eq!(h.buckets.first().map(|b| b.parting), Some(1));
+    });
+}
+
+/// A policy whose `kind` is a constant in one rule and computed in
+/// another: `age` or its text.
+const KINDS: &str = r#"policy kinds
+outcomes green < popup
+input person {
+  id: text
+  age: number
+  group: text
+}
+rule minor "a minor" when person.age < 18 then popup(kind: "minor")
+rule grouped "in a group" when person.group != "" then popup(kind: person.group)
+otherwise green
+"#;
+
+fn kinds_differ(f: impl FnOnce(&Differ<'_>)) {
+    let policy = Policy::compile("kinds.policy", KINDS).unwrap_or_else(|e| unreachable!("{e}"));
+    let facts = policy.facts("{}").unwrap_or_else(|e| unreachable!("{e}"));
+    let v = Version {
+        policy: &policy,
+        facts: &facts,
+    };
+    f(&Differ::new(v, v, 0, Settings::default()));
+}
+
+#[test]
+fn computed_kinds_are_counted_by_their_text_and_constant_ones_without_evaluating() {
+    kinds_differ(|differ| {
+        let mut tally = Tally::default();
+        let people = [
+            r#"{"id": "a", "age": 10, "group": ""}"#,
+            r#"{"id": "b", "age": 30, "group": "minor"}"#,
+            r#"{"id": "c", "age": 30, "group": "crew"}"#,
+            r#"{"id": "d", "age": 30, "group": "crew"}"#,
+            r#"{"id": "e", "age": 30, "group": ""}"#,
+        ];
+        for (i, p) in people.iter().enumerate() {
+            differ.json(&mut tally, i + 1, p);
+        }
+        let words = differ.versions().0.policy.words(None);
+        let words = words.unwrap_or_else(|e| unreachable!("{e}"));
+        let report = differ.report(tally, ("a", "a"), (&words, &words));
+        let kinds = report.kinds.unwrap_or_else(|| unreachable!("no kinds"));
+        let names: Vec<(Option<&str>, Option<&str>)> = (kinds.old.iter())
+            .map(|k| (k.outcome.as_deref(), k.kind.as_deref()))
+            .collect();
+        // The constant first (a computed `minor` is the same kind), then
+        // `otherwise`'s, then the computed one.
+        assert_eq!(
+            names,
+            [
+                (Some("popup"), Some("minor")),
+                (Some("green"), None),
+                (Some("popup"), Some("crew")),
+            ]
+        );
+        assert_eq!(kinds.counts, [[2, 0, 0], [0, 1, 0], [0, 0, 2]]);
+    });
+}
+
+#[test]
+fn past_64_computed_kinds_they_are_counted_together_whatever_the_order() {
+    kinds_differ(|differ| {
+        let line = |i: usize| format!(r#"{{"id": "p{i}", "age": 30, "group": "g{}"}}"#, i % 100);
+        let lines: Vec<String> = (0..300).map(line).collect();
+        let words = differ.versions().0.policy.words(None);
+        let words = words.unwrap_or_else(|e| unreachable!("{e}"));
+        // One tally, and three merged in another order.
+        let whole = tally_of(differ, &lines, 0);
+        let mut parts = tally_of(differ, &lines[200..], 200);
+        for (from, to) in [(0, 100), (100, 200)] {
+            parts.merge(tally_of(differ, &lines[from..to], from), differ.settings());
+        }
+        for tally in [whole, parts] {
+            let kinds = differ.report(tally, ("a", "a"), (&words, &words)).kinds;
+            let kinds = kinds.unwrap_or_else(|| unreachable!("no kinds"));
+            let last = kinds
+                .old
+                .last()
+                .map(|k| (k.outcome.clone(), k.kind.clone()));
+            assert_eq!(last, Some((None, None)), "the other kinds, together");
+            assert_eq!(kinds.old.len(), 3);
+            assert_eq!(kinds.counts[2][2], 300);
+        }
     });
 }

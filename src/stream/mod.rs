@@ -21,7 +21,7 @@ mod records;
 use std::io::{self, BufRead, Write};
 use std::num::NonZeroUsize;
 
-pub(crate) use parallel::{Sink, Work};
+pub(crate) use parallel::{Feed, Sink, Work, pool};
 pub use records::{Body, MAX_LINE_BYTES, Record, Records};
 
 use crate::data::Decoded;
@@ -92,6 +92,11 @@ impl<'a> Decider<'a> {
             hook: None,
             versions: None,
         }
+    }
+
+    /// The policy it decides under.
+    pub fn policy(&self) -> &'a Policy {
+        self.policy
     }
 
     /// The same, deciding by the version of `versions` in force at `now`
@@ -466,7 +471,7 @@ pub(crate) fn each<W: Work>(
     work: &W,
     input: impl BufRead + Send,
     options: Options,
-    sink: &mut impl Sink<W::Done>,
+    sink: &mut impl Sink<W::Done, Error = StreamError>,
 ) -> Result<(), StreamError> {
     let input = if options.jobs.get() > 1 {
         match parallel::each(work, input, options, sink) {

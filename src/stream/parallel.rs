@@ -47,17 +47,18 @@ pub(crate) trait Work: Sync {
 
 /// What the calling thread does with the batches' results, in order.
 pub(crate) trait Sink<T> {
+    /// Why it stops the run.
+    type Error;
     /// Takes the result of the next batch.
-    fn take(&mut self, done: T) -> Result<(), StreamError>;
+    fn take(&mut self, done: T) -> Result<(), Self::Error>;
     /// Nothing more can be taken yet (the threads are deciding), or the
     /// input failed: what was taken may go out now.
-    fn idle(&mut self) -> Result<(), StreamError>;
+    fn idle(&mut self) -> Result<(), Self::Error>;
 }
 
 /// Records read together (or their answers), and the read error that
 /// ended the input after them.
 struct Batch<T> {
-    seq: usize,
     items: T,
     error: Option<io::Error>,
 }
@@ -147,6 +148,8 @@ struct Writer<'a, W, F> {
 }
 
 impl<W: Write, F: FnMut(&DataError)> Sink<Answers> for Writer<'_, W, F> {
+    type Error = StreamError;
+
     fn take(&mut self, answers: Answers) -> Result<(), StreamError> {
         self.out
             .write_all(answers.text.as_bytes())
@@ -203,45 +206,122 @@ pub(crate) fn each<R: BufRead + Send, W: Work>(
     work: &W,
     input: R,
     options: Options,
-    sink: &mut impl Sink<W::Done>,
+    sink: &mut impl Sink<W::Done, Error = StreamError>,
 ) -> Result<Result<(), StreamError>, R> {
-    let jobs = options.jobs.get().min(MAX_JOBS);
+    let window = options.jobs.get().clamp(1, MAX_JOBS).saturating_mul(WINDOW);
+    // The buffers of batches decided, back to the reader to fill again.
+    let (spare, spares) = sync_channel(window);
+    let (limit, flush_each) = (options.max_line_bytes, options.flush_each);
+    let read = move |input: R, feed: &mut Feed<'_, Batch<Lines>>| {
+        let input = Tracked { input, buffered: 0 };
+        read(input, limit, flush_each, feed, &spares);
+    };
+    let decide = |batch: Batch<Lines>| Batch {
+        items: decide(work, batch.items, &spare),
+        error: batch.error,
+    };
+    pool(options.jobs.get(), input, read, &decide, &mut Ended(sink))
+}
+
+/// A sink of results that may end with a read error: the results before
+/// it are taken, then it ends the run.
+struct Ended<'s, S>(&'s mut S);
+
+impl<T, S: Sink<T, Error = StreamError>> Sink<Batch<T>> for Ended<'_, S> {
+    type Error = StreamError;
+
+    fn take(&mut self, batch: Batch<T>) -> Result<(), StreamError> {
+        self.0.take(batch.items)?;
+        match batch.error {
+            Some(e) => {
+                self.0.idle()?;
+                Err(StreamError::Read(e))
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn idle(&mut self) -> Result<(), StreamError> {
+        self.0.idle()
+    }
+}
+
+/// Hands the batches of a [`pool`]'s reader to its threads in order,
+/// each once the window has room.
+pub(crate) struct Feed<'a, B> {
+    room: &'a SyncSender<()>,
+    work: &'a SyncSender<(usize, B)>,
+    next: usize,
+}
+
+impl<B> Feed<'_, B> {
+    /// Hands on `batch`; `false` once the run has ended and nothing more
+    /// is taken.
+    pub(crate) fn send(&mut self, batch: B) -> bool {
+        let seq = self.next;
+        self.next += 1;
+        self.room.send(()).is_ok() && self.work.send((seq, batch)).is_ok()
+    }
+}
+
+/// The one pool of threads of the library's batch runs: `read` goes
+/// through `input` on a thread of its own, handing batches to `jobs`
+/// threads (at most [`MAX_JOBS`]) that turn each into its result with
+/// `work`, and the calling thread gives the results to `sink` in the
+/// order read. At most [`WINDOW`] batches per job are read and not yet
+/// taken. Gives `input` back untouched if no thread could be started. An
+/// error of `sink` ends the run: the threads stop at their next batch.
+pub(crate) fn pool<R: Send, B: Send, T: Send, S: Sink<T>>(
+    jobs: usize,
+    input: R,
+    read: impl FnOnce(R, &mut Feed<'_, B>) + Send,
+    work: &(impl Fn(B) -> T + Sync),
+    sink: &mut S,
+) -> Result<Result<(), S::Error>, R> {
+    let jobs = jobs.clamp(1, MAX_JOBS);
     let window = jobs.saturating_mul(WINDOW);
     thread::scope(|s| {
-        // A token per batch read and not yet written: the reader waits for
+        // A token per batch read and not yet taken: the reader waits for
         // room in the window.
         let (room, freed) = sync_channel::<()>(window);
-        let (work_to_do, todo) = sync_channel(window);
-        let (done, answers) = sync_channel(window);
-        // The buffers of batches decided, back to the reader to fill again.
-        let (spare, spares) = sync_channel(window);
+        let (work_to_do, todo) = sync_channel::<(usize, B)>(window);
+        let (done, answers) = sync_channel::<(usize, T)>(window);
         let todo = Arc::new(Mutex::new(todo));
         let mut started = 0;
         for _ in 0..jobs {
-            let (todo, done, spare) = (Arc::clone(&todo), done.clone(), spare.clone());
-            let worker =
-                thread::Builder::new().spawn_scoped(s, move || decide(work, &todo, &done, &spare));
+            let (todo, done) = (Arc::clone(&todo), done.clone());
+            let worker = thread::Builder::new().spawn_scoped(s, move || {
+                loop {
+                    // Only the wait for a batch is under the lock, not the work.
+                    let next = match todo.lock() {
+                        Ok(todo) => todo.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((seq, batch)) = next else {
+                        return;
+                    };
+                    if done.send((seq, work(batch))).is_err() {
+                        return;
+                    }
+                }
+            });
             if worker.is_err() {
                 break;
             }
             started += 1;
         }
-        drop((done, spare));
+        drop(done);
         // The input goes to the reader once it runs, so that it is still
-        // here if it cannot (then the workers stop: `work` is gone).
+        // here if it cannot (then the workers stop: their batches are gone).
         let (give, take) = sync_channel::<R>(1);
-        let limit = options.max_line_bytes;
         let reader = thread::Builder::new().spawn_scoped(s, move || {
             if let Ok(input) = take.recv() {
-                let input = Tracked { input, buffered: 0 };
-                read(
-                    input,
-                    limit,
-                    options.flush_each,
-                    &room,
-                    &work_to_do,
-                    &spares,
-                );
+                let mut feed = Feed {
+                    room: &room,
+                    work: &work_to_do,
+                    next: 0,
+                };
+                read(input, &mut feed);
             }
         });
         if started == 0 || reader.is_err() {
@@ -288,13 +368,12 @@ fn read<R: BufRead>(
     input: Tracked<R>,
     limit: usize,
     flush_each: bool,
-    room: &SyncSender<()>,
-    work: &SyncSender<Batch<Lines>>,
+    feed: &mut Feed<'_, Batch<Lines>>,
     spares: &Receiver<Vec<u8>>,
 ) {
     let mut records = Records::new(input, limit);
     let mut size = 0;
-    for seq in 0.. {
+    loop {
         // A buffer already used, or one about the size of the last batch:
         // fresh memory costs a page fault per page.
         let mut bytes = spares
@@ -323,70 +402,48 @@ fn read<R: BufRead>(
         }
         size = lines.bytes.len();
         let batch = Batch {
-            seq,
             items: lines,
             error,
         };
-        if room.send(()).is_err() || work.send(batch).is_err() || stop {
+        if !feed.send(batch) || stop {
             return;
         }
     }
 }
 
-/// Does the work of batches until there are none.
-fn decide<W: Work>(
-    work: &W,
-    todo: &Mutex<Receiver<Batch<Lines>>>,
-    done: &SyncSender<Batch<W::Done>>,
-    spare: &SyncSender<Vec<u8>>,
-) {
-    loop {
-        // Only the wait for a batch is under the lock, not the deciding.
-        let next = match todo.lock() {
-            Ok(todo) => todo.recv(),
-            Err(_) => return,
-        };
-        let Ok(Batch { seq, items, error }) = next else {
-            return;
-        };
-        let mut result = work.start();
-        let mut start = 0;
-        for item in items.items {
-            match item {
-                Item::Bytes { line, end } => {
-                    let bytes = items.bytes.get(start..end).unwrap_or_default();
-                    start = end;
-                    work.bytes(&mut result, line, bytes);
-                }
-                Item::Other(record) => work.other(&mut result, record),
+/// Does the work of the records of a batch, handing its buffer back to
+/// the reader.
+fn decide<W: Work>(work: &W, lines: Lines, spare: &SyncSender<Vec<u8>>) -> W::Done {
+    let mut result = work.start();
+    let mut start = 0;
+    for item in lines.items {
+        match item {
+            Item::Bytes { line, end } => {
+                let bytes = lines.bytes.get(start..end).unwrap_or_default();
+                start = end;
+                work.bytes(&mut result, line, bytes);
             }
-        }
-        // Dropped if the reader has enough, or has stopped.
-        let _ = spare.try_send(items.bytes);
-        let items = result;
-        if done.send(Batch { seq, items, error }).is_err() {
-            return;
+            Item::Other(record) => work.other(&mut result, record),
         }
     }
+    // Dropped if the reader has enough, or has stopped.
+    let _ = spare.try_send(lines.bytes);
+    result
 }
 
 /// Gives the batches' results to `sink` in input order as they come,
 /// freeing their room in the window.
-fn write<T>(
-    answers: &Receiver<Batch<T>>,
+fn write<T, S: Sink<T>>(
+    answers: &Receiver<(usize, T)>,
     freed: &Receiver<()>,
-    sink: &mut impl Sink<T>,
-) -> Result<(), StreamError> {
+    sink: &mut S,
+) -> Result<(), S::Error> {
     let mut order = Reorder::default();
     let mut next = answers.recv().ok();
-    while let Some(batch) = next {
-        order.put(batch.seq, batch);
-        while let Some(batch) = order.take() {
-            sink.take(batch.items)?;
-            if let Some(e) = batch.error {
-                sink.idle()?;
-                return Err(StreamError::Read(e));
-            }
+    while let Some((seq, items)) = next {
+        order.put(seq, items);
+        while let Some(items) = order.take() {
+            sink.take(items)?;
             // The batch's token: there is one for each batch sent.
             let _ = freed.try_recv();
         }
@@ -623,9 +680,14 @@ mod tests {
             input: io::BufReader::new(Pieces(pieces.iter().copied().collect())),
             buffered: 0,
         };
-        read(input, 100, flush_each, &room, &work, &spares);
+        let mut feed = Feed {
+            room: &room,
+            work: &work,
+            next: 0,
+        };
+        read(input, 100, flush_each, &mut feed, &spares);
         todo.try_iter()
-            .map(|batch| batch.items.items.len())
+            .map(|(_, batch): (usize, Batch<Lines>)| batch.items.items.len())
             .collect()
     }
 

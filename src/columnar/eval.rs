@@ -1,0 +1,119 @@
+//! `eval` over columnar data: people from Parquet or JSON Lines decided
+//! into a Parquet file of decisions, or people from Parquet decided into
+//! JSON Lines, on several threads in input order.
+
+use std::io::{BufRead, Write};
+use std::num::NonZeroUsize;
+use std::path::Path;
+
+use super::{ColumnarError, DecisionWriter, ParquetFile, run, run_lines};
+use crate::stream::{self, Decider, StreamError, Summary};
+use crate::{DataError, Extras, Facts, Policy};
+
+/// Where the people of a run come from.
+pub enum People<R> {
+    /// A Parquet file, one person a row.
+    Parquet(ParquetFile),
+    /// JSON Lines, lines of at most `max_line_bytes`.
+    Lines {
+        /// The input.
+        input: R,
+        /// The longest line read.
+        max_line_bytes: usize,
+    },
+}
+
+/// Why a columnar run stopped: the caller says it, as it says a
+/// [`StreamError`].
+#[derive(Debug)]
+pub enum EvalError {
+    /// The columnar input or output as a whole.
+    Columnar(ColumnarError),
+    /// Reading the input, or writing the output.
+    Stream(StreamError),
+}
+
+impl From<ColumnarError> for EvalError {
+    fn from(e: ColumnarError) -> Self {
+        EvalError::Columnar(e)
+    }
+}
+
+impl From<StreamError> for EvalError {
+    fn from(e: StreamError) -> Self {
+        EvalError::Stream(e)
+    }
+}
+
+impl From<std::io::Error> for EvalError {
+    fn from(e: std::io::Error) -> Self {
+        EvalError::Stream(StreamError::Read(e))
+    }
+}
+
+/// Decides every person of `people` at `now` with `facts` (and `extras`,
+/// those a Parquet file holds: `next_change`) and writes the decisions,
+/// one row per person in input order, to a Parquet file at `path`, on
+/// `jobs` threads. `report` is told of each record that could not be
+/// decided, placed at its line (or row).
+#[expect(clippy::too_many_arguments, reason = "one per part of a run")]
+pub fn eval_to_parquet<R: BufRead + Send>(
+    policy: &Policy,
+    facts: &Facts,
+    now: i64,
+    extras: Extras,
+    people: People<R>,
+    jobs: NonZeroUsize,
+    path: &Path,
+    mut report: impl FnMut(&DataError),
+) -> Result<Summary, EvalError> {
+    let mut writer = DecisionWriter::create(path, policy, now, extras.next_change)?;
+    let mut summary = Summary::default();
+    let decide = |line, person: Result<_, DataError>| {
+        person
+            .and_then(|p| policy.decide_decoded_with(facts, p, now, extras))
+            .map_err(|e| stream::placed(line, e))
+    };
+    let sink = |decisions: Vec<Result<crate::Decision<'_>, DataError>>| {
+        for d in &decisions {
+            writer.push(d.as_ref())?;
+            summary.records += 1;
+            if let Err(e) = d {
+                summary.bad += 1;
+                report(e);
+            }
+        }
+        Ok::<(), EvalError>(())
+    };
+    match people {
+        People::Parquet(rows) => run(policy, rows, jobs, decide, sink)?,
+        People::Lines {
+            input,
+            max_line_bytes,
+        } => run_lines(policy, input, max_line_bytes, jobs, decide, sink)?,
+    }
+    writer.finish()?;
+    Ok(summary)
+}
+
+/// Decides every row of `rows` as `decider` says and writes the answers
+/// to `out` as JSON Lines, in row order, on `jobs` threads; `report` is
+/// told of each row that could not be decided.
+pub fn eval_rows(
+    decider: &Decider<'_>,
+    rows: ParquetFile,
+    jobs: NonZeroUsize,
+    out: &mut impl Write,
+    mut report: impl FnMut(&DataError),
+) -> Result<Summary, EvalError> {
+    let mut summary = Summary::default();
+    let answer = |line, person| decider.answer_decoded(line, person);
+    run(decider.policy(), rows, jobs, answer, |answers| {
+        for answer in &answers {
+            stream::write_answer(out, answer, &mut summary, &mut report, false)?;
+        }
+        Ok::<(), EvalError>(())
+    })?;
+    out.flush().map_err(StreamError::Write)?;
+    Ok(summary)
+}
