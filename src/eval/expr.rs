@@ -108,21 +108,21 @@ impl Evaluator<'_, '_> {
         if self.horizon.is_some() {
             return self.operand(e, env).truthy();
         }
-        match &self.ops[e.index()] {
-            &Op::And(a, b) => self.truth(a, env) && self.truth(b, env),
-            &Op::Or(a, b) => self.truth(a, env) || self.truth(b, env),
-            &Op::Not(a) => !self.truth(a, env),
-            &Op::IsNone { negated, value } => {
+        match self.ops[e.index()] {
+            Op::And(a, b) => self.truth(a, env) && self.truth(b, env),
+            Op::Or(a, b) => self.truth(a, env) || self.truth(b, env),
+            Op::Not(a) => !self.truth(a, env),
+            Op::IsNone { negated, value } => {
                 matches!(*self.operand(value, env), Value::None) != negated
             }
-            &Op::Compare(op, a, b) => compare(op, &self.operand(a, env), &self.operand(b, env)),
-            &Op::Member {
+            Op::Compare(op, a, b) => compare(op, &self.operand(a, env), &self.operand(b, env)),
+            Op::Member {
                 negated,
                 value,
                 collection,
             } => self.membership(negated, value, collection, env).0,
-            &Op::Within(t, w) => within(&self.operand(t, env), &self.operand(w, env)),
-            &Op::Overlaps(i, w) => overlaps(&self.operand(i, env), &self.operand(w, env)),
+            Op::Within(t, w) => within(&self.operand(t, env), &self.operand(w, env)),
+            Op::Overlaps(i, w) => overlaps(&self.operand(i, env), &self.operand(w, env)),
             _ => self.operand(e, env).truthy(),
         }
     }
