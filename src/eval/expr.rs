@@ -121,8 +121,15 @@ impl Evaluator<'_, '_> {
                 value,
                 collection,
             } => self.membership(negated, value, collection, env).0,
+            Op::InRegion {
+                negated,
+                inner,
+                outer,
+            } => self.in_region(negated, inner, outer, env).0,
             Op::Within(t, w) => within(&self.operand(t, env), &self.operand(w, env)),
             Op::Overlaps(i, w) => overlaps(&self.operand(i, env), &self.operand(w, env)),
+            // Made, never lent: straight to the evaluator.
+            Op::Quantifier(..) => self.eval_in(e, env).truthy(),
             _ => self.operand(e, env).truthy(),
         }
     }
