@@ -77,7 +77,7 @@ impl Evaluator<'_, '_> {
 
     /// Whether the condition `e` holds at the top of a rule.
     pub(crate) fn test(&self, e: Id) -> bool {
-        self.eval_in(e, None).truthy()
+        self.truth(e, None)
     }
 
     /// Whether `body` holds for `item`, bound by a top-level `where`/`has`.
@@ -97,7 +97,41 @@ impl Evaluator<'_, '_> {
 
     #[inline]
     pub(super) fn holds_in(&self, item: &Value, body: Id, env: Env<'_>) -> bool {
-        self.within_element(item, env, |scope| self.operand(body, scope).truthy())
+        self.within_element(item, env, |scope| self.truth(body, scope))
+    }
+
+    /// Whether `e` holds: `self.operand(e, env).truthy()`, with the
+    /// conditions a filter or a quantifier tests answered in one dispatch,
+    /// without making a value. With a horizon, every node goes through
+    /// [`Evaluator::eval_in`], which notes what may change.
+    pub(super) fn truth(&self, e: Id, env: Env<'_>) -> bool {
+        if self.horizon.is_some() {
+            return self.operand(e, env).truthy();
+        }
+        match self.ops[e.index()] {
+            Op::And(a, b) => self.truth(a, env) && self.truth(b, env),
+            Op::Or(a, b) => self.truth(a, env) || self.truth(b, env),
+            Op::Not(a) => !self.truth(a, env),
+            Op::IsNone { negated, value } => {
+                matches!(*self.operand(value, env), Value::None) != negated
+            }
+            Op::Compare(op, a, b) => compare(op, &self.operand(a, env), &self.operand(b, env)),
+            Op::Member {
+                negated,
+                value,
+                collection,
+            } => self.membership(negated, value, collection, env).0,
+            Op::InRegion {
+                negated,
+                inner,
+                outer,
+            } => self.in_region(negated, inner, outer, env).0,
+            Op::Within(t, w) => within(&self.operand(t, env), &self.operand(w, env)),
+            Op::Overlaps(i, w) => overlaps(&self.operand(i, env), &self.operand(w, env)),
+            // Made, never lent: straight to the evaluator.
+            Op::Quantifier(..) => self.eval_in(e, env).truthy(),
+            _ => self.operand(e, env).truthy(),
+        }
     }
 
     /// `f` with `item` bound by a `where`/`has` inside `env`.
@@ -195,7 +229,7 @@ impl Evaluator<'_, '_> {
                     .collect();
                 Value::List(items)
             }
-            &Op::Not(a) => Value::Bool(!self.operand(a, env).truthy()),
+            &Op::Not(a) => Value::Bool(!self.truth(a, env)),
             &Op::Neg(a) => match *self.operand(a, env) {
                 Value::Number(n) => Value::Number(-n),
                 Value::Duration(d) => Value::Duration(d.saturating_neg()),
@@ -203,11 +237,11 @@ impl Evaluator<'_, '_> {
             },
             &Op::And(a, b) => Value::Bool(match &self.horizon {
                 Some(h) => self.logic_apart(h, true, a, b, env),
-                None => self.operand(a, env).truthy() && self.operand(b, env).truthy(),
+                None => self.truth(a, env) && self.truth(b, env),
             }),
             &Op::Or(a, b) => Value::Bool(match &self.horizon {
                 Some(h) => self.logic_apart(h, false, a, b, env),
-                None => self.operand(a, env).truthy() || self.operand(b, env).truthy(),
+                None => self.truth(a, env) || self.truth(b, env),
             }),
             &Op::Coalesce(a, b) => match self.operand(a, env) {
                 v if matches!(*v, Value::None) => self.operand(b, env).into_value(),
@@ -239,22 +273,14 @@ impl Evaluator<'_, '_> {
                 if let Some(h) = &self.horizon {
                     self.track_within(h, (t, &tv), (w, &wv), env);
                 }
-                Value::Bool(match (&*tv, &*wv) {
-                    (Value::Time(t), Value::Interval(a, b)) => a <= t && t <= b,
-                    _ => false,
-                })
+                Value::Bool(within(&tv, &wv))
             }
             &Op::Overlaps(i, w) => {
                 let (iv, wv) = (self.operand(i, env), self.operand(w, env));
                 if let Some(h) = &self.horizon {
                     self.track_overlaps(h, (i, &iv), (w, &wv), env);
                 }
-                Value::Bool(match (&*iv, &*wv) {
-                    (Value::Interval(a, b), Value::Interval(c, d)) => {
-                        a <= b && c <= d && a <= d && c <= b
-                    }
-                    _ => false,
-                })
+                Value::Bool(overlaps(&iv, &wv))
             }
             &Op::Interval(a, b) => match (&*self.operand(a, env), &*self.operand(b, env)) {
                 (Value::Time(a), Value::Time(b)) => Value::Interval(*a, *b),
@@ -528,6 +554,22 @@ impl Evaluator<'_, '_> {
     }
 }
 
+/// `t within w`: the time inside the interval, its ends included.
+fn within(t: &Value, w: &Value) -> bool {
+    match (t, w) {
+        (Value::Time(t), Value::Interval(a, b)) => a <= t && t <= b,
+        _ => false,
+    }
+}
+
+/// `i overlaps w`: two intervals, neither reversed, that share an instant.
+fn overlaps(i: &Value, w: &Value) -> bool {
+    match (i, w) {
+        (Value::Interval(a, b), Value::Interval(c, d)) => a <= b && c <= d && a <= d && c <= b,
+        _ => false,
+    }
+}
+
 fn compare(op: BinaryOp, a: &Value, b: &Value) -> bool {
     match op {
         BinaryOp::Eq => a == b,
@@ -535,15 +577,21 @@ fn compare(op: BinaryOp, a: &Value, b: &Value) -> bool {
         // The checker only lets values of one ordered type here; a NaN
         // compares false, as in arithmetic.
         _ => {
-            if let (Value::Number(x), Value::Number(y)) = (a, b) {
-                return match op {
-                    BinaryOp::Lt => x < y,
-                    BinaryOp::Le => x <= y,
-                    BinaryOp::Gt => x > y,
-                    _ => x >= y,
-                };
-            }
-            let ord = a.cmp(b);
+            let ord = match (a, b) {
+                (Value::Number(x), Value::Number(y)) => {
+                    return match op {
+                        BinaryOp::Lt => x < y,
+                        BinaryOp::Le => x <= y,
+                        BinaryOp::Gt => x > y,
+                        _ => x >= y,
+                    };
+                }
+                // As `Value::cmp` orders them, without the call.
+                (Value::Time(x), Value::Time(y)) | (Value::Duration(x), Value::Duration(y)) => {
+                    x.cmp(y)
+                }
+                _ => a.cmp(b),
+            };
             match op {
                 BinaryOp::Lt => ord.is_lt(),
                 BinaryOp::Le => ord.is_le(),
