@@ -415,7 +415,6 @@ fn load_one(
 ) -> Result<Arc<Loaded>, Vec<serde_json::Value>> {
     let one = |e: &dyn Diagnostic| vec![diagnostic(e, Some(file))];
     let text = read(path).map_err(|e| one(&e))?;
-    let revision = digest([text.as_bytes()]);
     let policy = match Policy::compile(file, &text) {
         Ok(p) => p.strict(sources.strict).budget(sources.budget),
         Err(errors) => {
@@ -427,6 +426,9 @@ fn load_one(
         }
     };
     let program = policy.program();
+    // The program's whole text: the file's own, then the libraries it uses,
+    // so that a changed library is a new revision of each policy using it.
+    let revision = digest([program.source.text().as_bytes()]);
     let mine: Vec<&(FactsSpec, Result<String, LoadError>)> = facts
         .iter()
         .filter(|(spec, _)| match &spec.policy {
@@ -653,6 +655,22 @@ mod tests {
             .get("p", 1)
             .unwrap_or_else(|| unreachable!("p loads"));
         assert_eq!(p.policy.program().input.fields.len(), 1);
+        // The library changes: the policy using it is a new revision, with
+        // the library's new definitions.
+        std::fs::write(
+            dir.join("common.policy"),
+            "library common\ninput person { a: bool, b: bool }\n",
+        )?;
+        let changed = reload(&sources, &catalog, &BTreeMap::new(), 2);
+        assert!(changed.failures.is_empty() && changed.complete);
+        let changed = changed
+            .catalog
+            .unwrap_or_else(|| unreachable!("a new catalog"));
+        let q = changed
+            .get("p", 2)
+            .unwrap_or_else(|| unreachable!("p loads"));
+        assert_ne!(p.revision, q.revision);
+        assert_eq!((q.since, q.policy.program().input.fields.len()), (2, 2));
         std::fs::remove_dir_all(&dir)
     }
 
