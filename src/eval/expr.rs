@@ -511,7 +511,7 @@ impl Evaluator<'_, '_> {
             return None;
         }
         if self.horizon.is_some()
-            && (self.plan.time_flow.moves(self.plan, bound)
+            && (self.plan.time_flow.moving(bound)
                 || self.list_horizon(subject).is_some_and(|l| !l.fixed()))
         {
             return None;

@@ -45,6 +45,21 @@ pub struct TimeFlow {
     /// The durations among the policy's constants, with 0, ascending:
     /// what a comparison the model cannot solve is shifted by.
     durations: Vec<i64>,
+    /// For each node, by [`Id`], whether its value moves with `now`
+    /// ([`TimeFlow::moves`], computed once).
+    nodes: Vec<bool>,
+    /// For each node, how fast it moves when that does not depend on the
+    /// person ([`Slope`]).
+    slopes: Vec<Slope>,
+}
+
+/// How fast a node's value moves with `now`, as far as the plan says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slope {
+    /// Always this (`None`: not linear in `now`).
+    Fixed(Option<i64>),
+    /// It depends on which side of a `to or now` or an `if` is taken.
+    Taken,
 }
 
 impl TimeFlow {
@@ -54,6 +69,8 @@ impl TimeFlow {
             lets: vec![false; plan.lets.len()],
             moving_elements: false,
             durations: vec![0],
+            nodes: Vec::new(),
+            slopes: Vec::new(),
         };
         plan.walk(plan.roots().map(|(_, id)| id), |_, node, _| {
             if let Op::Const(v) = &node.op {
@@ -79,23 +96,87 @@ impl TimeFlow {
             }
         });
         flow.moving_elements = moving;
+        // Every node under a root, children after parents: read backwards,
+        // each node's children are known before it.
+        let mut order = Vec::new();
+        plan.walk(plan.roots().map(|(_, id)| id), |id, _, _| order.push(id));
+        let mut nodes = vec![true; plan.ops().len()];
+        for &id in order.iter().rev() {
+            let m = flow.moves_with(plan, id, |c| nodes.get(c.index()).copied().unwrap_or(true));
+            nodes[id.index()] = m;
+        }
+        flow.nodes = nodes;
+        let mut slopes = vec![None; plan.ops().len()];
+        for &id in &order {
+            flow.slope_memo(plan, id, &mut slopes);
+        }
+        flow.slopes = (slopes.into_iter())
+            .map(|s| s.unwrap_or(Slope::Taken))
+            .collect();
         flow
     }
 
-    /// Whether the value of `e` moves with `now`.
-    pub(super) fn moves(&self, plan: &Plan, e: Id) -> bool {
+    /// The slope of `e` as far as the plan says, with the answers so far
+    /// in `memo`.
+    fn slope_memo(&self, plan: &Plan, e: Id, memo: &mut Vec<Option<Slope>>) -> Slope {
+        if let Some(Some(s)) = memo.get(e.index()) {
+            return *s;
+        }
+        let mut of = |id: Id| self.slope_memo(plan, id, memo);
+        let both = |a: Slope, b: Slope, f: fn(i64, i64) -> Option<i64>| match (a, b) {
+            (Slope::Fixed(a), Slope::Fixed(b)) => Slope::Fixed(a.zip(b).and_then(|(a, b)| f(a, b))),
+            _ => Slope::Taken,
+        };
+        let s = if !self.moving(e) {
+            Slope::Fixed(Some(0))
+        } else {
+            match *plan.op(e) {
+                Op::Now => Slope::Fixed(Some(1)),
+                Op::Let(i) => match plan.lets.get(i) {
+                    Some(&l) => of(l),
+                    None => Slope::Fixed(None),
+                },
+                Op::Arith(BinaryOp::Add, a, b) => both(of(a), of(b), i64::checked_add),
+                Op::Arith(BinaryOp::Sub, a, b) => both(of(a), of(b), i64::checked_sub),
+                Op::Neg(a) => match of(a) {
+                    Slope::Fixed(a) => Slope::Fixed(a.and_then(i64::checked_neg)),
+                    Slope::Taken => Slope::Taken,
+                },
+                Op::Coalesce(..) | Op::If(..) => Slope::Taken,
+                _ => Slope::Fixed(None),
+            }
+        };
+        if let Some(slot) = memo.get_mut(e.index()) {
+            *slot = Some(s);
+        }
+        s
+    }
+
+    /// Whether the value of node `e` moves with `now`: [`TimeFlow::moves`],
+    /// read from the table made once.
+    #[inline]
+    pub(super) fn moving(&self, e: Id) -> bool {
+        self.nodes.get(e.index()).copied().unwrap_or(true)
+    }
+
+    /// Whether the value of `e` moves with `now`, worked out from the
+    /// plan (the evaluator reads [`TimeFlow::moving`]).
+    fn moves(&self, plan: &Plan, e: Id) -> bool {
+        self.moves_with(plan, e, |c| self.moves(plan, c))
+    }
+
+    /// [`TimeFlow::moves`], whether a child moves given by `child`.
+    fn moves_with(&self, plan: &Plan, e: Id, child: impl Fn(Id) -> bool) -> bool {
         match plan.op(e) {
             Op::Now => true,
             Op::Let(i) => self.lets.get(*i).copied().unwrap_or(true),
-            Op::Arith(_, a, b) | Op::Coalesce(a, b) | Op::Interval(a, b) => {
-                self.moves(plan, *a) || self.moves(plan, *b)
-            }
-            Op::Neg(a) | Op::Where(a, _) | Op::Extreme(_, a, _) => self.moves(plan, *a),
-            Op::If(_, a, b) => self.moves(plan, *a) || self.moves(plan, *b),
-            Op::List(items) => items.iter().any(|i| self.moves(plan, *i)),
+            Op::Arith(_, a, b) | Op::Coalesce(a, b) | Op::Interval(a, b) => child(*a) || child(*b),
+            Op::Neg(a) | Op::Where(a, _) | Op::Extreme(_, a, _) => child(*a),
+            Op::If(_, a, b) => child(*a) || child(*b),
+            Op::List(items) => items.iter().any(|i| child(*i)),
             // An age notes its own next birthday.
             Op::Call(Builtin::Age, _) => false,
-            Op::Call(_, args) => args.iter().any(|a| self.moves(plan, *a)),
+            Op::Call(_, args) => args.iter().any(|a| child(*a)),
             Op::Element(_) | Op::ElementField(..) => self.moving_elements,
             _ => false,
         }
@@ -168,9 +249,9 @@ impl Evaluator<'_, '_> {
     /// move, shifted by a duration. (What moves is where it is at `now`
     /// only: the instants made of it would follow `now` for ever.)
     fn note_unknown(&self, h: &Cell<Horizon>, operands: [(Id, &Value); 2]) {
-        let (flow, plan) = (&self.plan.time_flow, self.plan);
+        let flow = &self.plan.time_flow;
         let fixed: Vec<&Value> = (operands.iter())
-            .filter(|(e, _)| !flow.moves(plan, *e))
+            .filter(|(e, _)| !flow.moving(*e))
             .map(|(_, v)| *v)
             .collect();
         if let Some(c) = window::unmodelled(&fixed, &flow.durations, self.now) {
@@ -188,7 +269,7 @@ impl Evaluator<'_, '_> {
         env: Env<'_>,
     ) {
         let flow = &self.plan.time_flow;
-        if !flow.moves(self.plan, a) && !flow.moves(self.plan, b) {
+        if !flow.moving(a) && !flow.moving(b) {
             return;
         }
         let (Some(sa), Some(sb)) = (self.slope(a, env), self.slope(b, env)) else {
@@ -246,7 +327,7 @@ impl Evaluator<'_, '_> {
         env: Env<'_>,
     ) {
         let flow = &self.plan.time_flow;
-        if !flow.moves(self.plan, te) && !flow.moves(self.plan, we) {
+        if !flow.moving(te) && !flow.moving(we) {
             return;
         }
         let (Value::Time(tv), Value::Interval(a, b)) = (t, w) else {
@@ -271,7 +352,7 @@ impl Evaluator<'_, '_> {
         env: Env<'_>,
     ) {
         let flow = &self.plan.time_flow;
-        if !flow.moves(self.plan, ie) && !flow.moves(self.plan, we) {
+        if !flow.moving(ie) && !flow.moving(we) {
             return;
         }
         let (Value::Interval(a, b), Value::Interval(c, d)) = (i, w) else {
@@ -299,8 +380,8 @@ impl Evaluator<'_, '_> {
     /// Notes a membership test in which the value looked for or the
     /// collection moves with `now`.
     pub(super) fn track_member(&self, h: &Cell<Horizon>, value: Id, collection: Id, env: Env<'_>) {
-        let (flow, plan) = (&self.plan.time_flow, self.plan);
-        if flow.moves(plan, value) || flow.moves(plan, collection) {
+        let flow = &self.plan.time_flow;
+        if flow.moving(value) || flow.moving(collection) {
             let (v, c) = (self.operand(value, env), self.operand(collection, env));
             self.note_unknown(h, [(value, &v), (collection, &c)]);
         }
@@ -310,8 +391,8 @@ impl Evaluator<'_, '_> {
     /// `now`: `None` when it is not a linear function of it.
     fn slope(&self, e: Id, env: Env<'_>) -> Option<i64> {
         let plan = self.plan;
-        if !plan.time_flow.moves(plan, e) {
-            return Some(0);
+        if let Some(Slope::Fixed(s)) = plan.time_flow.slopes.get(e.index()) {
+            return *s;
         }
         match *plan.op(e) {
             Op::Now => Some(1),
@@ -342,7 +423,7 @@ impl Evaluator<'_, '_> {
     /// The slopes of the two ends of the interval `e`.
     fn ends(&self, e: Id, env: Env<'_>) -> Option<(i64, i64)> {
         let plan = self.plan;
-        if !plan.time_flow.moves(plan, e) {
+        if !plan.time_flow.moving(e) {
             return Some((0, 0));
         }
         match *plan.op(e) {
