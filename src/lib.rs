@@ -102,7 +102,7 @@ pub struct Policy {
 
 /// What the evaluation at `now` found for `next_change`: the verdict and
 /// its horizon.
-type Tracked = (eval::what_if::Verdict, eval::horizon::Horizon);
+type Tracked = eval::what_if::Start;
 
 /// Everything wrong with a policy's text: one syntax error, or every check
 /// error.
@@ -481,9 +481,8 @@ impl Policy {
         now: i64,
         budget: &eval::Budget,
     ) -> (eval::Evaluator<'p, 'v>, Option<Tracked>) {
-        let (evaluator, verdict, horizon) =
-            eval::what_if::tracked(&self.plan, facts, person, now, budget);
-        (evaluator, Some((verdict, horizon)))
+        let (evaluator, start) = eval::what_if::tracked(&self.plan, facts, person, now, budget);
+        (evaluator, Some(start))
     }
 
     /// Adds the `extras` asked for to the decision for `person`; `start`
@@ -501,8 +500,8 @@ impl Policy {
         use decision::NextChange;
         use eval::what_if;
         let now = decision.now;
-        let first = if let (Some((verdict, horizon)), false) = (start, extras.timeline) {
-            let start = (now, verdict, horizon);
+        let verdict = start.as_ref().map(|s| s.verdict);
+        let first = if let (Some(start), false) = (start, extras.timeline) {
             what_if::next_change_from(&self.plan, facts, person, start, budget)
                 .map(|c| (c.at, c.decision))
         } else if extras.timeline {
@@ -528,8 +527,8 @@ impl Policy {
             };
         }
         if extras.remedies {
-            decision.remedies = Some(match start {
-                Some((verdict, _)) => {
+            decision.remedies = Some(match verdict {
+                Some(verdict) => {
                     what_if::remedies_from(&self.plan, facts, person, (now, verdict), budget)
                 }
                 None => what_if::remedies(&self.plan, facts, person, now, budget),

@@ -51,6 +51,8 @@ pub struct TimeFlow {
     /// For each node, how fast it moves when that does not depend on the
     /// person ([`Slope`]).
     slopes: Vec<Slope>,
+    /// The `let`s each `let` and rule reads.
+    pub(super) reads: super::kept::Reads,
 }
 
 /// How fast a node's value moves with `now`, as far as the plan says.
@@ -71,6 +73,7 @@ impl TimeFlow {
             durations: vec![0],
             nodes: Vec::new(),
             slopes: Vec::new(),
+            reads: super::kept::Reads::of(plan),
         };
         plan.walk(plan.roots().map(|(_, id)| id), |_, node, _| {
             if let Op::Const(v) = &node.op {
@@ -238,7 +241,7 @@ const FAR: i128 = 1 << 60;
 
 impl Evaluator<'_, '_> {
     /// Notes that something may change at `at`.
-    fn note(&self, h: &Cell<Horizon>, at: Horizon) {
+    pub(super) fn note(&self, h: &Cell<Horizon>, at: Horizon) {
         if at < h.get() {
             h.set(at);
         }
@@ -475,6 +478,11 @@ impl ListHorizon {
             any,
             members: std::cell::OnceCell::new(),
         }
+    }
+
+    /// When it may first change at all.
+    pub(super) fn first(&self) -> Horizon {
+        self.any
     }
 
     /// Whether it never changes.

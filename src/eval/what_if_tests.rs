@@ -4,7 +4,10 @@
 //! policy's durations (the hand-written enumeration of 2026-12-01, kept
 //! here as the reference it is compared with, not used by the library).
 
-use super::{Budget, Change, Evaluator, Facts, next_change_within};
+use super::{
+    Budget, Change, Evaluator, Facts, next_change_after, next_change_from, next_change_within,
+    tracked,
+};
 use crate::Policy;
 use crate::check::ir::Builtin;
 use crate::compile::{Id, Op, Plan, Root};
@@ -355,7 +358,14 @@ fn the_time_analysis_finds_what_trying_every_candidate_finds() {
             let trying = tried(plan, facts, person, *now);
             changing += usize::from(found.is_some());
             let show = |c: Option<Change<'_>>| c.map(|c| (c.at, c.decision.to_json()));
-            assert_eq!(show(found), show(trying), "{person:?} at {now}");
+            let found = show(found);
+            assert_eq!(found, show(trying), "{person:?} at {now}");
+            // Evaluating everything again after each horizon finds the
+            // same change, to the microsecond and in every field.
+            let (_, start) = tracked(plan, facts, person, *now, &Budget::unlimited());
+            let everything =
+                next_change_after(plan, facts, person, start, &Budget::unlimited(), false);
+            assert_eq!(found, show(everything), "{person:?} at {now}");
             compared += 1;
         }
     }
@@ -460,5 +470,73 @@ fn next_change_costs_an_evaluation_per_change_of_what_decided() {
         "{} steps for next_change, {} for the decision",
         budget.spent(),
         plain.spent()
+    );
+}
+
+/// Just after a horizon, only what may change there is computed again:
+/// 2,000 stays that ended weeks ago, one a day ago in a prefecture with a
+/// case, and a negative test that covers it until 47 hours from now. The
+/// lists of stays change only when that stay leaves the 14 days, so the
+/// evaluation at the test's end takes them as they were and decides the
+/// one rule that reads the test: a few steps, where the decision took
+/// one per stay.
+#[test]
+fn after_a_horizon_only_what_changes_there_is_computed_again() {
+    let policy = Policy::compile(
+        "b",
+        include_str!("../../policies/beijing-2021-10-30.policy"),
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let facts = policy
+        .facts(include_str!("../../examples/beijing/facts.json"))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let hour = 3_600_000_000;
+    let at = |t: i64| crate::time::format_instant(t, &jiff::tz::TimeZone::UTC);
+    let stay = |region: &str, from: i64| {
+        format!(
+            r#"{{"phone":"1","region":"{region}","from":"{}","to":"{}"}}"#,
+            at(from),
+            at(from + hour / 4)
+        )
+    };
+    let mut stays: Vec<String> = (0..2_000)
+        .map(|i| stay("152923", NOW - 60 * 24 * hour + i * hour / 2))
+        .collect();
+    stays.push(stay("620103", NOW - 24 * hour));
+    let person = format!(
+        r#"{{"phones":[{{"number":"1","bound_at":"{}","itinerary_checked":true}}],"stays":[{}],"tests":[{{"sampled_at":"{}","result":"negative"}}]}}"#,
+        at(NOW - 100 * 24 * hour),
+        stays.join(","),
+        at(NOW - hour)
+    );
+    let person = policy
+        .person(&person)
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .value;
+    let plan = policy.plan();
+    let plain = Budget::unlimited();
+    let decision = Evaluator::within(plan, &facts, &person, NOW, &plain).decide(Vec::new());
+    assert_eq!(decision.outcome, "green");
+    let budget = Budget::unlimited();
+    let (_, start) = tracked(plan, &facts, &person, NOW, &budget);
+    let at_now = budget.spent();
+    let change = next_change_from(plan, &facts, &person, start, &budget);
+    let change = change.unwrap_or_else(|| unreachable!("the test's window closes"));
+    assert_eq!(change.at, NOW + 47 * hour);
+    assert_eq!(change.decision.outcome, "popup");
+    let after = budget.spent() - at_now;
+    assert!(
+        after < 20,
+        "{after} steps after the horizon, {at_now} at now"
+    );
+    // Computing everything again there costs a step per stay again.
+    let everything = Budget::unlimited();
+    let (_, start) = tracked(plan, &facts, &person, NOW, &everything);
+    let change = next_change_after(plan, &facts, &person, start, &everything, false);
+    assert_eq!(change.map(|c| c.at), Some(NOW + 47 * hour));
+    assert!(
+        everything.spent() - at_now > 2_000,
+        "{}",
+        everything.spent()
     );
 }
