@@ -276,6 +276,9 @@ impl Evaluator<'_, '_> {
             return;
         }
         let (Some(sa), Some(sb)) = (self.slope(a, env), self.slope(b, env)) else {
+            if self.track_monotone(h, op, (a, x), (b, y), env) {
+                return;
+            }
             return self.note_unknown(h, [(a, x), (b, y)]);
         };
         let solved = match (x, y) {
@@ -287,6 +290,106 @@ impl Evaluator<'_, '_> {
         if !solved {
             self.note_unknown(h, [(a, x), (b, y)]);
         }
+    }
+
+    /// Notes where `x op y` may flip when one side is fixed and the other
+    /// a number (or duration) computed from a moving instant by steps that
+    /// each keep its order or reverse it (`(now - t) / 1d > 3`, `2 * (now -
+    /// t) < 1d`): as `now` moves on, the comparison then flips at most
+    /// once, and the first instant at which it does is searched for by
+    /// halving, each instant tried computing the side as the evaluator does
+    /// (the same arithmetic, the same rounding). `false` when it is not of
+    /// that form.
+    fn track_monotone(
+        &self,
+        h: &Cell<Horizon>,
+        op: BinaryOp,
+        (a, x): (Id, &Value),
+        (b, y): (Id, &Value),
+        env: Env<'_>,
+    ) -> bool {
+        use BinaryOp::{Ge, Gt, Le, Lt};
+        if !matches!(op, Lt | Le | Gt | Ge) {
+            return false;
+        }
+        let flow = &self.plan.time_flow;
+        let (side, fixed, op, current) = match (flow.moving(a), flow.moving(b)) {
+            (true, false) => (a, y, op, x),
+            (false, true) => (b, x, window::flip(op), y),
+            _ => return false,
+        };
+        let Some(form) = self.form(side, env) else {
+            return false;
+        };
+        if form.start.unsigned_abs() > FAR as u64 || form.at(0).as_ref() != Some(current) {
+            return false;
+        }
+        let holds = |delta: i64| {
+            form.at(delta)
+                .is_some_and(|v| super::expr::compare(op, &v, fixed))
+        };
+        let now = holds(0);
+        // Far enough for any instant, near enough for no sum to saturate.
+        let last = (FAR as i64) / form.slope.saturating_abs().max(1);
+        if holds(last) == now {
+            return true;
+        }
+        // `holds` is `now` at `low`, not at `high`.
+        let (mut low, mut high) = (0, last);
+        while high - low > 1 {
+            let mid = low + (high - low) / 2;
+            if holds(mid) == now {
+                low = mid;
+            } else {
+                high = mid;
+            }
+        }
+        let flip = high;
+        let met =
+            (form.at(flip - 1)).is_some_and(|v| super::expr::compare(BinaryOp::Eq, &v, fixed));
+        let boundary = if met { flip - 1 } else { flip };
+        let instant = |delta: i64| self.now.saturating_add(delta);
+        self.note(
+            h,
+            Horizon {
+                at: instant(flip),
+                boundary: instant(boundary),
+            },
+        );
+        true
+    }
+
+    /// The value of `e` as a function of how far `now` moves on, when it
+    /// is a moving instant or duration taken through steps that each keep
+    /// or reverse its order ([`Monotone`]).
+    fn form(&self, e: Id, env: Env<'_>) -> Option<Monotone> {
+        if let Some(slope) = self.slope(e, env) {
+            let (start, time) = match self.eval_in(e, env) {
+                Value::Time(t) => (t, true),
+                Value::Duration(d) => (d, false),
+                _ => return None,
+            };
+            return (slope != 0).then(|| Monotone {
+                start,
+                time,
+                slope,
+                steps: Vec::new(),
+            });
+        }
+        let flow = &self.plan.time_flow;
+        let (inner, step) = match *self.plan.op(e) {
+            Op::Neg(a) => (a, Step::Neg),
+            Op::Arith(op, a, b) => match (flow.moving(a), flow.moving(b)) {
+                // A moving divisor passes through zero: no order kept.
+                (true, false) => (a, Step::Then(op, self.eval_in(b, env))),
+                (false, true) if op != BinaryOp::Div => (b, Step::Before(op, self.eval_in(a, env))),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let mut form = self.form(inner, env)?;
+        form.steps.push(step);
+        Some(form)
     }
 
     /// Notes where `p op q` may change, `p - q` moving by `slope` a
@@ -435,6 +538,52 @@ impl Evaluator<'_, '_> {
             Op::Let(i) => self.ends(*plan.lets.get(i)?, None),
             _ => None,
         }
+    }
+}
+
+/// A value computed from an instant or duration that moves with `now` by
+/// steps that each keep or reverse its order: `start + slope·Δ` when
+/// `now` has moved on by `Δ`, then each step.
+struct Monotone {
+    start: i64,
+    /// Whether `start` is an instant (a duration otherwise).
+    time: bool,
+    slope: i64,
+    steps: Vec<Step>,
+}
+
+/// One step of a [`Monotone`] value.
+enum Step {
+    /// `-v`
+    Neg,
+    /// `v op w`
+    Then(BinaryOp, Value),
+    /// `w op v`
+    Before(BinaryOp, Value),
+}
+
+impl Monotone {
+    /// Its value when `now` has moved on by `delta`, computed as the
+    /// evaluator computes it.
+    fn at(&self, delta: i64) -> Option<Value> {
+        let x = self.start.checked_add(self.slope.checked_mul(delta)?)?;
+        let mut v = if self.time {
+            Value::Time(x)
+        } else {
+            Value::Duration(x)
+        };
+        for step in &self.steps {
+            v = match step {
+                Step::Neg => match v {
+                    Value::Number(n) => Value::Number(-n),
+                    Value::Duration(d) => Value::Duration(d.saturating_neg()),
+                    _ => Value::None,
+                },
+                Step::Then(op, w) => super::expr::arith(*op, &v, w),
+                Step::Before(op, w) => super::expr::arith(*op, w, &v),
+            };
+        }
+        Some(v)
     }
 }
 

@@ -540,3 +540,43 @@ fn after_a_horizon_only_what_changes_there_is_computed_again() {
         everything.spent()
     );
 }
+
+/// Numbers and durations computed from a moving instant (a duration
+/// divided by a duration, multiplied or divided by a number) change where
+/// the comparison first comes out otherwise, found to the microsecond,
+/// with the boundary at the instant where the two sides are equal.
+#[test]
+fn numbers_computed_from_time_change_at_their_boundary() {
+    let hour = 3_600_000_000;
+    let day = 24 * hour;
+    let at = |t: i64| crate::time::format_instant(t, &jiff::tz::TimeZone::UTC);
+    let person = |a: i64| format!(r#"{{"at":"{}","from":"{}"}}"#, at(a), at(NOW));
+    let since = NOW - 12 * hour;
+    // Three days after `at`, the count of days is 3; just after, more.
+    let days = change_of("(now - person.at) / 1d > 3", &person(since));
+    assert_eq!(days, Some(since + 3 * day));
+    // `>=` holds from the instant itself.
+    let days = change_of("(now - person.at) / 1d >= 3", &person(since));
+    assert_eq!(days, Some(since + 3 * day));
+    // Read from the other side, and falling: `3 - days < 0`.
+    let falling = change_of("3 < (now - person.at) / 24h", &person(since));
+    assert_eq!(falling, Some(since + 3 * day));
+    let falling = change_of("0 > 3 - (now - person.at) / 1d", &person(since));
+    assert_eq!(falling, Some(since + 3 * day));
+    // A duration scaled by a number, and a count that already passed.
+    // Half of 2 days and a microsecond is a day, as the evaluator rounds
+    // it: the boundary is a microsecond later.
+    let half = change_of("(now - person.at) / 2 <= 1d", &person(since));
+    assert_eq!(half, Some(since + 2 * day + 1));
+    let doubled = change_of("2 * (person.at - now) > 1d", &person(NOW + 2 * day));
+    assert_eq!(doubled, Some(NOW + 2 * day - 12 * hour));
+    assert_eq!(
+        change_of("(now - person.at) / 1d > -1", &person(since)),
+        None
+    );
+    // Counted from a calendar month after `at`: 31 August and a month is
+    // 30 September, the last day of the month; 32 days after it.
+    let august = 1_630_404_000_000_000; // 2021-08-31T10:00:00Z
+    let months = change_of("(now - (person.at + 1 month)) / 1d >= 32", &person(august));
+    assert_eq!(months, Some(1_635_760_800_000_000)); // 2021-11-01T10:00:00Z
+}
