@@ -455,10 +455,7 @@ impl Policy {
         let warnings = strings(&decoded.warnings);
         if extras.next_change && !extras.timeline {
             // One evaluation at `now` for the decision and its change.
-            let (mut evaluator, start) = self.tracked(facts, person, now, &budget);
-            if extras.witnesses {
-                evaluator = evaluator.detailed();
-            }
+            let (evaluator, start) = self.tracked(facts, person, now, &budget, extras.witnesses);
             let decision = evaluator.decide(warnings);
             let decision = self.with_extras(decision, facts, person, extras, &budget, start);
             return self.within_budget(&budget, decision);
@@ -473,15 +470,17 @@ impl Policy {
     }
 
     /// The evaluation at `now` that `next_change` starts from, and what
-    /// it found.
+    /// it found; its witnesses `detailed` or not.
     fn tracked<'p, 'v>(
         &'p self,
         facts: &'p Facts,
         person: &'v value::Value,
         now: i64,
         budget: &eval::Budget,
+        detailed: bool,
     ) -> (eval::Evaluator<'p, 'v>, Option<Tracked>) {
-        let (evaluator, start) = eval::what_if::tracked(&self.plan, facts, person, now, budget);
+        let (evaluator, start) =
+            eval::what_if::tracked(&self.plan, facts, person, now, budget, detailed);
         (evaluator, Some(start))
     }
 
@@ -614,8 +613,7 @@ impl Policy {
         let person = &decoded.value;
         let budget = self.fresh_budget();
         // One evaluation at `now` for the explanation and the change.
-        let (evaluator, start) = self.tracked(facts, person, now, &budget);
-        let evaluator = evaluator.detailed();
+        let (evaluator, start) = self.tracked(facts, person, now, &budget, true);
         let rules = evaluator.rule_reports();
         let warnings = evaluator.warning_reports();
         // The decision carries the data's warnings as `eval` gives them;

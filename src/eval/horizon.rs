@@ -784,6 +784,23 @@ impl Evaluator<'_, '_> {
         body: Option<Id>,
         env: Env<'_>,
     ) -> bool {
+        self.quantifier_found(quant, list, items, body, env, None)
+    }
+
+    /// [`Evaluator::quantifier_apart`], adding to `found`, when given, the
+    /// index of each record that decides it (one that holds, for `any` and
+    /// `no`; one that does not, for `all`) up to the one that decides it
+    /// for good, with the index after that one (`None` when all were
+    /// read).
+    pub(super) fn quantifier_found(
+        &self,
+        quant: Quant,
+        list: Option<&ListHorizon>,
+        items: &[Value],
+        body: Option<Id>,
+        env: Env<'_>,
+        mut found: Option<(&mut Vec<usize>, &mut Option<usize>)>,
+    ) -> bool {
         let Some(h) = &self.horizon else {
             return false;
         };
@@ -814,9 +831,15 @@ impl Evaluator<'_, '_> {
             }
             let (held, at) = self.holds_apart(h, item, body, env);
             if held == deciding {
+                if let Some((indices, _)) = &mut found {
+                    indices.push(j);
+                }
                 let at = at.min(leave(j));
                 decided = Some(decided.map_or(at, |d| d.later(at)));
                 if at.never() {
+                    if let Some((_, next)) = &mut found {
+                        **next = Some(j + 1).filter(|&n| n < items.len());
+                    }
                     break;
                 }
             } else {
@@ -848,15 +871,27 @@ impl Evaluator<'_, '_> {
         b: Id,
         env: Env<'_>,
     ) -> bool {
+        let side = |second: bool| self.eval_in(if second { b } else { a }, env).truthy();
+        self.logic_with(h, conjunction, side)
+    }
+
+    /// [`Evaluator::logic_apart`], `side(false)` giving the value of the
+    /// first side, `side(true)` of the second.
+    pub(super) fn logic_with(
+        &self,
+        h: &Cell<Horizon>,
+        conjunction: bool,
+        mut side: impl FnMut(bool) -> bool,
+    ) -> bool {
         let saved = h.replace(Horizon::NEVER);
-        let x = self.eval_in(a, env).truthy();
+        let x = side(false);
         let at_a = h.replace(Horizon::NEVER);
         if x != conjunction {
             h.set(saved);
             self.note(h, at_a);
             return x;
         }
-        let y = self.eval_in(b, env).truthy();
+        let y = side(true);
         let at_b = h.replace(saved);
         self.note(
             h,

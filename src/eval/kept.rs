@@ -15,6 +15,7 @@
 
 use super::Evaluator;
 use super::horizon::{Horizon, ListHorizon};
+use super::trace::Trace;
 use crate::compile::{Id, Op, Plan};
 use crate::value::Value;
 
@@ -157,6 +158,7 @@ impl Evaluator<'_, '_> {
         };
         let plan = self.plan;
         let mut rules = Vec::with_capacity(plan.rules.len());
+        let mut traces = Vec::with_capacity(plan.rules.len());
         for i in 0..plan.rules.len() {
             let kept = earlier
                 .and_then(|e| e.noted.rules.get(i))
@@ -164,10 +166,17 @@ impl Evaluator<'_, '_> {
             if let Some(&(fires, own, whole)) = kept {
                 self.note(h, own);
                 rules.push((fires, own, whole));
+                traces.push(None);
                 continue;
             }
             let before = h.replace(Horizon::NEVER);
-            let fires = self.fires(i);
+            // Traced, for its witnesses to read rather than decide it again.
+            let mut trace = Trace::default();
+            let fires = plan.rules.get(i).is_some_and(|r| {
+                self.noted(r.when, &mut trace)
+                    && !r.unless.is_some_and(|u| self.noted(u, &mut trace))
+            });
+            traces.push(Some((fires, trace)));
             let own = h.replace(before.min(h.get()));
             let reads = plan
                 .time_flow
@@ -187,6 +196,7 @@ impl Evaluator<'_, '_> {
             .map(|(i, _)| i);
         let verdict = super::verdict_of(&plan.program, fired);
         self.noted.rules = rules;
+        self.traces = traces;
         verdict
     }
 }

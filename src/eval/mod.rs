@@ -58,6 +58,9 @@ pub struct Evaluator<'p, 'v> {
     /// When it tracks horizons: those of each `let` and rule apart, for
     /// the evaluation at a later instant to keep what cannot change.
     noted: kept::Noted,
+    /// When its verdict tracked horizons: for each rule decided, whether
+    /// it fired and what its evaluation recorded for its witnesses.
+    traces: Vec<Option<(bool, trace::Trace)>>,
 }
 
 impl<'p, 'v> Evaluator<'p, 'v> {
@@ -195,6 +198,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             lists: Vec::new(),
             lets_trace: trace::Trace::default(),
             noted: kept::Noted::default(),
+            traces: Vec::new(),
         }
     }
 
@@ -228,16 +232,26 @@ impl<'p, 'v> Evaluator<'p, 'v> {
 
     /// Decides: every rule, the winner, its payload, the witnesses of the
     /// rules that fired and the warnings.
-    pub fn decide(self, data_warnings: Vec<String>) -> Decision<'p> {
+    pub fn decide(mut self, data_warnings: Vec<String>) -> Decision<'p> {
         let program: &'p crate::check::Program = &self.plan.program;
         let plan: &'p Plan = self.plan;
-        // Each rule evaluated once, recording what its witnesses read.
+        // Each rule evaluated once, recording what its witnesses read: by
+        // the verdict, when it recorded it.
+        let mut recorded = std::mem::take(&mut self.traces);
         let mut trace = trace::Trace::default();
         let mut fired = Vec::new();
         for (i, roots) in plan.rules.iter().enumerate() {
-            trace.clear();
-            let fires = self.traced(roots.when, &mut trace)
-                && !roots.unless.is_some_and(|u| self.traced(u, &mut trace));
+            let fires = match recorded.get_mut(i).and_then(Option::take) {
+                Some((fires, verdict)) => {
+                    trace = verdict;
+                    fires
+                }
+                None => {
+                    trace.clear();
+                    self.traced(roots.when, &mut trace)
+                        && !roots.unless.is_some_and(|u| self.traced(u, &mut trace))
+                }
+            };
             if !fires {
                 continue;
             }

@@ -61,7 +61,7 @@ pub fn next_change_within<'p>(
     now: i64,
     budget: &Budget,
 ) -> Option<Change<'p>> {
-    let (_, start) = tracked(plan, facts, person, now, budget);
+    let (_, start) = tracked(plan, facts, person, now, budget, false);
     next_change_from(plan, facts, person, start, budget)
 }
 
@@ -82,16 +82,19 @@ pub(crate) struct Start {
 /// The evaluation at `now` that `next_change` starts from: an evaluator
 /// whose verdict notes its horizon, with what it found. The evaluator, no
 /// longer noting, then decides or explains as any other, from the same
-/// `let`s: one evaluation of the person serves the decision and its
-/// change.
+/// `let`s and from what its verdict recorded for the witnesses (`detailed`
+/// ones, for [`Evaluator::detailed`]): one evaluation of the person serves
+/// the decision, its witnesses and its change.
 pub(crate) fn tracked<'p, 'v>(
     plan: &'p Plan,
     facts: &'p Facts,
     person: &'v Value,
     now: i64,
     budget: &Budget,
+    detailed: bool,
 ) -> (Evaluator<'p, 'v>, Start) {
     let mut evaluator = Evaluator::tracking(plan, facts, person, now, budget);
+    evaluator.detailed = detailed;
     let verdict = evaluator.verdict_noting(None);
     let horizon = evaluator.horizon();
     let recorded = (!horizon.never()).then(|| evaluator.recorded());

@@ -362,7 +362,7 @@ fn the_time_analysis_finds_what_trying_every_candidate_finds() {
             assert_eq!(found, show(trying), "{person:?} at {now}");
             // Evaluating everything again after each horizon finds the
             // same change, to the microsecond and in every field.
-            let (_, start) = tracked(plan, facts, person, *now, &Budget::unlimited());
+            let (_, start) = tracked(plan, facts, person, *now, &Budget::unlimited(), false);
             let everything =
                 next_change_after(plan, facts, person, start, &Budget::unlimited(), false);
             assert_eq!(found, show(everything), "{person:?} at {now}");
@@ -518,7 +518,7 @@ fn after_a_horizon_only_what_changes_there_is_computed_again() {
     let decision = Evaluator::within(plan, &facts, &person, NOW, &plain).decide(Vec::new());
     assert_eq!(decision.outcome, "green");
     let budget = Budget::unlimited();
-    let (_, start) = tracked(plan, &facts, &person, NOW, &budget);
+    let (_, start) = tracked(plan, &facts, &person, NOW, &budget, false);
     let at_now = budget.spent();
     let change = next_change_from(plan, &facts, &person, start, &budget);
     let change = change.unwrap_or_else(|| unreachable!("the test's window closes"));
@@ -531,7 +531,7 @@ fn after_a_horizon_only_what_changes_there_is_computed_again() {
     );
     // Computing everything again there costs a step per stay again.
     let everything = Budget::unlimited();
-    let (_, start) = tracked(plan, &facts, &person, NOW, &everything);
+    let (_, start) = tracked(plan, &facts, &person, NOW, &everything, false);
     let change = next_change_after(plan, &facts, &person, start, &everything, false);
     assert_eq!(change.map(|c| c.at), Some(NOW + 47 * hour));
     assert!(
