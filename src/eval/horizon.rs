@@ -11,9 +11,12 @@
 //! the side it chose), so the instant at which it flips is solved for, not
 //! searched. The minimum over the comparisons made is the horizon; until
 //! then the decision cannot change, and `next_change` evaluates again only
-//! just after its boundary (see `what_if.rs`). Anything this does not
-//! model (a moving value looked up in a list, or compared as a number, a
-//! list holding moving values) gives the horizon of the first instant of
+//! just after its boundary (see `what_if.rs`). A number or duration made
+//! from a moving one by steps that keep or reverse its order (`(now - t) /
+//! 1d`, `2 * (t - now)`) flips at most once against a fixed side, at an
+//! instant found by halving with the evaluator's own arithmetic. Anything
+//! this does not model (a moving value looked up in a list, a list holding
+//! moving values, two moving numbers) gives the horizon of the first instant of
 //! its operands shifted by a duration of the policy
 //! ([`window::unmodelled`]): there, and only there, `next_change` tries
 //! candidates.

@@ -16,11 +16,12 @@
 //! So the person is evaluated once per instant at which something the
 //! decision consulted changes, never at the instants of the record that
 //! cannot change it (a window that closed, a stay that does not decide):
-//! no candidates are collected or sorted. Only what the model cannot
-//! solve (a number computed from a moving duration, a moving value looked
-//! up in a list, a list holding moving values) is tried at candidates:
-//! the instants of its operands shifted by the policy's durations
-//! (`window::unmodelled`).
+//! no candidates are collected or sorted. And that evaluation computes
+//! only the `let`s and rules whose own horizon that instant reaches,
+//! keeping the others' values from the one before (`kept.rs`). Only what
+//! the model cannot solve (a moving value looked up in a list, a list
+//! holding moving values) is tried at candidates: the instants of its
+//! operands shifted by the policy's durations (`window::unmodelled`).
 
 use super::horizon::Horizon;
 use super::kept::Recorded;
