@@ -76,13 +76,36 @@ impl TimeFlow {
             durations: vec![0],
             nodes: Vec::new(),
             slopes: Vec::new(),
-            reads: super::kept::Reads::of(plan),
+            reads: super::kept::Reads::default(),
         };
-        plan.walk(plan.roots().map(|(_, id)| id), |_, node, _| {
-            if let Op::Const(v) = &node.op {
-                window::instants(v, &mut Vec::new(), &mut flow.durations);
+        // Every node under a root, children after parents: read backwards,
+        // each node's children are known before it.
+        // And the `let`s each `let` and rule reads.
+        let mut order = Vec::new();
+        let mut reads = (
+            vec![Vec::new(); plan.lets.len()],
+            vec![Vec::new(); plan.rules.len()],
+        );
+        for (root, id) in plan.roots() {
+            let mut read = Vec::new();
+            plan.walk(std::iter::once(id), |id, node, _| {
+                order.push(id);
+                match &node.op {
+                    Op::Const(v) => window::instants(v, &mut Vec::new(), &mut flow.durations),
+                    Op::Let(j) => read.push(*j),
+                    _ => {}
+                }
+            });
+            let into = match root {
+                Root::Let(i) => reads.0.get_mut(i),
+                Root::When(r) | Root::Unless(r) => reads.1.get_mut(r),
+                _ => None,
+            };
+            if let Some(into) = into {
+                into.append(&mut read);
             }
-        });
+        }
+        flow.reads = super::kept::Reads::new(reads.0, reads.1);
         flow.durations.sort_unstable();
         flow.durations.dedup();
         for &i in &plan.let_order {
@@ -102,10 +125,6 @@ impl TimeFlow {
             }
         });
         flow.moving_elements = moving;
-        // Every node under a root, children after parents: read backwards,
-        // each node's children are known before it.
-        let mut order = Vec::new();
-        plan.walk(plan.roots().map(|(_, id)| id), |id, _, _| order.push(id));
         let mut nodes = vec![true; plan.ops().len()];
         for &id in order.iter().rev() {
             let m = flow.moves_with(plan, id, |c| nodes.get(c.index()).copied().unwrap_or(true));

@@ -16,7 +16,7 @@
 use super::Evaluator;
 use super::horizon::{Horizon, ListHorizon};
 use super::trace::Trace;
-use crate::compile::{Id, Op, Plan};
+
 use crate::value::Value;
 
 /// The `let`s each `let` and each rule reads, by index: what their
@@ -28,28 +28,14 @@ pub(crate) struct Reads {
 }
 
 impl Reads {
-    /// The `let`s read by each `let` and each rule's condition and
-    /// exception of `plan`.
-    pub(crate) fn of(plan: &Plan) -> Self {
-        let read = |roots: &mut dyn Iterator<Item = Id>| {
-            let mut out = Vec::new();
-            plan.walk(roots, |_, node, _| {
-                if let Op::Let(i) = node.op {
-                    out.push(i);
-                }
-            });
-            out.sort_unstable();
-            out.dedup();
-            out
-        };
-        Reads {
-            lets: (plan.lets.iter())
-                .map(|&l| read(&mut std::iter::once(l)))
-                .collect(),
-            rules: (plan.rules.iter())
-                .map(|r| read(&mut std::iter::once(r.when).chain(r.unless)))
-                .collect(),
+    /// The `let`s read by each `let` and by each rule's condition and
+    /// exception, in any order and repeated.
+    pub(crate) fn new(mut lets: Vec<Vec<usize>>, mut rules: Vec<Vec<usize>>) -> Self {
+        for read in lets.iter_mut().chain(&mut rules) {
+            read.sort_unstable();
+            read.dedup();
         }
+        Reads { lets, rules }
     }
 }
 

@@ -422,13 +422,8 @@ fn changes_at_no_instant_of_the_data_are_found_exactly() {
     assert_eq!(passed, Some(NOW + 72 * hour));
 }
 
-/// A record's past costs nothing: 2,000 stays in a case county that all
-/// ended weeks ago, and a test that decides. `next_change` evaluates the
-/// person once more for each instant at which what decided changes (the
-/// test's window closing), not once per instant of the record, and the
-/// decision's own evaluation is the one it starts from.
-#[test]
-fn next_change_costs_an_evaluation_per_change_of_what_decided() {
+/// The shipped Beijing policy and its example facts.
+fn beijing() -> (Policy, Facts) {
     let policy = Policy::compile(
         "b",
         include_str!("../../policies/beijing-2021-10-30.policy"),
@@ -437,6 +432,17 @@ fn next_change_costs_an_evaluation_per_change_of_what_decided() {
     let facts = policy
         .facts(include_str!("../../examples/beijing/facts.json"))
         .unwrap_or_else(|e| unreachable!("{e}"));
+    (policy, facts)
+}
+
+/// A record's past costs nothing: 2,000 stays in a case county that all
+/// ended weeks ago, and a test that decides. `next_change` evaluates the
+/// person once more for each instant at which what decided changes (the
+/// test's window closing), not once per instant of the record, and the
+/// decision's own evaluation is the one it starts from.
+#[test]
+fn next_change_costs_an_evaluation_per_change_of_what_decided() {
+    let (policy, facts) = beijing();
     let hour = 3_600_000_000;
     let at = |t: i64| crate::time::format_instant(t, &jiff::tz::TimeZone::UTC);
     let stays: Vec<String> = (0..2_000)
@@ -482,14 +488,7 @@ fn next_change_costs_an_evaluation_per_change_of_what_decided() {
 /// one per stay.
 #[test]
 fn after_a_horizon_only_what_changes_there_is_computed_again() {
-    let policy = Policy::compile(
-        "b",
-        include_str!("../../policies/beijing-2021-10-30.policy"),
-    )
-    .unwrap_or_else(|e| unreachable!("{e}"));
-    let facts = policy
-        .facts(include_str!("../../examples/beijing/facts.json"))
-        .unwrap_or_else(|e| unreachable!("{e}"));
+    let (policy, facts) = beijing();
     let hour = 3_600_000_000;
     let at = |t: i64| crate::time::format_instant(t, &jiff::tz::TimeZone::UTC);
     let stay = |region: &str, from: i64| {
