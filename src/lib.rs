@@ -102,7 +102,7 @@ pub struct Policy {
 
 /// What the evaluation at `now` found for `next_change`: the verdict and
 /// its horizon.
-type Tracked = (eval::what_if::Verdict, eval::horizon::Horizon);
+type Tracked = eval::what_if::Start;
 
 /// Everything wrong with a policy's text: one syntax error, or every check
 /// error.
@@ -455,10 +455,7 @@ impl Policy {
         let warnings = strings(&decoded.warnings);
         if extras.next_change && !extras.timeline {
             // One evaluation at `now` for the decision and its change.
-            let (mut evaluator, start) = self.tracked(facts, person, now, &budget);
-            if extras.witnesses {
-                evaluator = evaluator.detailed();
-            }
+            let (evaluator, start) = self.tracked(facts, person, now, &budget, extras.witnesses);
             let decision = evaluator.decide(warnings);
             let decision = self.with_extras(decision, facts, person, extras, &budget, start);
             return self.within_budget(&budget, decision);
@@ -473,17 +470,18 @@ impl Policy {
     }
 
     /// The evaluation at `now` that `next_change` starts from, and what
-    /// it found.
+    /// it found; its witnesses `detailed` or not.
     fn tracked<'p, 'v>(
         &'p self,
         facts: &'p Facts,
         person: &'v value::Value,
         now: i64,
         budget: &eval::Budget,
+        detailed: bool,
     ) -> (eval::Evaluator<'p, 'v>, Option<Tracked>) {
-        let (evaluator, verdict, horizon) =
-            eval::what_if::tracked(&self.plan, facts, person, now, budget);
-        (evaluator, Some((verdict, horizon)))
+        let (evaluator, start) =
+            eval::what_if::tracked(&self.plan, facts, person, now, budget, detailed);
+        (evaluator, Some(start))
     }
 
     /// Adds the `extras` asked for to the decision for `person`; `start`
@@ -501,8 +499,8 @@ impl Policy {
         use decision::NextChange;
         use eval::what_if;
         let now = decision.now;
-        let first = if let (Some((verdict, horizon)), false) = (start, extras.timeline) {
-            let start = (now, verdict, horizon);
+        let verdict = start.as_ref().map(|s| s.verdict);
+        let first = if let (Some(start), false) = (start, extras.timeline) {
             what_if::next_change_from(&self.plan, facts, person, start, budget)
                 .map(|c| (c.at, c.decision))
         } else if extras.timeline {
@@ -528,8 +526,8 @@ impl Policy {
             };
         }
         if extras.remedies {
-            decision.remedies = Some(match start {
-                Some((verdict, _)) => {
+            decision.remedies = Some(match verdict {
+                Some(verdict) => {
                     what_if::remedies_from(&self.plan, facts, person, (now, verdict), budget)
                 }
                 None => what_if::remedies(&self.plan, facts, person, now, budget),
@@ -615,8 +613,7 @@ impl Policy {
         let person = &decoded.value;
         let budget = self.fresh_budget();
         // One evaluation at `now` for the explanation and the change.
-        let (evaluator, start) = self.tracked(facts, person, now, &budget);
-        let evaluator = evaluator.detailed();
+        let (evaluator, start) = self.tracked(facts, person, now, &budget, true);
         let rules = evaluator.rule_reports();
         let warnings = evaluator.warning_reports();
         // The decision carries the data's warnings as `eval` gives them;

@@ -49,9 +49,20 @@ impl<'p> Evaluator<'p, '_> {
         let plan: &'p Plan = self.plan;
         let mut trace = Trace::default();
         (plan.program.rules.iter().zip(&plan.rules))
-            .map(|(rule, roots)| {
-                trace.clear();
-                let when = self.traced(roots.when, &mut trace);
+            .enumerate()
+            .map(|(i, (rule, roots))| {
+                // What the verdict recorded, when it did: nothing is
+                // evaluated again.
+                let recorded = self.traces.get(i).and_then(Option::as_ref);
+                let held = |id: Id, trace: &mut Trace| match recorded {
+                    Some(_) => trace.held(id).unwrap_or(false),
+                    None => self.traced(id, trace),
+                };
+                match recorded {
+                    Some((_, verdict)) => trace.clone_from(verdict),
+                    None => trace.clear(),
+                }
+                let when = held(roots.when, &mut trace);
                 let mut witnesses = Vec::new();
                 self.witnesses(&mut trace, roots.when, when, &mut witnesses);
                 let mut exception = Vec::new();
@@ -61,7 +72,7 @@ impl<'p> Evaluator<'p, '_> {
                     RuleState::NotMet
                 };
                 if let (true, Some(u)) = (when, roots.unless) {
-                    let unless = self.traced(u, &mut trace);
+                    let unless = held(u, &mut trace);
                     self.witnesses(&mut trace, u, unless, &mut exception);
                     if unless {
                         state = RuleState::Excepted;

@@ -511,7 +511,7 @@ impl Evaluator<'_, '_> {
             return None;
         }
         if self.horizon.is_some()
-            && (self.plan.time_flow.moves(self.plan, bound)
+            && (self.plan.time_flow.moving(bound)
                 || self.list_horizon(subject).is_some_and(|l| !l.fixed()))
         {
             return None;
@@ -570,7 +570,7 @@ fn overlaps(i: &Value, w: &Value) -> bool {
     }
 }
 
-fn compare(op: BinaryOp, a: &Value, b: &Value) -> bool {
+pub(super) fn compare(op: BinaryOp, a: &Value, b: &Value) -> bool {
     match op {
         BinaryOp::Eq => a == b,
         BinaryOp::Ne => a != b,
@@ -604,7 +604,7 @@ fn compare(op: BinaryOp, a: &Value, b: &Value) -> bool {
 
 /// Arithmetic on the operand types the checker allows; time arithmetic
 /// saturates instead of overflowing.
-fn arith(op: BinaryOp, a: &Value, b: &Value) -> Value {
+pub(super) fn arith(op: BinaryOp, a: &Value, b: &Value) -> Value {
     use Value::{Duration as D, Number as N, Time as T};
     match (op, a, b) {
         (BinaryOp::Add, N(x), N(y)) => N(x + y),

@@ -11,9 +11,12 @@
 //! the side it chose), so the instant at which it flips is solved for, not
 //! searched. The minimum over the comparisons made is the horizon; until
 //! then the decision cannot change, and `next_change` evaluates again only
-//! just after its boundary (see `what_if.rs`). Anything this does not
-//! model (a moving value looked up in a list, or compared as a number, a
-//! list holding moving values) gives the horizon of the first instant of
+//! just after its boundary (see `what_if.rs`). A number or duration made
+//! from a moving one by steps that keep or reverse its order (`(now - t) /
+//! 1d`, `2 * (t - now)`) flips at most once against a fixed side, at an
+//! instant found by halving with the evaluator's own arithmetic. Anything
+//! this does not model (a moving value looked up in a list, a list holding
+//! moving values, two moving numbers) gives the horizon of the first instant of
 //! its operands shifted by a duration of the policy
 //! ([`window::unmodelled`]): there, and only there, `next_change` tries
 //! candidates.
@@ -45,6 +48,23 @@ pub struct TimeFlow {
     /// The durations among the policy's constants, with 0, ascending:
     /// what a comparison the model cannot solve is shifted by.
     durations: Vec<i64>,
+    /// For each node, by [`Id`], whether its value moves with `now`
+    /// ([`TimeFlow::moves`], computed once).
+    nodes: Vec<bool>,
+    /// For each node, how fast it moves when that does not depend on the
+    /// person ([`Slope`]).
+    slopes: Vec<Slope>,
+    /// The `let`s each `let` and rule reads.
+    pub(super) reads: super::kept::Reads,
+}
+
+/// How fast a node's value moves with `now`, as far as the plan says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slope {
+    /// Always this (`None`: not linear in `now`).
+    Fixed(Option<i64>),
+    /// It depends on which side of a `to or now` or an `if` is taken.
+    Taken,
 }
 
 impl TimeFlow {
@@ -54,12 +74,38 @@ impl TimeFlow {
             lets: vec![false; plan.lets.len()],
             moving_elements: false,
             durations: vec![0],
+            nodes: Vec::new(),
+            slopes: Vec::new(),
+            reads: super::kept::Reads::default(),
         };
-        plan.walk(plan.roots().map(|(_, id)| id), |_, node, _| {
-            if let Op::Const(v) = &node.op {
-                window::instants(v, &mut Vec::new(), &mut flow.durations);
+        // Every node under a root, children after parents: read backwards,
+        // each node's children are known before it.
+        // And the `let`s each `let` and rule reads.
+        let mut order = Vec::new();
+        let mut reads = (
+            vec![Vec::new(); plan.lets.len()],
+            vec![Vec::new(); plan.rules.len()],
+        );
+        for (root, id) in plan.roots() {
+            let mut read = Vec::new();
+            plan.walk(std::iter::once(id), |id, node, _| {
+                order.push(id);
+                match &node.op {
+                    Op::Const(v) => window::instants(v, &mut Vec::new(), &mut flow.durations),
+                    Op::Let(j) => read.push(*j),
+                    _ => {}
+                }
+            });
+            let into = match root {
+                Root::Let(i) => reads.0.get_mut(i),
+                Root::When(r) | Root::Unless(r) => reads.1.get_mut(r),
+                _ => None,
+            };
+            if let Some(into) = into {
+                into.append(&mut read);
             }
-        });
+        }
+        flow.reads = super::kept::Reads::new(reads.0, reads.1);
         flow.durations.sort_unstable();
         flow.durations.dedup();
         for &i in &plan.let_order {
@@ -79,23 +125,83 @@ impl TimeFlow {
             }
         });
         flow.moving_elements = moving;
+        let mut nodes = vec![true; plan.ops().len()];
+        for &id in order.iter().rev() {
+            let m = flow.moves_with(plan, id, |c| nodes.get(c.index()).copied().unwrap_or(true));
+            nodes[id.index()] = m;
+        }
+        flow.nodes = nodes;
+        let mut slopes = vec![None; plan.ops().len()];
+        for &id in &order {
+            flow.slope_memo(plan, id, &mut slopes);
+        }
+        flow.slopes = (slopes.into_iter())
+            .map(|s| s.unwrap_or(Slope::Taken))
+            .collect();
         flow
     }
 
-    /// Whether the value of `e` moves with `now`.
-    pub(super) fn moves(&self, plan: &Plan, e: Id) -> bool {
+    /// The slope of `e` as far as the plan says, with the answers so far
+    /// in `memo`.
+    fn slope_memo(&self, plan: &Plan, e: Id, memo: &mut Vec<Option<Slope>>) -> Slope {
+        if let Some(Some(s)) = memo.get(e.index()) {
+            return *s;
+        }
+        let mut of = |id: Id| self.slope_memo(plan, id, memo);
+        let both = |a: Slope, b: Slope, f: fn(i64, i64) -> Option<i64>| match (a, b) {
+            (Slope::Fixed(a), Slope::Fixed(b)) => Slope::Fixed(a.zip(b).and_then(|(a, b)| f(a, b))),
+            _ => Slope::Taken,
+        };
+        let s = if !self.moving(e) {
+            Slope::Fixed(Some(0))
+        } else {
+            match *plan.op(e) {
+                Op::Now => Slope::Fixed(Some(1)),
+                Op::Let(i) => match plan.lets.get(i) {
+                    Some(&l) => of(l),
+                    None => Slope::Fixed(None),
+                },
+                Op::Arith(BinaryOp::Add, a, b) => both(of(a), of(b), i64::checked_add),
+                Op::Arith(BinaryOp::Sub, a, b) => both(of(a), of(b), i64::checked_sub),
+                Op::Neg(a) => match of(a) {
+                    Slope::Fixed(a) => Slope::Fixed(a.and_then(i64::checked_neg)),
+                    Slope::Taken => Slope::Taken,
+                },
+                Op::Coalesce(..) | Op::If(..) => Slope::Taken,
+                _ => Slope::Fixed(None),
+            }
+        };
+        if let Some(slot) = memo.get_mut(e.index()) {
+            *slot = Some(s);
+        }
+        s
+    }
+
+    /// Whether the value of node `e` moves with `now`: [`TimeFlow::moves`],
+    /// read from the table made once.
+    #[inline]
+    pub(super) fn moving(&self, e: Id) -> bool {
+        self.nodes.get(e.index()).copied().unwrap_or(true)
+    }
+
+    /// Whether the value of `e` moves with `now`, worked out from the
+    /// plan (the evaluator reads [`TimeFlow::moving`]).
+    fn moves(&self, plan: &Plan, e: Id) -> bool {
+        self.moves_with(plan, e, |c| self.moves(plan, c))
+    }
+
+    /// [`TimeFlow::moves`], whether a child moves given by `child`.
+    fn moves_with(&self, plan: &Plan, e: Id, child: impl Fn(Id) -> bool) -> bool {
         match plan.op(e) {
             Op::Now => true,
             Op::Let(i) => self.lets.get(*i).copied().unwrap_or(true),
-            Op::Arith(_, a, b) | Op::Coalesce(a, b) | Op::Interval(a, b) => {
-                self.moves(plan, *a) || self.moves(plan, *b)
-            }
-            Op::Neg(a) | Op::Where(a, _) | Op::Extreme(_, a, _) => self.moves(plan, *a),
-            Op::If(_, a, b) => self.moves(plan, *a) || self.moves(plan, *b),
-            Op::List(items) => items.iter().any(|i| self.moves(plan, *i)),
+            Op::Arith(_, a, b) | Op::Coalesce(a, b) | Op::Interval(a, b) => child(*a) || child(*b),
+            Op::Neg(a) | Op::Where(a, _) | Op::Extreme(_, a, _) => child(*a),
+            Op::If(_, a, b) => child(*a) || child(*b),
+            Op::List(items) => items.iter().any(|i| child(*i)),
             // An age notes its own next birthday.
             Op::Call(Builtin::Age, _) => false,
-            Op::Call(_, args) => args.iter().any(|a| self.moves(plan, *a)),
+            Op::Call(_, args) => args.iter().any(|a| child(*a)),
             Op::Element(_) | Op::ElementField(..) => self.moving_elements,
             _ => false,
         }
@@ -157,7 +263,7 @@ const FAR: i128 = 1 << 60;
 
 impl Evaluator<'_, '_> {
     /// Notes that something may change at `at`.
-    fn note(&self, h: &Cell<Horizon>, at: Horizon) {
+    pub(super) fn note(&self, h: &Cell<Horizon>, at: Horizon) {
         if at < h.get() {
             h.set(at);
         }
@@ -168,9 +274,9 @@ impl Evaluator<'_, '_> {
     /// move, shifted by a duration. (What moves is where it is at `now`
     /// only: the instants made of it would follow `now` for ever.)
     fn note_unknown(&self, h: &Cell<Horizon>, operands: [(Id, &Value); 2]) {
-        let (flow, plan) = (&self.plan.time_flow, self.plan);
+        let flow = &self.plan.time_flow;
         let fixed: Vec<&Value> = (operands.iter())
-            .filter(|(e, _)| !flow.moves(plan, *e))
+            .filter(|(e, _)| !flow.moving(*e))
             .map(|(_, v)| *v)
             .collect();
         if let Some(c) = window::unmodelled(&fixed, &flow.durations, self.now) {
@@ -188,10 +294,13 @@ impl Evaluator<'_, '_> {
         env: Env<'_>,
     ) {
         let flow = &self.plan.time_flow;
-        if !flow.moves(self.plan, a) && !flow.moves(self.plan, b) {
+        if !flow.moving(a) && !flow.moving(b) {
             return;
         }
         let (Some(sa), Some(sb)) = (self.slope(a, env), self.slope(b, env)) else {
+            if self.track_monotone(h, op, (a, x), (b, y), env) {
+                return;
+            }
             return self.note_unknown(h, [(a, x), (b, y)]);
         };
         let solved = match (x, y) {
@@ -203,6 +312,106 @@ impl Evaluator<'_, '_> {
         if !solved {
             self.note_unknown(h, [(a, x), (b, y)]);
         }
+    }
+
+    /// Notes where `x op y` may flip when one side is fixed and the other
+    /// a number (or duration) computed from a moving instant by steps that
+    /// each keep its order or reverse it (`(now - t) / 1d > 3`, `2 * (now -
+    /// t) < 1d`): as `now` moves on, the comparison then flips at most
+    /// once, and the first instant at which it does is searched for by
+    /// halving, each instant tried computing the side as the evaluator does
+    /// (the same arithmetic, the same rounding). `false` when it is not of
+    /// that form.
+    fn track_monotone(
+        &self,
+        h: &Cell<Horizon>,
+        op: BinaryOp,
+        (a, x): (Id, &Value),
+        (b, y): (Id, &Value),
+        env: Env<'_>,
+    ) -> bool {
+        use BinaryOp::{Ge, Gt, Le, Lt};
+        if !matches!(op, Lt | Le | Gt | Ge) {
+            return false;
+        }
+        let flow = &self.plan.time_flow;
+        let (side, fixed, op, current) = match (flow.moving(a), flow.moving(b)) {
+            (true, false) => (a, y, op, x),
+            (false, true) => (b, x, window::flip(op), y),
+            _ => return false,
+        };
+        let Some(form) = self.form(side, env) else {
+            return false;
+        };
+        if form.start.unsigned_abs() > FAR as u64 || form.at(0).as_ref() != Some(current) {
+            return false;
+        }
+        let holds = |delta: i64| {
+            form.at(delta)
+                .is_some_and(|v| super::expr::compare(op, &v, fixed))
+        };
+        let now = holds(0);
+        // Far enough for any instant, near enough for no sum to saturate.
+        let last = (FAR as i64) / form.slope.saturating_abs().max(1);
+        if holds(last) == now {
+            return true;
+        }
+        // `holds` is `now` at `low`, not at `high`.
+        let (mut low, mut high) = (0, last);
+        while high - low > 1 {
+            let mid = low + (high - low) / 2;
+            if holds(mid) == now {
+                low = mid;
+            } else {
+                high = mid;
+            }
+        }
+        let flip = high;
+        let met =
+            (form.at(flip - 1)).is_some_and(|v| super::expr::compare(BinaryOp::Eq, &v, fixed));
+        let boundary = if met { flip - 1 } else { flip };
+        let instant = |delta: i64| self.now.saturating_add(delta);
+        self.note(
+            h,
+            Horizon {
+                at: instant(flip),
+                boundary: instant(boundary),
+            },
+        );
+        true
+    }
+
+    /// The value of `e` as a function of how far `now` moves on, when it
+    /// is a moving instant or duration taken through steps that each keep
+    /// or reverse its order ([`Monotone`]).
+    fn form(&self, e: Id, env: Env<'_>) -> Option<Monotone> {
+        if let Some(slope) = self.slope(e, env) {
+            let (start, time) = match self.eval_in(e, env) {
+                Value::Time(t) => (t, true),
+                Value::Duration(d) => (d, false),
+                _ => return None,
+            };
+            return (slope != 0).then(|| Monotone {
+                start,
+                time,
+                slope,
+                steps: Vec::new(),
+            });
+        }
+        let flow = &self.plan.time_flow;
+        let (inner, step) = match *self.plan.op(e) {
+            Op::Neg(a) => (a, Step::Neg),
+            Op::Arith(op, a, b) => match (flow.moving(a), flow.moving(b)) {
+                // A moving divisor passes through zero: no order kept.
+                (true, false) => (a, Step::Then(op, self.eval_in(b, env))),
+                (false, true) if op != BinaryOp::Div => (b, Step::Before(op, self.eval_in(a, env))),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let mut form = self.form(inner, env)?;
+        form.steps.push(step);
+        Some(form)
     }
 
     /// Notes where `p op q` may change, `p - q` moving by `slope` a
@@ -246,7 +455,7 @@ impl Evaluator<'_, '_> {
         env: Env<'_>,
     ) {
         let flow = &self.plan.time_flow;
-        if !flow.moves(self.plan, te) && !flow.moves(self.plan, we) {
+        if !flow.moving(te) && !flow.moving(we) {
             return;
         }
         let (Value::Time(tv), Value::Interval(a, b)) = (t, w) else {
@@ -271,7 +480,7 @@ impl Evaluator<'_, '_> {
         env: Env<'_>,
     ) {
         let flow = &self.plan.time_flow;
-        if !flow.moves(self.plan, ie) && !flow.moves(self.plan, we) {
+        if !flow.moving(ie) && !flow.moving(we) {
             return;
         }
         let (Value::Interval(a, b), Value::Interval(c, d)) = (i, w) else {
@@ -299,8 +508,8 @@ impl Evaluator<'_, '_> {
     /// Notes a membership test in which the value looked for or the
     /// collection moves with `now`.
     pub(super) fn track_member(&self, h: &Cell<Horizon>, value: Id, collection: Id, env: Env<'_>) {
-        let (flow, plan) = (&self.plan.time_flow, self.plan);
-        if flow.moves(plan, value) || flow.moves(plan, collection) {
+        let flow = &self.plan.time_flow;
+        if flow.moving(value) || flow.moving(collection) {
             let (v, c) = (self.operand(value, env), self.operand(collection, env));
             self.note_unknown(h, [(value, &v), (collection, &c)]);
         }
@@ -310,8 +519,8 @@ impl Evaluator<'_, '_> {
     /// `now`: `None` when it is not a linear function of it.
     fn slope(&self, e: Id, env: Env<'_>) -> Option<i64> {
         let plan = self.plan;
-        if !plan.time_flow.moves(plan, e) {
-            return Some(0);
+        if let Some(Slope::Fixed(s)) = plan.time_flow.slopes.get(e.index()) {
+            return *s;
         }
         match *plan.op(e) {
             Op::Now => Some(1),
@@ -342,7 +551,7 @@ impl Evaluator<'_, '_> {
     /// The slopes of the two ends of the interval `e`.
     fn ends(&self, e: Id, env: Env<'_>) -> Option<(i64, i64)> {
         let plan = self.plan;
-        if !plan.time_flow.moves(plan, e) {
+        if !plan.time_flow.moving(e) {
             return Some((0, 0));
         }
         match *plan.op(e) {
@@ -351,6 +560,52 @@ impl Evaluator<'_, '_> {
             Op::Let(i) => self.ends(*plan.lets.get(i)?, None),
             _ => None,
         }
+    }
+}
+
+/// A value computed from an instant or duration that moves with `now` by
+/// steps that each keep or reverse its order: `start + slope·Δ` when
+/// `now` has moved on by `Δ`, then each step.
+struct Monotone {
+    start: i64,
+    /// Whether `start` is an instant (a duration otherwise).
+    time: bool,
+    slope: i64,
+    steps: Vec<Step>,
+}
+
+/// One step of a [`Monotone`] value.
+enum Step {
+    /// `-v`
+    Neg,
+    /// `v op w`
+    Then(BinaryOp, Value),
+    /// `w op v`
+    Before(BinaryOp, Value),
+}
+
+impl Monotone {
+    /// Its value when `now` has moved on by `delta`, computed as the
+    /// evaluator computes it.
+    fn at(&self, delta: i64) -> Option<Value> {
+        let x = self.start.checked_add(self.slope.checked_mul(delta)?)?;
+        let mut v = if self.time {
+            Value::Time(x)
+        } else {
+            Value::Duration(x)
+        };
+        for step in &self.steps {
+            v = match step {
+                Step::Neg => match v {
+                    Value::Number(n) => Value::Number(-n),
+                    Value::Duration(d) => Value::Duration(d.saturating_neg()),
+                    _ => Value::None,
+                },
+                Step::Then(op, w) => super::expr::arith(*op, &v, w),
+                Step::Before(op, w) => super::expr::arith(*op, w, &v),
+            };
+        }
+        Some(v)
     }
 }
 
@@ -394,6 +649,11 @@ impl ListHorizon {
             any,
             members: std::cell::OnceCell::new(),
         }
+    }
+
+    /// When it may first change at all.
+    pub(super) fn first(&self) -> Horizon {
+        self.any
     }
 
     /// Whether it never changes.
@@ -546,6 +806,23 @@ impl Evaluator<'_, '_> {
         body: Option<Id>,
         env: Env<'_>,
     ) -> bool {
+        self.quantifier_found(quant, list, items, body, env, None)
+    }
+
+    /// [`Evaluator::quantifier_apart`], adding to `found`, when given, the
+    /// index of each record that decides it (one that holds, for `any` and
+    /// `no`; one that does not, for `all`) up to the one that decides it
+    /// for good, with the index after that one (`None` when all were
+    /// read).
+    pub(super) fn quantifier_found(
+        &self,
+        quant: Quant,
+        list: Option<&ListHorizon>,
+        items: &[Value],
+        body: Option<Id>,
+        env: Env<'_>,
+        mut found: Option<(&mut Vec<usize>, &mut Option<usize>)>,
+    ) -> bool {
         let Some(h) = &self.horizon else {
             return false;
         };
@@ -576,9 +853,15 @@ impl Evaluator<'_, '_> {
             }
             let (held, at) = self.holds_apart(h, item, body, env);
             if held == deciding {
+                if let Some((indices, _)) = &mut found {
+                    indices.push(j);
+                }
                 let at = at.min(leave(j));
                 decided = Some(decided.map_or(at, |d| d.later(at)));
                 if at.never() {
+                    if let Some((_, next)) = &mut found {
+                        **next = Some(j + 1).filter(|&n| n < items.len());
+                    }
                     break;
                 }
             } else {
@@ -610,15 +893,27 @@ impl Evaluator<'_, '_> {
         b: Id,
         env: Env<'_>,
     ) -> bool {
+        let side = |second: bool| self.eval_in(if second { b } else { a }, env).truthy();
+        self.logic_with(h, conjunction, side)
+    }
+
+    /// [`Evaluator::logic_apart`], `side(false)` giving the value of the
+    /// first side, `side(true)` of the second.
+    pub(super) fn logic_with(
+        &self,
+        h: &Cell<Horizon>,
+        conjunction: bool,
+        mut side: impl FnMut(bool) -> bool,
+    ) -> bool {
         let saved = h.replace(Horizon::NEVER);
-        let x = self.eval_in(a, env).truthy();
+        let x = side(false);
         let at_a = h.replace(Horizon::NEVER);
         if x != conjunction {
             h.set(saved);
             self.note(h, at_a);
             return x;
         }
-        let y = self.eval_in(b, env).truthy();
+        let y = side(true);
         let at_b = h.replace(saved);
         self.note(
             h,

@@ -15,6 +15,7 @@ mod expr;
 mod facts;
 pub(crate) mod horizon;
 mod index;
+mod kept;
 mod trace;
 mod window;
 pub(crate) use facts::with_as_of;
@@ -54,6 +55,12 @@ pub struct Evaluator<'p, 'v> {
     lists: Vec<Option<horizon::ListHorizon>>,
     /// What the evaluation of the `let`s that witnesses explain recorded.
     lets_trace: trace::Trace,
+    /// When it tracks horizons: those of each `let` and rule apart, for
+    /// the evaluation at a later instant to keep what cannot change.
+    noted: kept::Noted,
+    /// When its verdict tracked horizons: for each rule decided, whether
+    /// it fired and what its evaluation recorded for its witnesses.
+    traces: Vec<Option<(bool, trace::Trace)>>,
 }
 
 impl<'p, 'v> Evaluator<'p, 'v> {
@@ -87,6 +94,24 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         Self::made(plan, facts, person, now, budget, Some(horizon::open()))
     }
 
+    /// [`Evaluator::tracking`] at `now`, after an evaluation at an earlier
+    /// instant that recorded `earlier`: the `let`s that cannot have changed
+    /// since are taken from it, not computed again.
+    pub(crate) fn tracking_after(
+        plan: &'p Plan,
+        facts: &'p Facts,
+        person: &'v Value,
+        now: i64,
+        budget: &Budget,
+        earlier: &kept::Recorded,
+    ) -> Self {
+        let mut ev = Self::bare(plan, facts, person, now);
+        ev.budget = budget.clone();
+        ev.horizon = Some(horizon::open());
+        ev.compute_lets(Some(earlier));
+        ev
+    }
+
     fn made(
         plan: &'p Plan,
         facts: &'p Facts,
@@ -98,6 +123,16 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         let mut ev = Self::bare(plan, facts, person, now);
         ev.budget = budget.clone();
         ev.horizon = horizon;
+        ev.compute_lets(None);
+        ev
+    }
+
+    /// Computes the `let`s, in order, each once; when tracking horizons
+    /// after an evaluation that recorded `earlier`, only those that may
+    /// have changed since.
+    fn compute_lets(&mut self, earlier: Option<&kept::Recorded>) {
+        let plan = self.plan;
+        let ev = self;
         ev.lets = vec![Value::None; plan.lets.len()];
         // Horizons element by element, where a list's elements stay put.
         let apart = ev.horizon.is_some() && plan.horizons();
@@ -106,6 +141,10 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         }
         for &i in &plan.let_order {
             if let Some(&l) = plan.lets.get(i) {
+                if ev.kept_let(earlier, i) {
+                    continue;
+                }
+                let started = ev.let_started();
                 let v = match *plan.op(l) {
                     Op::Where(list, pred) if apart => {
                         let (v, list) = ev.where_apart(list, pred);
@@ -131,9 +170,9 @@ impl<'p, 'v> Evaluator<'p, 'v> {
                     _ => ev.eval(l),
                 };
                 ev.lets[i] = v;
+                ev.let_ended(i, started);
             }
         }
-        ev
     }
 
     /// Makes the witnesses name the entries of the data each record
@@ -158,6 +197,8 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             horizon: None,
             lists: Vec::new(),
             lets_trace: trace::Trace::default(),
+            noted: kept::Noted::default(),
+            traces: Vec::new(),
         }
     }
 
@@ -186,23 +227,31 @@ impl<'p, 'v> Evaluator<'p, 'v> {
     /// rest of the decision: what tells two decisions apart, cheaply.
     pub fn verdict(&self) -> (usize, Option<usize>) {
         let program = &self.plan.program;
-        let rule = winner(program, (0..program.rules.len()).filter(|&i| self.fires(i)));
-        let outcome = rule.map_or(&program.otherwise, |i| &program.rules[i].then);
-        (outcome.index, rule)
+        verdict_of(program, (0..program.rules.len()).filter(|&i| self.fires(i)))
     }
 
     /// Decides: every rule, the winner, its payload, the witnesses of the
     /// rules that fired and the warnings.
-    pub fn decide(self, data_warnings: Vec<String>) -> Decision<'p> {
+    pub fn decide(mut self, data_warnings: Vec<String>) -> Decision<'p> {
         let program: &'p crate::check::Program = &self.plan.program;
         let plan: &'p Plan = self.plan;
-        // Each rule evaluated once, recording what its witnesses read.
+        // Each rule evaluated once, recording what its witnesses read: by
+        // the verdict, when it recorded it.
+        let mut recorded = std::mem::take(&mut self.traces);
         let mut trace = trace::Trace::default();
         let mut fired = Vec::new();
         for (i, roots) in plan.rules.iter().enumerate() {
-            trace.clear();
-            let fires = self.traced(roots.when, &mut trace)
-                && !roots.unless.is_some_and(|u| self.traced(u, &mut trace));
+            let fires = match recorded.get_mut(i).and_then(Option::take) {
+                Some((fires, verdict)) => {
+                    trace = verdict;
+                    fires
+                }
+                None => {
+                    trace.clear();
+                    self.traced(roots.when, &mut trace)
+                        && !roots.unless.is_some_and(|u| self.traced(u, &mut trace))
+                }
+            };
             if !fires {
                 continue;
             }
@@ -318,6 +367,17 @@ pub(crate) fn constant(plan: &Plan, id: crate::compile::Id) -> Option<Value> {
     }
     let facts = Facts::none();
     Some(Evaluator::bare(plan, &facts, &Value::None, 0).eval(id))
+}
+
+/// The outcome (by index) and the deciding rule given the rules that
+/// fired.
+fn verdict_of(
+    program: &crate::check::Program,
+    fired: impl Iterator<Item = usize>,
+) -> (usize, Option<usize>) {
+    let rule = winner(program, fired);
+    let outcome = rule.map_or(&program.otherwise, |i| &program.rules[i].then);
+    (outcome.index, rule)
 }
 
 /// The rule that decides among those that fired: the most severe outcome

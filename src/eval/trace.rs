@@ -12,7 +12,7 @@
 //! as in a decision without witnesses.
 
 use super::Evaluator;
-use super::expr::Env;
+use super::expr::{Env, Operand};
 use crate::compile::{Id, Op, Plan};
 use crate::syntax::Quant;
 use crate::value::Value;
@@ -119,7 +119,19 @@ impl Evaluator<'_, '_> {
     /// `trace` what its witnesses read.
     pub(crate) fn traced(&self, id: Id, trace: &mut Trace) -> bool {
         match *self.plan.op(id) {
-            // The left side's value tells a witness which side decided.
+            // The left side's value tells a witness which side decided;
+            // tracking horizons, that side's horizon is the one noted.
+            Op::And(a, b) | Op::Or(a, b) if let Some(h) = &self.horizon => {
+                let conjunction = matches!(self.plan.op(id), Op::And(..));
+                let side = |second: bool| {
+                    if second {
+                        self.traced(b, trace)
+                    } else {
+                        self.noted(a, trace)
+                    }
+                };
+                self.logic_with(h, conjunction, side)
+            }
             Op::And(a, b) => self.noted(a, trace) && self.traced(b, trace),
             Op::Or(a, b) => self.noted(a, trace) || self.traced(b, trace),
             Op::Not(a) => !self.traced(a, trace),
@@ -138,7 +150,13 @@ impl Evaluator<'_, '_> {
                 let mut ifs = Vec::new();
                 guards(self.plan, id, &mut ifs);
                 for g in ifs {
+                    // Their values only: what they compare is noted where
+                    // the condition reads them.
+                    let saved = self.horizon.as_ref().map(|h| h.get());
                     self.noted(g, trace);
+                    if let (Some(h), Some(saved)) = (&self.horizon, saved) {
+                        h.set(saved);
+                    }
                 }
                 self.test(id)
             }
@@ -157,10 +175,94 @@ impl Evaluator<'_, '_> {
     fn scan(&self, id: Id, quant: Quant, subject: Id, body: Option<Id>, trace: &mut Trace) -> bool {
         if let Some(b) = body
             && let Some(held) = self.by_bound(quant, subject, b, None)
-            && !shows_records(quant, held)
         {
+            if !shows_records(quant, held) {
+                return held;
+            }
+            // Its records, with the horizon the bound gave: none.
+            if let Some(h) = &self.horizon {
+                let saved = h.get();
+                let found = self.scan_records(id, quant, subject, body, trace);
+                h.set(saved);
+                return found;
+            }
+        } else if self.horizon.is_some() {
+            return self.scan_apart(id, quant, subject, body, trace);
+        }
+        self.scan_records(id, quant, subject, body, trace)
+    }
+
+    /// A quantifier at the top of a rule, its records recorded as
+    /// [`Evaluator::scan`] records them, for an evaluator that tracks
+    /// horizons: they are the ones its horizon is found from.
+    fn scan_apart(
+        &self,
+        id: Id,
+        quant: Quant,
+        subject: Id,
+        body: Option<Id>,
+        trace: &mut Trace,
+    ) -> bool {
+        let none = Value::None;
+        let list = self.list_horizon(subject);
+        let items = match (self.plan.op(subject), list) {
+            (Op::Let(i), Some(_)) => Operand::Lent(self.lets.get(*i).unwrap_or(&none)),
+            _ => self.operand(subject, None),
+        };
+        let (mut indices, mut next) = (Vec::new(), None);
+        let found = Some((&mut indices, &mut next));
+        let held = self.quantifier_found(quant, list, items.elements(), body, None, found);
+        if !shows_records(quant, held) {
             return held;
         }
+        let deciding = !matches!(quant, Quant::All);
+        let hits = body.map(|b| {
+            let conjuncts = match (self.detailed, deciding) {
+                (true, true) => super::explain::conjuncts(self.plan, b),
+                _ => Vec::new(),
+            };
+            (indices.into_iter())
+                .map(|index| Hit {
+                    index,
+                    looked_for: self.looked_for(items.elements().get(index), &conjuncts),
+                })
+                .collect()
+        });
+        trace.scans.push(Scan {
+            id,
+            list: items.into_value(),
+            hits,
+            body: body.map(|b| (b, deciding)),
+            next,
+        });
+        held
+    }
+
+    /// For detailed witnesses: the value each membership among the
+    /// `conjuncts` of a body that `item` satisfied looked for, read
+    /// without noting horizons.
+    fn looked_for(&self, item: Option<&Value>, conjuncts: &[Id]) -> Vec<(Id, Value)> {
+        let Some(item) = item.filter(|_| !conjuncts.is_empty()) else {
+            return Vec::new();
+        };
+        let saved = self.horizon.as_ref().map(|h| h.get());
+        let (_, looked_for) =
+            self.within_element(item, None, |env| self.conjuncts_hold(conjuncts, env));
+        if let (Some(h), Some(saved)) = (&self.horizon, saved) {
+            h.set(saved);
+        }
+        looked_for
+    }
+
+    /// [`Evaluator::scan`], reading the records one by one.
+    fn scan_records(
+        &self,
+        id: Id,
+        quant: Quant,
+        subject: Id,
+        body: Option<Id>,
+        trace: &mut Trace,
+    ) -> bool {
         let list = self.operand(subject, None);
         let items = list.elements();
         let Some(body) = body else {
@@ -370,5 +472,31 @@ mod tests {
         };
         assert_eq!(records.len(), 3);
         assert_eq!(decision.spent(), 2 * 4);
+    }
+
+    /// With `next_change`, the verdict that notes horizons records what
+    /// the witnesses read: deciding after it evaluates no rule again, and
+    /// an explanation's rule reports neither.
+    #[test]
+    fn witnesses_read_the_verdict_that_noted_horizons() {
+        let policy = Policy::compile("p", TEXT).unwrap_or_else(|e| unreachable!("{e}"));
+        let plan = policy.plan();
+        let facts = Facts::empty(plan);
+        let person = record(&policy, &[true, true, false, true]);
+        let budget = Budget::unlimited();
+        let (evaluator, _) =
+            crate::eval::what_if::tracked(plan, &facts, &person, 0, &budget, false);
+        // The first record decides for good: the verdict stops there.
+        assert_eq!(budget.spent(), 2);
+        let reports = evaluator.rule_reports();
+        assert_eq!(reports[0].state, crate::eval::RuleState::Fired);
+        let d = evaluator.decide(Vec::new());
+        let crate::witness::Witness::Found { records, .. } = &d.rules[0].witnesses[0] else {
+            unreachable!("records found")
+        };
+        assert_eq!(records.len(), 3);
+        // Each record read once by the decision, and once more by the
+        // rule reports, which complete a copy of the trace.
+        assert_eq!(budget.spent(), 2 + 2 * 2 * 3);
     }
 }

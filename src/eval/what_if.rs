@@ -16,13 +16,15 @@
 //! So the person is evaluated once per instant at which something the
 //! decision consulted changes, never at the instants of the record that
 //! cannot change it (a window that closed, a stay that does not decide):
-//! no candidates are collected or sorted. Only what the model cannot
-//! solve (a number computed from a moving duration, a moving value looked
-//! up in a list, a list holding moving values) is tried at candidates:
-//! the instants of its operands shifted by the policy's durations
-//! (`window::unmodelled`).
+//! no candidates are collected or sorted. And that evaluation computes
+//! only the `let`s and rules whose own horizon that instant reaches,
+//! keeping the others' values from the one before (`kept.rs`). Only what
+//! the model cannot solve (a moving value looked up in a list, a list
+//! holding moving values) is tried at candidates: the instants of its
+//! operands shifted by the policy's durations (`window::unmodelled`).
 
 use super::horizon::Horizon;
+use super::kept::Recorded;
 use super::{Budget, Evaluator, Facts};
 use crate::compile::Plan;
 use crate::decision::Decision;
@@ -60,43 +62,81 @@ pub fn next_change_within<'p>(
     now: i64,
     budget: &Budget,
 ) -> Option<Change<'p>> {
-    let (_, current, horizon) = tracked(plan, facts, person, now, budget);
-    next_change_from(plan, facts, person, (now, current, horizon), budget)
+    let (_, start) = tracked(plan, facts, person, now, budget, false);
+    next_change_from(plan, facts, person, start, budget)
 }
 
 /// The outcome and deciding rule of a decision (`Evaluator::verdict`).
 pub(crate) type Verdict = (usize, Option<usize>);
 
+/// What the evaluation at `now` found for `next_change`: its instant,
+/// verdict and horizon, and, when the horizon names an instant, what it
+/// computed, for the evaluation there to keep what cannot change.
+#[derive(Debug, Clone)]
+pub(crate) struct Start {
+    now: i64,
+    pub(crate) verdict: Verdict,
+    horizon: Horizon,
+    recorded: Option<Recorded>,
+}
+
 /// The evaluation at `now` that `next_change` starts from: an evaluator
-/// whose verdict notes its horizon, with the verdict and the horizon. The
-/// evaluator, no longer noting, then decides or explains as any other,
-/// from the same `let`s: one evaluation of the person serves the decision
-/// and its change.
+/// whose verdict notes its horizon, with what it found. The evaluator, no
+/// longer noting, then decides or explains as any other, from the same
+/// `let`s and from what its verdict recorded for the witnesses (`detailed`
+/// ones, for [`Evaluator::detailed`]): one evaluation of the person serves
+/// the decision, its witnesses and its change.
 pub(crate) fn tracked<'p, 'v>(
     plan: &'p Plan,
     facts: &'p Facts,
     person: &'v Value,
     now: i64,
     budget: &Budget,
-) -> (Evaluator<'p, 'v>, Verdict, Horizon) {
+    detailed: bool,
+) -> (Evaluator<'p, 'v>, Start) {
     let mut evaluator = Evaluator::tracking(plan, facts, person, now, budget);
-    let verdict = evaluator.verdict();
+    evaluator.detailed = detailed;
+    let verdict = evaluator.verdict_noting(None);
     let horizon = evaluator.horizon();
+    let recorded = (!horizon.never()).then(|| evaluator.recorded());
     evaluator.horizon = None;
-    (evaluator, verdict, horizon)
+    let start = Start {
+        now,
+        verdict,
+        horizon,
+        recorded,
+    };
+    (evaluator, start)
 }
 
-/// The first change after the evaluation at `now` with the verdict
-/// `current` and `horizon` ([`tracked`]).
+/// The first change after the evaluation `start` ([`tracked`]).
 pub(crate) fn next_change_from<'p>(
     plan: &'p Plan,
     facts: &'p Facts,
     person: &Value,
-    (now, current, mut horizon): (i64, Verdict, Horizon),
+    start: Start,
     budget: &Budget,
 ) -> Option<Change<'p>> {
+    next_change_after(plan, facts, person, start, budget, true)
+}
+
+/// [`next_change_from`]; each evaluation after a horizon computes only
+/// what may have changed there when `keep`, everything otherwise.
+fn next_change_after<'p>(
+    plan: &'p Plan,
+    facts: &'p Facts,
+    person: &Value,
+    start: Start,
+    budget: &Budget,
+    keep: bool,
+) -> Option<Change<'p>> {
+    let Start {
+        now: mut t,
+        verdict: current,
+        mut horizon,
+        mut recorded,
+    } = start;
     // Only the verdict at each instant; the whole decision at the change.
-    let mut t = now;
     while !horizon.never() {
         // The decision is `current` up to the boundary; just after it, it
         // tells whether it changed there.
@@ -105,8 +145,12 @@ pub(crate) fn next_change_from<'p>(
             return None;
         }
         t = next;
-        let evaluator = Evaluator::tracking(plan, facts, person, t, budget);
-        if evaluator.verdict() != current {
+        let mut evaluator = match recorded.as_ref().filter(|_| keep) {
+            Some(earlier) => Evaluator::tracking_after(plan, facts, person, t, budget, earlier),
+            None => Evaluator::tracking(plan, facts, person, t, budget),
+        };
+        let earlier = recorded.as_ref().filter(|_| keep);
+        if evaluator.verdict_noting(earlier) != current {
             let decision = evaluator.decide(Vec::new());
             return Some(Change {
                 at: horizon.boundary,
@@ -114,6 +158,7 @@ pub(crate) fn next_change_from<'p>(
             });
         }
         horizon = evaluator.horizon();
+        recorded = (keep && !horizon.never()).then(|| evaluator.recorded());
     }
     None
 }

@@ -4,7 +4,10 @@
 //! policy's durations (the hand-written enumeration of 2026-12-01, kept
 //! here as the reference it is compared with, not used by the library).
 
-use super::{Budget, Change, Evaluator, Facts, next_change_within};
+use super::{
+    Budget, Change, Evaluator, Facts, next_change_after, next_change_from, next_change_within,
+    tracked,
+};
 use crate::Policy;
 use crate::check::ir::Builtin;
 use crate::compile::{Id, Op, Plan, Root};
@@ -355,7 +358,14 @@ fn the_time_analysis_finds_what_trying_every_candidate_finds() {
             let trying = tried(plan, facts, person, *now);
             changing += usize::from(found.is_some());
             let show = |c: Option<Change<'_>>| c.map(|c| (c.at, c.decision.to_json()));
-            assert_eq!(show(found), show(trying), "{person:?} at {now}");
+            let found = show(found);
+            assert_eq!(found, show(trying), "{person:?} at {now}");
+            // Evaluating everything again after each horizon finds the
+            // same change, to the microsecond and in every field.
+            let (_, start) = tracked(plan, facts, person, *now, &Budget::unlimited(), false);
+            let everything =
+                next_change_after(plan, facts, person, start, &Budget::unlimited(), false);
+            assert_eq!(found, show(everything), "{person:?} at {now}");
             compared += 1;
         }
     }
@@ -412,13 +422,8 @@ fn changes_at_no_instant_of_the_data_are_found_exactly() {
     assert_eq!(passed, Some(NOW + 72 * hour));
 }
 
-/// A record's past costs nothing: 2,000 stays in a case county that all
-/// ended weeks ago, and a test that decides. `next_change` evaluates the
-/// person once more for each instant at which what decided changes (the
-/// test's window closing), not once per instant of the record, and the
-/// decision's own evaluation is the one it starts from.
-#[test]
-fn next_change_costs_an_evaluation_per_change_of_what_decided() {
+/// The shipped Beijing policy and its example facts.
+fn beijing() -> (Policy, Facts) {
     let policy = Policy::compile(
         "b",
         include_str!("../../policies/beijing-2021-10-30.policy"),
@@ -427,6 +432,17 @@ fn next_change_costs_an_evaluation_per_change_of_what_decided() {
     let facts = policy
         .facts(include_str!("../../examples/beijing/facts.json"))
         .unwrap_or_else(|e| unreachable!("{e}"));
+    (policy, facts)
+}
+
+/// A record's past costs nothing: 2,000 stays in a case county that all
+/// ended weeks ago, and a test that decides. `next_change` evaluates the
+/// person once more for each instant at which what decided changes (the
+/// test's window closing), not once per instant of the record, and the
+/// decision's own evaluation is the one it starts from.
+#[test]
+fn next_change_costs_an_evaluation_per_change_of_what_decided() {
+    let (policy, facts) = beijing();
     let hour = 3_600_000_000;
     let at = |t: i64| crate::time::format_instant(t, &jiff::tz::TimeZone::UTC);
     let stays: Vec<String> = (0..2_000)
@@ -461,4 +477,105 @@ fn next_change_costs_an_evaluation_per_change_of_what_decided() {
         budget.spent(),
         plain.spent()
     );
+}
+
+/// Just after a horizon, only what may change there is computed again:
+/// 2,000 stays that ended weeks ago, one a day ago in a prefecture with a
+/// case, and a negative test that covers it until 47 hours from now. The
+/// lists of stays change only when that stay leaves the 14 days, so the
+/// evaluation at the test's end takes them as they were and decides the
+/// one rule that reads the test: a few steps, where the decision took
+/// one per stay.
+#[test]
+fn after_a_horizon_only_what_changes_there_is_computed_again() {
+    let (policy, facts) = beijing();
+    let hour = 3_600_000_000;
+    let at = |t: i64| crate::time::format_instant(t, &jiff::tz::TimeZone::UTC);
+    let stay = |region: &str, from: i64| {
+        format!(
+            r#"{{"phone":"1","region":"{region}","from":"{}","to":"{}"}}"#,
+            at(from),
+            at(from + hour / 4)
+        )
+    };
+    let mut stays: Vec<String> = (0..2_000)
+        .map(|i| stay("152923", NOW - 60 * 24 * hour + i * hour / 2))
+        .collect();
+    stays.push(stay("620103", NOW - 24 * hour));
+    let person = format!(
+        r#"{{"phones":[{{"number":"1","bound_at":"{}","itinerary_checked":true}}],"stays":[{}],"tests":[{{"sampled_at":"{}","result":"negative"}}]}}"#,
+        at(NOW - 100 * 24 * hour),
+        stays.join(","),
+        at(NOW - hour)
+    );
+    let person = policy
+        .person(&person)
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .value;
+    let plan = policy.plan();
+    let plain = Budget::unlimited();
+    let decision = Evaluator::within(plan, &facts, &person, NOW, &plain).decide(Vec::new());
+    assert_eq!(decision.outcome, "green");
+    let budget = Budget::unlimited();
+    let (_, start) = tracked(plan, &facts, &person, NOW, &budget, false);
+    let at_now = budget.spent();
+    let change = next_change_from(plan, &facts, &person, start, &budget);
+    let change = change.unwrap_or_else(|| unreachable!("the test's window closes"));
+    assert_eq!(change.at, NOW + 47 * hour);
+    assert_eq!(change.decision.outcome, "popup");
+    let after = budget.spent() - at_now;
+    assert!(
+        after < 20,
+        "{after} steps after the horizon, {at_now} at now"
+    );
+    // Computing everything again there costs a step per stay again.
+    let everything = Budget::unlimited();
+    let (_, start) = tracked(plan, &facts, &person, NOW, &everything, false);
+    let change = next_change_after(plan, &facts, &person, start, &everything, false);
+    assert_eq!(change.map(|c| c.at), Some(NOW + 47 * hour));
+    assert!(
+        everything.spent() - at_now > 2_000,
+        "{}",
+        everything.spent()
+    );
+}
+
+/// Numbers and durations computed from a moving instant (a duration
+/// divided by a duration, multiplied or divided by a number) change where
+/// the comparison first comes out otherwise, found to the microsecond,
+/// with the boundary at the instant where the two sides are equal.
+#[test]
+fn numbers_computed_from_time_change_at_their_boundary() {
+    let hour = 3_600_000_000;
+    let day = 24 * hour;
+    let at = |t: i64| crate::time::format_instant(t, &jiff::tz::TimeZone::UTC);
+    let person = |a: i64| format!(r#"{{"at":"{}","from":"{}"}}"#, at(a), at(NOW));
+    let since = NOW - 12 * hour;
+    // Three days after `at`, the count of days is 3; just after, more.
+    let days = change_of("(now - person.at) / 1d > 3", &person(since));
+    assert_eq!(days, Some(since + 3 * day));
+    // `>=` holds from the instant itself.
+    let days = change_of("(now - person.at) / 1d >= 3", &person(since));
+    assert_eq!(days, Some(since + 3 * day));
+    // Read from the other side, and falling: `3 - days < 0`.
+    let falling = change_of("3 < (now - person.at) / 24h", &person(since));
+    assert_eq!(falling, Some(since + 3 * day));
+    let falling = change_of("0 > 3 - (now - person.at) / 1d", &person(since));
+    assert_eq!(falling, Some(since + 3 * day));
+    // A duration scaled by a number, and a count that already passed.
+    // Half of 2 days and a microsecond is a day, as the evaluator rounds
+    // it: the boundary is a microsecond later.
+    let half = change_of("(now - person.at) / 2 <= 1d", &person(since));
+    assert_eq!(half, Some(since + 2 * day + 1));
+    let doubled = change_of("2 * (person.at - now) > 1d", &person(NOW + 2 * day));
+    assert_eq!(doubled, Some(NOW + 2 * day - 12 * hour));
+    assert_eq!(
+        change_of("(now - person.at) / 1d > -1", &person(since)),
+        None
+    );
+    // Counted from a calendar month after `at`: 31 August and a month is
+    // 30 September, the last day of the month; 32 days after it.
+    let august = 1_630_404_000_000_000; // 2021-08-31T10:00:00Z
+    let months = change_of("(now - (person.at + 1 month)) / 1d >= 32", &person(august));
+    assert_eq!(months, Some(1_635_760_800_000_000)); // 2021-11-01T10:00:00Z
 }
