@@ -222,6 +222,29 @@ pub enum ImportError {
     },
 }
 
+/// A policy file that cannot be read ([`crate::Policy::load`]).
+#[derive(Debug, Clone, PartialEq, Error, Diagnostic)]
+#[error("cannot read `{file}`: {reason}")]
+#[diagnostic(
+    code(policy::import::unreadable_policy),
+    help("a policy is a UTF-8 text file that the user running `policyc` can read")
+)]
+pub struct ReadError {
+    /// The file.
+    pub file: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The text of the policy or library at `path`, without a byte-order
+/// mark, as `policyc` reads it.
+pub fn read_file(path: &Path) -> Result<String, ReadError> {
+    read(path).map_err(|reason| ReadError {
+        file: path.display().to_string(),
+        reason,
+    })
+}
+
 /// How deep libraries may use libraries: far more than a family of
 /// policies needs, and few enough for following them to stay shallow.
 pub const MAX_DEPTH: usize = 32;

@@ -263,6 +263,26 @@ impl Policy {
         }
     }
 
+    /// Reads the policy at `path` and compiles it with the libraries it
+    /// uses, as `policyc eval PATH` does: [`Policy::compile`] with the
+    /// file's text (without a byte-order mark) and its path as its name.
+    ///
+    /// ```
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/beijing-2021-10-30.policy");
+    /// let policy = policyc::Policy::load(path)?;
+    /// assert_eq!(policy.program().name, "beijing_entry");
+    /// # Ok::<(), policyc::PolicyErrors>(())
+    /// ```
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Policy, PolicyErrors> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let text = import::read_file(path).map_err(|e| PolicyErrors {
+            name: name.clone(),
+            errors: vec![Box::new(e)],
+        })?;
+        Policy::compile(&name, &text)
+    }
+
     /// The policy reading records strictly (`--strict`) or not: strictly,
     /// every field a record gives that the schema does not declare is bad
     /// input; otherwise it is skipped, with a warning on the decision when
