@@ -122,7 +122,7 @@ pub enum ImportError {
     #[diagnostic(
         code(policy::import::not_in_library),
         help(
-            "a library shares `input` and `facts` fields, `let`s and `remedy`s: write `{what}` in each policy that uses it"
+            "a library shares `input` and `facts` fields, `let`s, `remedy`s, its `timezone`, `language` and `messages`: write `{what}` in each policy that uses it"
         )
     )]
     NotInLibrary {
@@ -189,6 +189,62 @@ pub enum ImportError {
         first: Span,
         /// The other.
         #[label("but `{name}` here")]
+        span: Span,
+    },
+    /// Two files of one program in different time zones, or written in
+    /// different languages.
+    #[error("the {what} is `{first_value}` in `{first_file}` but `{value}` in `{file}`")]
+    #[diagnostic(code(policy::import::mismatch))]
+    Mismatch {
+        /// `time zone` or `language`.
+        what: &'static str,
+        /// The first file's, as written.
+        first_value: String,
+        /// The first file (the policy's, when it gives one).
+        first_file: String,
+        /// The other's.
+        value: String,
+        /// The other file.
+        file: String,
+        /// The first.
+        #[label("{first_value} here")]
+        first: Span,
+        /// The other.
+        #[label("but {value} here")]
+        span: Span,
+        /// What to do.
+        #[help]
+        help: String,
+    },
+    /// One entry of a language's messages given different words in two
+    /// files.
+    #[error(
+        "`{key}` of `messages \"{language}\"` is \"{first_text}\" in `{first_file}` but \"{text}\" in `{file}`"
+    )]
+    #[diagnostic(
+        code(policy::import::message_clash),
+        help(
+            "a policy speaks with the words of the libraries it uses: give `{key}` once (in the library, if the policies share it), or the same words in each file"
+        )
+    )]
+    MessageClash {
+        /// The language.
+        language: String,
+        /// The entry's key, as written.
+        key: String,
+        /// The first file's words.
+        first_text: String,
+        /// The first file.
+        first_file: String,
+        /// The other's.
+        text: String,
+        /// The other file.
+        file: String,
+        /// The first.
+        #[label("first given here")]
+        first: Span,
+        /// The other.
+        #[label("given otherwise here")]
         span: Span,
     },
     /// Libraries that use libraries deeper than any family of policies
@@ -516,6 +572,7 @@ impl Loader {
         };
         let mut files: Vec<usize> = self.order.clone();
         files.push(0);
+
         let mut errors = Vec::new();
         let name = |f: usize| self.files[f].name().to_owned();
         let mut input: Option<(Ident, usize)> = None;
@@ -524,6 +581,11 @@ impl Loader {
         // Where each shared name was first defined: (kind, name) → (file, span).
         let mut defined: HashMap<(&'static str, String), (usize, Span)> = HashMap::new();
         let mut shared: Vec<Item> = Vec::new();
+        // The time zone and language: the policy's, or else the first
+        // library's that gives one; every file that gives one agrees.
+        let mut zone: Option<(usize, syntax::TimezoneDecl)> = None;
+        let mut language: Option<(usize, Spanned<String>)> = None;
+        let mut words = Words::default();
         let mut clash =
             |what: &'static str, n: &Spanned<String>, f: usize, errors: &mut Vec<Error>| {
                 match defined.get(&(what, n.node.clone())) {
@@ -544,6 +606,15 @@ impl Loader {
                     }
                 }
             };
+        // The policy's own time zone and language are met first, so that a
+        // library's that differs is the one said to differ.
+        for item in &root.items {
+            match item {
+                Item::Timezone(t) if zone.is_none() => zone = Some((0, t.clone())),
+                Item::Language(l) if language.is_none() => language = Some((0, l.clone())),
+                _ => {}
+            }
+        }
         for &f in &files {
             let Some(ast) = &self.asts[f] else { continue };
             for item in &ast.items {
@@ -581,6 +652,37 @@ impl Loader {
                         shared.push(item.clone());
                     }
                     Item::Let(l) => clash("let", &l.name, f, &mut errors),
+                    Item::Timezone(t) => {
+                        let value = zone_written(t);
+                        let span = t.name.span;
+                        match &zone {
+                            Some((first_file, first)) if first != t && *first_file != f => {
+                                errors.push(mismatch(
+                                    "time zone",
+                                    (*first_file, zone_written(first), first.name.span),
+                                    (f, value, span),
+                                    &name,
+                                ));
+                            }
+                            Some(_) => {}
+                            None => zone = Some((f, t.clone())),
+                        }
+                    }
+                    Item::Language(l) => match &language {
+                        Some((first_file, first))
+                            if !first.node.eq_ignore_ascii_case(&l.node) && *first_file != f =>
+                        {
+                            errors.push(mismatch(
+                                "language",
+                                (*first_file, first.node.clone(), first.span),
+                                (f, l.node.clone(), l.span),
+                                &name,
+                            ));
+                        }
+                        Some(_) => {}
+                        None => language = Some((f, l.clone())),
+                    },
+                    Item::Messages(m) => words.add(f, m, &name, &mut errors),
                     Item::Remedy(r) => {
                         clash("remedy", &r.title, f, &mut errors);
                         if f != 0 {
@@ -610,9 +712,11 @@ impl Loader {
             items.append(&mut shared);
         };
         let mut placed = false;
+        let mut messages = Some(words.blocks());
         for item in &root.items {
             match item {
                 Item::Library(_) | Item::Use(_) => items.push(item.clone()),
+                Item::Messages(_) => items.extend(messages.take().into_iter().flatten()),
                 Item::Input { .. } | Item::Facts(_) => {
                     if !placed {
                         joined(&mut items);
@@ -630,12 +734,151 @@ impl Loader {
         if !placed {
             joined(&mut items);
         }
+        items.extend(messages.take().into_iter().flatten());
+        // A time zone or language only a library gives, after the header.
+        let header = (items.iter())
+            .position(|i| !matches!(i, Item::Library(_) | Item::Use(_)))
+            .unwrap_or(items.len());
+        let inherited = [
+            zone.filter(|(f, _)| *f != 0)
+                .map(|(_, t)| Item::Timezone(t)),
+            language
+                .filter(|(f, _)| *f != 0)
+                .map(|(_, l)| Item::Language(l)),
+        ];
+        for item in inherited.into_iter().flatten().rev() {
+            items.insert(header, item);
+        }
         Ok(syntax::Policy {
             name: root.name.clone(),
             title: root.title.clone(),
             items,
         })
     }
+}
+
+/// The `messages` blocks of every file, joined by language: a library's
+/// words first, then the policy's.
+#[derive(Default)]
+struct Words {
+    /// Each language's block, as met.
+    blocks: Vec<syntax::MessagesDecl>,
+    /// Where each entry was first given: (language, key) → (file, span,
+    /// words).
+    given: HashMap<(String, syntax::MessageKey), (usize, Span, String)>,
+}
+
+impl Words {
+    /// Adds the block `m` of file `f`; an entry another file gave other
+    /// words is a clash (one file's repeated entry is the checker's to
+    /// report).
+    fn add(
+        &mut self,
+        f: usize,
+        m: &syntax::MessagesDecl,
+        name: &impl Fn(usize) -> String,
+        errors: &mut Vec<Error>,
+    ) {
+        let language = m.language.node.to_ascii_lowercase();
+        let at = match (self.blocks.iter())
+            .position(|b| b.language.node.eq_ignore_ascii_case(&language))
+        {
+            Some(at) => at,
+            None => {
+                self.blocks.push(syntax::MessagesDecl {
+                    language: m.language.clone(),
+                    entries: Vec::new(),
+                });
+                self.blocks.len() - 1
+            }
+        };
+        // The policy's own block gives the language its place.
+        if f == 0 {
+            self.blocks[at].language = m.language.clone();
+        }
+        for entry in &m.entries {
+            // A library's `policy` entry is its own title's: the policy has
+            // its own.
+            if f != 0 && entry.key.node == syntax::MessageKey::Policy {
+                continue;
+            }
+            let k = (language.clone(), entry.key.node.clone());
+            match self.given.get(&k) {
+                Some((first_file, first, text)) if *first_file != f => {
+                    if *text != entry.text.node {
+                        errors.push(Error::Import(ImportError::MessageClash {
+                            language: m.language.node.clone(),
+                            key: entry.key.node.written(),
+                            first_text: text.clone(),
+                            first_file: name(*first_file),
+                            text: entry.text.node.clone(),
+                            file: name(f),
+                            first: *first,
+                            span: entry.key.span,
+                        }));
+                    }
+                    continue;
+                }
+                Some(_) => {}
+                None => {
+                    self.given
+                        .insert(k, (f, entry.key.span, entry.text.node.clone()));
+                }
+            }
+            self.blocks[at].entries.push(entry.clone());
+        }
+    }
+
+    /// The joined blocks.
+    fn blocks(self) -> Vec<Item> {
+        self.blocks.into_iter().map(Item::Messages).collect()
+    }
+}
+
+/// A time zone as written: `Europe/Paris`, `Europe/Paris resolving gaps
+/// later`.
+fn zone_written(t: &syntax::TimezoneDecl) -> String {
+    let mut out = t.name.node.clone();
+    for (i, r) in t.resolving.iter().enumerate() {
+        out.push_str(if i == 0 { " resolving " } else { ", " });
+        out.push_str(match r.case.node {
+            syntax::LocalCase::Gaps => "gaps ",
+            syntax::LocalCase::Folds => "folds ",
+        });
+        out.push_str(match r.side {
+            crate::time::Side::Earlier => "earlier",
+            crate::time::Side::Later => "later",
+        });
+    }
+    out
+}
+
+/// Two files that give the time zone or language differently: `first`
+/// and `other` are each a file, its value as written and its place.
+fn mismatch(
+    what: &'static str,
+    (first_file, first_value, first): (usize, String, Span),
+    (file, value, span): (usize, String, Span),
+    name: &impl Fn(usize) -> String,
+) -> Error {
+    let help = match what {
+        "time zone" => format!(
+            "a policy and the libraries it uses read local times in one zone: write `timezone \"{first_value}\"` in each, or leave it out of the policy to take its library's"
+        ),
+        _ => format!(
+            "a policy and the libraries it uses are written in one language: write `language \"{first_value}\"` in each, or leave it out of the policy to take its library's"
+        ),
+    };
+    Error::Import(ImportError::Mismatch {
+        what,
+        first_value,
+        first_file: name(first_file),
+        value,
+        file: name(file),
+        first,
+        span,
+        help,
+    })
 }
 
 /// Errors placed in the program's source.
@@ -661,11 +904,11 @@ fn library_only(ast: &syntax::Policy) -> Vec<(&'static str, Span)> {
             Item::Test(t) => Some(("test", t.name.span)),
             Item::Version(v) => Some(("version", v.span)),
             Item::Effective(e) => Some(("effective", e.from.span)),
-            Item::Timezone(t) => Some(("timezone", t.name.span)),
             Item::FactsExpire(d) => Some(("facts expire", d.span)),
-            Item::Language(l) => Some(("language", l.span)),
-            Item::Messages(m) => Some(("messages", m.language.span)),
             Item::Library(_)
+            | Item::Timezone(_)
+            | Item::Language(_)
+            | Item::Messages(_)
             | Item::Use(_)
             | Item::Input { .. }
             | Item::Facts(_)
