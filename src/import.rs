@@ -306,7 +306,7 @@ pub fn read_file(path: &Path) -> Result<String, ReadError> {
 pub const MAX_DEPTH: usize = 32;
 
 /// A policy or library with the libraries it uses, as one program.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Loaded {
     /// The declarations of every file, the libraries' first.
     pub ast: syntax::Policy,
@@ -315,6 +315,14 @@ pub struct Loaded {
     /// Where the first file's text ends in `source`: a span from here on
     /// is in a library it uses.
     pub own_end: usize,
+    /// What is wrong with the `use`s and the libraries, placed in
+    /// `source`: the program is what could be loaded without them, to be
+    /// checked as far as it goes.
+    pub errors: Vec<Placed>,
+    /// Whether a library's declarations are missing from the program (it
+    /// could not be found, read or parsed, or is not a library), so that
+    /// names it would define are unknown.
+    pub incomplete: bool,
 }
 
 impl Loaded {
@@ -329,7 +337,9 @@ type Placed = Box<dyn Diagnostic + Send + Sync>;
 
 /// Loads the policy (or library) called `name`, whose text is `text`, with
 /// every library it uses, read from the files `use` names (found from the
-/// folder of `name`, which is taken as a path).
+/// folder of `name`, which is taken as a path). An error of a library or
+/// of a `use` is in [`Loaded::errors`], with the program loaded without
+/// what it spoils; only a syntax error of `text` itself gives no program.
 pub fn load(name: &str, text: &str) -> Result<Loaded, Vec<Placed>> {
     let first = Source::new(name, text);
     let ast = syntax::parse(text).map_err(|e| vec![Box::new(Located::new(e, &first)) as Placed])?;
@@ -525,8 +535,13 @@ impl Loader {
                 ast,
                 own_end: source.text().len(),
                 source,
+                errors: Vec::new(),
+                incomplete: false,
             });
         }
+        // Every error so far but a cycle leaves a library out.
+        let incomplete =
+            (self.errors.iter()).any(|e| !matches!(e, Error::Import(ImportError::Cycle { .. })));
         for &at in &self.order {
             if let Some(ast) = &self.asts[at] {
                 for (what, span) in library_only(ast) {
@@ -544,31 +559,28 @@ impl Loader {
         let own_end = self.files[0].text().len();
         let (first, more) = self.files.split_at(1);
         let source = Source::joined(&first[0], more);
-        let merged = if self.errors.is_empty() {
-            self.merge()
-        } else {
-            Err(Vec::new())
-        };
+        let (ast, more) = self.merge();
         let mut errors = self.errors;
-        match merged {
-            Ok(ast) if errors.is_empty() => Ok(Loaded {
+        errors.extend(more);
+        match ast {
+            Some(ast) => Ok(Loaded {
                 ast,
-                source,
                 own_end,
+                errors: place(errors, &source),
+                source,
+                incomplete,
             }),
-            Ok(_) => Err(place(errors, &source)),
-            Err(more) => {
-                errors.extend(more);
-                Err(place(errors, &source))
-            }
+            None => Err(place(errors, &source)),
         }
     }
 
     /// The declarations of every file as those of one: the libraries'
-    /// first, the fields of `input` and `facts` joined.
-    fn merge(&self) -> Result<syntax::Policy, Vec<Error>> {
+    /// first, the fields of `input` and `facts` joined; with what clashes,
+    /// each left out of the program but its first definition. `None`: the
+    /// first file does not parse.
+    fn merge(&self) -> (Option<syntax::Policy>, Vec<Error>) {
         let Some(root) = &self.asts[0] else {
-            return Err(Vec::new());
+            return (None, Vec::new());
         };
         let mut files: Vec<usize> = self.order.clone();
         files.push(0);
@@ -586,6 +598,10 @@ impl Loader {
         let mut zone: Option<(usize, syntax::TimezoneDecl)> = None;
         let mut language: Option<(usize, Spanned<String>)> = None;
         let mut words = Words::default();
+        // The definitions left out for a clash, by their name's place.
+        let mut left_out: std::collections::HashSet<Span> = std::collections::HashSet::new();
+        // Whether the definition `n` of file `f` clashes with one before:
+        // it is then left out.
         let mut clash =
             |what: &'static str, n: &Spanned<String>, f: usize, errors: &mut Vec<Error>| {
                 match defined.get(&(what, n.node.clone())) {
@@ -599,10 +615,12 @@ impl Loader {
                             span: n.span,
                             help: clash_help(what, &n.node),
                         }));
+                        true
                     }
-                    Some(_) => {}
+                    Some(_) => false,
                     None => {
                         defined.insert((what, n.node.clone()), (f, n.span));
+                        false
                     }
                 }
             };
@@ -635,23 +653,26 @@ impl Loader {
                             None => input = Some((n.clone(), f)),
                         }
                         for field in fields {
-                            clash("input field", &field.name, f, &mut errors);
+                            if !clash("input field", &field.name, f, &mut errors) {
+                                input_fields.push(field.clone());
+                            }
                         }
-                        input_fields.extend(fields.iter().cloned());
                     }
                     Item::Facts(fields) => {
+                        let kept = facts.get_or_insert_with(Vec::new);
                         for field in fields {
-                            clash("fact", &field.name, f, &mut errors);
+                            if !clash("fact", &field.name, f, &mut errors) {
+                                kept.push(field.clone());
+                            }
                         }
-                        facts
-                            .get_or_insert_with(Vec::new)
-                            .extend(fields.iter().cloned());
                     }
-                    Item::Let(l) if f != 0 => {
-                        clash("let", &l.name, f, &mut errors);
-                        shared.push(item.clone());
+                    Item::Let(l) => {
+                        if clash("let", &l.name, f, &mut errors) {
+                            left_out.insert(l.name.span);
+                        } else if f != 0 {
+                            shared.push(item.clone());
+                        }
                     }
-                    Item::Let(l) => clash("let", &l.name, f, &mut errors),
                     Item::Timezone(t) => {
                         let value = zone_written(t);
                         let span = t.name.span;
@@ -684,17 +705,15 @@ impl Loader {
                     },
                     Item::Messages(m) => words.add(f, m, &name, &mut errors),
                     Item::Remedy(r) => {
-                        clash("remedy", &r.title, f, &mut errors);
-                        if f != 0 {
+                        if clash("remedy", &r.title, f, &mut errors) {
+                            left_out.insert(r.title.span);
+                        } else if f != 0 {
                             shared.push(item.clone());
                         }
                     }
                     _ => {}
                 }
             }
-        }
-        if !errors.is_empty() {
-            return Err(errors);
         }
         // The root's own items, with `input` and `facts` given once, where
         // the root gives them (or first, if only a library does).
@@ -717,6 +736,8 @@ impl Loader {
             match item {
                 Item::Library(_) | Item::Use(_) => items.push(item.clone()),
                 Item::Messages(_) => items.extend(messages.take().into_iter().flatten()),
+                Item::Let(l) if left_out.contains(&l.name.span) => {}
+                Item::Remedy(r) if left_out.contains(&r.title.span) => {}
                 Item::Input { .. } | Item::Facts(_) => {
                     if !placed {
                         joined(&mut items);
@@ -749,11 +770,12 @@ impl Loader {
         for item in inherited.into_iter().flatten().rev() {
             items.insert(header, item);
         }
-        Ok(syntax::Policy {
+        let program = syntax::Policy {
             name: root.name.clone(),
             title: root.title.clone(),
             items,
-        })
+        };
+        (Some(program), errors)
     }
 }
 
@@ -1022,6 +1044,15 @@ mod tests {
             .collect()
     }
 
+    /// The codes of the errors of loading: those of a program loaded
+    /// without what they spoil, or of a policy that does not parse.
+    fn load_codes(loaded: Result<Loaded, Vec<Placed>>) -> Vec<String> {
+        match loaded {
+            Ok(loaded) => codes(&loaded.errors),
+            Err(errors) => codes(&errors),
+        }
+    }
+
     const BASE: &str = "library base\ninput person { a: number }\nlet x = person.a\n";
 
     /// The libraries' declarations come first, those a library uses before
@@ -1136,10 +1167,7 @@ mod tests {
             ),
         ];
         for (text, code) in cases {
-            match load(&at("p.policy"), text) {
-                Ok(_) => unreachable!("{text} loads"),
-                Err(errors) => assert_eq!(codes(&errors), [code], "{text}"),
-            }
+            assert_eq!(load_codes(load(&at("p.policy"), text)), [code], "{text}");
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -1163,10 +1191,8 @@ mod tests {
             .collect();
         let dir = folder("deep", &files);
         let text = "policy p\nuse \"l0.policy\"\noutcomes g\notherwise g\n";
-        match load(&dir.join("p.policy").display().to_string(), text) {
-            Ok(_) => unreachable!("a chain that deep loads"),
-            Err(errors) => assert_eq!(codes(&errors), ["policy::import::too_deep"]),
-        }
+        let loaded = load(&dir.join("p.policy").display().to_string(), text);
+        assert_eq!(load_codes(loaded), ["policy::import::too_deep"]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

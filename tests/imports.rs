@@ -49,6 +49,29 @@ fn import_errors_name_every_file() {
     }
 }
 
+/// A library that does not parse leaves the policy checked as far as it
+/// goes: the library's syntax error, then the policy's own errors, but not
+/// the names the library would define. (Its fixtures are apart, for
+/// `fmt --check` of the others.)
+#[test]
+fn a_broken_library_leaves_the_policy_checked() {
+    let o = run(
+        &[
+            "check",
+            "tests/fixtures/imports-broken/uses.policy",
+            "--error-format",
+            "human",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(err.contains("policy::syntax::foreign"), "{err}");
+    assert!(err.contains("policy::check::operands"), "{err}");
+    assert!(!err.contains("unknown_name"), "{err}");
+    insta::assert_snapshot!("broken_library", err);
+}
+
 /// A check error in a library, found through a policy that uses it, is
 /// placed in the library's file, for logs and tools too.
 #[test]
