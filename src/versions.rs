@@ -668,6 +668,51 @@ mod tests {
         );
     }
 
+    /// At the calendar boundaries: a version named by the day it takes
+    /// effect, 29 February, starts at that day's midnight; one that takes
+    /// effect when the clocks go forward in Paris (03:00 summer time, one
+    /// hour after 01:00 winter time) changes the decision at that instant,
+    /// in `next_change` and in the timeline.
+    #[test]
+    fn versions_take_effect_at_the_calendar_boundaries() {
+        let leap = window("2024-02-29.policy", 72, "2024-02-29");
+        let named = Version::new("2024-02-29.policy", policy("")).map(|v| v.from);
+        let p = &leap.policy;
+        assert_eq!(named.ok(), Some(at(p, "2024-02-29T00:00")));
+        let vs = Versions::new(vec![leap, window("b.policy", 24, "2024-03-31T03:00")])
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let p = &vs.all()[0].policy;
+        let facts: Vec<Facts> = (vs.all().iter())
+            .map(|v| v.policy.facts("{}").unwrap_or_else(|e| unreachable!("{e}")))
+            .collect();
+        let extras = Extras {
+            timeline: true,
+            next_change: true,
+            ..Extras::default()
+        };
+        let json = r#"{"tested": "2024-03-30T00:00"}"#;
+        let d = vs.decide_json_with(&facts, json, at(p, "2024-03-30T13:00"), extras);
+        let Some(Ok(d)) = d else { unreachable!() };
+        let show = |t: i64| time::format_instant(t, &p.program().timezone);
+        let NextChange::At { at: change, then } = &d.next_change else {
+            unreachable!("{:?}", d.next_change)
+        };
+        // 03:00 summer time is 01:00 UTC: one hour after 01:00 winter time.
+        assert_eq!(show(*change), "2024-03-31T03:00:00+02:00");
+        assert_eq!(*change - at(p, "2024-03-31T01:00"), 3_600_000_000);
+        assert_eq!(then.outcome, "refused");
+        let steps: Vec<(String, &str)> = (d.timeline.iter().flatten())
+            .map(|(t, d)| (show(*t), d.outcome))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                ("2024-03-30T13:00:00+01:00".to_owned(), "ok"),
+                ("2024-03-31T03:00:00+02:00".to_owned(), "refused"),
+            ]
+        );
+    }
+
     #[test]
     fn a_policy_that_ends_gives_its_end_as_the_next_change() {
         let ending = |text: &str| {

@@ -260,3 +260,23 @@ fn o_pretty(dir: &str, people: &str) -> std::process::Output {
     ];
     run(&args, people)
 }
+
+/// `explain DIR` explains by the version in force and says when the next
+/// version changes the decision, in words.
+#[test]
+fn explain_says_when_the_next_version_changes_the_decision() {
+    let person = r#"{"id": "at-midnight", "tests": [{"sampled_at": "2021-11-02T22:00", "result": "negative"}]}"#;
+    let args = [
+        "explain",
+        ENTRY,
+        "--input",
+        "-",
+        "--now",
+        "2021-11-04T08:00",
+    ];
+    let o = run(&args, person);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("5 November 2021, 00:00"), "{text}");
+    insta::assert_snapshot!("explained", text);
+}
