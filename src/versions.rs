@@ -561,18 +561,23 @@ mod tests {
         Version::new(file, policy).unwrap_or_else(|e| unreachable!("{e}"))
     }
 
+    /// The versions, with each one's (empty) facts.
+    fn over_time(versions: Vec<Version>) -> (Versions, Vec<Facts>) {
+        let vs = Versions::new(versions).unwrap_or_else(|e| unreachable!("{e}"));
+        let facts = (vs.all().iter())
+            .map(|v| v.policy.facts("{}").unwrap_or_else(|e| unreachable!("{e}")))
+            .collect();
+        (vs, facts)
+    }
+
     #[test]
     fn next_change_looks_past_the_version_in_force() {
-        let vs = Versions::new(vec![
+        let (vs, facts) = over_time(vec![
             window("a.policy", 72, "2021-11-01"),
             window("b.policy", 48, "2021-11-05"),
             window("c.policy", 24, "2021-11-06"),
-        ])
-        .unwrap_or_else(|e| unreachable!("{e}"));
+        ]);
         let p = &vs.all()[0].policy;
-        let facts: Vec<Facts> = (vs.all().iter())
-            .map(|v| v.policy.facts("{}").unwrap_or_else(|e| unreachable!("{e}")))
-            .collect();
         let extras = Extras {
             next_change: true,
             ..Extras::default()
@@ -614,15 +619,11 @@ mod tests {
     #[test]
     fn the_timeline_follows_the_versions() {
         // Refused after 24 hours until 5 November, after 72 from then.
-        let vs = Versions::new(vec![
+        let (vs, facts) = over_time(vec![
             window("a.policy", 24, "2021-11-01"),
             window("b.policy", 72, "2021-11-05"),
-        ])
-        .unwrap_or_else(|e| unreachable!("{e}"));
+        ]);
         let p = &vs.all()[0].policy;
-        let facts: Vec<Facts> = (vs.all().iter())
-            .map(|v| v.policy.facts("{}").unwrap_or_else(|e| unreachable!("{e}")))
-            .collect();
         let extras = Extras {
             timeline: true,
             next_change: true,
@@ -679,12 +680,8 @@ mod tests {
         let named = Version::new("2024-02-29.policy", policy("")).map(|v| v.from);
         let p = &leap.policy;
         assert_eq!(named.ok(), Some(at(p, "2024-02-29T00:00")));
-        let vs = Versions::new(vec![leap, window("b.policy", 24, "2024-03-31T03:00")])
-            .unwrap_or_else(|e| unreachable!("{e}"));
+        let (vs, facts) = over_time(vec![leap, window("b.policy", 24, "2024-03-31T03:00")]);
         let p = &vs.all()[0].policy;
-        let facts: Vec<Facts> = (vs.all().iter())
-            .map(|v| v.policy.facts("{}").unwrap_or_else(|e| unreachable!("{e}")))
-            .collect();
         let extras = Extras {
             timeline: true,
             next_change: true,

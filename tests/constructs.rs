@@ -7,17 +7,13 @@
 //! confirms, and their explanations in English and Chinese. (Calendar
 //! units alone: `tests/calendar.rs`.)
 
+#[path = "support/scan.rs"]
+mod scan;
+
 use policyc::Policy;
-use policyc::decision::NextChange;
+use scan::HOUR;
 
 const POLICY: &str = "tests/corpus/decide/constructs.policy";
-const HOUR: i64 = 3_600_000_000;
-const NEXT: policyc::Extras = policyc::Extras {
-    next_change: true,
-    timeline: false,
-    remedies: false,
-    witnesses: false,
-};
 
 fn policy() -> Policy {
     Policy::load(POLICY).unwrap_or_else(|e| unreachable!("{e}"))
@@ -43,20 +39,9 @@ fn fired(d: &policyc::Decision<'_>) -> String {
     format!("{} {}", d.outcome, d.deciding_rule().unwrap_or_default())
 }
 
-/// The announced change: when, and what is decided after it.
+/// The announced change: when, and the verdict after it.
 fn next(p: &Policy, line: &str, now: &str) -> Option<(String, String)> {
-    let facts = p.facts("{}").unwrap_or_else(|e| unreachable!("{e}"));
-    let now = p.instant(now).unwrap_or_else(|e| unreachable!("{e}"));
-    let d = p
-        .decide_json_with(&facts, line, now, NEXT)
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    match &d.next_change {
-        NextChange::At { at, then } => Some((
-            policyc::time::format_instant(*at, &p.program().timezone),
-            fired(then),
-        )),
-        _ => None,
-    }
+    scan::announced(p, line, now, fired)
 }
 
 /// `latest of`/`max` of the doses plus 9 months (6 after recovery), in an
@@ -141,44 +126,12 @@ fn no_change_is_missed_between_the_boundaries() {
             &["2022-03-20T10:00"],
         ),
     ];
-    let outcome = |line: &str, at: i64| {
-        let d = p
-            .decide_json(&facts, line, at)
-            .unwrap_or_else(|e| unreachable!("{e}"));
-        fired(&d)
-    };
-    let mut changes = 0;
-    for line in &people {
-        let mut now = p
-            .instant("2021-10-01T00:00")
-            .unwrap_or_else(|e| unreachable!("{e}"));
-        let end = now + 300 * 24 * HOUR;
-        while now < end {
-            let d = p
-                .decide_json_with(&facts, line, now, NEXT)
-                .unwrap_or_else(|e| unreachable!("{e}"));
-            let current = fired(&d);
-            let announced = match &d.next_change {
-                NextChange::At { at, .. } => *at,
-                _ => i64::MAX,
-            };
-            let mut t = now + HOUR;
-            while t < announced.min(end) {
-                assert_eq!(outcome(line, t), current, "{line} at {t}");
-                t += HOUR;
-            }
-            if announced >= end {
-                break;
-            }
-            assert_ne!(
-                outcome(line, announced + 1),
-                current,
-                "{line} at {announced}"
-            );
-            changes += 1;
-            now = announced + 1;
-        }
-    }
+    let start = p
+        .instant("2021-10-01T00:00")
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let changes: usize = (people.iter())
+        .map(|line| scan::scan(&p, &facts, line, (start, start + 300 * 24 * HOUR), fired))
+        .sum();
     assert!(changes >= 6, "{changes}");
 }
 
@@ -206,7 +159,7 @@ fn the_constructs_are_explained_in_english_and_chinese() {
         );
     }
     let decision = p
-        .decide_json_with(&facts, line, now, NEXT)
+        .decide_json_with(&facts, line, now, scan::NEXT)
         .unwrap_or_else(|e| unreachable!("{e}"));
     insta::assert_snapshot!("decided", decision.to_json());
 }
