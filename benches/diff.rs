@@ -26,7 +26,7 @@ const NEW: &str = include_str!("../tests/fixtures/diff/beijing-24h.policy");
 const PEOPLE: usize = 20_000;
 
 fn diff_against_eval(c: &mut Criterion) {
-    let old = Policy::compile("old.policy", population::POLICY).expect("compiles");
+    let old = Policy::load(population::POLICY).expect("compiles");
     let new = Policy::compile("new.policy", NEW).expect("compiles");
     let old_facts = old.facts(population::FACTS).expect("the facts load");
     let new_facts = new.facts(population::FACTS).expect("the facts load");

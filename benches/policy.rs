@@ -35,7 +35,7 @@ mod population;
 use population::{FACTS, PEOPLE, POLICY, SEED};
 
 fn setup() -> (Policy, policyc::Facts, i64) {
-    let policy = Policy::compile("beijing-2021-10-30.policy", POLICY).expect("the policy compiles");
+    let policy = Policy::load(POLICY).expect("the policy compiles");
     let facts = policy.facts(FACTS).expect("the facts load");
     let now = policy.instant(population::NOW).expect("now is an instant");
     (policy, facts, now)
@@ -44,9 +44,7 @@ fn setup() -> (Policy, policyc::Facts, i64) {
 fn parse_check(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse_check");
     group.bench_function("beijing", |b| {
-        b.iter(|| {
-            Policy::compile("beijing-2021-10-30.policy", black_box(POLICY)).expect("compiles")
-        })
+        b.iter(|| Policy::load(black_box(POLICY)).expect("compiles"))
     });
     group.finish();
 }

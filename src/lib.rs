@@ -189,18 +189,38 @@ impl Compiled {
             name: name.to_owned(),
             errors,
         };
-        let loaded = import::load(name, text).map_err(fail)?;
+        let mut loaded = import::load(name, text).map_err(fail)?;
         let source = &loaded.source;
-        let program = check::check(&loaded.ast, source).map_err(|es| {
-            fail(
-                es.into_iter()
-                    .map(|e| {
-                        Box::new(source::Located::new(e, source))
-                            as Box<dyn Diagnostic + Send + Sync>
-                    })
-                    .collect(),
-            )
-        })?;
+        // The program is checked as far as it goes when a library or a
+        // `use` is wrong, as a compiler checks every file: the errors of
+        // the libraries first, then the program's. A name that a library
+        // left out would define is not said to be unknown.
+        let mut errors = std::mem::take(&mut loaded.errors);
+        let left_out = |e: &check::CheckError| {
+            loaded.incomplete
+                && e.code().is_some_and(|c| {
+                    let c = c.to_string();
+                    c == "policy::check::unknown_name"
+                        || c == "policy::check::unknown_field"
+                        || c == "policy::check::unknown_message"
+                })
+        };
+        let checked = check::check(&loaded.ast, source).map_err(|es| {
+            es.into_iter()
+                .filter(|e| !left_out(e))
+                .map(|e| {
+                    Box::new(source::Located::new(e, source)) as Box<dyn Diagnostic + Send + Sync>
+                })
+                .collect::<Vec<_>>()
+        });
+        let program = match checked {
+            Ok(program) if errors.is_empty() => program,
+            Ok(_) => return Err(fail(errors)),
+            Err(more) => {
+                errors.extend(more);
+                return Err(fail(errors));
+            }
+        };
         let plan = compile::compile(program);
         let mut lints = check::lint::lints(&loaded.ast, &plan);
         // A library's `let`s are for the policies that use it: not every
@@ -261,6 +281,26 @@ impl Policy {
                 ))],
             }),
         }
+    }
+
+    /// Reads the policy at `path` and compiles it with the libraries it
+    /// uses, as `policyc eval PATH` does: [`Policy::compile`] with the
+    /// file's text (without a byte-order mark) and its path as its name.
+    ///
+    /// ```
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/beijing-2021-10-30.policy");
+    /// let policy = policyc::Policy::load(path)?;
+    /// assert_eq!(policy.program().name, "beijing_entry");
+    /// # Ok::<(), policyc::PolicyErrors>(())
+    /// ```
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Policy, PolicyErrors> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let text = import::read_file(path).map_err(|e| PolicyErrors {
+            name: name.clone(),
+            errors: vec![Box::new(e)],
+        })?;
+        Policy::compile(&name, &text)
     }
 
     /// The policy reading records strictly (`--strict`) or not: strictly,

@@ -258,12 +258,42 @@ impl Versions {
             });
         };
         let version = &self.versions[i];
-        let later = self.versions.get(i + 1).filter(|_| extras.next_change);
+        let follow = extras.next_change || extras.timeline;
+        let later = self.versions.get(i + 1).filter(|_| follow);
         let copy = later.map(|_| person.clone());
         let mut decision = version
             .policy
             .decide_decoded_with(first_facts, person, now, extras)?;
-        if !extras.next_change {
+        if !follow {
+            return Ok(decision);
+        }
+        // The person as version `k` reads it, if it can be read.
+        let read = |k: usize| -> Option<Result<Decoded, DataError>> {
+            let next = self.versions.get(k)?;
+            match (&copy, text) {
+                (Some(copy), _) if next.policy.reads_like(&version.policy) => {
+                    Some(Ok(copy.clone()))
+                }
+                (_, Some(text)) => Some(next.policy.read_json(text)),
+                _ => None,
+            }
+        };
+        // Version `k` decides the person at the instant it takes effect.
+        let decide_from = |k: usize, asked: Extras| -> Option<Decision<'p>> {
+            let (next, f) = (self.versions.get(k)?, facts_of(k)?);
+            let person = read(k)?.ok()?;
+            next.policy
+                .decide_decoded_with(f, person, next.from, asked)
+                .ok()
+        };
+        if extras.timeline {
+            let timeline = self.timeline_from(i, &mut decision, decide_from);
+            decision.timeline = Some(timeline.steps);
+            decision.timeline_cut = timeline.cut;
+            decision.timeline_ends = timeline.ends;
+            if extras.next_change {
+                decision.next_change = timeline.change;
+            }
             return Ok(decision);
         }
         let brief = Extras {
@@ -277,14 +307,7 @@ impl Versions {
         let mut k = i;
         let mut before: Option<Decision<'p>> = None;
         let mut change = decision.next_change.clone();
-        while let Some(current) = self.versions.get(k) {
-            let next = self.versions.get(k + 1);
-            let (stops, follows) = match (current.until, next) {
-                (Some(u), Some(n)) if u < n.from => (u, None),
-                (Some(u), None) => (u, None),
-                (_, Some(n)) => (n.from, Some(n)),
-                (None, None) => break,
-            };
+        while let Some((stops, follows)) = self.stops(k) {
             let own = match &change {
                 NextChange::At { at, .. } | NextChange::Ends { at } => Some(*at),
                 NextChange::Never | NextChange::NotAsked => None,
@@ -296,14 +319,7 @@ impl Versions {
                 change = NextChange::Ends { at: stops };
                 break;
             };
-            let person = match (&copy, text) {
-                (Some(copy), _) if next.policy.reads_like(&version.policy) => Ok(copy.clone()),
-                (_, Some(text)) => next.policy.read_json(text),
-                _ => break,
-            };
-            let Some(Ok(then)) = facts_of(k + 1).map(|f| {
-                person.and_then(|p| next.policy.decide_decoded_with(f, p, next.from, brief))
-            }) else {
+            let Some(then) = decide_from(k + 1, brief) else {
                 break;
             };
             if !same_verdict(before.as_ref().unwrap_or(&decision), &then) {
@@ -320,6 +336,111 @@ impl Versions {
         decision.next_change = change;
         Ok(decision)
     }
+
+    /// When version `k` stops deciding, and the version that follows it
+    /// then, if one does (none: the policy ends, by an `until` with no
+    /// version in force after it). `None`: it never stops.
+    fn stops(&self, k: usize) -> Option<(i64, Option<&Version>)> {
+        let current = self.versions.get(k)?;
+        match (current.until, self.versions.get(k + 1)) {
+            (Some(u), Some(n)) if u < n.from => Some((u, None)),
+            (Some(u), None) => Some((u, None)),
+            (_, Some(n)) => Some((n.from, Some(n))),
+            (None, None) => None,
+        }
+    }
+
+    /// The timeline of `decision`, made by version `i` (its own
+    /// `timeline`, taken from it), followed through the versions after:
+    /// each version's changes before it stops, then, where the next one
+    /// takes effect and decides otherwise, that decision at that instant.
+    /// With its first change (`next_change`), where it was cut (the first
+    /// change left out past [`crate::TIMELINE_LIMIT`]) and the instant
+    /// the policy ends, if it does. `decide_from(k, extras)` is the
+    /// decision of version `k` at the instant it takes effect (`None`:
+    /// the person cannot be read or decided by it, and the timeline stops
+    /// there, as `next_change` does).
+    fn timeline_from<'p>(
+        &'p self,
+        i: usize,
+        decision: &mut Decision<'p>,
+        decide_from: impl Fn(usize, Extras) -> Option<Decision<'p>>,
+    ) -> Timeline<'p> {
+        let limit = crate::TIMELINE_LIMIT + 1;
+        let mut out: Vec<(i64, Decision<'p>)> = Vec::new();
+        let mut segment = decision.timeline.take().unwrap_or_default();
+        let mut cut = decision.timeline_cut.take();
+        let mut ends = None;
+        let mut k = i;
+        let asked = Extras {
+            timeline: true,
+            ..Extras::default()
+        };
+        loop {
+            let Some((stops, follows)) = self.stops(k) else {
+                out.extend(segment);
+                break;
+            };
+            // A version's own changes count until it stops; a timeline
+            // cut before then is cut here.
+            segment.retain(|(at, _)| *at < stops);
+            out.extend(segment);
+            if cut.is_some_and(|c| c < stops) || out.len() > limit {
+                break;
+            }
+            cut = None;
+            let Some(next) = follows else {
+                ends = Some(stops);
+                break;
+            };
+            let Some(mut then) = decide_from(k + 1, asked) else {
+                break;
+            };
+            let mut steps = then.timeline.take().unwrap_or_default().into_iter();
+            cut = then.timeline_cut;
+            if let Some((_, first)) = steps.next() {
+                let differs = out
+                    .last()
+                    .is_none_or(|(_, last)| !same_verdict(last, &first));
+                if differs {
+                    out.push((next.from, first));
+                }
+            }
+            segment = steps.collect();
+            k += 1;
+        }
+        if out.len() > limit {
+            cut = out.get(limit).map(|(at, _)| *at);
+            out.truncate(limit);
+            ends = None;
+        }
+        let change = match (out.get(1), ends) {
+            (Some((at, then)), _) => NextChange::At {
+                at: *at,
+                then: Box::new(then.clone()),
+            },
+            (None, Some(at)) if cut.is_none() => NextChange::Ends { at },
+            _ => NextChange::Never,
+        };
+        Timeline {
+            change,
+            steps: out,
+            cut,
+            ends: ends.filter(|_| cut.is_none()),
+        }
+    }
+}
+
+/// A timeline followed through the versions ([`Versions::timeline_from`]).
+struct Timeline<'p> {
+    /// Its first change.
+    change: NextChange<'p>,
+    /// The decisions, each with the instant from which it holds.
+    steps: Vec<(i64, Decision<'p>)>,
+    /// The first change left out, if it was cut.
+    cut: Option<i64>,
+    /// When the policy ends with no version in force after it, if it does.
+    ends: Option<i64>,
 }
 
 /// Whether two decisions say the same: the outcome, the payload and the
@@ -440,18 +561,23 @@ mod tests {
         Version::new(file, policy).unwrap_or_else(|e| unreachable!("{e}"))
     }
 
+    /// The versions, with each one's (empty) facts.
+    fn over_time(versions: Vec<Version>) -> (Versions, Vec<Facts>) {
+        let vs = Versions::new(versions).unwrap_or_else(|e| unreachable!("{e}"));
+        let facts = (vs.all().iter())
+            .map(|v| v.policy.facts("{}").unwrap_or_else(|e| unreachable!("{e}")))
+            .collect();
+        (vs, facts)
+    }
+
     #[test]
     fn next_change_looks_past_the_version_in_force() {
-        let vs = Versions::new(vec![
+        let (vs, facts) = over_time(vec![
             window("a.policy", 72, "2021-11-01"),
             window("b.policy", 48, "2021-11-05"),
             window("c.policy", 24, "2021-11-06"),
-        ])
-        .unwrap_or_else(|e| unreachable!("{e}"));
+        ]);
         let p = &vs.all()[0].policy;
-        let facts: Vec<Facts> = (vs.all().iter())
-            .map(|v| v.policy.facts("{}").unwrap_or_else(|e| unreachable!("{e}")))
-            .collect();
         let extras = Extras {
             next_change: true,
             ..Extras::default()
@@ -487,6 +613,100 @@ mod tests {
         assert!(
             vs.decide_json_with(&facts, json, at(p, "2021-10-01"), extras)
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn the_timeline_follows_the_versions() {
+        // Refused after 24 hours until 5 November, after 72 from then.
+        let (vs, facts) = over_time(vec![
+            window("a.policy", 24, "2021-11-01"),
+            window("b.policy", 72, "2021-11-05"),
+        ]);
+        let p = &vs.all()[0].policy;
+        let extras = Extras {
+            timeline: true,
+            next_change: true,
+            ..Extras::default()
+        };
+        let timeline = |tested: &str, now: &str| {
+            let json = format!(r#"{{"tested": "{tested}"}}"#);
+            let d = vs.decide_json_with(&facts, &json, at(p, now), extras);
+            let Some(Ok(d)) = d else { unreachable!() };
+            let steps: Vec<(String, &str)> = (d.timeline.iter().flatten())
+                .map(|(at, d)| (time::format_instant(*at, &p.program().timezone), d.outcome))
+                .collect();
+            let first = match &d.next_change {
+                NextChange::At { at, .. } => Some(*at),
+                _ => None,
+            };
+            assert_eq!(
+                first,
+                d.timeline.as_ref().and_then(|t| t.get(1)).map(|s| s.0)
+            );
+            assert_eq!(d.timeline_ends, None);
+            steps
+        };
+        let step = |at: &str, outcome| (at.to_owned(), outcome);
+        // Refused by the first version, admitted again by the second.
+        assert_eq!(
+            timeline("2021-11-03T12:00", "2021-11-04"),
+            [
+                step("2021-11-04T00:00:00+01:00", "ok"),
+                step("2021-11-04T12:00:00+01:00", "refused"),
+                step("2021-11-05T00:00:00+01:00", "ok"),
+                step("2021-11-06T12:00:00+01:00", "refused"),
+            ]
+        );
+        // The first version's own change falls where the second takes
+        // effect and admits: no change there.
+        assert_eq!(
+            timeline("2021-11-04T00:00", "2021-11-04T12:00"),
+            [
+                step("2021-11-04T12:00:00+01:00", "ok"),
+                step("2021-11-07T00:00:00+01:00", "refused"),
+            ]
+        );
+    }
+
+    /// At the calendar boundaries: a version named by the day it takes
+    /// effect, 29 February, starts at that day's midnight; one that takes
+    /// effect when the clocks go forward in Paris (03:00 summer time, one
+    /// hour after 01:00 winter time) changes the decision at that instant,
+    /// in `next_change` and in the timeline.
+    #[test]
+    fn versions_take_effect_at_the_calendar_boundaries() {
+        let leap = window("2024-02-29.policy", 72, "2024-02-29");
+        let named = Version::new("2024-02-29.policy", policy("")).map(|v| v.from);
+        let p = &leap.policy;
+        assert_eq!(named.ok(), Some(at(p, "2024-02-29T00:00")));
+        let (vs, facts) = over_time(vec![leap, window("b.policy", 24, "2024-03-31T03:00")]);
+        let p = &vs.all()[0].policy;
+        let extras = Extras {
+            timeline: true,
+            next_change: true,
+            ..Extras::default()
+        };
+        let json = r#"{"tested": "2024-03-30T00:00"}"#;
+        let d = vs.decide_json_with(&facts, json, at(p, "2024-03-30T13:00"), extras);
+        let Some(Ok(d)) = d else { unreachable!() };
+        let show = |t: i64| time::format_instant(t, &p.program().timezone);
+        let NextChange::At { at: change, then } = &d.next_change else {
+            unreachable!("{:?}", d.next_change)
+        };
+        // 03:00 summer time is 01:00 UTC: one hour after 01:00 winter time.
+        assert_eq!(show(*change), "2024-03-31T03:00:00+02:00");
+        assert_eq!(*change - at(p, "2024-03-31T01:00"), 3_600_000_000);
+        assert_eq!(then.outcome, "refused");
+        let steps: Vec<(String, &str)> = (d.timeline.iter().flatten())
+            .map(|(t, d)| (show(*t), d.outcome))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                ("2024-03-30T13:00:00+01:00".to_owned(), "ok"),
+                ("2024-03-31T03:00:00+02:00".to_owned(), "refused"),
+            ]
         );
     }
 

@@ -4,17 +4,13 @@
 //! is missed between them, as an hour-by-hour scan of the same people
 //! shows.
 
+#[path = "support/scan.rs"]
+mod scan;
+
 use policyc::Policy;
-use policyc::decision::NextChange;
+use scan::HOUR;
 
 const POLICY: &str = include_str!("corpus/decide/calendar.policy");
-const HOUR: i64 = 3_600_000_000;
-const NEXT: policyc::Extras = policyc::Extras {
-    next_change: true,
-    timeline: false,
-    remedies: false,
-    witnesses: false,
-};
 
 fn policy() -> Policy {
     Policy::compile("calendar.policy", POLICY).unwrap_or_else(|e| unreachable!("{e}"))
@@ -26,20 +22,9 @@ fn person(dob: &str, arrived: &str, sampled: &str) -> String {
     )
 }
 
-/// The announced change: when, and the outcome and kind after it.
-fn next(policy: &Policy, line: &str, now: &str) -> Option<(String, String)> {
-    let facts = policy.facts("{}").unwrap_or_else(|e| unreachable!("{e}"));
-    let now = policy.instant(now).unwrap_or_else(|e| unreachable!("{e}"));
-    let d = policy
-        .decide_json_with(&facts, line, now, NEXT)
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    match &d.next_change {
-        NextChange::At { at, then } => Some((
-            policyc::time::format_instant(*at, &policy.program().timezone),
-            format!("{} {}", then.outcome, kind(then)),
-        )),
-        _ => None,
-    }
+/// The announced change: when, and the verdict after it.
+fn next(p: &Policy, line: &str, now: &str) -> Option<(String, String)> {
+    scan::announced(p, line, now, |d| format!("{} {}", d.outcome, kind(d)))
 }
 
 fn kind(d: &policyc::Decision<'_>) -> String {
@@ -135,43 +120,12 @@ fn no_change_is_missed_between_the_calendar_boundaries() {
         r#"{"dob": "1990-01-01", "arrived": "2017-01-01", "tests": [{"sampled_at": "2024-05-31T00:00"}], "certificate_dob": "2006-02"}"#.to_owned(),
     ];
     let starts = ["2017-12-01T00:00", "2024-03-01T00:00", "2023-12-01T00:00"];
-    let outcome = |line: &str, at: i64| {
-        let d = p
-            .decide_json(&facts, line, at)
-            .unwrap_or_else(|e| unreachable!("{e}"));
-        format!("{} {}", d.outcome, kind(&d))
-    };
     let mut changes = 0;
     for line in &people {
         for start in starts {
-            let mut now = p.instant(start).unwrap_or_else(|e| unreachable!("{e}"));
-            let end = now + 400 * 24 * HOUR;
-            while now < end {
-                let d = p
-                    .decide_json_with(&facts, line, now, NEXT)
-                    .unwrap_or_else(|e| unreachable!("{e}"));
-                let current = format!("{} {}", d.outcome, kind(&d));
-                let announced = match &d.next_change {
-                    NextChange::At { at, .. } => *at,
-                    _ => i64::MAX,
-                };
-                // Unchanged at every hour before the announced instant.
-                let mut t = now + HOUR;
-                while t < announced.min(end) {
-                    assert_eq!(outcome(line, t), current, "{line} at {t}");
-                    t += HOUR;
-                }
-                if announced >= end {
-                    break;
-                }
-                assert_ne!(
-                    outcome(line, announced + 1),
-                    current,
-                    "{line} at {announced}"
-                );
-                changes += 1;
-                now = announced + 1;
-            }
+            let now = p.instant(start).unwrap_or_else(|e| unreachable!("{e}"));
+            let verdict = |d: &policyc::Decision<'_>| format!("{} {}", d.outcome, kind(d));
+            changes += scan::scan(&p, &facts, line, (now, now + 400 * 24 * HOUR), verdict);
         }
     }
     assert!(changes > 10, "{changes}");

@@ -696,8 +696,14 @@ fn test_counts_a_policy_that_does_not_check_as_failed() {
 #[test]
 fn a_byte_order_mark_is_accepted_in_every_file() {
     let text = std::fs::read_to_string(POLICY).unwrap_or_default();
-    let policy = temp("bom.policy");
+    let policy = temp("bom/bom.policy");
+    let _ = std::fs::create_dir_all(temp("bom"));
     let _ = std::fs::write(&policy, format!("\u{feff}{text}"));
+    // The libraries it uses, each with a byte-order mark too.
+    for name in binary::LIBRARIES {
+        let text = std::fs::read_to_string(format!("policies/{name}")).unwrap_or_default();
+        let _ = std::fs::write(temp("bom").join(name), format!("\u{feff}{text}"));
+    }
     let facts = temp("bom-facts.json");
     let _ = std::fs::write(
         &facts,

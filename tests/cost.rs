@@ -78,8 +78,7 @@ fn tests(n: i64, every: i64, result: impl Fn(i64) -> &'static str) -> String {
 /// announced one just after.
 fn decide_huge(policy: &str, facts: &str, person: &str) -> NextChange<'static> {
     let policy: &'static Policy = Box::leak(Box::new(
-        // In `policies/`, where the libraries the policies use are.
-        Policy::compile("policies/p.policy", policy).unwrap_or_else(|e| unreachable!("{e}")),
+        Policy::load(policy).unwrap_or_else(|e| unreachable!("{e}")),
     ));
     let facts: &'static policyc::Facts = Box::leak(Box::new(
         policy.facts(facts).unwrap_or_else(|e| unreachable!("{e}")),
@@ -142,7 +141,7 @@ fn beijing_with_30000_phones_and_stays() {
         tests(40, 5 * HOUR, |_| "negative")
     );
     let change = decide_huge(
-        include_str!("../policies/beijing-2021-10-30.policy"),
+        "policies/beijing-2021-10-30.policy",
         include_str!("../examples/beijing/facts.json"),
         &person,
     );
@@ -162,11 +161,7 @@ fn quarantine(every: i64) -> NextChange<'static> {
             "negative"
         })
     );
-    decide_huge(
-        include_str!("../policies/quarantine-release.policy"),
-        "{}",
-        &person,
-    )
+    decide_huge("policies/quarantine-release.policy", "{}", &person)
 }
 
 #[test]
@@ -197,7 +192,7 @@ fn stays_and_tests(fields: &str) -> String {
 #[test]
 fn winter_olympics_with_30000_stays_and_tests() {
     let change = decide_huge(
-        include_str!("../policies/beijing-2022-winter-olympics.policy"),
+        "policies/beijing-2022-winter-olympics.policy",
         r#"{"risk_area_counties":["152923"]}"#,
         &stays_and_tests(""),
     );
@@ -207,7 +202,7 @@ fn winter_olympics_with_30000_stays_and_tests() {
 #[test]
 fn three_colour_code_with_30000_stays_and_tests() {
     let change = decide_huge(
-        include_str!("../policies/three-colour-health-code.policy"),
+        "policies/three-colour-health-code.policy",
         r#"{"high_risk_counties":["110105"]}"#,
         &stays_and_tests(r#""status":"none","test_every":"3d","#),
     );

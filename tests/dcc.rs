@@ -289,3 +289,47 @@ otherwise accepted
     assert_eq!(before.outcome, "refused");
     Ok(())
 }
+
+/// `is empty` reads the fields the schema declares and nothing else: an
+/// entry whose only keys are undeclared gives nothing, as one that gives
+/// `null`s does, and decides as no entry (a decision never depends on a
+/// key the policy does not read: Parquet, which reads only the declared
+/// columns, decides alike). Read strictly (`--strict`, test blocks), an
+/// undeclared key is bad input naming its place instead.
+#[test]
+fn is_empty_reads_only_the_declared_fields() -> Result<(), String> {
+    let text = r#"policy entries
+outcomes accepted < refused
+input certificate { vaccinations from "v": list of { dose from "dn": number? } }
+rule empty_entry when first(certificate.vaccinations) is empty then refused
+otherwise accepted
+"#;
+    let policy = Policy::compile("entries.policy", text).map_err(|e| e.to_string())?;
+    let facts = policyc::Facts::empty(policy.plan());
+    let now = policy
+        .instant("2021-12-20T10:00Z")
+        .map_err(|e| e.to_string())?;
+    let outcome = |policy: &Policy, json: &str| {
+        policy
+            .decide_json(&facts, json, now)
+            .map(|d| d.outcome.to_owned())
+            .map_err(|e| e.to_string())
+    };
+    for (json, expected) in [
+        (r#"{"v":[{"dn":2}]}"#, "accepted"),
+        (r#"{"v":[{}]}"#, "refused"),
+        (r#"{"v":[{"dn":null}]}"#, "refused"),
+        // Keys the type does not declare give nothing.
+        (r#"{"v":[{"dose":2,"ma":"ORG-100030215"}]}"#, "refused"),
+        // No entry at all: `first` gives none, which is empty.
+        (r#"{"v":[]}"#, "refused"),
+    ] {
+        assert_eq!(outcome(&policy, json)?, expected, "{json}");
+    }
+    let strict = policy.strict(true);
+    let error = outcome(&strict, r#"{"v":[{"dose":2}]}"#)
+        .err()
+        .unwrap_or_default();
+    assert!(error.contains("v[0].dose"), "{error}");
+    Ok(())
+}

@@ -240,7 +240,7 @@ fn bad_records_are_counted_apart_and_exit_with_code_3() {
 #[test]
 fn a_folder_of_dated_versions_gives_the_one_in_force() {
     let dir = temp("diff-versions");
-    let _ = std::fs::create_dir_all(&dir);
+    binary::copy_libraries(&dir);
     for (name, from) in [("2021-10-30.policy", OLD), ("2021-11-05.policy", NEW)] {
         std::fs::copy(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(from),

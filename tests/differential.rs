@@ -105,9 +105,7 @@ fn compare(name: &str, got: &[u8]) {
 }
 
 fn policy() -> Policy {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(POLICY))
-        .unwrap_or_else(|e| unreachable!("{POLICY}: {e}"));
-    Policy::compile(POLICY, &text).unwrap_or_else(|e| unreachable!("{POLICY}: {e}"))
+    Policy::load(POLICY).unwrap_or_else(|e| unreachable!("{POLICY}: {e}"))
 }
 
 #[test]

@@ -326,7 +326,7 @@ fn one_answer_per_line(input: &[u8], output: &str) {
 
 fn decide_batch(input: &[u8]) {
     let policy =
-        Policy::compile("beijing.policy", POLICIES[0].1).unwrap_or_else(|e| unreachable!("{e}"));
+        Policy::load("policies/beijing-2021-10-30.policy").unwrap_or_else(|e| unreachable!("{e}"));
     let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
     let words = policy
         .words(Some("en"))

@@ -41,10 +41,35 @@ fn import_errors_name_every_file() {
         "bad-library/library.policy",
         "bad-library/uses.policy",
         "bad-library/uses-type.policy",
+        "words/zone.policy",
+        "words/clash.policy",
     ] {
         let name = file.replace(['/', '.'], "-");
         insta::assert_snapshot!(name, check(file, "human"));
     }
+}
+
+/// A library that does not parse leaves the policy checked as far as it
+/// goes: the library's syntax error, then the policy's own errors, but not
+/// the names the library would define. (Its fixtures are apart, for
+/// `fmt --check` of the others.)
+#[test]
+fn a_broken_library_leaves_the_policy_checked() {
+    let o = run(
+        &[
+            "check",
+            "tests/fixtures/imports-broken/uses.policy",
+            "--error-format",
+            "human",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(err.contains("policy::syntax::foreign"), "{err}");
+    assert!(err.contains("policy::check::operands"), "{err}");
+    assert!(!err.contains("unknown_name"), "{err}");
+    insta::assert_snapshot!("broken_library", err);
 }
 
 /// A check error in a library, found through a policy that uses it, is
@@ -170,6 +195,37 @@ fn explain_and_cost_see_the_library() {
     let o = run(&["check", &policy, "--cost"], "");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     insta::assert_snapshot!("cost", stdout(&o));
+}
+
+/// A library's `timezone`, `language` and `messages` are the policy's
+/// that uses it: its instants are read in the library's zone, it is
+/// explained in the library's language with the library's words for the
+/// library's names, beside its own words (`--lang en`).
+#[test]
+fn a_policy_speaks_and_reads_time_as_its_library() {
+    let entry = format!("{FIXTURES}/words/entry.policy");
+    let person = r#"{"tests": [{"sampled_at": "2021-10-31T09:30Z", "result": "negative"}]}"#;
+    let explain = |lang: &[&str]| {
+        let mut args = vec![
+            "explain",
+            &entry,
+            "--input",
+            "-",
+            "--now",
+            "2021-11-02T10:00",
+        ];
+        args.extend_from_slice(lang);
+        let o = run(&args, person);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let fr = explain(&[]);
+    assert!(fr.contains("10:00 (Europe/Paris)"), "{fr}");
+    assert!(fr.contains("prélevé le"), "{fr}");
+    insta::assert_snapshot!("words_fr", fr);
+    insta::assert_snapshot!("words_en", explain(&["--lang", "en"]));
+    let o = run(&["test", &entry, "--deny-warnings"], "");
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
 /// Imports and library headers have a canonical layout too.

@@ -10,7 +10,7 @@ mod population;
 use policyc::Policy;
 use policyc::decision::NextChange;
 
-const POLICY: &str = include_str!("../policies/beijing-2021-10-30.policy");
+const POLICY: &str = "policies/beijing-2021-10-30.policy";
 const FACTS: &str = include_str!("../examples/beijing/facts.json");
 const SECOND: i64 = 1_000_000;
 const NEXT: policyc::Extras = policyc::Extras {
@@ -78,7 +78,7 @@ fn check(policy: &Policy, facts: &policyc::Facts, line: &str, now: i64) -> bool 
 
 #[test]
 fn the_classic_case() {
-    let policy = Policy::compile("b", POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+    let policy = Policy::load(POLICY).unwrap_or_else(|e| unreachable!("{e}"));
     let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
     let now = policy
         .instant("2021-11-01T10:00:00+08:00")
@@ -99,7 +99,7 @@ fn the_classic_case() {
 
 #[test]
 fn exact_on_the_examples_and_a_generated_population() {
-    let policy = Policy::compile("b", POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+    let policy = Policy::load(POLICY).unwrap_or_else(|e| unreachable!("{e}"));
     let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
     let now = policy.instant(population::NOW).unwrap_or_default();
     let people = population::population(400, 11);
@@ -113,7 +113,7 @@ fn exact_on_the_examples_and_a_generated_population() {
 
 #[test]
 fn exact_on_the_boundary_cases() {
-    let policy = Policy::compile("b", POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+    let policy = Policy::load(POLICY).unwrap_or_else(|e| unreachable!("{e}"));
     let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
     let cases = include_str!("corpus/decide/beijing-boundaries.jsonl");
     for line in cases.lines() {
@@ -127,7 +127,7 @@ fn exact_on_the_boundary_cases() {
 
 #[test]
 fn timelines_run_until_the_decision_stops_changing() {
-    let policy = Policy::compile("b", POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+    let policy = Policy::load(POLICY).unwrap_or_else(|e| unreachable!("{e}"));
     let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
     let now = policy.instant(population::NOW).unwrap_or_default();
     let people = population::population(100, 5);

@@ -301,9 +301,10 @@ fn diff_reads_parquet_and_reports_as_from_json_lines() {
     // from JSON Lines.
     let policy = std::fs::read_to_string(POLICY).unwrap_or_else(|e| unreachable!("{e}"));
     for (field, undecided) in [("nickname: text?", 0)] {
-        let other = temp("diff-other.policy");
-        let added = format!("  id: text?\n  {field}\n");
-        let text = policy.replacen("  id: text?\n", &added, 1);
+        let other = temp("diff-other/other.policy");
+        binary::copy_libraries(&temp("diff-other"));
+        let added = format!("input person {{\n  {field}\n");
+        let text = policy.replacen("input person {\n", &added, 1);
         std::fs::write(&other, text).unwrap_or_else(|e| unreachable!("{e}"));
         let other = other.display().to_string();
         let versions = [(POLICY, other.as_str()), (other.as_str(), POLICY)];

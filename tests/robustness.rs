@@ -133,7 +133,7 @@ fn mangled_policies_never_panic() {
     let mut compiled = 0;
     for _ in 0..3000 {
         let text = mangle(POLICY, &mut rng);
-        if let Ok(p) = Policy::compile("mangled.policy", &text) {
+        if let Ok(p) = Policy::compile("policies/mangled.policy", &text) {
             compiled += 1;
             // A policy that checks must also decide without trouble.
             let facts = p
@@ -159,7 +159,7 @@ fn mangled_policies_never_panic() {
                     }
                 }
             }
-        } else if let Err(e) = Policy::compile("mangled.policy", &text) {
+        } else if let Err(e) = Policy::compile("policies/mangled.policy", &text) {
             for d in &e.errors {
                 let _ = policyc::render(d.as_ref(), policyc::ErrorFormat::Human { colour: false });
             }
@@ -170,7 +170,8 @@ fn mangled_policies_never_panic() {
 
 #[test]
 fn mangled_people_never_panic() {
-    let policy = Policy::compile("beijing.policy", POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+    let policy =
+        Policy::load("policies/beijing-2021-10-30.policy").unwrap_or_else(|e| unreachable!("{e}"));
     let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
     let mut rng = Rng(48);
     let people: Vec<&str> = PEOPLE.lines().collect();
@@ -199,7 +200,8 @@ fn mangled_people_never_panic() {
 
 #[test]
 fn extreme_instants_do_not_overflow() {
-    let policy = Policy::compile("beijing.policy", POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+    let policy =
+        Policy::load("policies/beijing-2021-10-30.policy").unwrap_or_else(|e| unreachable!("{e}"));
     let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
     let person = r#"{"phones": [{"number": "1", "bound_at": "9999-12-31T23:59:59Z", "unbound_at": "-009999-01-01T00:00:00Z", "itinerary_checked": true}],
         "stays": [{"phone": "1", "region": "152923", "from": "0001-01-01T00:00:00+14:00", "to": "9999-12-31T23:59:59-14:00"}],

@@ -29,12 +29,14 @@ fn folder(name: &str) -> PathBuf {
     dir
 }
 
-/// The Beijing policy and its facts copied into `dir`, and the token file.
+/// The Beijing policy (with the libraries it uses) and its facts copied
+/// into `dir`, and the token file.
 fn setup(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let policy = dir.join("beijing.policy");
     let facts = dir.join("facts.json");
     let token = dir.join("token");
     std::fs::write(&policy, support::read(support::POLICY)).unwrap_or_else(|e| unreachable!("{e}"));
+    binary::copy_libraries(dir);
     std::fs::write(&facts, support::read(support::FACTS)).unwrap_or_else(|e| unreachable!("{e}"));
     std::fs::write(&token, format!("{TOKEN}\n")).unwrap_or_else(|e| unreachable!("{e}"));
     (policy, facts, token)

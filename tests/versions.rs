@@ -145,3 +145,138 @@ fn test_runs_each_versions_tests_against_it() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     insta::assert_snapshot!("test", stdout(&o));
 }
+
+/// `--timeline` follows the decision through the versions: each
+/// version's own changes while it is in force, a change where the next
+/// one takes effect and decides otherwise (at that instant, as
+/// `next_change` gives it), nothing where it decides alike, and the end
+/// of the policy when the last version ends (`"ends": true`). Here a
+/// third version, more lenient (96 hours) and ending on 8 November,
+/// admits again a person the second refused.
+#[test]
+fn timeline_includes_the_versions_taking_effect_and_the_end() {
+    let dir = temp("versions-timeline");
+    let _ = std::fs::create_dir_all(&dir);
+    for name in ["2021-10-30.policy", "2021-11-05.policy"] {
+        std::fs::copy(format!("{ENTRY}/{name}"), dir.join(name))
+            .unwrap_or_else(|e| unreachable!("{e}"));
+    }
+    let text = std::fs::read_to_string(format!("{ENTRY}/2021-10-30.policy")).unwrap_or_default();
+    let lenient = (text.replace("72", "96"))
+        .replace("\"2021-10-30\"", "\"2021-11-06\"")
+        .replace(
+            "effective from 2021-10-30T00:00",
+            "effective from 2021-11-06T00:00 until 2021-11-08T00:00",
+        )
+        .replace("2021-11-01T10:00", "2021-11-07T10:00")
+        .replace("2021-10-30T10:00", "2021-11-04T10:00");
+    std::fs::write(dir.join("2021-11-06.policy"), lenient).unwrap_or_else(|e| unreachable!("{e}"));
+    let dir = dir.display().to_string();
+    let people = r#"{"id": "back-and-forth", "tests": [{"sampled_at": "2021-11-02T22:00", "result": "negative"}]}
+{"id": "alike-at-midnight", "tests": [{"sampled_at": "2021-11-03T22:00", "result": "negative"}]}
+{"id": "refused-throughout", "tests": []}
+"#;
+    let at = |now: &str, extra: &[&str]| {
+        let mut args = vec!["eval", dir.as_str(), "--input", "-", "--now", now];
+        args.extend_from_slice(extra);
+        let o = run(&args, people);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        o
+    };
+    let o = at("2021-11-04T08:00", &["--timeline", "--next-change"]);
+    let d = lines(&o);
+    let steps = |i: usize| -> Vec<(String, String)> {
+        (d[i]["timeline"].as_array().into_iter().flatten())
+            .map(|s| {
+                let at = s["at"].as_str().unwrap_or_default().to_owned();
+                let then = match (s["outcome"].as_str(), s["ends"].as_bool()) {
+                    (Some(o), _) => o.to_owned(),
+                    (None, Some(true)) => "ends".to_owned(),
+                    _ => unreachable!("{s}"),
+                };
+                (at, then)
+            })
+            .collect()
+    };
+    let step = |at: &str, then: &str| (at.to_owned(), then.to_owned());
+    assert_eq!(
+        steps(0),
+        [
+            step("2021-11-04T08:00:00+01:00", "admitted"),
+            // The second version's 48 hours are over when it takes effect.
+            step("2021-11-05T00:00:00+01:00", "refused"),
+            // The third's 96 hours are not.
+            step("2021-11-06T00:00:00+01:00", "admitted"),
+            step("2021-11-06T22:00:00+01:00", "refused"),
+            step("2021-11-08T00:00:00+01:00", "ends"),
+        ]
+    );
+    assert_eq!(
+        steps(1),
+        [
+            step("2021-11-04T08:00:00+01:00", "admitted"),
+            step("2021-11-05T22:00:00+01:00", "refused"),
+            step("2021-11-06T00:00:00+01:00", "admitted"),
+            step("2021-11-07T22:00:00+01:00", "refused"),
+            step("2021-11-08T00:00:00+01:00", "ends"),
+        ]
+    );
+    assert_eq!(
+        steps(2),
+        [
+            step("2021-11-04T08:00:00+01:00", "refused"),
+            step("2021-11-08T00:00:00+01:00", "ends"),
+        ]
+    );
+    // `next_change` is the timeline's first change.
+    for (i, person) in d.iter().enumerate() {
+        let timeline = person["timeline"].as_array().cloned().unwrap_or_default();
+        assert_eq!(person["next_change"], timeline[1], "person {i}");
+    }
+    // `--next-change` alone gives the same first change.
+    let o = at("2021-11-04T08:00", &["--next-change"]);
+    for (alone, with) in lines(&o).iter().zip(&d) {
+        assert_eq!(alone["next_change"], with["next_change"]);
+    }
+    insta::assert_snapshot!("timeline", stdout(&o_pretty(&dir, people)));
+    insta::assert_snapshot!(
+        "timeline_json",
+        stdout(&at("2021-11-04T08:00", &["--timeline"]))
+    );
+}
+
+/// The same timelines as `--format pretty` writes them.
+fn o_pretty(dir: &str, people: &str) -> std::process::Output {
+    let args = [
+        "eval",
+        dir,
+        "--input",
+        "-",
+        "--now",
+        "2021-11-04T08:00",
+        "--timeline",
+        "--format",
+        "pretty",
+    ];
+    run(&args, people)
+}
+
+/// `explain DIR` explains by the version in force and says when the next
+/// version changes the decision, in words.
+#[test]
+fn explain_says_when_the_next_version_changes_the_decision() {
+    let person = r#"{"id": "at-midnight", "tests": [{"sampled_at": "2021-11-02T22:00", "result": "negative"}]}"#;
+    let args = [
+        "explain",
+        ENTRY,
+        "--input",
+        "-",
+        "--now",
+        "2021-11-04T08:00",
+    ];
+    let o = run(&args, person);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("5 November 2021, 00:00"), "{text}");
+    insta::assert_snapshot!("explained", text);
+}

@@ -25,9 +25,12 @@
 
 use std::fmt::Write as _;
 
-/// The instant people are decided at, as text.
-/// The policy the benchmarks decide with.
-pub const POLICY: &str = include_str!("../../policies/beijing-2021-10-30.policy");
+/// The policy the benchmarks decide with, by its path (load it with
+/// `Policy::load`: it uses the libraries beside it).
+pub const POLICY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/policies/beijing-2021-10-30.policy"
+);
 /// The facts of the benchmarks.
 pub const FACTS: &str = include_str!("../../examples/beijing/facts.json");
 /// The seed of the benchmarks' population.
@@ -35,6 +38,7 @@ pub const SEED: u64 = 42;
 /// The size of the benchmarks' population.
 pub const PEOPLE: usize = 100_000;
 
+/// The instant people are decided at, as text.
 pub const NOW: &str = "2021-11-01T10:00:00+08:00";
 /// The same instant, in seconds since the Unix epoch.
 pub const NOW_UNIX: i64 = 1_635_732_000;

@@ -141,7 +141,11 @@ pub(super) fn plan(program: Program) -> Plan {
     plan
 }
 
-/// The `let`s in an order where each comes after those it uses.
+/// The `let`s that something of the decision uses (a rule, a warning,
+/// `otherwise`, a constraint, a test's expectation, directly or through
+/// other `let`s), in an order where each comes after those it uses. A
+/// `let` that nothing uses is not computed: a library's `let` that the
+/// policy does not need costs it nothing.
 fn let_order(plan: &Plan) -> Vec<usize> {
     fn visit(i: usize, deps: &[Vec<usize>], done: &mut [bool], order: &mut Vec<usize>) {
         if done.get(i).copied().unwrap_or(true) {
@@ -166,9 +170,23 @@ fn let_order(plan: &Plan) -> Vec<usize> {
         .collect();
     // A `let` is marked before its uses are walked, so the walk ends even on
     // a cycle; the checker rules cycles out, so the order is a true one.
+    let mut used = Vec::new();
+    let roots = (plan.roots()).filter(|(r, _)| !matches!(r, Root::Let(_)));
+    plan.walk(roots.map(|(_, id)| id), |_, node, _| {
+        if let Op::Let(i) = node.op {
+            used.push(i);
+        }
+    });
+    let mut needed = vec![false; plan.lets.len()];
+    while let Some(i) = used.pop() {
+        if let Some(n) = needed.get_mut(i).filter(|n| !**n) {
+            *n = true;
+            used.extend(deps.get(i).into_iter().flatten());
+        }
+    }
     let mut done = vec![false; plan.lets.len()];
     let mut order = Vec::with_capacity(plan.lets.len());
-    for i in 0..plan.lets.len() {
+    for i in (0..plan.lets.len()).filter(|&i| needed[i]) {
         visit(i, &deps, &mut done, &mut order);
     }
     order

@@ -252,6 +252,11 @@ impl Decision<'_> {
                 }
                 write_step(out, plan, *at, then);
             }
+            if let Some(at) = self.timeline_ends {
+                out.push_str(",{\"at\":");
+                instant(out, at, tz);
+                out.push_str(",\"outcome\":null,\"rule\":null,\"ends\":true}");
+            }
             out.push(']');
             if let Some(next) = self.timeline_cut {
                 let after = timeline.last().map_or(self.now, |(at, _)| *at);

@@ -78,6 +78,10 @@ pub struct Decision<'p> {
     /// When the timeline was cut short: the instant of the first change it
     /// leaves out.
     pub timeline_cut: Option<i64>,
+    /// When the timeline ends because the policy does (a version's
+    /// `until` with no version in force after it): its last entry,
+    /// `{"at": ..., "outcome": null, "rule": null, "ends": true}`.
+    pub timeline_ends: Option<i64>,
     /// The policy's remedies that would change the decision now, each with
     /// the decision it would give, if that was asked for.
     pub remedies: Option<Vec<(&'p str, Decision<'p>)>>,
@@ -226,6 +230,13 @@ impl Decision<'_> {
                 });
                 step(&mut out, *at, then);
             }
+            if let Some(at) = self.timeline_ends {
+                let at = time::format_instant(at, tz);
+                let _ = write!(
+                    out,
+                    "\n    at {at} the policy ends, with no version in force after it"
+                );
+            }
             if let Some(next) = self.timeline_cut {
                 let _ = write!(
                     out,
@@ -288,9 +299,16 @@ impl Serialize for Decision<'_> {
             )?,
         }
         if let Some(timeline) = &self.timeline {
-            let steps: Vec<Upcoming<'_, '_>> = timeline
-                .iter()
-                .map(|(at, then)| Upcoming::at(*at, then))
+            let steps: Vec<Step<'_, '_>> = (timeline.iter())
+                .map(|(at, then)| Step::Decided(Upcoming::at(*at, then)))
+                .chain(self.timeline_ends.map(|at| {
+                    Step::Ends(Ending {
+                        at: time::format_instant(at, tz),
+                        outcome: None,
+                        rule: None,
+                        ends: true,
+                    })
+                }))
                 .collect();
             map.serialize_entry("timeline", &steps)?;
             if let Some(next) = self.timeline_cut {
@@ -349,6 +367,14 @@ struct Ending {
     outcome: Option<()>,
     rule: Option<()>,
     ends: bool,
+}
+
+/// An entry of a timeline: a decision, or the end of the policy.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Step<'a, 'p> {
+    Decided(Upcoming<'a, 'p>),
+    Ends(Ending),
 }
 
 struct Upcoming<'a, 'p> {

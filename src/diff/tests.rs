@@ -3,13 +3,19 @@ use super::*;
 use crate::eval::population;
 use crate::explain::Words;
 
-const OLD: &str = include_str!("../../policies/beijing-2021-10-30.policy");
-const NEW: &str = include_str!("../../tests/fixtures/diff/beijing-24h.policy");
+const OLD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/policies/beijing-2021-10-30.policy"
+);
+const NEW: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/diff/beijing-24h.policy"
+);
 const FACTS: &str = include_str!("../../examples/beijing/facts.json");
 const NOW: &str = "2021-11-01T10:00:00+08:00";
 
-fn compile(name: &str, text: &str) -> (Policy, Facts, i64) {
-    let policy = Policy::compile(name, text).unwrap_or_else(|e| unreachable!("{e}"));
+fn load(path: &str) -> (Policy, Facts, i64) {
+    let policy = Policy::load(path).unwrap_or_else(|e| unreachable!("{e}"));
     let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
     let now = policy.instant(NOW).unwrap_or_else(|e| unreachable!("{e}"));
     (policy, facts, now)
@@ -27,8 +33,8 @@ fn people(n: usize) -> Vec<String> {
 
 /// Runs `f` with a differ of the 48-hour and the 24-hour policy.
 fn with_differ(settings: Settings, f: impl FnOnce(&Differ<'_>, &Words<'_>, &Words<'_>)) {
-    let (old, old_facts, now) = compile("old.policy", OLD);
-    let (new, new_facts, _) = compile("new.policy", NEW);
+    let (old, old_facts, now) = load(OLD);
+    let (new, new_facts, _) = load(NEW);
     let differ = Differ::new(
         Version {
             policy: &old,

@@ -338,6 +338,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             next_change: crate::decision::NextChange::NotAsked,
             timeline: None,
             timeline_cut: None,
+            timeline_ends: None,
             remedies: None,
             show_witnesses: false,
         }

@@ -177,9 +177,9 @@ impl<'a> Decider<'a> {
             Output::Json | Output::Pretty => {
                 // Across versions, the record decoded once is followed
                 // through the versions after the one in force.
-                let over_time = self
-                    .versions
-                    .filter(|(vs, _)| self.extras.next_change && vs.in_force(now).is_some());
+                let over_time = self.versions.filter(|(vs, _)| {
+                    (self.extras.next_change || self.extras.timeline) && vs.in_force(now).is_some()
+                });
                 let decision = match over_time {
                     Some((vs, facts)) => {
                         vs.decide_decoded_with(facts, person, text, now, self.extras)?

@@ -526,10 +526,10 @@ mod tests {
     }
 
     fn beijing() -> (Policy, Facts, i64) {
-        let policy = Policy::compile(
-            "beijing.policy",
-            include_str!("../../policies/beijing-2021-10-30.policy"),
-        )
+        let policy = Policy::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/policies/beijing-2021-10-30.policy"
+        ))
         .unwrap_or_else(|e| unreachable!("{e}"));
         let facts = policy
             .facts(include_str!("../../examples/beijing/facts.json"))

@@ -86,3 +86,18 @@ pub fn temp(name: &str) -> std::path::PathBuf {
     let _ = std::fs::create_dir_all(&dir);
     dir.join(name)
 }
+
+/// The libraries of `policies/` that the shipped Beijing policies use.
+pub const LIBRARIES: [&str; 2] = ["beijing-common.policy", "beijing-test-remedy.policy"];
+
+/// Copies [`LIBRARIES`] into `dir`, so that a shipped policy copied there
+/// finds the libraries it uses beside it, as in `policies/`.
+pub fn copy_libraries(dir: &Path) {
+    let _ = std::fs::create_dir_all(dir);
+    for name in LIBRARIES {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("policies")
+            .join(name);
+        std::fs::copy(&from, dir.join(name)).unwrap_or_else(|e| unreachable!("{name}: {e}"));
+    }
+}

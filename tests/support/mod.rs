@@ -17,8 +17,7 @@ pub fn read(path: impl AsRef<Path>) -> String {
 
 /// The Beijing policy, compiled, with its example facts.
 pub fn beijing() -> (policyc::Policy, policyc::Facts) {
-    let policy =
-        policyc::Policy::compile(POLICY, &read(POLICY)).unwrap_or_else(|e| unreachable!("{e}"));
+    let policy = policyc::Policy::load(POLICY).unwrap_or_else(|e| unreachable!("{e}"));
     let facts = policy
         .facts(&read(FACTS))
         .unwrap_or_else(|e| unreachable!("{e}"));
