@@ -70,6 +70,15 @@ impl ApiError {
         self
     }
 
+    /// A body that sent nothing for `idle`.
+    pub fn timeout(idle: Duration) -> ApiError {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "policy::serve::timeout",
+            format!("the body sent nothing for {} s", idle.as_secs_f64()),
+        )
+    }
+
     /// A person record that could not be decided.
     pub fn data(loaded: &Loaded, e: &DataError) -> ApiError {
         ApiError {
@@ -371,13 +380,7 @@ pub async fn read_body(body: Body, limit: usize, idle: Duration) -> Result<Vec<u
     let mut out = Vec::new();
     loop {
         match tokio::time::timeout(idle, stream.next()).await {
-            Err(_) => {
-                return Err(ApiError::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "policy::serve::timeout",
-                    format!("the body sent nothing for {} s", idle.as_secs_f64()),
-                ));
-            }
+            Err(_) => return Err(ApiError::timeout(idle)),
             Ok(None) => return Ok(out),
             Ok(Some(Err(e))) => {
                 return Err(ApiError::new(

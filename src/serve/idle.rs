@@ -5,42 +5,133 @@
 //! sends a keep-alive comment every 15 s.
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
-/// A listener whose connections close when idle.
+use super::State;
+use super::direct::{self, Handoff};
+
+/// A listener whose connections close when idle. Each new connection is
+/// read first by [`direct::sniff`], which serves a watch itself and hands
+/// everything else back here, for hyper.
 pub struct IdleListener {
-    /// The socket listened on.
-    pub inner: TcpListener,
-    /// How long a connection may be silent.
-    pub idle: Duration,
+    inner: TcpListener,
+    state: Arc<State>,
+    handed: mpsc::Receiver<(Rewound, SocketAddr)>,
+    hand: Handoff,
+}
+
+impl IdleListener {
+    /// Listens on `inner` for `state`'s service.
+    pub fn new(inner: TcpListener, state: Arc<State>) -> IdleListener {
+        let (hand, handed) = mpsc::channel(256);
+        IdleListener {
+            inner,
+            state,
+            handed,
+            hand,
+        }
+    }
 }
 
 impl axum::serve::Listener for IdleListener {
-    type Io = Idle;
-    type Addr = std::net::SocketAddr;
+    type Io = Rewound;
+    type Addr = SocketAddr;
 
-    async fn accept(&mut self) -> (Idle, std::net::SocketAddr) {
+    async fn accept(&mut self) -> (Rewound, SocketAddr) {
         loop {
-            match self.inner.accept().await {
-                Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
-                    return (Idle::new(stream, self.idle), addr);
-                }
-                // Out of file descriptors, or a connection reset before it
-                // was taken: wait a little and take the next.
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            tokio::select! {
+                Some(handed) = self.handed.recv() => return handed,
+                accepted = self.inner.accept() => match accepted {
+                    Ok((stream, addr)) => {
+                        let _ = stream.set_nodelay(true);
+                        let io = Idle::new(stream, self.state.config.idle_timeout);
+                        let (state, hand) = (Arc::clone(&self.state), self.hand.clone());
+                        tokio::spawn(direct::sniff(state, io, addr, hand));
+                    }
+                    // Out of file descriptors, or a connection reset before
+                    // it was taken: wait a little and take the next.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                },
             }
         }
     }
 
-    fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+    fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
+    }
+}
+
+/// A connection with the bytes already read of it put back in front.
+pub struct Rewound {
+    read: Vec<u8>,
+    at: usize,
+    inner: Idle,
+}
+
+impl Rewound {
+    /// `inner`, of which `read` was read.
+    pub fn new(inner: Idle, read: Vec<u8>) -> Rewound {
+        Rewound { read, at: 0, inner }
+    }
+}
+
+impl AsyncRead for Rewound {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.at < this.read.len() {
+            let n = buf.remaining().min(this.read.len() - this.at);
+            buf.put_slice(&this.read[this.at..this.at + n]);
+            this.at += n;
+            if this.at == this.read.len() {
+                this.read = Vec::new();
+                this.at = 0;
+            }
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Rewound {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
 
@@ -52,7 +143,7 @@ pub struct Idle {
 }
 
 impl Idle {
-    fn new(stream: TcpStream, idle: Duration) -> Idle {
+    pub(super) fn new(stream: TcpStream, idle: Duration) -> Idle {
         Idle {
             stream,
             idle,

@@ -11,6 +11,7 @@
 pub mod batch;
 pub mod catalog;
 pub mod clock;
+pub mod direct;
 pub mod http;
 pub mod idle;
 pub mod log;
@@ -114,6 +115,8 @@ pub struct State {
     log: Option<DecisionLog>,
     /// Set once SIGTERM has come.
     stopping: signal::Sender<bool>,
+    /// How many connections [`direct`] serves.
+    direct: signal::Sender<usize>,
 }
 
 impl State {
@@ -129,6 +132,7 @@ impl State {
             metrics: Metrics::default(),
             log,
             stopping: signal::Sender::new(false),
+            direct: signal::Sender::new(0),
         }
     }
 
@@ -247,13 +251,12 @@ async fn serve(config: Config, listening: impl FnOnce(SocketAddr)) -> Result<(),
             state.stopping.send_replace(true);
         }
     };
-    let listener = idle::IdleListener {
-        inner: listener,
-        idle: state.config.idle_timeout,
-    };
+    let listener = idle::IdleListener::new(listener, Arc::clone(&state));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stop)
         .await;
+    // The watch streams served without hyper send their last event too.
+    let _ = tokio::time::timeout(Duration::from_secs(5), direct::all_closed(&state)).await;
     if let Some(log) = &state.log {
         log.close().await;
     }
