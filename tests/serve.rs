@@ -1412,3 +1412,49 @@ fn a_watch_is_answered_alike_whichever_way_it_comes() {
         assert_eq!(answers[0], answers[1], "{path} {body}");
     }
 }
+
+/// A library that a policy uses from outside the `--policies` folder is
+/// watched too: when it changes, the policy using it reloads (a new
+/// revision, with the library's new definitions), and a watch stream is
+/// told.
+#[test]
+fn a_library_outside_the_policies_folder_is_watched() {
+    let dir = folder("outside-library");
+    let (policies, shared) = (dir.join("policies"), dir.join("shared"));
+    for d in [&policies, &shared] {
+        std::fs::create_dir_all(d).unwrap_or_else(|e| unreachable!("{e}"));
+    }
+    let library = shared.join("common.policy");
+    let rules =
+        |red: &str| format!("library common\ninput person {{ a: bool }}\nlet red = {red}\n");
+    std::fs::write(&library, rules("person.a")).unwrap_or_else(|e| unreachable!("{e}"));
+    std::fs::write(
+        policies.join("p.policy"),
+        "policy p\nuse \"../shared/common.policy\"\noutcomes green < red\nrule r when red then red\notherwise green\n",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let server = Server::start(&["--policies", &path_str(&policies)]);
+    let before = serving(&server);
+    assert!(!before.0.is_empty() && !before.1, "{before:?}");
+    let person = r#"{"a": false}"#;
+    let r = server.post("/v1/policies/p/decide", person);
+    assert_eq!(
+        (r.status, &r.json()["outcome"]),
+        (200, &Value::from("green"))
+    );
+    let mut watched = Events::open(server.addr, "/v1/policies/p/watch", person)
+        .unwrap_or_else(|r| unreachable!("{}: {}", r.status, r.text()));
+    let first = watched.next().unwrap_or_else(|| unreachable!());
+    assert_eq!(first.data["decision"]["outcome"], "green");
+    replace(&library, &rules("not person.a"));
+    until(&server, "the library's change reloads the policy", |s| {
+        s.0 != before.0
+    });
+    let r = server.post("/v1/policies/p/decide", person);
+    assert_eq!((r.status, &r.json()["outcome"]), (200, &Value::from("red")));
+    let pushed = watched.next().unwrap_or_else(|| unreachable!());
+    assert_eq!(
+        (&pushed.data["reason"], &pushed.data["decision"]["outcome"]),
+        (&Value::from("policy"), &Value::from("red"))
+    );
+}
