@@ -257,20 +257,37 @@ pub fn stamp<'a>(
     seen: &'a mut Option<Decided>,
 ) -> impl FnMut(&Decision<'_>, &mut String) + 'a {
     move |decision, out| {
-        let id = uuid::Uuid::now_v7().to_string();
-        out.push_str(",\"decision_id\":\"");
-        out.push_str(&id);
-        out.push_str("\",\"revisions\":{\"policy\":\"");
-        out.push_str(&loaded.revision);
-        out.push_str("\",\"facts\":\"");
-        out.push_str(&loaded.facts_revision);
-        out.push_str("\"}");
-        *seen = Some(Decided {
-            id,
+        let id = write_stamp(loaded, out);
+        *seen = Some(Decided::of(decision, id));
+    }
+}
+
+/// Appends a decision's `decision_id` (a new UUIDv7) and `revisions` to
+/// its JSON object; gives the id.
+pub fn write_stamp(loaded: &Loaded, out: &mut String) -> uuid::Uuid {
+    let id = uuid::Uuid::now_v7();
+    out.push_str(",\"decision_id\":\"");
+    out.push_str(
+        id.hyphenated()
+            .encode_lower(&mut uuid::Uuid::encode_buffer()),
+    );
+    out.push_str("\",\"revisions\":{\"policy\":\"");
+    out.push_str(&loaded.revision);
+    out.push_str("\",\"facts\":\"");
+    out.push_str(&loaded.facts_revision);
+    out.push_str("\"}");
+    id
+}
+
+impl Decided {
+    /// What the log needs of `decision`, whose id is `id`.
+    pub fn of(decision: &Decision<'_>, id: uuid::Uuid) -> Decided {
+        Decided {
+            id: id.to_string(),
             outcome: decision.outcome.to_owned(),
             rule: decision.deciding_rule().map(str::to_owned),
             now: decision.now,
-        });
+        }
     }
 }
 
