@@ -465,14 +465,7 @@ fn a_watch_stream_gets_each_change_at_its_instant() {
     let pushed = other.next().unwrap_or_else(|| unreachable!());
     assert_eq!(pushed.data["reason"], "policy");
     assert_eq!(pushed.data["decision"]["message"], "请暂缓来京");
-    assert_eq!(
-        server
-            .get("/metrics")
-            .text()
-            .lines()
-            .find(|l| l.starts_with("policyc_watch_streams ")),
-        Some("policyc_watch_streams 2")
-    );
+    assert_eq!(watch_streams(&server), "2");
     // SIGTERM: each stream ends with a last event, and the service exits.
     let mut server = server;
     server.signal("TERM");
@@ -1322,6 +1315,15 @@ fn a_policy_that_ends_says_so_in_next_change_and_refuses_to_decide_after() {
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
+/// The number of open watch streams in the metrics.
+fn watch_streams(server: &Server) -> String {
+    let metrics = server.get("/metrics").text();
+    let line = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("policyc_watch_streams "));
+    line.unwrap_or_default().to_owned()
+}
+
 /// The head and the first event of a watch opened on `conn`: the status,
 /// the header names, and the event's text with its decision's id taken
 /// out.
@@ -1376,14 +1378,7 @@ fn a_watch_is_answered_alike_whichever_way_it_comes() {
     assert!(direct.2.ends_with("}\n\n"), "{}", direct.2);
     assert_eq!(direct, chunked);
     assert_eq!(direct, after);
-    assert_eq!(
-        server
-            .get("/metrics")
-            .text()
-            .lines()
-            .find(|l| l.starts_with("policyc_watch_streams ")),
-        Some("policyc_watch_streams 3")
-    );
+    assert_eq!(watch_streams(&server), "3");
     // Errors: an unknown policy, a bad query, bad data.
     for (path, body) in [
         ("/v1/policies/bejing_entry/watch", person),

@@ -11,7 +11,7 @@
 //! last event), its events written as chunks of a chunked body straight
 //! to the socket. Any other connection, and this one once its stream has
 //! ended, goes to hyper with the bytes read so far put back in front
-//! ([`Rewound`]), so everything else is served as before.
+//! ([`Idle::rewound`]), so everything else is served as before.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,11 +25,11 @@ use tokio::sync::mpsc;
 
 use super::State;
 use super::http::ApiError;
-use super::idle::{Idle, Rewound};
+use super::idle::Idle;
 use super::watch;
 
 /// Where connections go to be served by hyper.
-pub type Handoff = mpsc::Sender<(Rewound, SocketAddr)>;
+pub type Handoff = mpsc::Sender<(Idle, SocketAddr)>;
 
 /// The longest request head read here; a longer one goes to hyper (which
 /// takes heads up to its own limit).
@@ -77,7 +77,7 @@ pub async fn sniff(state: Arc<State>, mut io: Idle, addr: SocketAddr, hyper: Han
             if is_watch(&read[..end]) {
                 break;
             }
-            let _ = hyper.send((Rewound::new(io, read), addr)).await;
+            let _ = hyper.send((io.rewound(read), addr)).await;
             return;
         }
         if read.len() >= MAX_HEAD || !more(&mut io, &mut read).await {
@@ -92,7 +92,7 @@ pub async fn sniff(state: Arc<State>, mut io: Idle, addr: SocketAddr, hyper: Han
     let rest = serve(&state, &mut io, read, head).await;
     drop(counted);
     if let Some(rest) = rest {
-        let _ = hyper.send((Rewound::new(io, rest), addr)).await;
+        let _ = hyper.send((io.rewound(rest), addr)).await;
     }
 }
 
@@ -100,7 +100,7 @@ pub async fn sniff(state: Arc<State>, mut io: Idle, addr: SocketAddr, hyper: Han
 /// went before it sent anything).
 async fn hand_over(io: Idle, read: Vec<u8>, addr: SocketAddr, hyper: &Handoff) {
     if !read.is_empty() {
-        let _ = hyper.send((Rewound::new(io, read), addr)).await;
+        let _ = hyper.send((io.rewound(read), addr)).await;
     }
 }
 

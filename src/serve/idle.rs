@@ -25,7 +25,7 @@ use super::direct::{self, Handoff};
 pub struct IdleListener {
     inner: TcpListener,
     state: Arc<State>,
-    handed: mpsc::Receiver<(Rewound, SocketAddr)>,
+    handed: mpsc::Receiver<(Idle, SocketAddr)>,
     hand: Handoff,
 }
 
@@ -43,10 +43,10 @@ impl IdleListener {
 }
 
 impl axum::serve::Listener for IdleListener {
-    type Io = Rewound;
+    type Io = Idle;
     type Addr = SocketAddr;
 
-    async fn accept(&mut self) -> (Rewound, SocketAddr) {
+    async fn accept(&mut self) -> (Idle, SocketAddr) {
         loop {
             tokio::select! {
                 Some(handed) = self.handed.recv() => return handed,
@@ -70,76 +70,14 @@ impl axum::serve::Listener for IdleListener {
     }
 }
 
-/// A connection with the bytes already read of it put back in front.
-pub struct Rewound {
-    read: Vec<u8>,
-    at: usize,
-    inner: Idle,
-}
-
-impl Rewound {
-    /// `inner`, of which `read` was read.
-    pub fn new(inner: Idle, read: Vec<u8>) -> Rewound {
-        Rewound { read, at: 0, inner }
-    }
-}
-
-impl AsyncRead for Rewound {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if this.at < this.read.len() {
-            let n = buf.remaining().min(this.read.len() - this.at);
-            buf.put_slice(&this.read[this.at..this.at + n]);
-            this.at += n;
-            if this.at == this.read.len() {
-                this.read = Vec::new();
-                this.at = 0;
-            }
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut this.inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Rewound {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
-}
-
-/// A connection with a deadline that each byte moves on.
+/// A connection with a deadline that each byte moves on, and the bytes
+/// already read of it that are read again first ([`Idle::rewound`]).
 pub struct Idle {
     stream: TcpStream,
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
+    again: Vec<u8>,
+    at: usize,
 }
 
 impl Idle {
@@ -148,6 +86,18 @@ impl Idle {
             stream,
             idle,
             deadline: Box::pin(tokio::time::sleep(idle)),
+            again: Vec::new(),
+            at: 0,
+        }
+    }
+
+    /// The same connection, `read` (the bytes last read of it) to be read
+    /// again before the rest.
+    pub fn rewound(self, read: Vec<u8>) -> Idle {
+        Idle {
+            again: read,
+            at: 0,
+            ..self
         }
     }
 
@@ -197,6 +147,15 @@ impl AsyncRead for Idle {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if this.at < this.again.len() {
+            let n = buf.remaining().min(this.again.len() - this.at);
+            buf.put_slice(&this.again[this.at..this.at + n]);
+            this.at += n;
+            if this.at == this.again.len() {
+                (this.again, this.at) = (Vec::new(), 0);
+            }
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         match Pin::new(&mut this.stream).poll_read(cx, buf) {
             Poll::Ready(done) => {
