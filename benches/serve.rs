@@ -39,6 +39,10 @@ const POLICY: &str = "policies/beijing-2021-10-30.policy";
 const FACTS: &str = "examples/beijing/facts.json";
 const NOW: &str = "2021-11-01T10:00:00%2B08:00";
 
+/// How many watch streams are opening at a time: the opens are paced so
+/// that the listen queue never overflows.
+const OPENING: usize = 128;
+
 /// The sum of fields `fields` (0 is the state) of a `/proc/.../stat`, in
 /// clock ticks, as seconds.
 fn stat_seconds(path: &str, fields: std::ops::Range<usize>) -> f64 {
@@ -97,13 +101,39 @@ fn load(
     query: &str,
     rate: Option<f64>,
 ) -> (f64, Vec<Duration>, u64) {
+    let path = format!("/v1/policies/beijing_entry/decide?now={NOW}{query}");
+    requests(server, ("POST", &path), people, clients, time, rate)
+}
+
+/// `GET /health/live` in a closed loop, as [`load`] decides: the fixed
+/// cost of one HTTP request, with no body and nothing decided.
+fn empty_load(server: &Server, clients: usize, time: Duration) -> (f64, Vec<Duration>, u64) {
+    requests(
+        server,
+        ("GET", "/health/live"),
+        &[String::new()],
+        clients,
+        time,
+        None,
+    )
+}
+
+/// `request` with each of `bodies` in turn, as [`load`] describes.
+fn requests(
+    server: &Server,
+    (method, path): (&str, &str),
+    people: &[String],
+    clients: usize,
+    time: Duration,
+    rate: Option<f64>,
+) -> (f64, Vec<Duration>, u64) {
     let stop = Instant::now() + time;
     let failed = Arc::new(AtomicU64::new(0));
     let people = Arc::new(people.to_vec());
     let threads: Vec<_> = (0..clients)
         .map(|c| {
             let (addr, people, failed) = (server.addr, Arc::clone(&people), Arc::clone(&failed));
-            let path = format!("/v1/policies/beijing_entry/decide?now={NOW}{query}");
+            let (method, path) = (method.to_owned(), path.to_owned());
             std::thread::spawn(move || {
                 let mut conn = Conn::new(addr);
                 let mut latencies = Vec::new();
@@ -122,7 +152,7 @@ fn load(
                     i += clients;
                     let started = Instant::now();
                     let r = conn.request(
-                        "POST",
+                        &method,
                         &path,
                         &[("content-type", "application/json")],
                         person.as_bytes(),
@@ -187,8 +217,13 @@ fn main() {
     let people_n = if quick { 5_000 } else { 20_000 };
     let text = population::population(people_n, population::SEED);
     let people: Vec<String> = text.lines().map(str::to_owned).collect();
+    // The batches (and `eval`, the reference) decide the people five
+    // times over: long enough for CPU time, counted in ticks of 10 ms, to
+    // be read within a few per cent.
+    let batch = text.repeat(if quick { 1 } else { 5 });
+    let batch_n = batch.lines().count();
     let file = binary::temp("serve-bench-people.jsonl");
-    std::fs::write(&file, &text).unwrap();
+    std::fs::write(&file, &batch).unwrap();
     let file = file.display().to_string();
     println!(
         "policyc serve load benchmark: {people_n} generated people; phases of {phase:?}; loopback only"
@@ -204,7 +239,10 @@ fn main() {
         "eval --jobs 1: {eval_tput:.0} decisions/s ({eval_cpu:.1} µs each); with --next-change {eval_nc_tput:.0}/s ({eval_nc_cpu:.1} µs)"
     );
     let (_, eval2_tput, _) = eval(&file, &["--next-change"], "2");
-    println!("eval --jobs 2 --next-change: {eval2_tput:.0} decisions/s\n");
+    let (_, eval2_plain_tput, _) = eval(&file, &[], "2");
+    println!(
+        "eval --jobs 2: {eval2_plain_tput:.0} decisions/s; with --next-change {eval2_tput:.0}/s\n"
+    );
 
     for threads in ["1", "2"] {
         let server = Server::start(&["--policies", POLICY, "--facts", FACTS, "--threads", threads]);
@@ -219,6 +257,14 @@ fn main() {
             "",
             None,
         );
+        // The fixed cost of one HTTP request: an empty one.
+        let before = cpu(pid);
+        let (tput, lat, failed) = empty_load(&server, clients, phase);
+        let empty = (cpu(pid) - before) / lat.len() as f64 * 1e6;
+        println!(
+            "threads {threads}, empty requests (GET /health/live): {tput:.0} req/s, \
+             server CPU {empty:.1} µs/request, failed {failed}"
+        );
         for (name, query, eval_us) in [
             ("next_change", "", eval_nc_cpu),
             ("no next_change", "&next_change=false", eval_cpu),
@@ -230,8 +276,11 @@ fn main() {
             let (p50, p99) = percentiles(lat);
             println!(
                 "threads {threads}, single, {name}: {tput:.0} req/s, p50 {p50:.0} µs, p99 {p99:.0} µs, \
-                 server CPU {per:.1} µs/decision ({:.1}× eval's {eval_us:.1} µs, HTTP included), failed {failed}",
-                per / eval_us
+                 server CPU {per:.1} µs/decision ({:.1}× eval's {eval_us:.1} µs, HTTP included; \
+                 {:.1} µs once an empty request's is taken off: {:.1}×), failed {failed}",
+                per / eval_us,
+                per - empty,
+                (per - empty) / eval_us
             );
             let (half_tput, lat, failed) =
                 load(&server, &people, clients, phase, query, Some(tput / 2.0));
@@ -254,7 +303,11 @@ fn main() {
             (
                 "no next_change",
                 "&next_change=false",
-                if threads == "1" { eval_tput } else { 0.0 },
+                if threads == "1" {
+                    eval_tput
+                } else {
+                    eval2_plain_tput
+                },
                 eval_cpu,
             ),
         ] {
@@ -264,12 +317,12 @@ fn main() {
                 "POST",
                 &format!("/v1/policies/beijing_entry/decide?now={NOW}{query}"),
                 &[("content-type", "application/x-ndjson")],
-                text.clone().into_bytes(),
+                batch.clone().into_bytes(),
             );
             let took = started.elapsed().as_secs_f64();
             let used = cpu(pid) - before;
             let lines = r.body.iter().filter(|b| **b == b'\n').count();
-            assert_eq!(lines, people_n);
+            assert_eq!(lines, batch_n);
             let tput = lines as f64 / took;
             let per = used / lines as f64 * 1e6;
             let against = if reference > 0.0 {
@@ -442,10 +495,12 @@ fn watches(quick: bool) {
     let (delays, memory) = runtime.block_on(async move {
         use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
         let opened = Arc::new(tokio::sync::Semaphore::new(0));
+        let opening = Arc::new(tokio::sync::Semaphore::new(OPENING));
         let moved: Arc<Mutex<Option<Instant>>> = Arc::default();
         let mut tasks = Vec::new();
         for _ in 0..n {
             let (opened, moved) = (opened.clone(), moved.clone());
+            let one = Arc::clone(&opening).acquire_owned().await.unwrap();
             tasks.push(tokio::spawn(async move {
                 let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
                 let req = format!(
@@ -461,6 +516,7 @@ fn watches(quick: bool) {
                     if k == 0 { return None; }
                     got.extend_from_slice(&buf[..k]);
                 }
+                drop(one);
                 opened.add_permits(1);
                 while count(&got) < 2 {
                     let k = s.read(&mut buf).await.ok()?;
@@ -530,10 +586,12 @@ fn live_watches(quick: bool) {
     let (lateness, memory, opened_in, late_open) = runtime.block_on(async move {
         use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
         let opened = Arc::new(tokio::sync::Semaphore::new(0));
+        let opening = Arc::new(tokio::sync::Semaphore::new(OPENING));
         let began = Instant::now();
         let mut tasks = Vec::new();
         for i in 0..n {
             let opened = opened.clone();
+            let one = Arc::clone(&opening).acquire_owned().await.unwrap();
             let at = first + i64::from(i) * spread;
             let to = jiff::Timestamp::from_microsecond(at - 14 * day).unwrap();
             let person = format!(
@@ -558,6 +616,7 @@ fn live_watches(quick: bool) {
                         }
                         got.extend_from_slice(&buf[..k]);
                     }
+                    drop(one);
                     opened.add_permits(1);
                     while count(&got) < 2 {
                         let k = s.read(&mut buf).await.ok()?;

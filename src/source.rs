@@ -72,6 +72,12 @@ impl Source {
             .map_or(&self.name, |(_, f)| &f.name)
     }
 
+    /// The names of the files it joins after the first (the libraries a
+    /// policy uses), in their order; none for one file.
+    pub fn more_files(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().skip(1).map(|(_, f)| &*f.name)
+    }
+
     /// The name errors show.
     pub fn name(&self) -> &str {
         &self.name

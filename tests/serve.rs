@@ -467,14 +467,7 @@ fn a_watch_stream_gets_each_change_at_its_instant() {
     let pushed = other.next().unwrap_or_else(|| unreachable!());
     assert_eq!(pushed.data["reason"], "policy");
     assert_eq!(pushed.data["decision"]["message"], "请暂缓来京");
-    assert_eq!(
-        server
-            .get("/metrics")
-            .text()
-            .lines()
-            .find(|l| l.starts_with("policyc_watch_streams ")),
-        Some("policyc_watch_streams 2")
-    );
+    assert_eq!(watch_streams(&server), "2");
     // SIGTERM: each stream ends with a last event, and the service exits.
     let mut server = server;
     server.signal("TERM");
@@ -1312,4 +1305,153 @@ fn a_policy_that_ends_says_so_in_next_change_and_refuses_to_decide_after() {
     let last = watched.next().unwrap_or_else(|| unreachable!());
     assert_eq!(last.name, "end");
     assert_eq!(last.data["reason"], "ended");
+    // The stream's end is the end of its body: the connection goes on.
+    assert!(watched.next().is_none());
+    let mut conn = watched.into_conn();
+    let r = conn.request(
+        "POST",
+        "/v1/policies/entry/decide?now=2021-11-04T13:00",
+        &[],
+        person.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+/// The number of open watch streams in the metrics.
+fn watch_streams(server: &Server) -> String {
+    let metrics = server.get("/metrics").text();
+    let line = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("policyc_watch_streams "));
+    line.unwrap_or_default().to_owned()
+}
+
+/// The head and the first event of a watch opened on `conn`: the status,
+/// the header names, and the event's text with its decision's id taken
+/// out.
+fn first_event(
+    conn: &mut http::Conn,
+    path: &str,
+    body: &str,
+    chunked: bool,
+) -> (u16, BTreeSet<String>, String) {
+    conn.send_head("POST", path, &[], (!chunked).then_some(body.len()));
+    if chunked {
+        let (a, b) = body.split_at(body.len() / 2);
+        for part in [a, b, ""] {
+            let _ = conn.send_chunk(part.as_bytes());
+        }
+    } else {
+        let _ = conn.send_raw(body.as_bytes());
+    }
+    let (status, headers) = conn.head();
+    let names = headers.into_iter().map(|(n, _)| n).collect();
+    let event = String::from_utf8(conn.chunk().unwrap_or_default()).unwrap_or_default();
+    let (head, data) = event.split_once("data: ").unwrap_or_default();
+    let mut data: Value = serde_json::from_str(data.trim_end()).unwrap_or_default();
+    assert!(data["decision"]["decision_id"].is_string(), "{event}");
+    data["decision"]["decision_id"] = Value::Null;
+    let tail = &event[event.len().saturating_sub(2)..];
+    (status, names, format!("{head}data: {data}{tail}"))
+}
+
+/// A watch opened as the first request of a connection with a
+/// `Content-Length` is served without hyper's buffers; one with a chunked
+/// body, or after another request on its connection, by hyper: the
+/// answers are the same, errors included.
+#[test]
+fn a_watch_is_answered_alike_whichever_way_it_comes() {
+    let server = beijing_server(&["--test-clock", "2021-11-01T02:00:00Z"]);
+    let path = "/v1/policies/beijing_entry/watch";
+    let person = r#"{"id": "W", "stays": [{"phone": "1", "region": "152923", "from": "2021-10-24T08:00:00+08:00", "to": "2021-10-26T18:00:00+08:00"}]}"#;
+    let (mut one, mut two) = (server.connect(), server.connect());
+    let direct = first_event(&mut one, path, person, false);
+    let chunked = first_event(&mut two, path, person, true);
+    let mut conn = server.connect();
+    assert_eq!(conn.request("GET", "/health/live", &[], b"").status, 200);
+    let after = first_event(&mut conn, path, person, false);
+    assert_eq!(direct.0, 200);
+    assert!(
+        direct.2.starts_with("event: decision\ndata: {"),
+        "{}",
+        direct.2
+    );
+    assert!(direct.2.contains("\"reason\":\"initial\""), "{}", direct.2);
+    assert!(direct.2.ends_with("}\n\n"), "{}", direct.2);
+    assert_eq!(direct, chunked);
+    assert_eq!(direct, after);
+    assert_eq!(watch_streams(&server), "3");
+    // Errors: an unknown policy, a bad query, bad data.
+    for (path, body) in [
+        ("/v1/policies/bejing_entry/watch", person),
+        ("/v1/policies/beijing_entry/watch?now=2021-11-01", person),
+        ("/v1/policies/beijing_entry/watch?bad=1", person),
+        (path, "{\"id\": 1}"),
+    ] {
+        let mut answers = Vec::new();
+        for chunked in [false, true] {
+            let mut conn = server.connect();
+            conn.send_head("POST", path, &[], (!chunked).then_some(body.len()));
+            if chunked {
+                let _ = conn.send_chunk(body.as_bytes());
+                let _ = conn.send_chunk(b"");
+            } else {
+                let _ = conn.send_raw(body.as_bytes());
+            }
+            let r = conn.response();
+            answers.push((
+                r.status,
+                r.header("content-type").map(str::to_owned),
+                r.text(),
+            ));
+        }
+        assert_ne!(answers[0].0, 200, "{path} {body}");
+        assert_eq!(answers[0], answers[1], "{path} {body}");
+    }
+}
+
+/// A library that a policy uses from outside the `--policies` folder is
+/// watched too: when it changes, the policy using it reloads (a new
+/// revision, with the library's new definitions), and a watch stream is
+/// told.
+#[test]
+fn a_library_outside_the_policies_folder_is_watched() {
+    let dir = folder("outside-library");
+    let (policies, shared) = (dir.join("policies"), dir.join("shared"));
+    for d in [&policies, &shared] {
+        std::fs::create_dir_all(d).unwrap_or_else(|e| unreachable!("{e}"));
+    }
+    let library = shared.join("common.policy");
+    let rules =
+        |red: &str| format!("library common\ninput person {{ a: bool }}\nlet red = {red}\n");
+    std::fs::write(&library, rules("person.a")).unwrap_or_else(|e| unreachable!("{e}"));
+    std::fs::write(
+        policies.join("p.policy"),
+        "policy p\nuse \"../shared/common.policy\"\noutcomes green < red\nrule r when red then red\notherwise green\n",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let server = Server::start(&["--policies", &path_str(&policies)]);
+    let before = serving(&server);
+    assert!(!before.0.is_empty() && !before.1, "{before:?}");
+    let person = r#"{"a": false}"#;
+    let r = server.post("/v1/policies/p/decide", person);
+    assert_eq!(
+        (r.status, &r.json()["outcome"]),
+        (200, &Value::from("green"))
+    );
+    let mut watched = Events::open(server.addr, "/v1/policies/p/watch", person)
+        .unwrap_or_else(|r| unreachable!("{}: {}", r.status, r.text()));
+    let first = watched.next().unwrap_or_else(|| unreachable!());
+    assert_eq!(first.data["decision"]["outcome"], "green");
+    replace(&library, &rules("not person.a"));
+    until(&server, "the library's change reloads the policy", |s| {
+        s.0 != before.0
+    });
+    let r = server.post("/v1/policies/p/decide", person);
+    assert_eq!((r.status, &r.json()["outcome"]), (200, &Value::from("red")));
+    let pushed = watched.next().unwrap_or_else(|| unreachable!());
+    assert_eq!(
+        (&pushed.data["reason"], &pushed.data["decision"]["outcome"]),
+        (&Value::from("policy"), &Value::from("red"))
+    );
 }

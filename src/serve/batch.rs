@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 use super::State;
 use super::catalog::Serving;
-use super::http::{ApiError, Ask, log_line, stamp};
+use super::http::{ApiError, Ask, Decided, log_line, write_stamp};
 use crate::Decision;
 use crate::stream::{Options, StreamError};
 
@@ -198,13 +198,10 @@ fn decide_all(
     };
     let name = loaded.name();
     let stamp_and_log = |decision: &Decision<'_>, input: &str, out: &mut String| {
-        let mut seen = None;
-        stamp(loaded, &mut seen)(decision, out);
-        if let Some(seen) = &seen {
-            state.metrics.decided(name, &seen.outcome, 1);
-            if let Some(log) = &state.log {
-                log.write_blocking(log_line(loaded, seen, input));
-            }
+        let id = write_stamp(loaded, out);
+        state.metrics.decided(name, decision.outcome, 1);
+        if let Some(log) = &state.log {
+            log.write_blocking(log_line(loaded, &Decided::of(decision, id), input));
         }
     };
     let options = Options {

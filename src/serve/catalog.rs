@@ -199,6 +199,18 @@ impl Catalog {
         self.policies.get(name)?.serving(now)
     }
 
+    /// The files of the libraries that the policies serving use, each
+    /// once.
+    pub fn libraries(&self) -> Vec<PathBuf> {
+        let mut all: Vec<PathBuf> = (self.policies.values())
+            .flat_map(|v| v.all())
+            .flat_map(|l| l.policy.program().source.more_files().map(PathBuf::from))
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
     /// Every loaded policy, by file.
     fn by_file(&self) -> BTreeMap<&str, &Arc<Loaded>> {
         self.policies

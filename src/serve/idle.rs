@@ -5,58 +5,99 @@
 //! sends a keep-alive comment every 15 s.
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
-/// A listener whose connections close when idle.
+use super::State;
+use super::direct::{self, Handoff};
+
+/// A listener whose connections close when idle. Each new connection is
+/// read first by [`direct::sniff`], which serves a watch itself and hands
+/// everything else back here, for hyper.
 pub struct IdleListener {
-    /// The socket listened on.
-    pub inner: TcpListener,
-    /// How long a connection may be silent.
-    pub idle: Duration,
+    inner: TcpListener,
+    state: Arc<State>,
+    handed: mpsc::Receiver<(Idle, SocketAddr)>,
+    hand: Handoff,
+}
+
+impl IdleListener {
+    /// Listens on `inner` for `state`'s service.
+    pub fn new(inner: TcpListener, state: Arc<State>) -> IdleListener {
+        let (hand, handed) = mpsc::channel(256);
+        IdleListener {
+            inner,
+            state,
+            handed,
+            hand,
+        }
+    }
 }
 
 impl axum::serve::Listener for IdleListener {
     type Io = Idle;
-    type Addr = std::net::SocketAddr;
+    type Addr = SocketAddr;
 
-    async fn accept(&mut self) -> (Idle, std::net::SocketAddr) {
+    async fn accept(&mut self) -> (Idle, SocketAddr) {
         loop {
-            match self.inner.accept().await {
-                Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
-                    return (Idle::new(stream, self.idle), addr);
-                }
-                // Out of file descriptors, or a connection reset before it
-                // was taken: wait a little and take the next.
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            tokio::select! {
+                Some(handed) = self.handed.recv() => return handed,
+                accepted = self.inner.accept() => match accepted {
+                    Ok((stream, addr)) => {
+                        let _ = stream.set_nodelay(true);
+                        let io = Idle::new(stream, self.state.config.idle_timeout);
+                        let (state, hand) = (Arc::clone(&self.state), self.hand.clone());
+                        tokio::spawn(direct::sniff(state, io, addr, hand));
+                    }
+                    // Out of file descriptors, or a connection reset before
+                    // it was taken: wait a little and take the next.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                },
             }
         }
     }
 
-    fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+    fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
     }
 }
 
-/// A connection with a deadline that each byte moves on.
+/// A connection with a deadline that each byte moves on, and the bytes
+/// already read of it that are read again first ([`Idle::rewound`]).
 pub struct Idle {
     stream: TcpStream,
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
+    again: Vec<u8>,
+    at: usize,
 }
 
 impl Idle {
-    fn new(stream: TcpStream, idle: Duration) -> Idle {
+    pub(super) fn new(stream: TcpStream, idle: Duration) -> Idle {
         Idle {
             stream,
             idle,
             deadline: Box::pin(tokio::time::sleep(idle)),
+            again: Vec::new(),
+            at: 0,
+        }
+    }
+
+    /// The same connection, `read` (the bytes last read of it) to be read
+    /// again before the rest.
+    pub fn rewound(self, read: Vec<u8>) -> Idle {
+        Idle {
+            again: read,
+            at: 0,
+            ..self
         }
     }
 
@@ -106,6 +147,15 @@ impl AsyncRead for Idle {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if this.at < this.again.len() {
+            let n = buf.remaining().min(this.again.len() - this.at);
+            buf.put_slice(&this.again[this.at..this.at + n]);
+            this.at += n;
+            if this.at == this.again.len() {
+                (this.again, this.at) = (Vec::new(), 0);
+            }
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         match Pin::new(&mut this.stream).poll_read(cx, buf) {
             Poll::Ready(done) => {

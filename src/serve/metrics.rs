@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -52,11 +52,12 @@ impl Histogram {
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// Requests by route and status.
-    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
-    /// Decisions by policy and outcome.
-    decisions: Mutex<BTreeMap<(String, String), u64>>,
+    requests: RwLock<BTreeMap<(&'static str, u16), AtomicU64>>,
+    /// Decisions by policy and outcome. These maps have a few entries,
+    /// each counted without a lock once it is there.
+    decisions: RwLock<BTreeMap<(String, String), AtomicU64>>,
     /// Latency by route.
-    latency: Mutex<BTreeMap<&'static str, std::sync::Arc<Histogram>>>,
+    latency: RwLock<BTreeMap<&'static str, Histogram>>,
     /// Reloads that made a new revision, and those that failed.
     pub reloads_ok: AtomicU64,
     /// Reloads with a file that failed.
@@ -70,29 +71,41 @@ pub struct Metrics {
 impl Metrics {
     /// Counts a request to `route` that answered `status` after `took`.
     pub fn request(&self, route: &'static str, status: u16, took: Duration) {
-        if let Ok(mut r) = self.requests.lock() {
-            *r.entry((route, status)).or_default() += 1;
+        let key = (route, status);
+        let counted = |r: &BTreeMap<_, AtomicU64>| {
+            r.get(&key)
+                .map(|n| n.fetch_add(1, Ordering::Relaxed))
+                .is_some()
+        };
+        if !self.requests.read().is_ok_and(|r| counted(&r))
+            && let Ok(mut r) = self.requests.write()
+        {
+            r.entry(key).or_default().fetch_add(1, Ordering::Relaxed);
         }
-        let histogram = self
-            .latency
-            .lock()
-            .map(|mut l| std::sync::Arc::clone(l.entry(route).or_default()))
-            .ok();
-        if let Some(h) = histogram {
-            h.observe(took);
+        let observed = |l: &BTreeMap<_, Histogram>| l.get(route).map(|h| h.observe(took)).is_some();
+        if !self.latency.read().is_ok_and(|l| observed(&l))
+            && let Ok(mut l) = self.latency.write()
+        {
+            l.entry(route).or_default().observe(took);
         }
     }
 
     /// Counts `n` decisions of `policy` with `outcome`.
     pub fn decided(&self, policy: &str, outcome: &str, n: u64) {
-        if let Ok(mut d) = self.decisions.lock() {
-            // A few entries: found without making a key.
-            match d.iter_mut().find(|((p, o), _)| p == policy && o == outcome) {
-                Some((_, count)) => *count += n,
-                None => {
-                    d.insert((policy.to_owned(), outcome.to_owned()), n);
-                }
-            }
+        let counted = |d: &BTreeMap<(String, String), AtomicU64>| {
+            // Found without making a key.
+            d.iter()
+                .find(|((p, o), _)| p == policy && o == outcome)
+                .map(|(_, count)| count.fetch_add(n, Ordering::Relaxed))
+                .is_some()
+        };
+        if self.decisions.read().is_ok_and(|d| counted(&d)) {
+            return;
+        }
+        if let Ok(mut d) = self.decisions.write()
+            && !counted(&d)
+        {
+            d.insert((policy.to_owned(), outcome.to_owned()), AtomicU64::new(n));
         }
     }
 
@@ -102,8 +115,9 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP policyc_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE policyc_requests_total counter\n");
-        if let Ok(r) = self.requests.lock() {
+        if let Ok(r) = self.requests.read() {
             for ((route, status), n) in r.iter() {
+                let n = n.load(Ordering::Relaxed);
                 let _ = writeln!(
                     out,
                     "policyc_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
@@ -112,8 +126,9 @@ impl Metrics {
         }
         out.push_str("# HELP policyc_decisions_total Decisions by policy and outcome.\n");
         out.push_str("# TYPE policyc_decisions_total counter\n");
-        if let Ok(d) = self.decisions.lock() {
+        if let Ok(d) = self.decisions.read() {
             for ((policy, outcome), n) in d.iter() {
+                let n = n.load(Ordering::Relaxed);
                 let _ = writeln!(
                     out,
                     "policyc_decisions_total{{policy={},outcome={}}} {n}",
@@ -124,7 +139,7 @@ impl Metrics {
         }
         out.push_str("# HELP policyc_request_seconds Request latency by route.\n");
         out.push_str("# TYPE policyc_request_seconds histogram\n");
-        if let Ok(l) = self.latency.lock() {
+        if let Ok(l) = self.latency.read() {
             for (route, h) in l.iter() {
                 h.write(
                     &mut out,

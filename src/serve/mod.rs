@@ -11,6 +11,7 @@
 pub mod batch;
 pub mod catalog;
 pub mod clock;
+pub mod direct;
 pub mod http;
 pub mod idle;
 pub mod log;
@@ -114,6 +115,10 @@ pub struct State {
     log: Option<DecisionLog>,
     /// Set once SIGTERM has come.
     stopping: signal::Sender<bool>,
+    /// How many connections [`direct`] serves.
+    direct: signal::Sender<usize>,
+    /// The libraries the policies serving use, for the files watcher.
+    libraries: signal::Sender<Vec<PathBuf>>,
 }
 
 impl State {
@@ -129,6 +134,8 @@ impl State {
             metrics: Metrics::default(),
             log,
             stopping: signal::Sender::new(false),
+            direct: signal::Sender::new(0),
+            libraries: signal::Sender::new(Vec::new()),
         }
     }
 
@@ -182,6 +189,12 @@ impl State {
         self.complete.store(done.complete, Ordering::SeqCst);
         if let Some(next) = done.catalog {
             let generation = next.generation;
+            let libraries = next.libraries();
+            self.libraries.send_if_modified(|l| {
+                let new = *l != libraries;
+                *l = libraries;
+                new
+            });
             match self.catalog.write() {
                 Ok(mut c) => *c = Arc::new(next),
                 Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
@@ -224,19 +237,17 @@ async fn serve(config: Config, listening: impl FnOnce(SocketAddr)) -> Result<(),
         None => None,
     };
     let addr = config.addr;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| ServeError::Listen {
-            addr,
-            reason: e.to_string(),
-        })?;
+    let listener = listen(addr).map_err(|e| ServeError::Listen {
+        addr,
+        reason: e.to_string(),
+    })?;
     let bound = listener.local_addr().map_err(|e| ServeError::Listen {
         addr,
         reason: e.to_string(),
     })?;
     let state = Arc::new(State::new(config, log));
     state.reload().await;
-    let _watcher = files::watch(&state);
+    let _ = files::watch(&state);
     tokio::spawn(on_hangup(Arc::clone(&state)));
     listening(bound);
     let app = http::router(Arc::clone(&state));
@@ -247,17 +258,31 @@ async fn serve(config: Config, listening: impl FnOnce(SocketAddr)) -> Result<(),
             state.stopping.send_replace(true);
         }
     };
-    let listener = idle::IdleListener {
-        inner: listener,
-        idle: state.config.idle_timeout,
-    };
+    let listener = idle::IdleListener::new(listener, Arc::clone(&state));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stop)
         .await;
+    // The watch streams served without hyper send their last event too.
+    let _ = tokio::time::timeout(Duration::from_secs(5), direct::all_closed(&state)).await;
     if let Some(log) = &state.log {
         log.close().await;
     }
     served.map_err(|e| ServeError::Start(e.to_string()))
+}
+
+/// Listens on `addr` with room for 4,096 connections not yet taken (the
+/// system may allow fewer), so that thousands of watch streams opening at
+/// once are not refused.
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
 }
 
 /// Waits for SIGTERM or Ctrl-C.
@@ -306,28 +331,34 @@ mod files {
     //! or a facts file starts a reload.
 
     use std::path::{Path, PathBuf};
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     use notify::{RecursiveMode, Watcher as _};
 
     use super::State;
 
-    /// Starts watching; the watcher stops when dropped. `None` if the
-    /// system gives no watcher (then SIGHUP and `POST /v1/reload` still
-    /// reload).
-    pub fn watch(state: &Arc<State>) -> Option<notify::RecommendedWatcher> {
+    /// Starts watching the files, and the libraries the policies use
+    /// wherever they are (their folders are watched as reloads find
+    /// them), until the service stops. `None` if the system gives no
+    /// watcher (then SIGHUP and `POST /v1/reload` still reload).
+    pub fn watch(state: &Arc<State>) -> Option<()> {
         let sources = &state.config.sources;
         let facts: Vec<PathBuf> = sources.facts.iter().map(|f| absolute(&f.path)).collect();
         let policies: Vec<PathBuf> = sources.policies.iter().map(|p| absolute(p)).collect();
         let (wake, mut woken) = tokio::sync::mpsc::channel::<()>(1);
+        // The libraries used from outside the policies' folders, as the
+        // last reload found them.
+        let libraries: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
         let interesting = {
             let (facts, policies) = (facts.clone(), policies.clone());
+            let libraries = Arc::clone(&libraries);
             move |path: &Path| {
                 facts.iter().any(|f| f == path)
                     || policies.iter().any(|p| p == path)
                     || path.extension().is_some_and(|e| e == "policy")
                         && policies.iter().any(|p| path.parent() == Some(p.as_path()))
+                    || libraries.lock().is_ok_and(|l| l.iter().any(|l| l == path))
             }
         };
         let mut watcher =
@@ -356,16 +387,41 @@ mod files {
             let _ = watcher.watch(folder, RecursiveMode::NonRecursive);
         }
         let state = Arc::clone(state);
+        let mut used = state.libraries.subscribe();
+        used.mark_changed();
         tokio::spawn(async move {
-            while woken.recv().await.is_some() {
-                // A writer that is not done yet gets a moment; the events
-                // of that moment make one reload.
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                while woken.try_recv().is_ok() {}
-                state.reload().await;
+            loop {
+                tokio::select! {
+                    woke = woken.recv() => {
+                        if woke.is_none() {
+                            break;
+                        }
+                        // A writer that is not done yet gets a moment; the
+                        // events of that moment make one reload.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        while woken.try_recv().is_ok() {}
+                        state.reload().await;
+                    }
+                    changed = used.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                        let now: Vec<PathBuf> = used.borrow_and_update().iter().map(|l| absolute(l)).collect();
+                        for folder in now.iter().filter_map(|l| l.parent()) {
+                            if !folders.iter().any(|f| f == folder) {
+                                let _ = watcher.watch(folder, RecursiveMode::NonRecursive);
+                                folders.push(folder.to_path_buf());
+                            }
+                        }
+                        if let Ok(mut l) = libraries.lock() {
+                            *l = now;
+                        }
+                    }
+                }
             }
+            drop(watcher);
         });
-        Some(watcher)
+        Some(())
     }
 
     fn absolute(path: &Path) -> PathBuf {

@@ -24,6 +24,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State as Shared};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse as _, Response};
+use futures_util::{Stream, StreamExt as _};
 use tokio::sync::watch as signal;
 
 use super::State;
@@ -102,7 +103,9 @@ impl Drop for Open {
     }
 }
 
-/// `POST /v1/policies/{name}/watch`.
+/// `POST /v1/policies/{name}/watch`, as hyper hands it over: a watch
+/// sent as the first request of its connection with a `Content-Length`
+/// is served by [`super::direct`] instead, with the same answers.
 pub async fn watch(
     Shared(state): Shared<Arc<State>>,
     Path(name): Path<String>,
@@ -130,6 +133,23 @@ async fn open(
     query: Result<Query<Ask>, QueryRejection>,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let (ask, loaded) = prepare(state, &name, query)?;
+    let config = &state.config;
+    let bytes = read_body(body, config.max_body_bytes, config.read_timeout).await?;
+    let follow = begin(state, name, ask, loaded, bytes)?;
+    let stream = messages(follow).map(|m| Ok::<Event, Infallible>(m.event()));
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// What a watch asks, and the version in force that answers it: the
+/// errors that come before the body is read.
+pub fn prepare(
+    state: &State,
+    name: &str,
+    query: Result<Query<Ask>, QueryRejection>,
+) -> Result<(Ask, Serving), ApiError> {
     let mut ask = Ask::of(query)?;
     ask.next_change = Some(true);
     if ask.now.is_some() {
@@ -140,9 +160,18 @@ async fn open(
         )
         .help("leave `now` out"));
     }
-    let loaded = in_force(state, &name, state.clock.now())?;
-    let config = &state.config;
-    let bytes = read_body(body, config.max_body_bytes, config.read_timeout).await?;
+    let loaded = in_force(state, name, state.clock.now())?;
+    Ok((ask, loaded))
+}
+
+/// The stream of a watch whose body is `bytes`, its first decision made.
+pub fn begin(
+    state: &Arc<State>,
+    name: String,
+    ask: Ask,
+    loaded: Serving,
+    bytes: Vec<u8>,
+) -> Result<Follow, ApiError> {
     let input = String::from_utf8(bytes).map_err(|_| {
         ApiError::data(
             &loaded,
@@ -157,7 +186,7 @@ async fn open(
     state.metrics.watch_streams.fetch_add(1, Ordering::Relaxed);
     let mut changes = state.changes.subscribe();
     changes.mark_unchanged();
-    let follow = Follow {
+    Ok(Follow {
         stopping: state.stopping(),
         changes,
         open: Open(Arc::clone(state)),
@@ -175,33 +204,66 @@ async fn open(
         upcoming: None,
         seq: OPENED.fetch_add(1, Ordering::Relaxed),
         done: false,
-    };
-    let stream = futures_util::stream::unfold(follow, |mut follow| async move {
-        let event = follow.next().await?;
-        Some((Ok::<Event, Infallible>(event), follow))
-    });
-    Ok(Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response())
+    })
 }
 
+/// The events of a stream, until its last.
+pub fn messages(follow: Follow) -> impl Stream<Item = Message> + Send {
+    futures_util::stream::unfold(follow, |mut follow| async move {
+        let message = follow.next().await?;
+        Some((message, follow))
+    })
+}
+
+/// One server-sent event: its name and its data (one line of JSON).
+pub struct Message {
+    kind: &'static str,
+    data: String,
+}
+
+impl Message {
+    /// The event as axum sends it.
+    fn event(self) -> Event {
+        Event::default().event(self.kind).data(self.data)
+    }
+
+    /// The event's bytes, as [`Message::event`] gives them.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"event: ");
+        out.extend_from_slice(self.kind.as_bytes());
+        out.push(b'\n');
+        for line in self.data.split('\n') {
+            out.extend_from_slice(b"data: ");
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+        }
+        out.push(b'\n');
+    }
+}
+
+/// The comment axum's keep-alive sends (`KeepAlive::default()`), and how
+/// often.
+pub const KEEP_ALIVE: (&[u8], std::time::Duration) = (b":\n\n", std::time::Duration::from_secs(15));
+
 /// The event for one decision, sent for `reason`.
-fn event(reason: &str, decision: &str) -> Event {
-    Event::default().event("decision").data(format!(
-        "{{\"reason\":\"{reason}\",\"decision\":{decision}}}"
-    ))
+fn event(reason: &str, decision: &str) -> Message {
+    Message {
+        kind: "decision",
+        data: format!("{{\"reason\":\"{reason}\",\"decision\":{decision}}}"),
+    }
 }
 
 /// The last event of a stream.
-fn end(reason: &str) -> Event {
-    Event::default()
-        .event("end")
-        .data(format!("{{\"reason\":\"{reason}\"}}"))
+fn end(reason: &str) -> Message {
+    Message {
+        kind: "end",
+        data: format!("{{\"reason\":\"{reason}\"}}"),
+    }
 }
 
 /// One watched person, followed until the client goes (the body is
 /// dropped), the policy goes or the service stops.
-struct Follow {
+pub struct Follow {
     open: Open,
     name: Box<str>,
     ask: Ask,
@@ -224,7 +286,7 @@ struct Follow {
 impl Follow {
     /// The next event: the next decision that differs from the one sent,
     /// or the last event.
-    async fn next(&mut self) -> Option<Event> {
+    async fn next(&mut self) -> Option<Message> {
         if self.done {
             return None;
         }
@@ -243,7 +305,10 @@ impl Follow {
                 Ok(p) => p,
                 Err(e) => {
                     self.done = true;
-                    return Some(Event::default().event("error").data(e.body()));
+                    return Some(Message {
+                        kind: "error",
+                        data: e.body(),
+                    });
                 }
             };
             let changed = *pushed.key != *self.sent.key;
@@ -268,7 +333,7 @@ impl Follow {
     /// Waits for the next thing that may change the decision, and makes
     /// the decision after it; `Err` with the last event (if any) when the
     /// stream ends.
-    async fn wait(&mut self) -> Result<(&'static str, Result<Pushed, ApiError>), Option<Event>> {
+    async fn wait(&mut self) -> Result<(&'static str, Result<Pushed, ApiError>), Option<Message>> {
         let state = Arc::clone(&self.open.0);
         let clock = &state.clock;
         loop {
@@ -339,5 +404,41 @@ impl Follow {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_message_is_written_as_axum_writes_its_event() {
+        let messages = [
+            event("initial", "{\"outcome\":\"green\"}"),
+            end("shutdown"),
+            Message {
+                kind: "error",
+                data: "two\nlines".into(),
+            },
+        ];
+        let mut ours = Vec::new();
+        for m in &messages {
+            m.write(&mut ours);
+        }
+        ours.extend_from_slice(KEEP_ALIVE.0);
+        let events = messages
+            .into_iter()
+            .map(Message::event)
+            .chain([Event::DEFAULT_KEEP_ALIVE])
+            .map(Ok::<Event, Infallible>);
+        let body = Sse::new(futures_util::stream::iter(events))
+            .into_response()
+            .into_body();
+        let theirs = axum::body::to_bytes(body, usize::MAX).await;
+        assert_eq!(
+            String::from_utf8_lossy(&ours),
+            String::from_utf8_lossy(&theirs.unwrap_or_default())
+        );
+        assert_eq!(KEEP_ALIVE.1, std::time::Duration::from_secs(15));
     }
 }

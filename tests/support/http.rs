@@ -372,6 +372,11 @@ impl Events {
         })
     }
 
+    /// The connection, once the stream has ended, for more requests.
+    pub fn into_conn(self) -> Conn {
+        self.conn
+    }
+
     /// The next event if one comes within `wait`.
     pub fn next_within(&mut self, wait: Duration) -> Option<Event> {
         let _ = self.conn.writer.set_read_timeout(Some(wait));
