@@ -12,6 +12,7 @@ pub(crate) mod constraints;
 mod explain;
 pub use explain::{RuleReport, RuleState};
 mod expr;
+pub(crate) use expr::lends;
 mod facts;
 pub(crate) mod horizon;
 mod index;
@@ -54,6 +55,9 @@ pub struct Evaluator<'p, 'v> {
     lists: Vec<Option<horizon::ListHorizon>>,
     /// What the evaluation of the `let`s that witnesses explain recorded.
     lets_trace: trace::Trace,
+    /// The vector a `where` keeps its elements in before they become its
+    /// list, reused (see `eval_in`).
+    kept: Cell<Vec<Value>>,
 }
 
 impl<'p, 'v> Evaluator<'p, 'v> {
@@ -158,6 +162,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             horizon: None,
             lists: Vec::new(),
             lets_trace: trace::Trace::default(),
+            kept: Cell::new(Vec::new()),
         }
     }
 
