@@ -754,9 +754,9 @@ fn member(v: &Value, collection: &Value) -> bool {
         (Value::List(items), Value::Text(t)) => items
             .iter()
             .any(|x| matches!(x, Value::Text(x) if Arc::ptr_eq(x, t) || **x == **t)),
-        (Value::List(items), Value::Region(r)) => {
-            items.iter().any(|x| matches!(x, Value::Region(x) if x == r))
-        }
+        (Value::List(items), Value::Region(r)) => items
+            .iter()
+            .any(|x| matches!(x, Value::Region(x) if x == r)),
         (Value::List(items), _) => items.contains(v),
         _ => false,
     }
@@ -880,8 +880,7 @@ mod tests {
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };
-            let Ok(crate::Compiled::Policy(policy)) = crate::Compiled::compile(&name, &text)
-            else {
+            let Ok(crate::Compiled::Policy(policy)) = crate::Compiled::compile(&name, &text) else {
                 continue;
             };
             let plan = policy.plan();
@@ -889,10 +888,26 @@ mod tests {
             let ev = Evaluator::new(plan, &facts, &Value::None, 0);
             // Four elements bound, each a record of no fields.
             let item = Value::Record(std::sync::Arc::from([]));
-            let s0 = Scope { item: &item, depth: 0, parent: None };
-            let s1 = Scope { item: &item, depth: 1, parent: Some(&s0) };
-            let s2 = Scope { item: &item, depth: 2, parent: Some(&s1) };
-            let s3 = Scope { item: &item, depth: 3, parent: Some(&s2) };
+            let s0 = Scope {
+                item: &item,
+                depth: 0,
+                parent: None,
+            };
+            let s1 = Scope {
+                item: &item,
+                depth: 1,
+                parent: Some(&s0),
+            };
+            let s2 = Scope {
+                item: &item,
+                depth: 2,
+                parent: Some(&s1),
+            };
+            let s3 = Scope {
+                item: &item,
+                depth: 3,
+                parent: Some(&s2),
+            };
             plan.walk(plan.roots().map(|(_, id)| id), |id: Id, _, _| {
                 let lent = matches!(ev.operand(id, Some(&s3)), Operand::Lent(_));
                 let conditional = matches!(plan.op(id), Op::If(..) | Op::Field(..));
