@@ -42,6 +42,20 @@ fn element<'s>(mut env: Env<'s>, depth: usize) -> Option<&'s Value> {
     None
 }
 
+/// The ops whose value exists before any test reads it, which
+/// [`Evaluator::operand`] always lends: a pattern.
+macro_rules! existing {
+    () => {
+        Op::Const(_)
+            | Op::Fact(_)
+            | Op::Hoisted(_)
+            | Op::Let(_)
+            | Op::Input
+            | Op::Element(_)
+            | Op::ElementField(..)
+    };
+}
+
 /// Whether [`Evaluator::operand`] lends `e`'s value for every input,
 /// never making it: a value that exists beyond the test that reads it (a
 /// constant, a fact, a `let`, the input, an element, a field of one of
@@ -51,13 +65,7 @@ fn element<'s>(mut env: Env<'s>, depth: usize) -> Option<&'s Value> {
 /// test `lends_is_what_operand_lends` holds it to `operand`.
 pub(crate) fn lends(plan: &crate::compile::Plan, e: Id) -> bool {
     match *plan.op(e) {
-        Op::Const(_)
-        | Op::Fact(_)
-        | Op::Hoisted(_)
-        | Op::Let(_)
-        | Op::Input
-        | Op::Element(_)
-        | Op::ElementField(..) => true,
+        existing!() => true,
         Op::Field(base, _) => lends(plan, base),
         Op::If(_, a, b) => lends(plan, a) && lends(plan, b),
         Op::Now
@@ -313,15 +321,7 @@ impl Evaluator<'_, '_> {
     pub(super) fn eval_in(&self, e: Id, env: Env<'_>) -> Value {
         match &self.ops[e.index()] {
             Op::Now => Value::Time(self.now),
-            Op::Const(_)
-            | Op::Fact(_)
-            | Op::Hoisted(_)
-            | Op::Let(_)
-            | Op::Input
-            | Op::Element(_)
-            | Op::ElementField(..)
-            | Op::If(..)
-            | Op::Field(..) => self.operand(e, env).into_value(),
+            existing!() | Op::If(..) | Op::Field(..) => self.operand(e, env).into_value(),
             &Op::Extreme(latest, list, key) => self.extreme(latest, list, key, env),
             &Op::Project(base, slot) => {
                 let list = self.operand(base, env);
