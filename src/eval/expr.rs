@@ -159,8 +159,8 @@ impl Evaluator<'_, '_> {
             return self.operand(e, env).truthy();
         }
         match self.ops[e.index()] {
-            Op::And(a, b) => self.truth(a, env) && self.truth(b, env),
-            Op::Or(a, b) => self.truth(a, env) || self.truth(b, env),
+            Op::And(a, b) => self.side(a, env) && self.side(b, env),
+            Op::Or(a, b) => self.side(a, env) || self.side(b, env),
             Op::Not(a) => !self.truth(a, env),
             Op::IsNone { negated, value } => {
                 matches!(*self.leaf(value, env), Value::None) != negated
@@ -189,6 +189,19 @@ impl Evaluator<'_, '_> {
             // Made, never lent: straight to the evaluator.
             Op::Quantifier(..) => self.eval_in(e, env).truthy(),
             _ => self.operand(e, env).truthy(),
+        }
+    }
+
+    /// [`Evaluator::truth`] of a side of `and`/`or`, a test of a leaf
+    /// (`to is none`, `to >= from`) answered without a call.
+    #[inline(always)]
+    fn side(&self, e: Id, env: Env<'_>) -> bool {
+        match self.ops[e.index()] {
+            Op::IsNone { negated, value } => {
+                matches!(*self.leaf(value, env), Value::None) != negated
+            }
+            Op::Compare(op, a, b) => compare(op, &self.leaf(a, env), &self.leaf(b, env)),
+            _ => self.truth(e, env),
         }
     }
 
