@@ -23,6 +23,7 @@ use std::fmt;
 use super::ir::Builtin;
 use super::lint::Lint;
 use crate::compile::{Id, Op, Plan, Root};
+use crate::eval::lends;
 use crate::syntax::{BinaryOp, Span};
 use crate::types::Type;
 
@@ -479,7 +480,7 @@ impl Estimator<'_> {
                     return c;
                 }
                 let size = self.size(collection, env);
-                if lent(plan, collection) && !plan.reads_element(collection) {
+                if lends(plan, collection) && !plan.reads_element(collection) {
                     // A sorted copy, made once per person (or per facts
                     // load), then a lookup.
                     if !matches!(
@@ -597,7 +598,7 @@ impl Estimator<'_> {
         };
         ordered
             && !matches!(plan.node(field).ty.non_optional(), Type::Number)
-            && lent(plan, list)
+            && lends(plan, list)
             && bound_of(plan, body, depth).is_some_and(|b| !plan.reads_element_at(b, depth))
     }
 }
@@ -611,22 +612,6 @@ fn bound_of(plan: &Plan, body: Id, depth: usize) -> Option<Id> {
             _ => None,
         },
         _ => None,
-    }
-}
-
-/// Whether the evaluator lends `e`'s value rather than making it (see
-/// `operand` in `eval/expr.rs`): a value that exists beyond the test.
-fn lent(plan: &Plan, e: Id) -> bool {
-    match *plan.op(e) {
-        Op::Const(_)
-        | Op::Fact(_)
-        | Op::Hoisted(_)
-        | Op::Let(_)
-        | Op::Input
-        | Op::Element(_)
-        | Op::ElementField(..) => true,
-        Op::Field(base, _) => lent(plan, base),
-        _ => false,
     }
 }
 

@@ -42,6 +42,56 @@ fn element<'s>(mut env: Env<'s>, depth: usize) -> Option<&'s Value> {
     None
 }
 
+/// The ops whose value exists before any test reads it, which
+/// [`Evaluator::operand`] always lends: a pattern.
+macro_rules! existing {
+    () => {
+        Op::Const(_)
+            | Op::Fact(_)
+            | Op::Hoisted(_)
+            | Op::Let(_)
+            | Op::Input
+            | Op::Element(_)
+            | Op::ElementField(..)
+    };
+}
+
+/// Whether [`Evaluator::operand`] lends `e`'s value for every input,
+/// never making it: a value that exists beyond the test that reads it (a
+/// constant, a fact, a `let`, the input, an element, a field of one of
+/// these, an `if` whose arms both are). `check --cost` counts on it: a
+/// membership in such a value is a lookup in a sorted copy made once. The
+/// match is exhaustive, so that a new op says whether it is lent; the
+/// test `lends_is_what_operand_lends` holds it to `operand`.
+pub(crate) fn lends(plan: &crate::compile::Plan, e: Id) -> bool {
+    match *plan.op(e) {
+        existing!() => true,
+        Op::Field(base, _) => lends(plan, base),
+        Op::If(_, a, b) => lends(plan, a) && lends(plan, b),
+        Op::Now
+        | Op::Project(..)
+        | Op::Not(_)
+        | Op::Neg(_)
+        | Op::And(..)
+        | Op::Or(..)
+        | Op::Coalesce(..)
+        | Op::Compare(..)
+        | Op::Arith(..)
+        | Op::Member { .. }
+        | Op::InRegion { .. }
+        | Op::IsNone { .. }
+        | Op::Within(..)
+        | Op::Overlaps(..)
+        | Op::Interval(..)
+        | Op::Where(..)
+        | Op::Quantifier(..)
+        | Op::Shift(..)
+        | Op::Extreme(..)
+        | Op::Call(..)
+        | Op::List(_) => false,
+    }
+}
+
 /// An operand: lent when it already exists, computed otherwise.
 pub(super) enum Operand<'a> {
     Lent(&'a Value),
@@ -109,13 +159,13 @@ impl Evaluator<'_, '_> {
             return self.operand(e, env).truthy();
         }
         match self.ops[e.index()] {
-            Op::And(a, b) => self.truth(a, env) && self.truth(b, env),
-            Op::Or(a, b) => self.truth(a, env) || self.truth(b, env),
+            Op::And(a, b) => self.side(a, env) && self.side(b, env),
+            Op::Or(a, b) => self.side(a, env) || self.side(b, env),
             Op::Not(a) => !self.truth(a, env),
             Op::IsNone { negated, value } => {
-                matches!(*self.operand(value, env), Value::None) != negated
+                matches!(*self.leaf(value, env), Value::None) != negated
             }
-            Op::Compare(op, a, b) => compare(op, &self.operand(a, env), &self.operand(b, env)),
+            Op::Compare(op, a, b) => compare(op, &self.leaf(a, env), &self.leaf(b, env)),
             Op::Member {
                 negated,
                 value,
@@ -126,11 +176,32 @@ impl Evaluator<'_, '_> {
                 inner,
                 outer,
             } => self.in_region(negated, inner, outer, env).0,
-            Op::Within(t, w) => within(&self.operand(t, env), &self.operand(w, env)),
-            Op::Overlaps(i, w) => overlaps(&self.operand(i, env), &self.operand(w, env)),
+            // Instants and intervals compared as they are read, without
+            // making the values `within` and `overlaps` would compare.
+            Op::Within(t, w) => match (self.instant(t, env), self.interval(w, env)) {
+                (Some(t), Some((a, b))) => a <= t && t <= b,
+                _ => false,
+            },
+            Op::Overlaps(i, w) => match (self.interval(i, env), self.interval(w, env)) {
+                (Some((a, b)), Some((c, d))) => a <= b && c <= d && a <= d && c <= b,
+                _ => false,
+            },
             // Made, never lent: straight to the evaluator.
             Op::Quantifier(..) => self.eval_in(e, env).truthy(),
             _ => self.operand(e, env).truthy(),
+        }
+    }
+
+    /// [`Evaluator::truth`] of a side of `and`/`or`, a test of a leaf
+    /// (`to is none`, `to >= from`) answered without a call.
+    #[inline(always)]
+    fn side(&self, e: Id, env: Env<'_>) -> bool {
+        match self.ops[e.index()] {
+            Op::IsNone { negated, value } => {
+                matches!(*self.leaf(value, env), Value::None) != negated
+            }
+            Op::Compare(op, a, b) => compare(op, &self.leaf(a, env), &self.leaf(b, env)),
+            _ => self.truth(e, env),
         }
     }
 
@@ -189,6 +260,66 @@ impl Evaluator<'_, '_> {
         Operand::Lent(lent.unwrap_or(&NONE))
     }
 
+    /// [`Evaluator::operand`] with the commonest reads of a condition, a
+    /// field of an element and a constant, answered in place without a
+    /// call.
+    #[inline(always)]
+    fn leaf<'a>(&'a self, e: Id, env: Env<'a>) -> Operand<'a> {
+        match &self.ops[e.index()] {
+            Op::ElementField(depth, slot) => Operand::Lent(match element(env, *depth) {
+                Some(Value::Record(fields)) => fields.get(*slot).unwrap_or(&NONE),
+                _ => &NONE,
+            }),
+            Op::Const(v) => Operand::Lent(v),
+            _ => self.operand(e, env),
+        }
+    }
+
+    /// The instant `e` gives, `None` when it gives none: what `within`
+    /// and `overlaps` compare, read without making a value (`to or now`
+    /// is the first instant of the two that is given). Without a horizon
+    /// only: with one, [`Evaluator::eval_in`] notes what may change.
+    #[inline(always)]
+    fn instant(&self, e: Id, env: Env<'_>) -> Option<i64> {
+        match self.ops[e.index()] {
+            // As `Coalesce` takes them: the first unless it is none.
+            Op::Coalesce(a, b) => match *self.leaf(a, env) {
+                Value::None => self.instant_leaf(b, env),
+                Value::Time(t) => Some(t),
+                _ => None,
+            },
+            _ => self.instant_leaf(e, env),
+        }
+    }
+
+    /// [`Evaluator::instant`] of `now` or of what [`Evaluator::leaf`]
+    /// reads.
+    #[inline(always)]
+    fn instant_leaf(&self, e: Id, env: Env<'_>) -> Option<i64> {
+        match self.ops[e.index()] {
+            Op::Now => Some(self.now),
+            _ => match *self.leaf(e, env) {
+                Value::Time(t) => Some(t),
+                _ => None,
+            },
+        }
+    }
+
+    /// The interval `e` gives, `None` when it gives none (as
+    /// [`Op::Interval`] of an end that is none): its ends read by
+    /// [`Evaluator::instant`]. Out of line: one call instead of one per
+    /// end, and [`Evaluator::truth`] stays small.
+    #[inline(never)]
+    fn interval(&self, e: Id, env: Env<'_>) -> Option<(i64, i64)> {
+        match self.ops[e.index()] {
+            Op::Interval(a, b) => Some((self.instant(a, env)?, self.instant(b, env)?)),
+            _ => match *self.operand(e, env) {
+                Value::Interval(a, b) => Some((a, b)),
+                _ => None,
+            },
+        }
+    }
+
     /// The arm of `if c then a else b` that is taken, lent when it exists.
     /// Out of line: in [`Evaluator::operand`] it would make every operand
     /// pay for the registers it needs.
@@ -203,15 +334,7 @@ impl Evaluator<'_, '_> {
     pub(super) fn eval_in(&self, e: Id, env: Env<'_>) -> Value {
         match &self.ops[e.index()] {
             Op::Now => Value::Time(self.now),
-            Op::Const(_)
-            | Op::Fact(_)
-            | Op::Hoisted(_)
-            | Op::Let(_)
-            | Op::Input
-            | Op::Element(_)
-            | Op::ElementField(..)
-            | Op::If(..)
-            | Op::Field(..) => self.operand(e, env).into_value(),
+            existing!() | Op::If(..) | Op::Field(..) => self.operand(e, env).into_value(),
             &Op::Extreme(latest, list, key) => self.extreme(latest, list, key, env),
             &Op::Project(base, slot) => {
                 let list = self.operand(base, env);
@@ -288,7 +411,10 @@ impl Evaluator<'_, '_> {
             },
             &Op::Where(list, pred) => {
                 let list = self.operand(list, env);
-                let mut kept = Vec::with_capacity(list.elements().len());
+                // Kept in a vector reused from one `where` to the next
+                // (a nested one takes a new one), then moved into the list,
+                // allocated once at its size.
+                let mut kept = self.kept.take();
                 kept.extend(
                     list.elements()
                         .iter()
@@ -296,9 +422,11 @@ impl Evaluator<'_, '_> {
                         .filter(|item| self.holds_in(item, pred, env))
                         .cloned(),
                 );
+                let items: Arc<[Value]> = kept.drain(..).collect();
+                self.kept.set(kept);
                 match *list {
-                    Value::Set(_) => Value::Set(kept.into()),
-                    _ => Value::List(kept.into()),
+                    Value::Set(_) => Value::Set(items),
+                    _ => Value::List(items),
                 }
             }
             &Op::Quantifier(quant, subject, body) => {
@@ -452,7 +580,7 @@ impl Evaluator<'_, '_> {
         collection: Id,
         env: Env<'a>,
     ) -> (bool, Operand<'a>) {
-        let v = self.operand(value, env);
+        let v = self.leaf(value, env);
         let found = !matches!(*v, Value::None) && self.member(&v, collection, env);
         if let Some(h) = &self.horizon {
             self.track_member(h, value, collection, env);
@@ -472,8 +600,8 @@ impl Evaluator<'_, '_> {
         outer: Id,
         env: Env<'a>,
     ) -> (bool, Operand<'a>) {
-        let i = self.operand(inner, env);
-        let inside = match (&*i, &*self.operand(outer, env)) {
+        let i = self.leaf(inner, env);
+        let inside = match (&*i, &*self.leaf(outer, env)) {
             (Value::Region(i), Value::Region(o)) => region::contains(*o, *i),
             _ => false,
         };
@@ -623,10 +751,26 @@ pub(super) fn arith(op: BinaryOp, a: &Value, b: &Value) -> Value {
     }
 }
 
+/// Whether `v` is among the elements of `collection`. Texts and regions,
+/// the commonest, are compared as such, without [`Value`]'s order: equal
+/// values are of one kind, and two texts are equal when they are one text
+/// or the same characters.
 fn member(v: &Value, collection: &Value) -> bool {
-    match collection {
-        Value::Set(items) => items.binary_search(v).is_ok(),
-        Value::List(items) => items.contains(v),
+    match (collection, v) {
+        (Value::Set(items), Value::Region(r)) => items
+            .binary_search_by(|x| match x {
+                Value::Region(x) => x.cmp(r),
+                _ => x.cmp(v),
+            })
+            .is_ok(),
+        (Value::Set(items), _) => items.binary_search(v).is_ok(),
+        (Value::List(items), Value::Text(t)) => items
+            .iter()
+            .any(|x| matches!(x, Value::Text(x) if Arc::ptr_eq(x, t) || **x == **t)),
+        (Value::List(items), Value::Region(r)) => items
+            .iter()
+            .any(|x| matches!(x, Value::Region(x) if x == r)),
+        (Value::List(items), _) => items.contains(v),
         _ => false,
     }
 }
@@ -721,5 +865,74 @@ fn text_test(builtin: Builtin, a: &Value, b: &Value) -> bool {
         Builtin::StartsWith => a.starts_with(&**b),
         Builtin::EndsWith => a.ends_with(&**b),
         _ => a.contains(&**b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Operand, Scope, lends};
+    use crate::compile::{Id, Op};
+    use crate::eval::{Evaluator, Facts};
+    use crate::value::Value;
+
+    /// Every node of every shipped policy, evaluated by `operand` with
+    /// elements bound around it: lent where `lends` says so, made where it
+    /// says not (but for an `if` or a field of one, lent when the arm
+    /// taken is). This ties `check --cost`'s reading of what is lent to
+    /// what the evaluator does.
+    #[test]
+    fn lends_is_what_operand_lends() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let mut checked = 0;
+        let mut paths: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        paths.sort();
+        for path in paths {
+            let name = path.to_string_lossy().into_owned();
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let Ok(crate::Compiled::Policy(policy)) = crate::Compiled::compile(&name, &text) else {
+                continue;
+            };
+            let plan = policy.plan();
+            let facts = Facts::none();
+            let ev = Evaluator::new(plan, &facts, &Value::None, 0);
+            // Four elements bound, each a record of no fields.
+            let item = Value::Record(std::sync::Arc::from([]));
+            let s0 = Scope {
+                item: &item,
+                depth: 0,
+                parent: None,
+            };
+            let s1 = Scope {
+                item: &item,
+                depth: 1,
+                parent: Some(&s0),
+            };
+            let s2 = Scope {
+                item: &item,
+                depth: 2,
+                parent: Some(&s1),
+            };
+            let s3 = Scope {
+                item: &item,
+                depth: 3,
+                parent: Some(&s2),
+            };
+            plan.walk(plan.roots().map(|(_, id)| id), |id: Id, _, _| {
+                let lent = matches!(ev.operand(id, Some(&s3)), Operand::Lent(_));
+                let conditional = matches!(plan.op(id), Op::If(..) | Op::Field(..));
+                assert!(
+                    lent == lends(plan, id) || (conditional && lent),
+                    "{name}: node {} ({:?}): operand lends it: {lent}",
+                    id.index(),
+                    plan.op(id)
+                );
+                checked += 1;
+            });
+        }
+        assert!(checked > 500, "only {checked} nodes checked");
     }
 }

@@ -12,6 +12,7 @@ pub(crate) mod constraints;
 mod explain;
 pub use explain::{RuleReport, RuleState};
 mod expr;
+pub(crate) use expr::lends;
 mod facts;
 pub(crate) mod horizon;
 mod index;
@@ -61,6 +62,9 @@ pub struct Evaluator<'p, 'v> {
     /// When its verdict tracked horizons: for each rule decided, whether
     /// it fired and what its evaluation recorded for its witnesses.
     traces: Vec<Option<(bool, trace::Trace)>>,
+    /// The vector a `where` keeps its elements in before they become its
+    /// list, reused (see `eval_in`).
+    kept: Cell<Vec<Value>>,
 }
 
 impl<'p, 'v> Evaluator<'p, 'v> {
@@ -199,6 +203,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             lets_trace: trace::Trace::default(),
             noted: kept::Noted::default(),
             traces: Vec::new(),
+            kept: Cell::new(Vec::new()),
         }
     }
 
