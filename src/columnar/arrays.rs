@@ -62,6 +62,27 @@ impl Strings {
         }
     }
 
+    /// The dictionary key of element `i` and its text, for strings that
+    /// are a dictionary's; `None` for other strings, or a key out of range.
+    pub(super) fn entry(&self, i: usize) -> Option<(usize, &str)> {
+        match self {
+            Strings::Dictionary { keys, values } => {
+                let k = *keys.get(i)?;
+                (k < values.len()).then(|| (k, values.get(k)))
+            }
+            _ => None,
+        }
+    }
+
+    /// How many entries the dictionary of these strings has, if they are
+    /// a dictionary's.
+    pub(super) fn entries(&self) -> Option<usize> {
+        match self {
+            Strings::Dictionary { values, .. } => Some(values.len()),
+            _ => None,
+        }
+    }
+
     pub(super) fn len(&self) -> usize {
         match self {
             Strings::Small(a) => a.len(),
