@@ -62,15 +62,22 @@ impl Strings {
         }
     }
 
-    /// The dictionary key of element `i` and its text, for strings that
-    /// are a dictionary's; `None` for other strings, or a key out of range.
-    pub(super) fn entry(&self, i: usize) -> Option<(usize, &str)> {
+    /// The dictionary key of element `i`, for strings that are a
+    /// dictionary's; `None` for other strings, or a key out of range.
+    pub(super) fn key(&self, i: usize) -> Option<usize> {
         match self {
             Strings::Dictionary { keys, values } => {
-                let k = *keys.get(i)?;
-                (k < values.len()).then(|| (k, values.get(k)))
+                keys.get(i).copied().filter(|&k| k < values.len())
             }
             _ => None,
+        }
+    }
+
+    /// The text of dictionary entry `key`; empty for other strings.
+    pub(super) fn entry(&self, key: usize) -> &str {
+        match self {
+            Strings::Dictionary { values, .. } if key < values.len() => values.get(key),
+            _ => "",
         }
     }
 

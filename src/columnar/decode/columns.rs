@@ -187,9 +187,11 @@ impl Column<'_> {
                 match &self.entries {
                     // A dictionary's entries are each read once.
                     Some(entries) => self.each(range, bad, out, |i| {
-                        let (key, text) = s.entry(i)?;
+                        let key = s.key(i)?;
                         let entry = entries.get(key)?;
-                        entry.get_or_init(|| clean(text, ty, reading)).clone()
+                        entry
+                            .get_or_init(|| clean(s.entry(key), ty, reading))
+                            .clone()
                     }),
                     None => {
                         let recent = &mut fill.recent;
@@ -263,6 +265,16 @@ impl Column<'_> {
         mut value: impl FnMut(usize) -> Option<Value>,
     ) -> Vec<Value> {
         let nullable = matches!(self.ty, Type::Optional(_) | Type::List(_) | Type::Set(_));
+        if self.nulls.is_none() && !matches!(self.data, Data::Null) {
+            // No null to look for.
+            out.extend((range.zip(bad.iter_mut())).map(|(i, bad)| {
+                value(i).unwrap_or_else(|| {
+                    *bad = true;
+                    Value::None
+                })
+            }));
+            return out;
+        }
         out.extend((range.zip(bad.iter_mut())).map(|(i, bad)| {
             let got = if self.is_null(i) {
                 nullable.then(|| Value::absent(self.ty))
