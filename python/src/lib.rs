@@ -165,12 +165,11 @@ impl Policy {
         let decided = py.detach(|| {
             let rows = Rows::new(&batch, policy)?;
             let mut decisions = Decisions::new(policy, next_change)?;
-            for row in 0..rows.len() {
-                let decision = rows
-                    .decode(row)
+            rows.decode_each(0..rows.len(), |_, person| {
+                let decision = person
                     .and_then(|person| policy.decide_decoded_with(facts, person, now, extras));
                 decisions.push(decision.as_ref());
-            }
+            });
             decisions.finish()
         });
         decided.map(PyArrowType).map_err(|e| bad(plain(&e), ""))

@@ -62,6 +62,34 @@ impl Strings {
         }
     }
 
+    /// The dictionary key of element `i`, for strings that are a
+    /// dictionary's; `None` for other strings, or a key out of range.
+    pub(super) fn key(&self, i: usize) -> Option<usize> {
+        match self {
+            Strings::Dictionary { keys, values } => {
+                keys.get(i).copied().filter(|&k| k < values.len())
+            }
+            _ => None,
+        }
+    }
+
+    /// The text of dictionary entry `key`; empty for other strings.
+    pub(super) fn entry(&self, key: usize) -> &str {
+        match self {
+            Strings::Dictionary { values, .. } if key < values.len() => values.get(key),
+            _ => "",
+        }
+    }
+
+    /// How many entries the dictionary of these strings has, if they are
+    /// a dictionary's.
+    pub(super) fn entries(&self) -> Option<usize> {
+        match self {
+            Strings::Dictionary { values, .. } => Some(values.len()),
+            _ => None,
+        }
+    }
+
     pub(super) fn len(&self) -> usize {
         match self {
             Strings::Small(a) => a.len(),

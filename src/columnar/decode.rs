@@ -7,7 +7,7 @@
 //! as the JSON reader would from the same person, with the same errors for
 //! bad values (named by the same paths: `stays[3].region`).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arrow_array::cast::AsArray as _;
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StructArray};
@@ -29,6 +29,9 @@ pub struct Rows<'p> {
     root: Record<'p>,
     len: usize,
     reading: Reading<'p>,
+    /// Whether every record warns (of a column spelt nearly like a field
+    /// that has none): then each row is decoded by itself.
+    warns: bool,
 }
 
 impl<'p> Rows<'p> {
@@ -38,8 +41,10 @@ impl<'p> Rows<'p> {
     pub fn new(batch: &RecordBatch, policy: &'p Policy) -> Result<Rows<'p>, ColumnarError> {
         let reading = policy.reading();
         let root = StructArray::from(batch.clone());
+        let root = Record::build(&root, &policy.program().input, "", reading.strict)?;
         Ok(Rows {
-            root: Record::build(&root, &policy.program().input, "", reading.strict)?,
+            warns: root.warns(),
+            root,
             len: batch.num_rows(),
             reading,
         })
@@ -110,6 +115,9 @@ struct Column<'p> {
     ty: &'p Type,
     nulls: Option<NullBuffer>,
     data: Data<'p>,
+    /// For a column of dictionary-encoded strings, the value of each
+    /// entry, read once.
+    entries: Option<columns::Entries>,
 }
 
 /// A column's values, in the form they are read in.
@@ -201,6 +209,18 @@ impl<'p> Record<'p> {
 
     fn is_null(&self, row: usize) -> bool {
         self.nulls.as_ref().is_some_and(|n| n.is_null(row))
+    }
+
+    /// Whether this record, or one nested in it, warns of a near column.
+    fn warns(&self) -> bool {
+        !self.near.is_empty()
+            || (self.fields.iter().flatten()).any(|c| {
+                let mut data = &c.data;
+                while let Data::List { element, .. } = data {
+                    data = &element.data;
+                }
+                matches!(data, Data::Record(r) if r.warns())
+            })
     }
 
     /// The record in row `row`, at `path`.
@@ -314,10 +334,17 @@ impl<'p> Column<'p> {
                 )),
                 _ => return Err(wrong()),
             };
+        let entries = match &data {
+            Data::Strings(s) => s
+                .entries()
+                .map(|n| (0..n).map(|_| OnceLock::new()).collect()),
+            _ => None,
+        };
         Ok(Column {
             ty,
             nulls: array.logical_nulls(),
             data,
+            entries,
         })
     }
 
@@ -467,23 +494,27 @@ fn string(
     path: &Path<'_>,
     scratch: &mut Scratch<'_>,
 ) -> Result<Value, String> {
-    match ty {
-        Type::Text => return Ok(Value::Text(scratch.recent.share(text))),
-        Type::Time if text.len() == 25 => {
-            if let Some(t) = time::parse_rfc3339_seconds(text.as_bytes())
-                .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))
-            {
-                return Ok(Value::Time(t));
-            }
-        }
-        Type::Region if text.len() == 6 => {
-            if let Some(code) = region::parse_code(text).filter(|c| region::lookup(*c).is_some()) {
-                return Ok(Value::Region(code));
-            }
-        }
-        _ => {}
+    if let Type::Text = ty {
+        return Ok(Value::Text(scratch.recent.share(text)));
+    }
+    if let Some(value) = quick(text, ty) {
+        return Ok(value);
     }
     scalar(text, ty, path, scratch.reading, &mut scratch.warnings)
+}
+
+/// A common instant or a region code in the table, read straight from its
+/// bytes; `None` for anything else, which [`scalar`] reads.
+fn quick(text: &str, ty: &Type) -> Option<Value> {
+    match ty {
+        Type::Time if text.len() == 25 => time::parse_rfc3339_seconds(text.as_bytes())
+            .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))
+            .map(Value::Time),
+        Type::Region if text.len() == 6 => region::parse_code(text)
+            .filter(|c| region::lookup(*c).is_some())
+            .map(Value::Region),
+        _ => None,
+    }
 }
 
 /// A wall-clock time (an Arrow timestamp without a zone), read in the
@@ -502,6 +533,8 @@ fn out_of_range(path: &Path<'_>) -> String {
         path.quoted()
     )
 }
+
+mod columns;
 
 #[cfg(test)]
 mod tests;

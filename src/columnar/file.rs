@@ -3,10 +3,15 @@
 use std::fs::File;
 use std::io::Read as _;
 use std::path::Path;
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
+use arrow_schema::{DataType, FieldRef, Fields, Schema};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
 
 use super::{BATCH_ROWS, ColumnarError};
 use crate::Policy;
@@ -52,7 +57,20 @@ impl ParquetFile {
             message: e.to_string(),
         };
         let file = File::open(path).map_err(|e| fail(&e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| fail(&e))?;
+        let metadata =
+            ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| fail(&e))?;
+        // Strings are read as the dictionaries they are stored as, where
+        // they are (as Parquet writers store them unless there are too
+        // many different ones), so that each text is read once per batch
+        // and not once per row: a region code parsed once, a phone number
+        // shared by its stays. A file whose strings cannot be read so is
+        // read as it is.
+        let hinted = ArrowReaderMetadata::try_new(
+            Arc::clone(metadata.metadata()),
+            ArrowReaderOptions::new().with_schema(Arc::new(dictionaries(metadata.schema()))),
+        );
+        let builder =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file, hinted.unwrap_or(metadata));
         let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
         let builder = if policies.iter().any(|p| p.reading().strict) {
             builder
@@ -79,6 +97,27 @@ impl ParquetFile {
             .map_err(|e| fail(&e))?;
         Ok(ParquetFile { name, reader, rows })
     }
+}
+
+/// `schema` with each string column, at any depth, as a dictionary of
+/// strings.
+fn dictionaries(schema: &Schema) -> Schema {
+    fn field(f: &FieldRef) -> FieldRef {
+        let ty = match f.data_type() {
+            DataType::Utf8 => {
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+            }
+            DataType::List(e) => DataType::List(field(e)),
+            DataType::LargeList(e) => DataType::LargeList(field(e)),
+            DataType::Struct(fields) => DataType::Struct(fields.iter().map(field).collect()),
+            other => other.clone(),
+        };
+        Arc::new(f.as_ref().clone().with_data_type(ty))
+    }
+    Schema::new_with_metadata(
+        schema.fields().iter().map(field).collect::<Fields>(),
+        schema.metadata().clone(),
+    )
 }
 
 impl Iterator for ParquetFile {

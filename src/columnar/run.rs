@@ -3,6 +3,7 @@
 
 use std::io::BufRead;
 use std::num::NonZeroUsize;
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -31,8 +32,12 @@ where
     E: From<ColumnarError> + From<std::io::Error>,
 {
     let chunks = batches.map(|b| b.and_then(|b| Rows::new(&b, policy)));
-    in_chunks(chunks, jobs, sink, Rows::len, |rows, before, i| {
-        decide(before + i + 1, rows.decode(i))
+    in_chunks(chunks, jobs, sink, Rows::len, |rows, before, range| {
+        let mut answers = Vec::with_capacity(range.len());
+        rows.decode_each(range, |i, person| {
+            answers.push(decide(before + i + 1, person));
+        });
+        answers
     })
 }
 
@@ -75,9 +80,10 @@ where
         }
         (!chunk.is_empty()).then_some(Ok(chunk))
     });
-    in_chunks(chunks, jobs, sink, Vec::len, |chunk, _, i| {
-        let record = &chunk[i];
-        decide(record.line, stream::read_record(policy, record))
+    in_chunks(chunks, jobs, sink, Vec::len, |chunk, _, range| {
+        (chunk.get(range).unwrap_or_default().iter())
+            .map(|record| decide(record.line, stream::read_record(policy, record)))
+            .collect()
     })
 }
 
@@ -86,8 +92,9 @@ where
 const PIECE: usize = 1024;
 
 /// Hands the answers to every item of every chunk to `sink`, in order:
-/// a chunk has `len` items, and `answer` answers one, given its chunk, the
-/// number of items in the chunks before and its index. With `jobs` above
+/// a chunk has `len` items, and `answer` answers those of a range, in
+/// order, given their chunk, the number of items in the chunks before and
+/// the range. With `jobs` above
 /// 1 the stream engine's pool ([`stream::pool`]) does it: one thread reads
 /// the chunks, and `jobs` threads answer pieces of them.
 pub(crate) fn in_chunks<C, X, T, E>(
@@ -95,7 +102,7 @@ pub(crate) fn in_chunks<C, X, T, E>(
     jobs: NonZeroUsize,
     mut sink: impl FnMut(Vec<T>) -> Result<(), E>,
     len: impl Fn(&C) -> usize + Sync,
-    answer: impl Fn(&C, usize, usize) -> T + Sync,
+    answer: impl Fn(&C, usize, Range<usize>) -> Vec<T> + Sync,
 ) -> Result<(), E>
 where
     C: Send + Sync,
@@ -103,13 +110,7 @@ where
     T: Send,
 {
     let chunks = if jobs.get() > 1 {
-        let work = |piece: Result<Piece<C>, X>| {
-            piece.map(|p| {
-                (p.range.clone())
-                    .map(|i| answer(&p.chunk, p.before, i))
-                    .collect()
-            })
-        };
+        let work = |piece: Result<Piece<C>, X>| piece.map(|p| answer(&p.chunk, p.before, p.range));
         let mut pieces = InOrder(&mut sink);
         match stream::pool(
             jobs.get(),
@@ -129,7 +130,9 @@ where
     for c in chunks {
         let c = c.map_err(Into::into)?;
         let n = len(&c);
-        sink((0..n).map(|i| answer(&c, before, i)).collect())?;
+        for start in (0..n).step_by(PIECE) {
+            sink(answer(&c, before, start..(start + PIECE).min(n)))?;
+        }
         before += n;
     }
     Ok(())
@@ -140,7 +143,7 @@ where
 struct Piece<C> {
     chunk: Arc<C>,
     before: usize,
-    range: std::ops::Range<usize>,
+    range: Range<usize>,
 }
 
 /// The reader of [`in_chunks`]'s pool: every chunk, in pieces of

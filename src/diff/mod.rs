@@ -500,18 +500,23 @@ where
         Ok::<_, crate::columnar::ColumnarError>((old, new))
     });
     let len = |(old, _): &(Rows<'_>, Option<Rows<'_>>)| old.len();
-    in_chunks(chunks, jobs, sink, len, |(old, new), before, i| {
+    in_chunks(chunks, jobs, sink, len, |(old, new), before, range| {
         let mut tally = Tally::default();
-        let line = before + i + 1;
         match new {
-            None => differ.decoded(&mut tally, line, old.decode(i)),
+            None => old.decode_each(range, |i, person| {
+                differ.decoded(&mut tally, before + i + 1, person);
+            }),
             Some(new) => {
-                let old = old.decode(i).and_then(|d| a.checked(d));
-                let new = new.decode(i).and_then(|d| b.checked(d));
-                differ.person(&mut tally, line, old, new);
+                let mut news = new.decode_range(range.clone()).into_iter();
+                old.decode_each(range, |i, old| {
+                    let new = news.next().unwrap_or_else(|| new.decode(i));
+                    let old = old.and_then(|d| a.checked(d));
+                    let new = new.and_then(|d| b.checked(d));
+                    differ.person(&mut tally, before + i + 1, old, new);
+                });
             }
         }
-        tally
+        vec![tally]
     })?;
     Ok(total)
 }

@@ -171,3 +171,85 @@ fn strictly_an_undeclared_column_is_an_error_and_otherwise_a_near_one_warns() {
         Some("column `stay` is not declared by the policy; did you mean `stays`?")
     );
 }
+
+/// People written as JSON Lines, read into Arrow as `schema` says.
+fn from_json(schema: arrow_schema::Schema, lines: &[&str]) -> RecordBatch {
+    let text = lines.join("\n");
+    let mut reader = arrow_json::ReaderBuilder::new(Arc::new(schema))
+        .with_batch_size(lines.len())
+        .build(text.as_bytes())
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    reader
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_else(|| unreachable!("one batch"))
+}
+
+/// Decoding many rows at once, column by column, gives every row as
+/// decoding it alone does: the same person, or the same error, with the
+/// same warnings; plain strings, and the dictionaries strings are read
+/// as from Parquet, alike.
+#[test]
+fn rows_decoded_column_by_column_are_the_rows_decoded_one_by_one() {
+    let policy = policy();
+    let list = |ty| DataType::List(Arc::new(Field::new("item", ty, true)));
+    let stay = Fields::from(vec![
+        Field::new("region", DataType::Utf8, true),
+        Field::new("from", DataType::Utf8, true),
+        Field::new(
+            "to",
+            DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, Some("+00:00".into())),
+            true,
+        ),
+    ]);
+    let schema = arrow_schema::Schema::new(vec![
+        Field::new("id", DataType::Utf8, true),
+        Field::new("at", DataType::Utf8, true),
+        Field::new("tags", list(DataType::Utf8), true),
+        Field::new("stays", list(DataType::Struct(stay)), true),
+    ]);
+    let good = r#"{"id": "a", "at": "2021-11-01T08:00:00+08:00", "tags": ["b", "a", "b"], "stays": [{"region": "110105", "from": "2021-10-24T08:00:00+08:00", "to": "2021-10-25T08:00:00+08:00"}, {"region": "152923", "from": "2021-10-25T08:00:00+08:00"}]}"#;
+    let lines = [
+        good,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "tags": ["c"]}"#,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "11010x", "from": "2021-10-24T08:00:00+08:00"}]}"#,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "999999", "from": "2021-10-24T08:00:00+08:00"}]}"#,
+        r#"{"id": "no time", "stays": []}"#,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [null, {"region": "110105", "from": "2021-10-24T08:00:00+08:00"}]}"#,
+        r#"{"at": "2021-11-01", "tags": null, "stays": null}"#,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "110105", "from": "yesterday"}]}"#,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "110105"}]}"#,
+        good,
+    ];
+    let plain = from_json(schema, &lines);
+    let path = std::env::temp_dir().join(format!("policyc-columns-{}.parquet", std::process::id()));
+    let file = std::fs::File::create(&path).unwrap_or_else(|e| unreachable!("{e}"));
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, plain.schema(), None)
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    writer.write(&plain).unwrap_or_else(|e| unreachable!("{e}"));
+    writer.close().unwrap_or_else(|e| unreachable!("{e}"));
+    let read = super::super::ParquetFile::open(&path, &policy)
+        .and_then(|mut f| f.next().unwrap_or_else(|| unreachable!("one batch")))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        matches!(read.column(2).data_type(), DataType::List(e) if matches!(e.data_type(), DataType::Dictionary(..)))
+    );
+    let mut one_by_one = Vec::new();
+    for batch in [plain, read] {
+        let rows = Rows::new(&batch, &policy).unwrap_or_else(|e| unreachable!("{e}"));
+        one_by_one = (0..rows.len())
+            .map(|row| format!("{:?}", rows.decode(row)))
+            .collect();
+        for start in 0..rows.len() {
+            for end in start..=rows.len() {
+                let together: Vec<_> = (rows.decode_range(start..end).iter())
+                    .map(|d| format!("{d:?}"))
+                    .collect();
+                assert_eq!(together, one_by_one[start..end], "rows {start}..{end}");
+            }
+        }
+    }
+    let (good, bad) = (one_by_one.iter()).partition::<Vec<_>, _>(|d| d.starts_with("Ok"));
+    assert_eq!((good.len(), bad.len()), (4, 6), "{one_by_one:#?}");
+}

@@ -1,0 +1,307 @@
+//! Many rows at once, column by column: each column of a piece of the
+//! batch is read in one loop of its own type into the values its records
+//! hold, and records and lists are then put together from those values,
+//! each with one allocation.
+//!
+//! Only the rows that decode cleanly are made this way. A row with a bad
+//! value, or one that warns, is marked while its columns are read, and
+//! decoded again row by row ([`Rows::decode`]), which says what is wrong
+//! with it, and where, as the JSON reader would: so the two ways give the
+//! same people, errors and warnings.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use super::{Column, Data, Record, Rows, quick};
+use crate::data::Reading;
+use crate::data::path::Path;
+use crate::data::reader::{Recent, scalar};
+use crate::data::{DataError, Decoded};
+use crate::time;
+use crate::types::Type;
+use crate::value::Value;
+
+impl Rows<'_> {
+    /// The people in rows `range` (from 0), each as [`Rows::decode`] gives
+    /// it, decoded column by column.
+    pub fn decode_range(&self, range: Range<usize>) -> Vec<Result<Decoded, DataError>> {
+        let mut people = Vec::with_capacity(range.len());
+        self.decode_each(range, |_, person| people.push(person));
+        people
+    }
+
+    /// Calls `each` with every row of `range` in order (its index, and the
+    /// person as [`Rows::decode`] gives it), decoding [`DECODED_ROWS`] rows
+    /// at a time column by column.
+    pub fn decode_each(
+        &self,
+        range: Range<usize>,
+        mut each: impl FnMut(usize, Result<Decoded, DataError>),
+    ) {
+        if self.warns {
+            return range.for_each(|row| each(row, self.decode(row)));
+        }
+        let mut fill = Fill {
+            reading: self.reading,
+            recent: Recent::default(),
+            values: Vec::new(),
+            flags: Vec::new(),
+        };
+        for start in range.clone().step_by(DECODED_ROWS) {
+            let part = start..(start + DECODED_ROWS).min(range.end);
+            let mut bad = fill.flags(part.len());
+            let mut people = self.root.fill(part.clone(), &mut bad, &mut fill);
+            for ((person, &bad), row) in people.iter_mut().zip(&bad).zip(part) {
+                if bad {
+                    each(row, self.decode(row));
+                    continue;
+                }
+                let person = Decoded {
+                    value: std::mem::take(person),
+                    warnings: Vec::new(),
+                    given: Vec::new(),
+                };
+                each(row, Ok(person));
+            }
+            fill.give(people);
+            fill.flags.push(bad);
+        }
+    }
+}
+
+/// How many rows are decoded at a time, column by column, before they
+/// are handed on: enough for each column's loop to pay, few enough that
+/// the people are still in the cache when they are decided.
+const DECODED_ROWS: usize = 64;
+
+/// What reading the columns of a piece carries along: the texts read
+/// last, shared, and the buffers of values and flags of the parts read
+/// before, to use again (a column's values are gathered in one, then
+/// moved into their records).
+struct Fill<'r> {
+    reading: Reading<'r>,
+    recent: Recent,
+    values: Vec<Vec<Value>>,
+    flags: Vec<Vec<bool>>,
+}
+
+impl Fill<'_> {
+    /// An empty buffer of values.
+    fn values(&mut self) -> Vec<Value> {
+        self.values.pop().unwrap_or_default()
+    }
+
+    /// A buffer of values, emptied, to use again.
+    fn give(&mut self, mut values: Vec<Value>) {
+        values.clear();
+        self.values.push(values);
+    }
+
+    /// `n` flags, all unset.
+    fn flags(&mut self, n: usize) -> Vec<bool> {
+        let mut flags = self.flags.pop().unwrap_or_default();
+        flags.clear();
+        flags.resize(n, false);
+        flags
+    }
+}
+
+impl Record<'_> {
+    /// The records of rows `range` of this struct column (`Value::Record`
+    /// each, its fields by slot); `bad[i]` is set for each row
+    /// `range.start + i` that must be decoded row by row.
+    fn fill(&self, range: Range<usize>, bad: &mut [bool], fill: &mut Fill<'_>) -> Vec<Value> {
+        let n = range.len();
+        let mut columns: Vec<Vec<Value>> = Vec::with_capacity(self.fields.len());
+        let fields = self.schema.fields.iter().zip(&self.fields);
+        for (slot, ((_, ty), column)) in fields.enumerate() {
+            columns.push(match column {
+                Some(column) => column.fill(range.clone(), bad, fill),
+                None => {
+                    let mut values = fill.values();
+                    if self.schema.is_required(slot) {
+                        bad.fill(true);
+                    }
+                    values.resize(n, Value::absent(ty));
+                    values
+                }
+            });
+        }
+        let mut records = fill.values();
+        // Each column's values are moved out in order, so that none is
+        // left behind to drop.
+        let mut fields: Vec<_> = columns.iter_mut().map(|c| c.drain(..)).collect();
+        records.extend((0..n).map(|_| {
+            Value::Record(
+                (fields.iter_mut())
+                    .map(|f| f.next().unwrap_or_default())
+                    .collect(),
+            )
+        }));
+        drop(fields);
+        for column in columns {
+            fill.give(column);
+        }
+        records
+    }
+}
+
+impl Column<'_> {
+    /// The values of rows `range` of this column (a record's field or a
+    /// list's elements: a null is none, or an empty list or set, where the
+    /// type allows it); `bad[i]` is set for each row `range.start + i`
+    /// that must be decoded row by row.
+    fn fill(&self, range: Range<usize>, bad: &mut [bool], fill: &mut Fill<'_>) -> Vec<Value> {
+        let start = range.start;
+        let out = fill.values();
+        let reading = fill.reading;
+        match &self.data {
+            Data::Null | Data::Skip => self.each(range, bad, out, |_| Some(Value::None)),
+            Data::Bool(a) => self.each(range, bad, out, |i| Some(Value::Bool(a.value(i)))),
+            Data::Number(n) => self.each(range, bad, out, |i| {
+                n.get(i)
+                    .filter(|n| n.is_finite())
+                    .map(|&n| Value::Number(n))
+            }),
+            Data::Time {
+                micros,
+                naive: false,
+            } => self.each(range, bad, out, |i| {
+                micros
+                    .get(i)
+                    .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(*t))
+                    .map(|&t| Value::Time(t))
+            }),
+            Data::Time {
+                micros,
+                naive: true,
+            } => self.each(range, bad, out, |i| {
+                let t = micros.get(i).copied().unwrap_or(i64::MIN);
+                super::local(t, &Path::Root, reading).ok()
+            }),
+            Data::Duration(d) => self.each(range, bad, out, |i| {
+                Some(Value::Duration(d.get(i).copied().unwrap_or_default()))
+            }),
+            Data::Strings(s) => {
+                let ty = self.ty.non_optional();
+                match &self.entries {
+                    // A dictionary's entries are each read once.
+                    Some(entries) => self.each(range, bad, out, |i| {
+                        let key = s.key(i)?;
+                        let entry = entries.get(key)?;
+                        entry
+                            .get_or_init(|| clean(s.entry(key), ty, reading))
+                            .clone()
+                    }),
+                    None => {
+                        let recent = &mut fill.recent;
+                        self.each(range, bad, out, |i| match ty {
+                            Type::Text => Some(Value::Text(recent.share(s.get(i)))),
+                            ty => clean(s.get(i), ty, reading),
+                        })
+                    }
+                }
+            }
+            Data::List { offsets, element } => {
+                let Some(last) = range.end.checked_sub(1) else {
+                    return out;
+                };
+                let items = offsets.range(start).start..offsets.range(last).end;
+                let first = items.start;
+                let mut lost = fill.flags(items.len());
+                let mut values = element.fill(items, &mut lost, fill);
+                let inner = self.ty.non_optional();
+                // The elements are moved out in order: those of a null
+                // list (there are seldom any) are skipped.
+                let (mut elements, mut at) = (values.drain(..), first);
+                let out = self.each(range, bad, out, |i| {
+                    let r = offsets.range(i);
+                    if let Some(skip) = r.start.checked_sub(at)?.checked_sub(1) {
+                        elements.nth(skip);
+                    }
+                    at = r.end;
+                    let items = elements.by_ref().take(r.len());
+                    if r.is_empty() {
+                        return Some(Value::absent(inner));
+                    }
+                    if lost.get(r.start - first..r.end - first)?.contains(&true) {
+                        items.for_each(drop);
+                        return None;
+                    }
+                    Some(match inner {
+                        Type::Set(_) => Value::set_of(items.collect()),
+                        _ => Value::List(items.collect()),
+                    })
+                });
+                drop(elements);
+                fill.give(values);
+                fill.flags.push(lost);
+                out
+            }
+            Data::Record(record) => {
+                let mut lost = fill.flags(range.len());
+                let mut records = record.fill(range.clone(), &mut lost, fill);
+                let (mut each, mut at) = (records.drain(..), start);
+                let out = self.each(range, bad, out, |i| {
+                    let value = each.nth(i.checked_sub(at)?)?;
+                    at = i + 1;
+                    (!record.is_null(i) && !*lost.get(i - start)?).then_some(value)
+                });
+                drop(each);
+                fill.give(records);
+                fill.flags.push(lost);
+                out
+            }
+        }
+    }
+
+    /// The value of each row of `range` by `value` (`None`: that row is
+    /// bad), a null as the type allows.
+    fn each(
+        &self,
+        range: Range<usize>,
+        bad: &mut [bool],
+        mut out: Vec<Value>,
+        mut value: impl FnMut(usize) -> Option<Value>,
+    ) -> Vec<Value> {
+        let nullable = matches!(self.ty, Type::Optional(_) | Type::List(_) | Type::Set(_));
+        if self.nulls.is_none() && !matches!(self.data, Data::Null) {
+            // No null to look for.
+            out.extend((range.zip(bad.iter_mut())).map(|(i, bad)| {
+                value(i).unwrap_or_else(|| {
+                    *bad = true;
+                    Value::None
+                })
+            }));
+            return out;
+        }
+        out.extend((range.zip(bad.iter_mut())).map(|(i, bad)| {
+            let got = if self.is_null(i) {
+                nullable.then(|| Value::absent(self.ty))
+            } else {
+                value(i)
+            };
+            got.unwrap_or_else(|| {
+                *bad = true;
+                Value::None
+            })
+        }));
+        out
+    }
+}
+
+/// The dictionary entries of a string column, each read when first asked
+/// for: `None` until then; then the value, or `None` where the entry is
+/// bad or warns.
+pub(super) type Entries = Vec<OnceLock<Option<Value>>>;
+
+/// `text` read as `ty`, when that needs no error or warning.
+fn clean(text: &str, ty: &Type, reading: Reading<'_>) -> Option<Value> {
+    if let Some(value) = quick(text, ty) {
+        return Some(value);
+    }
+    let mut warnings = Vec::new();
+    scalar(text, ty, &Path::Root, reading, &mut warnings)
+        .ok()
+        .filter(|_| warnings.is_empty())
+}
