@@ -35,6 +35,9 @@ pub(crate) struct Reader<'a> {
     /// Spare buffers for the elements of lists being read, one per level
     /// of nesting.
     buffers: Vec<Vec<Value>>,
+    /// The fields of the records being read, innermost last: a record's
+    /// values gather here, then move into its allocation at its length.
+    fields: Vec<Value>,
 }
 
 type Result<T> = std::result::Result<T, DataError>;
@@ -50,6 +53,7 @@ impl<'a> Reader<'a> {
             given: Vec::new(),
             recent: Recent::default(),
             buffers: Vec::new(),
+            fields: Vec::new(),
         }
     }
 
@@ -160,9 +164,11 @@ impl<'a> Reader<'a> {
             Type::Bool if first == b't' => self.literal("true").map(|()| Value::Bool(true)),
             Type::Bool if first == b'f' => self.literal("false").map(|()| Value::Bool(false)),
             Type::Number if matches!(first, b'-' | b'0'..=b'9') => self.number().map(Value::Number),
-            Type::Text | Type::Time | Type::Duration | Type::Region | Type::Enum(_)
-                if first == b'"' =>
-            {
+            Type::Text if first == b'"' => {
+                let text = self.string()?;
+                Ok(Value::Text(self.recent.share(&text)))
+            }
+            Type::Time | Type::Duration | Type::Region | Type::Enum(_) if first == b'"' => {
                 if let Some(v) = self.quick_scalar(ty) {
                     return Ok(v);
                 }
@@ -184,13 +190,21 @@ impl<'a> Reader<'a> {
     /// everything else, errors included, to the general path.
     fn quick_scalar(&mut self, ty: &Type) -> Option<Value> {
         let (len, value) = match ty {
-            Type::Time => (
-                25,
-                Value::Time(
-                    time::parse_rfc3339_seconds(self.bytes.get(self.pos + 1..self.pos + 26)?)
-                        .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))?,
-                ),
-            ),
+            Type::Time => {
+                // The string's end: where `+08:00` or `Z` ends it, or found.
+                let start = self.pos + 1;
+                let quote = |at: usize| self.bytes.get(at) == Some(&b'"');
+                let end = match () {
+                    () if quote(start + 25) => start + 25,
+                    () if quote(start + 20) => start + 20,
+                    () => plain_run(self.bytes, start),
+                };
+                // The fast shapes hold no quote, so a string that ends
+                // before `end` does not read as one.
+                let t = time::parse_rfc3339_seconds(self.bytes.get(start..end)?)
+                    .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))?;
+                (end - start, Value::Time(t))
+            }
             Type::Region => {
                 let code = region::parse_code(self.text.get(self.pos + 1..self.pos + 7)?)?;
                 region::lookup(code)?;
@@ -261,6 +275,22 @@ impl<'a> Reader<'a> {
             return Err(self.mismatch(&Type::Record(Arc::new(RecordType::default())), path));
         }
         self.pos += 1;
+        // The values gather on the reader's stack of fields, then move
+        // into one allocation at the record's length.
+        let base = self.fields.len();
+        self.fields
+            .resize_with(base + record.fields.len(), || Value::None);
+        match self.record_fields(record, path, base) {
+            Ok(()) => Ok(self.fields.drain(base..).collect()),
+            Err(e) => {
+                self.fields.truncate(base);
+                Err(e)
+            }
+        }
+    }
+
+    /// The fields of a record, after its `{`, into `self.fields[base..]`.
+    fn record_fields(&mut self, record: &RecordType, path: &Path<'_>, base: usize) -> Result<()> {
         let fields = &record.fields;
         // The key in the data of each field: its name, unless the schema
         // gives some fields keys of their own (`name from "key"`).
@@ -268,16 +298,6 @@ impl<'a> Reader<'a> {
         let data_key = |slot: usize| match (plain, fields.get(slot)) {
             (true, Some((name, _))) => name.as_str(),
             _ => record.key(slot),
-        };
-        // Small records are gathered on the stack, so that a record costs a
-        // single allocation.
-        let mut small: [Value; SMALL] = [const { Value::None }; SMALL];
-        let mut large: Vec<Value> = Vec::new();
-        let values: &mut [Value] = if fields.len() <= SMALL {
-            &mut small[..fields.len()]
-        } else {
-            large.resize(fields.len(), Value::None);
-            &mut large
         };
         let mut given = Given::new(fields.len());
         // Fields the schema does not declare, kept (only when met) to see
@@ -301,13 +321,9 @@ impl<'a> Reader<'a> {
                 // one after the last first, straight on the bytes (a key has
                 // no quote or backslash, the checker sees to it, so equal
                 // bytes followed by a quote are that very key).
-                let next_key = (expected < fields.len()).then(|| data_key(expected));
+                let next_key = fields.get(expected).map(|_| data_key(expected));
                 let slot = match next_key {
-                    Some(name)
-                        if self.bytes.get(self.pos + 1..self.pos + 1 + name.len())
-                            == Some(name.as_bytes())
-                            && self.bytes.get(self.pos + 1 + name.len()) == Some(&b'"') =>
-                    {
+                    Some(name) if key_here(self.bytes, self.pos + 1, name.as_bytes()) => {
                         self.pos += name.len() + 2;
                         Some(expected)
                     }
@@ -327,18 +343,24 @@ impl<'a> Reader<'a> {
                         slot
                     }
                 };
-                self.expect(b':', "`:`")?;
-                expected = slot.map_or(expected, |s| s + 1);
-                match slot {
-                    Some(slot) => {
-                        let ty = &fields[slot].1;
+                if self.bytes.get(self.pos) == Some(&b':') {
+                    self.pos += 1;
+                } else {
+                    self.expect(b':', "`:`")?;
+                }
+                match slot.and_then(|slot| Some((slot, &fields.get(slot)?.1))) {
+                    Some((slot, ty)) => {
+                        expected = slot + 1;
                         let here = Path::Field(path, data_key(slot));
                         if given.insert(slot) {
                             return Err(
                                 self.error(key_at, format!("{}: given twice", here.quoted()))
                             );
                         }
-                        values[slot] = self.value(ty, &here)?;
+                        let value = self.value(ty, &here)?;
+                        if let Some(place) = self.fields.get_mut(base + slot) {
+                            *place = value;
+                        }
                     }
                     None => self.skip(0)?,
                 }
@@ -372,7 +394,10 @@ impl<'a> Reader<'a> {
         if partial {
             self.given = (0..fields.len()).map(|slot| given.contains(slot)).collect();
         }
-        for (slot, ((_, ty), value)) in fields.iter().zip(values.iter_mut()).enumerate() {
+        if given.all(fields.len()) {
+            return Ok(());
+        }
+        for (slot, (_, ty)) in fields.iter().enumerate() {
             if given.contains(slot) {
                 continue;
             }
@@ -387,9 +412,9 @@ impl<'a> Reader<'a> {
                     format!("{record}: required field `{name}` is missing"),
                 ));
             }
-            *value = Value::absent(ty);
+            self.fields[base + slot] = Value::absent(ty);
         }
-        Ok(values.iter_mut().map(std::mem::take).collect())
+        Ok(())
     }
 
     /// The error for a field the schema does not declare (`--strict`, and
@@ -651,9 +676,6 @@ impl Recent {
     }
 }
 
-/// Records with at most this many fields are gathered on the stack.
-const SMALL: usize = 12;
-
 /// Which fields of a record were given, without allocating for records of
 /// up to 64 fields.
 struct Given {
@@ -688,6 +710,26 @@ impl Given {
             Some(b) => *b,
             None => self.small & (1 << slot) != 0,
         }
+    }
+
+    /// Whether all of `fields` fields were given.
+    fn all(&self, fields: usize) -> bool {
+        if self.large.is_empty() {
+            self.small.count_ones() as usize == fields
+        } else {
+            self.large.iter().all(|b| *b)
+        }
+    }
+}
+
+/// Whether `key` and a closing quote stand at `pos`, compared byte by byte
+/// (the keys of a schema are short: a call to compare them costs more
+/// than comparing).
+#[inline]
+fn key_here(bytes: &[u8], pos: usize, key: &[u8]) -> bool {
+    match bytes.get(pos..=pos + key.len()) {
+        Some([here @ .., b'"']) => here.iter().zip(key).all(|(a, b)| a == b),
+        _ => false,
     }
 }
 
