@@ -94,14 +94,25 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The next byte after white space, or an error at the end.
+    #[inline]
+    fn next_byte(&mut self) -> Result<u8> {
+        match self.bytes.get(self.pos) {
+            Some(&b) if b > b' ' => Ok(b),
+            _ => {
+                self.ws();
+                self.peek()
+            }
+        }
+    }
+
     fn peek(&self) -> Result<u8> {
         self.bytes.get(self.pos).copied().ok_or_else(|| self.eof())
     }
 
     /// Consumes `byte` after white space, or says what was expected.
     fn expect(&mut self, byte: u8, what: &str) -> Result<()> {
-        self.ws();
-        if self.peek()? == byte {
+        if self.next_byte()? == byte {
             self.pos += 1;
             Ok(())
         } else {
@@ -142,8 +153,7 @@ impl<'a> Reader<'a> {
 
     /// One value of type `ty` at `path`.
     fn value(&mut self, ty: &Type, path: &Path<'_>) -> Result<Value> {
-        self.ws();
-        let first = self.peek()?;
+        let first = self.next_byte()?;
         match ty {
             Type::Optional(inner) => {
                 if first == b'n' {
@@ -234,8 +244,7 @@ impl<'a> Reader<'a> {
 
     fn list(&mut self, ty: &Type, element: &Type, path: &Path<'_>) -> Result<Value> {
         self.pos += 1; // `[`
-        self.ws();
-        if self.peek()? == b']' {
+        if self.next_byte()? == b']' {
             self.pos += 1;
             return Ok(Value::absent(ty));
         }
@@ -256,8 +265,7 @@ impl<'a> Reader<'a> {
         loop {
             let here = Path::Index(path, items.len());
             items.push(self.value(element, &here)?);
-            self.ws();
-            match self.peek()? {
+            match self.next_byte()? {
                 b',' => self.pos += 1,
                 b']' => {
                     self.pos += 1;
@@ -270,8 +278,7 @@ impl<'a> Reader<'a> {
     }
 
     fn record(&mut self, record: &RecordType, path: &Path<'_>) -> Result<Arc<[Value]>> {
-        self.ws();
-        if self.peek()? != b'{' {
+        if self.next_byte()? != b'{' {
             return Err(self.mismatch(&Type::Record(Arc::new(RecordType::default())), path));
         }
         self.pos += 1;
@@ -304,14 +311,13 @@ impl<'a> Reader<'a> {
         // whether one is a misspelling of a field left out.
         let mut unknown: Vec<String> = Vec::new();
         let mut expected = 0;
-        self.ws();
-        if self.peek()? == b'}' {
+        if self.next_byte()? == b'}' {
             self.pos += 1;
         } else {
             loop {
-                self.ws();
+                let first = self.next_byte()?;
                 let key_at = self.pos;
-                if self.peek()? != b'"' {
+                if first != b'"' {
                     return Err(self.error(
                         self.pos,
                         "not valid JSON: expected a field name in double quotes".into(),
@@ -364,8 +370,7 @@ impl<'a> Reader<'a> {
                     }
                     None => self.skip(0)?,
                 }
-                self.ws();
-                match self.peek()? {
+                match self.next_byte()? {
                     b',' => self.pos += 1,
                     b'}' => {
                         self.pos += 1;
@@ -595,8 +600,7 @@ impl<'a> Reader<'a> {
         if depth > MAX_SKIP_DEPTH {
             return Err(self.error(self.pos, "nested too deeply".into()));
         }
-        self.ws();
-        match self.peek()? {
+        match self.next_byte()? {
             b'"' => self.string().map(drop),
             b't' => self.literal("true"),
             b'f' => self.literal("false"),
@@ -605,15 +609,13 @@ impl<'a> Reader<'a> {
             open @ (b'[' | b'{') => {
                 let close = if open == b'[' { b']' } else { b'}' };
                 self.pos += 1;
-                self.ws();
-                if self.peek()? == close {
+                if self.next_byte()? == close {
                     self.pos += 1;
                     return Ok(());
                 }
                 loop {
                     if open == b'{' {
-                        self.ws();
-                        if self.peek()? != b'"' {
+                        if self.next_byte()? != b'"' {
                             return Err(self.error(
                                 self.pos,
                                 "not valid JSON: expected a field name in double quotes".into(),
@@ -623,8 +625,7 @@ impl<'a> Reader<'a> {
                         self.expect(b':', "`:`")?;
                     }
                     self.skip(depth + 1)?;
-                    self.ws();
-                    match self.peek()? {
+                    match self.next_byte()? {
                         b',' => self.pos += 1,
                         b if b == close => {
                             self.pos += 1;
