@@ -35,6 +35,9 @@ pub(crate) struct Reader<'a> {
     /// Spare buffers for the elements of lists being read, one per level
     /// of nesting.
     buffers: Vec<Vec<Value>>,
+    /// The fields of the records being read, innermost last: a record's
+    /// values gather here, then move into its allocation at its length.
+    fields: Vec<Value>,
 }
 
 type Result<T> = std::result::Result<T, DataError>;
@@ -50,6 +53,7 @@ impl<'a> Reader<'a> {
             given: Vec::new(),
             recent: Recent::default(),
             buffers: Vec::new(),
+            fields: Vec::new(),
         }
     }
 
@@ -90,14 +94,25 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The next byte after white space, or an error at the end.
+    #[inline]
+    fn next_byte(&mut self) -> Result<u8> {
+        match self.bytes.get(self.pos) {
+            Some(&b) if b > b' ' => Ok(b),
+            _ => {
+                self.ws();
+                self.peek()
+            }
+        }
+    }
+
     fn peek(&self) -> Result<u8> {
         self.bytes.get(self.pos).copied().ok_or_else(|| self.eof())
     }
 
     /// Consumes `byte` after white space, or says what was expected.
     fn expect(&mut self, byte: u8, what: &str) -> Result<()> {
-        self.ws();
-        if self.peek()? == byte {
+        if self.next_byte()? == byte {
             self.pos += 1;
             Ok(())
         } else {
@@ -138,8 +153,7 @@ impl<'a> Reader<'a> {
 
     /// One value of type `ty` at `path`.
     fn value(&mut self, ty: &Type, path: &Path<'_>) -> Result<Value> {
-        self.ws();
-        let first = self.peek()?;
+        let first = self.next_byte()?;
         match ty {
             Type::Optional(inner) => {
                 if first == b'n' {
@@ -160,9 +174,11 @@ impl<'a> Reader<'a> {
             Type::Bool if first == b't' => self.literal("true").map(|()| Value::Bool(true)),
             Type::Bool if first == b'f' => self.literal("false").map(|()| Value::Bool(false)),
             Type::Number if matches!(first, b'-' | b'0'..=b'9') => self.number().map(Value::Number),
-            Type::Text | Type::Time | Type::Duration | Type::Region | Type::Enum(_)
-                if first == b'"' =>
-            {
+            Type::Text if first == b'"' => {
+                let text = self.string()?;
+                Ok(Value::Text(self.recent.share(&text)))
+            }
+            Type::Time | Type::Duration | Type::Region | Type::Enum(_) if first == b'"' => {
                 if let Some(v) = self.quick_scalar(ty) {
                     return Ok(v);
                 }
@@ -184,13 +200,21 @@ impl<'a> Reader<'a> {
     /// everything else, errors included, to the general path.
     fn quick_scalar(&mut self, ty: &Type) -> Option<Value> {
         let (len, value) = match ty {
-            Type::Time => (
-                25,
-                Value::Time(
-                    time::parse_rfc3339_seconds(self.bytes.get(self.pos + 1..self.pos + 26)?)
-                        .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))?,
-                ),
-            ),
+            Type::Time => {
+                // The string's end: where `+08:00` or `Z` ends it, or found.
+                let start = self.pos + 1;
+                let quote = |at: usize| self.bytes.get(at) == Some(&b'"');
+                let end = match () {
+                    () if quote(start + 25) => start + 25,
+                    () if quote(start + 20) => start + 20,
+                    () => plain_run(self.bytes, start),
+                };
+                // The fast shapes hold no quote, so a string that ends
+                // before `end` does not read as one.
+                let t = time::parse_rfc3339_seconds(self.bytes.get(start..end)?)
+                    .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))?;
+                (end - start, Value::Time(t))
+            }
             Type::Region => {
                 let code = region::parse_code(self.text.get(self.pos + 1..self.pos + 7)?)?;
                 region::lookup(code)?;
@@ -220,8 +244,7 @@ impl<'a> Reader<'a> {
 
     fn list(&mut self, ty: &Type, element: &Type, path: &Path<'_>) -> Result<Value> {
         self.pos += 1; // `[`
-        self.ws();
-        if self.peek()? == b']' {
+        if self.next_byte()? == b']' {
             self.pos += 1;
             return Ok(Value::absent(ty));
         }
@@ -242,8 +265,7 @@ impl<'a> Reader<'a> {
         loop {
             let here = Path::Index(path, items.len());
             items.push(self.value(element, &here)?);
-            self.ws();
-            match self.peek()? {
+            match self.next_byte()? {
                 b',' => self.pos += 1,
                 b']' => {
                     self.pos += 1;
@@ -256,11 +278,26 @@ impl<'a> Reader<'a> {
     }
 
     fn record(&mut self, record: &RecordType, path: &Path<'_>) -> Result<Arc<[Value]>> {
-        self.ws();
-        if self.peek()? != b'{' {
+        if self.next_byte()? != b'{' {
             return Err(self.mismatch(&Type::Record(Arc::new(RecordType::default())), path));
         }
         self.pos += 1;
+        // The values gather on the reader's stack of fields, then move
+        // into one allocation at the record's length.
+        let base = self.fields.len();
+        self.fields
+            .resize_with(base + record.fields.len(), || Value::None);
+        match self.record_fields(record, path, base) {
+            Ok(()) => Ok(self.fields.drain(base..).collect()),
+            Err(e) => {
+                self.fields.truncate(base);
+                Err(e)
+            }
+        }
+    }
+
+    /// The fields of a record, after its `{`, into `self.fields[base..]`.
+    fn record_fields(&mut self, record: &RecordType, path: &Path<'_>, base: usize) -> Result<()> {
         let fields = &record.fields;
         // The key in the data of each field: its name, unless the schema
         // gives some fields keys of their own (`name from "key"`).
@@ -269,29 +306,18 @@ impl<'a> Reader<'a> {
             (true, Some((name, _))) => name.as_str(),
             _ => record.key(slot),
         };
-        // Small records are gathered on the stack, so that a record costs a
-        // single allocation.
-        let mut small: [Value; SMALL] = [const { Value::None }; SMALL];
-        let mut large: Vec<Value> = Vec::new();
-        let values: &mut [Value] = if fields.len() <= SMALL {
-            &mut small[..fields.len()]
-        } else {
-            large.resize(fields.len(), Value::None);
-            &mut large
-        };
         let mut given = Given::new(fields.len());
         // Fields the schema does not declare, kept (only when met) to see
         // whether one is a misspelling of a field left out.
         let mut unknown: Vec<String> = Vec::new();
         let mut expected = 0;
-        self.ws();
-        if self.peek()? == b'}' {
+        if self.next_byte()? == b'}' {
             self.pos += 1;
         } else {
             loop {
-                self.ws();
+                let first = self.next_byte()?;
                 let key_at = self.pos;
-                if self.peek()? != b'"' {
+                if first != b'"' {
                     return Err(self.error(
                         self.pos,
                         "not valid JSON: expected a field name in double quotes".into(),
@@ -301,13 +327,9 @@ impl<'a> Reader<'a> {
                 // one after the last first, straight on the bytes (a key has
                 // no quote or backslash, the checker sees to it, so equal
                 // bytes followed by a quote are that very key).
-                let next_key = (expected < fields.len()).then(|| data_key(expected));
+                let next_key = fields.get(expected).map(|_| data_key(expected));
                 let slot = match next_key {
-                    Some(name)
-                        if self.bytes.get(self.pos + 1..self.pos + 1 + name.len())
-                            == Some(name.as_bytes())
-                            && self.bytes.get(self.pos + 1 + name.len()) == Some(&b'"') =>
-                    {
+                    Some(name) if key_here(self.bytes, self.pos + 1, name.as_bytes()) => {
                         self.pos += name.len() + 2;
                         Some(expected)
                     }
@@ -327,23 +349,28 @@ impl<'a> Reader<'a> {
                         slot
                     }
                 };
-                self.expect(b':', "`:`")?;
-                expected = slot.map_or(expected, |s| s + 1);
-                match slot {
-                    Some(slot) => {
-                        let ty = &fields[slot].1;
+                if self.bytes.get(self.pos) == Some(&b':') {
+                    self.pos += 1;
+                } else {
+                    self.expect(b':', "`:`")?;
+                }
+                match slot.and_then(|slot| Some((slot, &fields.get(slot)?.1))) {
+                    Some((slot, ty)) => {
+                        expected = slot + 1;
                         let here = Path::Field(path, data_key(slot));
                         if given.insert(slot) {
                             return Err(
                                 self.error(key_at, format!("{}: given twice", here.quoted()))
                             );
                         }
-                        values[slot] = self.value(ty, &here)?;
+                        let value = self.value(ty, &here)?;
+                        if let Some(place) = self.fields.get_mut(base + slot) {
+                            *place = value;
+                        }
                     }
                     None => self.skip(0)?,
                 }
-                self.ws();
-                match self.peek()? {
+                match self.next_byte()? {
                     b',' => self.pos += 1,
                     b'}' => {
                         self.pos += 1;
@@ -372,7 +399,10 @@ impl<'a> Reader<'a> {
         if partial {
             self.given = (0..fields.len()).map(|slot| given.contains(slot)).collect();
         }
-        for (slot, ((_, ty), value)) in fields.iter().zip(values.iter_mut()).enumerate() {
+        if given.all(fields.len()) {
+            return Ok(());
+        }
+        for (slot, (_, ty)) in fields.iter().enumerate() {
             if given.contains(slot) {
                 continue;
             }
@@ -387,9 +417,9 @@ impl<'a> Reader<'a> {
                     format!("{record}: required field `{name}` is missing"),
                 ));
             }
-            *value = Value::absent(ty);
+            self.fields[base + slot] = Value::absent(ty);
         }
-        Ok(values.iter_mut().map(std::mem::take).collect())
+        Ok(())
     }
 
     /// The error for a field the schema does not declare (`--strict`, and
@@ -570,8 +600,7 @@ impl<'a> Reader<'a> {
         if depth > MAX_SKIP_DEPTH {
             return Err(self.error(self.pos, "nested too deeply".into()));
         }
-        self.ws();
-        match self.peek()? {
+        match self.next_byte()? {
             b'"' => self.string().map(drop),
             b't' => self.literal("true"),
             b'f' => self.literal("false"),
@@ -580,15 +609,13 @@ impl<'a> Reader<'a> {
             open @ (b'[' | b'{') => {
                 let close = if open == b'[' { b']' } else { b'}' };
                 self.pos += 1;
-                self.ws();
-                if self.peek()? == close {
+                if self.next_byte()? == close {
                     self.pos += 1;
                     return Ok(());
                 }
                 loop {
                     if open == b'{' {
-                        self.ws();
-                        if self.peek()? != b'"' {
+                        if self.next_byte()? != b'"' {
                             return Err(self.error(
                                 self.pos,
                                 "not valid JSON: expected a field name in double quotes".into(),
@@ -598,8 +625,7 @@ impl<'a> Reader<'a> {
                         self.expect(b':', "`:`")?;
                     }
                     self.skip(depth + 1)?;
-                    self.ws();
-                    match self.peek()? {
+                    match self.next_byte()? {
                         b',' => self.pos += 1,
                         b if b == close => {
                             self.pos += 1;
@@ -651,9 +677,6 @@ impl Recent {
     }
 }
 
-/// Records with at most this many fields are gathered on the stack.
-const SMALL: usize = 12;
-
 /// Which fields of a record were given, without allocating for records of
 /// up to 64 fields.
 struct Given {
@@ -688,6 +711,26 @@ impl Given {
             Some(b) => *b,
             None => self.small & (1 << slot) != 0,
         }
+    }
+
+    /// Whether all of `fields` fields were given.
+    fn all(&self, fields: usize) -> bool {
+        if self.large.is_empty() {
+            self.small.count_ones() as usize == fields
+        } else {
+            self.large.iter().all(|b| *b)
+        }
+    }
+}
+
+/// Whether `key` and a closing quote stand at `pos`, compared byte by byte
+/// (the keys of a schema are short: a call to compare them costs more
+/// than comparing).
+#[inline]
+fn key_here(bytes: &[u8], pos: usize, key: &[u8]) -> bool {
+    match bytes.get(pos..=pos + key.len()) {
+        Some([here @ .., b'"']) => here.iter().zip(key).all(|(a, b)| a == b),
+        _ => false,
     }
 }
 

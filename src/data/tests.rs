@@ -214,6 +214,34 @@ fn data_reads_every_form_of_time_the_language_does() {
     assert_eq!(at("2021-10-31"), at("2021-10-31T00:00:00+08:00"));
 }
 
+#[test]
+fn instants_read_fast_read_as_the_general_path_does() {
+    let at = |from: &str| {
+        first_from(&format!(
+            r#"{{"stays": [{{"region": "110105", "from": "{from}", "to": null}}]}}"#
+        ))
+    };
+    let general = |text: &str| crate::time::parse_instant(text, &tz(), Default::default()).ok();
+    for text in [
+        "2021-10-31T09:00:00+08:00",
+        "2021-10-31T01:00:00Z",
+        "2021-10-31T01:00:00.25Z",
+        "2021-10-31T09:00:00.123456789+08:00",
+        "2021-10-31T01:00:00z",
+    ] {
+        assert_eq!(at(text), general(text), "{text}");
+        assert!(at(text).is_some(), "{text}");
+    }
+    // An escape, or a string that ends before the shape would, is read
+    // by the general path.
+    assert_eq!(at(r"2021-10-31T01:00:00\u005a"), at("2021-10-31T01:00:00Z"));
+    assert_eq!(at(r"2021-10-31T01:00:00Z\u0041"), None);
+    assert!(
+        err(r#"{"stays": [{"region": "110105", "from": "2021-10-31T01:00:00Z\u0041"}]}"#)
+            .contains("stays[0].from")
+    );
+}
+
 fn warnings(text: &str) -> Vec<DataWarning> {
     decode(text, &schema(), lenient(&tz()))
         .map(|d| d.warnings)
