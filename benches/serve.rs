@@ -371,7 +371,8 @@ fn admin_server(dir: &std::path::Path, policies: &str, extra: &[&str]) -> Server
 /// 1,000 reloads (by rename, a broken version every tenth) under load.
 fn reloads(people: &[String], quick: bool) {
     let dir = binary::temp("serve-bench-reload");
-    let _ = std::fs::create_dir_all(&dir);
+    // The policy uses libraries beside it.
+    binary::copy_libraries(&dir);
     let policy = dir.join("beijing.policy");
     let original = std::fs::read_to_string(POLICY).unwrap();
     std::fs::write(&policy, &original).unwrap();
