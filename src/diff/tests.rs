@@ -3,16 +3,12 @@ use super::*;
 use crate::eval::population;
 use crate::explain::Words;
 
-const OLD: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/policies/beijing-2021-10-30.policy"
-);
+const OLD: &str = population::POLICY;
 const NEW: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/diff/beijing-24h.policy"
 );
-const FACTS: &str = include_str!("../../examples/beijing/facts.json");
-const NOW: &str = "2021-11-01T10:00:00+08:00";
+use population::{FACTS, NOW};
 
 fn load(path: &str) -> (Policy, Facts, i64) {
     let policy = Policy::load(path).unwrap_or_else(|e| unreachable!("{e}"));

@@ -423,14 +423,9 @@ fn changes_at_no_instant_of_the_data_are_found_exactly() {
 
 /// The shipped Beijing policy and its example facts.
 fn beijing() -> (Policy, Facts) {
-    let policy = Policy::load(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/policies/beijing-2021-10-30.policy"
-    ))
-    .unwrap_or_else(|e| unreachable!("{e}"));
-    let facts = policy
-        .facts(include_str!("../../examples/beijing/facts.json"))
-        .unwrap_or_else(|e| unreachable!("{e}"));
+    use crate::eval::population::{FACTS, POLICY};
+    let policy = Policy::load(POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+    let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
     (policy, facts)
 }
 

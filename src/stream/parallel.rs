@@ -526,17 +526,10 @@ mod tests {
     }
 
     fn beijing() -> (Policy, Facts, i64) {
-        let policy = Policy::load(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/policies/beijing-2021-10-30.policy"
-        ))
-        .unwrap_or_else(|e| unreachable!("{e}"));
-        let facts = policy
-            .facts(include_str!("../../examples/beijing/facts.json"))
-            .unwrap_or_else(|e| unreachable!("{e}"));
-        let now = policy
-            .instant("2021-11-01T10:00:00+08:00")
-            .unwrap_or_else(|e| unreachable!("{e}"));
+        use crate::eval::population::{FACTS, NOW, POLICY};
+        let policy = Policy::load(POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+        let facts = policy.facts(FACTS).unwrap_or_else(|e| unreachable!("{e}"));
+        let now = policy.instant(NOW).unwrap_or_else(|e| unreachable!("{e}"));
         (policy, facts, now)
     }
 
