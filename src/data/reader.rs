@@ -697,11 +697,21 @@ pub(crate) struct Scratch {
     pool: Pool,
 }
 
+#[cfg(test)]
+impl Scratch {
+    /// How many free allocations the pool keeps, and the most values they
+    /// hold together.
+    pub(crate) fn pooled(&self) -> (usize, usize) {
+        let free = self.pool.free.iter().flatten();
+        (free.clone().count(), free.map(|b| b.len()).sum())
+    }
+}
+
 /// Records and lists up to this length are pooled.
-const POOLED_LEN: usize = 32;
+pub(crate) const POOLED_LEN: usize = 32;
 
 /// How many free allocations of one length the pool keeps.
-const POOLED: usize = 64;
+pub(crate) const POOLED: usize = 64;
 
 /// How many handed-out allocations the pool keeps track of; those of a
 /// document with more are freed as before, one by one.
