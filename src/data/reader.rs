@@ -44,6 +44,11 @@ impl<'a, 's> Reader<'a, 's> {
     pub(crate) fn new(text: &'a str, reading: Reading<'a>, scratch: &'s mut Scratch) -> Self {
         scratch.pool.recycle();
         scratch.fields.clear();
+        // A document far longer than most leaves no large buffers behind.
+        scratch.fields.shrink_to(KEPT_VALUES);
+        for buffer in &mut scratch.buffers {
+            buffer.shrink_to(KEPT_VALUES);
+        }
         Reader {
             text,
             bytes: text.as_bytes(),
@@ -252,7 +257,10 @@ impl<'a, 's> Reader<'a, 's> {
         let mut items = self.scratch.buffers.pop().unwrap_or_default();
         let read = self.elements(element, path, &mut items);
         let value = match ty {
-            Type::Set(_) => Value::set_of(std::mem::take(&mut items)),
+            Type::Set(_) => {
+                Value::as_set(&mut items);
+                Value::Set(self.scratch.pool.block(items.drain(..)))
+            }
             _ => Value::List(self.scratch.pool.block(items.drain(..))),
         };
         self.scratch.buffers.push(items);
@@ -706,6 +714,10 @@ impl Scratch {
         (free.clone().count(), free.map(|b| b.len()).sum())
     }
 }
+
+/// How many values a buffer of the scratch keeps room for between
+/// documents.
+const KEPT_VALUES: usize = 1 << 12;
 
 /// Records and lists up to this length are pooled.
 pub(crate) const POOLED_LEN: usize = 32;
