@@ -97,9 +97,14 @@ impl Value {
 
     /// A set holding `items`.
     pub fn set_of(mut items: Vec<Value>) -> Value {
+        Value::as_set(&mut items);
+        Value::Set(items.into())
+    }
+
+    /// Puts `items` in a set's order: sorted, without duplicates.
+    pub(crate) fn as_set(items: &mut Vec<Value>) {
         items.sort_unstable();
         items.dedup();
-        Value::Set(items.into())
     }
 
     fn rank(&self) -> u8 {

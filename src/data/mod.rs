@@ -14,6 +14,8 @@ mod help;
 pub(crate) mod path;
 pub(crate) mod reader;
 
+use std::cell::RefCell;
+
 use jiff::tz::TimeZone;
 use miette::Diagnostic;
 use thiserror::Error;
@@ -21,7 +23,7 @@ use thiserror::Error;
 use crate::time::Resolve;
 use crate::types::RecordType;
 use crate::value::Value;
-use reader::Reader;
+use reader::{Reader, Scratch};
 
 /// Data that does not fit the schema, or is not JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Error, Diagnostic)]
@@ -136,14 +138,33 @@ pub(crate) const EOF: &str = "the JSON ends too early";
 
 /// Decodes one JSON document (a person or the facts) against `schema`,
 /// read as `reading` says.
+///
+/// Each thread reads into storage of its own that it reuses from one
+/// document to the next ([`reader::Scratch`]): once the values of the
+/// documents it read before are dropped, reading allocates nothing for
+/// records and lists.
 pub fn decode(text: &str, schema: &RecordType, reading: Reading<'_>) -> Result<Decoded, DataError> {
-    let mut reader = Reader::new(text, reading);
-    let value = reader.document(schema)?;
-    Ok(Decoded {
-        value,
-        warnings: reader.warnings,
-        given: reader.given,
-    })
+    thread_local! {
+        static SCRATCH: RefCell<Scratch> = RefCell::default();
+    }
+    let read = |scratch: &mut Scratch| {
+        let mut reader = Reader::new(text, reading, scratch);
+        let value = reader.document(schema)?;
+        Ok(Decoded {
+            value,
+            warnings: reader.warnings,
+            given: reader.given,
+        })
+    };
+    SCRATCH
+        .try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => read(&mut scratch),
+            // Never the case (reading calls no reading), but then a
+            // scratch of its own.
+            Err(_) => read(&mut Scratch::default()),
+        })
+        // The thread is ending: a scratch of its own too.
+        .unwrap_or_else(|_| read(&mut Scratch::default()))
 }
 
 /// Whether `e` means the text ended inside a value (so a JSON document may

@@ -22,7 +22,7 @@ use crate::value::Value;
 const MAX_SKIP_DEPTH: usize = 128;
 
 /// The reader's position in one JSON document.
-pub(crate) struct Reader<'a> {
+pub(crate) struct Reader<'a, 's> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
@@ -32,18 +32,23 @@ pub(crate) struct Reader<'a> {
     pub(crate) given: Vec<bool>,
     /// The texts read last, shared.
     recent: Recent,
-    /// Spare buffers for the elements of lists being read, one per level
-    /// of nesting.
-    buffers: Vec<Vec<Value>>,
-    /// The fields of the records being read, innermost last: a record's
-    /// values gather here, then move into its allocation at its length.
-    fields: Vec<Value>,
+    /// What it reuses from the documents read before.
+    scratch: &'s mut Scratch,
 }
 
 type Result<T> = std::result::Result<T, DataError>;
 
-impl<'a> Reader<'a> {
-    pub(crate) fn new(text: &'a str, reading: Reading<'a>) -> Self {
+impl<'a, 's> Reader<'a, 's> {
+    /// A reader of `text` that reuses `scratch`, taking back first what the
+    /// values of the documents read before no longer hold.
+    pub(crate) fn new(text: &'a str, reading: Reading<'a>, scratch: &'s mut Scratch) -> Self {
+        scratch.pool.recycle();
+        scratch.fields.clear();
+        // A document far longer than most leaves no large buffers behind.
+        scratch.fields.shrink_to(KEPT_VALUES);
+        for buffer in &mut scratch.buffers {
+            buffer.shrink_to(KEPT_VALUES);
+        }
         Reader {
             text,
             bytes: text.as_bytes(),
@@ -52,8 +57,7 @@ impl<'a> Reader<'a> {
             warnings: Vec::new(),
             given: Vec::new(),
             recent: Recent::default(),
-            buffers: Vec::new(),
-            fields: Vec::new(),
+            scratch,
         }
     }
 
@@ -250,13 +254,16 @@ impl<'a> Reader<'a> {
         }
         // Elements gather in a reused buffer; the list is then allocated
         // once, at its length.
-        let mut items = self.buffers.pop().unwrap_or_default();
+        let mut items = self.scratch.buffers.pop().unwrap_or_default();
         let read = self.elements(element, path, &mut items);
         let value = match ty {
-            Type::Set(_) => Value::set_of(std::mem::take(&mut items)),
-            _ => Value::List(items.drain(..).collect()),
+            Type::Set(_) => {
+                Value::as_set(&mut items);
+                Value::Set(self.scratch.pool.block(items.drain(..)))
+            }
+            _ => Value::List(self.scratch.pool.block(items.drain(..))),
         };
-        self.buffers.push(items);
+        self.scratch.buffers.push(items);
         read?;
         Ok(value)
     }
@@ -284,13 +291,17 @@ impl<'a> Reader<'a> {
         self.pos += 1;
         // The values gather on the reader's stack of fields, then move
         // into one allocation at the record's length.
-        let base = self.fields.len();
-        self.fields
+        let base = self.scratch.fields.len();
+        self.scratch
+            .fields
             .resize_with(base + record.fields.len(), || Value::None);
         match self.record_fields(record, path, base) {
-            Ok(()) => Ok(self.fields.drain(base..).collect()),
+            Ok(()) => {
+                let Scratch { fields, pool, .. } = &mut *self.scratch;
+                Ok(pool.block(fields.drain(base..)))
+            }
             Err(e) => {
-                self.fields.truncate(base);
+                self.scratch.fields.truncate(base);
                 Err(e)
             }
         }
@@ -364,7 +375,7 @@ impl<'a> Reader<'a> {
                             );
                         }
                         let value = self.value(ty, &here)?;
-                        if let Some(place) = self.fields.get_mut(base + slot) {
+                        if let Some(place) = self.scratch.fields.get_mut(base + slot) {
                             *place = value;
                         }
                     }
@@ -417,7 +428,9 @@ impl<'a> Reader<'a> {
                     format!("{record}: required field `{name}` is missing"),
                 ));
             }
-            self.fields[base + slot] = Value::absent(ty);
+            if let Some(place) = self.scratch.fields.get_mut(base + slot) {
+                *place = Value::absent(ty);
+            }
         }
         Ok(())
     }
@@ -674,6 +687,107 @@ impl Recent {
         self.texts[self.next % RECENT] = Some(Arc::clone(&fresh));
         self.next += 1;
         fresh
+    }
+}
+
+/// What a reader reuses from one document to the next (one per thread:
+/// [`super::decode`]), so that reading a line allocates nothing for its
+/// records and lists once the lines before it are no longer held.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    /// Spare buffers for the elements of lists being read, one per level
+    /// of nesting.
+    buffers: Vec<Vec<Value>>,
+    /// The fields of the records being read, innermost last: a record's
+    /// values gather here, then move into its allocation.
+    fields: Vec<Value>,
+    /// The allocations of records and lists.
+    pool: Pool,
+}
+
+#[cfg(test)]
+impl Scratch {
+    /// How many free allocations the pool keeps, and the most values they
+    /// hold together.
+    pub(crate) fn pooled(&self) -> (usize, usize) {
+        let free = self.pool.free.iter().flatten();
+        (free.clone().count(), free.map(|b| b.len()).sum())
+    }
+}
+
+/// How many values a buffer of the scratch keeps room for between
+/// documents.
+const KEPT_VALUES: usize = 1 << 12;
+
+/// Records and lists up to this length are pooled.
+pub(crate) const POOLED_LEN: usize = 32;
+
+/// How many free allocations of one length the pool keeps.
+pub(crate) const POOLED: usize = 64;
+
+/// How many handed-out allocations the pool keeps track of; those of a
+/// document with more are freed as before, one by one.
+const HELD: usize = 1 << 16;
+
+/// The allocations of the records and lists a reader made, reused once
+/// nothing else holds them: a decided person is dropped before the next
+/// line is read, and its allocations serve that line instead of being
+/// freed one by one and made again. An allocation still held (a record
+/// kept by the caller, the facts) is simply let go. What the pool keeps
+/// is bounded ([`POOLED`] of each length up to [`POOLED_LEN`]), whatever
+/// the number of documents.
+#[derive(Default)]
+struct Pool {
+    /// The allocations handed out since the last [`Pool::recycle`], in
+    /// the order they were made: the elements of a list and the fields of
+    /// a record before it.
+    held: Vec<Arc<[Value]>>,
+    /// Allocations nothing else holds, by length, their values none.
+    free: Vec<Vec<Arc<[Value]>>>,
+}
+
+impl Pool {
+    /// Takes back the allocations handed out that nothing else holds any
+    /// more. The last made first: emptying a record lets go of the lists
+    /// and records in it, which are then free as well.
+    fn recycle(&mut self) {
+        if self.free.is_empty() {
+            self.free.resize_with(POOLED_LEN + 1, Vec::new);
+        }
+        while let Some(mut block) = self.held.pop() {
+            let Some(values) = Arc::get_mut(&mut block) else {
+                continue;
+            };
+            values.fill(Value::None);
+            match self.free.get_mut(values.len()) {
+                Some(free) if free.len() < POOLED => free.push(block),
+                _ => {}
+            }
+        }
+        self.held.shrink_to(HELD);
+    }
+
+    /// `values` in one allocation: a free one of their length if there is
+    /// one.
+    fn block(&mut self, values: impl ExactSizeIterator<Item = Value>) -> Arc<[Value]> {
+        let len = values.len();
+        let block = match self.free.get_mut(len).and_then(Vec::pop) {
+            Some(mut block) => match Arc::get_mut(&mut block) {
+                Some(slots) => {
+                    for (slot, value) in slots.iter_mut().zip(values) {
+                        *slot = value;
+                    }
+                    block
+                }
+                // Nothing but the pool holds a free allocation.
+                None => values.collect(),
+            },
+            None => values.collect(),
+        };
+        if (1..=POOLED_LEN).contains(&len) && self.held.len() < HELD {
+            self.held.push(Arc::clone(&block));
+        }
+        block
     }
 }
 

@@ -483,3 +483,102 @@ fn a_near_key_warns_with_the_key() {
         }]
     );
 }
+
+/// A document of `n` stays, the first from day `1 + first` of October.
+fn stays_from(n: usize, first: usize, id: &str) -> String {
+    let stays: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"region": "110105", "from": "2021-10-{:02}T08:00:00+08:00"}}"#,
+                1 + (first + i) % 28
+            )
+        })
+        .collect();
+    format!(r#"{{"id": "{id}", "stays": [{}]}}"#, stays.join(", "))
+}
+
+fn stays(n: usize, id: &str) -> String {
+    stays_from(n, 0, id)
+}
+
+/// The addresses of a decoded person's allocations: its own, its list of
+/// stays' and each stay's.
+fn addresses(v: &Value) -> Vec<usize> {
+    let Value::Record(fields) = v else {
+        return Vec::new();
+    };
+    let stays = fields.get(1).map(Value::elements).unwrap_or_default();
+    let mut all = vec![fields.as_ptr() as usize, stays.as_ptr() as usize];
+    all.extend(stays.iter().filter_map(|s| match s {
+        Value::Record(r) => Some(r.as_ptr() as usize),
+        _ => None,
+    }));
+    all
+}
+
+#[test]
+fn a_dropped_persons_allocations_serve_the_next_one() {
+    let decoded = |text: &str| decode(text, &schema(), lenient(&tz())).map(|d| d.value);
+    let first = decoded(&stays(3, "a"));
+    let before = first.as_ref().map(addresses).unwrap_or_default();
+    assert_eq!(before.len(), 5);
+    drop(first);
+    let second = decoded(&stays(3, "b"));
+    let after = second.as_ref().map(addresses).unwrap_or_default();
+    // The same five allocations, each written anew.
+    let (mut a, mut b) = (before.clone(), after.clone());
+    a.sort_unstable();
+    b.sort_unstable();
+    assert_eq!(a, b);
+    let Ok(Value::Record(fields)) = &second else {
+        unreachable!("decodes: {second:?}")
+    };
+    assert_eq!(fields[0], Value::Text("b".into()));
+    assert_eq!(fields[1].elements().len(), 3);
+}
+
+#[test]
+fn a_person_still_held_is_never_written_over() {
+    let decoded = |text: &str| decode(text, &schema(), lenient(&tz())).map(|d| d.value);
+    let kept = decoded(&stays(4, "kept"));
+    let shown = format!("{kept:?}");
+    let mut stay = None;
+    for i in 0..10 {
+        let other = decoded(&stays_from(4, i + 1, &format!("other {i}")));
+        assert!(other.is_ok());
+        // A stay of a person otherwise dropped, held alone.
+        if i == 3 {
+            stay = other.ok().and_then(|v| match v {
+                Value::Record(f) => f.get(1).and_then(|s| s.elements().first().cloned()),
+                _ => None,
+            });
+        }
+    }
+    assert_eq!(format!("{kept:?}"), shown);
+    assert_eq!(
+        format!("{stay:?}"),
+        r#"Some(Record([Region(110105), Time(1633392000000000), None]))"#
+    );
+}
+
+#[test]
+fn what_the_pool_keeps_is_bounded_whatever_was_read() {
+    use reader::{POOLED, POOLED_LEN, Reader, Scratch};
+    let mut scratch = Scratch::default();
+    let (tz, schema) = (tz(), schema());
+    for n in [5000, 10, 40, 5000] {
+        let text = stays(n, "x");
+        let read = Reader::new(&text, lenient(&tz), &mut scratch).document(&schema);
+        assert!(read.is_ok());
+    }
+    // Taken back when the next document is read.
+    let read = Reader::new("{}", lenient(&tz), &mut scratch).document(&schema);
+    assert!(read.is_ok());
+    let (free, values) = scratch.pooled();
+    assert!(free >= POOLED, "the stays are kept: {free}");
+    assert!(free <= POOLED * POOLED_LEN, "{free} kept");
+    assert!(
+        values <= POOLED * POOLED_LEN * (POOLED_LEN + 1) / 2,
+        "{values} kept"
+    );
+}
