@@ -131,7 +131,10 @@ impl Work for Decider<'_> {
     }
 
     fn bytes(&self, done: &mut Answers, line: usize, bytes: &[u8]) {
-        Decider::add(done, self.answer_bytes(line, bytes));
+        // Written straight after the answers before it.
+        done.records += 1;
+        done.errors
+            .extend(self.answer_bytes_into(line, bytes, &mut done.text));
     }
 
     fn other(&self, done: &mut Answers, record: Record) {
