@@ -126,9 +126,18 @@ impl<'a> Decider<'a> {
 
     /// The output text for one person's JSON, ending in a newline.
     pub fn decide(&self, text: &str) -> Result<String, DataError> {
+        let mut out = String::with_capacity(512);
+        self.decide_into(text, &mut out)?;
+        Ok(out)
+    }
+
+    /// Appends the output text for one person's JSON, ending in a newline,
+    /// to `out` (calling the hook of [`Decider::with_hook`]); on an error
+    /// `out` is as it was.
+    fn decide_into(&self, text: &str, out: &mut String) -> Result<(), DataError> {
         match self.hook {
-            Some(hook) => self.decide_then(text, &mut |d, out| hook(d, text, out)),
-            None => self.decide_then(text, &mut |_, _| {}),
+            Some(hook) => self.decide_then_into(text, out, &mut |d, out| hook(d, text, out)),
+            None => self.decide_then_into(text, out, &mut |_, _| {}),
         }
     }
 
@@ -138,10 +147,23 @@ impl<'a> Decider<'a> {
     /// (`,"key":value`), which the service does; for the text outputs it
     /// is given a scratch buffer.
     pub fn decide_then(&self, text: &str, add: &mut Add<'_>) -> Result<String, DataError> {
+        let mut out = String::with_capacity(512);
+        self.decide_then_into(text, &mut out, add)?;
+        Ok(out)
+    }
+
+    /// [`Decider::decide_then`], appending to `out`, which is as it was on
+    /// an error.
+    fn decide_then_into(
+        &self,
+        text: &str,
+        out: &mut String,
+        add: &mut Add<'_>,
+    ) -> Result<(), DataError> {
         if text.trim().is_empty() {
             return Err(empty_line());
         }
-        self.decided_then(self.policy.read_json(text)?, Some(text), add)
+        self.decided_into(self.policy.read_json(text)?, Some(text), out, add)
     }
 
     /// The output text for one person already decoded (from Parquet, say:
@@ -149,30 +171,35 @@ impl<'a> Decider<'a> {
     /// [`Decider::with_hook`], which is given a record's JSON text, is not
     /// called: a decoded record has none.
     pub fn decide_decoded(&self, person: Decoded) -> Result<String, DataError> {
-        self.decided_then(person, None, &mut |_, _| {})
+        let mut out = String::with_capacity(512);
+        self.decided_into(person, None, &mut out, &mut |_, _| {})?;
+        Ok(out)
     }
 
-    /// The output text for one decoded person (`text`: its JSON, when it
-    /// came as JSON), with `add` told of the decision as
-    /// [`Decider::decide_then`] tells it.
-    fn decided_then(
+    /// Appends the output text for one decoded person (`text`: its JSON,
+    /// when it came as JSON), ending in a newline, to `out`, with `add`
+    /// told of the decision as [`Decider::decide_then`] tells it; on an
+    /// error `out` is as it was (nothing is written before the decision
+    /// is made).
+    fn decided_into(
         &self,
         person: Decoded,
         text: Option<&str>,
+        out: &mut String,
         add: &mut Add<'_>,
-    ) -> Result<String, DataError> {
+    ) -> Result<(), DataError> {
         let (policy, facts, now) = (self.policy, self.facts, self.now);
-        let mut out = match self.output {
+        let start = out.len();
+        match self.output {
             Output::Explain(words) => {
                 let explanation = self.explained(person, text)?;
                 add(&explanation.decision, &mut String::new());
-                explanation.render(words)
+                out.push_str(&explanation.render(words));
             }
             Output::ExplainJson(words) => {
                 let explanation = self.explained(person, text)?;
-                let mut out = explanation.to_json(words);
-                close_with(&mut out, |out| add(&explanation.decision, out));
-                out
+                out.push_str(&explanation.to_json(words));
+                close_with(out, start, |out| add(&explanation.decision, out));
             }
             Output::Json | Output::Pretty => {
                 // Across versions, the record decoded once is followed
@@ -188,17 +215,16 @@ impl<'a> Decider<'a> {
                 };
                 if matches!(self.output, Output::Pretty) {
                     add(&decision, &mut String::new());
-                    decision.to_pretty()
+                    out.push_str(&decision.to_pretty());
                 } else {
-                    let mut out = String::with_capacity(512);
-                    decision.write_json(&mut out, policy.json_plan());
-                    close_with(&mut out, |out| add(&decision, out));
-                    out
+                    // Written straight into the caller's buffer.
+                    decision.write_json(out, policy.json_plan());
+                    close_with(out, start, |out| add(&decision, out));
                 }
             }
-        };
+        }
         out.push('\n');
-        Ok(out)
+        Ok(())
     }
 
     /// The explanation of one decoded person; across versions, its
@@ -257,6 +283,26 @@ impl<'a> Decider<'a> {
         answer(line, text(bytes).and_then(|text| self.decide(text)))
     }
 
+    /// Appends the answer for the bytes of a record whose first line is
+    /// `line` to `out` (its output, or its error line, ending in a
+    /// newline), as [`Decider::answer_bytes`] gives it without a string of
+    /// its own; gives the error if it could not be decided.
+    pub fn answer_bytes_into(
+        &self,
+        line: usize,
+        bytes: &[u8],
+        out: &mut String,
+    ) -> Option<DataError> {
+        let start = out.len();
+        let e = text(bytes)
+            .and_then(|text| self.decide_into(text, out))
+            .err()?;
+        out.truncate(start);
+        let e = placed(line, e);
+        write_error_line(out, line, &e.to_string());
+        Some(e)
+    }
+
     /// [`Decider::answer_bytes`], with `add` told of the decision as
     /// [`Decider::decide_then`] tells it.
     pub fn answer_bytes_then(&self, line: usize, bytes: &[u8], add: &mut Add<'_>) -> Answer {
@@ -271,10 +317,10 @@ impl<'a> Decider<'a> {
 /// the output to append to.
 pub type Add<'f> = dyn FnMut(&Decision<'_>, &mut String) + 'f;
 
-/// Lets `add` append members to the JSON object in `out` before its
-/// closing brace.
-fn close_with(out: &mut String, add: impl FnOnce(&mut String)) {
-    if out.ends_with('}') {
+/// Lets `add` append members to the JSON object written in `out` after
+/// `start`, before its closing brace.
+fn close_with(out: &mut String, start: usize, add: impl FnOnce(&mut String)) {
+    if out.len() > start && out.ends_with('}') {
         out.pop();
         add(out);
         out.push('}');
@@ -355,6 +401,13 @@ fn answer(line: usize, result: Result<String, DataError>) -> Answer {
 
 /// The contract's error line, keys in its order: `{"line":N,"error":"..."}`.
 fn error_line(line: usize, message: &str) -> String {
+    let mut out = String::new();
+    write_error_line(&mut out, line, message);
+    out
+}
+
+/// Appends the contract's error line, ending in a newline, to `out`.
+fn write_error_line(out: &mut String, line: usize, message: &str) {
     #[derive(serde::Serialize)]
     struct Row<'m> {
         line: usize,
@@ -365,7 +418,8 @@ fn error_line(line: usize, message: &str) -> String {
         error: message,
     })
     .unwrap_or_default();
-    row + "\n"
+    out.push_str(&row);
+    out.push('\n');
 }
 
 /// Where a line stops being UTF-8, as a column in characters.
@@ -449,14 +503,32 @@ pub fn run(
         input
     };
     let mut summary = Summary::default();
-    for record in Records::new(input, options.max_line_bytes) {
-        let answer = decider.answer(record.map_err(StreamError::Read)?);
-        write_answer(
+    let mut records = Records::new(input, options.max_line_bytes);
+    // One buffer for the bytes of every record and one for every answer,
+    // reused from line to line.
+    let (mut bytes, mut text) = (Vec::new(), String::new());
+    loop {
+        bytes.clear();
+        text.clear();
+        let Some(next) = records.next_into(&mut bytes) else {
+            break;
+        };
+        let error = match next.map_err(StreamError::Read)? {
+            (line, None) => decider.answer_bytes_into(line, &bytes, &mut text),
+            (line, Some(body)) => {
+                let answer = decider.answer(Record { line, body });
+                text = answer.text;
+                answer.error
+            }
+        };
+        let flush = options.flush_each;
+        write_text(
             &mut out,
-            &answer,
+            &text,
+            error.as_ref(),
             &mut summary,
             &mut report,
-            options.flush_each,
+            flush,
         )?;
     }
     out.flush().map_err(StreamError::Write)?;
@@ -512,13 +584,25 @@ pub fn write_answer(
     report: &mut impl FnMut(&DataError),
     flush: bool,
 ) -> Result<(), StreamError> {
+    let error = answer.error.as_ref();
+    write_text(out, &answer.text, error, summary, report, flush)
+}
+
+/// [`write_answer`] for an answer's text and error.
+fn write_text(
+    out: &mut impl Write,
+    text: &str,
+    error: Option<&DataError>,
+    summary: &mut Summary,
+    report: &mut impl FnMut(&DataError),
+    flush: bool,
+) -> Result<(), StreamError> {
     summary.records += 1;
-    out.write_all(answer.text.as_bytes())
-        .map_err(StreamError::Write)?;
+    out.write_all(text.as_bytes()).map_err(StreamError::Write)?;
     if flush {
         out.flush().map_err(StreamError::Write)?;
     }
-    if let Some(e) = &answer.error {
+    if let Some(e) = error {
         summary.bad += 1;
         report(e);
     }

@@ -1,12 +1,13 @@
 //! Deciding records on several threads while the answers are written in
 //! input order.
 //!
-//! One thread reads the input into batches of records, `jobs` threads
-//! decide them (each answer formatted where it is decided), and the calling
-//! thread writes the answers in order, so the output and the error reports
-//! are those of one thread. At most [`WINDOW`] batches per job are read and
-//! not yet written: a slow record holds the reader back instead of letting
-//! the answers after it pile up.
+//! For JSON Lines ([`each`]), `jobs` threads take turns reading the input
+//! into batches of records, each into a buffer of its own, and decide them
+//! (each answer formatted where it is decided); [`pool`] (Parquet) reads on
+//! a thread of its own. The calling thread writes the answers in order, so
+//! the output and the error reports are those of one thread. At most
+//! [`WINDOW`] batches per job are read and not yet written: a slow record
+//! holds the reading back instead of letting the answers after it pile up.
 //!
 //! What is done with a record is a [`Work`]: [`super::Decider`] writes
 //! answers; `policyc diff` counts transitions (`crate::diff`).
@@ -131,7 +132,10 @@ impl Work for Decider<'_> {
     }
 
     fn bytes(&self, done: &mut Answers, line: usize, bytes: &[u8]) {
-        Decider::add(done, self.answer_bytes(line, bytes));
+        // Written straight after the answers before it.
+        done.records += 1;
+        done.errors
+            .extend(self.answer_bytes_into(line, bytes, &mut done.text));
     }
 
     fn other(&self, done: &mut Answers, record: Record) {
@@ -202,25 +206,105 @@ pub(super) fn run<R: BufRead + Send>(
 /// at most [`MAX_JOBS`]), and gives `sink` the batches' results in input
 /// order; gives `input` back untouched if no thread could be started. A
 /// read error ends the run after the results of the records before it.
+///
+/// There is no thread that only reads: each thread in turn reads the
+/// next batch into a buffer of its own (reused from batch to batch),
+/// under a lock held only while reading, then decides it. One handoff a
+/// batch (to the calling thread) and one thread fewer than a reader
+/// would need, on a machine whose cores all decide.
 pub(crate) fn each<R: BufRead + Send, W: Work>(
     work: &W,
     input: R,
     options: Options,
     sink: &mut impl Sink<W::Done, Error = StreamError>,
 ) -> Result<Result<(), StreamError>, R> {
-    let window = options.jobs.get().clamp(1, MAX_JOBS).saturating_mul(WINDOW);
-    // The buffers of batches decided, back to the reader to fill again.
-    let (spare, spares) = sync_channel(window);
+    let jobs = options.jobs.get().clamp(1, MAX_JOBS);
+    let window = jobs.saturating_mul(WINDOW);
     let (limit, flush_each) = (options.max_line_bytes, options.flush_each);
-    let read = move |input: R, feed: &mut Feed<'_, Batch<Lines>>| {
-        let input = Tracked { input, buffered: 0 };
-        read(input, limit, flush_each, feed, &spares);
-    };
-    let decide = |batch: Batch<Lines>| Batch {
-        items: decide(work, batch.items, &spare),
-        error: batch.error,
-    };
-    pool(options.jobs.get(), input, read, &decide, &mut Ended(sink))
+    let shared = Mutex::new(Input::Unread(input));
+    let done = thread::scope(|s| {
+        // A token per batch read and not yet taken: a thread waits for
+        // room in the window before it reads.
+        let (room, freed) = sync_channel::<()>(window);
+        let (done, answers) = sync_channel::<(usize, Batch<W::Done>)>(window);
+        let mut started = 0;
+        for _ in 0..jobs {
+            let (room, done, shared) = (room.clone(), done.clone(), &shared);
+            let worker = thread::Builder::new().spawn_scoped(s, move || {
+                let mut lines = Lines {
+                    bytes: Vec::new(),
+                    items: Vec::with_capacity(BATCH_RECORDS),
+                };
+                while room.send(()).is_ok() {
+                    let next = match shared.lock() {
+                        Ok(mut input) => input.read(&mut lines, limit, flush_each),
+                        Err(_) => None,
+                    };
+                    let Some((seq, error)) = next else {
+                        return;
+                    };
+                    let items = decide(work, &mut lines);
+                    if done.send((seq, Batch { items, error })).is_err() {
+                        return;
+                    }
+                }
+            });
+            if worker.is_err() {
+                break;
+            }
+            started += 1;
+        }
+        drop((room, done));
+        (started > 0).then(|| write(&answers, &freed, &mut Ended(sink)))
+        // Leaving drops the receivers: the threads stop at their next send.
+    });
+    match done {
+        Some(done) => Ok(done),
+        // No thread ran: the input was never read.
+        None => match shared.into_inner() {
+            Ok(Input::Unread(input)) => Err(input),
+            _ => Ok(Ok(())),
+        },
+    }
+}
+
+/// The input the threads of [`each`] read in turn.
+enum Input<R> {
+    /// Not read yet: given back if no thread could start.
+    Unread(R),
+    /// Being read; the number of the next batch.
+    Reading(Records<Tracked<R>>, usize),
+    /// At its end, or past a read error.
+    Done,
+}
+
+impl<R: BufRead> Input<R> {
+    /// Reads the next batch into `lines` and gives its number, with the
+    /// read error that ended the input after it; `None` once nothing more
+    /// is read.
+    fn read(
+        &mut self,
+        lines: &mut Lines,
+        limit: usize,
+        flush_each: bool,
+    ) -> Option<(usize, Option<io::Error>)> {
+        if let Input::Unread(_) = self
+            && let Input::Unread(input) = std::mem::replace(self, Input::Done)
+        {
+            let input = Tracked { input, buffered: 0 };
+            *self = Input::Reading(Records::new(input, limit), 0);
+        }
+        let Input::Reading(records, next) = self else {
+            return None;
+        };
+        let (error, stop) = read_batch(records, lines, flush_each);
+        let seq = *next;
+        *next += 1;
+        if stop {
+            *self = Input::Done;
+        }
+        (!lines.items.is_empty() || error.is_some()).then_some((seq, error))
+    }
 }
 
 /// A sink of results that may end with a read error: the results before
@@ -360,63 +444,38 @@ impl<R: BufRead> BufRead for Tracked<R> {
     }
 }
 
-/// Reads the input into batches, each sent once the window has room; when
-/// each answer must be flushed, a batch is sent as soon as the next record
+/// Reads the next batch of records into `lines` (emptied first): a
+/// batch is full at [`BATCH_RECORDS`] records or [`BATCH_BYTES`] bytes;
+/// when each answer must be flushed, it ends as soon as the next record
 /// is not read yet (a program that writes a line and waits for its answer
-/// gets it), and otherwise once it is full.
-fn read<R: BufRead>(
-    input: Tracked<R>,
-    limit: usize,
+/// gets it). Gives the read error that ended the input after the batch,
+/// and whether the input is read no further.
+fn read_batch<R: BufRead>(
+    records: &mut Records<Tracked<R>>,
+    lines: &mut Lines,
     flush_each: bool,
-    feed: &mut Feed<'_, Batch<Lines>>,
-    spares: &Receiver<Vec<u8>>,
-) {
-    let mut records = Records::new(input, limit);
-    let mut size = 0;
-    loop {
-        // A buffer already used, or one about the size of the last batch:
-        // fresh memory costs a page fault per page.
-        let mut bytes = spares
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(size));
-        bytes.clear();
-        let mut lines = Lines {
-            bytes,
-            items: Vec::with_capacity(BATCH_RECORDS),
-        };
-        let (mut error, mut ended) = (None, false);
-        while lines.items.len() < BATCH_RECORDS && lines.bytes.len() < BATCH_BYTES {
-            match lines.read(&mut records) {
-                Some(Ok(())) => {}
-                Some(Err(e)) => error = Some(e),
-                None => ended = true,
-            }
-            let waits = flush_each && records.get_ref().buffered == 0;
-            if ended || error.is_some() || waits {
-                break;
-            }
+) -> (Option<io::Error>, bool) {
+    lines.bytes.clear();
+    lines.items.clear();
+    while lines.items.len() < BATCH_RECORDS && lines.bytes.len() < BATCH_BYTES {
+        match lines.read(records) {
+            Some(Ok(())) => {}
+            Some(Err(e)) => return (Some(e), true),
+            None => return (None, true),
         }
-        let stop = ended || error.is_some();
-        if lines.items.is_empty() && error.is_none() {
-            return;
-        }
-        size = lines.bytes.len();
-        let batch = Batch {
-            items: lines,
-            error,
-        };
-        if !feed.send(batch) || stop {
-            return;
+        if flush_each && records.get_ref().buffered == 0 {
+            break;
         }
     }
+    (None, false)
 }
 
-/// Does the work of the records of a batch, handing its buffer back to
-/// the reader.
-fn decide<W: Work>(work: &W, lines: Lines, spare: &SyncSender<Vec<u8>>) -> W::Done {
+/// Does the work of the records of a batch, leaving its buffers empty
+/// for the next.
+fn decide<W: Work>(work: &W, lines: &mut Lines) -> W::Done {
     let mut result = work.start();
     let mut start = 0;
-    for item in lines.items {
+    for item in lines.items.drain(..) {
         match item {
             Item::Bytes { line, end } => {
                 let bytes = lines.bytes.get(start..end).unwrap_or_default();
@@ -426,8 +485,7 @@ fn decide<W: Work>(work: &W, lines: Lines, spare: &SyncSender<Vec<u8>>) -> W::Do
             Item::Other(record) => work.other(&mut result, record),
         }
     }
-    // Dropped if the reader has enough, or has stopped.
-    let _ = spare.try_send(lines.bytes);
+    lines.bytes.clear();
     result
 }
 
@@ -666,22 +724,17 @@ mod tests {
 
     /// The number of records in each batch read from `pieces`.
     fn batches(pieces: &[&'static [u8]], flush_each: bool) -> Vec<usize> {
-        let (room, _freed) = sync_channel(100);
-        let (work, todo) = sync_channel(100);
-        let (_spare, spares) = sync_channel(1);
-        let input = Tracked {
-            input: io::BufReader::new(Pieces(pieces.iter().copied().collect())),
-            buffered: 0,
+        let mut input = Input::Unread(io::BufReader::new(Pieces(pieces.iter().copied().collect())));
+        let mut lines = Lines {
+            bytes: Vec::new(),
+            items: Vec::new(),
         };
-        let mut feed = Feed {
-            room: &room,
-            work: &work,
-            next: 0,
-        };
-        read(input, 100, flush_each, &mut feed, &spares);
-        todo.try_iter()
-            .map(|(_, batch): (usize, Batch<Lines>)| batch.items.items.len())
-            .collect()
+        let mut sizes = Vec::new();
+        while let Some((seq, _)) = input.read(&mut lines, 100, flush_each) {
+            assert_eq!(seq, sizes.len(), "batches are numbered in order");
+            sizes.push(lines.items.len());
+        }
+        sizes
     }
 
     #[test]
