@@ -203,7 +203,7 @@ impl Compiled {
     /// # std::fs::create_dir_all(&dir)?;
     /// std::fs::write(dir.join("common.policy"), "library common\ninput person { a: bool }\n")?;
     /// let name = dir.join("p.policy").display().to_string();
-    /// let text = "policy p\nuse \"common.policy\"\noutcomes no < yes\nrule r when person.a then yes\notherwise no\n";
+    /// let text = "policy p\nuse \"common.policy\"\noutcomes green < red\nrule r when person.a then red\notherwise green\n";
     /// let Ok(policyc::Compiled::Policy(here)) = policyc::Compiled::compile(&name, text) else {
     ///     panic!("it compiles");
     /// };
