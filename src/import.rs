@@ -323,6 +323,10 @@ pub struct Loaded {
     /// could not be found, read or parsed, or is not a library), so that
     /// names it would define are unknown.
     pub incomplete: bool,
+    /// Every library file a `use` named, read or not (missing, unreadable,
+    /// not parsing), by the name it resolved to: what a watcher follows to
+    /// know when the program may compile differently.
+    pub named: Vec<String>,
 }
 
 impl Loaded {
@@ -341,6 +345,18 @@ type Placed = Box<dyn Diagnostic + Send + Sync>;
 /// of a `use` is in [`Loaded::errors`], with the program loaded without
 /// what it spoils; only a syntax error of `text` itself gives no program.
 pub fn load(name: &str, text: &str) -> Result<Loaded, Vec<Placed>> {
+    load_with(name, text, &HashMap::new())
+}
+
+/// [`load`], reading a library from `given` (its text by the name a `use`
+/// resolves to, as [`Source::libraries`] gives them) before the disk: so
+/// that a program compiles where its libraries' files are not (a Spark
+/// executor given the program's texts).
+pub fn load_with(
+    name: &str,
+    text: &str,
+    given: &HashMap<String, String>,
+) -> Result<Loaded, Vec<Placed>> {
     let first = Source::new(name, text);
     let ast = syntax::parse(text).map_err(|e| vec![Box::new(Located::new(e, &first)) as Placed])?;
     let root = Path::new(name);
@@ -350,6 +366,8 @@ pub fn load(name: &str, text: &str) -> Result<Loaded, Vec<Placed>> {
         places: HashMap::new(),
         order: Vec::new(),
         errors: Vec::new(),
+        given,
+        named: Vec::new(),
     };
     loader.places.insert(key(root), Place::Open(0));
     loader.visit(0, &mut vec![(0, None)]);
@@ -376,7 +394,11 @@ enum Error {
     Import(ImportError),
 }
 
-struct Loader {
+struct Loader<'g> {
+    /// The libraries' texts given by name, read before the disk.
+    given: &'g HashMap<String, String>,
+    /// Every library file a `use` named, by the name it resolved to.
+    named: Vec<String>,
     /// Every file read, in the order read (the first is the root).
     files: Vec<Source>,
     /// Each file's declarations, with spans in the whole; none if it does
@@ -389,7 +411,7 @@ struct Loader {
     errors: Vec<Error>,
 }
 
-impl Loader {
+impl Loader<'_> {
     /// Follows the `use`s of file `at`; `path` holds the files on the way
     /// to it with the `use` that led to each.
     fn visit(&mut self, at: usize, path: &mut Vec<(usize, Option<Span>)>) {
@@ -420,7 +442,8 @@ impl Loader {
                     .push(Error::Import(ImportError::TooDeep { span: u.span }));
                 continue;
             }
-            let text = match read(&file) {
+            let given = self.given.get(&file.display().to_string()).cloned();
+            let text = match given.map_or_else(|| read(&file), Ok) {
                 Ok(text) => text,
                 Err(reason) => {
                     self.errors.push(Error::Import(ImportError::Unreadable {
@@ -469,11 +492,18 @@ impl Loader {
     fn resolve(&mut self, folder: &Path, u: &Spanned<String>) -> Option<PathBuf> {
         let written = Path::new(&u.node);
         let file = folder.join(written);
+        let name = file.display().to_string();
+        let given = self.given.contains_key(&name);
+        if !written.is_absolute() && !written.has_root() {
+            self.named.push(name);
+        }
         let error = if written.is_absolute() || written.has_root() {
             ImportError::Absolute {
                 path: u.node.clone(),
                 span: u.span,
             }
+        } else if given {
+            return Some(file);
         } else if file.is_dir() {
             ImportError::Folder {
                 file: file.display().to_string(),
@@ -537,6 +567,7 @@ impl Loader {
                 source,
                 errors: Vec::new(),
                 incomplete: false,
+                named: std::mem::take(&mut self.named),
             });
         }
         // Every error so far but a cycle leaves a library out.
@@ -560,6 +591,9 @@ impl Loader {
         let (first, more) = self.files.split_at(1);
         let source = Source::joined(&first[0], more);
         let (ast, more) = self.merge();
+        let mut named = self.named;
+        named.sort();
+        named.dedup();
         let mut errors = self.errors;
         errors.extend(more);
         match ast {
@@ -569,6 +603,7 @@ impl Loader {
                 errors: place(errors, &source),
                 source,
                 incomplete,
+                named,
             }),
             None => Err(place(errors, &source)),
         }

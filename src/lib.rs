@@ -113,6 +113,10 @@ pub struct PolicyErrors {
     pub name: String,
     /// Each error, with the source it points into.
     pub errors: Vec<Box<dyn Diagnostic + Send + Sync>>,
+    /// Every library file a `use` of the program named, read or not, by
+    /// the name it resolved to: a service watches them, for a change to
+    /// any may make the program compile.
+    pub libraries: Vec<String>,
 }
 
 /// A file compiled with the libraries it uses: a policy to decide with,
@@ -185,11 +189,49 @@ impl Compiled {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn compile(name: &str, text: &str) -> Result<Compiled, PolicyErrors> {
-        let fail = |errors| PolicyErrors {
+        Compiled::compile_with(name, text, &std::collections::HashMap::new())
+    }
+
+    /// [`Compiled::compile`], with the texts of libraries given by the
+    /// names their `use`s resolve to (as [`Source::libraries`] lists those
+    /// of a compiled program): a library given is not read from the disk.
+    /// So a program compiled where its files are is compiled again, the
+    /// same, where they are not (on a Spark executor).
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("policyc-doc-with-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("common.policy"), "library common\ninput person { a: bool }\n")?;
+    /// let name = dir.join("p.policy").display().to_string();
+    /// let text = "policy p\nuse \"common.policy\"\noutcomes green < red\nrule r when person.a then red\notherwise green\n";
+    /// let Ok(policyc::Compiled::Policy(here)) = policyc::Compiled::compile(&name, text) else {
+    ///     panic!("it compiles");
+    /// };
+    /// let libraries = here.program().source.libraries()
+    ///     .map(|(name, text)| (name.to_owned(), text.to_owned()))
+    ///     .collect();
+    /// std::fs::remove_dir_all(&dir)?;
+    /// // The library's file is gone; its text is given.
+    /// let Ok(policyc::Compiled::Policy(there)) = policyc::Compiled::compile_with(&name, text, &libraries) else {
+    ///     panic!("it compiles without the files");
+    /// };
+    /// assert_eq!(there.program().source.text(), here.program().source.text());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn compile_with(
+        name: &str,
+        text: &str,
+        libraries: &std::collections::HashMap<String, String>,
+    ) -> Result<Compiled, PolicyErrors> {
+        let fail = |errors, libraries| PolicyErrors {
             name: name.to_owned(),
             errors,
+            libraries,
         };
-        let mut loaded = import::load(name, text).map_err(fail)?;
+        let mut loaded =
+            import::load_with(name, text, libraries).map_err(|errors| fail(errors, Vec::new()))?;
+        let named = std::mem::take(&mut loaded.named);
+        let fail = |errors| fail(errors, named.clone());
         let source = &loaded.source;
         // The program is checked as far as it goes when a library or a
         // `use` is wrong, as a compiler checks every file: the errors of
@@ -265,10 +307,28 @@ impl Policy {
     /// are found from: see [`Compiled::compile`]. A library is an error
     /// here: it has no rules to decide with.
     pub fn compile(name: &str, text: &str) -> Result<Policy, PolicyErrors> {
-        match Compiled::compile(name, text)? {
+        Policy::compile_with(name, text, &std::collections::HashMap::new())
+    }
+
+    /// [`Policy::compile`] with the libraries' texts given by name, as
+    /// [`Compiled::compile_with`] takes them: where the policy's files are
+    /// not (a Spark executor), the program compiles from the texts that
+    /// [`Source::libraries`] gave where they were.
+    pub fn compile_with(
+        name: &str,
+        text: &str,
+        libraries: &std::collections::HashMap<String, String>,
+    ) -> Result<Policy, PolicyErrors> {
+        match Compiled::compile_with(name, text, libraries)? {
             Compiled::Policy(policy) => Ok(*policy),
             Compiled::Library(library) => Err(PolicyErrors {
                 name: name.to_owned(),
+                libraries: library
+                    .program
+                    .source
+                    .more_files()
+                    .map(str::to_owned)
+                    .collect(),
                 errors: vec![Box::new(source::Located::new(
                     import::ImportError::Library {
                         file: name.to_owned(),
@@ -299,6 +359,7 @@ impl Policy {
         let text = import::read_file(path).map_err(|e| PolicyErrors {
             name: name.clone(),
             errors: vec![Box::new(e)],
+            libraries: Vec::new(),
         })?;
         Policy::compile(&name, &text)
     }

@@ -75,7 +75,14 @@ impl Source {
     /// The names of the files it joins after the first (the libraries a
     /// policy uses), in their order; none for one file.
     pub fn more_files(&self) -> impl Iterator<Item = &str> {
-        self.files.iter().skip(1).map(|(_, f)| &*f.name)
+        self.libraries().map(|(name, _)| name)
+    }
+
+    /// The files it joins after the first, each by name with its own text:
+    /// what compiles the same program again where the files are not
+    /// ([`crate::Compiled::compile_with`]).
+    pub fn libraries(&self) -> impl Iterator<Item = (&str, &str)> {
+        (self.files.iter().skip(1)).map(|(_, f)| (&*f.name, &*f.text))
     }
 
     /// The name errors show.

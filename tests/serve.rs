@@ -1455,3 +1455,43 @@ fn a_library_outside_the_policies_folder_is_watched() {
         (&Value::from("policy"), &Value::from("red"))
     );
 }
+
+/// A library named only by a version that failed to load is watched too:
+/// the new version uses a library from outside the `--policies` folder
+/// that is not there yet, so it fails and the previous one serves; when
+/// the library is written, the new version loads without a SIGHUP.
+#[test]
+fn a_library_of_a_failed_version_is_watched() {
+    let dir = folder("failed-library");
+    let (policies, shared) = (dir.join("policies"), dir.join("shared"));
+    for d in [&policies, &shared] {
+        std::fs::create_dir_all(d).unwrap_or_else(|e| unreachable!("{e}"));
+    }
+    let policy = policies.join("p.policy");
+    std::fs::write(
+        &policy,
+        "policy p\ninput person { a: bool }\noutcomes green < red\nrule r when person.a then red\notherwise green\n",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let server = Server::start(&["--policies", &path_str(&policies)]);
+    let before = serving(&server);
+    assert!(!before.0.is_empty() && !before.1, "{before:?}");
+    replace(
+        &policy,
+        "policy p\nuse \"../shared/common.policy\"\noutcomes green < red\nrule r when red then red\notherwise green\n",
+    );
+    until(&server, "the version using a missing library fails", |s| {
+        s.1 && s.0 == before.0
+    });
+    replace(
+        &shared.join("common.policy"),
+        "library common\ninput person { a: bool }\nlet red = not person.a\n",
+    );
+    until(
+        &server,
+        "the library's arrival loads the new version",
+        |s| !s.1 && s.0 != before.0,
+    );
+    let r = server.post("/v1/policies/p/decide", r#"{"a": false}"#);
+    assert_eq!((r.status, &r.json()["outcome"]), (200, &Value::from("red")));
+}

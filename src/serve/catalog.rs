@@ -199,18 +199,6 @@ impl Catalog {
         self.policies.get(name)?.serving(now)
     }
 
-    /// The files of the libraries that the policies serving use, each
-    /// once.
-    pub fn libraries(&self) -> Vec<PathBuf> {
-        let mut all: Vec<PathBuf> = (self.policies.values())
-            .flat_map(|v| v.all())
-            .flat_map(|l| l.policy.program().source.more_files().map(PathBuf::from))
-            .collect();
-        all.sort();
-        all.dedup();
-        all
-    }
-
     /// Every loaded policy, by file.
     fn by_file(&self) -> BTreeMap<&str, &Arc<Loaded>> {
         self.policies
@@ -307,6 +295,11 @@ pub struct Reloaded {
     pub failures: BTreeMap<String, Failure>,
     /// Whether every policy file found has a revision serving.
     pub complete: bool,
+    /// Every library file that a `use` of a policy file read in this
+    /// reload named, whether the policy loaded or failed (a library found
+    /// or missing, right or wrong), each once: the files watcher follows
+    /// them, for a change to any may change what loads.
+    pub libraries: Vec<PathBuf>,
 }
 
 /// Reads every policy and facts file again, and makes the next catalog
@@ -348,14 +341,20 @@ pub fn reload(
     let mut loaded: Vec<Arc<Loaded>> = Vec::new();
     let mut changed = false;
     let mut complete = true;
+    let mut libraries = Vec::new();
     for path in &files {
         // A library's definitions are checked in the policies that use it.
         if crate::import::is_library_file(path) {
             continue;
         }
         let file = path.display().to_string();
-        match load_one(sources, &file, path, &facts, old.get(file.as_str()), now) {
+        let loading = load_one(sources, &file, path, &facts, old.get(file.as_str()), now);
+        match loading.map_err(|(diagnostics, named)| {
+            libraries.extend(named);
+            diagnostics
+        }) {
             Ok(l) => {
+                libraries.extend(l.policy.program().source.more_files().map(PathBuf::from));
                 changed |= !old.get(file.as_str()).is_some_and(|o| Arc::ptr_eq(o, &l));
                 loaded.push(l);
             }
@@ -412,11 +411,17 @@ pub fn reload(
         }),
         failures: new_failures,
         complete,
+        libraries: {
+            libraries.sort();
+            libraries.dedup();
+            libraries
+        },
     }
 }
 
-/// Loads one policy file with its facts, or gives its diagnostics; the
-/// `old` revision is kept as it is when nothing it was made of changed.
+/// Loads one policy file with its facts, or gives its diagnostics and the
+/// library files its `use`s named; the `old` revision is kept as it is
+/// when nothing it was made of changed.
 fn load_one(
     sources: &Sources,
     file: &str,
@@ -424,19 +429,36 @@ fn load_one(
     facts: &[(FactsSpec, Result<String, LoadError>)],
     old: Option<&&Arc<Loaded>>,
     now: i64,
-) -> Result<Arc<Loaded>, Vec<serde_json::Value>> {
+) -> Result<Arc<Loaded>, (Vec<serde_json::Value>, Vec<PathBuf>)> {
     let one = |e: &dyn Diagnostic| vec![diagnostic(e, Some(file))];
-    let text = read(path).map_err(|e| one(&e))?;
+    let text = read(path).map_err(|e| (one(&e), Vec::new()))?;
     let policy = match Policy::compile(file, &text) {
         Ok(p) => p.strict(sources.strict).budget(sources.budget),
         Err(errors) => {
-            return Err(errors
-                .errors
-                .iter()
+            let diagnostics = (errors.errors.iter())
                 .map(|e| diagnostic(e.as_ref(), None))
-                .collect());
+                .collect();
+            return Err((
+                diagnostics,
+                errors.libraries.iter().map(PathBuf::from).collect(),
+            ));
         }
     };
+    let libraries: Vec<PathBuf> = (policy.program().source.more_files())
+        .map(PathBuf::from)
+        .collect();
+    load_checked(policy, file, facts, old, now).map_err(|d| (d, libraries))
+}
+
+/// [`load_one`] once the policy compiled: its tests, then its facts.
+fn load_checked(
+    policy: Policy,
+    file: &str,
+    facts: &[(FactsSpec, Result<String, LoadError>)],
+    old: Option<&&Arc<Loaded>>,
+    now: i64,
+) -> Result<Arc<Loaded>, Vec<serde_json::Value>> {
+    let one = |e: &dyn Diagnostic| vec![diagnostic(e, Some(file))];
     let program = policy.program();
     // The program's whole text: the file's own, then the libraries it uses,
     // so that a changed library is a new revision of each policy using it.

@@ -117,7 +117,8 @@ pub struct State {
     stopping: signal::Sender<bool>,
     /// How many connections [`direct`] serves.
     direct: signal::Sender<usize>,
-    /// The libraries the policies serving use, for the files watcher.
+    /// The libraries that the policy files' `use`s named at the last
+    /// reload, loaded or failed, for the files watcher.
     libraries: signal::Sender<Vec<PathBuf>>,
 }
 
@@ -187,14 +188,14 @@ impl State {
             *f = done.failures;
         }
         self.complete.store(done.complete, Ordering::SeqCst);
+        let libraries = done.libraries;
+        self.libraries.send_if_modified(|l| {
+            let new = *l != libraries;
+            *l = libraries;
+            new
+        });
         if let Some(next) = done.catalog {
             let generation = next.generation;
-            let libraries = next.libraries();
-            self.libraries.send_if_modified(|l| {
-                let new = *l != libraries;
-                *l = libraries;
-                new
-            });
             match self.catalog.write() {
                 Ok(mut c) => *c = Arc::new(next),
                 Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
