@@ -29,6 +29,9 @@ use crate::types::Type;
 use crate::value::Value;
 use crate::{Policy, time};
 
+/// The most decisions one row group of `--output` holds.
+const ROW_GROUP_ROWS: usize = 16 * super::BATCH_ROWS;
+
 /// The columns every decision has, beside its payload's.
 const OWN: [&str; 8] = [
     "id",
@@ -325,6 +328,10 @@ impl<'p> DecisionWriter<'p> {
         ];
         let properties = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
+            // A row group is closed every 131,072 decisions, so that the
+            // writer's memory stays flat in the number of people (by
+            // default one row group held up to 1,048,576 rows in memory).
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_key_value_metadata(Some(metadata))
             .build();
         let writer = ArrowWriter::try_new(
