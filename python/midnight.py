@@ -13,8 +13,8 @@ against yesterday's decisions:
 On one machine it runs in `local[*]`; on a cluster submit the same file
 with `spark-submit --master yarn` (or `k8s://...`), the `policyc` wheel
 installed on every executor (or shipped with `--py-files`/a packed
-environment). The policy and the facts travel with the job as text: the
-executors need no access to the files.
+environment). The policy, the libraries it uses and the facts travel with
+the job as text: the executors need no access to the files.
 """
 
 import argparse
@@ -25,8 +25,9 @@ from pyspark.sql.pandas.types import from_arrow_schema
 
 
 def _checked(policy_path, facts_path, now, next_change):
-    """The policy's and the facts' text, for the executors, and the
-    decisions' Spark schema; both are checked here, on the driver, before
+    """What the executors need, as texts: the policy's, the libraries' it
+    uses (by the names its `use`s resolve to) and the facts'; and the
+    decisions' Spark schema. All are checked here, on the driver, before
     any executor starts."""
     import policyc
 
@@ -37,19 +38,35 @@ def _checked(policy_path, facts_path, now, next_change):
     policy = policyc.Policy.compile(policy_text, policy_path)
     policy.facts(facts_text, now=now)
     schema = from_arrow_schema(policy.decision_schema(next_change=next_change))
-    return policy_text, facts_text, schema
+    texts = _Texts(policy_path, policy_text, policy.libraries, facts_text)
+    return texts, schema
+
+
+class _Texts:
+    """The policy, its libraries and the facts as the driver read them:
+    an executor compiles the same policy from them without the files."""
+
+    def __init__(self, policy_path, policy_text, libraries, facts_text):
+        self.policy_path = policy_path
+        self.policy_text = policy_text
+        self.libraries = libraries
+        self.facts_text = facts_text
+
+    def policy(self):
+        import policyc
+
+        return policyc.Policy.compile(self.policy_text, self.policy_path,
+                                      libraries=self.libraries)
 
 
 def decide(spark: SparkSession, residents: DataFrame, policy_path: str, facts_path: str,
            now: str, next_change: bool = False) -> DataFrame:
     """The decisions for every resident at `now`: one row per person."""
-    policy_text, facts_text, schema = _checked(policy_path, facts_path, now, next_change)
+    texts, schema = _checked(policy_path, facts_path, now, next_change)
 
     def decide_batches(batches):
-        import policyc
-
-        policy = policyc.Policy.compile(policy_text, policy_path)
-        facts = policy.facts(facts_text, now=now)
+        policy = texts.policy()
+        facts = policy.facts(texts.facts_text, now=now)
         for batch in batches:
             yield policy.decide_batch(batch, facts, now, next_change=next_change)
 
@@ -64,7 +81,7 @@ def decide_parquet(spark: SparkSession, residents: str, policy_path: str, facts_
     itself, with pyarrow, straight into the Arrow batches `decide_batch`
     takes. Spark does not turn the residents' nested lists into its own
     rows and back into Arrow first, which costs it more than deciding."""
-    policy_text, facts_text, schema = _checked(policy_path, facts_path, now, next_change)
+    texts, schema = _checked(policy_path, facts_path, now, next_change)
     # Spark finds the files (`file://`, `hdfs://`, `s3a://` ... URIs); the
     # driver reads their footers to cut the work into one piece a row
     # group, in the files' order.
@@ -73,10 +90,8 @@ def decide_parquet(spark: SparkSession, residents: str, policy_path: str, facts_
     tasks = spark.createDataFrame(pieces, "file string, row_group int")
 
     def decide_row_groups(batches):
-        import policyc
-
-        policy = policyc.Policy.compile(policy_text, policy_path)
-        facts = policy.facts(facts_text, now=now)
+        policy = texts.policy()
+        facts = policy.facts(texts.facts_text, now=now)
         for batch in batches:
             for file, group in zip(batch.column("file").to_pylist(),
                                    batch.column("row_group").to_pylist()):

@@ -10,6 +10,7 @@
 //! decisions = policy.decide_batch(batch, facts, "2021-11-01T10:00:00+08:00")
 //! ```
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -66,15 +67,24 @@ impl Policy {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(&path)
             .map_err(|e| PyOSError::new_err(format!("cannot read `{name}`: {e}")))?;
-        Policy::compile(&text, &name, strict)
+        Policy::compile(&text, &name, strict, None)
     }
 
     /// Checks and compiles a policy's text; `name` is how its errors refer
-    /// to it. For executors that have the text but not the file.
+    /// to it, and where the libraries it uses (`use "..."`) are read from.
+    /// `libraries` gives their texts by the names `Policy.libraries` lists
+    /// (a library given is not read from the disk): for executors that
+    /// have the texts but not the files.
     #[staticmethod]
-    #[pyo3(signature = (text, name = "policy", strict = false))]
-    fn compile(text: &str, name: &str, strict: bool) -> PyResult<Policy> {
-        let policy = engine::Policy::compile(name, text).map_err(|all| {
+    #[pyo3(signature = (text, name = "policy", strict = false, libraries = None))]
+    fn compile(
+        text: &str,
+        name: &str,
+        strict: bool,
+        libraries: Option<HashMap<String, String>>,
+    ) -> PyResult<Policy> {
+        let libraries = libraries.unwrap_or_default();
+        let policy = engine::Policy::compile_with(name, text, &libraries).map_err(|all| {
             let errors: Vec<String> = all.errors.iter().map(|e| plain(e.as_ref())).collect();
             PyValueError::new_err(format!("{all}\n{}", errors.join("\n")))
         })?;
@@ -82,6 +92,17 @@ impl Policy {
             inner: policy.strict(strict),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         })
+    }
+
+    /// The libraries the policy uses, each by the name its `use` resolved
+    /// to, with its text: what `Policy.compile(text, name,
+    /// libraries=...)` takes to compile the same policy where the files
+    /// are not.
+    #[getter]
+    fn libraries(&self) -> HashMap<String, String> {
+        (self.inner.program().source.libraries())
+            .map(|(name, text)| (name.to_owned(), text.to_owned()))
+            .collect()
     }
 
     /// The policy's name.

@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import pathlib
 
 import pyarrow as pa
 import pyarrow.json as pj
@@ -146,3 +147,55 @@ def test_typed_timestamps_decide_as_their_text(policy, facts):
     assert typed.schema.field("stays").type.value_type.field("from").type == pa.timestamp("us", tz="UTC")
     assert (policy.decide_batch(typed, facts, NOW).to_pylist()
             == policy.decide_batch(text, facts, NOW).to_pylist())
+
+
+LIBRARIES = ("beijing-common.policy", "beijing-test-remedy.policy")
+
+
+def _copied_policy(tmp_path):
+    """The Beijing policy and the libraries it uses, copied into
+    `tmp_path`: the policy's path, and the libraries'."""
+    import shutil
+
+    root = pathlib.Path(POLICY).parent
+    for name in ("beijing-2021-10-30.policy", *LIBRARIES):
+        shutil.copy(root / name, tmp_path / name)
+    return tmp_path / "beijing-2021-10-30.policy", [tmp_path / name for name in LIBRARIES]
+
+
+def test_a_policy_lists_the_libraries_it_uses_with_their_texts(tmp_path):
+    path, files = _copied_policy(tmp_path)
+    libraries = policyc.Policy.load(str(path)).libraries
+    assert libraries == {str(f): f.read_text(encoding="utf-8") for f in files}
+
+
+def test_a_policy_compiles_where_its_library_is_not_from_the_libraries_text(
+        tmp_path, policy, facts):
+    path, files = _copied_policy(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    libraries = policyc.Policy.load(str(path)).libraries
+    for f in files:
+        f.unlink()
+    with pytest.raises(ValueError, match=r"there is no file `[^`]*beijing-test-remedy\.policy`"):
+        policyc.Policy.compile(text, str(path))
+    there = policyc.Policy.compile(text, str(path), libraries=libraries)
+    assert there.libraries == libraries
+    there_facts = there.facts(open(FACTS, encoding="utf-8").read(), now=NOW)
+    for person in people():
+        assert there.decide(person, there_facts, NOW, next_change=True) == policy.decide(
+            person, facts, NOW, next_change=True)
+
+
+def test_the_midnight_jobs_executors_need_no_policy_files(tmp_path, policy, facts):
+    """What the driver sends the executors compiles the policy after its
+    files are gone, as on a cluster's executors."""
+    from midnight import _checked
+
+    path, files = _copied_policy(tmp_path)
+    texts, _ = _checked(str(path), FACTS, NOW, False)
+    for f in [path, *files]:
+        f.unlink()
+    there = texts.policy()
+    there_facts = there.facts(texts.facts_text, now=NOW)
+    person = people()[1]
+    assert there.decide(person, there_facts, NOW) == policy.decide(person, facts, NOW)
