@@ -308,9 +308,13 @@ enum LogFull {
 
 /// A duration like `10s` or `5m`, in seconds.
 fn duration(text: &str) -> Result<u64, String> {
-    policyc::time::parse_duration(text)
-        .and_then(|s| u64::try_from(s).ok())
-        .ok_or_else(|| format!("`{text}` is not a duration like `10s`, `5m` or `1h`"))
+    seconds(text, "`10s`, `5m` or `1h`", |s| s >= 0).map(i64::unsigned_abs)
+}
+
+/// A duration's seconds when `fits` them, or an error giving `examples`.
+fn seconds(text: &str, examples: &str, fits: impl Fn(i64) -> bool) -> Result<i64, String> {
+    (policyc::time::parse_duration(text).filter(|&s| fits(s)))
+        .ok_or_else(|| format!("`{text}` is not a duration like {examples}"))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -321,10 +325,9 @@ enum DiffFormat {
 
 /// A `--horizon`, in microseconds.
 fn horizon(text: &str) -> Result<i64, String> {
-    policyc::time::parse_duration(text)
-        .filter(|&s| s > 0)
-        .map(|s| s * 1_000_000)
-        .ok_or_else(|| format!("`{text}` is not a duration like `14d`, `36h` or `1d12h`"))
+    let examples = "`14d`, `36h` or `1d12h`";
+    let fits = |s: i64| s > 0 && s.checked_mul(1_000_000).is_some();
+    seconds(text, examples, fits).map(|s| s * 1_000_000)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
