@@ -362,12 +362,30 @@ static EN: Phrases = Phrases {
     ],
 };
 
-/// `template` with each `{key}` replaced by its value.
+/// `template` with each `{key}` replaced by its value, in one pass: a
+/// value is never read as a template itself (a record's text may hold
+/// braces), and a `{name}` that is not a key stays as written.
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
-    for (key, value) in values {
-        out = out.replace(&format!("{{{key}}}"), value);
+    let mut out = String::with_capacity(template.len() + 16 * values.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let key = after
+            .find('}')
+            .map(|close| (&after[..close], &after[close + 1..]));
+        match key.and_then(|(key, tail)| Some((values.iter().find(|(k, _)| *k == key)?, tail))) {
+            Some(((_, value), tail)) => {
+                out.push_str(value);
+                rest = tail;
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -803,6 +821,16 @@ mod tests {
             fill("{a} 至 {b}，{a}", &[("a", "x"), ("b", "y")]),
             "x 至 y，x"
         );
+    }
+
+    #[test]
+    fn a_filled_value_is_not_filled_again_and_unknown_keys_stay() {
+        // A record's text with braces in it, shown through a template.
+        assert_eq!(
+            fill("{set}: {value}", &[("set", "{value}"), ("value", "v")]),
+            "{value}: v"
+        );
+        assert_eq!(fill("{{a}} {b} {", &[("a", "x")]), "{x} {b} {");
     }
 
     #[test]
