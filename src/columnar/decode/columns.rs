@@ -207,18 +207,18 @@ impl Column<'_> {
             } => self.each(range, bad, out, |i| {
                 micros
                     .get(i)
-                    .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(*t))
-                    .map(|&t| Value::Time(t))
+                    .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))
+                    .map(Value::Time)
             }),
             Data::Time {
                 micros,
                 naive: true,
             } => self.each(range, bad, out, |i| {
-                let t = micros.get(i).copied().unwrap_or(i64::MIN);
+                let t = micros.get(i).unwrap_or(i64::MIN);
                 super::local(t, &Path::Root, reading).ok()
             }),
             Data::Duration(d) => self.each(range, bad, out, |i| {
-                Some(Value::Duration(d.get(i).copied().unwrap_or_default()))
+                Some(Value::Duration(d.get(i).unwrap_or_default()))
             }),
             Data::Strings(s) => {
                 let ty = self.ty.non_optional();
