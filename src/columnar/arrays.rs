@@ -10,7 +10,7 @@ use arrow_array::types::{
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type,
     UInt32Type, UInt64Type,
 };
-use arrow_buffer::OffsetBuffer;
+use arrow_buffer::{OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, TimeUnit};
 
 use crate::time;
@@ -21,10 +21,31 @@ pub(super) enum Strings {
     Small(arrow_array::StringArray),
     Large(arrow_array::LargeStringArray),
     View(arrow_array::StringViewArray),
-    Dictionary {
-        keys: Vec<usize>,
-        values: Box<Strings>,
-    },
+    Dictionary { keys: Keys, values: Box<Strings> },
+}
+
+/// The keys of a dictionary's strings: those of 32 bits (as the file's
+/// strings are read) straight from the column's buffer, others made
+/// `usize` once.
+pub(super) enum Keys {
+    Int32(ScalarBuffer<i32>),
+    Normalized(Vec<usize>),
+}
+
+impl Keys {
+    fn get(&self, i: usize) -> Option<usize> {
+        match self {
+            Keys::Int32(k) => k.get(i).and_then(|&k| usize::try_from(k).ok()),
+            Keys::Normalized(k) => k.get(i).copied(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Keys::Int32(k) => k.len(),
+            Keys::Normalized(k) => k.len(),
+        }
+    }
 }
 
 impl Strings {
@@ -37,11 +58,11 @@ impl Strings {
                 let dictionary = array.as_any_dictionary_opt()?;
                 let values = dictionary.values();
                 Strings::Dictionary {
-                    // A dictionary without values has only null keys.
-                    keys: if values.is_empty() {
-                        vec![0; array.len()]
-                    } else {
-                        dictionary.normalized_keys()
+                    keys: match array.as_dictionary_opt::<Int32Type>() {
+                        Some(d) => Keys::Int32(d.keys().values().clone()),
+                        // A dictionary without values has only null keys.
+                        None if values.is_empty() => Keys::Normalized(vec![0; array.len()]),
+                        None => Keys::Normalized(dictionary.normalized_keys()),
                     },
                     values: Box::new(Strings::of(values.as_ref())?),
                 }
@@ -56,7 +77,7 @@ impl Strings {
             Strings::Large(a) => a.value(i),
             Strings::View(a) => a.value(i),
             Strings::Dictionary { keys, values } => match keys.get(i) {
-                Some(&k) if k < values.len() => values.get(k),
+                Some(k) if k < values.len() => values.get(k),
                 _ => "",
             },
         }
@@ -66,9 +87,7 @@ impl Strings {
     /// dictionary's; `None` for other strings, or a key out of range.
     pub(super) fn key(&self, i: usize) -> Option<usize> {
         match self {
-            Strings::Dictionary { keys, values } => {
-                keys.get(i).copied().filter(|&k| k < values.len())
-            }
+            Strings::Dictionary { keys, values } => keys.get(i).filter(|&k| k < values.len()),
             _ => None,
         }
     }
@@ -139,27 +158,47 @@ pub(super) fn numbers(array: &dyn Array, dt: &DataType) -> Option<Vec<f64>> {
     ))
 }
 
-/// A timestamp column's values in microseconds; one out of range becomes
-/// `i64::MIN`, which no instant is.
-pub(super) fn timestamps(array: &dyn Array, unit: TimeUnit) -> Vec<i64> {
+/// The values of a timestamp or duration column, read in microseconds
+/// from the column's own buffer (not copied).
+pub(super) struct Micros {
+    values: ScalarBuffer<i64>,
+    unit: TimeUnit,
+}
+
+impl Micros {
+    /// Value `i` in microseconds; one out of range is `i64::MIN`, which
+    /// no instant is.
+    pub(super) fn get(&self, i: usize) -> Option<i64> {
+        self.values.get(i).map(|&v| micros(v, self.unit))
+    }
+}
+
+/// A timestamp column's values in microseconds.
+pub(super) fn timestamps(array: &dyn Array, unit: TimeUnit) -> Micros {
     let values = match unit {
         TimeUnit::Second => array.as_primitive::<TimestampSecondType>().values(),
         TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().values(),
         TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().values(),
         TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().values(),
     };
-    values.iter().map(|&v| micros(v, unit)).collect()
+    Micros {
+        values: values.clone(),
+        unit,
+    }
 }
 
 /// A duration column's values in microseconds.
-pub(super) fn durations(array: &dyn Array, unit: TimeUnit) -> Vec<i64> {
+pub(super) fn durations(array: &dyn Array, unit: TimeUnit) -> Micros {
     let values = match unit {
         TimeUnit::Second => array.as_primitive::<DurationSecondType>().values(),
         TimeUnit::Millisecond => array.as_primitive::<DurationMillisecondType>().values(),
         TimeUnit::Microsecond => array.as_primitive::<DurationMicrosecondType>().values(),
         TimeUnit::Nanosecond => array.as_primitive::<DurationNanosecondType>().values(),
     };
-    values.iter().map(|&v| micros(v, unit)).collect()
+    Micros {
+        values: values.clone(),
+        unit,
+    }
 }
 
 pub(super) fn micros(v: i64, unit: TimeUnit) -> i64 {

@@ -15,7 +15,9 @@ use arrow_buffer::NullBuffer;
 use arrow_schema::DataType;
 
 use super::ColumnarError;
-use super::arrays::{Offsets, Strings, accepted, declared, durations, found, numbers, timestamps};
+use super::arrays::{
+    Micros, Offsets, Strings, accepted, declared, durations, found, numbers, timestamps,
+};
 use crate::data::path::Path;
 use crate::data::reader::{Recent, expecting, scalar};
 use crate::data::{DataError, DataWarning, Decoded, Reading};
@@ -133,11 +135,11 @@ enum Data<'p> {
     /// Microseconds since the epoch; `naive`: a wall-clock time, read in
     /// the policy's zone.
     Time {
-        micros: Vec<i64>,
+        micros: Micros,
         naive: bool,
     },
     /// Microseconds.
-    Duration(Vec<i64>),
+    Duration(Micros),
     List {
         offsets: Offsets,
         element: Box<Column<'p>>,
@@ -388,7 +390,7 @@ impl<'p> Column<'p> {
                 micros,
                 naive: false,
             } => {
-                let t = micros.get(row).copied().unwrap_or(i64::MIN);
+                let t = micros.get(row).unwrap_or(i64::MIN);
                 if !(time::MIN_INSTANT..=time::MAX_INSTANT).contains(&t) {
                     return Err(out_of_range(path));
                 }
@@ -417,7 +419,7 @@ impl<'p> Column<'p> {
             },
             Data::Strings(s) => string(s.get(row), inner, path, scratch)?,
             Data::Time { micros, naive } => {
-                let t = micros.get(row).copied().unwrap_or(i64::MIN);
+                let t = micros.get(row).unwrap_or(i64::MIN);
                 if *naive {
                     local(t, path, scratch.reading)?
                 } else if (time::MIN_INSTANT..=time::MAX_INSTANT).contains(&t) {
@@ -426,7 +428,7 @@ impl<'p> Column<'p> {
                     return Err(out_of_range(path));
                 }
             }
-            Data::Duration(d) => Value::Duration(d.get(row).copied().unwrap_or_default()),
+            Data::Duration(d) => Value::Duration(d.get(row).unwrap_or_default()),
             Data::List { offsets, element } => {
                 let range = offsets.range(row);
                 if range.is_empty() {

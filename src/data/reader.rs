@@ -734,23 +734,40 @@ const HELD: usize = 1 << 16;
 /// line is read, and its allocations serve that line instead of being
 /// freed one by one and made again. An allocation still held (a record
 /// kept by the caller, the facts) is simply let go. What the pool keeps
-/// is bounded ([`POOLED`] of each length up to [`POOLED_LEN`]), whatever
-/// the number of documents.
-#[derive(Default)]
-struct Pool {
+/// is bounded ([`POOLED`] of each length up to [`POOLED_LEN`], or as many
+/// as [`Pool::keeping`] says), whatever the number of documents.
+pub(crate) struct Pool {
     /// The allocations handed out since the last [`Pool::recycle`], in
     /// the order they were made: the elements of a list and the fields of
     /// a record before it.
     held: Vec<Arc<[Value]>>,
     /// Allocations nothing else holds, by length, their values none.
     free: Vec<Vec<Arc<[Value]>>>,
+    /// How many free allocations of one length are kept.
+    kept: usize,
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        Pool::keeping(POOLED)
+    }
 }
 
 impl Pool {
+    /// A pool that keeps up to `kept` free allocations of each length
+    /// (the columnar reader's, whose people are made many at a time).
+    pub(crate) fn keeping(kept: usize) -> Pool {
+        Pool {
+            held: Vec::new(),
+            free: Vec::new(),
+            kept,
+        }
+    }
+
     /// Takes back the allocations handed out that nothing else holds any
     /// more. The last made first: emptying a record lets go of the lists
     /// and records in it, which are then free as well.
-    fn recycle(&mut self) {
+    pub(crate) fn recycle(&mut self) {
         if self.free.is_empty() {
             self.free.resize_with(POOLED_LEN + 1, Vec::new);
         }
@@ -760,7 +777,7 @@ impl Pool {
             };
             values.fill(Value::None);
             match self.free.get_mut(values.len()) {
-                Some(free) if free.len() < POOLED => free.push(block),
+                Some(free) if free.len() < self.kept => free.push(block),
                 _ => {}
             }
         }
@@ -769,7 +786,7 @@ impl Pool {
 
     /// `values` in one allocation: a free one of their length if there is
     /// one.
-    fn block(&mut self, values: impl ExactSizeIterator<Item = Value>) -> Arc<[Value]> {
+    pub(crate) fn block(&mut self, values: impl ExactSizeIterator<Item = Value>) -> Arc<[Value]> {
         let len = values.len();
         let block = match self.free.get_mut(len).and_then(Vec::pop) {
             Some(mut block) => match Arc::get_mut(&mut block) {

@@ -9,13 +9,14 @@
 //! with it, and where, as the JSON reader would: so the two ways give the
 //! same people, errors and warnings.
 
+use std::cell::Cell;
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use super::{Column, Data, Record, Rows, quick};
 use crate::data::Reading;
 use crate::data::path::Path;
-use crate::data::reader::{Recent, scalar};
+use crate::data::reader::{POOLED, Pool, Recent, scalar};
 use crate::data::{DataError, Decoded};
 use crate::time;
 use crate::types::Type;
@@ -44,11 +45,13 @@ impl Rows<'_> {
         let mut fill = Fill {
             reading: self.reading,
             recent: Recent::default(),
-            values: Vec::new(),
-            flags: Vec::new(),
+            spare: SPARE.try_with(Cell::take).unwrap_or_default(),
         };
         for start in range.clone().step_by(DECODED_ROWS) {
             let part = start..(start + DECODED_ROWS).min(range.end);
+            // The people of the part before are decided and dropped: their
+            // records and lists serve this part.
+            fill.spare.pool.recycle();
             let mut bad = fill.flags(part.len());
             let mut people = self.root.fill(part.clone(), &mut bad, &mut fill);
             for ((person, &bad), row) in people.iter_mut().zip(&bad).zip(part) {
@@ -64,8 +67,10 @@ impl Rows<'_> {
                 each(row, Ok(person));
             }
             fill.give(people);
-            fill.flags.push(bad);
+            fill.give_flags(bad);
         }
+        // The thread's next rows (of this batch or the next) use them again.
+        let _ = SPARE.try_with(|spare| spare.set(fill.spare));
     }
 }
 
@@ -75,34 +80,70 @@ impl Rows<'_> {
 const DECODED_ROWS: usize = 64;
 
 /// What reading the columns of a piece carries along: the texts read
-/// last, shared, and the buffers of values and flags of the parts read
-/// before, to use again (a column's values are gathered in one, then
-/// moved into their records).
+/// last, shared, and what the thread keeps from the parts it read before.
 struct Fill<'r> {
     reading: Reading<'r>,
     recent: Recent,
+    spare: Spare,
+}
+
+/// What a thread reuses from one part of rows to the next, and from one
+/// batch to the next: the allocations of the records and lists of the
+/// people it decided (the JSON reader's pool), and the buffers of values
+/// and flags (a column's values are gathered in one, then moved into
+/// their records).
+struct Spare {
+    pool: Pool,
     values: Vec<Vec<Value>>,
     flags: Vec<Vec<bool>>,
 }
 
+impl Default for Spare {
+    fn default() -> Self {
+        Spare {
+            // As many of each length as the JSON reader keeps per person,
+            // for each person of a part.
+            pool: Pool::keeping(POOLED * DECODED_ROWS),
+            values: Vec::new(),
+            flags: Vec::new(),
+        }
+    }
+}
+
+thread_local! {
+    /// Each thread's [`Spare`], taken while it decodes.
+    static SPARE: Cell<Spare> = Cell::default();
+}
+
+/// How many values a spare buffer keeps room for: one a part of a very
+/// long list made is let go.
+const KEPT_VALUES: usize = 1 << 14;
+
 impl Fill<'_> {
     /// An empty buffer of values.
     fn values(&mut self) -> Vec<Value> {
-        self.values.pop().unwrap_or_default()
+        self.spare.values.pop().unwrap_or_default()
     }
 
     /// A buffer of values, emptied, to use again.
     fn give(&mut self, mut values: Vec<Value>) {
         values.clear();
-        self.values.push(values);
+        values.shrink_to(KEPT_VALUES);
+        self.spare.values.push(values);
     }
 
     /// `n` flags, all unset.
     fn flags(&mut self, n: usize) -> Vec<bool> {
-        let mut flags = self.flags.pop().unwrap_or_default();
+        let mut flags = self.spare.flags.pop().unwrap_or_default();
         flags.clear();
         flags.resize(n, false);
         flags
+    }
+
+    /// Flags to use again.
+    fn give_flags(&mut self, mut flags: Vec<bool>) {
+        flags.shrink_to(KEPT_VALUES);
+        self.spare.flags.push(flags);
     }
 }
 
@@ -131,12 +172,9 @@ impl Record<'_> {
         // Each column's values are moved out in order, so that none is
         // left behind to drop.
         let mut fields: Vec<_> = columns.iter_mut().map(|c| c.drain(..)).collect();
+        let pool = &mut fill.spare.pool;
         records.extend((0..n).map(|_| {
-            Value::Record(
-                (fields.iter_mut())
-                    .map(|f| f.next().unwrap_or_default())
-                    .collect(),
-            )
+            Value::Record(pool.block(fields.iter_mut().map(|f| f.next().unwrap_or_default())))
         }));
         drop(fields);
         for column in columns {
@@ -169,18 +207,18 @@ impl Column<'_> {
             } => self.each(range, bad, out, |i| {
                 micros
                     .get(i)
-                    .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(*t))
-                    .map(|&t| Value::Time(t))
+                    .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))
+                    .map(Value::Time)
             }),
             Data::Time {
                 micros,
                 naive: true,
             } => self.each(range, bad, out, |i| {
-                let t = micros.get(i).copied().unwrap_or(i64::MIN);
+                let t = micros.get(i).unwrap_or(i64::MIN);
                 super::local(t, &Path::Root, reading).ok()
             }),
             Data::Duration(d) => self.each(range, bad, out, |i| {
-                Some(Value::Duration(d.get(i).copied().unwrap_or_default()))
+                Some(Value::Duration(d.get(i).unwrap_or_default()))
             }),
             Data::Strings(s) => {
                 let ty = self.ty.non_optional();
@@ -211,6 +249,8 @@ impl Column<'_> {
                 let mut lost = fill.flags(items.len());
                 let mut values = element.fill(items, &mut lost, fill);
                 let inner = self.ty.non_optional();
+                let mut set = fill.values();
+                let pool = &mut fill.spare.pool;
                 // The elements are moved out in order: those of a null
                 // list (there are seldom any) are skipped.
                 let (mut elements, mut at) = (values.drain(..), first);
@@ -229,13 +269,19 @@ impl Column<'_> {
                         return None;
                     }
                     Some(match inner {
-                        Type::Set(_) => Value::set_of(items.collect()),
-                        _ => Value::List(items.collect()),
+                        Type::Set(_) => {
+                            set.clear();
+                            set.extend(items);
+                            Value::as_set(&mut set);
+                            Value::Set(pool.block(set.drain(..)))
+                        }
+                        _ => Value::List(pool.block(items)),
                     })
                 });
                 drop(elements);
                 fill.give(values);
-                fill.flags.push(lost);
+                fill.give(set);
+                fill.give_flags(lost);
                 out
             }
             Data::Record(record) => {
@@ -249,7 +295,7 @@ impl Column<'_> {
                 });
                 drop(each);
                 fill.give(records);
-                fill.flags.push(lost);
+                fill.give_flags(lost);
                 out
             }
         }
