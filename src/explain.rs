@@ -363,21 +363,23 @@ static EN: Phrases = Phrases {
 };
 
 /// `template` with each `{key}` replaced by its value, in one pass: a
-/// value is never read as a template itself (a record's text may hold
-/// braces), and a `{name}` that is not a key stays as written.
+/// value is copied as it is, never read for keys (a record's text that
+/// reads `{at}` stays `{at}`); a `{` that opens no key stays.
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(template.len() + 16 * values.len());
+    let size = values.iter().map(|(_, v)| v.len()).sum::<usize>();
+    let mut out = String::with_capacity(template.len() + size);
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        let key = after
-            .find('}')
-            .map(|close| (&after[..close], &after[close + 1..]));
-        match key.and_then(|(key, tail)| Some((values.iter().find(|(k, _)| *k == key)?, tail))) {
-            Some(((_, value), tail)) => {
+        let key = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            (values.iter().find(|(k, _)| *k == name)).map(|(_, v)| (close, *v))
+        });
+        match key {
+            Some((close, value)) => {
                 out.push_str(value);
-                rest = tail;
+                rest = &after[close + 1..];
             }
             None => {
                 out.push('{');
@@ -820,6 +822,11 @@ mod tests {
         assert_eq!(
             fill("{a} 至 {b}，{a}", &[("a", "x"), ("b", "y")]),
             "x 至 y，x"
+        );
+        // A value is not read for keys; a brace that opens none stays.
+        assert_eq!(
+            fill("{a} {b} {c} {{a}} {", &[("a", "{b}"), ("b", "y")]),
+            "{b} y {c} {{b}} {"
         );
     }
 

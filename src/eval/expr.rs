@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use super::selection::{ListOperand, Selection};
 use super::{Evaluator, index};
 use crate::check::ir::Builtin;
 use crate::compile::{Id, Op};
@@ -235,7 +236,7 @@ impl Evaluator<'_, '_> {
             Op::Hoisted(i) => self.facts.hoisted.get(*i),
             Op::Let(i) => {
                 self.note_let(*i);
-                self.lets.get(*i)
+                self.let_value(*i)
             }
             Op::Input => Some(self.person),
             &Op::If(c, a, b) => return self.arm(c, a, b, env),
@@ -258,6 +259,80 @@ impl Evaluator<'_, '_> {
             _ => return Operand::Made(self.eval_in(e, env)),
         };
         Operand::Lent(lent.unwrap_or(&NONE))
+    }
+
+    /// The value of `let` `i`; a selection's list is made the first time
+    /// it is read whole.
+    #[inline(always)]
+    pub(super) fn let_value(&self, i: usize) -> Option<&Value> {
+        match self.lets.get(i) {
+            Some(Value::None) => self.selection_whole(i),
+            v => v,
+        }
+    }
+
+    /// The list the selection of `let` `i` stands for, none when it is
+    /// none: out of line, so that reading a `let` costs one more test.
+    #[cold]
+    #[inline(never)]
+    fn selection_whole(&self, i: usize) -> Option<&Value> {
+        match self.selected.get(i) {
+            Some(Some(s)) => Some(s.whole()),
+            _ => Some(&NONE),
+        }
+    }
+
+    /// The list `e` gives, as a loop reads it: a filtered `let` in place,
+    /// anything else as [`Evaluator::operand`] gives it.
+    #[inline]
+    pub(super) fn list_operand<'a>(&'a self, e: Id, env: Env<'a>) -> ListOperand<'a> {
+        if let Op::Let(i) = self.ops[e.index()]
+            && let Some(Some(s)) = self.selected.get(i)
+        {
+            self.note_let(i);
+            return ListOperand::Selected(s);
+        }
+        ListOperand::Value(self.operand(e, env))
+    }
+
+    /// `list where pred` at the top of a `let`, without horizons: the
+    /// places of the elements kept in the list filtered (in the list a
+    /// filtered `let` filters, when `list` is one).
+    pub(super) fn select(&self, list: Id, pred: Id) -> Selection {
+        let mut picked = Vec::new();
+        match self.list_operand(list, None) {
+            ListOperand::Selected(s) => {
+                let (source, set) = s.source();
+                for item in s.items().iter().zip(s.picked()) {
+                    if !self.budget.take(1) {
+                        break;
+                    }
+                    if self.holds_in(item.0, pred, None) {
+                        picked.push(*item.1);
+                    }
+                }
+                Selection::new(Arc::clone(source), set, picked)
+            }
+            ListOperand::Value(v) => {
+                let (source, set) = match &*v {
+                    Value::List(items) => (Arc::clone(items), false),
+                    Value::Set(items) => (Arc::clone(items), true),
+                    _ => match Value::empty_list() {
+                        Value::List(items) => (items, false),
+                        _ => (Arc::from([]), false),
+                    },
+                };
+                for (j, item) in source.iter().enumerate() {
+                    if !self.budget.take(1) {
+                        break;
+                    }
+                    if self.holds_in(item, pred, None) {
+                        picked.push(u32::try_from(j).unwrap_or(u32::MAX));
+                    }
+                }
+                Selection::new(source, set, picked)
+            }
+        }
     }
 
     /// [`Evaluator::operand`] with the commonest reads of a condition, a
@@ -313,6 +388,11 @@ impl Evaluator<'_, '_> {
     fn interval(&self, e: Id, env: Env<'_>) -> Option<(i64, i64)> {
         match self.ops[e.index()] {
             Op::Interval(a, b) => Some((self.instant(a, env)?, self.instant(b, env)?)),
+            // A window lifted out of the loop (`14d`), read in place.
+            Op::Let(i) if let Some(&Value::Interval(a, b)) = self.lets.get(i) => {
+                self.note_let(i);
+                Some((a, b))
+            }
             _ => match *self.operand(e, env) {
                 Value::Interval(a, b) => Some((a, b)),
                 _ => None,
@@ -337,13 +417,12 @@ impl Evaluator<'_, '_> {
             existing!() | Op::If(..) | Op::Field(..) => self.operand(e, env).into_value(),
             &Op::Extreme(latest, list, key) => self.extreme(latest, list, key, env),
             &Op::Project(base, slot) => {
-                let list = self.operand(base, env);
-                if !self.budget.take(list.elements().len() as u64) {
+                let list = self.list_operand(base, env);
+                let list = list.items();
+                if !self.budget.take(list.len() as u64) {
                     return Value::empty_list();
                 }
-                // An exact-size iterator: the list is allocated once.
                 let items: Arc<[Value]> = list
-                    .elements()
                     .iter()
                     .map(|r| match r {
                         Value::Record(fields) => fields.get(slot).cloned().unwrap_or_default(),
@@ -410,23 +489,27 @@ impl Evaluator<'_, '_> {
                 _ => Value::None,
             },
             &Op::Where(list, pred) => {
-                let list = self.operand(list, env);
+                let list = self.list_operand(list, env);
                 // Kept in a vector reused from one `where` to the next
                 // (a nested one takes a new one), then moved into the list,
                 // allocated once at its size.
                 let mut kept = self.kept.take();
                 kept.extend(
-                    list.elements()
-                        .iter()
+                    (list.items().iter())
                         .take_while(|_| self.budget.take(1))
                         .filter(|item| self.holds_in(item, pred, env))
                         .cloned(),
                 );
                 let items: Arc<[Value]> = kept.drain(..).collect();
                 self.kept.set(kept);
-                match *list {
-                    Value::Set(_) => Value::Set(items),
-                    _ => Value::List(items),
+                let set = match &list {
+                    ListOperand::Value(v) => matches!(**v, Value::Set(_)),
+                    ListOperand::Selected(s) => s.source().1,
+                };
+                if set {
+                    Value::Set(items)
+                } else {
+                    Value::List(items)
                 }
             }
             &Op::Quantifier(quant, subject, body) => {
@@ -444,8 +527,8 @@ impl Evaluator<'_, '_> {
                     let held = self.quantifier_apart(quant, list, items.elements(), body, env);
                     return Value::Bool(held);
                 }
-                let subject = self.operand(subject, env);
-                let items = subject.elements();
+                let subject = self.list_operand(subject, env);
+                let items = subject.items();
                 let held = match (quant, body) {
                     (Quant::Any, None) => !items.is_empty(),
                     (Quant::No, None) => items.is_empty(),
@@ -641,6 +724,12 @@ impl Evaluator<'_, '_> {
         if self.horizon.is_some()
             && (self.plan.time_flow.moving(bound)
                 || self.list_horizon(subject).is_some_and(|l| !l.fixed()))
+        {
+            return None;
+        }
+        // A short selection is read in place; a long one, whole.
+        if let ListOperand::Selected(s) = self.list_operand(subject, env)
+            && s.items().len() <= index::SMALL
         {
             return None;
         }

@@ -17,6 +17,7 @@ mod facts;
 pub(crate) mod horizon;
 mod index;
 mod kept;
+mod selection;
 mod trace;
 mod window;
 pub(crate) use facts::with_as_of;
@@ -41,6 +42,10 @@ pub struct Evaluator<'p, 'v> {
     now: i64,
     /// `let` values, computed when the evaluator is made.
     lets: Vec<Value>,
+    /// Without horizons, the `let`s defined by a `where`, kept as the
+    /// places of the elements they keep (their value in `lets` is none
+    /// until something reads it whole).
+    selected: Vec<Option<selection::Selection>>,
     /// Whether witnesses name the entries of the data each record matched
     /// (for `--witnesses` and explanations; `because` does not need them).
     detailed: bool,
@@ -155,6 +160,14 @@ impl<'p, 'v> Evaluator<'p, 'v> {
                         ev.lists[i] = list;
                         v
                     }
+                    Op::Where(list, pred) if ev.horizon.is_none() => {
+                        let s = ev.select(list, pred);
+                        if ev.selected.len() <= i {
+                            ev.selected.resize_with(plan.lets.len().max(i + 1), || None);
+                        }
+                        ev.selected[i] = Some(s);
+                        Value::None
+                    }
                     Op::Project(list, _) if apart => {
                         let (v, list) = ev.project_apart(list, l);
                         ev.lists[i] = list;
@@ -195,6 +208,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             person,
             now,
             lets: Vec::new(),
+            selected: Vec::new(),
             detailed: false,
             budget: Budget::unlimited(),
             indexes: index::Indexes::default(),

@@ -13,6 +13,7 @@
 
 use super::Evaluator;
 use super::expr::{Env, Operand};
+use super::selection::Items;
 use crate::compile::{Id, Op, Plan};
 use crate::syntax::Quant;
 use crate::value::Value;
@@ -263,8 +264,8 @@ impl Evaluator<'_, '_> {
         body: Option<Id>,
         trace: &mut Trace,
     ) -> bool {
-        let list = self.operand(subject, None);
-        let items = list.elements();
+        let list = self.list_operand(subject, None);
+        let items = list.items();
         let Some(body) = body else {
             let held = match quant {
                 Quant::Any => !items.is_empty(),
@@ -317,7 +318,7 @@ impl Evaluator<'_, '_> {
             return;
         };
         if let Some(start) = next.take() {
-            self.read(list.elements(), start, *body, false, hits);
+            self.read(Items::All(list.elements()), start, *body, false, hits);
         }
     }
 
@@ -326,7 +327,7 @@ impl Evaluator<'_, '_> {
     /// `first`, stops and gives the index to go on from.
     fn read(
         &self,
-        items: &[Value],
+        items: Items<'_>,
         start: usize,
         (body, deciding): (Id, bool),
         first: bool,
