@@ -205,6 +205,31 @@ impl<'a, 's> Reader<'a, 's> {
         }
     }
 
+    /// A field's value in the commonest shapes, a string right after the
+    /// `:` that is an instant, a known region code or a text without
+    /// escapes, read in place without [`Reader::value`]'s call; `None`
+    /// leaves everything else, `null` and errors included, to it.
+    #[inline(always)]
+    fn quick_value(&mut self, ty: &Type) -> Option<Value> {
+        if self.bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        match ty.non_optional() {
+            ty @ (Type::Time | Type::Region) => self.quick_scalar(ty),
+            Type::Text => {
+                let start = self.pos + 1;
+                let end = plain_run(self.bytes, start);
+                if self.bytes.get(end) != Some(&b'"') {
+                    return None;
+                }
+                let text = self.text.get(start..end)?;
+                self.pos = end + 1;
+                Some(Value::Text(self.recent.share(text)))
+            }
+            _ => None,
+        }
+    }
+
     /// The common shapes of an instant and a known region code, read
     /// straight from the bytes after the opening quote; `None` leaves
     /// everything else, errors included, to the general path.
@@ -391,7 +416,10 @@ impl<'a, 's> Reader<'a, 's> {
                                 self.error(key_at, format!("{}: given twice", here.quoted()))
                             );
                         }
-                        let value = self.value(ty, &here)?;
+                        let value = match self.quick_value(ty) {
+                            Some(value) => value,
+                            None => self.value(ty, &here)?,
+                        };
                         if let Some(place) = slots.get_mut(slot) {
                             *place = value;
                         }
