@@ -312,7 +312,15 @@ impl<'a, 's> Reader<'a, 's> {
     fn elements(&mut self, element: &Type, path: &Path<'_>, items: &mut Vec<Value>) -> Result<()> {
         loop {
             let here = Path::Index(path, items.len());
-            items.push(self.value(element, &here)?);
+            // A record, the commonest element, without the call of the
+            // general path.
+            let value = match element {
+                Type::Record(record) if self.bytes.get(self.pos) == Some(&b'{') => {
+                    Value::Record(self.record(record, &here)?)
+                }
+                _ => self.value(element, &here)?,
+            };
+            items.push(value);
             match self.next_byte()? {
                 b',' => self.pos += 1,
                 b']' => {
