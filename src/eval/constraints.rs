@@ -323,3 +323,91 @@ fn constants(plan: &Plan, e: Id) -> Option<Box<[Value]>> {
     Value::as_set(&mut items);
     Some(items.into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Checks, Evaluator, Test};
+    use crate::eval::tests::compiled;
+    use crate::types::Type;
+    use crate::value::Value;
+
+    /// A constraint of each shape: compiled (`is none`, comparisons,
+    /// membership, `and`/`or`/`not`), through the evaluator (`count`),
+    /// and one on records nested in a list's records.
+    const SHAPES: &str = r#"
+policy shapes
+timezone "Asia/Shanghai"
+outcomes green < popup
+input person {
+  stays: list of { from: time, to: time? }
+    requiring to is none or to >= from
+  tests: list of { result: text, n: number }
+    requiring result in ["negative", "positive"] and not (n < 0)
+  visits: list of { done: bool, tags: list of text }
+    requiring done or count(tags) > 1
+  trips: list of { legs: list of { a: number, b: number } requiring a <= b }
+}
+otherwise green
+"#;
+
+    #[test]
+    fn each_shape_passes_and_breaks_as_the_evaluator_says() {
+        let p = compiled("shapes.policy", SHAPES);
+        let plan = p.plan();
+        let checks = Checks::new(plan, &plan.program.input);
+        assert!(
+            checks.evaluator,
+            "`count(tags) > 1` is left to the evaluator"
+        );
+        let own = |field: usize| match checks.root.as_ref().map(|r| &r.fields[field].2) {
+            Some(super::Walk::Each(inner)) => match &**inner {
+                super::Walk::Record(r) => r.own.first().map(|(_, t)| t.clone()),
+                super::Walk::Each(_) => None,
+            },
+            _ => None,
+        };
+        assert!(matches!(own(0), Some(Test::Or(..))), "{:?}", own(0));
+        assert!(matches!(own(1), Some(Test::And(..))), "{:?}", own(1));
+        assert!(matches!(own(2), Some(Test::Or(..))), "{:?}", own(2));
+        let t = |d: u32| format!("\"2021-10-{d:02}T00:00:00+08:00\"");
+        let cases = [
+            (format!(r#"{{"stays": [{{"from": {}}}, {{"from": {}, "to": {}}}]}}"#, t(1), t(2), t(2)), None),
+            (format!(r#"{{"stays": [{{"from": {}, "to": {}}}]}}"#, t(3), t(2)), Some("`stays[0]`: breaks `requiring to is none or to >= from`")),
+            (r#"{"tests": [{"result": "negative", "n": 0}, {"result": "pending", "n": 1}]}"#.into(), Some("`tests[1]`: breaks `requiring result in [\"negative\", \"positive\"] and not (n < 0)`")),
+            (r#"{"tests": [{"result": "positive", "n": -1}]}"#.into(), Some("`tests[0]`: breaks `requiring result in [\"negative\", \"positive\"] and not (n < 0)`")),
+            (r#"{"visits": [{"done": true, "tags": []}, {"done": false, "tags": ["a", "b"]}]}"#.into(), None),
+            (r#"{"visits": [{"done": false, "tags": ["a"]}]}"#.into(), Some("`visits[0]`: breaks `requiring done or count(tags) > 1`")),
+            (r#"{"trips": [{"legs": [{"a": 1, "b": 1}]}, {"legs": [{"a": 0, "b": 1}, {"a": 2, "b": 1}]}]}"#.into(), Some("`trips[1].legs[1]`: breaks `requiring a <= b`")),
+        ];
+        for (person, expected) in cases {
+            let decoded = p.read_json(&person).unwrap_or_else(|e| unreachable!("{e}"));
+            let broken = checks.run(plan, &decoded.value).err().map(|e| e.message);
+            assert_eq!(broken.as_deref(), expected, "{person}");
+            // The evaluator says the same of every record of the lists.
+            let (facts, none) = (crate::eval::Facts::none(), Value::None);
+            let ev = Evaluator::bare(plan, &facts, &none, 0);
+            let Value::Record(fields) = &decoded.value else {
+                unreachable!("a person is a record")
+            };
+            for (field, (_, ty)) in plan.program.input.fields.iter().enumerate().take(3) {
+                let Some(Type::Record(r)) = ty.element() else {
+                    unreachable!("{ty}")
+                };
+                let id = r.constraints.first().and_then(|c| plan.constraints[c.id]);
+                let (Some(id), Some(test)) = (id, own(field)) else {
+                    unreachable!("{field}")
+                };
+                for item in fields[field].elements() {
+                    let Value::Record(slots) = item else {
+                        unreachable!("{item:?}")
+                    };
+                    assert_eq!(
+                        test.holds(Some(&ev), item, slots),
+                        ev.holds_for(item, id),
+                        "{person}: {item:?}"
+                    );
+                }
+            }
+        }
+    }
+}
