@@ -98,6 +98,8 @@ pub struct Policy {
     strict: bool,
     /// The steps deciding one record may take (`--budget`).
     budget: u64,
+    /// The constraints of the input schema, compiled once.
+    checks: eval::constraints::Checks,
 }
 
 /// What the evaluation at `now` found for `next_change`: the verdict and
@@ -293,6 +295,7 @@ impl Compiled {
         );
         Ok(Compiled::Policy(Box::new(Policy {
             json: decision::JsonPlan::new(&plan.program),
+            checks: eval::constraints::Checks::new(&plan, &plan.program.input),
             plan,
             warnings: locate(lints),
             strict: false,
@@ -448,7 +451,7 @@ impl Policy {
     /// read against another policy's schema, when the two schemas are the
     /// same ([`Policy::reads_as`]).
     pub fn check_person(&self, person: &value::Value) -> Result<(), DataError> {
-        eval::constraints::check(&self.plan, person, &self.plan.program.input)
+        self.checks.run(&self.plan, person)
     }
 
     /// Whether a person read by `other` is read the same way by this

@@ -21,6 +21,10 @@ use crate::value::Value;
 /// How deeply an ignored value may nest.
 const MAX_SKIP_DEPTH: usize = 128;
 
+/// The length of an instant in its commonest shape,
+/// `2021-10-31T09:00:00+08:00`.
+const INSTANT_LEN: usize = 25;
+
 /// The reader's position in one JSON document.
 pub(crate) struct Reader<'a, 's> {
     text: &'a str,
@@ -32,6 +36,9 @@ pub(crate) struct Reader<'a, 's> {
     pub(crate) given: Vec<bool>,
     /// The texts read last, shared.
     recent: Recent,
+    /// The last instant read in its commonest shape, with its bytes: the
+    /// end of a stay is often the start of the next.
+    last_instant: Option<([u8; INSTANT_LEN], i64)>,
     /// What it reuses from the documents read before.
     scratch: &'s mut Scratch,
 }
@@ -43,9 +50,7 @@ impl<'a, 's> Reader<'a, 's> {
     /// values of the documents read before no longer hold.
     pub(crate) fn new(text: &'a str, reading: Reading<'a>, scratch: &'s mut Scratch) -> Self {
         scratch.pool.recycle();
-        scratch.fields.clear();
         // A document far longer than most leaves no large buffers behind.
-        scratch.fields.shrink_to(KEPT_VALUES);
         for buffer in &mut scratch.buffers {
             buffer.shrink_to(KEPT_VALUES);
         }
@@ -57,6 +62,7 @@ impl<'a, 's> Reader<'a, 's> {
             warnings: Vec::new(),
             given: Vec::new(),
             recent: Recent::default(),
+            last_instant: None,
             scratch,
         }
     }
@@ -199,6 +205,31 @@ impl<'a, 's> Reader<'a, 's> {
         }
     }
 
+    /// A field's value in the commonest shapes, a string right after the
+    /// `:` that is an instant, a known region code or a text without
+    /// escapes, read in place without [`Reader::value`]'s call; `None`
+    /// leaves everything else, `null` and errors included, to it.
+    #[inline(always)]
+    fn quick_value(&mut self, ty: &Type) -> Option<Value> {
+        if self.bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        match ty.non_optional() {
+            ty @ (Type::Time | Type::Region) => self.quick_scalar(ty),
+            Type::Text => {
+                let start = self.pos + 1;
+                let end = plain_run(self.bytes, start);
+                if self.bytes.get(end) != Some(&b'"') {
+                    return None;
+                }
+                let text = self.text.get(start..end)?;
+                self.pos = end + 1;
+                Some(Value::Text(self.recent.share(text)))
+            }
+            _ => None,
+        }
+    }
+
     /// The common shapes of an instant and a known region code, read
     /// straight from the bytes after the opening quote; `None` leaves
     /// everything else, errors included, to the general path.
@@ -209,14 +240,24 @@ impl<'a, 's> Reader<'a, 's> {
                 let start = self.pos + 1;
                 let quote = |at: usize| self.bytes.get(at) == Some(&b'"');
                 let end = match () {
-                    () if quote(start + 25) => start + 25,
+                    () if quote(start + INSTANT_LEN) => start + INSTANT_LEN,
                     () if quote(start + 20) => start + 20,
                     () => plain_run(self.bytes, start),
                 };
                 // The fast shapes hold no quote, so a string that ends
                 // before `end` does not read as one.
-                let t = time::parse_rfc3339_seconds(self.bytes.get(start..end)?)
-                    .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))?;
+                let text = self.bytes.get(start..end)?;
+                let t = match (self.last_instant, <[u8; INSTANT_LEN]>::try_from(text)) {
+                    (Some((last, t)), Ok(bytes)) if last == bytes => t,
+                    (_, bytes) => {
+                        let t = time::parse_rfc3339_seconds(text)
+                            .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))?;
+                        if let Ok(bytes) = bytes {
+                            self.last_instant = Some((bytes, t));
+                        }
+                        t
+                    }
+                };
                 (end - start, Value::Time(t))
             }
             Type::Region => {
@@ -271,7 +312,15 @@ impl<'a, 's> Reader<'a, 's> {
     fn elements(&mut self, element: &Type, path: &Path<'_>, items: &mut Vec<Value>) -> Result<()> {
         loop {
             let here = Path::Index(path, items.len());
-            items.push(self.value(element, &here)?);
+            // A record, the commonest element, without the call of the
+            // general path.
+            let value = match element {
+                Type::Record(record) if self.bytes.get(self.pos) == Some(&b'{') => {
+                    Value::Record(self.record(record, &here)?)
+                }
+                _ => self.value(element, &here)?,
+            };
+            items.push(value);
             match self.next_byte()? {
                 b',' => self.pos += 1,
                 b']' => {
@@ -289,26 +338,27 @@ impl<'a, 's> Reader<'a, 's> {
             return Err(self.mismatch(&Type::Record(Arc::new(RecordType::default())), path));
         }
         self.pos += 1;
-        // The values gather on the reader's stack of fields, then move
-        // into one allocation at the record's length.
-        let base = self.scratch.fields.len();
-        self.scratch
-            .fields
-            .resize_with(base + record.fields.len(), || Value::None);
-        match self.record_fields(record, path, base) {
-            Ok(()) => {
-                let Scratch { fields, pool, .. } = &mut *self.scratch;
-                Ok(pool.block(fields.drain(base..)))
-            }
-            Err(e) => {
-                self.scratch.fields.truncate(base);
-                Err(e)
-            }
+        // The values are read straight into the record's allocation, one
+        // the pool took back if it has one.
+        let len = record.fields.len();
+        let mut block = self.scratch.pool.take(len);
+        if Arc::get_mut(&mut block).is_none() {
+            // Never the case: only the pool holds a free allocation.
+            block = Pool::fresh(len);
         }
+        let slots = Arc::get_mut(&mut block).unwrap_or_default();
+        self.record_fields(record, path, slots)?;
+        self.scratch.pool.hold(&block);
+        Ok(block)
     }
 
-    /// The fields of a record, after its `{`, into `self.fields[base..]`.
-    fn record_fields(&mut self, record: &RecordType, path: &Path<'_>, base: usize) -> Result<()> {
+    /// The fields of a record, after its `{`, into `slots` (all none).
+    fn record_fields(
+        &mut self,
+        record: &RecordType,
+        path: &Path<'_>,
+        slots: &mut [Value],
+    ) -> Result<()> {
         let fields = &record.fields;
         // The key in the data of each field: its name, unless the schema
         // gives some fields keys of their own (`name from "key"`).
@@ -374,8 +424,11 @@ impl<'a, 's> Reader<'a, 's> {
                                 self.error(key_at, format!("{}: given twice", here.quoted()))
                             );
                         }
-                        let value = self.value(ty, &here)?;
-                        if let Some(place) = self.scratch.fields.get_mut(base + slot) {
+                        let value = match self.quick_value(ty) {
+                            Some(value) => value,
+                            None => self.value(ty, &here)?,
+                        };
+                        if let Some(place) = slots.get_mut(slot) {
                             *place = value;
                         }
                     }
@@ -428,7 +481,7 @@ impl<'a, 's> Reader<'a, 's> {
                     format!("{record}: required field `{name}` is missing"),
                 ));
             }
-            if let Some(place) = self.scratch.fields.get_mut(base + slot) {
+            if let Some(place) = slots.get_mut(slot) {
                 *place = Value::absent(ty);
             }
         }
@@ -698,9 +751,6 @@ pub(crate) struct Scratch {
     /// Spare buffers for the elements of lists being read, one per level
     /// of nesting.
     buffers: Vec<Vec<Value>>,
-    /// The fields of the records being read, innermost last: a record's
-    /// values gather here, then move into its allocation.
-    fields: Vec<Value>,
     /// The allocations of records and lists.
     pool: Pool,
 }
@@ -787,24 +837,42 @@ impl Pool {
     /// `values` in one allocation: a free one of their length if there is
     /// one.
     pub(crate) fn block(&mut self, values: impl ExactSizeIterator<Item = Value>) -> Arc<[Value]> {
-        let len = values.len();
-        let block = match self.free.get_mut(len).and_then(Vec::pop) {
-            Some(mut block) => match Arc::get_mut(&mut block) {
-                Some(slots) => {
-                    for (slot, value) in slots.iter_mut().zip(values) {
-                        *slot = value;
-                    }
-                    block
+        let mut block = self.take(values.len());
+        match Arc::get_mut(&mut block) {
+            Some(slots) => {
+                for (slot, value) in slots.iter_mut().zip(values) {
+                    *slot = value;
                 }
-                // Nothing but the pool holds a free allocation.
-                None => values.collect(),
-            },
-            None => values.collect(),
-        };
-        if (1..=POOLED_LEN).contains(&len) && self.held.len() < HELD {
-            self.held.push(Arc::clone(&block));
+            }
+            // Nothing but the pool holds a free allocation.
+            None => block = values.collect(),
         }
+        self.hold(&block);
         block
+    }
+
+    /// An allocation of `len` values, all none: a free one if there is
+    /// one, which nothing but the pool holds.
+    #[inline]
+    fn take(&mut self, len: usize) -> Arc<[Value]> {
+        match self.free.get_mut(len).and_then(Vec::pop) {
+            Some(block) => block,
+            None => Pool::fresh(len),
+        }
+    }
+
+    /// A new allocation of `len` values, all none.
+    fn fresh(len: usize) -> Arc<[Value]> {
+        (0..len).map(|_| Value::None).collect()
+    }
+
+    /// Keeps track of an allocation handed out, to take it back once
+    /// nothing else holds it.
+    #[inline]
+    fn hold(&mut self, block: &Arc<[Value]>) {
+        if (1..=POOLED_LEN).contains(&block.len()) && self.held.len() < HELD {
+            self.held.push(Arc::clone(block));
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Reading an input into records, as bytes and in bounded memory.
 
 use std::collections::VecDeque;
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead};
 
 /// The default for [`Records::new`]'s limit: far above any real record.
 pub const MAX_LINE_BYTES: usize = 16 << 20;
@@ -99,12 +99,7 @@ impl<R: BufRead> Records<R> {
     /// is appended).
     fn read_line(&mut self, bytes: &mut Vec<u8>) -> io::Result<Option<Option<Body>>> {
         let (limit, start) = (self.limit, bytes.len());
-        let bound = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-        if Read::by_ref(&mut self.input)
-            .take(bound)
-            .read_until(b'\n', bytes)?
-            == 0
-        {
+        if self.read_until(bytes, limit.saturating_add(1))? == 0 {
             return Ok(None);
         }
         self.lines += 1;
@@ -158,18 +153,46 @@ impl<R: BufRead> Records<R> {
         next.transpose()
     }
 
+    /// Appends to `bytes` what the input holds up to its next line end
+    /// (included), at most `bound` bytes; says how many. As
+    /// [`BufRead::read_until`] on [`Read::take`], with the line end found
+    /// many bytes at a time ([`memchr`]).
+    fn read_until(&mut self, bytes: &mut Vec<u8>, bound: usize) -> io::Result<usize> {
+        let mut read = 0;
+        while read < bound {
+            let buffer = match self.input.fill_buf() {
+                Ok(buffer) => buffer,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let window = buffer.get(..bound - read).unwrap_or(buffer);
+            if window.is_empty() {
+                break;
+            }
+            let (used, end) = match memchr::memchr(b'\n', window) {
+                Some(at) => (at + 1, true),
+                None => (window.len(), false),
+            };
+            bytes.extend_from_slice(window.get(..used).unwrap_or_default());
+            self.input.consume(used);
+            read += used;
+            if end {
+                break;
+            }
+        }
+        Ok(read)
+    }
+
     /// Skips the rest of a line that broke the limit, up to its end.
     fn skip_line(&mut self) -> io::Result<Body> {
-        const CHUNK: u64 = 1 << 16;
+        const CHUNK: usize = 1 << 16;
         let limit = self.limit;
         let most = limit.saturating_mul(SKIP);
         let mut skipped = 0;
         let mut chunk = Vec::new();
         loop {
             chunk.clear();
-            let n = Read::by_ref(&mut self.input)
-                .take(CHUNK)
-                .read_until(b'\n', &mut chunk)?;
+            let n = self.read_until(&mut chunk, CHUNK)?;
             if n == 0 || chunk.last() == Some(&b'\n') {
                 return Ok(Body::TooLong { limit });
             }
