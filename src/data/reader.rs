@@ -837,16 +837,22 @@ impl Pool {
     /// `values` in one allocation: a free one of their length if there is
     /// one.
     pub(crate) fn block(&mut self, values: impl ExactSizeIterator<Item = Value>) -> Arc<[Value]> {
-        let mut block = self.take(values.len());
-        match Arc::get_mut(&mut block) {
-            Some(slots) => {
-                for (slot, value) in slots.iter_mut().zip(values) {
-                    *slot = value;
+        let free = self.free.get_mut(values.len()).and_then(Vec::pop);
+        let block = match free {
+            Some(mut block) => match Arc::get_mut(&mut block) {
+                Some(slots) => {
+                    for (slot, value) in slots.iter_mut().zip(values) {
+                        *slot = value;
+                    }
+                    block
                 }
-            }
-            // Nothing but the pool holds a free allocation.
-            None => block = values.collect(),
-        }
+                // Nothing but the pool holds a free allocation.
+                None => values.collect(),
+            },
+            // None free: the values go straight into a new allocation,
+            // not into one filled with none first.
+            None => values.collect(),
+        };
         self.hold(&block);
         block
     }
@@ -922,15 +928,29 @@ impl Given {
     }
 }
 
-/// Whether `key` and a closing quote stand at `pos`, compared byte by byte
-/// (the keys of a schema are short: a call to compare them costs more
-/// than comparing).
+/// Whether `key` and a closing quote stand at `pos`. The keys of a schema
+/// are short: two loads that overlap, from each end, compare them without
+/// a call or a loop.
 #[inline]
 fn key_here(bytes: &[u8], pos: usize, key: &[u8]) -> bool {
-    match bytes.get(pos..=pos + key.len()) {
-        Some([here @ .., b'"']) => here.iter().zip(key).all(|(a, b)| a == b),
-        _ => false,
+    let Some([here @ .., b'"']) = bytes.get(pos..=pos + key.len()) else {
+        return false;
+    };
+    let n = key.len();
+    match n {
+        0..4 => here == key,
+        4..8 => ends::<4>(here) == ends::<4>(key),
+        8..16 => ends::<8>(here) == ends::<8>(key),
+        _ => here == key,
     }
+}
+
+/// The first and the last `N` bytes of `bytes` (at least `N` long).
+#[inline(always)]
+fn ends<const N: usize>(bytes: &[u8]) -> ([u8; N], [u8; N]) {
+    let first = bytes.first_chunk::<N>().copied().unwrap_or([0; N]);
+    let last = bytes.last_chunk::<N>().copied().unwrap_or([0; N]);
+    (first, last)
 }
 
 /// The first position from `pos` holding a quote, a backslash or a control
@@ -1017,5 +1037,36 @@ pub(crate) fn expecting(ty: &Type) -> String {
         Type::List(_) | Type::Set(_) => "a list".into(),
         Type::Record(_) => "an object".into(),
         Type::Interval | Type::Error => "a value".into(),
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::key_here;
+
+    /// Every length of key, each shape of the comparison: the key itself
+    /// followed by a quote matches; a byte changed anywhere in it, a
+    /// missing quote, or the end of the text does not.
+    #[test]
+    fn a_key_matches_only_itself_and_its_closing_quote() {
+        for n in 0..24 {
+            let key: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            let mut text = b"{\"".to_vec();
+            text.extend_from_slice(&key);
+            text.extend_from_slice(b"\":1}");
+            assert!(key_here(&text, 2, &key), "length {n}");
+            for at in 0..n {
+                let mut other = text.clone();
+                other[2 + at] = b'_';
+                assert!(!key_here(&other, 2, &key), "length {n}, byte {at}");
+            }
+            let mut unquoted = text.clone();
+            unquoted[2 + n] = b'x';
+            assert!(!key_here(&unquoted, 2, &key), "length {n}, no quote");
+            assert!(!key_here(&text[..2 + n], 2, &key), "length {n}, cut");
+            if n > 0 {
+                assert!(!key_here(&text, 2, &key[..n - 1]), "length {n}, shorter");
+            }
+        }
     }
 }
