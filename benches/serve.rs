@@ -5,7 +5,10 @@
 //! ```text
 //! cargo bench --bench serve              # every phase, about a minute
 //! cargo bench --bench serve -- --quick   # shorter phases
-//! cargo bench --bench serve -- --only=live    # one phase: live, watch or reload
+//! cargo bench --bench serve -- --only=batch   # one phase: single, batch,
+//!                                              # reload, watch or live
+//! POLICYC_BENCH_SERVERS=old=/tmp/policyc-old,new=target/release/policyc \
+//!     cargo bench --bench serve -- --only=single  # two builds, in turn
 //! ```
 //!
 //! It measures, at 1 and 2 server threads: single decisions over
@@ -67,6 +70,23 @@ fn cpu(pid: u32) -> f64 {
 /// CPU seconds used by the children this process has waited for.
 fn children_cpu() -> f64 {
     stat_seconds("/proc/self/stat", 13..15)
+}
+
+/// The times the threads of a process have waited (voluntary context
+/// switches, summed over its threads): each a handoff or a wakeup.
+fn waits(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("status")).ok())
+        .filter_map(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        })
+        .sum()
 }
 
 /// Resident memory of a process, in MB.
@@ -199,11 +219,44 @@ fn eval(file: &str, flags: &[&str], jobs: &str) -> (f64, f64, usize) {
     (children_cpu() - cpu_before, n as f64 / took, n)
 }
 
+/// The servers measured, each with the label its lines start with: the
+/// `policyc` built with this bench (no label), or those named by
+/// `POLICYC_BENCH_SERVERS=LABEL=PATH,LABEL=PATH` (another build, to compare
+/// old and new in one run: each measurement is taken of each in turn).
+fn programs() -> Vec<(String, std::path::PathBuf)> {
+    let Ok(named) = std::env::var("POLICYC_BENCH_SERVERS") else {
+        let built = std::path::PathBuf::from(env!("CARGO_BIN_EXE_policyc"));
+        return vec![(String::new(), built)];
+    };
+    named
+        .split(',')
+        .filter(|n| !n.is_empty())
+        .map(|n| match n.split_once('=') {
+            Some((label, path)) => (format!("{label}: "), path.into()),
+            None => panic!("POLICYC_BENCH_SERVERS: `{n}` is not LABEL=PATH"),
+        })
+        .collect()
+}
+
+/// What [`singles`] and [`batches`] compare with: `eval`'s numbers.
+struct Reference {
+    /// CPU per decision, µs, plain and with `--next-change`.
+    cpu: f64,
+    nc_cpu: f64,
+    /// Throughput on 1 thread, plain and with `--next-change`.
+    tput: f64,
+    nc_tput: f64,
+    /// The same on 2 threads.
+    tput2: f64,
+    nc_tput2: f64,
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    // `-- --only=watch` or `--only=reload` runs that phase alone.
+    // `-- --only=PHASE` runs that phase alone: `single`, `batch`,
+    // `reload`, `watch` or `live`.
     let only = std::env::args().find_map(|a| a.strip_prefix("--only=").map(str::to_owned));
-    match only.as_deref() {
+    let (single, batch) = match only.as_deref() {
         Some("watch") => return watches(quick),
         Some("live") => return live_watches(quick),
         Some("reload") => {
@@ -211,8 +264,13 @@ fn main() {
             let people: Vec<String> = people.lines().map(str::to_owned).collect();
             return reloads(&people, quick);
         }
-        _ => {}
-    }
+        Some("single") => (true, false),
+        Some("batch") => (false, true),
+        None => (true, true),
+        Some(other) => {
+            panic!("no phase `{other}`: give single, batch, reload, watch or live")
+        }
+    };
     let phase = Duration::from_millis(if quick { 800 } else { 2000 });
     let people_n = if quick { 5_000 } else { 20_000 };
     let text = population::population(people_n, population::SEED);
@@ -220,10 +278,9 @@ fn main() {
     // The batches (and `eval`, the reference) decide the people five
     // times over: long enough for CPU time, counted in ticks of 10 ms, to
     // be read within a few per cent.
-    let batch = text.repeat(if quick { 1 } else { 5 });
-    let batch_n = batch.lines().count();
+    let batch_text = text.repeat(if quick { 1 } else { 5 });
     let file = binary::temp("serve-bench-people.jsonl");
-    std::fs::write(&file, &batch).unwrap();
+    std::fs::write(&file, &batch_text).unwrap();
     let file = file.display().to_string();
     println!(
         "policyc serve load benchmark: {people_n} generated people; phases of {phase:?}; loopback only"
@@ -231,122 +288,177 @@ fn main() {
     println!("(2 cores shared by everything on the machine: the numbers are indicative)\n");
 
     // eval, one thread: the reference CPU per decision.
-    let (eval_s, eval_tput, n) = eval(&file, &[], "1");
-    let (eval_nc_s, eval_nc_tput, _) = eval(&file, &["--next-change"], "1");
-    let eval_cpu = eval_s / n as f64 * 1e6;
-    let eval_nc_cpu = eval_nc_s / n as f64 * 1e6;
+    let (eval_s, tput, n) = eval(&file, &[], "1");
+    let (eval_nc_s, nc_tput, _) = eval(&file, &["--next-change"], "1");
+    let (cpu, nc_cpu) = (eval_s / n as f64 * 1e6, eval_nc_s / n as f64 * 1e6);
     println!(
-        "eval --jobs 1: {eval_tput:.0} decisions/s ({eval_cpu:.1} µs each); with --next-change {eval_nc_tput:.0}/s ({eval_nc_cpu:.1} µs)"
+        "eval --jobs 1: {tput:.0} decisions/s ({cpu:.1} µs each); with --next-change {nc_tput:.0}/s ({nc_cpu:.1} µs)"
     );
-    let (_, eval2_tput, _) = eval(&file, &["--next-change"], "2");
-    let (_, eval2_plain_tput, _) = eval(&file, &[], "2");
-    println!(
-        "eval --jobs 2: {eval2_plain_tput:.0} decisions/s; with --next-change {eval2_tput:.0}/s\n"
-    );
+    let (_, nc_tput2, _) = eval(&file, &["--next-change"], "2");
+    let (_, tput2, _) = eval(&file, &[], "2");
+    println!("eval --jobs 2: {tput2:.0} decisions/s; with --next-change {nc_tput2:.0}/s\n");
+    let reference = Reference {
+        cpu,
+        nc_cpu,
+        tput,
+        nc_tput,
+        tput2,
+        nc_tput2,
+    };
 
+    let programs = programs();
     for threads in ["1", "2"] {
-        let server = Server::start(&["--policies", POLICY, "--facts", FACTS, "--threads", threads]);
-        let pid = server.child.id();
+        let servers: Vec<(&str, Server)> = programs
+            .iter()
+            .map(|(label, program)| {
+                let args = ["--policies", POLICY, "--facts", FACTS, "--threads", threads];
+                (label.as_str(), Server::start_program(program, &args))
+            })
+            .collect();
         let clients = if threads == "1" { 2 } else { 4 };
-        // Warm up.
-        let _ = load(
-            &server,
-            &people,
-            clients,
-            Duration::from_millis(200),
-            "",
-            None,
-        );
-        // The fixed cost of one HTTP request: an empty one.
-        let before = cpu(pid);
-        let (tput, lat, failed) = empty_load(&server, clients, phase);
-        let empty = (cpu(pid) - before) / lat.len() as f64 * 1e6;
-        println!(
-            "threads {threads}, empty requests (GET /health/live): {tput:.0} req/s, \
-             server CPU {empty:.1} µs/request, failed {failed}"
-        );
-        for (name, query, eval_us) in [
-            ("next_change", "", eval_nc_cpu),
-            ("no next_change", "&next_change=false", eval_cpu),
-        ] {
-            let before = cpu(pid);
-            let (tput, lat, failed) = load(&server, &people, clients, phase, query, None);
+        for (_, server) in &servers {
+            // Warm up.
+            let _ = load(
+                server,
+                &people,
+                clients,
+                Duration::from_millis(200),
+                "",
+                None,
+            );
+        }
+        if single {
+            singles(&servers, threads, &people, phase, &reference);
+        }
+        if batch {
+            batches(&servers, threads, &batch_text, &reference);
+        }
+        println!();
+    }
+    if only.is_none() {
+        reloads(&people, quick);
+        watches(quick);
+        live_watches(quick);
+    }
+}
+
+/// Single decisions over keep-alive connections, by each of `servers` in
+/// turn: the server CPU of an empty request, then of a decision with and
+/// without `next_change` (throughput, latency, CPU against `eval`'s), and
+/// latency at half that load.
+fn singles(
+    servers: &[(&str, Server)],
+    threads: &str,
+    people: &[String],
+    phase: Duration,
+    reference: &Reference,
+) {
+    let clients = if threads == "1" { 2 } else { 4 };
+    // The fixed cost of one HTTP request: an empty one.
+    let empty: Vec<f64> = servers
+        .iter()
+        .map(|(label, server)| {
+            let pid = server.child.id();
+            let (before, waited) = (cpu(pid), waits(pid));
+            let (tput, lat, failed) = empty_load(server, clients, phase);
+            let empty = (cpu(pid) - before) / lat.len() as f64 * 1e6;
+            let waited = (waits(pid) - waited) as f64 / lat.len() as f64;
+            println!(
+                "{label}threads {threads}, empty requests (GET /health/live): {tput:.0} req/s, \
+                 server CPU {empty:.1} µs/request, {waited:.2} waits a request, failed {failed}"
+            );
+            empty
+        })
+        .collect();
+    for (name, query, eval_us) in [
+        ("next_change", "", reference.nc_cpu),
+        ("no next_change", "&next_change=false", reference.cpu),
+    ] {
+        for ((label, server), empty) in servers.iter().zip(&empty) {
+            let pid = server.child.id();
+            let (before, waited) = (cpu(pid), waits(pid));
+            let (tput, lat, failed) = load(server, people, clients, phase, query, None);
             let used = cpu(pid) - before;
+            let waited = (waits(pid) - waited) as f64 / lat.len() as f64;
             let per = used / lat.len() as f64 * 1e6;
             let (p50, p99) = percentiles(lat);
             println!(
-                "threads {threads}, single, {name}: {tput:.0} req/s, p50 {p50:.0} µs, p99 {p99:.0} µs, \
+                "{label}threads {threads}, single, {name}: {tput:.0} req/s, p50 {p50:.0} µs, p99 {p99:.0} µs, \
                  server CPU {per:.1} µs/decision ({:.1}× eval's {eval_us:.1} µs, HTTP included; \
-                 {:.1} µs once an empty request's is taken off: {:.1}×), failed {failed}",
+                 {:.1} µs once an empty request's is taken off: {:.1}×), {:.2} waits a request, failed {failed}",
                 per / eval_us,
                 per - empty,
-                (per - empty) / eval_us
+                (per - empty) / eval_us,
+                waited
             );
             let (half_tput, lat, failed) =
-                load(&server, &people, clients, phase, query, Some(tput / 2.0));
+                load(server, people, clients, phase, query, Some(tput / 2.0));
             let (p50, p99) = percentiles(lat);
             println!(
-                "threads {threads}, single, {name}, half load ({half_tput:.0} req/s): p50 {p50:.0} µs, p99 {p99:.0} µs, failed {failed}"
+                "{label}threads {threads}, single, {name}, half load ({half_tput:.0} req/s): p50 {p50:.0} µs, p99 {p99:.0} µs, failed {failed}"
             );
         }
-        for (name, query, reference, eval_us) in [
-            (
-                "next_change",
-                "",
-                if threads == "1" {
-                    eval_nc_tput
-                } else {
-                    eval2_tput
-                },
-                eval_nc_cpu,
-            ),
-            (
-                "no next_change",
-                "&next_change=false",
-                if threads == "1" {
-                    eval_tput
-                } else {
-                    eval2_plain_tput
-                },
-                eval_cpu,
-            ),
-        ] {
-            let before = cpu(pid);
+    }
+}
+
+/// A JSON Lines batch of `batch` by each of `servers` in turn, with and
+/// without `next_change`: throughput, and server CPU against `eval`'s.
+fn batches(servers: &[(&str, Server)], threads: &str, batch: &str, reference: &Reference) {
+    let batch_n = batch.lines().count();
+    let one = threads == "1";
+    for (name, query, tput, eval_us) in [
+        (
+            "next_change",
+            "",
+            if one {
+                reference.nc_tput
+            } else {
+                reference.nc_tput2
+            },
+            reference.nc_cpu,
+        ),
+        (
+            "no next_change",
+            "&next_change=false",
+            if one { reference.tput } else { reference.tput2 },
+            reference.cpu,
+        ),
+    ] {
+        for (label, server) in servers {
+            let pid = server.child.id();
+            let (before, waited) = (cpu(pid), waits(pid));
             let started = Instant::now();
             let r = server.connect().request_streaming(
                 "POST",
                 &format!("/v1/policies/beijing_entry/decide?now={NOW}{query}"),
                 &[("content-type", "application/x-ndjson")],
-                batch.clone().into_bytes(),
+                batch.as_bytes().to_vec(),
             );
             let took = started.elapsed().as_secs_f64();
             let used = cpu(pid) - before;
+            let waited = waits(pid) - waited;
             let lines = r.body.iter().filter(|b| **b == b'\n').count();
             assert_eq!(lines, batch_n);
-            let tput = lines as f64 / took;
+            let got = lines as f64 / took;
             let per = used / lines as f64 * 1e6;
-            let against = if reference > 0.0 {
+            let against = if tput > 0.0 {
                 format!(
-                    " ({:.0} % of eval's {reference:.0}/s by wall time)",
-                    tput / reference * 100.0
+                    " ({:.0} % of eval's {tput:.0}/s by wall time)",
+                    got / tput * 100.0
                 )
             } else {
                 String::new()
             };
             // By CPU: what the machine's other load does not skew.
             println!(
-                "threads {threads}, batch of {lines}, {name}: {tput:.0} decisions/s{against}; \
+                "{label}threads {threads}, batch of {lines}, {name}: {got:.0} decisions/s{against}; \
                  server CPU {per:.1} µs/decision against eval's {eval_us:.1} µs: \
-                 {:.0} % of eval's throughput per CPU second",
-                eval_us / per * 100.0
+                 {:.0} % of eval's throughput per CPU second; {:.1} waits per 1,000 decisions",
+                eval_us / per * 100.0,
+                waited as f64 / lines as f64 * 1e3
             );
         }
-        println!();
     }
-
-    reloads(&people, quick);
-    watches(quick);
-    live_watches(quick);
 }
 
 /// The service on two threads with the admin token `t` (kept in `dir`).

@@ -3,14 +3,18 @@
 //! threads, with a hook that stamps and logs each decision), and the
 //! answers are sent back in order as they are made, so that memory stays
 //! bounded by a few batches of lines whatever the batch's length.
-//! Answers are sent in blocks; a block goes out whenever the body has
-//! nothing more yet, so a client that sends a line and waits gets its
-//! answer.
+//! Answers are sent in blocks: a block goes out when it is full, or once
+//! the body has had nothing more for [`DRY`] (so a client that sends a
+//! line and waits gets its answer within about that); the body is read
+//! in the chunks hyper gives, without copying them into a buffer of its
+//! own.
 
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
@@ -25,7 +29,13 @@ use crate::Decision;
 use crate::stream::{Options, StreamError};
 
 /// How many bytes of answers make a block.
-const BLOCK: usize = 32 << 10;
+const BLOCK: usize = 64 << 10;
+
+/// How long the body may have nothing more before the answers made so
+/// far are sent: a client that sends a line and waits gets its answer
+/// about this late, and one that sends as fast as it can, whose chunks
+/// come within it, gets its answers in full blocks.
+const DRY: Duration = Duration::from_millis(1);
 
 /// Answers a batch: validates what can be known before the first line,
 /// then streams.
@@ -137,39 +147,110 @@ impl Write for Answers {
     }
 }
 
-/// The body as a reader; before it waits for more of the body, it sends
-/// the answers made so far.
+/// The body as a reader, chunk by chunk as hyper gives them (no copy
+/// into a buffer of its own). When the body has nothing more, it waits up
+/// to [`DRY`] for the next chunk, then sends the answers made so far
+/// before it waits on.
 struct BodyReader {
     chunks: mpsc::Receiver<io::Result<Bytes>>,
     chunk: Bytes,
+    /// A read error, given once the chunks before it are read.
+    failed: Option<io::Error>,
+    /// The body has ended (or failed).
+    ended: bool,
     shared: Shared,
+}
+
+impl BodyReader {
+    /// The next chunk, waiting for it as the module says; `None` at the
+    /// body's end.
+    fn next(&mut self) -> Option<io::Result<Bytes>> {
+        match self.chunks.try_recv() {
+            Ok(next) => return Some(next),
+            Err(mpsc::error::TryRecvError::Disconnected) => return None,
+            Err(mpsc::error::TryRecvError::Empty) => {}
+        }
+        if let Some(next) = recv_until(&mut self.chunks, Some(Instant::now() + DRY)) {
+            return next;
+        }
+        // Waiting first, then sending: an answer written in between goes
+        // out with the writer's own flush.
+        self.shared.waiting.store(true, Ordering::SeqCst);
+        self.shared.send(true);
+        let next = recv_until(&mut self.chunks, None).flatten();
+        self.shared.waiting.store(false, Ordering::SeqCst);
+        next
+    }
+}
+
+impl BufRead for BodyReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.chunk.is_empty() && !self.ended {
+            match self.next() {
+                None => self.ended = true,
+                Some(Ok(chunk)) => self.chunk = chunk,
+                Some(Err(e)) => {
+                    self.ended = true;
+                    self.failed = Some(e);
+                }
+            }
+        }
+        if self.chunk.is_empty()
+            && let Some(e) = self.failed.take()
+        {
+            return Err(e);
+        }
+        Ok(&self.chunk[..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.chunk.len());
+        let _ = self.chunk.split_to(n);
+    }
 }
 
 impl Read for BodyReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.chunk.is_empty() {
-            let next = match self.chunks.try_recv() {
-                Ok(next) => Some(next),
-                Err(mpsc::error::TryRecvError::Disconnected) => None,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    // Waiting first, then sending: an answer written in
-                    // between goes out with the writer's own flush.
-                    self.shared.waiting.store(true, Ordering::SeqCst);
-                    self.shared.send(true);
-                    let next = self.chunks.blocking_recv();
-                    self.shared.waiting.store(false, Ordering::SeqCst);
-                    next
+        let chunk = self.fill_buf()?;
+        let n = chunk.len().min(buf.len());
+        buf[..n].copy_from_slice(&chunk[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+/// Wakes the thread that waits in [`recv_until`].
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// The next item of `chunks` (`Some(None)` at their end), waiting on this
+/// thread until `deadline` if one is given (then `None` if nothing came).
+fn recv_until<T>(chunks: &mut mpsc::Receiver<T>, deadline: Option<Instant>) -> Option<Option<T>> {
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(next) = chunks.poll_recv(&mut cx) {
+            return Some(next);
+        }
+        match deadline {
+            None => std::thread::park(),
+            Some(at) => {
+                let now = Instant::now();
+                if now >= at {
+                    return None;
                 }
-            };
-            match next {
-                None => return Ok(0),
-                Some(chunk) => self.chunk = chunk?,
+                std::thread::park_timeout(at - now);
             }
         }
-        let n = self.chunk.len().min(buf.len());
-        buf[..n].copy_from_slice(&self.chunk[..n]);
-        self.chunk = self.chunk.slice(n..);
-        Ok(n)
     }
 }
 
@@ -194,6 +275,8 @@ fn decide_all(
     let reader = BodyReader {
         chunks,
         chunk: Bytes::new(),
+        failed: None,
+        ended: false,
         shared: shared.clone(),
     };
     let name = loaded.name();
@@ -211,8 +294,7 @@ fn decide_all(
     };
     let _ = ask.with_decider(loaded, now, |decider| {
         let decider = decider.with_hook(&stamp_and_log);
-        let input = BufReader::with_capacity(1 << 16, reader);
-        let done = crate::stream::run(&decider, input, Answers(shared.clone()), options, |_| {});
+        let done = crate::stream::run(&decider, reader, Answers(shared.clone()), options, |_| {});
         if let Err(StreamError::Read(e)) = done {
             let end = ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,

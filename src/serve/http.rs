@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{Loaded, Serving};
+use super::catalog::{Catalog, Loaded, Serving};
 use super::{State, batch, watch};
 use crate::stream::{Decider, Output};
 use crate::{DataError, Decision, Extras};
@@ -166,6 +166,73 @@ impl Ask {
         })
     }
 
+    /// The query of `uri`, as [`Ask::of`] reads it.
+    pub fn of_uri(uri: &axum::http::Uri) -> Result<Ask, ApiError> {
+        match uri.query() {
+            None => Ok(Ask::default()),
+            Some(query) => match Ask::plain(query) {
+                Some(ask) => Ok(ask),
+                None => Ask::of(Query::try_from_uri(uri)),
+            },
+        }
+    }
+
+    /// The query when it is as clients write it: each name known and
+    /// given once with `=`, `true` or `false` for the flags, values
+    /// percent-encoded without `+`; read without the general reader
+    /// (which costs more than the rest of a request's handling but the
+    /// decision). `None` for any other query: [`Ask::of`] then reads it,
+    /// or says what is wrong with it.
+    fn plain(query: &str) -> Option<Ask> {
+        let flag = |value: String| match value.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        };
+        let mut ask = Ask::default();
+        let mut seen = 0u8;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=')?;
+            let value = percent_decoded(value)?;
+            let bit = match key {
+                "now" => {
+                    ask.now = Some(value);
+                    1
+                }
+                "next_change" => {
+                    ask.next_change = Some(flag(value)?);
+                    2
+                }
+                "timeline" => {
+                    ask.timeline = flag(value)?;
+                    4
+                }
+                "remedies" => {
+                    ask.remedies = flag(value)?;
+                    8
+                }
+                "witnesses" => {
+                    ask.witnesses = flag(value)?;
+                    16
+                }
+                "explain" => {
+                    ask.explain = flag(value)?;
+                    32
+                }
+                "lang" => {
+                    ask.lang = Some(value);
+                    64
+                }
+                _ => return None,
+            };
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+        }
+        Some(ask)
+    }
+
     /// The extras asked for.
     pub fn extras(&self) -> Extras {
         Extras {
@@ -235,6 +302,30 @@ impl Ask {
         }
         Ok(f(&decider))
     }
+}
+
+/// `text` with its `%XX` escapes decoded; `None` if it has a `+` (a
+/// space, to the general reader) or a bad escape, or is not UTF-8 once
+/// decoded.
+fn percent_decoded(text: &str) -> Option<String> {
+    if !text.contains('%') {
+        return (!text.contains('+')).then(|| text.to_owned());
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'+' => return None,
+            b'%' => {
+                let hex = |d: u8| char::from(d).to_digit(16);
+                let high = hex(bytes.next()?)?;
+                let low = hex(bytes.next()?)?;
+                out.push(u8::try_from(high * 16 + low).ok()?);
+            }
+            _ => out.push(b),
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// What the decision log and the counters need of one decision.
@@ -364,11 +455,17 @@ pub fn log_line(loaded: &Loaded, decided: &Decided, input: &str) -> String {
     .unwrap_or_default()
 }
 
-/// The version of `name` in force at `now`, or why there is none (a
-/// 400 when the policy is served but has no version in force then).
-pub fn in_force(state: &State, name: &str, now: i64) -> Result<Serving, ApiError> {
-    let found = find(state, name)?;
-    state.policy(name, now).ok_or_else(|| {
+/// The version of `name` in force at `now` in `catalog`, or why there
+/// is none (a 400 when the policy is served but has no version in force
+/// then).
+pub fn in_force(
+    state: &State,
+    catalog: &Catalog,
+    name: &str,
+    now: i64,
+) -> Result<Serving, ApiError> {
+    let found = find(state, catalog, name)?;
+    catalog.get(name, now).ok_or_else(|| {
         let tz = &found.policy.program().timezone;
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -382,24 +479,23 @@ pub fn in_force(state: &State, name: &str, now: i64) -> Result<Serving, ApiError
     })
 }
 
-/// A revision of `name`, the one in force now if there is one (to read a
-/// request's `now` in its zone), or 404 (503 while a policy has not
-/// loaded: the unknown name may be its).
-pub fn find(state: &State, name: &str) -> Result<Arc<Loaded>, ApiError> {
+/// A revision of `name` in `catalog`, the one in force now if there is
+/// one (to read a request's `now` in its zone), or 404 (503 while a
+/// policy has not loaded: the unknown name may be its).
+pub fn find<'c>(state: &State, catalog: &'c Catalog, name: &str) -> Result<&'c Loaded, ApiError> {
     let now = state.clock.now();
-    let catalog = state.catalog();
     let versions = catalog.policies.get(name);
     let any = versions.and_then(|v| v.at(now).or_else(|| v.all().last()));
-    any.cloned().ok_or_else(|| {
+    any.map(|l| &**l).ok_or_else(|| {
         if state.ready() {
-            let known: Vec<String> = state.catalog().policies.keys().cloned().collect();
+            let known: Vec<&str> = catalog.policies.keys().map(String::as_str).collect();
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 "policy::serve::unknown_policy",
                 format!("there is no policy `{name}`"),
             )
             .help(
-                match crate::suggest::help_for(name, known.iter().map(String::as_str)) {
+                match crate::suggest::help_for(name, known.iter().copied()) {
                     Some(help) => help,
                     None => format!("the policies served are {}", known.join(", ")),
                 },
@@ -457,18 +553,19 @@ pub fn is_ndjson(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.trim_start().starts_with("application/x-ndjson"))
 }
 
-/// `POST /v1/policies/{name}/decide`.
+/// `POST /v1/policies/{name}/decide`. The request is taken whole, so
+/// that its query and headers are read where they are, not copied.
 async fn decide(
     Shared(state): Shared<Arc<State>>,
     Path(name): Path<String>,
-    query: Result<Query<Ask>, QueryRejection>,
-    headers: HeaderMap,
-    body: Body,
+    request: axum::extract::Request,
 ) -> Response {
     let started = Instant::now();
-    let batch = is_ndjson(&headers);
+    let batch = is_ndjson(request.headers());
     let route = if batch { "batch" } else { "decide" };
-    let response = match decide_or_fail(&state, &name, query, batch, body).await {
+    let ask = Ask::of_uri(request.uri());
+    let body = request.into_body();
+    let response = match decide_or_fail(&state, &name, ask, batch, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
@@ -481,18 +578,24 @@ async fn decide(
 async fn decide_or_fail(
     state: &Arc<State>,
     name: &str,
-    query: Result<Query<Ask>, QueryRejection>,
+    ask: Result<Ask, ApiError>,
     batch: bool,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let ask = Ask::of(query)?;
-    let now = ask.now(&*find(state, name)?, state.clock.now())?;
-    let loaded = in_force(state, name, now)?;
+    let ask = ask?;
+    // One revision of the catalog answers the whole request.
+    let loaded = {
+        let catalog = state.catalog();
+        let now = ask.now(find(state, &catalog, name)?, state.clock.now())?;
+        (in_force(state, &catalog, name, now)?, now)
+    };
+    let (loaded, now) = loaded;
     if batch {
         return batch::respond(Arc::clone(state), loaded, ask, now, body);
     }
     let config = &state.config;
     let bytes = read_body(body, config.max_body_bytes, config.read_timeout).await?;
+    // What the log needs is kept only when there is a log.
     let mut seen = None;
     let decided = ask.with_decider(&loaded, now, |decider| {
         let text = std::str::from_utf8(&bytes).map_err(|_| DataError {
@@ -500,15 +603,18 @@ async fn decide_or_fail(
             line: None,
             column: None,
         })?;
-        decider.decide_then(text, &mut stamp(&loaded, &mut seen))
+        decider.decide_then(text, &mut |decision, out| {
+            let id = write_stamp(&loaded, out);
+            state.metrics.decided(name, decision.outcome, 1);
+            if state.log.is_some() {
+                seen = Some(Decided::of(decision, id));
+            }
+        })
     })?;
     let text = decided.map_err(|e| ApiError::data(&loaded, &e))?;
-    if let Some(seen) = &seen {
-        state.metrics.decided(name, &seen.outcome, 1);
-        if let Some(log) = &state.log {
-            let input = String::from_utf8_lossy(&bytes);
-            log.write(log_line(&loaded, seen, &input)).await;
-        }
+    if let (Some(seen), Some(log)) = (&seen, &state.log) {
+        let input = String::from_utf8_lossy(&bytes);
+        log.write(log_line(&loaded, seen, &input)).await;
     }
     Ok(json(StatusCode::OK, text))
 }
@@ -696,6 +802,55 @@ async fn not_found() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every field of an `Ask`, to compare two.
+    fn fields(a: &Ask) -> String {
+        format!(
+            "{:?} {:?} {} {} {} {} {:?}",
+            a.now, a.next_change, a.timeline, a.remedies, a.witnesses, a.explain, a.lang
+        )
+    }
+
+    #[test]
+    fn a_plain_query_is_read_as_the_general_reader_reads_it() {
+        let read = |q: &str| {
+            let uri: axum::http::Uri = format!("/p?{q}")
+                .parse()
+                .unwrap_or_else(|e| unreachable!("{e}"));
+            Ask::of(Query::try_from_uri(&uri))
+        };
+        for q in [
+            "",
+            "now=2021-11-01T10:00:00%2B08:00",
+            "now=2021-11-01T10:00:00%2B08:00&next_change=false",
+            "next_change=true&timeline=true&remedies=false&witnesses=true&explain=true&lang=zh",
+            "&&now=2021-11-01&&",
+            "now=%E5%8C%97%e4%ba%ac",
+            "lang=",
+        ] {
+            let plain = Ask::plain(q).unwrap_or_else(|| unreachable!("`{q}` is plain"));
+            let general = read(q).unwrap_or_else(|e| unreachable!("`{q}`: {}", e.message));
+            assert_eq!(fields(&plain), fields(&general), "{q}");
+        }
+        // Anything else goes to the general reader, which reads it or
+        // says what is wrong.
+        for q in [
+            "now=a+b",
+            "explain",
+            "explain=yes",
+            "next_change=1",
+            "nexT_change=true",
+            "now=1&now=2",
+            "now=%2",
+            "now=%zz",
+            "now=%ff",
+            "n%6Fw=1",
+        ] {
+            assert!(Ask::plain(q).is_none(), "{q}");
+        }
+        assert!(read("now=a+b").is_ok_and(|a| a.now.as_deref() == Some("a b")));
+        assert!(read("now=1&now=2").is_err());
+    }
 
     #[test]
     fn decision_ids_are_uuid_v7_in_order_on_a_thread() {

@@ -160,7 +160,7 @@ pub fn prepare(
         )
         .help("leave `now` out"));
     }
-    let loaded = in_force(state, name, state.clock.now())?;
+    let loaded = in_force(state, &state.catalog(), name, state.clock.now())?;
     Ok((ask, loaded))
 }
 

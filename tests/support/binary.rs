@@ -19,7 +19,13 @@ pub fn spawn<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Child {
 
 /// `policyc` started with `args` in `dir`, every stream piped.
 pub fn spawn_in<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_policyc"))
+    spawn_program(Path::new(env!("CARGO_BIN_EXE_policyc")), dir, args)
+}
+
+/// `program` (a `policyc` built elsewhere, to compare with this one)
+/// started with `args` in `dir`, every stream piped.
+pub fn spawn_program<S: AsRef<std::ffi::OsStr>>(program: &Path, dir: &Path, args: &[S]) -> Child {
+    Command::new(program)
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")

@@ -26,9 +26,16 @@ pub struct Server {
 impl Server {
     /// `policyc serve --addr 127.0.0.1:0` with `args`, once it listens.
     pub fn start<S: AsRef<str>>(args: &[S]) -> Server {
+        Server::start_program(std::path::Path::new(env!("CARGO_BIN_EXE_policyc")), args)
+    }
+
+    /// The same, of the `policyc` at `program` (one built elsewhere, to
+    /// compare with this one).
+    pub fn start_program<S: AsRef<str>>(program: &std::path::Path, args: &[S]) -> Server {
         let mut all: Vec<String> = vec!["serve".into(), "--addr".into(), "127.0.0.1:0".into()];
         all.extend(args.iter().map(|a| a.as_ref().to_owned()));
-        let mut child = super::binary::spawn(&all);
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut child = super::binary::spawn_program(program, root, &all);
         let stdout = child.stdout.take().unwrap_or_else(|| unreachable!());
         let (send, receive) = mpsc::channel();
         std::thread::spawn(move || {
@@ -201,15 +208,7 @@ impl Conn {
         headers: &[(&str, &str)],
         length: Option<usize>,
     ) {
-        let mut head = format!("{method} {path} HTTP/1.1\r\nhost: localhost\r\n");
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        match length {
-            Some(n) => head.push_str(&format!("content-length: {n}\r\n\r\n")),
-            None => head.push_str("transfer-encoding: chunked\r\n\r\n"),
-        }
-        let _ = self.send_raw(head.as_bytes());
+        let _ = self.send_raw(&request_head(method, path, headers, length));
     }
 
     /// Writes one chunk of a chunked body (an empty one ends it).
@@ -228,8 +227,13 @@ impl Conn {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Response {
-        self.send_head(method, path, headers, Some(body.len()));
-        let _ = self.send_raw(body);
+        // The head and the body in one write, as HTTP clients send a
+        // small request: written apart on a connection without Nagle's
+        // delay, they reach the service as two segments, and it wakes and
+        // reads twice for one request.
+        let mut request = request_head(method, path, headers, Some(body.len()));
+        request.extend_from_slice(body);
+        let _ = self.send_raw(&request);
         self.response()
     }
 
@@ -410,4 +414,22 @@ impl Events {
             self.pending.push_str(&String::from_utf8_lossy(&chunk));
         }
     }
+}
+
+/// A request's head; `length` as `Content-Length`, or chunked.
+fn request_head(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    length: Option<usize>,
+) -> Vec<u8> {
+    let mut head = format!("{method} {path} HTTP/1.1\r\nhost: localhost\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    match length {
+        Some(n) => head.push_str(&format!("content-length: {n}\r\n\r\n")),
+        None => head.push_str("transfer-encoding: chunked\r\n\r\n"),
+    }
+    head.into_bytes()
 }
