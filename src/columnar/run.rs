@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 
-use super::{BATCH_ROWS, ColumnarError, Rows};
+use super::{BATCH_ROWS, ColumnarError, Dictionaries, Rows};
 use crate::Policy;
 use crate::data::{DataError, Decoded};
 use crate::stream::{self, Record, Records};
@@ -31,7 +31,8 @@ where
     T: Send,
     E: From<ColumnarError> + From<std::io::Error>,
 {
-    let chunks = batches.map(|b| b.and_then(|b| Rows::new(&b, policy)));
+    let mut dictionaries = Dictionaries::default();
+    let chunks = batches.map(move |b| b.and_then(|b| Rows::after(&b, policy, &mut dictionaries)));
     in_chunks(chunks, jobs, sink, Rows::len, |rows, before, range| {
         let mut answers = Vec::with_capacity(range.len());
         rows.decode_each(range, |i, person| {
