@@ -27,6 +27,11 @@ const NOW: &str = "2021-11-01T10:00:00+08:00";
 /// infers (instants stay strings, a field that is always null has the
 /// null type), in batches of `batch` rows.
 fn to_parquet(jsonl: &str, path: &Path, batch: usize) {
+    to_parquet_groups(jsonl, path, batch, None);
+}
+
+/// [`to_parquet`] with row groups of at most `group` rows.
+fn to_parquet_groups(jsonl: &str, path: &Path, batch: usize, group: Option<usize>) {
     let (schema, _) = arrow_json::reader::infer_json_schema(BufReader::new(jsonl.as_bytes()), None)
         .unwrap_or_else(|e| unreachable!("{e}"));
     let schema = Arc::new(schema);
@@ -35,8 +40,11 @@ fn to_parquet(jsonl: &str, path: &Path, batch: usize) {
         .build(BufReader::new(jsonl.as_bytes()))
         .unwrap_or_else(|e| unreachable!("{e}"));
     let file = File::create(path).unwrap_or_else(|e| unreachable!("{e}"));
-    let mut writer =
-        ArrowWriter::try_new(file, schema, None).unwrap_or_else(|e| unreachable!("{e}"));
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(group)
+        .build();
+    let mut writer = ArrowWriter::try_new(file, schema, Some(properties))
+        .unwrap_or_else(|e| unreachable!("{e}"));
     for b in reader {
         writer
             .write(&b.unwrap_or_else(|e| unreachable!("{e}")))
@@ -106,6 +114,38 @@ fn the_same_people_give_the_same_decisions_from_parquet_as_from_json_lines() {
             stderr(&from_parquet)
         );
         assert_eq!(stdout(&from_json).lines().count(), 3000);
+        assert!(
+            stdout(&from_json) == stdout(&from_parquet),
+            "with --jobs {jobs}"
+        );
+    }
+}
+
+/// Row groups smaller than the reader's batches, and not a multiple of
+/// them: each is read by itself, its dictionaries kept from batch to
+/// batch and new ones read in the next, and the decisions are JSON's.
+#[test]
+fn people_of_many_row_groups_give_the_same_decisions_as_from_json_lines() {
+    let jsonl = people(2500);
+    let (json_path, parquet_path) = (temp("groups.jsonl"), temp("groups.parquet"));
+    std::fs::write(&json_path, &jsonl).unwrap_or_else(|e| unreachable!("{e}"));
+    to_parquet_groups(&jsonl, &parquet_path, 2500, Some(700));
+    let file = File::open(&parquet_path).unwrap_or_else(|e| unreachable!("{e}"));
+    let groups = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map(|b| b.metadata().num_row_groups())
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert_eq!(groups, 4);
+    for jobs in ["1", "2"] {
+        let extra = ["--jobs", jobs];
+        let from_json = eval(&json_path, &extra);
+        let from_parquet = eval(&parquet_path, &extra);
+        assert_eq!(
+            from_parquet.status.code(),
+            Some(0),
+            "{}",
+            stderr(&from_parquet)
+        );
+        assert_eq!(stdout(&from_parquet).lines().count(), 2500);
         assert!(
             stdout(&from_json) == stdout(&from_parquet),
             "with --jobs {jobs}"

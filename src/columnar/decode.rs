@@ -41,9 +41,29 @@ impl<'p> Rows<'p> {
     /// with its column (by name; a field without one is as if every row
     /// left it out), every column's type with its field's.
     pub fn new(batch: &RecordBatch, policy: &'p Policy) -> Result<Rows<'p>, ColumnarError> {
+        Rows::after(batch, policy, &mut Dictionaries::default())
+    }
+
+    /// [`Rows::new`] for the next batch of a run: a column of strings
+    /// whose dictionary is the one it had in the batch before (as it is
+    /// in each batch of a Parquet row group) keeps the values of its
+    /// entries read so far, which `dictionaries` holds from batch to
+    /// batch.
+    pub fn after(
+        batch: &RecordBatch,
+        policy: &'p Policy,
+        dictionaries: &mut Dictionaries,
+    ) -> Result<Rows<'p>, ColumnarError> {
         let reading = policy.reading();
         let root = StructArray::from(batch.clone());
-        let root = Record::build(&root, &policy.program().input, "", reading.strict)?;
+        dictionaries.at = 0;
+        let root = Record::build(
+            &root,
+            &policy.program().input,
+            "",
+            reading.strict,
+            dictionaries,
+        )?;
         Ok(Rows {
             warns: root.warns(),
             root,
@@ -87,6 +107,40 @@ impl<'p> Rows<'p> {
     }
 }
 
+/// The dictionaries of the string columns of the batch before, in the
+/// order [`Rows::after`] matches the columns, each with the values of its
+/// entries read so far: a column whose dictionary is the same (the same
+/// buffers, which the dictionary kept here cannot let go) reads them
+/// again from here.
+#[derive(Default)]
+pub struct Dictionaries {
+    seen: Vec<(ArrayRef, Arc<columns::Entries>)>,
+    /// The next column's place in `seen`.
+    at: usize,
+}
+
+impl Dictionaries {
+    /// The entries of the next dictionary column, whose dictionary is
+    /// `values`: those of the batch before if it had the same one.
+    fn entries(&mut self, values: &ArrayRef) -> Arc<columns::Entries> {
+        let at = self.at;
+        self.at += 1;
+        if let Some((kept, entries)) = self.seen.get(at)
+            && kept.to_data().ptr_eq(&values.to_data())
+        {
+            return Arc::clone(entries);
+        }
+        let entries: Arc<columns::Entries> =
+            Arc::new((0..values.len()).map(|_| OnceLock::new()).collect());
+        let seen = (Arc::clone(values), Arc::clone(&entries));
+        match self.seen.get_mut(at) {
+            Some(slot) => *slot = seen,
+            None => self.seen.push(seen),
+        }
+        entries
+    }
+}
+
 /// What decoding one row carries along: how to read, the warnings so far,
 /// and spare buffers for the elements of lists (one per level of nesting),
 /// so that a list is allocated once, at its length.
@@ -119,7 +173,7 @@ struct Column<'p> {
     data: Data<'p>,
     /// For a column of dictionary-encoded strings, the value of each
     /// entry, read once.
-    entries: Option<columns::Entries>,
+    entries: Option<Arc<columns::Entries>>,
 }
 
 /// A column's values, in the form they are read in.
@@ -157,6 +211,7 @@ impl<'p> Record<'p> {
         schema: &'p RecordType,
         column: &str,
         strict: bool,
+        dictionaries: &mut Dictionaries,
     ) -> Result<Record<'p>, ColumnarError> {
         let names = array.column_names();
         let path = |name: &str| {
@@ -197,7 +252,7 @@ impl<'p> Record<'p> {
             .map(|(name, ty)| {
                 array
                     .column_by_name(name)
-                    .map(|a| Column::build(a, ty, &path(name), name, strict))
+                    .map(|a| Column::build(a, ty, &path(name), name, strict, dictionaries))
                     .transpose()
             })
             .collect::<Result<_, _>>()?;
@@ -288,6 +343,7 @@ impl<'p> Column<'p> {
         column: &str,
         field: &str,
         strict: bool,
+        dictionaries: &mut Dictionaries,
     ) -> Result<Column<'p>, ColumnarError> {
         let inner = ty.non_optional();
         let wrong = || ColumnarError::WrongType {
@@ -321,25 +377,29 @@ impl<'p> Column<'p> {
                 (Type::Duration, DataType::Duration(unit)) => {
                     Data::Duration(durations(array.as_ref(), *unit))
                 }
-                (Type::List(element) | Type::Set(element), DataType::List(_)) => {
-                    let list = array.as_list::<i32>();
-                    let offsets = Offsets::Small(list.offsets().clone());
-                    Column::list(offsets, list.values(), element, column, field, strict)?
-                }
-                (Type::List(element) | Type::Set(element), DataType::LargeList(_)) => {
-                    let list = array.as_list::<i64>();
-                    let offsets = Offsets::Large(list.offsets().clone());
-                    Column::list(offsets, list.values(), element, column, field, strict)?
+                (
+                    Type::List(element) | Type::Set(element),
+                    DataType::List(_) | DataType::LargeList(_),
+                ) => {
+                    let (offsets, values) = match array.as_list_opt::<i32>() {
+                        Some(list) => (Offsets::Small(list.offsets().clone()), list.values()),
+                        None => {
+                            let list = array.as_list::<i64>();
+                            (Offsets::Large(list.offsets().clone()), list.values())
+                        }
+                    };
+                    let column = (column, field);
+                    Column::list(offsets, values, element, column, strict, dictionaries)?
                 }
                 (Type::Record(record), DataType::Struct(_)) => Data::Record(Box::new(
-                    Record::build(array.as_struct(), record, column, strict)?,
+                    Record::build(array.as_struct(), record, column, strict, dictionaries)?,
                 )),
                 _ => return Err(wrong()),
             };
         let entries = match &data {
-            Data::Strings(s) => s
-                .entries()
-                .map(|n| (0..n).map(|_| OnceLock::new()).collect()),
+            Data::Strings(s) if s.entries().is_some() => array
+                .as_any_dictionary_opt()
+                .map(|d| dictionaries.entries(d.values())),
             _ => None,
         };
         Ok(Column {
@@ -356,14 +416,21 @@ impl<'p> Column<'p> {
         offsets: Offsets,
         values: &ArrayRef,
         element: &'p Type,
-        column: &str,
-        field: &str,
+        (column, field): (&str, &str),
         strict: bool,
+        dictionaries: &mut Dictionaries,
     ) -> Result<Data<'p>, ColumnarError> {
         let column = format!("{column}[]");
         Ok(Data::List {
             offsets,
-            element: Box::new(Column::build(values, element, &column, field, strict)?),
+            element: Box::new(Column::build(
+                values,
+                element,
+                &column,
+                field,
+                strict,
+                dictionaries,
+            )?),
         })
     }
 

@@ -31,10 +31,21 @@ pub fn is_parquet(path: &Path) -> bool {
         .is_ok_and(|()| &magic == b"PAR1")
 }
 
-/// A Parquet file being read in batches of [`BATCH_ROWS`] rows.
+/// A Parquet file being read in batches of [`BATCH_ROWS`] rows, one row
+/// group after the other: a batch never holds rows of two row groups, so
+/// that a column of strings stays the dictionary its row group stores
+/// (a batch across two would be read as plain strings and made a
+/// dictionary again, each string hashed), and the texts of a dictionary
+/// are read once for all the batches of its row group.
 pub struct ParquetFile {
     name: String,
-    reader: ParquetRecordBatchReader,
+    file: File,
+    metadata: ArrowReaderMetadata,
+    /// The columns read.
+    mask: ProjectionMask,
+    /// The row group being read, and the number of the next.
+    reader: Option<ParquetRecordBatchReader>,
+    next_group: usize,
     /// How many rows the file holds.
     pub rows: usize,
 }
@@ -69,13 +80,13 @@ impl ParquetFile {
             Arc::clone(metadata.metadata()),
             ArrowReaderOptions::new().with_schema(Arc::new(dictionaries(metadata.schema()))),
         );
-        let builder =
-            ParquetRecordBatchReaderBuilder::new_with_metadata(file, hinted.unwrap_or(metadata));
-        let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
-        let builder = if policies.iter().any(|p| p.reading().strict) {
-            builder
+        let metadata = hinted.unwrap_or(metadata);
+        let rows = usize::try_from(metadata.metadata().file_metadata().num_rows()).unwrap_or(0);
+        let schema = metadata.parquet_schema();
+        let mask = if policies.iter().any(|p| p.reading().strict) {
+            ProjectionMask::all()
         } else {
-            let roots = builder.parquet_schema().root_schema().get_fields();
+            let roots = schema.root_schema().get_fields();
             // A column spelt nearly like a declared field is read too: it
             // may be that field misspelt, which the decisions warn of.
             let wanted_by = |policy: &Policy, name: &str| {
@@ -88,14 +99,46 @@ impl ParquetFile {
                 .filter(|(_, f)| policies.iter().any(|p| wanted_by(p, f.name())))
                 .map(|(i, _)| i)
                 .collect();
-            let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
-            builder.with_projection(mask)
+            ProjectionMask::roots(schema, wanted)
         };
-        let reader = builder
-            .with_batch_size(BATCH_ROWS)
-            .build()
-            .map_err(|e| fail(&e))?;
-        Ok(ParquetFile { name, reader, rows })
+        let mut parquet = ParquetFile {
+            name,
+            file,
+            metadata,
+            mask,
+            reader: None,
+            next_group: 0,
+            rows,
+        };
+        // The first row group is opened now, so that a file that cannot
+        // be read so is said before anything is decided.
+        parquet.reader = parquet.group().transpose()?;
+        Ok(parquet)
+    }
+
+    /// A reader of the next row group, `None` after the last.
+    fn group(&mut self) -> Option<Result<ParquetRecordBatchReader, ColumnarError>> {
+        let group = self.next_group;
+        if group >= self.metadata.metadata().num_row_groups() {
+            return None;
+        }
+        self.next_group += 1;
+        let reader = self
+            .file
+            .try_clone()
+            .map_err(|e| e.to_string())
+            .and_then(|file| {
+                ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone())
+                    .with_projection(self.mask.clone())
+                    .with_row_groups(vec![group])
+                    .with_batch_size(BATCH_ROWS)
+                    .build()
+                    .map_err(|e| e.to_string())
+            });
+        Some(reader.map_err(|message| ColumnarError::Read {
+            path: self.name.clone(),
+            message,
+        }))
     }
 }
 
@@ -124,10 +167,21 @@ impl Iterator for ParquetFile {
     type Item = Result<RecordBatch, ColumnarError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let next = self.reader.next()?;
-        Some(next.map_err(|e| ColumnarError::Read {
-            path: self.name.clone(),
-            message: e.to_string(),
-        }))
+        loop {
+            let reader = self.reader.as_mut()?;
+            if let Some(next) = reader.next() {
+                return Some(next.map_err(|e| ColumnarError::Read {
+                    path: self.name.clone(),
+                    message: e.to_string(),
+                }));
+            }
+            match self.group()? {
+                Ok(reader) => self.reader = Some(reader),
+                Err(e) => {
+                    self.reader = None;
+                    return Some(Err(e));
+                }
+            }
+        }
     }
 }

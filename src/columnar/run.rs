@@ -4,20 +4,19 @@
 use std::io::BufRead;
 use std::num::NonZeroUsize;
 use std::ops::Range;
-use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 
-use super::{BATCH_ROWS, ColumnarError, Rows};
+use super::{BATCH_ROWS, ColumnarError, Dictionaries, Rows};
 use crate::Policy;
 use crate::data::{DataError, Decoded};
 use crate::stream::{self, Record, Records};
 
 /// Decides every row of `batches` with `decide` (given the row's number
 /// from 1 and the person, or why the row is bad input) and hands each
-/// batch's answers, in row order, to `sink`. With `jobs` above 1 one
-/// thread reads and matches batches while `jobs` threads decide the rows
-/// of the one before; with 1 the calling thread does everything. The first
+/// batch's answers, in row order, to `sink`. With `jobs` above 1 `jobs`
+/// threads take turns reading and matching a batch, then decide its
+/// rows; with 1 the calling thread does everything. The first
 /// error of the input as a whole (a column of the wrong type, an
 /// unreadable file) or of `sink` ends the run.
 pub fn run<T, E>(
@@ -31,7 +30,8 @@ where
     T: Send,
     E: From<ColumnarError> + From<std::io::Error>,
 {
-    let chunks = batches.map(|b| b.and_then(|b| Rows::new(&b, policy)));
+    let mut dictionaries = Dictionaries::default();
+    let chunks = batches.map(move |b| b.and_then(|b| Rows::after(&b, policy, &mut dictionaries)));
     in_chunks(chunks, jobs, sink, Rows::len, |rows, before, range| {
         let mut answers = Vec::with_capacity(range.len());
         rows.decode_each(range, |i, person| {
@@ -87,38 +87,54 @@ where
     })
 }
 
-/// The most items of a chunk one thread answers at a time: a batch of
-/// [`BATCH_ROWS`] is shared by the threads in pieces of this size.
+/// The most items of a chunk answered at a time: the answers of a
+/// larger chunk are handed on in pieces of this size.
 const PIECE: usize = 1024;
 
 /// Hands the answers to every item of every chunk to `sink`, in order:
 /// a chunk has `len` items, and `answer` answers those of a range, in
 /// order, given their chunk, the number of items in the chunks before and
-/// the range. With `jobs` above
-/// 1 the stream engine's pool ([`stream::pool`]) does it: one thread reads
-/// the chunks, and `jobs` threads answer pieces of them.
+/// the range. With `jobs` above 1 the stream engine's threads do it
+/// ([`stream::turns`]): each in turn reads the next chunk, then answers
+/// it, so that a chunk is answered from the cache of the thread that read
+/// it. The first error of `chunks` ends the run, after the answers of the
+/// chunks before it.
 pub(crate) fn in_chunks<C, X, T, E>(
     chunks: impl Iterator<Item = Result<C, X>> + Send,
     jobs: NonZeroUsize,
     mut sink: impl FnMut(Vec<T>) -> Result<(), E>,
-    len: impl Fn(&C) -> usize + Sync,
+    len: impl Fn(&C) -> usize + Send,
     answer: impl Fn(&C, usize, Range<usize>) -> Vec<T> + Sync,
 ) -> Result<(), E>
 where
-    C: Send + Sync,
     X: Into<E> + Send,
     T: Send,
 {
+    // Nothing is read after an error; each chunk is counted as it is read.
+    let mut failed = false;
+    let mut before = 0;
+    let chunks = chunks
+        .take_while(move |c| !std::mem::replace(&mut failed, c.is_err()))
+        .map(move |c| {
+            c.map(|chunk| {
+                let len = len(&chunk);
+                before += len;
+                Counted {
+                    chunk,
+                    before: before - len,
+                    len,
+                }
+            })
+        });
     let chunks = if jobs.get() > 1 {
-        let work = |piece: Result<Piece<C>, X>| piece.map(|p| answer(&p.chunk, p.before, p.range));
-        let mut pieces = InOrder(&mut sink);
-        match stream::pool(
-            jobs.get(),
-            chunks,
-            |c, f| pieces_of(c, &len, f),
-            &work,
-            &mut pieces,
-        ) {
+        let work = |c: Result<Counted<C>, X>| {
+            c.map(|c| {
+                c.pieces()
+                    .map(|range| answer(&c.chunk, c.before, range))
+                    .collect()
+            })
+        };
+        match stream::turns(jobs.get(), chunks, &work, &mut InOrder(&mut sink)) {
             Ok(done) => return done,
             // No thread could be started: this one answers.
             Err(chunks) => chunks,
@@ -126,68 +142,47 @@ where
     } else {
         chunks
     };
-    let mut before = 0;
     for c in chunks {
         let c = c.map_err(Into::into)?;
-        let n = len(&c);
-        for start in (0..n).step_by(PIECE) {
-            sink(answer(&c, before, start..(start + PIECE).min(n)))?;
+        for range in c.pieces() {
+            sink(answer(&c.chunk, c.before, range))?;
         }
-        before += n;
     }
     Ok(())
 }
 
-/// A piece of a chunk: the items in `range`, after `before` items of the
-/// chunks before.
-struct Piece<C> {
-    chunk: Arc<C>,
+/// A chunk, its number of items, and the number of items of the chunks
+/// before it.
+struct Counted<C> {
+    chunk: C,
     before: usize,
-    range: Range<usize>,
+    len: usize,
 }
 
-/// The reader of [`in_chunks`]'s pool: every chunk, in pieces of
-/// [`PIECE`] items; the first error ends it, after the pieces before.
-fn pieces_of<C, X>(
-    chunks: impl Iterator<Item = Result<C, X>>,
-    len: &impl Fn(&C) -> usize,
-    feed: &mut stream::Feed<'_, Result<Piece<C>, X>>,
-) {
-    let mut before = 0;
-    for c in chunks {
-        let chunk = match c {
-            Ok(c) => Arc::new(c),
-            Err(e) => {
-                feed.send(Err(e));
-                return;
-            }
-        };
-        let n = len(&chunk);
-        for start in (0..n).step_by(PIECE) {
-            let range = start..(start + PIECE).min(n);
-            let chunk = Arc::clone(&chunk);
-            if !feed.send(Ok(Piece {
-                chunk,
-                before,
-                range,
-            })) {
-                return;
-            }
-        }
-        before += n;
+impl<C> Counted<C> {
+    /// The ranges of the chunk's items answered at a time.
+    fn pieces(&self) -> impl Iterator<Item = Range<usize>> + use<C> {
+        let len = self.len;
+        (0..len)
+            .step_by(PIECE)
+            .map(move |start| start..(start + PIECE).min(len))
     }
 }
 
-/// The pool's sink: each piece's answers to `sink`, an error to the run.
+/// The threads' sink: the answers of each chunk's pieces to `sink`, in
+/// order, an error to the run.
 struct InOrder<'s, F>(&'s mut F);
 
-impl<T, X: Into<E>, E, F: FnMut(Vec<T>) -> Result<(), E>> stream::Sink<Result<Vec<T>, X>>
+impl<T, X: Into<E>, E, F: FnMut(Vec<T>) -> Result<(), E>> stream::Sink<Result<Vec<Vec<T>>, X>>
     for InOrder<'_, F>
 {
     type Error = E;
 
-    fn take(&mut self, answers: Result<Vec<T>, X>) -> Result<(), E> {
-        (self.0)(answers.map_err(Into::into)?)
+    fn take(&mut self, answers: Result<Vec<Vec<T>>, X>) -> Result<(), E> {
+        answers
+            .map_err(Into::into)?
+            .into_iter()
+            .try_for_each(&mut *self.0)
     }
 
     fn idle(&mut self) -> Result<(), E> {

@@ -29,8 +29,12 @@ use crate::types::Type;
 use crate::value::Value;
 use crate::{Policy, time};
 
+/// How many decisions are gathered before they are handed to the Parquet
+/// writer as one batch.
+const WRITTEN_ROWS: usize = 8192;
+
 /// The most decisions one row group of `--output` holds.
-const ROW_GROUP_ROWS: usize = 16 * super::BATCH_ROWS;
+const ROW_GROUP_ROWS: usize = 16 * WRITTEN_ROWS;
 
 /// The columns every decision has, beside its payload's.
 const OWN: [&str; 8] = [
@@ -354,7 +358,7 @@ impl<'p> DecisionWriter<'p> {
         decision: Result<&Decision<'_>, &DataError>,
     ) -> Result<(), ColumnarError> {
         self.decisions.push(decision);
-        if self.decisions.len() >= super::BATCH_ROWS {
+        if self.decisions.len() >= WRITTEN_ROWS {
             self.flush()?;
         }
         Ok(())

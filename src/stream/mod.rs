@@ -21,7 +21,7 @@ mod records;
 use std::io::{self, BufRead, Write};
 use std::num::NonZeroUsize;
 
-pub(crate) use parallel::{Feed, Sink, Work, pool};
+pub(crate) use parallel::{Sink, Work, turns};
 pub use records::{Body, MAX_LINE_BYTES, Record, Records};
 
 use crate::data::Decoded;

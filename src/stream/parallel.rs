@@ -3,8 +3,8 @@
 //!
 //! For JSON Lines ([`each`]), `jobs` threads take turns reading the input
 //! into batches of records, each into a buffer of its own, and decide them
-//! (each answer formatted where it is decided); [`pool`] (Parquet) reads on
-//! a thread of its own. The calling thread writes the answers in order, so
+//! (each answer formatted where it is decided); [`turns`] (Parquet) does
+//! the same with the items of an iterator. The calling thread writes the answers in order, so
 //! the output and the error reports are those of one thread. At most
 //! [`WINDOW`] batches per job are read and not yet written: a slow record
 //! holds the reading back instead of letting the answers after it pile up.
@@ -14,8 +14,8 @@
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Write};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, sync_channel};
 use std::thread;
 
 use super::{Decider, Options, Record, Records, StreamError, Summary};
@@ -330,61 +330,48 @@ impl<T, S: Sink<T, Error = StreamError>> Sink<Batch<T>> for Ended<'_, S> {
     }
 }
 
-/// Hands the batches of a [`pool`]'s reader to its threads in order,
-/// each once the window has room.
-pub(crate) struct Feed<'a, B> {
-    room: &'a SyncSender<()>,
-    work: &'a SyncSender<(usize, B)>,
-    next: usize,
-}
-
-impl<B> Feed<'_, B> {
-    /// Hands on `batch`; `false` once the run has ended and nothing more
-    /// is taken.
-    pub(crate) fn send(&mut self, batch: B) -> bool {
-        let seq = self.next;
-        self.next += 1;
-        self.room.send(()).is_ok() && self.work.send((seq, batch)).is_ok()
-    }
-}
-
-/// The one pool of threads of the library's batch runs: `read` goes
-/// through `input` on a thread of its own, handing batches to `jobs`
-/// threads (at most [`MAX_JOBS`]) that turn each into its result with
-/// `work`, and the calling thread gives the results to `sink` in the
-/// order read. At most [`WINDOW`] batches per job are read and not yet
-/// taken. Gives `input` back untouched if no thread could be started. An
-/// error of `sink` ends the run: the threads stop at their next batch.
-pub(crate) fn pool<R: Send, B: Send, T: Send, S: Sink<T>>(
+/// The one pool of threads of the library's batch runs over the items of
+/// an iterator (the batches of a Parquet file): as for JSON Lines
+/// ([`each`]), no thread only reads. Each of `jobs` threads (at most
+/// [`MAX_JOBS`]) in turn takes the next item of `input`, under a lock
+/// held only while it is read, and turns it into its result with `work`
+/// while the others read or work; the calling thread gives the results
+/// to `sink` in the order read. So a batch is decided by the thread that
+/// read it, from its cache, and the 2 cores of a 2-job run are not shared
+/// by 3 threads. At most [`WINDOW`] items per job are taken and not yet
+/// given. Gives `input` back untouched if no thread could be started. An
+/// error of `sink` ends the run: the threads stop at their next item.
+pub(crate) fn turns<I: Iterator + Send, T: Send, S: Sink<T>>(
     jobs: usize,
-    input: R,
-    read: impl FnOnce(R, &mut Feed<'_, B>) + Send,
-    work: &(impl Fn(B) -> T + Sync),
+    input: I,
+    work: &(impl Fn(I::Item) -> T + Sync),
     sink: &mut S,
-) -> Result<Result<(), S::Error>, R> {
+) -> Result<Result<(), S::Error>, I> {
     let jobs = jobs.clamp(1, MAX_JOBS);
     let window = jobs.saturating_mul(WINDOW);
-    thread::scope(|s| {
-        // A token per batch read and not yet taken: the reader waits for
-        // room in the window.
+    let shared = Mutex::new(Numbered {
+        input,
+        next: 0,
+        ended: false,
+    });
+    let done = thread::scope(|s| {
+        // A token per item taken and not yet given: a thread waits for
+        // room in the window before it takes one.
         let (room, freed) = sync_channel::<()>(window);
-        let (work_to_do, todo) = sync_channel::<(usize, B)>(window);
         let (done, answers) = sync_channel::<(usize, T)>(window);
-        let todo = Arc::new(Mutex::new(todo));
         let mut started = 0;
         for _ in 0..jobs {
-            let (todo, done) = (Arc::clone(&todo), done.clone());
+            let (room, done, shared) = (room.clone(), done.clone(), &shared);
             let worker = thread::Builder::new().spawn_scoped(s, move || {
-                loop {
-                    // Only the wait for a batch is under the lock, not the work.
-                    let next = match todo.lock() {
-                        Ok(todo) => todo.recv(),
-                        Err(_) => return,
+                while room.send(()).is_ok() {
+                    let next = match shared.lock() {
+                        Ok(mut input) => input.take(),
+                        Err(_) => None,
                     };
-                    let Ok((seq, batch)) = next else {
+                    let Some((seq, item)) = next else {
                         return;
                     };
-                    if done.send((seq, work(batch))).is_err() {
+                    if done.send((seq, work(item))).is_err() {
                         return;
                     }
                 }
@@ -394,27 +381,41 @@ pub(crate) fn pool<R: Send, B: Send, T: Send, S: Sink<T>>(
             }
             started += 1;
         }
-        drop(done);
-        // The input goes to the reader once it runs, so that it is still
-        // here if it cannot (then the workers stop: their batches are gone).
-        let (give, take) = sync_channel::<R>(1);
-        let reader = thread::Builder::new().spawn_scoped(s, move || {
-            if let Ok(input) = take.recv() {
-                let mut feed = Feed {
-                    room: &room,
-                    work: &work_to_do,
-                    next: 0,
-                };
-                read(input, &mut feed);
-            }
-        });
-        if started == 0 || reader.is_err() {
-            return Err(input);
-        }
-        give.send(input).map_err(|e| e.0)?;
-        Ok(write(&answers, &freed, sink))
+        drop((room, done));
+        (started > 0).then(|| write(&answers, &freed, sink))
         // Leaving drops the receivers: the threads stop at their next send.
-    })
+    });
+    match done {
+        Some(done) => Ok(done),
+        // No thread ran: nothing was taken.
+        None => match shared.into_inner() {
+            Ok(numbered) => Err(numbered.input),
+            Err(poisoned) => Err(poisoned.into_inner().input),
+        },
+    }
+}
+
+/// The input of [`turns`]: its items numbered in order, none after the
+/// end.
+struct Numbered<I> {
+    input: I,
+    next: usize,
+    ended: bool,
+}
+
+impl<I: Iterator> Numbered<I> {
+    fn take(&mut self) -> Option<(usize, I::Item)> {
+        if self.ended {
+            return None;
+        }
+        let Some(item) = self.input.next() else {
+            self.ended = true;
+            return None;
+        };
+        let seq = self.next;
+        self.next += 1;
+        Some((seq, item))
+    }
 }
 
 /// An input that knows how much of what it has read is not consumed yet.

@@ -3,7 +3,8 @@ use std::sync::Arc;
 use arrow_array::builder::{ListBuilder, StringBuilder, StringDictionaryBuilder, StructBuilder};
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    ArrayRef, BooleanArray, NullArray, RecordBatch, StringArray, TimestampMicrosecondArray,
+    Array as _, ArrayRef, BooleanArray, NullArray, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, Field, Fields};
 
@@ -252,4 +253,75 @@ fn rows_decoded_column_by_column_are_the_rows_decoded_one_by_one() {
     }
     let (good, bad) = (one_by_one.iter()).partition::<Vec<_>, _>(|d| d.starts_with("Ok"));
     assert_eq!((good.len(), bad.len()), (4, 6), "{one_by_one:#?}");
+}
+
+/// The rows of `tags` given, as a dictionary of the choices `values`.
+fn tags(keys: &[i32], values: &ArrayRef) -> RecordBatch {
+    let at = TimestampMicrosecondArray::from(vec![0; keys.len()]).with_timezone("+00:00");
+    let keys = arrow_array::Int32Array::from(keys.to_vec());
+    let tags = arrow_array::DictionaryArray::<Int32Type>::try_new(keys, Arc::clone(values))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let offsets = arrow_buffer::OffsetBuffer::from_lengths(vec![1; tags.len()]);
+    let field = Arc::new(Field::new("item", tags.data_type().clone(), true));
+    let list = arrow_array::ListArray::new(field, offsets, Arc::new(tags), None);
+    batch(vec![
+        ("at", Arc::new(at) as ArrayRef),
+        ("tags", Arc::new(list)),
+    ])
+}
+
+/// The entries of the dictionary of the column of tags.
+fn entries(rows: &Rows<'_>) -> Option<Arc<super::columns::Entries>> {
+    let tags = rows.root.fields.get(2)?.as_ref()?;
+    match &tags.data {
+        super::Data::List { element, .. } => element.entries.clone(),
+        _ => None,
+    }
+}
+
+/// The batches of a Parquet row group share their dictionaries: the
+/// values of the entries read in one batch serve the next, while a batch
+/// with another dictionary (of the next row group) reads its own, and
+/// each row is the person its own keys say.
+#[test]
+fn a_dictionary_the_batch_before_had_keeps_the_entries_it_read() {
+    let policy = policy();
+    let values: ArrayRef = Arc::new(StringArray::from(vec!["a", "b"]));
+    let mut dictionaries = super::Dictionaries::default();
+    let first = tags(&[1, 0], &values);
+    let first =
+        Rows::after(&first, &policy, &mut dictionaries).unwrap_or_else(|e| unreachable!("{e}"));
+    let people = |rows: &Rows<'_>| {
+        (rows.decode_range(0..rows.len()).into_iter())
+            .map(|d| d.map(|d| d.value).unwrap_or_else(|e| unreachable!("{e}")))
+            .collect::<Vec<_>>()
+    };
+    let json = |tag: &str| {
+        let line = format!(r#"{{"at": "1970-01-01T00:00:00Z", "tags": ["{tag}"]}}"#);
+        policy
+            .read_json(&line)
+            .map(|d| d.value)
+            .unwrap_or_else(|e| unreachable!("{e}"))
+    };
+    assert_eq!(people(&first), [json("b"), json("a")]);
+    let read = entries(&first).unwrap_or_else(|| unreachable!("a dictionary"));
+    assert!(read.iter().all(|e| e.get().is_some()), "both entries read");
+    let second = tags(&[0, 0, 1], &values);
+    let second =
+        Rows::after(&second, &policy, &mut dictionaries).unwrap_or_else(|e| unreachable!("{e}"));
+    let kept = entries(&second).unwrap_or_else(|| unreachable!("a dictionary"));
+    assert!(
+        Arc::ptr_eq(&read, &kept),
+        "the same dictionary keeps its entries"
+    );
+    assert_eq!(people(&second), [json("a"), json("a"), json("b")]);
+    // Another dictionary, though its texts be the same: read anew, and
+    // read as its own keys say.
+    let other: ArrayRef = Arc::new(StringArray::from(vec!["b", "a"]));
+    let third = tags(&[0, 1], &other);
+    let third =
+        Rows::after(&third, &policy, &mut dictionaries).unwrap_or_else(|e| unreachable!("{e}"));
+    let fresh = entries(&third).unwrap_or_else(|| unreachable!("a dictionary"));
+    assert!(!Arc::ptr_eq(&read, &fresh));
+    assert_eq!(people(&third), [json("b"), json("a")]);
 }
