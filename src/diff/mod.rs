@@ -478,7 +478,7 @@ pub fn run_rows<E>(
 where
     E: From<crate::columnar::ColumnarError> + From<std::io::Error>,
 {
-    use crate::columnar::{Rows, in_chunks};
+    use crate::columnar::{Dictionaries, Rows, in_chunks};
     let settings = &differ.settings;
     let (a, b) = (differ.old.policy, differ.new.policy);
     let mut total = Tally::default();
@@ -489,13 +489,16 @@ where
         Ok::<(), E>(())
     };
     let shared = differ.shared;
-    let chunks = batches.map(|batch| {
+    // Each version keeps the entries of a row group's dictionaries it has
+    // read from batch to batch.
+    let (mut old_words, mut new_words) = (Dictionaries::default(), Dictionaries::default());
+    let chunks = batches.map(move |batch| {
         let batch = batch?;
-        let old = Rows::new(&batch, a)?;
+        let old = Rows::after(&batch, a, &mut old_words)?;
         let new = if shared {
             None
         } else {
-            Some(Rows::new(&batch, b)?)
+            Some(Rows::after(&batch, b, &mut new_words)?)
         };
         Ok::<_, crate::columnar::ColumnarError>((old, new))
     });
