@@ -173,7 +173,7 @@ impl Evaluator<'_, '_> {
                 negated,
                 value,
                 collection,
-            } => self.membership(negated, value, collection, env).0,
+            } => self.member_test(negated, value, collection, env),
             Op::InRegion {
                 negated,
                 inner,
@@ -193,7 +193,9 @@ impl Evaluator<'_, '_> {
     }
 
     /// [`Evaluator::truth`] of a side of `and`/`or`, a test of a leaf
-    /// (`to is none`, `to >= from`) answered without a call.
+    /// (`to is none`, `to >= from`) answered without a call, a membership
+    /// and an overlap (`phone in checked_phones.number`, `[from, to or
+    /// now] overlaps 14d`) by a call to what answers it, not to `truth`.
     #[inline(always)]
     fn side(&self, e: Id, env: Env<'_>) -> bool {
         match self.ops[e.index()] {
@@ -201,8 +203,21 @@ impl Evaluator<'_, '_> {
                 matches!(*self.leaf(value, env), Value::None) != negated
             }
             Op::Compare(op, a, b) => compare(op, &self.leaf(a, env), &self.leaf(b, env)),
+            Op::Member {
+                negated,
+                value,
+                collection,
+            } => self.member_test(negated, value, collection, env),
+            Op::Overlaps(i, w) => overlapping(self.interval(i, env), self.interval(w, env)),
             _ => self.truth(e, env),
         }
+    }
+
+    /// Whether `value in collection` holds (`not in` when `negated`): out
+    /// of line, so that `truth` and the sides of `and`/`or` share one copy.
+    #[inline(never)]
+    fn member_test(&self, negated: bool, value: Id, collection: Id, env: Env<'_>) -> bool {
+        self.membership(negated, value, collection, env).0
     }
 
     /// `f` with `item` bound by a `where`/`has` inside `env`.

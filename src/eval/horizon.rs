@@ -59,6 +59,9 @@ pub struct TimeFlow {
     /// when elements move). Its value is the same at every instant, and
     /// evaluating it notes no horizon ([`TimeFlow::timeless`]).
     timeless: Vec<bool>,
+    /// For each node that gives an interval, the slopes of its ends when
+    /// they do not depend on the person (`14d`, a `let` of it), found once.
+    ends: Vec<Option<(i64, i64)>>,
     /// The `let`s each `let` and rule reads.
     pub(super) reads: super::kept::Reads,
 }
@@ -82,6 +85,7 @@ impl TimeFlow {
             nodes: Vec::new(),
             slopes: Vec::new(),
             timeless: Vec::new(),
+            ends: Vec::new(),
             reads: super::kept::Reads::default(),
         };
         // Every node under a root, children after parents: read backwards,
@@ -145,7 +149,31 @@ impl TimeFlow {
             .map(|s| s.unwrap_or(Slope::Taken))
             .collect();
         flow.timeless = flow.timeless_nodes(plan, &order);
+        let mut ends = vec![None; plan.ops().len()];
+        for &id in &order {
+            if let Some(slot) = ends.get_mut(id.index()) {
+                *slot = flow.fixed_ends(plan, id);
+            }
+        }
+        flow.ends = ends;
         flow
+    }
+
+    /// The slopes of the ends of the interval `e` when they do not depend
+    /// on the person: what [`Evaluator::ends`] finds for every one.
+    fn fixed_ends(&self, plan: &Plan, e: Id) -> Option<(i64, i64)> {
+        if !self.moving(e) {
+            return Some((0, 0));
+        }
+        let fixed = |c: Id| match self.slopes.get(c.index()) {
+            Some(Slope::Fixed(s)) => *s,
+            _ => None,
+        };
+        match *plan.op(e) {
+            Op::Interval(a, b) => Some((fixed(a)?, fixed(b)?)),
+            Op::Let(i) => self.fixed_ends(plan, *plan.lets.get(i)?),
+            _ => None,
+        }
     }
 
     /// [`TimeFlow::timeless`] of every node under a root (`order`: each
@@ -602,6 +630,9 @@ impl Evaluator<'_, '_> {
     /// The slopes of the two ends of the interval `e`.
     fn ends(&self, e: Id, env: Env<'_>) -> Option<(i64, i64)> {
         let plan = self.plan;
+        if let Some(&Some(fixed)) = plan.time_flow.ends.get(e.index()) {
+            return Some(fixed);
+        }
         if !plan.time_flow.moving(e) {
             return Some((0, 0));
         }
