@@ -153,10 +153,12 @@ impl Evaluator<'_, '_> {
 
     /// Whether `e` holds: `self.operand(e, env).truthy()`, with the
     /// conditions a filter or a quantifier tests answered in one dispatch,
-    /// without making a value. With a horizon, every node goes through
-    /// [`Evaluator::eval_in`], which notes what may change.
+    /// without making a value. With a horizon, every node that `now`
+    /// reaches goes through [`Evaluator::eval_in`], which notes what may
+    /// change; one it does not reach (`region in case_counties`) can note
+    /// nothing and is answered here as without one.
     pub(super) fn truth(&self, e: Id, env: Env<'_>) -> bool {
-        if self.horizon.is_some() {
+        if self.horizon.is_some() && !self.plan.time_flow.timeless(e) {
             return self.operand(e, env).truthy();
         }
         match self.ops[e.index()] {
@@ -171,7 +173,7 @@ impl Evaluator<'_, '_> {
                 negated,
                 value,
                 collection,
-            } => self.membership(negated, value, collection, env).0,
+            } => self.member_test(negated, value, collection, env),
             Op::InRegion {
                 negated,
                 inner,
@@ -183,10 +185,7 @@ impl Evaluator<'_, '_> {
                 (Some(t), Some((a, b))) => a <= t && t <= b,
                 _ => false,
             },
-            Op::Overlaps(i, w) => match (self.interval(i, env), self.interval(w, env)) {
-                (Some((a, b)), Some((c, d))) => a <= b && c <= d && a <= d && c <= b,
-                _ => false,
-            },
+            Op::Overlaps(i, w) => overlapping(self.interval(i, env), self.interval(w, env)),
             // Made, never lent: straight to the evaluator.
             Op::Quantifier(..) => self.eval_in(e, env).truthy(),
             _ => self.operand(e, env).truthy(),
@@ -194,7 +193,9 @@ impl Evaluator<'_, '_> {
     }
 
     /// [`Evaluator::truth`] of a side of `and`/`or`, a test of a leaf
-    /// (`to is none`, `to >= from`) answered without a call.
+    /// (`to is none`, `to >= from`) answered without a call, a membership
+    /// and an overlap (`phone in checked_phones.number`, `[from, to or
+    /// now] overlaps 14d`) by a call to what answers it, not to `truth`.
     #[inline(always)]
     fn side(&self, e: Id, env: Env<'_>) -> bool {
         match self.ops[e.index()] {
@@ -202,8 +203,21 @@ impl Evaluator<'_, '_> {
                 matches!(*self.leaf(value, env), Value::None) != negated
             }
             Op::Compare(op, a, b) => compare(op, &self.leaf(a, env), &self.leaf(b, env)),
+            Op::Member {
+                negated,
+                value,
+                collection,
+            } => self.member_test(negated, value, collection, env),
+            Op::Overlaps(i, w) => overlapping(self.interval(i, env), self.interval(w, env)),
             _ => self.truth(e, env),
         }
+    }
+
+    /// Whether `value in collection` holds (`not in` when `negated`): out
+    /// of line, so that `truth` and the sides of `and`/`or` share one copy.
+    #[inline(never)]
+    fn member_test(&self, negated: bool, value: Id, collection: Id, env: Env<'_>) -> bool {
+        self.membership(negated, value, collection, env).0
     }
 
     /// `f` with `item` bound by a `where`/`has` inside `env`.
@@ -339,7 +353,7 @@ impl Evaluator<'_, '_> {
     /// field of an element and a constant, answered in place without a
     /// call.
     #[inline(always)]
-    fn leaf<'a>(&'a self, e: Id, env: Env<'a>) -> Operand<'a> {
+    pub(super) fn leaf<'a>(&'a self, e: Id, env: Env<'a>) -> Operand<'a> {
         match &self.ops[e.index()] {
             Op::ElementField(depth, slot) => Operand::Lent(match element(env, *depth) {
                 Some(Value::Record(fields)) => fields.get(*slot).unwrap_or(&NONE),
@@ -352,8 +366,9 @@ impl Evaluator<'_, '_> {
 
     /// The instant `e` gives, `None` when it gives none: what `within`
     /// and `overlaps` compare, read without making a value (`to or now`
-    /// is the first instant of the two that is given). Without a horizon
-    /// only: with one, [`Evaluator::eval_in`] notes what may change.
+    /// is the first instant of the two that is given). It reads what
+    /// [`Evaluator::eval_in`] would read, so that with a horizon the same
+    /// things are noted.
     #[inline(always)]
     fn instant(&self, e: Id, env: Env<'_>) -> Option<i64> {
         match self.ops[e.index()] {
@@ -382,12 +397,16 @@ impl Evaluator<'_, '_> {
 
     /// The interval `e` gives, `None` when it gives none (as
     /// [`Op::Interval`] of an end that is none): its ends read by
-    /// [`Evaluator::instant`]. Out of line: one call instead of one per
-    /// end, and [`Evaluator::truth`] stays small.
+    /// [`Evaluator::instant`], both, as [`Evaluator::eval_in`] reads them
+    /// (with a horizon, what it notes is the same). Out of line: one call
+    /// instead of one per end, and [`Evaluator::truth`] stays small.
     #[inline(never)]
-    fn interval(&self, e: Id, env: Env<'_>) -> Option<(i64, i64)> {
+    pub(super) fn interval(&self, e: Id, env: Env<'_>) -> Option<(i64, i64)> {
         match self.ops[e.index()] {
-            Op::Interval(a, b) => Some((self.instant(a, env)?, self.instant(b, env)?)),
+            Op::Interval(a, b) => {
+                let (from, to) = (self.instant(a, env), self.instant(b, env));
+                from.zip(to)
+            }
             // A window lifted out of the loop (`14d`), read in place.
             Op::Let(i) if let Some(&Value::Interval(a, b)) = self.lets.get(i) => {
                 self.note_let(i);
@@ -477,13 +496,11 @@ impl Evaluator<'_, '_> {
                 }
                 Value::Bool(within(&tv, &wv))
             }
-            &Op::Overlaps(i, w) => {
-                let (iv, wv) = (self.operand(i, env), self.operand(w, env));
-                if let Some(h) = &self.horizon {
-                    self.track_overlaps(h, (i, &iv), (w, &wv), env);
-                }
-                Value::Bool(overlaps(&iv, &wv))
-            }
+            // Its intervals read in place, as `truth` reads them.
+            &Op::Overlaps(i, w) => Value::Bool(match &self.horizon {
+                Some(h) => self.overlaps_tracked(h, i, w, env),
+                None => overlapping(self.interval(i, env), self.interval(w, env)),
+            }),
             &Op::Interval(a, b) => match (&*self.operand(a, env), &*self.operand(b, env)) {
                 (Value::Time(a), Value::Time(b)) => Value::Interval(*a, *b),
                 _ => Value::None,
@@ -756,7 +773,19 @@ impl Evaluator<'_, '_> {
         if let Some(found) = self.member_apart(v, e) {
             return found;
         }
-        match self.operand(e, env) {
+        // The commonest collections, a `let` (`checked_phones.number`,
+        // lifted out of the loop), a fact and a hoisted value, read in
+        // place without the call `operand` costs.
+        let collection = match self.ops[e.index()] {
+            Op::Let(i) => {
+                self.note_let(i);
+                Operand::Lent(self.let_value(i).unwrap_or(&NONE))
+            }
+            Op::Fact(slot) => Operand::Lent(self.facts.values.get(slot).unwrap_or(&NONE)),
+            Op::Hoisted(i) => Operand::Lent(self.facts.hoisted.get(i).unwrap_or(&NONE)),
+            _ => self.operand(e, env),
+        };
+        match collection {
             Operand::Lent(Value::List(items)) if items.len() > index::SMALL => self
                 .indexes
                 .contains(&self.facts.indexes, items, v, &self.budget),
@@ -780,9 +809,9 @@ fn within(t: &Value, w: &Value) -> bool {
 }
 
 /// `i overlaps w`: two intervals, neither reversed, that share an instant.
-fn overlaps(i: &Value, w: &Value) -> bool {
+pub(super) fn overlapping(i: Option<(i64, i64)>, w: Option<(i64, i64)>) -> bool {
     match (i, w) {
-        (Value::Interval(a, b), Value::Interval(c, d)) => a <= b && c <= d && a <= d && c <= b,
+        (Some((a, b)), Some((c, d))) => a <= b && c <= d && a <= d && c <= b,
         _ => false,
     }
 }

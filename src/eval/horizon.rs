@@ -54,6 +54,14 @@ pub struct TimeFlow {
     /// For each node, how fast it moves when that does not depend on the
     /// person ([`Slope`]).
     slopes: Vec<Slope>,
+    /// For each node, whether `now` does not reach it: it reads neither
+    /// `now`, nor an age, nor a `let` that `now` reaches (nor an element,
+    /// when elements move). Its value is the same at every instant, and
+    /// evaluating it notes no horizon ([`TimeFlow::timeless`]).
+    timeless: Vec<bool>,
+    /// For each node that gives an interval, the slopes of its ends when
+    /// they do not depend on the person (`14d`, a `let` of it), found once.
+    ends: Vec<Option<(i64, i64)>>,
     /// The `let`s each `let` and rule reads.
     pub(super) reads: super::kept::Reads,
 }
@@ -76,6 +84,8 @@ impl TimeFlow {
             durations: vec![0],
             nodes: Vec::new(),
             slopes: Vec::new(),
+            timeless: Vec::new(),
+            ends: Vec::new(),
             reads: super::kept::Reads::default(),
         };
         // Every node under a root, children after parents: read backwards,
@@ -138,7 +148,73 @@ impl TimeFlow {
         flow.slopes = (slopes.into_iter())
             .map(|s| s.unwrap_or(Slope::Taken))
             .collect();
+        flow.timeless = flow.timeless_nodes(plan, &order);
+        let mut ends = vec![None; plan.ops().len()];
+        for &id in &order {
+            if let Some(slot) = ends.get_mut(id.index()) {
+                *slot = flow.fixed_ends(plan, id);
+            }
+        }
+        flow.ends = ends;
         flow
+    }
+
+    /// The slopes of the ends of the interval `e` when they do not depend
+    /// on the person: what [`Evaluator::ends`] finds for every one.
+    fn fixed_ends(&self, plan: &Plan, e: Id) -> Option<(i64, i64)> {
+        if !self.moving(e) {
+            return Some((0, 0));
+        }
+        let fixed = |c: Id| match self.slopes.get(c.index()) {
+            Some(Slope::Fixed(s)) => *s,
+            _ => None,
+        };
+        match *plan.op(e) {
+            Op::Interval(a, b) => Some((fixed(a)?, fixed(b)?)),
+            Op::Let(i) => self.fixed_ends(plan, *plan.lets.get(i)?),
+            _ => None,
+        }
+    }
+
+    /// [`TimeFlow::timeless`] of every node under a root (`order`: each
+    /// root's nodes, parents first): the `let`s first, in an order where
+    /// each comes after those it reads, then every node, children first.
+    fn timeless_nodes(&self, plan: &Plan, order: &[Id]) -> Vec<bool> {
+        let mut nodes = vec![false; plan.ops().len()];
+        let mut lets = vec![false; plan.lets.len()];
+        let visit = |ids: &[Id], nodes: &mut Vec<bool>, lets: &[bool]| {
+            for &id in ids.iter().rev() {
+                let timeless = match plan.op(id) {
+                    Op::Now | Op::Call(Builtin::Age, _) => false,
+                    Op::Let(i) => lets.get(*i).copied().unwrap_or(false),
+                    Op::Element(_) | Op::ElementField(..) => !self.moving_elements,
+                    op => op
+                        .children()
+                        .all(|(c, _)| nodes.get(c.index()).copied().unwrap_or(false)),
+                };
+                if let Some(slot) = nodes.get_mut(id.index()) {
+                    *slot = timeless;
+                }
+            }
+        };
+        let mut under = Vec::new();
+        for &i in &plan.let_order {
+            if let Some(&l) = plan.lets.get(i) {
+                under.clear();
+                plan.walk(std::iter::once(l), |id, _, _| under.push(id));
+                visit(&under, &mut nodes, &lets);
+                lets[i] = nodes.get(l.index()).copied().unwrap_or(false);
+            }
+        }
+        visit(order, &mut nodes, &lets);
+        nodes
+    }
+
+    /// Whether `now` does not reach node `e`: its value is the same at
+    /// every instant, and evaluating it notes no horizon.
+    #[inline]
+    pub(crate) fn timeless(&self, e: Id) -> bool {
+        self.timeless.get(e.index()).copied().unwrap_or(false)
     }
 
     /// The slope of `e` as far as the plan says, with the answers so far
@@ -471,31 +547,34 @@ impl Evaluator<'_, '_> {
         }
     }
 
-    /// Notes where `i overlaps w` may change.
-    pub(super) fn track_overlaps(
-        &self,
-        h: &Cell<Horizon>,
-        (ie, i): (Id, &Value),
-        (we, w): (Id, &Value),
-        env: Env<'_>,
-    ) {
+    /// Whether `ie overlaps we`, noting where that may change. The
+    /// intervals are read in place ([`Evaluator::interval`] reads what
+    /// [`Evaluator::eval_in`] would, and so notes the same), not made as
+    /// values: one record's stays cost a few comparisons each.
+    pub(super) fn overlaps_tracked(&self, h: &Cell<Horizon>, ie: Id, we: Id, env: Env<'_>) -> bool {
+        let (i, w) = (self.interval(ie, env), self.interval(we, env));
+        let held = super::expr::overlapping(i, w);
         let flow = &self.plan.time_flow;
         if !flow.moving(ie) && !flow.moving(we) {
-            return;
+            return held;
         }
-        let (Value::Interval(a, b), Value::Interval(c, d)) = (i, w) else {
-            return;
+        let (Some((a, b)), Some((c, d))) = (i, w) else {
+            return held;
         };
-        let (Some((sa, sb)), Some((sc, sd))) = (self.ends(ie, env), self.ends(we, env)) else {
-            return self.note_unknown(h, [(ie, i), (we, w)]);
+        let solved = match (self.ends(ie, env), self.ends(we, env)) {
+            (Some((sa, sb)), Some((sc, sd))) => {
+                self.track_difference(h, BinaryOp::Le, a, b, sa - sb)
+                    & self.track_difference(h, BinaryOp::Le, c, d, sc - sd)
+                    & self.track_difference(h, BinaryOp::Le, a, d, sa - sd)
+                    & self.track_difference(h, BinaryOp::Le, c, b, sc - sb)
+            }
+            _ => false,
         };
-        let solved = self.track_difference(h, BinaryOp::Le, *a, *b, sa - sb)
-            & self.track_difference(h, BinaryOp::Le, *c, *d, sc - sd)
-            & self.track_difference(h, BinaryOp::Le, *a, *d, sa - sd)
-            & self.track_difference(h, BinaryOp::Le, *c, *b, sc - sb);
         if !solved {
-            self.note_unknown(h, [(ie, i), (we, w)]);
+            let (i, w) = (Value::Interval(a, b), Value::Interval(c, d));
+            self.note_unknown(h, [(ie, &i), (we, &w)]);
         }
+        held
     }
 
     /// Notes that an age counted from `birth` grows at the next birthday.
@@ -529,7 +608,7 @@ impl Evaluator<'_, '_> {
             Op::Arith(BinaryOp::Sub, a, b) => self.slope(a, env)?.checked_sub(self.slope(b, env)?),
             Op::Neg(a) => self.slope(a, env)?.checked_neg(),
             Op::Coalesce(a, b) => {
-                if matches!(self.eval_in(a, env), Value::None) {
+                if matches!(*self.leaf(a, env), Value::None) {
                     self.slope(b, env)
                 } else {
                     self.slope(a, env)
@@ -551,6 +630,9 @@ impl Evaluator<'_, '_> {
     /// The slopes of the two ends of the interval `e`.
     fn ends(&self, e: Id, env: Env<'_>) -> Option<(i64, i64)> {
         let plan = self.plan;
+        if let Some(&Some(fixed)) = plan.time_flow.ends.get(e.index()) {
+            return Some(fixed);
+        }
         if !plan.time_flow.moving(e) {
             return Some((0, 0));
         }
@@ -924,5 +1006,65 @@ impl Evaluator<'_, '_> {
             },
         );
         y
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::{Op, Plan};
+
+    /// The nodes whose text is `text` in `plan`.
+    fn nodes<'p>(plan: &'p Plan, text: &'p str) -> impl Iterator<Item = crate::compile::Id> + 'p {
+        let mut found = Vec::new();
+        plan.walk(plan.roots().map(|(_, id)| id), |id, _, _| {
+            if plan.text(id) == text {
+                found.push(id);
+            }
+        });
+        found.into_iter()
+    }
+
+    /// `now` reaches what reads it, an age, and a `let` it reaches; not a
+    /// test of an element of a list that moves with it, nor a fact.
+    #[test]
+    fn timeless_is_what_now_does_not_reach() {
+        let text = r#"
+            policy p
+            outcomes green < red
+            input person { xs: list of { at: time, tag: text }, born: time }
+            facts { tags: set of text }
+            let recent = person.xs where at within 14d
+            let old = person.xs where tag = "x"
+            rule r when any recent has tag in tags and age(person.born) > 3 then red
+            rule s when any old has tag = "y" then red
+            otherwise green
+        "#;
+        let policy = crate::Policy::compile("p", text).unwrap_or_else(|e| unreachable!("{e:?}"));
+        let plan = policy.plan();
+        let flow = &plan.time_flow;
+        let timeless = |text: &str| -> Vec<bool> {
+            let found: Vec<bool> = nodes(plan, text).map(|id| flow.timeless(id)).collect();
+            assert!(!found.is_empty(), "no node {text}");
+            found
+        };
+        assert_eq!(timeless("tag in tags"), [true]);
+        assert_eq!(timeless("tag = \"x\""), [true]);
+        assert!(timeless("at within 14d").iter().all(|t| !t));
+        assert!(timeless("age(person.born) > 3").iter().all(|t| !t));
+        assert!(
+            (timeless("any recent has tag in tags and age(person.born) > 3").iter()).all(|t| !t)
+        );
+        assert_eq!(timeless("any old has tag = \"y\""), [true]);
+        // The `let`s themselves, by the nodes that read them.
+        let mut lets = Vec::new();
+        plan.walk(plan.roots().map(|(_, id)| id), |id, node, _| {
+            if let Op::Let(l @ (0 | 1)) = node.op {
+                lets.push((l, flow.timeless(id)));
+            }
+        });
+        assert!(
+            lets.contains(&(0, false)) && lets.contains(&(1, true)),
+            "{lets:?}"
+        );
     }
 }
