@@ -161,19 +161,13 @@ impl Evaluator<'_, '_> {
         if self.horizon.is_some() && !self.plan.time_flow.timeless(e) {
             return self.operand(e, env).truthy();
         }
+        if let Some(answer) = self.quick_test(e, env) {
+            return answer;
+        }
         match self.ops[e.index()] {
             Op::And(a, b) => self.side(a, env) && self.side(b, env),
             Op::Or(a, b) => self.side(a, env) || self.side(b, env),
             Op::Not(a) => !self.truth(a, env),
-            Op::IsNone { negated, value } => {
-                matches!(*self.leaf(value, env), Value::None) != negated
-            }
-            Op::Compare(op, a, b) => compare(op, &self.leaf(a, env), &self.leaf(b, env)),
-            Op::Member {
-                negated,
-                value,
-                collection,
-            } => self.member_test(negated, value, collection, env),
             Op::InRegion {
                 negated,
                 inner,
@@ -185,7 +179,6 @@ impl Evaluator<'_, '_> {
                 (Some(t), Some((a, b))) => a <= t && t <= b,
                 _ => false,
             },
-            Op::Overlaps(i, w) => overlapping(self.interval(i, env), self.interval(w, env)),
             // Made, never lent: straight to the evaluator.
             Op::Quantifier(..) => self.eval_in(e, env).truthy(),
             _ => self.operand(e, env).truthy(),
@@ -198,7 +191,17 @@ impl Evaluator<'_, '_> {
     /// now] overlaps 14d`) by a call to what answers it, not to `truth`.
     #[inline(always)]
     fn side(&self, e: Id, env: Env<'_>) -> bool {
-        match self.ops[e.index()] {
+        match self.quick_test(e, env) {
+            Some(answer) => answer,
+            None => self.truth(e, env),
+        }
+    }
+
+    /// The tests [`Evaluator::side`] answers without a call to `truth`,
+    /// and `truth` itself first; `None` for every other node.
+    #[inline(always)]
+    fn quick_test(&self, e: Id, env: Env<'_>) -> Option<bool> {
+        Some(match self.ops[e.index()] {
             Op::IsNone { negated, value } => {
                 matches!(*self.leaf(value, env), Value::None) != negated
             }
@@ -209,8 +212,8 @@ impl Evaluator<'_, '_> {
                 collection,
             } => self.member_test(negated, value, collection, env),
             Op::Overlaps(i, w) => overlapping(self.interval(i, env), self.interval(w, env)),
-            _ => self.truth(e, env),
-        }
+            _ => return None,
+        })
     }
 
     /// Whether `value in collection` holds (`not in` when `negated`): out
