@@ -6,7 +6,7 @@ use std::io::{BufRead, Write};
 use std::num::NonZeroUsize;
 use std::path::Path;
 
-use super::{ColumnarError, DecisionWriter, ParquetFile, run, run_lines};
+use super::{ColumnarError, DecisionWriter, Decisions, ParquetFile, run, run_lines};
 use crate::stream::{self, Decider, StreamError, Summary};
 use crate::{DataError, Extras, Facts, Policy};
 
@@ -51,6 +51,14 @@ impl From<std::io::Error> for EvalError {
     }
 }
 
+/// The decisions of a piece of the people, as a batch of the file's
+/// columns, with how many there are and the errors among them in order.
+struct Piece {
+    batch: Result<arrow_array::RecordBatch, ColumnarError>,
+    records: usize,
+    errors: Vec<DataError>,
+}
+
 /// Decides every person of `people` at `now` with `facts` (and `extras`,
 /// those a Parquet file holds: `next_change`) and writes the decisions,
 /// one row per person in input order, to a Parquet file at `path`, on
@@ -74,23 +82,32 @@ pub fn eval_to_parquet<R: BufRead + Send>(
             .and_then(|p| policy.decide_decoded_with(facts, p, now, extras))
             .map_err(|e| stream::placed(line, e))
     };
-    let sink = |decisions: Vec<Result<crate::Decision<'_>, DataError>>| {
-        for d in &decisions {
-            writer.push(d.as_ref())?;
-            summary.records += 1;
-            if let Err(e) = d {
-                summary.bad += 1;
-                report(e);
-            }
+    // Each piece's decisions are made a batch of the file's columns by
+    // the thread that decided them.
+    let gather = |decided: Vec<Result<crate::Decision<'_>, DataError>>| {
+        let batch = Decisions::new(policy, extras.next_change).and_then(|mut rows| {
+            decided.iter().for_each(|d| rows.push(d.as_ref()));
+            rows.finish()
+        });
+        Piece {
+            batch,
+            records: decided.len(),
+            errors: decided.into_iter().filter_map(Result::err).collect(),
         }
+    };
+    let sink = |piece: Piece| {
+        writer.append(piece.batch?)?;
+        summary.records += piece.records;
+        summary.bad += piece.errors.len();
+        piece.errors.iter().for_each(&mut report);
         Ok::<(), EvalError>(())
     };
     match people {
-        People::Parquet(rows) => run(policy, rows, jobs, decide, sink)?,
+        People::Parquet(rows) => run(policy, rows, jobs, decide, gather, sink)?,
         People::Lines {
             input,
             max_line_bytes,
-        } => run_lines(policy, input, max_line_bytes, jobs, decide, sink)?,
+        } => run_lines(policy, input, max_line_bytes, jobs, decide, gather, sink)?,
     }
     writer.finish()?;
     Ok(summary)
@@ -108,12 +125,19 @@ pub fn eval_rows(
 ) -> Result<Summary, EvalError> {
     let mut summary = Summary::default();
     let answer = |line, person| decider.answer_decoded(line, person);
-    run(decider.policy(), rows, jobs, answer, |answers| {
-        for answer in &answers {
-            stream::write_answer(out, answer, &mut summary, &mut report, false)?;
-        }
-        Ok::<(), EvalError>(())
-    })?;
+    run(
+        decider.policy(),
+        rows,
+        jobs,
+        answer,
+        |answers| answers,
+        |answers| {
+            for answer in &answers {
+                stream::write_answer(out, answer, &mut summary, &mut report, false)?;
+            }
+            Ok::<(), EvalError>(())
+        },
+    )?;
     out.flush().map_err(StreamError::Write)?;
     Ok(summary)
 }

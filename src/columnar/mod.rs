@@ -26,7 +26,7 @@ use thiserror::Error;
 pub use decode::{Dictionaries, Rows};
 pub use eval::{EvalError, People, eval_rows, eval_to_parquet};
 pub use file::{ParquetFile, is_parquet};
-pub(crate) use run::in_chunks;
+pub(crate) use run::{Opened, in_chunks};
 pub use run::{run, run_lines};
 pub use write::{DecisionWriter, Decisions};
 

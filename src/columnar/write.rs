@@ -6,6 +6,7 @@
 //! `next_change` and `next_outcome` when they are asked for, and `error`:
 //! why the row could not be decided (then every other column is null).
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;
@@ -17,6 +18,7 @@ use arrow_array::builder::{
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_select::concat::concat_batches;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
@@ -30,7 +32,9 @@ use crate::value::Value;
 use crate::{Policy, time};
 
 /// How many decisions are gathered before they are handed to the Parquet
-/// writer as one batch.
+/// writer as one batch (the batches each thread makes of the decisions
+/// it decided are put together so, whatever their size: so the file is
+/// the same, byte for byte, whatever the number of threads).
 const WRITTEN_ROWS: usize = 8192;
 
 /// The most decisions one row group of `--output` holds.
@@ -299,28 +303,32 @@ impl Payload {
 
 /// Decisions written to a Parquet file, compressed with Snappy as Spark
 /// writes by default.
-pub struct DecisionWriter<'p> {
+pub struct DecisionWriter {
     path: String,
-    decisions: Decisions<'p>,
+    schema: SchemaRef,
+    /// Batches of decisions not written yet, and how many rows they hold
+    /// (fewer than [`WRITTEN_ROWS`] between two calls).
+    pending: VecDeque<RecordBatch>,
+    rows: usize,
     writer: ArrowWriter<BufWriter<File>>,
 }
 
-impl<'p> DecisionWriter<'p> {
+impl DecisionWriter {
     /// Creates `path` for the decisions of `policy` at `now`, with
     /// `next_change` columns if asked for; the file's metadata names the
     /// policy and `now`.
     pub fn create(
         path: &Path,
-        policy: &'p Policy,
+        policy: &Policy,
         now: i64,
         next_change: bool,
-    ) -> Result<DecisionWriter<'p>, ColumnarError> {
+    ) -> Result<DecisionWriter, ColumnarError> {
         let name = path.display().to_string();
         let fail = |e: &dyn std::fmt::Display| ColumnarError::Write {
             path: name.clone(),
             message: e.to_string(),
         };
-        let decisions = Decisions::new(policy, next_change)?;
+        let schema = Decisions::new(policy, next_change)?.schema();
         let file = File::create(path).map_err(|e| fail(&e))?;
         let program = policy.program();
         let metadata = vec![
@@ -340,42 +348,65 @@ impl<'p> DecisionWriter<'p> {
             .build();
         let writer = ArrowWriter::try_new(
             BufWriter::with_capacity(1 << 16, file),
-            decisions.schema(),
+            Arc::clone(&schema),
             Some(properties),
         )
         .map_err(|e| fail(&e))?;
         Ok(DecisionWriter {
             path: name,
-            decisions,
+            schema,
+            pending: VecDeque::new(),
+            rows: 0,
             writer,
         })
     }
 
-    /// Adds the row of one person, writing a batch when enough are
-    /// gathered.
-    pub fn push(
-        &mut self,
-        decision: Result<&Decision<'_>, &DataError>,
-    ) -> Result<(), ColumnarError> {
-        self.decisions.push(decision);
-        if self.decisions.len() >= WRITTEN_ROWS {
-            self.flush()?;
+    /// Adds the rows of `batch` (decisions, as [`Decisions`] of the same
+    /// policy gives them) after those added before, writing a batch of
+    /// [`WRITTEN_ROWS`] rows whenever there are enough.
+    pub fn append(&mut self, batch: RecordBatch) -> Result<(), ColumnarError> {
+        self.rows += batch.num_rows();
+        self.pending.push_back(batch);
+        while self.rows >= WRITTEN_ROWS {
+            self.flush(WRITTEN_ROWS)?;
         }
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), ColumnarError> {
-        let batch = self.decisions.finish()?;
-        self.writer.write(&batch).map_err(|e| ColumnarError::Write {
+    /// Writes the first `n` rows not written yet (all there are, if
+    /// fewer) as one batch.
+    fn flush(&mut self, n: usize) -> Result<(), ColumnarError> {
+        let mut parts = Vec::new();
+        let mut left = n;
+        while left > 0
+            && let Some(batch) = self.pending.pop_front()
+        {
+            let rows = batch.num_rows();
+            if rows > left {
+                self.pending.push_front(batch.slice(left, rows - left));
+                parts.push(batch.slice(0, left));
+                left = 0;
+            } else {
+                parts.push(batch);
+                left -= rows;
+            }
+        }
+        self.rows -= n - left;
+        let fail = |e: &dyn std::fmt::Display| ColumnarError::Write {
             path: self.path.clone(),
             message: e.to_string(),
-        })
+        };
+        let batch = match parts.as_slice() {
+            [one] => one.clone(),
+            parts => concat_batches(&self.schema, parts).map_err(|e| fail(&e))?,
+        };
+        self.writer.write(&batch).map_err(|e| fail(&e))
     }
 
     /// Writes what is left and closes the file.
     pub fn finish(mut self) -> Result<(), ColumnarError> {
-        if !self.decisions.is_empty() {
-            self.flush()?;
+        if self.rows > 0 {
+            self.flush(self.rows)?;
         }
         let path = self.path;
         self.writer
@@ -385,5 +416,55 @@ impl<'p> DecisionWriter<'p> {
                 path,
                 message: e.to_string(),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rows of `n` people that could not be decided, from row `from`.
+    fn undecided(decisions: &mut Decisions<'_>, from: usize, n: usize) -> RecordBatch {
+        for row in from..from + n {
+            let error = DataError {
+                message: format!("row {row} is bad"),
+                line: Some(row),
+                column: None,
+            };
+            decisions.push(Err(&error));
+        }
+        decisions.finish().unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    #[test]
+    fn the_file_is_the_same_whatever_the_sizes_of_the_batches_appended() {
+        let policy = Policy::load(crate::eval::population::POLICY).unwrap_or_else(|e| {
+            unreachable!("{e}");
+        });
+        let dir = std::env::temp_dir();
+        let mut files = Vec::new();
+        // 20,000 rows at once, in odd pieces, and in the pieces of 1,024
+        // rows the deciding threads make.
+        let mut pieces = vec![1024; 19];
+        pieces.push(544);
+        let sizes: [&[usize]; 3] = [&[20_000], &[1, 8191, 1024, 3000, 7784], &pieces];
+        for (n, sizes) in sizes.into_iter().enumerate() {
+            let path = dir.join(format!("policyc-append-{}-{n}.parquet", std::process::id()));
+            let mut writer = DecisionWriter::create(&path, &policy, 0, true)
+                .unwrap_or_else(|e| unreachable!("{e}"));
+            let mut decisions =
+                Decisions::new(&policy, true).unwrap_or_else(|e| unreachable!("{e}"));
+            let mut from = 0;
+            for &size in sizes {
+                let batch = undecided(&mut decisions, from, size);
+                writer.append(batch).unwrap_or_else(|e| unreachable!("{e}"));
+                from += size;
+            }
+            writer.finish().unwrap_or_else(|e| unreachable!("{e}"));
+            files.push(std::fs::read(&path).unwrap_or_default());
+            let _ = std::fs::remove_file(&path);
+        }
+        assert!(files[0].len() > 1000);
+        assert!(files.iter().all(|f| *f == files[0]));
     }
 }

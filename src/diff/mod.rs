@@ -478,32 +478,32 @@ pub fn run_rows<E>(
 where
     E: From<crate::columnar::ColumnarError> + From<std::io::Error>,
 {
-    use crate::columnar::{Dictionaries, Rows, in_chunks};
+    use crate::columnar::{Dictionaries, Opened, Rows, in_chunks};
     let settings = &differ.settings;
     let (a, b) = (differ.old.policy, differ.new.policy);
     let mut total = Tally::default();
-    let sink = |tallies: Vec<Tally>| {
-        for t in tallies {
-            total.merge(t, settings);
-        }
+    let sink = |tally: Tally| {
+        total.merge(tally, settings);
         Ok::<(), E>(())
     };
     let shared = differ.shared;
     // Each version keeps the entries of a row group's dictionaries it has
-    // read from batch to batch.
-    let (mut old_words, mut new_words) = (Dictionaries::default(), Dictionaries::default());
-    let chunks = batches.map(move |batch| {
-        let batch = batch?;
-        let old = Rows::after(&batch, a, &mut old_words)?;
-        let new = if shared {
-            None
-        } else {
-            Some(Rows::after(&batch, b, &mut new_words)?)
-        };
-        Ok::<_, crate::columnar::ColumnarError>((old, new))
-    });
-    let len = |(old, _): &(Rows<'_>, Option<Rows<'_>>)| old.len();
-    in_chunks(chunks, jobs, sink, len, |(old, new), before, range| {
+    // read from batch to batch, on each thread.
+    let rows = Opened {
+        len: arrow_array::RecordBatch::num_rows,
+        state: <(Dictionaries, Dictionaries)>::default,
+        open: |(old_words, new_words): &mut (Dictionaries, Dictionaries),
+               batch: arrow_array::RecordBatch| {
+            let old = Rows::after(&batch, a, old_words)?;
+            let new = if shared {
+                None
+            } else {
+                Some(Rows::after(&batch, b, new_words)?)
+            };
+            Ok::<_, crate::columnar::ColumnarError>((old, new))
+        },
+    };
+    in_chunks(batches, jobs, sink, rows, |(old, new), before, range| {
         let mut tally = Tally::default();
         match new {
             None => old.decode_each(range, |i, person| {
@@ -519,7 +519,7 @@ where
                 });
             }
         }
-        vec![tally]
+        tally
     })?;
     Ok(total)
 }

@@ -21,7 +21,7 @@ mod records;
 use std::io::{self, BufRead, Write};
 use std::num::NonZeroUsize;
 
-pub(crate) use parallel::{Sink, Work, turns};
+pub(crate) use parallel::{Sink, Work, pool};
 pub use records::{Body, MAX_LINE_BYTES, Record, Records};
 
 use crate::data::Decoded;

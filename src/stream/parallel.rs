@@ -1,11 +1,12 @@
 //! Deciding records on several threads while the answers are written in
 //! input order.
 //!
-//! For JSON Lines ([`each`]), `jobs` threads take turns reading the input
-//! into batches of records, each into a buffer of its own, and decide them
-//! (each answer formatted where it is decided); [`turns`] (Parquet) does
-//! the same with the items of an iterator. The calling thread writes the answers in order, so
-//! the output and the error reports are those of one thread. At most
+//! In the one [`pool`] of threads, `jobs` threads take turns reading the
+//! input, each into a state of its own, and decide what they read: for
+//! JSON Lines ([`each`]) batches of records, each read into a buffer of
+//! the thread's (each answer formatted where it is decided); for Parquet
+//! the batches of the file. The calling thread writes the answers in
+//! order, so the output and the error reports are those of one thread. At most
 //! [`WINDOW`] batches per job are read and not yet written: a slow record
 //! holds the reading back instead of letting the answers after it pile up.
 //!
@@ -207,64 +208,38 @@ pub(super) fn run<R: BufRead + Send>(
 /// order; gives `input` back untouched if no thread could be started. A
 /// read error ends the run after the results of the records before it.
 ///
-/// There is no thread that only reads: each thread in turn reads the
-/// next batch into a buffer of its own (reused from batch to batch),
-/// under a lock held only while reading, then decides it. One handoff a
-/// batch (to the calling thread) and one thread fewer than a reader
-/// would need, on a machine whose cores all decide.
+/// Each thread in turn reads the next batch into a buffer of its own
+/// (reused from batch to batch) under the [`pool`]'s lock, then decides
+/// it.
 pub(crate) fn each<R: BufRead + Send, W: Work>(
     work: &W,
     input: R,
     options: Options,
     sink: &mut impl Sink<W::Done, Error = StreamError>,
 ) -> Result<Result<(), StreamError>, R> {
-    let jobs = options.jobs.get().clamp(1, MAX_JOBS);
-    let window = jobs.saturating_mul(WINDOW);
     let (limit, flush_each) = (options.max_line_bytes, options.flush_each);
-    let shared = Mutex::new(Input::Unread(input));
-    let done = thread::scope(|s| {
-        // A token per batch read and not yet taken: a thread waits for
-        // room in the window before it reads.
-        let (room, freed) = sync_channel::<()>(window);
-        let (done, answers) = sync_channel::<(usize, Batch<W::Done>)>(window);
-        let mut started = 0;
-        for _ in 0..jobs {
-            let (room, done, shared) = (room.clone(), done.clone(), &shared);
-            let worker = thread::Builder::new().spawn_scoped(s, move || {
-                let mut lines = Lines {
-                    bytes: Vec::new(),
-                    items: Vec::with_capacity(BATCH_RECORDS),
-                };
-                while room.send(()).is_ok() {
-                    let next = match shared.lock() {
-                        Ok(mut input) => input.read(&mut lines, limit, flush_each),
-                        Err(_) => None,
-                    };
-                    let Some((seq, error)) = next else {
-                        return;
-                    };
-                    let items = decide(work, &mut lines);
-                    if done.send((seq, Batch { items, error })).is_err() {
-                        return;
-                    }
-                }
-            });
-            if worker.is_err() {
-                break;
-            }
-            started += 1;
-        }
-        drop((room, done));
-        (started > 0).then(|| write(&answers, &freed, &mut Ended(sink)))
-        // Leaving drops the receivers: the threads stop at their next send.
-    });
-    match done {
-        Some(done) => Ok(done),
+    let lines = || Lines {
+        bytes: Vec::new(),
+        items: Vec::with_capacity(BATCH_RECORDS),
+    };
+    let read = |input: &mut Input<R>, lines: &mut Lines| input.read(lines, limit, flush_each);
+    let answer = |lines: &mut Lines, error| Batch {
+        items: decide(work, lines),
+        error,
+    };
+    let input = Input::Unread(input);
+    match pool(
+        options.jobs.get(),
+        input,
+        lines,
+        read,
+        answer,
+        &mut Ended(sink),
+    ) {
+        Ok(done) => Ok(done),
         // No thread ran: the input was never read.
-        None => match shared.into_inner() {
-            Ok(Input::Unread(input)) => Err(input),
-            _ => Ok(Ok(())),
-        },
+        Err(Input::Unread(input)) => Err(input),
+        Err(_) => Ok(Ok(())),
     }
 }
 
@@ -272,38 +247,35 @@ pub(crate) fn each<R: BufRead + Send, W: Work>(
 enum Input<R> {
     /// Not read yet: given back if no thread could start.
     Unread(R),
-    /// Being read; the number of the next batch.
-    Reading(Records<Tracked<R>>, usize),
+    /// Being read.
+    Reading(Records<Tracked<R>>),
     /// At its end, or past a read error.
     Done,
 }
 
 impl<R: BufRead> Input<R> {
-    /// Reads the next batch into `lines` and gives its number, with the
-    /// read error that ended the input after it; `None` once nothing more
-    /// is read.
+    /// Reads the next batch into `lines`, and gives the read error that
+    /// ended the input after it; `None` once nothing more is read.
     fn read(
         &mut self,
         lines: &mut Lines,
         limit: usize,
         flush_each: bool,
-    ) -> Option<(usize, Option<io::Error>)> {
+    ) -> Option<Option<io::Error>> {
         if let Input::Unread(_) = self
             && let Input::Unread(input) = std::mem::replace(self, Input::Done)
         {
             let input = Tracked { input, buffered: 0 };
-            *self = Input::Reading(Records::new(input, limit), 0);
+            *self = Input::Reading(Records::new(input, limit));
         }
-        let Input::Reading(records, next) = self else {
+        let Input::Reading(records) = self else {
             return None;
         };
         let (error, stop) = read_batch(records, lines, flush_each);
-        let seq = *next;
-        *next += 1;
         if stop {
             *self = Input::Done;
         }
-        (!lines.items.is_empty() || error.is_some()).then_some((seq, error))
+        (!lines.items.is_empty() || error.is_some()).then_some(error)
     }
 }
 
@@ -330,48 +302,61 @@ impl<T, S: Sink<T, Error = StreamError>> Sink<Batch<T>> for Ended<'_, S> {
     }
 }
 
-/// The one pool of threads of the library's batch runs over the items of
-/// an iterator (the batches of a Parquet file): as for JSON Lines
-/// ([`each`]), no thread only reads. Each of `jobs` threads (at most
-/// [`MAX_JOBS`]) in turn takes the next item of `input`, under a lock
-/// held only while it is read, and turns it into its result with `work`
-/// while the others read or work; the calling thread gives the results
-/// to `sink` in the order read. So a batch is decided by the thread that
-/// read it, from its cache, and the 2 cores of a 2-job run are not shared
-/// by 3 threads. At most [`WINDOW`] items per job are taken and not yet
-/// given. Gives `input` back untouched if no thread could be started. An
-/// error of `sink` ends the run: the threads stop at their next item.
-pub(crate) fn turns<I: Iterator + Send, T: Send, S: Sink<T>>(
+/// The one pool of threads of the library's batch runs: of JSON Lines
+/// ([`each`]) and of the batches of a Parquet file
+/// (`crate::columnar::in_chunks`). Each of `jobs` threads (at most
+/// [`MAX_JOBS`]), with a state of its own made by `state` (buffers, the
+/// values of a row group's dictionaries), in turn reads the next item of
+/// `input` with `read` (into its state, or as the item), under a lock
+/// held only while it reads, then
+/// turns the item into its result with `work` while the others read or
+/// work; the calling thread gives the results to `sink` in the order
+/// read. There is no thread that only reads: a batch is worked on by the
+/// thread that read it, from its cache, and the 2 cores of a 2-job run
+/// are not shared by 3 threads. At most [`WINDOW`] items per job are read
+/// and not yet given: a slow item holds the reading back instead of
+/// letting the results after it pile up. `read` gives `None` at the end
+/// of `input`, and ever after. Gives `input` back untouched if no thread
+/// could be started. An error of `sink` ends the run: the threads stop at
+/// their next item.
+pub(crate) fn pool<In: Send, St, X, T: Send, S: Sink<T>>(
     jobs: usize,
-    input: I,
-    work: &(impl Fn(I::Item) -> T + Sync),
+    input: In,
+    state: impl Fn() -> St + Sync,
+    read: impl Fn(&mut In, &mut St) -> Option<X> + Sync,
+    work: impl Fn(&mut St, X) -> T + Sync,
     sink: &mut S,
-) -> Result<Result<(), S::Error>, I> {
+) -> Result<Result<(), S::Error>, In> {
     let jobs = jobs.clamp(1, MAX_JOBS);
     let window = jobs.saturating_mul(WINDOW);
-    let shared = Mutex::new(Numbered {
-        input,
-        next: 0,
-        ended: false,
-    });
+    // The input, and the number of the next item read.
+    let shared = Mutex::new((input, 0));
     let done = thread::scope(|s| {
-        // A token per item taken and not yet given: a thread waits for
-        // room in the window before it takes one.
+        // A token per item read and not yet given: a thread waits for
+        // room in the window before it reads.
         let (room, freed) = sync_channel::<()>(window);
         let (done, answers) = sync_channel::<(usize, T)>(window);
         let mut started = 0;
         for _ in 0..jobs {
             let (room, done, shared) = (room.clone(), done.clone(), &shared);
+            let (state, read, work) = (&state, &read, &work);
             let worker = thread::Builder::new().spawn_scoped(s, move || {
+                let mut mine = state();
                 while room.send(()).is_ok() {
                     let next = match shared.lock() {
-                        Ok(mut input) => input.take(),
+                        Ok(mut shared) => {
+                            let (input, next) = &mut *shared;
+                            read(input, &mut mine).map(|item| {
+                                *next += 1;
+                                (*next - 1, item)
+                            })
+                        }
                         Err(_) => None,
                     };
                     let Some((seq, item)) = next else {
                         return;
                     };
-                    if done.send((seq, work(item))).is_err() {
+                    if done.send((seq, work(&mut mine, item))).is_err() {
                         return;
                     }
                 }
@@ -387,34 +372,11 @@ pub(crate) fn turns<I: Iterator + Send, T: Send, S: Sink<T>>(
     });
     match done {
         Some(done) => Ok(done),
-        // No thread ran: nothing was taken.
+        // No thread ran: nothing was read.
         None => match shared.into_inner() {
-            Ok(numbered) => Err(numbered.input),
-            Err(poisoned) => Err(poisoned.into_inner().input),
+            Ok((input, _)) => Err(input),
+            Err(poisoned) => Err(poisoned.into_inner().0),
         },
-    }
-}
-
-/// The input of [`turns`]: its items numbered in order, none after the
-/// end.
-struct Numbered<I> {
-    input: I,
-    next: usize,
-    ended: bool,
-}
-
-impl<I: Iterator> Numbered<I> {
-    fn take(&mut self) -> Option<(usize, I::Item)> {
-        if self.ended {
-            return None;
-        }
-        let Some(item) = self.input.next() else {
-            self.ended = true;
-            return None;
-        };
-        let seq = self.next;
-        self.next += 1;
-        Some((seq, item))
     }
 }
 
@@ -731,8 +693,7 @@ mod tests {
             items: Vec::new(),
         };
         let mut sizes = Vec::new();
-        while let Some((seq, _)) = input.read(&mut lines, 100, flush_each) {
-            assert_eq!(seq, sizes.len(), "batches are numbered in order");
+        while input.read(&mut lines, 100, flush_each).is_some() {
             sizes.push(lines.items.len());
         }
         sizes
@@ -746,6 +707,43 @@ mod tests {
         assert_eq!(batches(&pieces, true), [1, 2, 3]);
         // From a file, batches are full.
         assert_eq!(batches(&pieces, false), [6]);
+    }
+
+    /// Takes every result.
+    struct Taken(Vec<(usize, usize)>);
+
+    impl Sink<(usize, usize)> for Taken {
+        type Error = ();
+
+        fn take(&mut self, done: (usize, usize)) -> Result<(), ()> {
+            self.0.push(done);
+            Ok(())
+        }
+
+        fn idle(&mut self) -> Result<(), ()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn each_thread_works_in_a_state_of_its_own_and_the_results_come_in_order() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let made = AtomicUsize::new(0);
+        // A thread's state: its number, and how many items it took.
+        let state = || (made.fetch_add(1, Ordering::Relaxed), 0);
+        let read = |items: &mut std::ops::Range<usize>, _: &mut (usize, usize)| items.next();
+        let work = |(thread, taken): &mut (usize, usize), item| {
+            *taken += 1;
+            (item, *thread)
+        };
+        let mut taken = Taken(Vec::new());
+        let done = pool(3, 0..1000, state, read, work, &mut taken);
+        assert!(matches!(done, Ok(Ok(()))));
+        let made = made.into_inner();
+        assert!((1..=3).contains(&made), "one state a thread: {made}");
+        let items: Vec<usize> = taken.0.iter().map(|&(item, _)| item).collect();
+        assert_eq!(items, (0..1000).collect::<Vec<_>>());
+        assert!(taken.0.iter().all(|&(_, thread)| thread < made));
     }
 
     #[test]
