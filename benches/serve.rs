@@ -6,7 +6,7 @@
 //! cargo bench --bench serve              # every phase, about a minute
 //! cargo bench --bench serve -- --quick   # shorter phases
 //! cargo bench --bench serve -- --only=batch   # one phase: single, batch,
-//!                                              # reload, watch or live
+//!                                 # reload, watch, live or instructions
 //! POLICYC_BENCH_SERVERS=old=/tmp/policyc-old,new=target/release/policyc \
 //!     cargo bench --bench serve -- --only=single  # two builds, in turn
 //! ```
@@ -19,7 +19,9 @@
 //! and 10,000 open watch streams: on the system clock, each changing at
 //! its own instant (memory, and each push's lateness after its instant),
 //! and on the test clock, all changing at one instant (how long until
-//! every push has arrived).
+//! every push has arrived). Where valgrind is installed, it also counts
+//! the instructions of a single decision against `eval`'s under callgrind,
+//! a measure the machine's other load does not move.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
@@ -249,12 +251,15 @@ struct Reference {
     /// The same on 2 threads.
     tput2: f64,
     nc_tput2: f64,
+    /// The people `eval` decides (JSON Lines), for [`singles`] to measure
+    /// its CPU again beside each of its cells.
+    file: String,
 }
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     // `-- --only=PHASE` runs that phase alone: `single`, `batch`,
-    // `reload`, `watch` or `live`.
+    // `reload`, `watch`, `live` or `instructions`.
     let only = std::env::args().find_map(|a| a.strip_prefix("--only=").map(str::to_owned));
     let (single, batch) = match only.as_deref() {
         Some("watch") => return watches(quick),
@@ -264,11 +269,12 @@ fn main() {
             let people: Vec<String> = people.lines().map(str::to_owned).collect();
             return reloads(&people, quick);
         }
+        Some("instructions") => return instructions(quick),
         Some("single") => (true, false),
         Some("batch") => (false, true),
         None => (true, true),
         Some(other) => {
-            panic!("no phase `{other}`: give single, batch, reload, watch or live")
+            panic!("no phase `{other}`: give single, batch, reload, watch, live or instructions")
         }
     };
     let phase = Duration::from_millis(if quick { 800 } else { 2000 });
@@ -304,6 +310,7 @@ fn main() {
         nc_tput,
         tput2,
         nc_tput2,
+        file: file.clone(),
     };
 
     let programs = programs();
@@ -339,6 +346,7 @@ fn main() {
         reloads(&people, quick);
         watches(quick);
         live_watches(quick);
+        instructions(quick);
     }
 }
 
@@ -370,21 +378,26 @@ fn singles(
             empty
         })
         .collect();
-    for (name, query, eval_us) in [
-        ("next_change", "", reference.nc_cpu),
-        ("no next_change", "&next_change=false", reference.cpu),
+    for (name, query, flags) in [
+        ("next_change", "", &["--next-change"][..]),
+        ("no next_change", "&next_change=false", &[][..]),
     ] {
         for ((label, server), empty) in servers.iter().zip(&empty) {
             let pid = server.child.id();
+            // `eval`'s CPU is taken again just before and after the cell,
+            // so that the machine's drift moves both alike.
+            let (eval_before, _, n_before) = eval(&reference.file, flags, "1");
             let (before, waited) = (cpu(pid), waits(pid));
             let (tput, lat, failed) = load(server, people, clients, phase, query, None);
             let used = cpu(pid) - before;
+            let (eval_after, _, n_after) = eval(&reference.file, flags, "1");
+            let eval_us = (eval_before + eval_after) / (n_before + n_after) as f64 * 1e6;
             let waited = (waits(pid) - waited) as f64 / lat.len() as f64;
             let per = used / lat.len() as f64 * 1e6;
             let (p50, p99) = percentiles(lat);
             println!(
                 "{label}threads {threads}, single, {name}: {tput:.0} req/s, p50 {p50:.0} µs, p99 {p99:.0} µs, \
-                 server CPU {per:.1} µs/decision ({:.1}× eval's {eval_us:.1} µs, HTTP included; \
+                 server CPU {per:.1} µs/decision ({:.1}× eval's {eval_us:.1} µs beside it, HTTP included; \
                  {:.1} µs once an empty request's is taken off: {:.1}×), {:.2} waits a request, failed {failed}",
                 per / eval_us,
                 per - empty,
@@ -790,4 +803,114 @@ fn live_watches(quick: bool) {
         max as f64 / 1e3,
         min as f64 / 1e3,
     );
+}
+
+/// Single decisions counted in instructions under callgrind, which the
+/// machine's other load does not move (the kernel's share of a request is
+/// not counted; the CPU cells of [`singles`] count it): the service on one
+/// thread answers the first `few` and then the first `many` people, one
+/// request each on one keep-alive connection, and so does `eval` as JSON
+/// Lines; the difference of the two runs is what the people between cost,
+/// free of starting and stopping. The same for empty requests (`GET
+/// /health/live`), the fixed cost of one HTTP request.
+fn instructions(quick: bool) {
+    let valgrind = std::process::Command::new("valgrind")
+        .arg("--version")
+        .output();
+    if !valgrind.is_ok_and(|v| v.status.success()) {
+        println!("instructions: skipped, valgrind is not installed");
+        return;
+    }
+    let (few, many) = if quick { (100, 600) } else { (200, 1200) };
+    let text = population::population(many, population::SEED);
+    let people: Vec<&str> = text.lines().collect();
+    let program = std::path::PathBuf::from(env!("CARGO_BIN_EXE_policyc"));
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let callgrind = |name: &str| {
+        let out = binary::temp(&format!("serve-bench-{name}.cg"));
+        let under = vec![
+            "valgrind".to_owned(),
+            "--tool=callgrind".to_owned(),
+            format!("--callgrind-out-file={}", out.display()),
+        ];
+        (under, out)
+    };
+    let per_person = |counts: [u64; 2]| (counts[1] - counts[0]) as f64 / (many - few) as f64;
+    let eval_ir = |flags: &[&str]| {
+        per_person([few, many].map(|n| {
+            let file = binary::temp(&format!("serve-bench-ir-{n}.jsonl"));
+            let lines: String = people[..n].iter().map(|p| format!("{p}\n")).collect();
+            std::fs::write(&file, lines).unwrap();
+            let (under, out) = callgrind(&format!("eval-{n}"));
+            let file = file.display().to_string();
+            let mut args = vec!["eval", POLICY, "--facts", FACTS, "--now"];
+            args.extend(["2021-11-01T10:00:00+08:00", "--input", &file, "--jobs", "1"]);
+            args.extend(flags);
+            let status = std::process::Command::new(&under[0])
+                .args(&under[1..])
+                .arg(&program)
+                .args(&args)
+                .current_dir(root)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "eval under callgrind failed");
+            totals(&out)
+        }))
+    };
+    let served_ir = |method: &str, path: &str, body: bool| {
+        per_person([few, many].map(|n| {
+            let (under, out) = callgrind(&format!("serve-{n}"));
+            let args = ["--policies", POLICY, "--facts", FACTS, "--threads", "1"];
+            let mut server = Server::start_under(&under, &program, &args);
+            let mut conn = server.connect();
+            for person in &people[..n] {
+                let body = if body { person.as_bytes() } else { b"" };
+                let r = conn.request(method, path, &[("content-type", "application/json")], body);
+                assert_eq!(r.status, 200, "{}", r.text());
+            }
+            drop(conn);
+            server.signal("TERM");
+            server.wait();
+            totals(&out)
+        }))
+    };
+    println!(
+        "instructions (callgrind, one server thread, people {few} to {many} on one connection):"
+    );
+    let empty = served_ir("GET", "/health/live", false);
+    println!(
+        "  empty request (GET /health/live): {:.1}K instructions",
+        empty / 1e3
+    );
+    for (name, query, flags) in [
+        ("next_change", "", &["--next-change"][..]),
+        ("no next_change", "&next_change=false", &[][..]),
+    ] {
+        let eval = eval_ir(flags);
+        let path = format!("/v1/policies/beijing_entry/decide?now={NOW}{query}");
+        let decided = served_ir("POST", &path, true);
+        println!(
+            "  single, {name}: {:.1}K a decision against eval's {:.1}K: {:.2}× with HTTP; \
+             {:.1}K once an empty request's is taken off: {:.2}× eval's",
+            decided / 1e3,
+            eval / 1e3,
+            decided / eval,
+            (decided - empty) / 1e3,
+            (decided - empty) / eval
+        );
+    }
+}
+
+/// The instructions a callgrind profile counted in all.
+fn totals(profile: &std::path::Path) -> u64 {
+    let text = std::fs::read_to_string(profile).unwrap();
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
+        .and_then(|n| n.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no totals in {}", profile.display()))
 }

@@ -32,9 +32,24 @@ impl Server {
     /// The same, of the `policyc` at `program` (one built elsewhere, to
     /// compare with this one).
     pub fn start_program<S: AsRef<str>>(program: &std::path::Path, args: &[S]) -> Server {
-        let mut all: Vec<String> = vec!["serve".into(), "--addr".into(), "127.0.0.1:0".into()];
+        Server::start_under(&[], program, args)
+    }
+
+    /// The same, of the `policyc` at `program` run by the command `under`
+    /// (a profiler: `valgrind --tool=callgrind ...`; none if empty).
+    pub fn start_under<S: AsRef<str>>(
+        under: &[String],
+        program: &std::path::Path,
+        args: &[S],
+    ) -> Server {
+        let mut all: Vec<String> = under.get(1..).unwrap_or_default().to_vec();
+        if !under.is_empty() {
+            all.push(program.display().to_string());
+        }
+        all.extend(["serve".into(), "--addr".into(), "127.0.0.1:0".into()]);
         all.extend(args.iter().map(|a| a.as_ref().to_owned()));
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let program = under.first().map_or(program, std::path::Path::new);
         let mut child = super::binary::spawn_program(program, root, &all);
         let stdout = child.stdout.take().unwrap_or_else(|| unreachable!());
         let (send, receive) = mpsc::channel();
