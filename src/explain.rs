@@ -9,7 +9,7 @@
 //! English. Any other language gets the English phrases around the
 //! policy's own words.
 
-use std::fmt::Write as _;
+use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -18,7 +18,6 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::check::Program;
-use crate::check::messages::Messages;
 use crate::data::DataWarning;
 use crate::decision::{Decision, NextChange};
 use crate::eval::{RuleReport, RuleState};
@@ -46,8 +45,9 @@ pub struct LanguageError {
 #[derive(Debug, Clone)]
 pub struct Words<'p> {
     program: &'p Program,
-    /// The language's `messages` block, if it has one.
-    block: Option<&'p Messages>,
+    /// The texts of the language's `messages` block, if it has one, by
+    /// kind and name.
+    entries: BTreeMap<(Entry, &'p str), &'p str>,
     /// Whether it is the policy's own language (whose texts are as written).
     own: bool,
     /// The language tag, if the policy or the caller names one.
@@ -96,49 +96,55 @@ impl<'p> Words<'p> {
                 help,
             });
         }
+        let entries = block.map_or_else(BTreeMap::new, |b| {
+            (b.entries.iter())
+                .map(|(key, text)| (Entry::of(key), text.as_str()))
+                .collect()
+        });
         Ok(Words {
             program,
-            block,
+            entries,
             own,
             language: wanted.map(str::to_owned),
             phrases: Phrases::for_language(wanted.unwrap_or("en")),
         })
     }
 
-    fn entry(&self, key: MessageKey) -> Option<&'p str> {
-        self.block
-            .and_then(|b| b.entries.get(&key))
-            .map(String::as_str)
+    /// The block's text for the entry of `kind` named `name`.
+    fn entry(&self, kind: Entry, name: &str) -> Option<&'p str> {
+        let entries: &BTreeMap<(Entry, &str), &'p str> = &self.entries;
+        entries.get(&(kind, name)).copied()
     }
 
     /// The policy's title.
     pub fn policy(&self) -> &'p str {
         let program = self.program;
-        self.entry(MessageKey::Policy)
+        self.entry(Entry::Policy, "")
             .or(program.title.as_deref())
             .unwrap_or(&program.name)
     }
 
     /// An outcome, as people call it.
     pub fn outcome(&self, name: &'p str) -> &'p str {
-        self.or(MessageKey::Outcome(name.to_owned()), name)
+        self.or(Entry::Outcome, name, name)
     }
 
     /// A rule's title.
     pub fn rule(&self, name: &str) -> &'p str {
         let rule = self.program.rules.iter().find(|r| r.name == name);
-        self.entry(MessageKey::Rule(name.to_owned()))
+        self.entry(Entry::Rule, name)
             .or_else(|| rule.and_then(|r| r.title.as_deref()))
             .or(rule.map(|r| r.name.as_str()))
             .unwrap_or_default()
     }
 
-    /// The block's text for `key`, or `fallback`.
-    fn or<'a>(&self, key: MessageKey, fallback: &'a str) -> &'a str
+    /// The block's text for the entry of `kind` named `name`, or
+    /// `fallback`.
+    fn or<'a>(&self, kind: Entry, name: &str, fallback: &'a str) -> &'a str
     where
         'p: 'a,
     {
-        self.entry(key).unwrap_or(fallback)
+        self.entry(kind, name).unwrap_or(fallback)
     }
 
     /// A field, fact, input or `let`, as people call it.
@@ -146,7 +152,7 @@ impl<'p> Words<'p> {
     where
         'p: 'a,
     {
-        self.or(MessageKey::Name(name.to_owned()), name)
+        self.or(Entry::Name, name, name)
     }
 
     /// A text of the policy (a payload text, a choice).
@@ -154,7 +160,7 @@ impl<'p> Words<'p> {
     where
         'p: 'a,
     {
-        self.or(MessageKey::Text(text.to_owned()), text)
+        self.or(Entry::Text, text, text)
     }
 
     /// A remedy's title.
@@ -162,7 +168,7 @@ impl<'p> Words<'p> {
     where
         'p: 'a,
     {
-        self.or(MessageKey::Remedy(title.to_owned()), title)
+        self.or(Entry::Remedy, title, title)
     }
 
     /// A warning's message.
@@ -170,7 +176,7 @@ impl<'p> Words<'p> {
     where
         'p: 'a,
     {
-        self.or(MessageKey::Warning(name.to_owned()), message)
+        self.or(Entry::Warning, name, message)
     }
 
     /// Whether these are the policy's own words.
@@ -181,6 +187,34 @@ impl<'p> Words<'p> {
     /// The language tag, if the policy or the caller names one.
     pub fn language(&self) -> Option<&str> {
         self.language.as_deref()
+    }
+}
+
+/// The kind of a `messages` entry: with its name, what [`Words`] finds
+/// its text by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Entry {
+    Policy,
+    Outcome,
+    Rule,
+    Warning,
+    Name,
+    Remedy,
+    Text,
+}
+
+impl Entry {
+    /// The kind of `key`, and its name (none for `policy`).
+    fn of(key: &MessageKey) -> (Entry, &str) {
+        match key {
+            MessageKey::Policy => (Entry::Policy, ""),
+            MessageKey::Outcome(n) => (Entry::Outcome, n),
+            MessageKey::Rule(n) => (Entry::Rule, n),
+            MessageKey::Warning(n) => (Entry::Warning, n),
+            MessageKey::Name(n) => (Entry::Name, n),
+            MessageKey::Remedy(n) => (Entry::Remedy, n),
+            MessageKey::Text(n) => (Entry::Text, n),
+        }
     }
 }
 
@@ -365,22 +399,32 @@ static EN: Phrases = Phrases {
 /// `template` with each `{key}` replaced by its value, in one pass: a
 /// value is copied as it is, never read for keys (a record's text that
 /// reads `{at}` stays `{at}`); a `{` that opens no key stays.
+#[cfg(test)]
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let size = values.iter().map(|(_, v)| v.len()).sum::<usize>();
-    let mut out = String::with_capacity(template.len() + size);
+    let mut out = String::new();
+    fill_into(&mut out, template, values);
+    out
+}
+
+/// [`fill`], onto the end of `out`.
+fn fill_into(out: &mut String, template: &str, values: &[(&str, &str)]) {
+    fill_with(out, template, |key, out| {
+        let value = values.iter().find(|(k, _)| *k == key);
+        value.map(|(_, v)| out.push_str(v)).is_some()
+    });
+}
+
+/// `template` onto the end of `out`, each `{key}` replaced by what
+/// `value` writes for it (it says whether it knows the key, and writes
+/// nothing if not), as [`fill`] does.
+fn fill_with(out: &mut String, template: &str, mut value: impl FnMut(&str, &mut String) -> bool) {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        let key = after.find('}').and_then(|close| {
-            let name = &after[..close];
-            (values.iter().find(|(k, _)| *k == name)).map(|(_, v)| (close, *v))
-        });
-        match key {
-            Some((close, value)) => {
-                out.push_str(value);
-                rest = &after[close + 1..];
-            }
+        let known = after.find('}').filter(|&close| value(&after[..close], out));
+        match known {
+            Some(close) => rest = &after[close + 1..],
             None => {
                 out.push('{');
                 rest = after;
@@ -388,7 +432,29 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
         }
     }
     out.push_str(rest);
-    out
+}
+
+/// `n` in decimal onto `out`, with leading zeros to `width` digits.
+fn push_number(out: &mut String, n: i64, width: usize) {
+    if n < 0 {
+        out.push('-');
+    }
+    let (mut rest, mut digits, mut len) = (n.unsigned_abs(), [0u8; 20], 0);
+    // The digits from the last, at most 20 of them in a u64.
+    for digit in &mut digits {
+        *digit = b'0' + (rest % 10) as u8;
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for _ in len..width {
+        out.push('0');
+    }
+    for &digit in digits[..len].iter().rev() {
+        out.push(char::from(digit));
+    }
 }
 
 /// A decision with every rule's report, ready to be read.
@@ -438,7 +504,11 @@ impl Explanation<'_> {
             language: words.language(),
             policy: words.policy(),
             outcome: words.outcome(self.decision.outcome),
-            summary: Writer::new(words, tz).decision_line(&self.decision),
+            summary: {
+                let mut line = String::new();
+                Style::new(words, tz).decision_line(&mut line, &self.decision);
+                line
+            },
             decision: &self.decision,
             rules,
             text: self.render(words),
@@ -479,99 +549,102 @@ struct RuleJson<'a, 'p> {
     exception: WitnessesJson<'a, 'p>,
 }
 
-/// Writes one explanation.
-struct Writer<'a, 'w> {
+/// What an explanation is written with: its words, their phrases and the
+/// policy's time zone.
+#[derive(Clone, Copy)]
+struct Style<'a, 'w> {
     words: &'a Words<'w>,
     p: &'static Phrases,
     tz: &'a TimeZone,
+}
+
+/// Writes one explanation, straight into one text.
+struct Writer<'a, 'w> {
+    s: Style<'a, 'w>,
     out: String,
 }
 
 impl<'a, 'w> Writer<'a, 'w> {
     fn new(words: &'a Words<'w>, tz: &'a TimeZone) -> Self {
         Writer {
-            words,
-            p: words.phrases,
-            tz,
-            out: String::new(),
+            s: Style::new(words, tz),
+            // About what one person's explanation takes, so that it is
+            // seldom moved while it grows.
+            out: String::with_capacity(4096),
         }
     }
 
     fn explanation(mut self, e: &Explanation<'_>) -> String {
-        let d = &e.decision;
-        let p = self.p;
-        let id = d.id.as_deref().unwrap_or(p.no_id);
-        let _ = write!(self.out, "{id} · {}", self.words.policy());
+        let (d, s, p) = (&e.decision, self.s, self.s.p);
+        let out = &mut self.out;
+        out.push_str(d.id.as_deref().unwrap_or(p.no_id));
+        out.push_str(" · ");
+        out.push_str(s.words.policy());
         if let Some(v) = &d.policy.version {
-            let _ = write!(self.out, "{}{v}{}", p.open, p.close);
+            push_all(out, &[p.open, v, p.close]);
         }
-        let now = self.when(d.now);
-        let _ = write!(
-            self.out,
-            "\n{}{}{now}{}{}{}",
-            p.decided_at,
-            p.colon,
-            p.open,
-            d.policy.timezone.iana_name().unwrap_or("UTC"),
-            p.close
-        );
-        let outcome = self.decision_line(d);
-        let _ = write!(self.out, "\n\n{}{}{outcome}", p.decision, p.colon);
+        push_all(out, &["\n", p.decided_at, p.colon]);
+        s.when(out, d.now);
+        let zone = d.policy.timezone.iana_name().unwrap_or("UTC");
+        push_all(out, &[p.open, zone, p.close]);
+        push_all(out, &["\n\n", p.decision, p.colon]);
+        s.decision_line(out, d);
         if let Some(rule) = d.deciding_rule() {
-            let _ = write!(
-                self.out,
-                "\n{}{}{}",
-                p.decided_by,
-                p.colon,
-                self.words.rule(rule)
-            );
+            push_all(out, &["\n", p.decided_by, p.colon, s.words.rule(rule)]);
         }
 
-        let _ = write!(self.out, "\n\n{}{}", p.rules, p.colon.trim_end());
+        push_all(out, &["\n\n", p.rules, p.colon.trim_end()]);
         for report in &e.rules {
             self.rule(report);
         }
 
+        let out = &mut self.out;
         if !e.warnings.is_empty() || !e.data_warnings.is_empty() {
-            let _ = write!(self.out, "\n\n{}{}", p.warnings, p.colon.trim_end());
+            push_all(out, &["\n\n", p.warnings, p.colon.trim_end()]);
             for (w, witnesses) in &e.warnings {
-                let _ = write!(
-                    self.out,
-                    "\n  • {}",
-                    self.words.warning(&w.name, &w.message)
-                );
-                self.witnesses(witnesses, "    ");
+                push_all(out, &["\n  • ", s.words.warning(&w.name, &w.message)]);
+                s.witnesses(out, witnesses, "    ");
             }
             for w in &e.data_warnings {
-                let line = match w {
+                out.push_str("\n  • ");
+                match w {
                     DataWarning::UnknownRegion { path, code } => {
-                        fill(p.unknown_region, &[("code", code), ("path", path)])
+                        fill_into(out, p.unknown_region, &[("code", code), ("path", path)]);
                     }
                     DataWarning::NearField { path, field } => {
-                        fill(p.near_field, &[("path", path), ("field", field)])
+                        fill_into(out, p.near_field, &[("path", path), ("field", field)]);
                     }
-                };
-                let _ = write!(self.out, "\n  • {line}");
+                }
             }
         }
 
         let change_at = match &d.next_change {
             NextChange::At { at, then } => {
-                let at = self.when(*at);
-                let line = fill(
-                    p.changes_at,
-                    &[("at", &at), ("outcome", &self.decision_line(then))],
-                );
-                let _ = write!(self.out, "\n\n{}{}{line}", p.changes, p.colon);
-                Some(at)
+                let mut when = String::new();
+                s.when(&mut when, *at);
+                push_all(out, &["\n\n", p.changes, p.colon]);
+                fill_with(out, p.changes_at, |key, out| match key {
+                    "at" => push_all(out, &[when.as_str()]),
+                    "outcome" => {
+                        s.decision_line(out, then);
+                        true
+                    }
+                    _ => false,
+                });
+                Some(when)
             }
             NextChange::Never => {
-                let _ = write!(self.out, "\n\n{}{}{}", p.changes, p.colon, p.never_changes);
+                push_all(out, &["\n\n", p.changes, p.colon, p.never_changes]);
                 None
             }
             NextChange::Ends { at } => {
-                let line = fill(p.ends_at, &[("at", &self.when(*at))]);
-                let _ = write!(self.out, "\n\n{}{}{line}", p.changes, p.colon);
+                push_all(out, &["\n\n", p.changes, p.colon]);
+                fill_with(out, p.ends_at, |key, out| {
+                    key == "at" && {
+                        s.when(out, *at);
+                        true
+                    }
+                });
                 None
             }
             NextChange::NotAsked => None,
@@ -584,73 +657,85 @@ impl<'a, 'w> Writer<'a, 'w> {
             .as_ref()
             .filter(|r| !r.is_empty() || least != Some(d.outcome));
         if let Some(remedies) = remedies {
-            let _ = write!(self.out, "\n\n{}{}", p.can_do, p.colon.trim_end());
+            push_all(out, &["\n\n", p.can_do, p.colon.trim_end()]);
             if remedies.is_empty() {
-                self.out.push_str(&p.colon[p.colon.trim_end().len()..]);
+                out.push_str(&p.colon[p.colon.trim_end().len()..]);
                 match &change_at {
-                    Some(at) => self
-                        .out
-                        .push_str(&fill(p.nothing_to_do_wait, &[("at", at)])),
-                    None => self.out.push_str(p.nothing_to_do),
+                    Some(at) => fill_into(out, p.nothing_to_do_wait, &[("at", at)]),
+                    None => out.push_str(p.nothing_to_do),
                 }
             }
             for (title, then) in remedies {
-                let line = fill(
-                    p.remedy,
-                    &[
-                        ("remedy", self.words.remedy(title)),
-                        ("outcome", &self.decision_line(then)),
-                    ],
-                );
-                let _ = write!(self.out, "\n  • {line}");
+                out.push_str("\n  • ");
+                fill_with(out, p.remedy, |key, out| match key {
+                    "remedy" => push_all(out, &[s.words.remedy(title)]),
+                    "outcome" => {
+                        s.decision_line(out, then);
+                        true
+                    }
+                    _ => false,
+                });
             }
         }
-        self.out.push('\n');
+        out.push('\n');
         self.out
     }
 
-    /// `弹窗 —— 请按照防疫要求暂缓来京`: an outcome with the payload's
-    /// words for people (codes like `postpone_travel` are left out).
-    fn decision_line(&self, d: &Decision<'_>) -> String {
-        let mut line = self.words.outcome(d.outcome).to_owned();
-        for (_, value, _) in &d.payload {
-            if let Value::Text(t) = value
-                && !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            {
-                let _ = write!(line, " — {}", self.words.text(t));
-            }
-        }
-        line
-    }
-
     fn rule(&mut self, report: &RuleReport<'_>) {
-        let p = self.p;
+        let (s, p, out) = (self.s, self.s.p, &mut self.out);
         let (mark, state) = match report.state {
             RuleState::Fired => ("●", p.applies),
             RuleState::NotMet => ("○", p.does_not_apply),
             RuleState::Excepted => ("◐", p.excepted),
         };
-        let _ = write!(
-            self.out,
-            "\n  {mark} {}",
-            self.words.rule(&report.rule.name)
-        );
+        push_all(out, &["\n  ", mark, " ", s.words.rule(&report.rule.name)]);
         if let Some(code) = &report.rule.code {
-            let _ = write!(self.out, " [{code}]");
+            push_all(out, &[" [", code, "]"]);
         }
-        let _ = write!(self.out, "{}{state}", p.colon);
-        self.witnesses(&report.witnesses, "      ");
+        push_all(out, &[p.colon, state]);
+        s.witnesses(out, &report.witnesses, "      ");
         if !report.exception.is_empty() && report.state != RuleState::NotMet {
             let exception = match report.state {
                 RuleState::Excepted => p.exception_holds,
                 _ => p.exception_fails,
             };
-            let _ = write!(self.out, "\n      {exception}{}", p.colon.trim_end());
-            self.witnesses(&report.exception, "        ");
+            push_all(out, &["\n      ", exception, p.colon.trim_end()]);
+            s.witnesses(out, &report.exception, "        ");
+        }
+    }
+}
+
+/// Each of `texts` onto the end of `out`; true (a key [`fill_with`] knows).
+fn push_all(out: &mut String, texts: &[&str]) -> bool {
+    for text in texts {
+        out.push_str(text);
+    }
+    true
+}
+
+impl<'a, 'w> Style<'a, 'w> {
+    fn new(words: &'a Words<'w>, tz: &'a TimeZone) -> Self {
+        Style {
+            words,
+            p: words.phrases,
+            tz,
         }
     }
 
-    fn witnesses(&mut self, witnesses: &[Witness<'_>], indent: &str) {
+    /// `弹窗 —— 请按照防疫要求暂缓来京`: an outcome with the payload's
+    /// words for people (codes like `postpone_travel` are left out).
+    fn decision_line(self, out: &mut String, d: &Decision<'_>) {
+        out.push_str(self.words.outcome(d.outcome));
+        for (_, value, _) in &d.payload {
+            if let Value::Text(t) = value
+                && !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                push_all(out, &[" — ", self.words.text(t)]);
+            }
+        }
+    }
+
+    fn witnesses(self, out: &mut String, witnesses: &[Witness<'_>], indent: &str) {
         let p = self.p;
         for w in witnesses {
             match w {
@@ -667,29 +752,34 @@ impl<'a, 'w> Writer<'a, 'w> {
                         matched,
                     } in records
                     {
-                        let value = self.value(record, ty);
-                        let _ = write!(self.out, "\n{indent}{label}{}{value}", p.colon);
+                        push_all(out, &["\n", indent, label, p.colon]);
+                        self.value(out, record, ty);
                         for m in matched {
-                            let members: Vec<String> = m
-                                .members
-                                .iter()
-                                .map(|v| self.value(v, m.members_ty))
-                                .collect();
                             let set = self.label(&m.members_of, m.members_of_name);
-                            let line =
-                                if m.members.len() == 1 && m.members.first() == Some(&m.value) {
-                                    fill(p.among, &[("set", &set)])
-                                } else {
-                                    fill(
-                                        p.among_through,
-                                        &[
-                                            ("set", &set),
-                                            ("members", &members.join(p.comma)),
-                                            ("value", &self.value(&m.value, m.ty)),
-                                        ],
-                                    )
-                                };
-                            let _ = write!(self.out, "\n{indent}  → {line}");
+                            push_all(out, &["\n", indent, "  → "]);
+                            if m.members.len() == 1 && m.members.first() == Some(&m.value) {
+                                fill_with(out, p.among, |key, out| {
+                                    key == "set" && push_all(out, &[set])
+                                });
+                                continue;
+                            }
+                            fill_with(out, p.among_through, |key, out| match key {
+                                "set" => push_all(out, &[set]),
+                                "members" => {
+                                    for (i, member) in m.members.iter().enumerate() {
+                                        if i > 0 {
+                                            out.push_str(p.comma);
+                                        }
+                                        self.value(out, member, m.members_ty);
+                                    }
+                                    true
+                                }
+                                "value" => {
+                                    self.value(out, &m.value, m.ty);
+                                    true
+                                }
+                                _ => false,
+                            });
                         }
                     }
                 }
@@ -700,115 +790,147 @@ impl<'a, 'w> Writer<'a, 'w> {
                     window,
                 } => {
                     let label = self.label(list, *list_name);
-                    let line = match window {
-                        Some(w) => fill(
-                            p.nothing_within,
-                            &[
-                                ("list", &label),
-                                ("condition", condition),
-                                ("window", &self.window(w)),
-                            ],
-                        ),
-                        None => fill(p.nothing, &[("list", &label), ("condition", condition)]),
+                    push_all(out, &["\n", indent]);
+                    let template = match window {
+                        Some(_) => p.nothing_within,
+                        None => p.nothing,
                     };
-                    let _ = write!(self.out, "\n{indent}{line}");
+                    fill_with(out, template, |key, out| match (key, window) {
+                        ("list", _) => push_all(out, &[label]),
+                        ("condition", _) => push_all(out, &[condition]),
+                        ("window", Some(w)) => {
+                            self.window(out, w);
+                            true
+                        }
+                        _ => false,
+                    });
                 }
                 Witness::Arm { guard, then } => {
                     let template = if *then { p.arm_then } else { p.arm_else };
-                    let line = fill(template, &[("condition", guard)]);
-                    let _ = write!(self.out, "\n{indent}{line}");
+                    push_all(out, &["\n", indent]);
+                    fill_into(out, template, &[("condition", guard)]);
                 }
                 Witness::Condition { text, held } => {
                     let state = if *held { p.holds } else { p.does_not_hold };
-                    let _ = write!(self.out, "\n{indent}{state}{}{text}", p.colon);
+                    push_all(out, &["\n", indent, state, p.colon, text]);
                 }
             }
         }
     }
 
-    fn window(&self, w: &Window) -> String {
-        let p = self.p;
-        match (w.from, w.to) {
-            (Some(a), Some(b)) => fill(
-                p.window_between,
-                &[("from", &self.when(a)), ("to", &self.when(b))],
-            ),
-            (Some(a), None) => fill(p.window_since, &[("from", &self.when(a))]),
-            (None, Some(b)) => fill(p.window_until, &[("to", &self.when(b))]),
-            (None, None) => String::new(),
-        }
+    fn window(self, out: &mut String, w: &Window) {
+        let template = match (w.from, w.to) {
+            (Some(_), Some(_)) => self.p.window_between,
+            (Some(_), None) => self.p.window_since,
+            (None, Some(_)) => self.p.window_until,
+            (None, None) => return,
+        };
+        self.between(out, template, w.from, w.to);
+    }
+
+    /// `template` with `{from}` and `{to}` as local dates and times.
+    fn between(self, out: &mut String, template: &str, from: Option<i64>, to: Option<i64>) {
+        fill_with(out, template, |key, out| {
+            let at = match key {
+                "from" => from,
+                "to" => to,
+                _ => None,
+            };
+            at.map(|at| self.when(out, at)).is_some()
+        });
     }
 
     /// A list or set as people call it: by its name (`outside`, `tests`
     /// for `person.tests`) in the policy's words, when it is written as a
     /// name or a path of names; anything else as written.
-    fn label(&self, written: &str, name: Option<&str>) -> String {
+    fn label<'t>(self, written: &'t str, name: Option<&'t str>) -> &'t str
+    where
+        'w: 't,
+    {
         match name {
-            Some(name) => self.words.name(name).to_owned(),
-            None => written.to_owned(),
+            Some(name) => self.words.name(name),
+            None => written,
         }
     }
 
     /// A local date and time in the policy's zone, seconds only when they
     /// are not zero.
-    fn when(&self, micros: i64) -> String {
+    fn when(self, out: &mut String, micros: i64) {
         let Ok(ts) = Timestamp::from_microsecond(micros) else {
-            return time::format_instant(micros, self.tz);
+            return out.push_str(&time::format_instant(micros, self.tz));
         };
         let dt = self.tz.to_offset(ts).to_datetime(ts);
-        let mut hm = format!("{:02}:{:02}", dt.hour(), dt.minute());
-        if dt.second() != 0 {
-            let _ = write!(hm, ":{:02}", dt.second());
-        }
         let month = usize::try_from(dt.month() - 1).unwrap_or(0);
-        fill(
-            self.p.datetime,
-            &[
-                ("y", &dt.year().to_string()),
-                ("m", &dt.month().to_string()),
-                ("month", self.p.months.get(month).copied().unwrap_or("")),
-                ("d", &dt.day().to_string()),
-                ("hm", &hm),
-            ],
-        )
+        fill_with(out, self.p.datetime, |key, out| {
+            match key {
+                "y" => push_number(out, dt.year().into(), 1),
+                "m" => push_number(out, dt.month().into(), 1),
+                "month" => out.push_str(self.p.months.get(month).copied().unwrap_or("")),
+                "d" => push_number(out, dt.day().into(), 1),
+                "hm" => {
+                    push_number(out, dt.hour().into(), 2);
+                    out.push(':');
+                    push_number(out, dt.minute().into(), 2);
+                    if dt.second() != 0 {
+                        out.push(':');
+                        push_number(out, dt.second().into(), 2);
+                    }
+                }
+                _ => return false,
+            }
+            true
+        });
     }
 
     /// A value in words: regions by name, instants as local dates, records
     /// as their labelled fields.
-    fn value(&self, v: &Value, ty: &Type) -> String {
+    fn value(self, out: &mut String, v: &Value, ty: &Type) {
         let p = self.p;
         match (v, ty.non_optional()) {
-            (Value::None, _) => p.none.to_owned(),
-            (Value::Bool(b), _) => (if *b { p.yes } else { p.no }).to_owned(),
-            (Value::Text(t), _) => self.words.text(t).to_owned(),
-            (Value::Time(t), _) => self.when(*t),
-            (Value::Region(code), _) => match region::full_name(*code) {
-                Some(name) => format!("{name}{}{code:06}{}", p.open, p.close),
-                None => format!("{code:06}"),
-            },
-            (Value::Enum(i), Type::Enum(choices)) => choices
-                .get(*i as usize)
-                .map_or_else(String::new, |c| self.words.text(c).to_owned()),
-            (Value::Record(fields), Type::Record(record)) => fields
-                .iter()
-                .zip(&record.fields)
-                .filter(|(v, _)| !matches!(v, Value::None))
-                .map(|(v, (name, fty))| format!("{} {}", self.words.name(name), self.value(v, fty)))
-                .collect::<Vec<_>>()
-                .join(p.comma),
-            (Value::List(items) | Value::Set(items), t) => {
-                let element = t.element().cloned().unwrap_or(Type::Error);
-                items
-                    .iter()
-                    .map(|i| self.value(i, &element))
-                    .collect::<Vec<_>>()
-                    .join(p.comma)
+            (Value::None, _) => out.push_str(p.none),
+            (Value::Bool(b), _) => out.push_str(if *b { p.yes } else { p.no }),
+            (Value::Text(t), _) => out.push_str(self.words.text(t)),
+            (Value::Time(t), _) => self.when(out, *t),
+            (Value::Region(code), _) => {
+                let named = region::write_full_name(out, *code);
+                if named {
+                    out.push_str(p.open);
+                }
+                push_number(out, (*code).into(), 6);
+                if named {
+                    out.push_str(p.close);
+                }
             }
-            (Value::Interval(a, b), _) => fill(
-                p.window_between,
-                &[("from", &self.when(*a)), ("to", &self.when(*b))],
-            ),
-            (other, t) => crate::decision::plain(other, t, self.tz),
+            (Value::Enum(i), Type::Enum(choices)) => {
+                if let Some(c) = choices.get(*i as usize) {
+                    out.push_str(self.words.text(c));
+                }
+            }
+            (Value::Record(fields), Type::Record(record)) => {
+                let given = fields
+                    .iter()
+                    .zip(&record.fields)
+                    .filter(|(v, _)| !matches!(v, Value::None));
+                for (i, (v, (name, fty))) in given.enumerate() {
+                    if i > 0 {
+                        out.push_str(p.comma);
+                    }
+                    push_all(out, &[self.words.name(name), " "]);
+                    self.value(out, v, fty);
+                }
+            }
+            (Value::List(items) | Value::Set(items), t) => {
+                let unknown = Type::Error;
+                let element = t.element().unwrap_or(&unknown);
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(p.comma);
+                    }
+                    self.value(out, item, element);
+                }
+            }
+            (Value::Interval(a, b), _) => self.between(out, p.window_between, Some(*a), Some(*b)),
+            (other, t) => out.push_str(&crate::decision::plain(other, t, self.tz)),
         }
     }
 }

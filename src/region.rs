@@ -80,22 +80,35 @@ pub fn has_counties(code: u32) -> bool {
 
 /// The full name from the province down, e.g. `甘肃省兰州市七里河区`, `北京市朝阳区`.
 pub fn full_name(code: u32) -> Option<String> {
-    let region = lookup(code)?;
     let mut out = String::new();
-    let mut last: Option<&str> = None;
-    for c in [Some(region.province), region.prefecture, Some(region.code)]
-        .into_iter()
-        .flatten()
-    {
-        // The province, prefecture and unit may coincide (a prefecture is its
-        // own prefecture); a municipality's prefecture repeats its name.
-        let name = lookup(c)?.name;
-        if last != Some(name) {
-            out.push_str(name);
-            last = Some(name);
+    write_full_name(&mut out, code).then_some(out)
+}
+
+/// [`full_name`] onto the end of `out`; false (and nothing written) for
+/// an unknown code.
+pub fn write_full_name(out: &mut String, code: u32) -> bool {
+    let Some(region) = lookup(code) else {
+        return false;
+    };
+    let levels = [Some(region.province), region.prefecture, Some(region.code)];
+    let mut names = [""; 3];
+    for (name, c) in names.iter_mut().zip(levels) {
+        match c.map(lookup) {
+            Some(Some(r)) => *name = r.name,
+            Some(None) => return false,
+            None => {}
         }
     }
-    Some(out)
+    let mut last = "";
+    // The province, prefecture and unit may coincide (a prefecture is its
+    // own prefecture); a municipality's prefecture repeats its name.
+    for name in names {
+        if !name.is_empty() && name != last {
+            out.push_str(name);
+            last = name;
+        }
+    }
+    true
 }
 
 /// A one-line description of the data source and edition.

@@ -2,6 +2,8 @@
 //! rewritten there (hoisting, lifting, element fields in one node), then
 //! the stages, the order of the `let`s and the time analysis.
 
+use std::sync::OnceLock;
+
 use super::node::{Id, Node, Op, Root, Stage};
 use super::{Plan, RuleRoots};
 use crate::check::ir::{Builtin, Expr, ExprKind};
@@ -134,10 +136,12 @@ pub(super) fn plan(program: Program) -> Plan {
         let_order: Vec::new(),
         witnessed_lets: Vec::new(),
         time_flow: Default::default(),
+        texts: Box::default(),
     };
     plan.let_order = let_order(&plan);
     plan.witnessed_lets = witnessed_lets(&plan);
     plan.time_flow = crate::eval::horizon::TimeFlow::of(&plan);
+    plan.texts = plan.nodes.iter().map(|_| OnceLock::new()).collect();
     plan
 }
 

@@ -36,6 +36,8 @@ mod tests;
 
 pub use node::{Id, Node, Op, Root, Stage};
 
+use std::sync::OnceLock;
+
 use crate::check::Program;
 use crate::syntax::Span;
 
@@ -77,6 +79,9 @@ pub struct Plan {
     pub(crate) witnessed_lets: Vec<bool>,
     /// Which values move with `now`, for the horizons of `next_change`.
     pub(crate) time_flow: crate::eval::horizon::TimeFlow,
+    /// The text of each node on one line ([`Plan::text`]), by [`Id`]:
+    /// made the first time an explanation asks for it.
+    texts: Box<[OnceLock<Box<str>>]>,
 }
 
 /// The roots of one rule.
@@ -147,7 +152,10 @@ impl Plan {
     /// The text of node `id` as the author wrote it, on one line: what
     /// explanations show.
     pub fn text(&self, id: Id) -> String {
-        self.span_text(self.node(id).span)
+        let Some(text) = self.texts.get(id.index()) else {
+            return self.span_text(self.node(id).span);
+        };
+        String::from(&**text.get_or_init(|| self.span_text(self.node(id).span).into()))
     }
 
     /// The source under `span`, on one line.
