@@ -211,7 +211,7 @@ impl Evaluator<'_, '_> {
                 value,
                 collection,
             } => self.member_test(negated, value, collection, env),
-            Op::Overlaps(i, w) => overlapping(self.interval(i, env), self.interval(w, env)),
+            Op::Overlaps(i, w) => self.overlaps_test(i, w, env),
             _ => return None,
         })
     }
@@ -405,6 +405,19 @@ impl Evaluator<'_, '_> {
     /// instead of one per end, and [`Evaluator::truth`] stays small.
     #[inline(never)]
     pub(super) fn interval(&self, e: Id, env: Env<'_>) -> Option<(i64, i64)> {
+        self.interval_here(e, env)
+    }
+
+    /// Whether `i overlaps w` holds, without a horizon: both intervals read
+    /// in one call, each by [`Evaluator::interval_here`] inlined into it.
+    #[inline(never)]
+    fn overlaps_test(&self, i: Id, w: Id, env: Env<'_>) -> bool {
+        overlapping(self.interval_here(i, env), self.interval_here(w, env))
+    }
+
+    /// [`Evaluator::interval`], inlined where it is called.
+    #[inline(always)]
+    fn interval_here(&self, e: Id, env: Env<'_>) -> Option<(i64, i64)> {
         match self.ops[e.index()] {
             Op::Interval(a, b) => {
                 let (from, to) = (self.instant(a, env), self.instant(b, env));
@@ -502,7 +515,7 @@ impl Evaluator<'_, '_> {
             // Its intervals read in place, as `truth` reads them.
             &Op::Overlaps(i, w) => Value::Bool(match &self.horizon {
                 Some(h) => self.overlaps_tracked(h, i, w, env),
-                None => overlapping(self.interval(i, env), self.interval(w, env)),
+                None => self.overlaps_test(i, w, env),
             }),
             &Op::Interval(a, b) => match (&*self.operand(a, env), &*self.operand(b, env)) {
                 (Value::Time(a), Value::Time(b)) => Value::Interval(*a, *b),
