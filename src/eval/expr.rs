@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::selection::{ListOperand, Selection};
 use super::{Evaluator, index};
 use crate::check::ir::Builtin;
-use crate::compile::{Id, Op};
+use crate::compile::{Collection, Form, Id, Op};
 use crate::region;
 use crate::syntax::{BinaryOp, Quant};
 use crate::time;
@@ -32,6 +32,16 @@ pub(crate) type Env<'s> = Option<&'s Scope<'s>>;
 
 /// What an absent value reads as.
 static NONE: Value = Value::None;
+
+/// The field at `slot` of the element bound at `depth`, none when it has
+/// none: what [`Op::ElementField`] reads.
+#[inline(always)]
+fn field<'s>(env: Env<'s>, depth: u32, slot: u32) -> &'s Value {
+    match element(env, depth as usize) {
+        Some(Value::Record(fields)) => fields.get(slot as usize).unwrap_or(&NONE),
+        _ => &NONE,
+    }
+}
 
 fn element<'s>(mut env: Env<'s>, depth: usize) -> Option<&'s Value> {
     while let Some(scope) = env {
@@ -210,16 +220,39 @@ impl Evaluator<'_, '_> {
                 negated,
                 value,
                 collection,
-            } => self.member_test(negated, value, collection, env),
-            Op::Overlaps(i, w) => self.overlaps_test(i, w, env),
+            } => self.member_test(e, negated, value, collection, env),
+            Op::Overlaps(i, w) => self.overlaps_test(e, i, w, env),
             _ => return None,
         })
     }
 
     /// Whether `value in collection` holds (`not in` when `negated`): out
     /// of line, so that `truth` and the sides of `and`/`or` share one copy.
+    /// Without a horizon, one of a field of the element in a collection
+    /// that exists ([`Form::MemberField`]) is answered from its form.
     #[inline(never)]
-    fn member_test(&self, negated: bool, value: Id, collection: Id, env: Env<'_>) -> bool {
+    fn member_test(&self, e: Id, negated: bool, value: Id, collection: Id, env: Env<'_>) -> bool {
+        if self.horizon.is_none()
+            && let Some(&Form::MemberField {
+                negated,
+                depth,
+                slot,
+                collection,
+            }) = self.forms.get(e.index())
+        {
+            let v = field(env, depth, slot);
+            if matches!(v, Value::None) {
+                return negated;
+            }
+            // As `member` reads them: without a horizon, reading a `let`
+            // notes nothing.
+            let c = match collection {
+                Collection::Let(i) => self.let_value(i as usize),
+                Collection::Fact(slot) => self.facts.values.get(slot as usize),
+                Collection::Hoisted(i) => self.facts.hoisted.get(i as usize),
+            };
+            return self.member_of(v, Operand::Lent(c.unwrap_or(&NONE))) != negated;
+        }
         self.membership(negated, value, collection, env).0
     }
 
@@ -410,8 +443,36 @@ impl Evaluator<'_, '_> {
 
     /// Whether `i overlaps w` holds, without a horizon: both intervals read
     /// in one call, each by [`Evaluator::interval_here`] inlined into it.
+    /// Without a horizon, one of the fields of an element and a window
+    /// ([`Form::OverlapsFields`]) is answered from its form, the element
+    /// found once.
     #[inline(never)]
-    fn overlaps_test(&self, i: Id, w: Id, env: Env<'_>) -> bool {
+    fn overlaps_test(&self, e: Id, i: Id, w: Id, env: Env<'_>) -> bool {
+        if self.horizon.is_none()
+            && let Some(&Form::OverlapsFields {
+                depth,
+                from,
+                to,
+                or_now,
+                window,
+            }) = self.forms.get(e.index())
+        {
+            let fields = match element(env, depth as usize) {
+                Some(Value::Record(fields)) => &fields[..],
+                _ => &[],
+            };
+            let from = match fields.get(from as usize) {
+                Some(Value::Time(t)) => Some(*t),
+                _ => None,
+            };
+            // As `instant` reads `to or now`: `now` when `to` is none.
+            let to = match fields.get(to as usize) {
+                Some(Value::Time(t)) => Some(*t),
+                Some(Value::None) | None if or_now => Some(self.now),
+                _ => None,
+            };
+            return overlapping(from.zip(to), self.interval_here(window, env));
+        }
         overlapping(self.interval_here(i, env), self.interval_here(w, env))
     }
 
@@ -515,7 +576,7 @@ impl Evaluator<'_, '_> {
             // Its intervals read in place, as `truth` reads them.
             &Op::Overlaps(i, w) => Value::Bool(match &self.horizon {
                 Some(h) => self.overlaps_tracked(h, i, w, env),
-                None => self.overlaps_test(i, w, env),
+                None => self.overlaps_test(e, i, w, env),
             }),
             &Op::Interval(a, b) => match (&*self.operand(a, env), &*self.operand(b, env)) {
                 (Value::Time(a), Value::Time(b)) => Value::Interval(*a, *b),
@@ -801,6 +862,14 @@ impl Evaluator<'_, '_> {
             Op::Hoisted(i) => Operand::Lent(self.facts.hoisted.get(i).unwrap_or(&NONE)),
             _ => self.operand(e, env),
         };
+        self.member_of(v, collection)
+    }
+
+    /// Whether `v` is in `collection`: a binary search in a set or in the
+    /// sorted copy of a long list that exists beyond this test, a scan of
+    /// any other list.
+    #[inline(always)]
+    fn member_of(&self, v: &Value, collection: Operand<'_>) -> bool {
         match collection {
             Operand::Lent(Value::List(items)) if items.len() > index::SMALL => self
                 .indexes
@@ -1004,10 +1073,105 @@ fn text_test(builtin: Builtin, a: &Value, b: &Value) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Operand, Scope, lends};
-    use crate::compile::{Id, Op};
+    use super::{Operand, Scope, lends, overlapping};
+    use crate::compile::{Form, Id, Op};
     use crate::eval::{Evaluator, Facts};
     use crate::value::Value;
+
+    /// The conditions answered from their forms give what their nodes
+    /// give, for every element of the lists of generated and example
+    /// people (bound where any of the forms reads it, whatever its
+    /// fields), at instants before, at and after theirs.
+    #[test]
+    fn forms_answer_as_their_nodes() {
+        use crate::eval::population;
+        let policy =
+            crate::Policy::load(population::POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+        let facts = policy
+            .facts(population::FACTS)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let plan = policy.plan();
+        let mut decoded: Vec<Id> = Vec::new();
+        plan.walk(plan.roots().map(|(_, id)| id), |id, _, _| {
+            if plan.forms()[id.index()] != Form::Generic && !decoded.contains(&id) {
+                decoded.push(id);
+            }
+        });
+        assert!(decoded.len() >= 3, "{decoded:?}");
+        let now = population::NOW_UNIX * 1_000_000;
+        let generated = population::population(200, 7);
+        let people = generated
+            .lines()
+            .chain(include_str!("../../examples/beijing/people.jsonl").lines());
+        let odd = [
+            Value::None,
+            Value::Record(std::sync::Arc::from([])),
+            Value::Record(std::sync::Arc::from([
+                Value::None,
+                Value::None,
+                Value::None,
+                Value::None,
+            ])),
+        ];
+        let (mut answered, mut held) = (0, 0);
+        for line in people {
+            let line = serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| v.get("person").map(ToString::to_string))
+                .unwrap_or_else(|| line.to_owned());
+            let Ok(person) = policy.person(&line) else {
+                continue;
+            };
+            let Value::Record(fields) = &person.value else {
+                continue;
+            };
+            let items = (fields.iter())
+                .flat_map(|f| match f {
+                    Value::List(items) => items.to_vec(),
+                    _ => Vec::new(),
+                })
+                .chain(odd.iter().cloned());
+            let items: Vec<Value> = items.collect();
+            for days in [-20, 0, 5] {
+                let at = now + days * 86_400_000_000;
+                let ev = Evaluator::new(plan, &facts, &person.value, at);
+                for item in &items {
+                    let scope = Scope {
+                        item,
+                        depth: 0,
+                        parent: None,
+                    };
+                    let env = Some(&scope);
+                    for &id in &decoded {
+                        let generic = match *plan.op(id) {
+                            Op::Member {
+                                negated,
+                                value,
+                                collection,
+                            } => ev.membership(negated, value, collection, env).0,
+                            Op::Overlaps(i, w) => {
+                                overlapping(ev.interval(i, env), ev.interval(w, env))
+                            }
+                            _ => unreachable!("only memberships and overlaps have forms"),
+                        };
+                        assert_eq!(
+                            ev.quick_test(id, env),
+                            Some(generic),
+                            "node {} ({:?}) for {item:?} at {at}",
+                            id.index(),
+                            plan.op(id)
+                        );
+                        answered += 1;
+                        held += usize::from(generic);
+                    }
+                }
+            }
+        }
+        assert!(
+            answered > 10_000 && held > 1_000 && held < answered,
+            "{answered} {held}"
+        );
+    }
 
     /// Every node of every shipped policy, evaluated by `operand` with
     /// elements bound around it: lent where `lends` says so, made where it
