@@ -1,9 +1,11 @@
 //! The commonest conditions a `where`/`has` tests on each element, decoded
 //! once when the plan is made: a membership of a field of the element in a
-//! `let`, a fact or a hoisted value (`phone in checked_phones.number`), and
-//! an overlap of an interval of two of its fields with a window (`[from, to
-//! or now] overlaps 14d`). The evaluator answers them from their form, without
-//! walking their nodes (`eval/expr.rs`), and only where it notes no horizon:
+//! `let`, a fact or a hoisted value (`phone in checked_phones.number`), an
+//! overlap of an interval of two of its fields with a window (`[from, to or
+//! now] overlaps 14d`), a field in a constant region (`region not in
+//! province "110000"`), and `and`, `or`, `not` of these. The evaluator
+//! answers them from their form, without walking their nodes
+//! (`eval/expr.rs`), and only where it notes no horizon and records nothing:
 //! what they give is what their nodes give.
 
 use super::node::{Id, Op};
@@ -39,6 +41,24 @@ pub enum Form {
         /// The window.
         window: Id,
     },
+    /// `f in R` (`not in` when `negated`): `f` a field of the element bound
+    /// at `depth`, `R` a constant region.
+    InRegionField {
+        /// `not in`
+        negated: bool,
+        /// The binder of the element.
+        depth: u32,
+        /// The field's slot.
+        slot: u32,
+        /// The region's code.
+        outer: u32,
+    },
+    /// `A and B`, both decoded.
+    And(Id, Id),
+    /// `A or B` on booleans, both decoded.
+    Or(Id, Id),
+    /// `not A`, `A` decoded.
+    Not(Id),
 }
 
 /// A collection that exists before the test that reads it.
@@ -54,7 +74,29 @@ pub enum Collection {
 
 /// The form of every node of `ops`, by [`Id`].
 pub(super) fn forms(ops: &[Op]) -> Box<[Form]> {
-    ops.iter().map(|op| form(ops, op)).collect()
+    let mut forms = vec![None; ops.len()];
+    for i in 0..ops.len() {
+        form(ops, Id::new(i), &mut forms);
+    }
+    forms
+        .into_iter()
+        .map(|f| f.unwrap_or(Form::Generic))
+        .collect()
+}
+
+/// The form of `e`, made once (`forms` holds those made).
+fn form(ops: &[Op], e: Id, forms: &mut [Option<Form>]) -> Form {
+    if let Some(Some(f)) = forms.get(e.index()) {
+        return *f;
+    }
+    let f = match ops.get(e.index()) {
+        Some(op) => decoded(ops, op, forms).unwrap_or(Form::Generic),
+        None => Form::Generic,
+    };
+    if let Some(slot) = forms.get_mut(e.index()) {
+        *slot = Some(f);
+    }
+    f
 }
 
 fn small(n: usize) -> Option<u32> {
@@ -88,12 +130,28 @@ fn end(ops: &[Op], e: Id) -> Option<((u32, u32), bool)> {
     }
 }
 
-fn form(ops: &[Op], op: &Op) -> Form {
-    decoded(ops, op).unwrap_or(Form::Generic)
-}
-
-fn decoded(ops: &[Op], op: &Op) -> Option<Form> {
+fn decoded(ops: &[Op], op: &Op, forms: &mut [Option<Form>]) -> Option<Form> {
+    let mut sub = |e: Id| (form(ops, e, forms) != Form::Generic).then_some(e);
     match *op {
+        Op::And(a, b) => Some(Form::And(sub(a)?, sub(b)?)),
+        Op::Or(a, b) => Some(Form::Or(sub(a)?, sub(b)?)),
+        Op::Not(a) => Some(Form::Not(sub(a)?)),
+        Op::InRegion {
+            negated,
+            inner,
+            outer,
+        } => {
+            let (depth, slot) = element_field(ops, inner)?;
+            let &Op::Const(crate::value::Value::Region(outer)) = ops.get(outer.index())? else {
+                return None;
+            };
+            Some(Form::InRegionField {
+                negated,
+                depth,
+                slot,
+                outer,
+            })
+        }
         Op::Member {
             negated,
             value,
@@ -149,6 +207,23 @@ mod tests {
           or [now, to or now] overlaps 14d then red
         otherwise green
     "#;
+
+    /// `and`, `or`, `not` are decoded when both sides are.
+    #[test]
+    fn connectives_are_decoded_when_their_sides_are() {
+        let policy = crate::Policy::compile("p", TEXT).unwrap_or_else(|e| unreachable!("{e}"));
+        let plan = policy.plan();
+        let mut found = Vec::new();
+        plan.walk(plan.roots().map(|(_, id)| id), |id, node, _| {
+            if matches!(node.op, Op::And(..) | Op::Or(..)) {
+                found.push(plan.forms()[id.index()]);
+            }
+        });
+        assert!(
+            matches!(found[..], [Form::And(..), Form::And(..), Form::Generic]),
+            "{found:?}"
+        );
+    }
 
     fn forms() -> Vec<(Op, Form)> {
         let policy = crate::Policy::compile("p", TEXT).unwrap_or_else(|e| unreachable!("{e}"));

@@ -168,8 +168,12 @@ impl Evaluator<'_, '_> {
     /// change; one it does not reach (`region in case_counties`) can note
     /// nothing and is answered here as without one.
     pub(super) fn truth(&self, e: Id, env: Env<'_>) -> bool {
-        if self.horizon.is_some() && !self.plan.time_flow.timeless(e) {
-            return self.operand(e, env).truthy();
+        match self.horizon {
+            Some(_) if !self.plan.time_flow.timeless(e) => return self.operand(e, env).truthy(),
+            None if !matches!(self.forms.get(e.index()), Some(Form::Generic) | None) => {
+                return self.decided(e, env);
+            }
+            _ => {}
         }
         if let Some(answer) = self.quick_test(e, env) {
             return answer;
@@ -240,20 +244,85 @@ impl Evaluator<'_, '_> {
                 collection,
             }) = self.forms.get(e.index())
         {
-            let v = field(env, depth, slot);
-            if matches!(v, Value::None) {
-                return negated;
-            }
-            // As `member` reads them: without a horizon, reading a `let`
-            // notes nothing.
-            let c = match collection {
-                Collection::Let(i) => self.let_value(i as usize),
-                Collection::Fact(slot) => self.facts.values.get(slot as usize),
-                Collection::Hoisted(i) => self.facts.hoisted.get(i as usize),
-            };
-            return self.member_of(v, Operand::Lent(c.unwrap_or(&NONE))) != negated;
+            return self.member_field(negated, (depth, slot), collection, env);
         }
         self.membership(negated, value, collection, env).0
+    }
+
+    /// [`Form::MemberField`]: what [`Evaluator::membership`] gives without
+    /// a horizon (reading a `let` then notes nothing).
+    #[inline(always)]
+    fn member_field(
+        &self,
+        negated: bool,
+        (depth, slot): (u32, u32),
+        collection: Collection,
+        env: Env<'_>,
+    ) -> bool {
+        let v = field(env, depth, slot);
+        if matches!(v, Value::None) {
+            return negated;
+        }
+        let c = match collection {
+            Collection::Let(i) => self.let_value(i as usize),
+            Collection::Fact(slot) => self.facts.values.get(slot as usize),
+            Collection::Hoisted(i) => self.facts.hoisted.get(i as usize),
+        };
+        self.member_of(v, c.unwrap_or(&NONE), true) != negated
+    }
+
+    /// Whether `e`, which has a form other than [`Form::Generic`], holds:
+    /// without a horizon, answered from its form, the sides of its `and`,
+    /// `or` and `not` without a call when they are tests of a field.
+    #[inline(never)]
+    fn decided(&self, e: Id, env: Env<'_>) -> bool {
+        match self.forms.get(e.index()) {
+            Some(&Form::And(a, b)) => self.form_side(a, env) && self.form_side(b, env),
+            Some(&Form::Or(a, b)) => self.form_side(a, env) || self.form_side(b, env),
+            Some(&Form::Not(a)) => !self.form_side(a, env),
+            _ => self.form_leaf(e, env),
+        }
+    }
+
+    /// [`Evaluator::decided`] of a side of a decoded `and`, `or`, `not`.
+    #[inline(always)]
+    fn form_side(&self, e: Id, env: Env<'_>) -> bool {
+        match self.forms.get(e.index()) {
+            Some(Form::And(..) | Form::Or(..) | Form::Not(_)) => self.decided(e, env),
+            _ => self.form_leaf(e, env),
+        }
+    }
+
+    /// A decoded test of a field of an element; [`Evaluator::truth`] of
+    /// any other node.
+    #[inline(always)]
+    fn form_leaf(&self, e: Id, env: Env<'_>) -> bool {
+        match self.forms.get(e.index()) {
+            Some(&Form::MemberField {
+                negated,
+                depth,
+                slot,
+                collection,
+            }) => self.member_field(negated, (depth, slot), collection, env),
+            Some(&Form::OverlapsFields {
+                depth,
+                from,
+                to,
+                or_now,
+                window,
+            }) => self.overlaps_fields(depth, (from, to, or_now), window, env),
+            // As `in_region` compares them.
+            Some(&Form::InRegionField {
+                negated,
+                depth,
+                slot,
+                outer,
+            }) => match *field(env, depth, slot) {
+                Value::Region(inner) => region::contains(outer, inner) != negated,
+                _ => negated,
+            },
+            _ => self.truth(e, env),
+        }
     }
 
     /// `f` with `item` bound by a `where`/`has` inside `env`.
@@ -457,23 +526,36 @@ impl Evaluator<'_, '_> {
                 window,
             }) = self.forms.get(e.index())
         {
-            let fields = match element(env, depth as usize) {
-                Some(Value::Record(fields)) => &fields[..],
-                _ => &[],
-            };
-            let from = match fields.get(from as usize) {
-                Some(Value::Time(t)) => Some(*t),
-                _ => None,
-            };
-            // As `instant` reads `to or now`: `now` when `to` is none.
-            let to = match fields.get(to as usize) {
-                Some(Value::Time(t)) => Some(*t),
-                Some(Value::None) | None if or_now => Some(self.now),
-                _ => None,
-            };
-            return overlapping(from.zip(to), self.interval_here(window, env));
+            return self.overlaps_fields(depth, (from, to, or_now), window, env);
         }
         overlapping(self.interval_here(i, env), self.interval_here(w, env))
+    }
+
+    /// [`Form::OverlapsFields`]: the element found once, its ends read as
+    /// [`Evaluator::instant`] reads them.
+    #[inline(always)]
+    fn overlaps_fields(
+        &self,
+        depth: u32,
+        (from, to, or_now): (u32, u32, bool),
+        window: Id,
+        env: Env<'_>,
+    ) -> bool {
+        let fields = match element(env, depth as usize) {
+            Some(Value::Record(fields)) => &fields[..],
+            _ => &[],
+        };
+        let from = match fields.get(from as usize) {
+            Some(Value::Time(t)) => Some(*t),
+            _ => None,
+        };
+        // `to or now`: `now` when `to` is none.
+        let to = match fields.get(to as usize) {
+            Some(Value::Time(t)) => Some(*t),
+            Some(Value::None) | None if or_now => Some(self.now),
+            _ => None,
+        };
+        overlapping(from.zip(to), self.interval_here(window, env))
     }
 
     /// [`Evaluator::interval`], inlined where it is called.
@@ -862,24 +944,25 @@ impl Evaluator<'_, '_> {
             Op::Hoisted(i) => Operand::Lent(self.facts.hoisted.get(i).unwrap_or(&NONE)),
             _ => self.operand(e, env),
         };
-        self.member_of(v, collection)
+        self.member_of(v, &collection, matches!(collection, Operand::Lent(_)))
     }
 
     /// Whether `v` is in `collection`: a binary search in a set or in the
-    /// sorted copy of a long list that exists beyond this test, a scan of
-    /// any other list.
+    /// sorted copy of a long list that exists beyond this test (`lent`), a
+    /// scan of any other list.
     #[inline(always)]
-    fn member_of(&self, v: &Value, collection: Operand<'_>) -> bool {
+    fn member_of(&self, v: &Value, collection: &Value, lent: bool) -> bool {
         match collection {
-            Operand::Lent(Value::List(items)) if items.len() > index::SMALL => self
-                .indexes
-                .contains(&self.facts.indexes, items, v, &self.budget),
+            Value::List(items) if lent && items.len() > index::SMALL => {
+                self.indexes
+                    .contains(&self.facts.indexes, items, v, &self.budget)
+            }
             c => {
-                let steps = match *c {
-                    Value::List(ref items) => items.len() as u64,
+                let steps = match c {
+                    Value::List(items) => items.len() as u64,
                     _ => 1,
                 };
-                self.budget.take(steps) && member(v, &c)
+                self.budget.take(steps) && member(v, c)
             }
         }
     }
@@ -1078,6 +1161,27 @@ mod tests {
     use crate::eval::{Evaluator, Facts};
     use crate::value::Value;
 
+    /// What a decoded condition gives, by its nodes, without its form.
+    fn generic(ev: &Evaluator<'_, '_>, id: Id, env: super::Env<'_>) -> bool {
+        match *ev.plan.op(id) {
+            Op::And(a, b) => generic(ev, a, env) && generic(ev, b, env),
+            Op::Or(a, b) => generic(ev, a, env) || generic(ev, b, env),
+            Op::Not(a) => !generic(ev, a, env),
+            Op::Member {
+                negated,
+                value,
+                collection,
+            } => ev.membership(negated, value, collection, env).0,
+            Op::InRegion {
+                negated,
+                inner,
+                outer,
+            } => ev.in_region(negated, inner, outer, env).0,
+            Op::Overlaps(i, w) => overlapping(ev.interval(i, env), ev.interval(w, env)),
+            _ => unreachable!("no other node has a form"),
+        }
+    }
+
     /// The conditions answered from their forms give what their nodes
     /// give, for every element of the lists of generated and example
     /// people (bound where any of the forms reads it, whatever its
@@ -1097,7 +1201,10 @@ mod tests {
                 decoded.push(id);
             }
         });
-        assert!(decoded.len() >= 3, "{decoded:?}");
+        // `phone in checked_phones.number or phone not in ...`, its `and`
+        // with `[from, to or now] overlaps 14d`, `region not in province
+        // "110000"`, `region in case_counties`, ...
+        assert!(decoded.len() >= 7, "{decoded:?}");
         let now = population::NOW_UNIX * 1_000_000;
         let generated = population::population(200, 7);
         let people = generated
@@ -1143,19 +1250,13 @@ mod tests {
                     };
                     let env = Some(&scope);
                     for &id in &decoded {
-                        let generic = match *plan.op(id) {
-                            Op::Member {
-                                negated,
-                                value,
-                                collection,
-                            } => ev.membership(negated, value, collection, env).0,
-                            Op::Overlaps(i, w) => {
-                                overlapping(ev.interval(i, env), ev.interval(w, env))
-                            }
-                            _ => unreachable!("only memberships and overlaps have forms"),
+                        let generic = generic(&ev, id, env);
+                        let quick = match plan.op(id) {
+                            Op::Member { .. } | Op::Overlaps(..) => ev.quick_test(id, env),
+                            _ => Some(ev.truth(id, env)),
                         };
                         assert_eq!(
-                            ev.quick_test(id, env),
+                            quick,
                             Some(generic),
                             "node {} ({:?}) for {item:?} at {at}",
                             id.index(),
