@@ -163,17 +163,26 @@ impl Evaluator<'_, '_> {
 
     /// Whether `e` holds: `self.operand(e, env).truthy()`, with the
     /// conditions a filter or a quantifier tests answered in one dispatch,
-    /// without making a value. With a horizon, every node that `now`
-    /// reaches goes through [`Evaluator::eval_in`], which notes what may
-    /// change; one it does not reach (`region in case_counties`) can note
-    /// nothing and is answered here as without one.
+    /// without making a value. Without a horizon, one that has a form
+    /// ([`Form`]) is answered from it, without the prologue of the walk.
+    #[inline(always)]
     pub(super) fn truth(&self, e: Id, env: Env<'_>) -> bool {
-        match self.horizon {
-            Some(_) if !self.plan.time_flow.timeless(e) => return self.operand(e, env).truthy(),
-            None if !matches!(self.forms.get(e.index()), Some(Form::Generic) | None) => {
-                return self.decided(e, env);
-            }
-            _ => {}
+        if self.horizon.is_none()
+            && !matches!(self.forms.get(e.index()), Some(Form::Generic) | None)
+        {
+            return self.decided(e, env);
+        }
+        self.walked(e, env)
+    }
+
+    /// [`Evaluator::truth`] by the nodes. With a horizon, every node that
+    /// `now` reaches goes through [`Evaluator::eval_in`], which notes what
+    /// may change; one it does not reach (`region in case_counties`) can
+    /// note nothing and is answered here as without one.
+    #[inline(never)]
+    fn walked(&self, e: Id, env: Env<'_>) -> bool {
+        if self.horizon.is_some() && !self.plan.time_flow.timeless(e) {
+            return self.operand(e, env).truthy();
         }
         if let Some(answer) = self.quick_test(e, env) {
             return answer;
@@ -321,7 +330,7 @@ impl Evaluator<'_, '_> {
                 Value::Region(inner) => region::contains(outer, inner) != negated,
                 _ => negated,
             },
-            _ => self.truth(e, env),
+            _ => self.walked(e, env),
         }
     }
 
@@ -1006,13 +1015,21 @@ pub(super) fn compare(op: BinaryOp, a: &Value, b: &Value) -> bool {
                 }
                 _ => a.cmp(b),
             };
-            match op {
-                BinaryOp::Lt => ord.is_lt(),
-                BinaryOp::Le => ord.is_le(),
-                BinaryOp::Gt => ord.is_gt(),
-                _ => ord.is_ge(),
-            }
+            ordered(op, ord)
         }
+    }
+}
+
+/// Whether `op` holds of two values in the order `ord`.
+#[inline(always)]
+pub(super) fn ordered(op: BinaryOp, ord: std::cmp::Ordering) -> bool {
+    match op {
+        BinaryOp::Eq => ord.is_eq(),
+        BinaryOp::Ne => ord.is_ne(),
+        BinaryOp::Lt => ord.is_lt(),
+        BinaryOp::Le => ord.is_le(),
+        BinaryOp::Gt => ord.is_gt(),
+        _ => ord.is_ge(),
     }
 }
 
