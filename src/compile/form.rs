@@ -9,6 +9,7 @@
 //! what they give is what their nodes give.
 
 use super::node::{Id, Op};
+use crate::check::ir::Builtin;
 
 /// How a node is evaluated: by walking its op, or from a decoded form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +41,21 @@ pub enum Form {
         or_now: bool,
         /// The window.
         window: Id,
+    },
+    /// `prefecture(f) in C` (`province(f)` when `province`; `not in` when
+    /// `negated`): `f` the field at `slot` of the element bound at
+    /// `depth`, `C` read in place.
+    MemberRegionOf {
+        /// `not in`
+        negated: bool,
+        /// `province(f)`, not `prefecture(f)`.
+        province: bool,
+        /// The binder of the element.
+        depth: u32,
+        /// The field's slot.
+        slot: u32,
+        /// Where the collection is.
+        collection: Collection,
     },
     /// `f in R` (`not in` when `negated`): `f` a field of the element bound
     /// at `depth`, `R` a constant region.
@@ -157,12 +173,28 @@ fn decoded(ops: &[Op], op: &Op, forms: &mut [Option<Form>]) -> Option<Form> {
             value,
             collection: c,
         } => {
+            let collection = collection(ops, c)?;
+            if let Op::Call(builtin @ (Builtin::Prefecture | Builtin::Province), args) =
+                ops.get(value.index())?
+            {
+                let &[arg] = &args[..] else {
+                    return None;
+                };
+                let (depth, slot) = element_field(ops, arg)?;
+                return Some(Form::MemberRegionOf {
+                    negated,
+                    province: matches!(builtin, Builtin::Province),
+                    depth,
+                    slot,
+                    collection,
+                });
+            }
             let (depth, slot) = element_field(ops, value)?;
             Some(Form::MemberField {
                 negated,
                 depth,
                 slot,
-                collection: collection(ops, c)?,
+                collection,
             })
         }
         Op::Overlaps(interval, window) => {

@@ -255,6 +255,17 @@ impl Evaluator<'_, '_> {
         {
             return self.member_field(negated, (depth, slot), collection, env);
         }
+        if self.horizon.is_none()
+            && let Some(&Form::MemberRegionOf {
+                negated,
+                province,
+                depth,
+                slot,
+                collection,
+            }) = self.forms.get(e.index())
+        {
+            return self.member_region_of((negated, province), (depth, slot), collection, env);
+        }
         self.membership(negated, value, collection, env).0
     }
 
@@ -272,12 +283,47 @@ impl Evaluator<'_, '_> {
         if matches!(v, Value::None) {
             return negated;
         }
+        self.member_of(v, self.collection(collection), true) != negated
+    }
+
+    /// A collection that exists, read as `member` reads it: without a
+    /// horizon, reading a `let` notes nothing.
+    #[inline(always)]
+    fn collection(&self, collection: Collection) -> &Value {
         let c = match collection {
             Collection::Let(i) => self.let_value(i as usize),
             Collection::Fact(slot) => self.facts.values.get(slot as usize),
             Collection::Hoisted(i) => self.facts.hoisted.get(i as usize),
         };
-        self.member_of(v, c.unwrap_or(&NONE), true) != negated
+        c.unwrap_or(&NONE)
+    }
+
+    /// [`Form::MemberRegionOf`]: the region of the field computed as the
+    /// call computes it (with the steps it takes), looked for as
+    /// [`Evaluator::member_field`] looks.
+    #[inline(always)]
+    fn member_region_of(
+        &self,
+        (negated, province): (bool, bool),
+        (depth, slot): (u32, u32),
+        collection: Collection,
+        env: Env<'_>,
+    ) -> bool {
+        let arg = field(env, depth, slot);
+        if !self.budget.take(arg.elements().len() as u64) {
+            return negated;
+        }
+        let of = match arg {
+            Value::Region(code) if province => region::province_of(*code),
+            Value::Region(code) => region::prefecture_of(*code),
+            _ => None,
+        };
+        match of {
+            Some(code) => {
+                self.member_of(&Value::Region(code), self.collection(collection), true) != negated
+            }
+            None => negated,
+        }
     }
 
     /// Whether `e`, which has a form other than [`Form::Generic`], holds:
@@ -320,6 +366,13 @@ impl Evaluator<'_, '_> {
                 or_now,
                 window,
             }) => self.overlaps_fields(depth, (from, to, or_now), window, env),
+            Some(&Form::MemberRegionOf {
+                negated,
+                province,
+                depth,
+                slot,
+                collection,
+            }) => self.member_region_of((negated, province), (depth, slot), collection, env),
             // As `in_region` compares them.
             Some(&Form::InRegionField {
                 negated,
