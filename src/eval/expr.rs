@@ -241,30 +241,15 @@ impl Evaluator<'_, '_> {
 
     /// Whether `value in collection` holds (`not in` when `negated`): out
     /// of line, so that `truth` and the sides of `and`/`or` share one copy.
-    /// Without a horizon, one of a field of the element in a collection
-    /// that exists ([`Form::MemberField`]) is answered from its form.
+    /// Without a horizon, one of a field of the element (or of its region)
+    /// in a collection that exists is answered from its form.
     #[inline(never)]
     fn member_test(&self, e: Id, negated: bool, value: Id, collection: Id, env: Env<'_>) -> bool {
         if self.horizon.is_none()
-            && let Some(&Form::MemberField {
-                negated,
-                depth,
-                slot,
-                collection,
-            }) = self.forms.get(e.index())
+            && let Some(Form::MemberField { .. } | Form::MemberRegionOf { .. }) =
+                self.forms.get(e.index())
         {
-            return self.member_field(negated, (depth, slot), collection, env);
-        }
-        if self.horizon.is_none()
-            && let Some(&Form::MemberRegionOf {
-                negated,
-                province,
-                depth,
-                slot,
-                collection,
-            }) = self.forms.get(e.index())
-        {
-            return self.member_region_of((negated, province), (depth, slot), collection, env);
+            return self.form_leaf(e, env);
         }
         self.membership(negated, value, collection, env).0
     }
@@ -580,15 +565,9 @@ impl Evaluator<'_, '_> {
     #[inline(never)]
     fn overlaps_test(&self, e: Id, i: Id, w: Id, env: Env<'_>) -> bool {
         if self.horizon.is_none()
-            && let Some(&Form::OverlapsFields {
-                depth,
-                from,
-                to,
-                or_now,
-                window,
-            }) = self.forms.get(e.index())
+            && let Some(Form::OverlapsFields { .. }) = self.forms.get(e.index())
         {
-            return self.overlaps_fields(depth, (from, to, or_now), window, env);
+            return self.form_leaf(e, env);
         }
         overlapping(self.interval_here(i, env), self.interval_here(w, env))
     }
