@@ -558,10 +558,10 @@ impl Evaluator<'_, '_> {
     }
 
     /// Whether `i overlaps w` holds, without a horizon: both intervals read
-    /// in one call, each by [`Evaluator::interval_here`] inlined into it.
-    /// Without a horizon, one of the fields of an element and a window
-    /// ([`Form::OverlapsFields`]) is answered from its form, the element
-    /// found once.
+    /// in one call, each by [`Evaluator::interval_here`] inlined into it;
+    /// one of two fields of an element and a window
+    /// ([`Form::OverlapsFields`]) answered from its form, the element found
+    /// once.
     #[inline(never)]
     fn overlaps_test(&self, e: Id, i: Id, w: Id, env: Env<'_>) -> bool {
         if self.horizon.is_none()
