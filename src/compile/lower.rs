@@ -120,11 +120,13 @@ pub(super) fn plan(program: Program) -> Plan {
     // A constraint's record is the element bound around it.
     let at = |r: &(Root, Id)| (r.1, usize::from(matches!(r.0, Root::Constraint(_))));
     stages(&mut nodes, &roots.iter().map(at).collect::<Vec<_>>());
-    let ops = nodes.iter().map(|n| n.op.clone()).collect();
+    let ops: Box<[Op]> = nodes.iter().map(|n| n.op.clone()).collect();
+    let forms = super::form::forms(&ops);
     let mut plan = Plan {
         program,
         nodes,
         ops,
+        forms,
         roots,
         lets,
         rules,

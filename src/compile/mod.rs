@@ -29,11 +29,13 @@
 //! compares with a bound, and a budget of steps per record
 //! (`eval/budget.rs`).
 
+mod form;
 mod lower;
 mod node;
 #[cfg(test)]
 mod tests;
 
+pub use form::{Collection, Form};
 pub use node::{Id, Node, Op, Root, Stage};
 
 use std::sync::OnceLock;
@@ -52,6 +54,9 @@ pub struct Plan {
     /// Their ops again, side by side: what the evaluator reads at every
     /// step, in one small array.
     ops: Box<[Op]>,
+    /// Their forms, by [`Id`]: the conditions answered without walking
+    /// their nodes.
+    forms: Box<[Form]>,
     /// Every root, with what it is, in the order of the program.
     roots: Vec<(Root, Id)>,
     /// The value of each `let`: the program's, then the hidden ones
@@ -116,6 +121,11 @@ impl Plan {
     /// Every node's op, by [`Id`].
     pub fn ops(&self) -> &[Op] {
         &self.ops
+    }
+
+    /// Every node's form, by [`Id`].
+    pub fn forms(&self) -> &[Form] {
+        &self.forms
     }
 
     /// Every root, with what it is, in the order of the program.

@@ -8,7 +8,7 @@
 //! record's slots straight; anything else is answered by the one
 //! evaluator, as it answers any condition.
 
-use super::expr::compare;
+use super::expr::{compare, ordered};
 use super::{Evaluator, Facts};
 use crate::compile::{Id, Op, Plan};
 use crate::data::DataError;
@@ -279,7 +279,11 @@ impl Test {
         match self {
             Test::Truthy(s) => slot(s).truthy(),
             Test::IsNone { slot: s, negated } => matches!(slot(s), Value::None) != *negated,
-            Test::Compare(op, a, b) => compare(*op, a.value(fields), b.value(fields)),
+            // Two instants (`to >= from`) compared without a call.
+            Test::Compare(op, a, b) => match (a.value(fields), b.value(fields)) {
+                (Value::Time(x), Value::Time(y)) => ordered(*op, x.cmp(y)),
+                (x, y) => compare(*op, x, y),
+            },
             Test::Member {
                 negated,
                 slot: s,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::selection::{ListOperand, Selection};
 use super::{Evaluator, index};
 use crate::check::ir::Builtin;
-use crate::compile::{Id, Op};
+use crate::compile::{Collection, Form, Id, Op};
 use crate::region;
 use crate::syntax::{BinaryOp, Quant};
 use crate::time;
@@ -32,6 +32,16 @@ pub(crate) type Env<'s> = Option<&'s Scope<'s>>;
 
 /// What an absent value reads as.
 static NONE: Value = Value::None;
+
+/// The field at `slot` of the element bound at `depth`, none when it has
+/// none: what [`Op::ElementField`] reads.
+#[inline(always)]
+fn field<'s>(env: Env<'s>, depth: u32, slot: u32) -> &'s Value {
+    match element(env, depth as usize) {
+        Some(Value::Record(fields)) => fields.get(slot as usize).unwrap_or(&NONE),
+        _ => &NONE,
+    }
+}
 
 fn element<'s>(mut env: Env<'s>, depth: usize) -> Option<&'s Value> {
     while let Some(scope) = env {
@@ -153,11 +163,24 @@ impl Evaluator<'_, '_> {
 
     /// Whether `e` holds: `self.operand(e, env).truthy()`, with the
     /// conditions a filter or a quantifier tests answered in one dispatch,
-    /// without making a value. With a horizon, every node that `now`
-    /// reaches goes through [`Evaluator::eval_in`], which notes what may
-    /// change; one it does not reach (`region in case_counties`) can note
-    /// nothing and is answered here as without one.
+    /// without making a value. Without a horizon, one that has a form
+    /// ([`Form`]) is answered from it, without the prologue of the walk.
+    #[inline(always)]
     pub(super) fn truth(&self, e: Id, env: Env<'_>) -> bool {
+        if self.horizon.is_none()
+            && !matches!(self.forms.get(e.index()), Some(Form::Generic) | None)
+        {
+            return self.decided(e, env);
+        }
+        self.walked(e, env)
+    }
+
+    /// [`Evaluator::truth`] by the nodes. With a horizon, every node that
+    /// `now` reaches goes through [`Evaluator::eval_in`], which notes what
+    /// may change; one it does not reach (`region in case_counties`) can
+    /// note nothing and is answered here as without one.
+    #[inline(never)]
+    fn walked(&self, e: Id, env: Env<'_>) -> bool {
         if self.horizon.is_some() && !self.plan.time_flow.timeless(e) {
             return self.operand(e, env).truthy();
         }
@@ -210,17 +233,143 @@ impl Evaluator<'_, '_> {
                 negated,
                 value,
                 collection,
-            } => self.member_test(negated, value, collection, env),
-            Op::Overlaps(i, w) => overlapping(self.interval(i, env), self.interval(w, env)),
+            } => self.member_test(e, negated, value, collection, env),
+            Op::Overlaps(i, w) => self.overlaps_test(e, i, w, env),
             _ => return None,
         })
     }
 
     /// Whether `value in collection` holds (`not in` when `negated`): out
     /// of line, so that `truth` and the sides of `and`/`or` share one copy.
+    /// Without a horizon, one of a field of the element (or of its region)
+    /// in a collection that exists is answered from its form.
     #[inline(never)]
-    fn member_test(&self, negated: bool, value: Id, collection: Id, env: Env<'_>) -> bool {
+    fn member_test(&self, e: Id, negated: bool, value: Id, collection: Id, env: Env<'_>) -> bool {
+        if self.horizon.is_none()
+            && let Some(Form::MemberField { .. } | Form::MemberRegionOf { .. }) =
+                self.forms.get(e.index())
+        {
+            return self.form_leaf(e, env);
+        }
         self.membership(negated, value, collection, env).0
+    }
+
+    /// [`Form::MemberField`]: what [`Evaluator::membership`] gives without
+    /// a horizon (reading a `let` then notes nothing).
+    #[inline(always)]
+    fn member_field(
+        &self,
+        negated: bool,
+        (depth, slot): (u32, u32),
+        collection: Collection,
+        env: Env<'_>,
+    ) -> bool {
+        let v = field(env, depth, slot);
+        if matches!(v, Value::None) {
+            return negated;
+        }
+        self.member_of(v, self.collection(collection), true) != negated
+    }
+
+    /// A collection that exists, read as `member` reads it: without a
+    /// horizon, reading a `let` notes nothing.
+    #[inline(always)]
+    fn collection(&self, collection: Collection) -> &Value {
+        let c = match collection {
+            Collection::Let(i) => self.let_value(i as usize),
+            Collection::Fact(slot) => self.facts.values.get(slot as usize),
+            Collection::Hoisted(i) => self.facts.hoisted.get(i as usize),
+        };
+        c.unwrap_or(&NONE)
+    }
+
+    /// [`Form::MemberRegionOf`]: the region of the field computed as the
+    /// call computes it (with the steps it takes), looked for as
+    /// [`Evaluator::member_field`] looks.
+    #[inline(always)]
+    fn member_region_of(
+        &self,
+        (negated, province): (bool, bool),
+        (depth, slot): (u32, u32),
+        collection: Collection,
+        env: Env<'_>,
+    ) -> bool {
+        let arg = field(env, depth, slot);
+        if !self.budget.take(arg.elements().len() as u64) {
+            return negated;
+        }
+        let of = match arg {
+            Value::Region(code) if province => region::province_of(*code),
+            Value::Region(code) => region::prefecture_of(*code),
+            _ => None,
+        };
+        match of {
+            Some(code) => {
+                self.member_of(&Value::Region(code), self.collection(collection), true) != negated
+            }
+            None => negated,
+        }
+    }
+
+    /// Whether `e`, which has a form other than [`Form::Generic`], holds:
+    /// without a horizon, answered from its form, the sides of its `and`,
+    /// `or` and `not` without a call when they are tests of a field.
+    #[inline(never)]
+    fn decided(&self, e: Id, env: Env<'_>) -> bool {
+        match self.forms.get(e.index()) {
+            Some(&Form::And(a, b)) => self.form_side(a, env) && self.form_side(b, env),
+            Some(&Form::Or(a, b)) => self.form_side(a, env) || self.form_side(b, env),
+            Some(&Form::Not(a)) => !self.form_side(a, env),
+            _ => self.form_leaf(e, env),
+        }
+    }
+
+    /// [`Evaluator::decided`] of a side of a decoded `and`, `or`, `not`.
+    #[inline(always)]
+    fn form_side(&self, e: Id, env: Env<'_>) -> bool {
+        match self.forms.get(e.index()) {
+            Some(Form::And(..) | Form::Or(..) | Form::Not(_)) => self.decided(e, env),
+            _ => self.form_leaf(e, env),
+        }
+    }
+
+    /// A decoded test of a field of an element; [`Evaluator::truth`] of
+    /// any other node.
+    #[inline(always)]
+    fn form_leaf(&self, e: Id, env: Env<'_>) -> bool {
+        match self.forms.get(e.index()) {
+            Some(&Form::MemberField {
+                negated,
+                depth,
+                slot,
+                collection,
+            }) => self.member_field(negated, (depth, slot), collection, env),
+            Some(&Form::OverlapsFields {
+                depth,
+                from,
+                to,
+                or_now,
+                window,
+            }) => self.overlaps_fields(depth, (from, to, or_now), window, env),
+            Some(&Form::MemberRegionOf {
+                negated,
+                province,
+                depth,
+                slot,
+                collection,
+            }) => self.member_region_of((negated, province), (depth, slot), collection, env),
+            // As `in_region` compares them.
+            Some(&Form::InRegionField {
+                negated,
+                depth,
+                slot,
+                outer,
+            }) => match *field(env, depth, slot) {
+                Value::Region(inner) => region::contains(outer, inner) != negated,
+                _ => negated,
+            },
+            _ => self.walked(e, env),
+        }
     }
 
     /// `f` with `item` bound by a `where`/`has` inside `env`.
@@ -405,6 +554,54 @@ impl Evaluator<'_, '_> {
     /// instead of one per end, and [`Evaluator::truth`] stays small.
     #[inline(never)]
     pub(super) fn interval(&self, e: Id, env: Env<'_>) -> Option<(i64, i64)> {
+        self.interval_here(e, env)
+    }
+
+    /// Whether `i overlaps w` holds, without a horizon: both intervals read
+    /// in one call, each by [`Evaluator::interval_here`] inlined into it;
+    /// one of two fields of an element and a window
+    /// ([`Form::OverlapsFields`]) answered from its form, the element found
+    /// once.
+    #[inline(never)]
+    fn overlaps_test(&self, e: Id, i: Id, w: Id, env: Env<'_>) -> bool {
+        if self.horizon.is_none()
+            && let Some(Form::OverlapsFields { .. }) = self.forms.get(e.index())
+        {
+            return self.form_leaf(e, env);
+        }
+        overlapping(self.interval_here(i, env), self.interval_here(w, env))
+    }
+
+    /// [`Form::OverlapsFields`]: the element found once, its ends read as
+    /// [`Evaluator::instant`] reads them.
+    #[inline(always)]
+    fn overlaps_fields(
+        &self,
+        depth: u32,
+        (from, to, or_now): (u32, u32, bool),
+        window: Id,
+        env: Env<'_>,
+    ) -> bool {
+        let fields = match element(env, depth as usize) {
+            Some(Value::Record(fields)) => &fields[..],
+            _ => &[],
+        };
+        let from = match fields.get(from as usize) {
+            Some(Value::Time(t)) => Some(*t),
+            _ => None,
+        };
+        // `to or now`: `now` when `to` is none.
+        let to = match fields.get(to as usize) {
+            Some(Value::Time(t)) => Some(*t),
+            Some(Value::None) | None if or_now => Some(self.now),
+            _ => None,
+        };
+        overlapping(from.zip(to), self.interval_here(window, env))
+    }
+
+    /// [`Evaluator::interval`], inlined where it is called.
+    #[inline(always)]
+    fn interval_here(&self, e: Id, env: Env<'_>) -> Option<(i64, i64)> {
         match self.ops[e.index()] {
             Op::Interval(a, b) => {
                 let (from, to) = (self.instant(a, env), self.instant(b, env));
@@ -502,7 +699,7 @@ impl Evaluator<'_, '_> {
             // Its intervals read in place, as `truth` reads them.
             &Op::Overlaps(i, w) => Value::Bool(match &self.horizon {
                 Some(h) => self.overlaps_tracked(h, i, w, env),
-                None => overlapping(self.interval(i, env), self.interval(w, env)),
+                None => self.overlaps_test(e, i, w, env),
             }),
             &Op::Interval(a, b) => match (&*self.operand(a, env), &*self.operand(b, env)) {
                 (Value::Time(a), Value::Time(b)) => Value::Interval(*a, *b),
@@ -788,16 +985,25 @@ impl Evaluator<'_, '_> {
             Op::Hoisted(i) => Operand::Lent(self.facts.hoisted.get(i).unwrap_or(&NONE)),
             _ => self.operand(e, env),
         };
+        self.member_of(v, &collection, matches!(collection, Operand::Lent(_)))
+    }
+
+    /// Whether `v` is in `collection`: a binary search in a set or in the
+    /// sorted copy of a long list that exists beyond this test (`lent`), a
+    /// scan of any other list.
+    #[inline(always)]
+    fn member_of(&self, v: &Value, collection: &Value, lent: bool) -> bool {
         match collection {
-            Operand::Lent(Value::List(items)) if items.len() > index::SMALL => self
-                .indexes
-                .contains(&self.facts.indexes, items, v, &self.budget),
+            Value::List(items) if lent && items.len() > index::SMALL => {
+                self.indexes
+                    .contains(&self.facts.indexes, items, v, &self.budget)
+            }
             c => {
-                let steps = match *c {
-                    Value::List(ref items) => items.len() as u64,
+                let steps = match c {
+                    Value::List(items) => items.len() as u64,
                     _ => 1,
                 };
-                self.budget.take(steps) && member(v, &c)
+                self.budget.take(steps) && member(v, c)
             }
         }
     }
@@ -841,13 +1047,21 @@ pub(super) fn compare(op: BinaryOp, a: &Value, b: &Value) -> bool {
                 }
                 _ => a.cmp(b),
             };
-            match op {
-                BinaryOp::Lt => ord.is_lt(),
-                BinaryOp::Le => ord.is_le(),
-                BinaryOp::Gt => ord.is_gt(),
-                _ => ord.is_ge(),
-            }
+            ordered(op, ord)
         }
+    }
+}
+
+/// Whether `op` holds of two values in the order `ord`.
+#[inline(always)]
+pub(super) fn ordered(op: BinaryOp, ord: std::cmp::Ordering) -> bool {
+    match op {
+        BinaryOp::Eq => ord.is_eq(),
+        BinaryOp::Ne => ord.is_ne(),
+        BinaryOp::Lt => ord.is_lt(),
+        BinaryOp::Le => ord.is_le(),
+        BinaryOp::Gt => ord.is_gt(),
+        _ => ord.is_ge(),
     }
 }
 
@@ -991,10 +1205,123 @@ fn text_test(builtin: Builtin, a: &Value, b: &Value) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Operand, Scope, lends};
-    use crate::compile::{Id, Op};
+    use super::{Operand, Scope, lends, overlapping};
+    use crate::compile::{Form, Id, Op};
     use crate::eval::{Evaluator, Facts};
     use crate::value::Value;
+
+    /// What a decoded condition gives, by its nodes, without its form.
+    fn generic(ev: &Evaluator<'_, '_>, id: Id, env: super::Env<'_>) -> bool {
+        match *ev.plan.op(id) {
+            Op::And(a, b) => generic(ev, a, env) && generic(ev, b, env),
+            Op::Or(a, b) => generic(ev, a, env) || generic(ev, b, env),
+            Op::Not(a) => !generic(ev, a, env),
+            Op::Member {
+                negated,
+                value,
+                collection,
+            } => ev.membership(negated, value, collection, env).0,
+            Op::InRegion {
+                negated,
+                inner,
+                outer,
+            } => ev.in_region(negated, inner, outer, env).0,
+            Op::Overlaps(i, w) => overlapping(ev.interval(i, env), ev.interval(w, env)),
+            _ => unreachable!("no other node has a form"),
+        }
+    }
+
+    /// The conditions answered from their forms give what their nodes
+    /// give, for every element of the lists of generated and example
+    /// people (bound where any of the forms reads it, whatever its
+    /// fields), at instants before, at and after theirs.
+    #[test]
+    fn forms_answer_as_their_nodes() {
+        use crate::eval::population;
+        let policy =
+            crate::Policy::load(population::POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+        let facts = policy
+            .facts(population::FACTS)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let plan = policy.plan();
+        let mut decoded: Vec<Id> = Vec::new();
+        plan.walk(plan.roots().map(|(_, id)| id), |id, _, _| {
+            if plan.forms()[id.index()] != Form::Generic && !decoded.contains(&id) {
+                decoded.push(id);
+            }
+        });
+        // `phone in checked_phones.number or phone not in ...`, its `and`
+        // with `[from, to or now] overlaps 14d`, `region not in province
+        // "110000"`, `region in case_counties`, ...
+        assert!(decoded.len() >= 7, "{decoded:?}");
+        let now = population::NOW_UNIX * 1_000_000;
+        let generated = population::population(200, 7);
+        let people = generated
+            .lines()
+            .chain(include_str!("../../examples/beijing/people.jsonl").lines());
+        let odd = [
+            Value::None,
+            Value::Record(std::sync::Arc::from([])),
+            Value::Record(std::sync::Arc::from([
+                Value::None,
+                Value::None,
+                Value::None,
+                Value::None,
+            ])),
+        ];
+        let (mut answered, mut held) = (0, 0);
+        for line in people {
+            let line = serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| v.get("person").map(ToString::to_string))
+                .unwrap_or_else(|| line.to_owned());
+            let Ok(person) = policy.person(&line) else {
+                continue;
+            };
+            let Value::Record(fields) = &person.value else {
+                continue;
+            };
+            let items = (fields.iter())
+                .flat_map(|f| match f {
+                    Value::List(items) => items.to_vec(),
+                    _ => Vec::new(),
+                })
+                .chain(odd.iter().cloned());
+            let items: Vec<Value> = items.collect();
+            for days in [-20, 0, 5] {
+                let at = now + days * 86_400_000_000;
+                let ev = Evaluator::new(plan, &facts, &person.value, at);
+                for item in &items {
+                    let scope = Scope {
+                        item,
+                        depth: 0,
+                        parent: None,
+                    };
+                    let env = Some(&scope);
+                    for &id in &decoded {
+                        let generic = generic(&ev, id, env);
+                        let quick = match plan.op(id) {
+                            Op::Member { .. } | Op::Overlaps(..) => ev.quick_test(id, env),
+                            _ => Some(ev.truth(id, env)),
+                        };
+                        assert_eq!(
+                            quick,
+                            Some(generic),
+                            "node {} ({:?}) for {item:?} at {at}",
+                            id.index(),
+                            plan.op(id)
+                        );
+                        answered += 1;
+                        held += usize::from(generic);
+                    }
+                }
+            }
+        }
+        assert!(
+            answered > 10_000 && held > 1_000 && held < answered,
+            "{answered} {held}"
+        );
+    }
 
     /// Every node of every shipped policy, evaluated by `operand` with
     /// elements bound around it: lent where `lends` says so, made where it

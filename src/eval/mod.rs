@@ -37,6 +37,9 @@ pub struct Evaluator<'p, 'v> {
     plan: &'p Plan,
     /// The plan's ops, what each step reads.
     ops: &'p [Op],
+    /// The plan's forms, by node: the conditions answered without walking
+    /// their nodes when no horizon is noted.
+    forms: &'p [crate::compile::Form],
     facts: &'p Facts,
     person: &'v Value,
     now: i64,
@@ -204,6 +207,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         Evaluator {
             plan,
             ops: plan.ops(),
+            forms: plan.forms(),
             facts,
             person,
             now,
