@@ -167,12 +167,18 @@ impl Evaluator<'_, '_> {
     /// ([`Form`]) is answered from it, without the prologue of the walk.
     #[inline(always)]
     pub(super) fn truth(&self, e: Id, env: Env<'_>) -> bool {
-        if self.horizon.is_none()
-            && !matches!(self.forms.get(e.index()), Some(Form::Generic) | None)
-        {
+        if self.formed(e) && !matches!(self.forms.get(e.index()), Some(Form::Generic) | None) {
             return self.decided(e, env);
         }
         self.walked(e, env)
+    }
+
+    /// Whether `e` may be answered from its form: always without a
+    /// horizon; with one, when `now` does not reach it (its value is the
+    /// same at every instant and notes no horizon, as its form's is).
+    #[inline(always)]
+    fn formed(&self, e: Id) -> bool {
+        self.horizon.is_none() || self.plan.time_flow.timeless(e)
     }
 
     /// [`Evaluator::truth`] by the nodes. With a horizon, every node that
@@ -245,7 +251,7 @@ impl Evaluator<'_, '_> {
     /// in a collection that exists is answered from its form.
     #[inline(never)]
     fn member_test(&self, e: Id, negated: bool, value: Id, collection: Id, env: Env<'_>) -> bool {
-        if self.horizon.is_none()
+        if self.formed(e)
             && let Some(Form::MemberField { .. } | Form::MemberRegionOf { .. }) =
                 self.forms.get(e.index())
         {
@@ -564,7 +570,7 @@ impl Evaluator<'_, '_> {
     /// once.
     #[inline(never)]
     fn overlaps_test(&self, e: Id, i: Id, w: Id, env: Env<'_>) -> bool {
-        if self.horizon.is_none()
+        if self.formed(e)
             && let Some(Form::OverlapsFields { .. }) = self.forms.get(e.index())
         {
             return self.form_leaf(e, env);
