@@ -92,6 +92,18 @@ impl Strings {
         }
     }
 
+    /// The keys of these strings, if they are a dictionary's with keys of
+    /// 32 bits (as the file's strings are read).
+    pub(super) fn keys32(&self) -> Option<&[i32]> {
+        match self {
+            Strings::Dictionary {
+                keys: Keys::Int32(k),
+                ..
+            } => Some(k),
+            _ => None,
+        }
+    }
+
     /// The text of dictionary entry `key`; empty for other strings.
     pub(super) fn entry(&self, key: usize) -> &str {
         match self {

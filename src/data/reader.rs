@@ -860,7 +860,7 @@ impl Pool {
     /// An allocation of `len` values, all none: a free one if there is
     /// one, which nothing but the pool holds.
     #[inline]
-    fn take(&mut self, len: usize) -> Arc<[Value]> {
+    pub(crate) fn take(&mut self, len: usize) -> Arc<[Value]> {
         match self.free.get_mut(len).and_then(Vec::pop) {
             Some(block) => block,
             None => Pool::fresh(len),
@@ -875,7 +875,7 @@ impl Pool {
     /// Keeps track of an allocation handed out, to take it back once
     /// nothing else holds it.
     #[inline]
-    fn hold(&mut self, block: &Arc<[Value]>) {
+    pub(crate) fn hold(&mut self, block: &Arc<[Value]>) {
         if (1..=POOLED_LEN).contains(&block.len()) && self.held.len() < HELD {
             self.held.push(Arc::clone(block));
         }
