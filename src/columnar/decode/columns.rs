@@ -53,7 +53,8 @@ impl Rows<'_> {
             // records and lists serve this part.
             fill.spare.pool.recycle();
             let mut bad = fill.flags(part.len());
-            let mut people = self.root.fill(part.clone(), &mut bad, &mut fill);
+            let mut people = fill.values();
+            (self.root).fill(part.clone(), &mut bad, &mut fill, Out::Push(&mut people));
             for ((person, &bad), row) in people.iter_mut().zip(&bad).zip(part) {
                 if bad {
                     each(row, self.decode(row));
@@ -151,10 +152,10 @@ impl Fill<'_> {
 
 impl Record<'_> {
     /// The records of rows `range` of this struct column (`Value::Record`
-    /// each, its fields by slot); `bad[i]` is set for each row
+    /// each, its fields by slot) into `out`; `bad[i]` is set for each row
     /// `range.start + i` that must be decoded row by row. Each column
     /// writes its values straight into the records' allocations.
-    fn fill(&self, range: Range<usize>, bad: &mut [bool], fill: &mut Fill<'_>) -> Vec<Value> {
+    fn fill(&self, range: Range<usize>, bad: &mut [bool], fill: &mut Fill<'_>, out: Out<'_, '_>) {
         let n = range.len();
         let mut blocks = fill.spare.blocks.pop().unwrap_or_default();
         let pool = &mut fill.spare.pool;
@@ -184,15 +185,13 @@ impl Record<'_> {
                 }
             }
         }
-        let mut records = fill.values();
         let pool = &mut fill.spare.pool;
-        records.extend(blocks.drain(..).map(|block| {
+        out.put(blocks.drain(..).map(|block| {
             pool.hold(&block);
             Value::Record(block)
         }));
         blocks.shrink_to(KEPT_VALUES);
         fill.spare.blocks.push(blocks);
-        records
     }
 }
 
@@ -200,10 +199,36 @@ impl Record<'_> {
 /// or into field `slot` of each of the records `slots`, one per row.
 enum Out<'o, 'b> {
     Push(&'o mut Vec<Value>),
+    /// One after the other into the elements of the lists `slots`.
+    Flat(&'o mut [&'b mut [Value]]),
     Field {
         slots: &'o mut [&'b mut [Value]],
         slot: usize,
     },
+}
+
+impl Out<'_, '_> {
+    /// Puts `values`, one per row, where they go.
+    fn put(self, values: impl Iterator<Item = Value>) {
+        match self {
+            Out::Push(out) => out.extend(values),
+            Out::Flat(slots) => {
+                let mut values = values;
+                for list in slots.iter_mut() {
+                    for out in list.iter_mut() {
+                        let Some(value) = values.next() else { return };
+                        *out = value;
+                    }
+                }
+            }
+            Out::Field { slots, slot } => {
+                let slots = slots.iter_mut().filter_map(|s| s.get_mut(slot));
+                for (out, value) in slots.zip(values) {
+                    *out = value;
+                }
+            }
+        }
+    }
 }
 
 impl Column<'_> {
@@ -271,8 +296,48 @@ impl Column<'_> {
                     }
                 }
             }
+            // Lists, none null, each made in the allocation its elements
+            // are written into.
+            Data::List { offsets, element }
+                if self.nulls.is_none() && !matches!(self.ty.non_optional(), Type::Set(_)) =>
+            {
+                let Some(last) = range.end.checked_sub(1).filter(|_| !range.is_empty()) else {
+                    return;
+                };
+                let items = offsets.range(start).start..offsets.range(last).end;
+                let first = items.start;
+                let mut lost = fill.flags(items.len());
+                let mut blocks = fill.spare.blocks.pop().unwrap_or_default();
+                let pool = &mut fill.spare.pool;
+                let lens = range.clone().map(|i| offsets.range(i).len());
+                blocks.extend(lens.filter(|&n| n > 0).map(|n| pool.take(n)));
+                {
+                    let mut slots: Vec<&mut [Value]> =
+                        blocks.iter_mut().map(Arc::make_mut).collect();
+                    element.fill(items, &mut lost, fill, Out::Flat(&mut slots));
+                }
+                let inner = self.ty.non_optional();
+                let pool = &mut fill.spare.pool;
+                let mut lists = blocks.drain(..);
+                self.each(range, bad, out, |i| {
+                    let r = offsets.range(i);
+                    if r.is_empty() {
+                        return Some(Value::absent(inner));
+                    }
+                    let list = lists.next()?;
+                    if lost.get(r.start - first..r.end - first)?.contains(&true) {
+                        return None;
+                    }
+                    pool.hold(&list);
+                    Some(Value::List(list))
+                });
+                drop(lists);
+                blocks.shrink_to(KEPT_VALUES);
+                fill.spare.blocks.push(blocks);
+                fill.give_flags(lost);
+            }
             Data::List { offsets, element } => {
-                let Some(last) = range.end.checked_sub(1) else {
+                let Some(last) = range.end.checked_sub(1).filter(|_| !range.is_empty()) else {
                     return;
                 };
                 let items = offsets.range(start).start..offsets.range(last).end;
@@ -315,9 +380,15 @@ impl Column<'_> {
                 fill.give(set);
                 fill.give_flags(lost);
             }
+            // Without nulls each row's record is the value: a row whose
+            // record is bad is bad.
+            Data::Record(record) if self.nulls.is_none() && record.nulls.is_none() => {
+                record.fill(range, bad, fill, out);
+            }
             Data::Record(record) => {
                 let mut lost = fill.flags(range.len());
-                let mut records = record.fill(range.clone(), &mut lost, fill);
+                let mut records = fill.values();
+                record.fill(range.clone(), &mut lost, fill, Out::Push(&mut records));
                 let (mut each, mut at) = (records.drain(..), start);
                 self.each(range, bad, out, |i| {
                     let value = each.nth(i.checked_sub(at)?)?;
@@ -347,6 +418,15 @@ impl Column<'_> {
         match out {
             Out::Push(out) => {
                 out.extend(rows.map(|(i, bad)| self.one(i, bad, (plain, nullable), &mut value)))
+            }
+            Out::Flat(slots) => {
+                let mut rows = rows;
+                for list in slots.iter_mut() {
+                    for out in list.iter_mut() {
+                        let Some((i, bad)) = rows.next() else { return };
+                        *out = self.one(i, bad, (plain, nullable), &mut value);
+                    }
+                }
             }
             Out::Field { slots, slot } => {
                 for ((i, bad), record) in rows.zip(slots.iter_mut()) {
