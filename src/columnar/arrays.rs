@@ -185,6 +185,20 @@ impl Micros {
     }
 }
 
+impl Micros {
+    /// The values as they are stored, and how many microseconds one is,
+    /// for a unit of whole microseconds (not nanoseconds).
+    pub(super) fn scaled(&self) -> Option<(&[i64], i64)> {
+        let scale = match self.unit {
+            TimeUnit::Second => time::SECOND,
+            TimeUnit::Millisecond => 1000,
+            TimeUnit::Microsecond => 1,
+            TimeUnit::Nanosecond => return None,
+        };
+        Some((&self.values, scale))
+    }
+}
+
 /// A timestamp column's values in microseconds.
 pub(super) fn timestamps(array: &dyn Array, unit: TimeUnit) -> Micros {
     let values = match unit {

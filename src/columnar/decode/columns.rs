@@ -250,6 +250,18 @@ impl Column<'_> {
             Data::Time {
                 micros,
                 naive: false,
+            } if let Some((values, scale)) = micros.scaled() => {
+                self.each(range, bad, out, |i| {
+                    values
+                        .get(i)?
+                        .checked_mul(scale)
+                        .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))
+                        .map(Value::Time)
+                });
+            }
+            Data::Time {
+                micros,
+                naive: false,
             } => self.each(range, bad, out, |i| {
                 micros
                     .get(i)

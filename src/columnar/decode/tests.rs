@@ -374,3 +374,27 @@ fn a_dictionary_the_batch_before_had_keeps_the_entries_it_read() {
     assert!(!Arc::ptr_eq(&read, &fresh));
     assert_eq!(people(&third), [json("b"), json("a")]);
 }
+
+/// Timestamps in seconds, milliseconds and microseconds are the same
+/// instants, read column by column as row by row; one that is out of
+/// range in microseconds is that row's error.
+#[test]
+fn timestamps_of_every_unit_decode_as_the_same_instants() {
+    use arrow_array::{TimestampMillisecondArray, TimestampSecondArray};
+    let policy = policy();
+    let decoded = |at: ArrayRef| {
+        let batch = batch(vec![("at", at)]);
+        let rows = Rows::new(&batch, &policy).unwrap_or_else(|e| unreachable!("{e}"));
+        let together = format!("{:?}", rows.decode_range(0..2));
+        let alone: Vec<_> = (0..2).map(|row| rows.decode(row)).collect();
+        assert_eq!(together, format!("{alone:?}"));
+        assert!(alone[0].is_ok() && alone[1].is_err(), "{alone:?}");
+        together
+    };
+    let s = TimestampSecondArray::from(vec![1_635_724_800, i64::MAX / 1000]);
+    let ms = TimestampMillisecondArray::from(vec![1_635_724_800_000, i64::MAX]);
+    let us = TimestampMicrosecondArray::from(vec![1_635_724_800_000_000, i64::MAX]);
+    let s = decoded(Arc::new(s.with_timezone("+00:00")));
+    assert_eq!(decoded(Arc::new(ms.with_timezone("+00:00"))), s);
+    assert_eq!(decoded(Arc::new(us.with_timezone("+00:00"))), s);
+}
