@@ -159,7 +159,7 @@ impl Record<'_> {
         let n = range.len();
         let mut blocks = fill.spare.blocks.pop().unwrap_or_default();
         let pool = &mut fill.spare.pool;
-        blocks.extend((0..n).map(|_| pool.take(self.fields.len())));
+        pool.take_many(self.fields.len(), n, &mut blocks);
         {
             // A block just taken from the pool is held by nothing else,
             // so this never copies.
@@ -186,10 +186,11 @@ impl Record<'_> {
             }
         }
         let pool = &mut fill.spare.pool;
-        out.put(blocks.drain(..).map(|block| {
-            pool.hold(&block);
-            Value::Record(block)
-        }));
+        out.put(
+            blocks
+                .drain(..)
+                .map(|block| Value::Record(pool.keep(block))),
+        );
         blocks.shrink_to(KEPT_VALUES);
         fill.spare.blocks.push(blocks);
     }
@@ -321,8 +322,11 @@ impl Column<'_> {
                 let mut lost = fill.flags(items.len());
                 let mut blocks = fill.spare.blocks.pop().unwrap_or_default();
                 let pool = &mut fill.spare.pool;
-                let lens = range.clone().map(|i| offsets.range(i).len());
-                blocks.extend(lens.filter(|&n| n > 0).map(|n| pool.take(n)));
+                for n in range.clone().map(|i| offsets.range(i).len()) {
+                    if n > 0 {
+                        pool.take_many(n, 1, &mut blocks);
+                    }
+                }
                 {
                     let mut slots: Vec<&mut [Value]> =
                         blocks.iter_mut().map(Arc::make_mut).collect();
@@ -340,8 +344,7 @@ impl Column<'_> {
                     if lost.get(r.start - first..r.end - first)?.contains(&true) {
                         return None;
                     }
-                    pool.hold(&list);
-                    Some(Value::List(list))
+                    Some(Value::List(pool.keep(list)))
                 });
                 drop(lists);
                 blocks.shrink_to(KEPT_VALUES);
