@@ -92,6 +92,18 @@ impl Strings {
         }
     }
 
+    /// The keys of these strings, if they are a dictionary's with keys of
+    /// 32 bits (as the file's strings are read).
+    pub(super) fn keys32(&self) -> Option<&[i32]> {
+        match self {
+            Strings::Dictionary {
+                keys: Keys::Int32(k),
+                ..
+            } => Some(k),
+            _ => None,
+        }
+    }
+
     /// The text of dictionary entry `key`; empty for other strings.
     pub(super) fn entry(&self, key: usize) -> &str {
         match self {
@@ -170,6 +182,20 @@ impl Micros {
     /// no instant is.
     pub(super) fn get(&self, i: usize) -> Option<i64> {
         self.values.get(i).map(|&v| micros(v, self.unit))
+    }
+}
+
+impl Micros {
+    /// The values as they are stored, and how many microseconds one is,
+    /// for a unit of whole microseconds (not nanoseconds).
+    pub(super) fn scaled(&self) -> Option<(&[i64], i64)> {
+        let scale = match self.unit {
+            TimeUnit::Second => time::SECOND,
+            TimeUnit::Millisecond => 1000,
+            TimeUnit::Microsecond => 1,
+            TimeUnit::Nanosecond => return None,
+        };
+        Some((&self.values, scale))
     }
 }
 

@@ -867,6 +867,27 @@ impl Pool {
         }
     }
 
+    /// `n` allocations of `len` values each, all none (free ones first),
+    /// after those of `blocks`: the columnar reader's, which it writes the
+    /// values of records and lists into, then hands to [`Pool::keep`].
+    /// (Apart from [`Pool::take`], which the JSON reader inlines.)
+    pub(crate) fn take_many(&mut self, len: usize, n: usize, blocks: &mut Vec<Arc<[Value]>>) {
+        let mut free = self.free.get_mut(len);
+        blocks
+            .extend((0..n).map(|_| {
+                (free.as_mut().and_then(|f| f.pop())).unwrap_or_else(|| Pool::fresh(len))
+            }));
+    }
+
+    /// `block`, of [`Pool::take_many`], kept track of as [`Pool::hold`]
+    /// does.
+    pub(crate) fn keep(&mut self, block: Arc<[Value]>) -> Arc<[Value]> {
+        if (1..=POOLED_LEN).contains(&block.len()) && self.held.len() < HELD {
+            self.held.push(Arc::clone(&block));
+        }
+        block
+    }
+
     /// A new allocation of `len` values, all none.
     fn fresh(len: usize) -> Arc<[Value]> {
         (0..len).map(|_| Value::None).collect()

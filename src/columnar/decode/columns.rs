@@ -11,7 +11,7 @@
 
 use std::cell::Cell;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::{Column, Data, Record, Rows, quick};
 use crate::data::Reading;
@@ -53,7 +53,8 @@ impl Rows<'_> {
             // records and lists serve this part.
             fill.spare.pool.recycle();
             let mut bad = fill.flags(part.len());
-            let mut people = self.root.fill(part.clone(), &mut bad, &mut fill);
+            let mut people = fill.values();
+            (self.root).fill(part.clone(), &mut bad, &mut fill, Out::Push(&mut people));
             for ((person, &bad), row) in people.iter_mut().zip(&bad).zip(part) {
                 if bad {
                     each(row, self.decode(row));
@@ -95,6 +96,7 @@ struct Fill<'r> {
 struct Spare {
     pool: Pool,
     values: Vec<Vec<Value>>,
+    blocks: Vec<Vec<Arc<[Value]>>>,
     flags: Vec<Vec<bool>>,
 }
 
@@ -105,6 +107,7 @@ impl Default for Spare {
             // for each person of a part.
             pool: Pool::keeping(POOLED * DECODED_ROWS),
             values: Vec::new(),
+            blocks: Vec::new(),
             flags: Vec::new(),
         }
     }
@@ -149,38 +152,83 @@ impl Fill<'_> {
 
 impl Record<'_> {
     /// The records of rows `range` of this struct column (`Value::Record`
-    /// each, its fields by slot); `bad[i]` is set for each row
-    /// `range.start + i` that must be decoded row by row.
-    fn fill(&self, range: Range<usize>, bad: &mut [bool], fill: &mut Fill<'_>) -> Vec<Value> {
+    /// each, its fields by slot) into `out`; `bad[i]` is set for each row
+    /// `range.start + i` that must be decoded row by row. Each column
+    /// writes its values straight into the records' allocations.
+    fn fill(&self, range: Range<usize>, bad: &mut [bool], fill: &mut Fill<'_>, out: Out<'_, '_>) {
         let n = range.len();
-        let mut columns: Vec<Vec<Value>> = Vec::with_capacity(self.fields.len());
-        let fields = self.schema.fields.iter().zip(&self.fields);
-        for (slot, ((_, ty), column)) in fields.enumerate() {
-            columns.push(match column {
-                Some(column) => column.fill(range.clone(), bad, fill),
-                None => {
-                    let mut values = fill.values();
-                    if self.schema.is_required(slot) {
-                        bad.fill(true);
-                    }
-                    values.resize(n, Value::absent(ty));
-                    values
-                }
-            });
-        }
-        let mut records = fill.values();
-        // Each column's values are moved out in order, so that none is
-        // left behind to drop.
-        let mut fields: Vec<_> = columns.iter_mut().map(|c| c.drain(..)).collect();
+        let mut blocks = fill.spare.blocks.pop().unwrap_or_default();
         let pool = &mut fill.spare.pool;
-        records.extend((0..n).map(|_| {
-            Value::Record(pool.block(fields.iter_mut().map(|f| f.next().unwrap_or_default())))
-        }));
-        drop(fields);
-        for column in columns {
-            fill.give(column);
+        pool.take_many(self.fields.len(), n, &mut blocks);
+        {
+            // A block just taken from the pool is held by nothing else,
+            // so this never copies.
+            let mut slots: Vec<&mut [Value]> = blocks.iter_mut().map(Arc::make_mut).collect();
+            let fields = self.schema.fields.iter().zip(&self.fields);
+            for (slot, ((_, ty), column)) in fields.enumerate() {
+                match column {
+                    Some(column) => {
+                        let out = Out::Field {
+                            slots: &mut slots,
+                            slot,
+                        };
+                        column.fill(range.clone(), bad, fill, out);
+                    }
+                    None => {
+                        if self.schema.is_required(slot) {
+                            bad.fill(true);
+                        }
+                        for value in slots.iter_mut().filter_map(|s| s.get_mut(slot)) {
+                            *value = Value::absent(ty);
+                        }
+                    }
+                }
+            }
         }
-        records
+        let pool = &mut fill.spare.pool;
+        out.put(
+            blocks
+                .drain(..)
+                .map(|block| Value::Record(pool.keep(block))),
+        );
+        blocks.shrink_to(KEPT_VALUES);
+        fill.spare.blocks.push(blocks);
+    }
+}
+
+/// Where a column's values go: pushed onto a buffer (a list's elements),
+/// or into field `slot` of each of the records `slots`, one per row.
+enum Out<'o, 'b> {
+    Push(&'o mut Vec<Value>),
+    /// One after the other into the elements of the lists `slots`.
+    Flat(&'o mut [&'b mut [Value]]),
+    Field {
+        slots: &'o mut [&'b mut [Value]],
+        slot: usize,
+    },
+}
+
+impl Out<'_, '_> {
+    /// Puts `values`, one per row, where they go.
+    fn put(self, values: impl Iterator<Item = Value>) {
+        match self {
+            Out::Push(out) => out.extend(values),
+            Out::Flat(slots) => {
+                let mut values = values;
+                for list in slots.iter_mut() {
+                    for out in list.iter_mut() {
+                        let Some(value) = values.next() else { return };
+                        *out = value;
+                    }
+                }
+            }
+            Out::Field { slots, slot } => {
+                let slots = slots.iter_mut().filter_map(|s| s.get_mut(slot));
+                for (out, value) in slots.zip(values) {
+                    *out = value;
+                }
+            }
+        }
     }
 }
 
@@ -189,9 +237,8 @@ impl Column<'_> {
     /// list's elements: a null is none, or an empty list or set, where the
     /// type allows it); `bad[i]` is set for each row `range.start + i`
     /// that must be decoded row by row.
-    fn fill(&self, range: Range<usize>, bad: &mut [bool], fill: &mut Fill<'_>) -> Vec<Value> {
+    fn fill(&self, range: Range<usize>, bad: &mut [bool], fill: &mut Fill<'_>, out: Out<'_, '_>) {
         let start = range.start;
-        let out = fill.values();
         let reading = fill.reading;
         match &self.data {
             Data::Null | Data::Skip => self.each(range, bad, out, |_| Some(Value::None)),
@@ -201,6 +248,18 @@ impl Column<'_> {
                     .filter(|n| n.is_finite())
                     .map(|&n| Value::Number(n))
             }),
+            Data::Time {
+                micros,
+                naive: false,
+            } if let Some((values, scale)) = micros.scaled() => {
+                self.each(range, bad, out, |i| {
+                    values
+                        .get(i)?
+                        .checked_mul(scale)
+                        .filter(|t| (time::MIN_INSTANT..=time::MAX_INSTANT).contains(t))
+                        .map(Value::Time)
+                });
+            }
             Data::Time {
                 micros,
                 naive: false,
@@ -223,7 +282,17 @@ impl Column<'_> {
             Data::Strings(s) => {
                 let ty = self.ty.non_optional();
                 match &self.entries {
-                    // A dictionary's entries are each read once.
+                    // A dictionary's entries are each read once; there
+                    // are as many as the dictionary has texts.
+                    Some(entries) if let Some(keys) = s.keys32() => {
+                        self.each(range, bad, out, |i| {
+                            let key = usize::try_from(*keys.get(i)?).ok()?;
+                            let entry = entries.get(key)?;
+                            entry
+                                .get_or_init(|| clean(s.entry(key), ty, reading))
+                                .clone()
+                        });
+                    }
                     Some(entries) => self.each(range, bad, out, |i| {
                         let key = s.key(i)?;
                         let entry = entries.get(key)?;
@@ -240,21 +309,64 @@ impl Column<'_> {
                     }
                 }
             }
-            Data::List { offsets, element } => {
-                let Some(last) = range.end.checked_sub(1) else {
-                    return out;
+            // Lists, none null, each made in the allocation its elements
+            // are written into.
+            Data::List { offsets, element }
+                if self.nulls.is_none() && !matches!(self.ty.non_optional(), Type::Set(_)) =>
+            {
+                let Some(last) = range.end.checked_sub(1).filter(|_| !range.is_empty()) else {
+                    return;
                 };
                 let items = offsets.range(start).start..offsets.range(last).end;
                 let first = items.start;
                 let mut lost = fill.flags(items.len());
-                let mut values = element.fill(items, &mut lost, fill);
+                let mut blocks = fill.spare.blocks.pop().unwrap_or_default();
+                let pool = &mut fill.spare.pool;
+                for n in range.clone().map(|i| offsets.range(i).len()) {
+                    if n > 0 {
+                        pool.take_many(n, 1, &mut blocks);
+                    }
+                }
+                {
+                    let mut slots: Vec<&mut [Value]> =
+                        blocks.iter_mut().map(Arc::make_mut).collect();
+                    element.fill(items, &mut lost, fill, Out::Flat(&mut slots));
+                }
+                let inner = self.ty.non_optional();
+                let pool = &mut fill.spare.pool;
+                let mut lists = blocks.drain(..);
+                self.each(range, bad, out, |i| {
+                    let r = offsets.range(i);
+                    if r.is_empty() {
+                        return Some(Value::absent(inner));
+                    }
+                    let list = lists.next()?;
+                    if lost.get(r.start - first..r.end - first)?.contains(&true) {
+                        return None;
+                    }
+                    Some(Value::List(pool.keep(list)))
+                });
+                drop(lists);
+                blocks.shrink_to(KEPT_VALUES);
+                fill.spare.blocks.push(blocks);
+                fill.give_flags(lost);
+            }
+            Data::List { offsets, element } => {
+                let Some(last) = range.end.checked_sub(1).filter(|_| !range.is_empty()) else {
+                    return;
+                };
+                let items = offsets.range(start).start..offsets.range(last).end;
+                let first = items.start;
+                let mut lost = fill.flags(items.len());
+                let mut values = fill.values();
+                element.fill(items, &mut lost, fill, Out::Push(&mut values));
                 let inner = self.ty.non_optional();
                 let mut set = fill.values();
                 let pool = &mut fill.spare.pool;
                 // The elements are moved out in order: those of a null
                 // list (there are seldom any) are skipped.
                 let (mut elements, mut at) = (values.drain(..), first);
-                let out = self.each(range, bad, out, |i| {
+                self.each(range, bad, out, |i| {
                     let r = offsets.range(i);
                     if let Some(skip) = r.start.checked_sub(at)?.checked_sub(1) {
                         elements.nth(skip);
@@ -282,13 +394,18 @@ impl Column<'_> {
                 fill.give(values);
                 fill.give(set);
                 fill.give_flags(lost);
-                out
+            }
+            // Without nulls each row's record is the value: a row whose
+            // record is bad is bad.
+            Data::Record(record) if self.nulls.is_none() && record.nulls.is_none() => {
+                record.fill(range, bad, fill, out);
             }
             Data::Record(record) => {
                 let mut lost = fill.flags(range.len());
-                let mut records = record.fill(range.clone(), &mut lost, fill);
+                let mut records = fill.values();
+                record.fill(range.clone(), &mut lost, fill, Out::Push(&mut records));
                 let (mut each, mut at) = (records.drain(..), start);
-                let out = self.each(range, bad, out, |i| {
+                self.each(range, bad, out, |i| {
                     let value = each.nth(i.checked_sub(at)?)?;
                     at = i + 1;
                     (!record.is_null(i) && !*lost.get(i - start)?).then_some(value)
@@ -296,43 +413,66 @@ impl Column<'_> {
                 drop(each);
                 fill.give(records);
                 fill.give_flags(lost);
-                out
             }
         }
     }
 
     /// The value of each row of `range` by `value` (`None`: that row is
-    /// bad), a null as the type allows.
+    /// bad), a null as the type allows, into `out`.
     fn each(
         &self,
         range: Range<usize>,
         bad: &mut [bool],
-        mut out: Vec<Value>,
+        out: Out<'_, '_>,
         mut value: impl FnMut(usize) -> Option<Value>,
-    ) -> Vec<Value> {
+    ) {
         let nullable = matches!(self.ty, Type::Optional(_) | Type::List(_) | Type::Set(_));
-        if self.nulls.is_none() && !matches!(self.data, Data::Null) {
-            // No null to look for.
-            out.extend((range.zip(bad.iter_mut())).map(|(i, bad)| {
-                value(i).unwrap_or_else(|| {
-                    *bad = true;
-                    Value::None
-                })
-            }));
-            return out;
+        // Without nulls there is none to look for.
+        let plain = self.nulls.is_none() && !matches!(self.data, Data::Null);
+        let rows = range.zip(bad.iter_mut());
+        match out {
+            Out::Push(out) => {
+                out.extend(rows.map(|(i, bad)| self.one(i, bad, (plain, nullable), &mut value)))
+            }
+            Out::Flat(slots) => {
+                let mut rows = rows;
+                for list in slots.iter_mut() {
+                    for out in list.iter_mut() {
+                        let Some((i, bad)) = rows.next() else { return };
+                        *out = self.one(i, bad, (plain, nullable), &mut value);
+                    }
+                }
+            }
+            Out::Field { slots, slot } => {
+                for ((i, bad), record) in rows.zip(slots.iter_mut()) {
+                    if let Some(out) = record.get_mut(slot) {
+                        *out = self.one(i, bad, (plain, nullable), &mut value);
+                    }
+                }
+            }
         }
-        out.extend((range.zip(bad.iter_mut())).map(|(i, bad)| {
-            let got = if self.is_null(i) {
-                nullable.then(|| Value::absent(self.ty))
-            } else {
-                value(i)
-            };
-            got.unwrap_or_else(|| {
-                *bad = true;
-                Value::None
-            })
-        }));
-        out
+    }
+
+    /// The value of row `i` by `value`, a null as the type allows (where
+    /// the column is not `plain`, without nulls): none, with `bad` set,
+    /// if it is bad.
+    #[inline(always)]
+    fn one(
+        &self,
+        i: usize,
+        bad: &mut bool,
+        (plain, nullable): (bool, bool),
+        value: &mut impl FnMut(usize) -> Option<Value>,
+    ) -> Value {
+        let got = if !plain && self.is_null(i) {
+            nullable.then(|| Value::absent(self.ty))
+        } else {
+            value(i)
+        };
+        got.unwrap_or_else(|| {
+            *bad = true;
+            Value::None
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{ListBuilder, StringBuilder, StringDictionaryBuilder, StructBuilder};
+use arrow_array::cast::AsArray as _;
 use arrow_array::types::Int32Type;
 use arrow_array::{
     Array as _, ArrayRef, BooleanArray, NullArray, RecordBatch, StringArray,
@@ -186,13 +187,8 @@ fn from_json(schema: arrow_schema::Schema, lines: &[&str]) -> RecordBatch {
         .unwrap_or_else(|| unreachable!("one batch"))
 }
 
-/// Decoding many rows at once, column by column, gives every row as
-/// decoding it alone does: the same person, or the same error, with the
-/// same warnings; plain strings, and the dictionaries strings are read
-/// as from Parquet, alike.
-#[test]
-fn rows_decoded_column_by_column_are_the_rows_decoded_one_by_one() {
-    let policy = policy();
+/// The schema of the people of [`decoded_alike`].
+fn people_schema() -> arrow_schema::Schema {
     let list = |ty| DataType::List(Arc::new(Field::new("item", ty, true)));
     let stay = Fields::from(vec![
         Field::new("region", DataType::Utf8, true),
@@ -203,27 +199,25 @@ fn rows_decoded_column_by_column_are_the_rows_decoded_one_by_one() {
             true,
         ),
     ]);
-    let schema = arrow_schema::Schema::new(vec![
+    arrow_schema::Schema::new(vec![
         Field::new("id", DataType::Utf8, true),
         Field::new("at", DataType::Utf8, true),
         Field::new("tags", list(DataType::Utf8), true),
         Field::new("stays", list(DataType::Struct(stay)), true),
-    ]);
-    let good = r#"{"id": "a", "at": "2021-11-01T08:00:00+08:00", "tags": ["b", "a", "b"], "stays": [{"region": "110105", "from": "2021-10-24T08:00:00+08:00", "to": "2021-10-25T08:00:00+08:00"}, {"region": "152923", "from": "2021-10-25T08:00:00+08:00"}]}"#;
-    let lines = [
-        good,
-        r#"{"at": "2021-11-01T08:00:00+08:00", "tags": ["c"]}"#,
-        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "11010x", "from": "2021-10-24T08:00:00+08:00"}]}"#,
-        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "999999", "from": "2021-10-24T08:00:00+08:00"}]}"#,
-        r#"{"id": "no time", "stays": []}"#,
-        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [null, {"region": "110105", "from": "2021-10-24T08:00:00+08:00"}]}"#,
-        r#"{"at": "2021-11-01", "tags": null, "stays": null}"#,
-        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "110105", "from": "yesterday"}]}"#,
-        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "110105"}]}"#,
-        good,
-    ];
-    let plain = from_json(schema, &lines);
-    let path = std::env::temp_dir().join(format!("policyc-columns-{}.parquet", std::process::id()));
+    ])
+}
+
+/// `lines` read into Arrow, as they are and through Parquet, decoded row
+/// by row: each range of rows decoded column by column must give them
+/// alike. `nulls`: whether the column of stays has nulls (of the lists or
+/// of the stays in them).
+fn decoded_alike(lines: &[&str], nulls: bool) -> Vec<String> {
+    let policy = policy();
+    let plain = from_json(people_schema(), lines);
+    let path = std::env::temp_dir().join(format!(
+        "policyc-columns-{}-{nulls}.parquet",
+        std::process::id()
+    ));
     let file = std::fs::File::create(&path).unwrap_or_else(|e| unreachable!("{e}"));
     let mut writer = parquet::arrow::ArrowWriter::try_new(file, plain.schema(), None)
         .unwrap_or_else(|e| unreachable!("{e}"));
@@ -235,6 +229,14 @@ fn rows_decoded_column_by_column_are_the_rows_decoded_one_by_one() {
     let _ = std::fs::remove_file(&path);
     assert!(
         matches!(read.column(2).data_type(), DataType::List(e) if matches!(e.data_type(), DataType::Dictionary(..)))
+    );
+    let stays = read.column(3);
+    let stay = stays
+        .as_list_opt::<i32>()
+        .map(|l| l.values().logical_nulls());
+    assert_eq!(
+        stays.logical_nulls().is_some() || stay.is_some_and(|n| n.is_some()),
+        nulls
     );
     let mut one_by_one = Vec::new();
     for batch in [plain, read] {
@@ -251,8 +253,55 @@ fn rows_decoded_column_by_column_are_the_rows_decoded_one_by_one() {
             }
         }
     }
-    let (good, bad) = (one_by_one.iter()).partition::<Vec<_>, _>(|d| d.starts_with("Ok"));
-    assert_eq!((good.len(), bad.len()), (4, 6), "{one_by_one:#?}");
+    one_by_one
+}
+
+const GOOD: &str = r#"{"id": "a", "at": "2021-11-01T08:00:00+08:00", "tags": ["b", "a", "b"], "stays": [{"region": "110105", "from": "2021-10-24T08:00:00+08:00", "to": "2021-10-25T08:00:00+08:00"}, {"region": "152923", "from": "2021-10-25T08:00:00+08:00"}]}"#;
+
+/// Decoding many rows at once, column by column, gives every row as
+/// decoding it alone does: the same person, or the same error, with the
+/// same warnings; plain strings, and the dictionaries strings are read
+/// as from Parquet, alike.
+#[test]
+fn rows_decoded_column_by_column_are_the_rows_decoded_one_by_one() {
+    let lines = [
+        GOOD,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "tags": ["c"]}"#,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "11010x", "from": "2021-10-24T08:00:00+08:00"}]}"#,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "999999", "from": "2021-10-24T08:00:00+08:00"}]}"#,
+        r#"{"id": "no time", "stays": []}"#,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [null, {"region": "110105", "from": "2021-10-24T08:00:00+08:00"}]}"#,
+        r#"{"at": "2021-11-01", "tags": null, "stays": null}"#,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "110105", "from": "yesterday"}]}"#,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "110105"}]}"#,
+        GOOD,
+    ];
+    let decoded = decoded_alike(&lines, true);
+    let (good, bad) = (decoded.iter()).partition::<Vec<_>, _>(|d| d.starts_with("Ok"));
+    assert_eq!((good.len(), bad.len()), (4, 6), "{decoded:#?}");
+}
+
+/// Lists none of which is null, of records none of which is null, are
+/// made in the allocations their values are written into: a bad stay
+/// makes its person bad, and only that person, wherever it is.
+#[test]
+fn lists_without_nulls_decode_as_rows_decoded_one_by_one() {
+    let lines = [
+        GOOD,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "110105", "from": "2021-10-24T08:00:00+08:00"}, {"region": "11010x", "from": "2021-10-24T08:00:00+08:00"}]}"#,
+        r#"{"id": "empty", "at": "2021-11-01T08:00:00+08:00", "stays": []}"#,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "110105", "from": "yesterday"}]}"#,
+        GOOD,
+        r#"{"at": "2021-11-01T08:00:00+08:00", "stays": [{"region": "110105"}, {"region": "110105", "from": "2021-10-24T08:00:00+08:00"}]}"#,
+        GOOD,
+    ];
+    let decoded = decoded_alike(&lines, false);
+    let good: Vec<_> = (decoded.iter()).map(|d| d.starts_with("Ok")).collect();
+    assert_eq!(
+        good,
+        [true, false, true, false, true, false, true],
+        "{decoded:#?}"
+    );
 }
 
 /// The rows of `tags` given, as a dictionary of the choices `values`.
@@ -324,4 +373,28 @@ fn a_dictionary_the_batch_before_had_keeps_the_entries_it_read() {
     let fresh = entries(&third).unwrap_or_else(|| unreachable!("a dictionary"));
     assert!(!Arc::ptr_eq(&read, &fresh));
     assert_eq!(people(&third), [json("b"), json("a")]);
+}
+
+/// Timestamps in seconds, milliseconds and microseconds are the same
+/// instants, read column by column as row by row; one that is out of
+/// range in microseconds is that row's error.
+#[test]
+fn timestamps_of_every_unit_decode_as_the_same_instants() {
+    use arrow_array::{TimestampMillisecondArray, TimestampSecondArray};
+    let policy = policy();
+    let decoded = |at: ArrayRef| {
+        let batch = batch(vec![("at", at)]);
+        let rows = Rows::new(&batch, &policy).unwrap_or_else(|e| unreachable!("{e}"));
+        let together = format!("{:?}", rows.decode_range(0..2));
+        let alone: Vec<_> = (0..2).map(|row| rows.decode(row)).collect();
+        assert_eq!(together, format!("{alone:?}"));
+        assert!(alone[0].is_ok() && alone[1].is_err(), "{alone:?}");
+        together
+    };
+    let s = TimestampSecondArray::from(vec![1_635_724_800, i64::MAX / 1000]);
+    let ms = TimestampMillisecondArray::from(vec![1_635_724_800_000, i64::MAX]);
+    let us = TimestampMicrosecondArray::from(vec![1_635_724_800_000_000, i64::MAX]);
+    let s = decoded(Arc::new(s.with_timezone("+00:00")));
+    assert_eq!(decoded(Arc::new(ms.with_timezone("+00:00"))), s);
+    assert_eq!(decoded(Arc::new(us.with_timezone("+00:00"))), s);
 }
