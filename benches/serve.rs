@@ -200,25 +200,22 @@ fn requests(
 /// `eval` of `file` with `flags` on `jobs` threads: its CPU seconds,
 /// throughput and decisions.
 fn eval(file: &str, flags: &[&str], jobs: &str) -> (f64, f64, usize) {
-    let mut args = vec![
-        "eval",
-        POLICY,
-        "--facts",
-        FACTS,
-        "--now",
-        "2021-11-01T10:00:00+08:00",
-        "--input",
-        file,
-        "--jobs",
-        jobs,
-    ];
-    args.extend(flags);
+    let args = eval_args(file, flags, jobs);
     let (started, cpu_before) = (Instant::now(), children_cpu());
     let child = binary::spawn(&args);
     let output = binary::finish(child, Vec::new());
     let took = started.elapsed().as_secs_f64();
     let n = output.stdout.iter().filter(|b| **b == b'\n').count();
     (children_cpu() - cpu_before, n as f64 / took, n)
+}
+
+/// The arguments of `policyc eval` of `file` with `flags` on `jobs`
+/// threads.
+fn eval_args<'a>(file: &'a str, flags: &[&'a str], jobs: &'a str) -> Vec<&'a str> {
+    let mut args = vec!["eval", POLICY, "--facts", FACTS, "--now"];
+    args.extend(["2021-11-01T10:00:00+08:00", "--input", file, "--jobs", jobs]);
+    args.extend(flags);
+    args
 }
 
 /// The servers measured, each with the label its lines start with: the
@@ -843,9 +840,7 @@ fn instructions(quick: bool) {
             std::fs::write(&file, lines).unwrap();
             let (under, out) = callgrind(&format!("eval-{n}"));
             let file = file.display().to_string();
-            let mut args = vec!["eval", POLICY, "--facts", FACTS, "--now"];
-            args.extend(["2021-11-01T10:00:00+08:00", "--input", &file, "--jobs", "1"]);
-            args.extend(flags);
+            let args = eval_args(&file, flags, "1");
             let status = std::process::Command::new(&under[0])
                 .args(&under[1..])
                 .arg(&program)

@@ -163,8 +163,9 @@ impl Evaluator<'_, '_> {
 
     /// Whether `e` holds: `self.operand(e, env).truthy()`, with the
     /// conditions a filter or a quantifier tests answered in one dispatch,
-    /// without making a value. Without a horizon, one that has a form
-    /// ([`Form`]) is answered from it, without the prologue of the walk.
+    /// without making a value. One that has a form ([`Form`]) and may be
+    /// answered from it ([`Evaluator::formed`]) is, without the prologue
+    /// of the walk.
     #[inline(always)]
     pub(super) fn truth(&self, e: Id, env: Env<'_>) -> bool {
         if self.formed(e) && !matches!(self.forms.get(e.index()), Some(Form::Generic) | None) {
@@ -247,8 +248,8 @@ impl Evaluator<'_, '_> {
 
     /// Whether `value in collection` holds (`not in` when `negated`): out
     /// of line, so that `truth` and the sides of `and`/`or` share one copy.
-    /// Without a horizon, one of a field of the element (or of its region)
-    /// in a collection that exists is answered from its form.
+    /// One of a field of the element (or of its region) in a collection
+    /// that exists is answered from its form where it may be.
     #[inline(never)]
     fn member_test(&self, e: Id, negated: bool, value: Id, collection: Id, env: Env<'_>) -> bool {
         if self.formed(e)
@@ -260,8 +261,9 @@ impl Evaluator<'_, '_> {
         self.membership(negated, value, collection, env).0
     }
 
-    /// [`Form::MemberField`]: what [`Evaluator::membership`] gives without
-    /// a horizon (reading a `let` then notes nothing).
+    /// [`Form::MemberField`]: what [`Evaluator::membership`] gives where
+    /// reading a `let` notes nothing (no horizon, or one `now` does not
+    /// reach).
     #[inline(always)]
     fn member_field(
         &self,
@@ -277,8 +279,8 @@ impl Evaluator<'_, '_> {
         self.member_of(v, self.collection(collection), true) != negated
     }
 
-    /// A collection that exists, read as `member` reads it: without a
-    /// horizon, reading a `let` notes nothing.
+    /// A collection that exists, read as `member` reads it where reading
+    /// a `let` notes nothing.
     #[inline(always)]
     fn collection(&self, collection: Collection) -> &Value {
         let c = match collection {
@@ -317,8 +319,8 @@ impl Evaluator<'_, '_> {
         }
     }
 
-    /// Whether `e`, which has a form other than [`Form::Generic`], holds:
-    /// without a horizon, answered from its form, the sides of its `and`,
+    /// Whether `e`, which has a form other than [`Form::Generic`] and may
+    /// be answered from it, holds: answered from its form, the sides of its `and`,
     /// `or` and `not` without a call when they are tests of a field.
     #[inline(never)]
     fn decided(&self, e: Id, env: Env<'_>) -> bool {
@@ -563,7 +565,7 @@ impl Evaluator<'_, '_> {
         self.interval_here(e, env)
     }
 
-    /// Whether `i overlaps w` holds, without a horizon: both intervals read
+    /// Whether `i overlaps w` holds where it notes no horizon: both intervals read
     /// in one call, each by [`Evaluator::interval_here`] inlined into it;
     /// one of two fields of an element and a window
     /// ([`Form::OverlapsFields`]) answered from its form, the element found
