@@ -3,6 +3,9 @@
 //! request head and stops, or leaves a keep-alive connection unused, then
 //! frees its connection; a watch stream is never silent that long, as it
 //! sends a keep-alive comment every 15 s.
+//!
+//! One task accepts the connections and hands each to one of the
+//! service's threads, which serves it alone ([`accept_all`]).
 
 use std::io;
 use std::net::SocketAddr;
@@ -19,26 +22,55 @@ use tokio::time::{Instant, Sleep};
 use super::State;
 use super::direct::{self, Handoff};
 
-/// A listener whose connections close when idle. Each new connection is
-/// read first by [`direct::sniff`], which serves a watch itself and hands
-/// everything else back here, for hyper.
+/// A listener whose connections close when idle: one of the service's
+/// threads, taking the connections [`accept_all`] hands it. Each new
+/// connection is read first by [`direct::sniff`], which serves a watch
+/// itself and hands everything else back here, for hyper.
 pub struct IdleListener {
-    inner: TcpListener,
+    /// The connections accepted for this thread, not yet taken.
+    source: Option<mpsc::Receiver<std::net::TcpStream>>,
+    /// Where the service listens.
+    addr: SocketAddr,
     state: Arc<State>,
     handed: mpsc::Receiver<(Idle, SocketAddr)>,
     hand: Handoff,
 }
 
 impl IdleListener {
-    /// Listens on `inner` for `state`'s service.
-    pub fn new(inner: TcpListener, state: Arc<State>) -> IdleListener {
+    /// Takes the connections of `source`, accepted on `addr`, for
+    /// `state`'s service.
+    pub fn new(
+        source: mpsc::Receiver<std::net::TcpStream>,
+        addr: SocketAddr,
+        state: Arc<State>,
+    ) -> IdleListener {
         let (hand, handed) = mpsc::channel(256);
         IdleListener {
-            inner,
+            source: Some(source),
+            addr,
             state,
             handed,
             hand,
         }
+    }
+
+    /// Starts serving a connection accepted for this thread: registered
+    /// with this thread's runtime, then sniffed. `false` if it could not
+    /// be (it is closed).
+    fn start(&self, stream: std::net::TcpStream) -> bool {
+        let Ok(stream) = stream
+            .set_nonblocking(true)
+            .and_then(|()| TcpStream::from_std(stream))
+        else {
+            return false;
+        };
+        let Ok(addr) = stream.peer_addr() else {
+            return false;
+        };
+        let io = Idle::new(stream, self.state.config.idle_timeout);
+        let (state, hand) = (Arc::clone(&self.state), self.hand.clone());
+        tokio::spawn(direct::sniff(state, io, addr, hand));
+        true
     }
 }
 
@@ -48,25 +80,87 @@ impl axum::serve::Listener for IdleListener {
 
     async fn accept(&mut self) -> (Idle, SocketAddr) {
         loop {
+            let accepted = async {
+                match &mut self.source {
+                    Some(source) => source.recv().await,
+                    // No more connections come: only those handed back.
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 Some(handed) = self.handed.recv() => return handed,
-                accepted = self.inner.accept() => match accepted {
-                    Ok((stream, addr)) => {
-                        let _ = stream.set_nodelay(true);
-                        let io = Idle::new(stream, self.state.config.idle_timeout);
-                        let (state, hand) = (Arc::clone(&self.state), self.hand.clone());
-                        tokio::spawn(direct::sniff(state, io, addr, hand));
+                accepted = accepted => match accepted {
+                    Some(stream) => {
+                        self.start(stream);
                     }
-                    // Out of file descriptors, or a connection reset before
-                    // it was taken: wait a little and take the next.
-                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    None => self.source = None,
                 },
             }
         }
     }
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
+        Ok(self.addr)
+    }
+}
+
+/// Accepts every connection of `listener` until the service stops, and
+/// hands each to one of the service's threads (`threads`, each taking
+/// them in its [`IdleListener`]) in turn, so that a connection is served
+/// on one thread from its first byte to its last: nothing is handed from
+/// thread to thread as a request is read, decided and answered. A thread
+/// whose queue is full is passed over for the next.
+pub async fn accept_all(
+    listener: TcpListener,
+    threads: Vec<mpsc::Sender<std::net::TcpStream>>,
+    state: Arc<State>,
+) {
+    let mut stopping = state.stopping();
+    let mut next = 0;
+    if threads.is_empty() {
+        return;
+    }
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stopping.wait_for(|s| *s) => return,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors, or a connection reset before
+            // it was taken: wait a little and take the next.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let Ok(stream) = stream.into_std() else {
+            continue;
+        };
+        // The next thread whose queue has room; if none has, the next
+        // one in turn, once it has.
+        let n = threads.len();
+        let mut left = Some(stream);
+        for i in 0..n {
+            let (Some(to), Some(stream)) = (threads.get((next + i) % n), left.take()) else {
+                break;
+            };
+            match to.try_send(stream) {
+                Ok(()) => {
+                    next = (next + i + 1) % n;
+                    break;
+                }
+                Err(
+                    mpsc::error::TrySendError::Full(back) | mpsc::error::TrySendError::Closed(back),
+                ) => left = Some(back),
+            }
+        }
+        if let (Some(stream), Some(to)) = (left, threads.get(next)) {
+            next = (next + 1) % n;
+            // A thread that has stopped: the connection is closed.
+            let _ = to.send(stream).await;
+        }
     }
 }
 

@@ -216,13 +216,48 @@ impl State {
 
 /// Runs the service until SIGTERM (or Ctrl-C), telling `listening` where
 /// it listens once it does.
+///
+/// Each of `--threads` threads runs a runtime of its own, and serves the
+/// connections handed to it from their first byte to their last
+/// ([`idle::accept_all`]): a request is read, decided and answered on one
+/// thread, without the wakeups of threads that steal work from each
+/// other. The calling thread is the first of them; it also accepts the
+/// connections, watches the files and reloads.
 pub fn run(config: Config, listening: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(config.threads.max(1))
+    one_thread()
+        .map_err(|e| ServeError::Start(e.to_string()))?
+        .block_on(serve(config, listening))
+}
+
+/// A runtime that runs its tasks on the thread that drives it.
+fn one_thread() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| ServeError::Start(e.to_string()))?;
-    runtime.block_on(serve(config, listening))
+}
+
+/// The most threads that serve: more would only cost memory.
+const MAX_THREADS: usize = 256;
+
+/// How many accepted connections may wait for a thread to take them.
+const QUEUED: usize = 1024;
+
+/// Serves the connections `source` gives on this thread, until the
+/// service stops.
+async fn serve_thread(
+    state: Arc<State>,
+    app: axum::Router,
+    source: tokio::sync::mpsc::Receiver<std::net::TcpStream>,
+    addr: SocketAddr,
+) -> std::io::Result<()> {
+    let listener = idle::IdleListener::new(source, addr, Arc::clone(&state));
+    let mut stopping = state.stopping();
+    let stop = async move {
+        let _ = stopping.wait_for(|s| *s).await;
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await
 }
 
 async fn serve(config: Config, listening: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
@@ -252,17 +287,41 @@ async fn serve(config: Config, listening: impl FnOnce(SocketAddr)) -> Result<(),
     tokio::spawn(on_hangup(Arc::clone(&state)));
     listening(bound);
     let app = http::router(Arc::clone(&state));
-    let stop = {
+    tokio::spawn({
         let state = Arc::clone(&state);
         async move {
             terminated().await;
             state.stopping.send_replace(true);
         }
-    };
-    let listener = idle::IdleListener::new(listener, Arc::clone(&state));
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(stop)
-        .await;
+    });
+    // The other threads, each serving the connections handed to it; a
+    // thread that cannot start leaves the others to serve.
+    let (mine, source) = tokio::sync::mpsc::channel(QUEUED);
+    let mut threads = vec![mine];
+    let mut others = Vec::new();
+    for n in 1..state.config.threads.clamp(1, MAX_THREADS) {
+        let (to, source) = tokio::sync::mpsc::channel(QUEUED);
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let (state, app) = (Arc::clone(&state), app.clone());
+        let started = std::thread::Builder::new()
+            .name(format!("policyc-serve-{n}"))
+            .spawn(move || {
+                let served = one_thread()
+                    .and_then(|rt| rt.block_on(serve_thread(state, app, source, bound)));
+                let _ = done.send(served);
+            });
+        if started.is_err() {
+            break;
+        }
+        threads.push(to);
+        others.push(finished);
+    }
+    tokio::spawn(idle::accept_all(listener, threads, Arc::clone(&state)));
+    let mut served = serve_thread(Arc::clone(&state), app, source, bound).await;
+    for finished in others {
+        let other = finished.await.unwrap_or(Ok(()));
+        served = served.and(other);
+    }
     // The watch streams served without hyper send their last event too.
     let _ = tokio::time::timeout(Duration::from_secs(5), direct::all_closed(&state)).await;
     if let Some(log) = &state.log {
