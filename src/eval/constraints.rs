@@ -67,6 +67,17 @@ enum Test {
     },
     /// `a < b`, `a = "x"`, ...
     Compare(BinaryOp, Leaf, Leaf),
+    /// `f is none or a < b` (`to is none or to >= from`): the commonest
+    /// constraint of an interval's records, answered without the two
+    /// boxed sides of an `or`.
+    NoneOrCompare {
+        /// The slot of `f`.
+        slot: usize,
+        /// The comparison.
+        op: BinaryOp,
+        /// Its operands.
+        sides: Box<(Leaf, Leaf)>,
+    },
     /// `f in [...]`, `f not in [...]` with constant elements: sorted, once.
     Member {
         negated: bool,
@@ -162,7 +173,7 @@ impl RecordChecks {
         fields: &[Value],
     ) -> Option<&str> {
         (self.own.iter())
-            .find(|(_, t)| !t.holds(ev, value, fields))
+            .find(|(_, t)| !t.passes(ev, value, fields))
             .map(|(text, _)| &**text)
     }
 }
@@ -236,7 +247,20 @@ impl Test {
         let mut sub = |e: Id| Box::new(Test::new(plan, e, evaluator));
         let test = match *plan.op(id) {
             Op::And(a, b) => Some(Test::And(sub(a), sub(b))),
-            Op::Or(a, b) => Some(Test::Or(sub(a), sub(b))),
+            Op::Or(a, b) => match (*sub(a), *sub(b)) {
+                (
+                    Test::IsNone {
+                        slot,
+                        negated: false,
+                    },
+                    Test::Compare(op, x, y),
+                ) => Some(Test::NoneOrCompare {
+                    slot,
+                    op,
+                    sides: Box::new((x, y)),
+                }),
+                (a, b) => Some(Test::Or(Box::new(a), Box::new(b))),
+            },
             Op::Not(a) => Some(Test::Not(sub(a))),
             Op::ElementField(0, slot) => Some(Test::Truthy(slot)),
             Op::IsNone { negated, value } => {
@@ -262,9 +286,23 @@ impl Test {
         })
     }
 
+    /// [`Test::holds`], with the commonest constraint (`to is none or
+    /// to >= from`) answered in the loop over the records, without a call.
+    #[inline(always)]
+    fn passes(&self, ev: Option<&Evaluator<'_, '_>>, value: &Value, fields: &[Value]) -> bool {
+        match self {
+            Test::NoneOrCompare { slot, op, sides } => match fields.get(*slot) {
+                None | Some(Value::None) => true,
+                Some(_) => compared(*op, &sides.0, &sides.1, fields),
+            },
+            _ => self.holds(ev, value, fields),
+        }
+    }
+
     /// Whether the record `value`, whose fields are `fields`, passes.
     fn holds(&self, ev: Option<&Evaluator<'_, '_>>, value: &Value, fields: &[Value]) -> bool {
         match self {
+            Test::NoneOrCompare { .. } => self.passes(ev, value, fields),
             Test::And(a, b) => a.side(ev, value, fields) && b.side(ev, value, fields),
             Test::Or(a, b) => a.side(ev, value, fields) || b.side(ev, value, fields),
             Test::Not(a) => !a.holds(ev, value, fields),
@@ -279,11 +317,7 @@ impl Test {
         match self {
             Test::Truthy(s) => slot(s).truthy(),
             Test::IsNone { slot: s, negated } => matches!(slot(s), Value::None) != *negated,
-            // Two instants (`to >= from`) compared without a call.
-            Test::Compare(op, a, b) => match (a.value(fields), b.value(fields)) {
-                (Value::Time(x), Value::Time(y)) => ordered(*op, x.cmp(y)),
-                (x, y) => compare(*op, x, y),
-            },
+            Test::Compare(op, a, b) => compared(*op, a, b, fields),
             Test::Member {
                 negated,
                 slot: s,
@@ -297,6 +331,16 @@ impl Test {
             Test::Eval(id) => ev.is_some_and(|ev| ev.holds_for(value, *id)),
             composite => composite.holds(ev, value, fields),
         }
+    }
+}
+
+/// Whether `a op b` holds of the record whose fields are `fields`: two
+/// instants (`to >= from`) compared without a call.
+#[inline(always)]
+fn compared(op: BinaryOp, a: &Leaf, b: &Leaf, fields: &[Value]) -> bool {
+    match (a.value(fields), b.value(fields)) {
+        (Value::Time(x), Value::Time(y)) => ordered(op, x.cmp(y)),
+        (x, y) => compare(op, x, y),
     }
 }
 
@@ -370,7 +414,11 @@ otherwise green
             },
             _ => None,
         };
-        assert!(matches!(own(0), Some(Test::Or(..))), "{:?}", own(0));
+        assert!(
+            matches!(own(0), Some(Test::NoneOrCompare { .. })),
+            "{:?}",
+            own(0)
+        );
         assert!(matches!(own(1), Some(Test::And(..))), "{:?}", own(1));
         assert!(matches!(own(2), Some(Test::Or(..))), "{:?}", own(2));
         let t = |d: u32| format!("\"2021-10-{d:02}T00:00:00+08:00\"");

@@ -473,8 +473,11 @@ impl Evaluator<'_, '_> {
     /// places of the elements kept in the list filtered (in the list a
     /// filtered `let` filters, when `list` is one).
     pub(super) fn select(&self, list: Id, pred: Id) -> Selection {
-        let mut picked = Vec::new();
-        match self.list_operand(list, None) {
+        let list = self.list_operand(list, None);
+        // Room for every element at once: one allocation, not one per
+        // doubling.
+        let mut picked = Vec::with_capacity(list.items().len());
+        match list {
             ListOperand::Selected(s) => {
                 let (source, set) = s.source();
                 for item in s.items().iter().zip(s.picked()) {
@@ -627,6 +630,33 @@ impl Evaluator<'_, '_> {
         }
     }
 
+    /// The instant an end of an interval gives, `None` when it gives none:
+    /// the ends of a window (`14d` is `[now - 14d, now]`) read without the
+    /// calls that make and lend their values, anything else as
+    /// [`Evaluator::operand`] gives it. Neither notes a horizon: what they
+    /// compare is noted where the interval is compared.
+    #[inline(always)]
+    fn end_of(&self, e: Id, env: Env<'_>) -> Option<i64> {
+        let ops = self.ops;
+        match ops[e.index()] {
+            Op::Now => Some(self.now),
+            // As `arith` shifts an instant by a duration.
+            Op::Arith(op @ (BinaryOp::Add | BinaryOp::Sub), t, d)
+                if matches!(ops[t.index()], Op::Now)
+                    && let Op::Const(Value::Duration(d)) = ops[d.index()] =>
+            {
+                Some(match op {
+                    BinaryOp::Add => self.now.saturating_add(d),
+                    _ => self.now.saturating_sub(d),
+                })
+            }
+            _ => match *self.operand(e, env) {
+                Value::Time(t) => Some(t),
+                _ => None,
+            },
+        }
+    }
+
     /// The arm of `if c then a else b` that is taken, lent when it exists.
     /// Out of line: in [`Evaluator::operand`] it would make every operand
     /// pay for the registers it needs.
@@ -709,8 +739,8 @@ impl Evaluator<'_, '_> {
                 Some(h) => self.overlaps_tracked(h, i, w, env),
                 None => self.overlaps_test(e, i, w, env),
             }),
-            &Op::Interval(a, b) => match (&*self.operand(a, env), &*self.operand(b, env)) {
-                (Value::Time(a), Value::Time(b)) => Value::Interval(*a, *b),
+            &Op::Interval(a, b) => match (self.end_of(a, env), self.end_of(b, env)) {
+                (Some(a), Some(b)) => Value::Interval(a, b),
                 _ => Value::None,
             },
             &Op::Where(list, pred) => {

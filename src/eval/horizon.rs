@@ -851,8 +851,10 @@ impl Evaluator<'_, '_> {
             _ => self.eval(list),
         };
         let mut enter = source.map_or(Horizon::NEVER, |s| s.enter);
-        let mut kept = Vec::new();
-        let mut leave = Vec::new();
+        // Room for every element at once: one allocation, not one per
+        // doubling.
+        let mut kept = Vec::with_capacity(items.elements().len());
+        let mut leave = Vec::with_capacity(items.elements().len());
         for (j, item) in items.elements().iter().enumerate() {
             if !self.budget.take(1) {
                 break;

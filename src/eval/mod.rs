@@ -117,8 +117,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         budget: &Budget,
         earlier: &kept::Recorded,
     ) -> Self {
-        let mut ev = Self::bare(plan, facts, person, now);
-        ev.budget = budget.clone();
+        let mut ev = Self::bare_within(plan, facts, person, now, budget.clone());
         ev.horizon = Some(horizon::open());
         ev.compute_lets(Some(earlier));
         ev
@@ -132,8 +131,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
         budget: &Budget,
         horizon: Option<Cell<horizon::Horizon>>,
     ) -> Self {
-        let mut ev = Self::bare(plan, facts, person, now);
-        ev.budget = budget.clone();
+        let mut ev = Self::bare_within(plan, facts, person, now, budget.clone());
         ev.horizon = horizon;
         ev.compute_lets(None);
         ev
@@ -204,6 +202,18 @@ impl<'p, 'v> Evaluator<'p, 'v> {
 
     /// An evaluator without `let`s, for expressions that use none.
     fn bare(plan: &'p Plan, facts: &'p Facts, person: &'v Value, now: i64) -> Self {
+        Self::bare_within(plan, facts, person, now, Budget::unlimited())
+    }
+
+    /// [`Evaluator::bare`], taking its steps from `budget` (made once, not
+    /// an unlimited one made and dropped for every person).
+    fn bare_within(
+        plan: &'p Plan,
+        facts: &'p Facts,
+        person: &'v Value,
+        now: i64,
+        budget: Budget,
+    ) -> Self {
         Evaluator {
             plan,
             ops: plan.ops(),
@@ -214,7 +224,7 @@ impl<'p, 'v> Evaluator<'p, 'v> {
             lets: Vec::new(),
             selected: Vec::new(),
             detailed: false,
-            budget: Budget::unlimited(),
+            budget,
             indexes: index::Indexes::default(),
             horizon: None,
             lists: Vec::new(),
