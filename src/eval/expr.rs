@@ -640,15 +640,11 @@ impl Evaluator<'_, '_> {
         let ops = self.ops;
         match ops[e.index()] {
             Op::Now => Some(self.now),
-            // As `arith` shifts an instant by a duration.
             Op::Arith(op @ (BinaryOp::Add | BinaryOp::Sub), t, d)
                 if matches!(ops[t.index()], Op::Now)
                     && let Op::Const(Value::Duration(d)) = ops[d.index()] =>
             {
-                Some(match op {
-                    BinaryOp::Add => self.now.saturating_add(d),
-                    _ => self.now.saturating_sub(d),
-                })
+                Some(shifted(op, self.now, d))
             }
             _ => match *self.operand(e, env) {
                 Value::Time(t) => Some(t),
@@ -1103,6 +1099,17 @@ pub(super) fn ordered(op: BinaryOp, ord: std::cmp::Ordering) -> bool {
     }
 }
 
+/// The instant `t` shifted by the duration `d` (`op` is `+` or `-`),
+/// saturating instead of overflowing: what [`arith`] gives for an
+/// instant and a duration, and the ends of a window read in place.
+#[inline(always)]
+fn shifted(op: BinaryOp, t: i64, d: i64) -> i64 {
+    match op {
+        BinaryOp::Sub => t.saturating_sub(d),
+        _ => t.saturating_add(d),
+    }
+}
+
 /// Arithmetic on the operand types the checker allows; time arithmetic
 /// saturates instead of overflowing.
 pub(super) fn arith(op: BinaryOp, a: &Value, b: &Value) -> Value {
@@ -1112,8 +1119,8 @@ pub(super) fn arith(op: BinaryOp, a: &Value, b: &Value) -> Value {
         (BinaryOp::Sub, N(x), N(y)) => N(x - y),
         (BinaryOp::Mul, N(x), N(y)) => N(x * y),
         (BinaryOp::Div, N(x), N(y)) => N(x / y),
-        (BinaryOp::Add, T(t), D(d)) | (BinaryOp::Add, D(d), T(t)) => T(t.saturating_add(*d)),
-        (BinaryOp::Sub, T(t), D(d)) => T(t.saturating_sub(*d)),
+        (BinaryOp::Add, T(t), D(d)) | (BinaryOp::Add, D(d), T(t)) => T(shifted(op, *t, *d)),
+        (BinaryOp::Sub, T(t), D(d)) => T(shifted(op, *t, *d)),
         (BinaryOp::Sub, T(x), T(y)) => D(x.saturating_sub(*y)),
         (BinaryOp::Add, D(x), D(y)) => D(x.saturating_add(*y)),
         (BinaryOp::Sub, D(x), D(y)) => D(x.saturating_sub(*y)),
